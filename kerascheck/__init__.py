@@ -1,0 +1,31 @@
+"""kerascheck: find the bugs that make Keras models behave differently from what you believe.
+
+The public API. Everything not listed in ``__all__`` is internal and may change.
+"""
+
+from __future__ import annotations
+
+from kerascheck.api import check, probe
+from kerascheck.findings import Applicability, Edit, Finding, Fix, Location, Severity
+from kerascheck.hookspecs import hookimpl
+from kerascheck.probes.base import Probe
+from kerascheck.rule import Invalid, Rule, Valid
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Applicability",
+    "Edit",
+    "Finding",
+    "Fix",
+    "Invalid",
+    "Location",
+    "Probe",
+    "Rule",
+    "Severity",
+    "Valid",
+    "__version__",
+    "check",
+    "hookimpl",
+    "probe",
+]

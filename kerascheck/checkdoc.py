@@ -1,0 +1,76 @@
+"""Metadata and documentation shared by static rules and dynamic probes."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from kerascheck.findings import Severity, docs_url_for
+
+#: Documentation sections every rule and probe docstring carries (ruff's layout).
+REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
+OPTIONAL_SECTIONS = ("Fix safety", "Options", "Keras versions")
+
+_SECTION_RE = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
+_CODE_RE = re.compile(r"^[A-Z]{1,6}[0-9]{3}$")
+_SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+class Documented:
+    """A check with a code, a slug, a summary, docs and options.
+
+    The class docstring holds the documentation in markdown sections (``## What it does``,
+    ``## Why is this bad?``, ``## Example``, ``## Use instead``, optionally ``## Fix safety``).
+    """
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.WARNING
+    #: Per-check options: ``{"option-name": default}``; configured in
+    #: ``[tool.kerascheck.options.CODE]`` (or the slug).
+    options: ClassVar[Mapping[str, Any]] = {}
+    #: Off unless selected explicitly (``select``/``extend-select``).
+    default_enabled: ClassVar[bool] = True
+    #: Set by the plugin manager: the distribution (or module) that registered the check.
+    plugin: ClassVar[str] = ""
+
+    @classmethod
+    def docs(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def sections(cls) -> dict[str, str]:
+        """The docstring split into ``{section title: body}``."""
+        text = cls.docs()
+        parts = _SECTION_RE.split(text)
+        result: dict[str, str] = {}
+        for title, body in zip(parts[1::2], parts[2::2]):
+            result[title.strip()] = body.strip()
+        return result
+
+    @classmethod
+    def docs_url(cls) -> str:
+        return docs_url_for(cls.code)
+
+    @classmethod
+    def prefix(cls) -> str:
+        """The alphabetic part of the code (``KC`` for ``KC101``)."""
+        return cls.code.rstrip("0123456789")
+
+    @classmethod
+    def metadata_problems(cls) -> list[str]:
+        """What is wrong with this check's metadata (empty when it is well-formed)."""
+        problems = []
+        if not _CODE_RE.match(cls.code):
+            problems.append(f"code {cls.code!r} is not letters followed by three digits")
+        if not _SLUG_RE.match(cls.name):
+            problems.append(f"name {cls.name!r} is not a lowercase-dashed slug")
+        if not cls.summary:
+            problems.append("summary is empty")
+        missing = [s for s in REQUIRED_SECTIONS if s not in cls.sections()]
+        if missing:
+            problems.append(f"docstring lacks sections: {', '.join(missing)}")
+        return problems
