@@ -1,0 +1,174 @@
+"""``probe()``: the Python API of the dynamic half.
+
+A path (or factory) goes straight to the subprocess runner. An in-memory Keras model is saved
+to a temporary ``.keras`` file and that file is probed, so every probe sees exactly what
+``keras.saving.load_model`` would give back; the model's own predictions on the probe inputs
+are recorded first, so KP104 also reports a saved file that predicts differently from the
+model it was saved from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kerascheck.findings import Finding, Location
+from kerascheck.probes.base import Probe
+from kerascheck.probes.runner import ProbeSettings, ProbeTarget, run_probes
+
+
+def probe(
+    model_or_path: Any,
+    sample: Any = None,
+    select: Sequence[str] | None = None,
+    *,
+    unsafe: bool = False,
+    timeout: float = 120.0,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    probes: Sequence[type[Probe]] | None = None,
+    custom_objects: Sequence[str] = (),
+    allow_factory: bool = False,
+    seed: int = 0,
+) -> list[Finding]:
+    """Probe a saved model, a factory (``"file.py:fn"``) or an in-memory ``keras.Model``.
+
+    ``sample`` is a ``.npy``/``.npz`` path, an array, a list of arrays or a dict of arrays
+    keyed by input name. ``select`` keeps probes by code (``KP104``), prefix (``KP1``) or slug
+    (``reload-mismatch``). ``probes`` defaults to the built-in probes.
+    """
+    chosen = select_probes(probes if probes is not None else _default_probes(), select)
+    with tempfile.TemporaryDirectory(prefix="kerascheck-api-") as scratch:
+        work = Path(scratch)
+        sample_path = _sample_file(sample, work) if sample is not None else None
+        reference = None
+        label = None
+        modules = list(custom_objects)
+        if isinstance(model_or_path, (str, os.PathLike)):
+            target = ProbeTarget.parse(os.fspath(model_or_path))
+        elif _is_keras_model(model_or_path):
+            target, sample_path, reference = _save_in_memory(model_or_path, sample_path, work, seed)
+            label = f"<in-memory model {model_or_path.name!r}>"
+            modules += [m for m in _custom_modules(model_or_path) if m not in modules]
+        else:
+            raise TypeError(
+                f"probe() takes a model path, a factory 'file.py:fn' or a keras.Model, "
+                f"not {type(model_or_path).__name__}"
+            )
+        settings = ProbeSettings(
+            options=dict(options or {}),
+            timeout=timeout,
+            unsafe=unsafe,
+            allow_factory=allow_factory,
+            custom_objects=tuple(modules),
+            sample=str(sample_path) if sample_path else None,
+            reference=str(reference) if reference else None,
+            seed=seed,
+        )
+        findings = run_probes([target], chosen, settings)
+    if label is not None:
+        findings = [_relabel(f, label) for f in findings]
+    return findings
+
+
+def select_probes(probes: Iterable[type[Probe]], select: Sequence[str] | None) -> list[type[Probe]]:
+    """The probes matching any selector (code, code prefix or slug); all when ``select`` is None."""
+    probes = list(probes)
+    if not select:
+        return probes
+    wanted = [s.strip() for s in select]
+    return [
+        p
+        for p in probes
+        if any(p.code == s or p.name == s or (s and p.code.startswith(s)) for s in wanted)
+    ]
+
+
+def _default_probes() -> list[type[Probe]]:
+    from kerascheck.probes.builtin import BUILTIN_PROBES
+
+    return list(BUILTIN_PROBES)
+
+
+def _is_keras_model(obj: Any) -> bool:
+    keras = sys.modules.get("keras")  # a model in memory means Keras is already imported
+    return keras is not None and isinstance(obj, keras.Model)
+
+
+def _relabel(finding: Finding, label: str) -> Finding:
+    return dataclasses.replace(finding, location=dataclasses.replace(finding.location, path=label))
+
+
+def _sample_file(sample: Any, work: Path) -> Path:
+    """A ``.npy``/``.npz`` path as given, or arrays written to an ``.npz``."""
+    import numpy as np
+
+    if isinstance(sample, (str, os.PathLike)):
+        return Path(sample)
+    path = work / "sample.npz"
+    if isinstance(sample, Mapping):
+        np.savez(path, **{str(k): np.asarray(v) for k, v in sample.items()})
+    elif isinstance(sample, (list, tuple)):
+        np.savez(path, *[np.asarray(v) for v in sample])
+    else:
+        np.savez(path, np.asarray(sample))
+    return path
+
+
+def _save_in_memory(model: Any, sample_path: Path | None, work: Path, seed: int) -> tuple[ProbeTarget, Path, Path]:
+    """Save ``model`` as ``.keras`` plus the probe inputs and the model's outputs for them."""
+    import numpy as np
+
+    from kerascheck.probes import _tf, inputs
+
+    saved = work / f"{model.name or 'model'}.keras"
+    model.save(saved)
+    sig = inputs.signature(model)
+    if sample_path is not None:
+        data, batch = inputs.load_sample(sample_path, sig)
+    else:
+        data, batch = inputs.synthesize(sig, np.random.default_rng(seed))
+    arrays = _tf.flatten_outputs(data)
+    sample_path = work / "inputs.npz"
+    np.savez(sample_path, **{spec.name: a for spec, a in zip(sig.specs, arrays)})
+    _tf.reset_states(model)
+    outputs = _tf.flatten_outputs(model.predict(data, batch_size=batch, verbose=0))
+    _tf.reset_states(model)
+    reference = work / "reference.npz"
+    np.savez(reference, *outputs)
+    return ProbeTarget(path=str(saved)), sample_path, reference
+
+
+def _custom_modules(model: Any) -> list[str]:
+    """Importable modules defining the model's non-Keras classes (so the child can load it).
+
+    ``__main__`` is skipped: importing a script again would re-run it. Custom layers used
+    with in-memory models should live in an importable module.
+    """
+    from kerascheck.probes import _tf
+
+    classes = [type(model)] + [type(layer) for _, layer in _tf.walk_layers(model)]
+    modules: list[str] = []
+    for cls in classes:
+        module = cls.__module__
+        if module.split(".")[0] in ("keras", "tensorflow", "tf_keras", "__main__"):
+            continue
+        file = getattr(sys.modules.get(module), "__file__", None)
+        entry = module if _importable(module) else (file or module)
+        if entry not in modules:
+            modules.append(entry)
+    return modules
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` can be imported by name from the child's ``sys.path``."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False

@@ -1,0 +1,178 @@
+"""The probe subprocess: ``python -m kerascheck.probes.child`` with a pickled request on stdin.
+
+It loads one model, makes inputs, runs each probe and appends a pickled record to the result
+file after every step: ``("start", step)``, ``("findings", step, [Finding, ...])`` and finally
+``("done",)``. Steps are ``"load"``, ``"inputs"`` and probe codes. Every expected failure
+becomes a finding; the process exits 0 unless Python itself dies.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import IO, Any
+
+from kerascheck.findings import Finding, Location, Severity
+
+VERBOSE_PREFIX = "kerascheck-probe: "
+
+
+class _Records:
+    def __init__(self, path: str) -> None:
+        self._handle: IO[bytes] = open(path, "ab")  # noqa: SIM115 - closed in close()
+
+    def write(self, *record: Any) -> None:
+        pickle.dump(record, self._handle)
+        self._handle.flush()  # the parent reads what is there even if we are killed next
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _resolve(ref: str) -> Any:
+    module_name, _, qualname = ref.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _finding(probe: Any, label: str, message: str, layer: str | None = None,
+             severity: Severity | None = None) -> Finding:
+    return Finding(
+        code=probe.code,
+        name=probe.name,
+        message=message,
+        severity=severity or probe.severity,
+        location=Location(path=label, logical=layer),
+        docs_url=probe.docs_url(),
+    )
+
+
+def main() -> int:
+    request = pickle.load(sys.stdin.buffer)
+    for entry in request["sys_path"]:
+        if entry not in sys.path:
+            sys.path.append(entry)  # after our own entries: plugins' probe modules, never shadowing
+    records = _Records(request["result_path"])
+    try:
+        _probe(request, records)
+    except BaseException as exc:  # noqa: BLE001 - a bug here must still be a finding
+        from kerascheck.probes.failures import ModelLoadFailed
+
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        records.write("findings", "internal", [
+            _finding(ModelLoadFailed, request["target"].label, f"internal error while probing: {detail}")
+        ])
+    records.write("done")
+    records.close()
+    return 0
+
+
+def _probe(request: dict[str, Any], records: _Records) -> None:
+    from kerascheck.probes.failures import ModelLoadFailed, ProbeFailed
+
+    target = request["target"]
+    label: str = target.label
+    verbose: bool = request["verbose"]
+    probes = [_resolve(ref) for ref in request["probes"]]
+    by_code = {p.code: p for p in probes}
+
+    def say(text: str) -> None:
+        if verbose:
+            print(f"{VERBOSE_PREFIX}{label}: {text}", file=sys.stderr, flush=True)
+
+    records.write("start", "load")
+    started = time.perf_counter()
+    import keras
+    import numpy as np
+
+    say(f"TensorFlow/Keras {keras.__version__} imported in {time.perf_counter() - started:.2f}s")
+    from kerascheck.probes import _tf, inputs, loading
+
+    keras.utils.set_random_seed(request["seed"])  # factories build the same weights every run
+    started = time.perf_counter()
+    try:
+        loading.import_custom_objects(request["custom_objects"])
+        if target.factory is not None:
+            loaded = loading.call_factory(target.factory)
+        else:
+            loaded = loading.load_path(target.path, unsafe=request["unsafe"])
+    except loading.LoadFailure as failure:
+        owner = by_code.get(failure.code, ModelLoadFailed)
+        records.write("findings", "load", [_finding(owner, label, failure.message, failure.layer)])
+        return
+    say(f"model loaded in {time.perf_counter() - started:.2f}s")
+    model = loaded.model
+
+    records.write("start", "inputs")
+    data: Any = None
+    batch_size = inputs.DEFAULT_BATCH
+    input_problem: str | None = None
+    try:
+        sig = inputs.signature(model)
+        if request["sample"]:
+            data, batch_size = inputs.load_sample(request["sample"], sig)
+        else:
+            data, batch_size = inputs.synthesize(sig, np.random.default_rng(request["seed"]))
+    except inputs.InputError as exc:
+        input_problem = str(exc)
+    reference = None
+    if request.get("reference"):
+        with np.load(request["reference"], allow_pickle=False) as stored:
+            reference = [stored[key] for key in sorted(stored.files, key=inputs.arr_index)]
+
+    variables = list(model.variables)
+    initial = _tf.snapshot(variables)
+    with tempfile.TemporaryDirectory(prefix="kerascheck-child-") as scratch:
+        for probe in probes:
+            records.write("start", probe.code)
+            if input_problem is not None and probe.needs_inputs:
+                records.write("findings", probe.code, [_finding(
+                    ProbeFailed, label, f"{probe.code} ({probe.name}) not run: {input_problem}"
+                )])
+                continue
+            workdir = Path(scratch) / probe.code
+            workdir.mkdir()
+            from kerascheck.probes.base import ProbeContext
+
+            ctx = ProbeContext(
+                probe=probe,
+                model=model,
+                path=label,
+                inputs=data,
+                batch_size=batch_size,
+                options=probe.resolve_options(request["options"]),
+                rng=np.random.default_rng(request["seed"]),
+                tmpdir=workdir,
+                source_format=loaded.source_format,
+                compile_error=loaded.compile_error,
+                unsafe=request["unsafe"],
+                reload_kwargs=loaded.reload_kwargs,
+                reference=reference,
+            )
+            started = time.perf_counter()
+            try:
+                found = list(probe().run(ctx) or ())
+            except Exception as exc:  # noqa: BLE001 - one broken probe must not hide the others
+                detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+                found = [_finding(ProbeFailed, label, f"{probe.code} ({probe.name}) raised {detail[:300]}")]
+            finally:
+                # Undo whatever the probe changed (BatchNorm statistics from training=True
+                # calls, seed counters, RNN state) so the next probe sees the loaded model.
+                try:
+                    _tf.restore(variables, initial)
+                    _tf.reset_states(model)
+                except Exception:  # noqa: BLE001, S110 - a model we cannot restore is still probed
+                    pass
+            say(f"{probe.code} {probe.name}: {time.perf_counter() - started:.2f}s, {len(found)} finding(s)")
+            records.write("findings", probe.code, found)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

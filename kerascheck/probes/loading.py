@@ -1,0 +1,261 @@
+"""Child side: import custom objects and load the model, turning every failure into a cause.
+
+Runs inside the probe subprocess only (it imports Keras inside functions, but there is no
+reason to import it elsewhere). Every problem becomes a :class:`LoadFailure` whose message
+names the cause in the user's terms; nothing here lets a traceback escape.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import re
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+# HDF5 files may start with a user block of 512 * 2**n bytes; the signature follows it.
+_HDF5_OFFSETS = (0, 512, 1024, 2048, 4096)
+
+
+class LoadFailure(Exception):
+    """The model could not be loaded. ``code`` is ``KP001`` or ``KP105`` (unsafe content)."""
+
+    def __init__(self, message: str, code: str = "KP001", layer: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.layer = layer
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    #: ``"keras"``, ``"h5"``, ``"savedmodel"`` or ``"factory"``.
+    source_format: str
+    compile_error: str | None = None
+    reload_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def short_cause(exc: BaseException, limit: int = 300) -> str:
+    """The exception type and first meaningful line of its message, trimmed."""
+    text = str(exc).strip()
+    located = re.search(r"Could not locate (class|function) '([^']+)'", text)
+    if located:
+        return f"unknown custom object {located.group(2)!r} ({located.group(1)})"
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if len(line) > limit:
+        line = line[: limit - 3] + "..."
+    return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+
+
+def import_custom_objects(modules: list[str]) -> None:
+    """Import modules that register custom objects (a ``.py`` path or a dotted module name)."""
+    for entry in modules:
+        try:
+            _import_entry(entry)
+        except LoadFailure:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - user code may raise anything, even SystemExit
+            raise LoadFailure(f"importing custom objects from {entry!r} failed: {short_cause(exc)}")
+
+
+def _import_entry(entry: str) -> Any:
+    if entry.endswith(".py") or "/" in entry or "\\" in entry:
+        path = Path(entry).resolve()
+        if not path.is_file():
+            raise LoadFailure(f"custom objects module {entry!r} does not exist")
+        directory = str(path.parent)
+        if directory not in sys.path:
+            sys.path.insert(0, directory)  # so the module's own sibling imports work
+        name = path.stem
+        if name in sys.modules:
+            return sys.modules[name]
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise LoadFailure(f"cannot import custom objects module {entry!r}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    return importlib.import_module(entry)
+
+
+def call_factory(spec: str) -> LoadedModel:
+    """Import ``file.py:fn`` or ``pkg.module:fn`` and call ``fn()`` to build the model."""
+    import keras
+
+    module_part, _, attr = spec.rpartition(":")
+    if not module_part or not attr.isidentifier():
+        raise LoadFailure(f"factory {spec!r} is not 'path/to/file.py:function' or 'package.module:function'")
+    try:
+        module = _import_entry(module_part)
+    except LoadFailure:
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        raise LoadFailure(f"importing factory module {module_part!r} failed: {short_cause(exc)}")
+    function = getattr(module, attr, None)
+    if not callable(function):
+        raise LoadFailure(f"factory module {module_part!r} has no function {attr!r}")
+    try:
+        model = function()
+    except BaseException as exc:  # noqa: BLE001
+        raise LoadFailure(f"factory {attr}() raised {short_cause(exc)}")
+    if not isinstance(model, keras.Model):
+        raise LoadFailure(f"factory {attr}() returned {type(model).__name__}, not a keras.Model")
+    return LoadedModel(model, "factory")
+
+
+def load_path(path_text: str, unsafe: bool) -> LoadedModel:
+    """Load a ``.keras``/``.h5`` file or wrap a SavedModel directory."""
+    path = Path(path_text)
+    if not path.exists():
+        raise LoadFailure(f"model file {path_text!r} not found")
+    if path.is_dir():
+        if (path / "saved_model.pb").is_file():
+            return _load_saved_model(path)
+        raise LoadFailure(
+            f"{path_text!r} is a directory without saved_model.pb: expected a .keras file, "
+            "an .h5 file or a TensorFlow SavedModel directory"
+        )
+    name = path.name.lower()
+    if name.endswith(".weights.h5"):
+        raise LoadFailure(
+            f"{path.name} holds weights only (no architecture): probe the model's .keras file, "
+            "or build it with a factory (--factory file.py:build_model)"
+        )
+    if name.endswith(".keras"):
+        if not zipfile.is_zipfile(path):
+            raise LoadFailure(f"{path.name} is not a valid .keras archive (corrupt or truncated zip file)")
+        source_format = "keras"
+    elif name.endswith((".h5", ".hdf5")):
+        if not _is_hdf5(path):
+            raise LoadFailure(f"{path.name} is not a valid HDF5 file (corrupt or truncated)")
+        source_format = "h5"
+    else:
+        raise LoadFailure(
+            f"unsupported model file {path.name!r}: expected .keras, .h5 or a SavedModel directory"
+        )
+    lambdas = lambda_layers_in_file(path) if not unsafe else []
+    return _load_keras_file(path, source_format, unsafe, lambdas)
+
+
+def _load_keras_file(path: Path, source_format: str, unsafe: bool, lambdas: list[str]) -> LoadedModel:
+    import keras
+
+    kwargs: dict[str, Any] = {"safe_mode": not unsafe}
+    try:
+        model = keras.saving.load_model(path, compile=True, **kwargs)
+        return LoadedModel(model, source_format, reload_kwargs={**kwargs, "compile": True})
+    except Exception as exc:  # noqa: BLE001 - classified below
+        first = exc
+    if _is_safe_mode_refusal(first):
+        named = ", ".join(repr(n) for n in lambdas) or "a Lambda layer"
+        raise LoadFailure(
+            f"refused to load: {named} holds Python bytecode (a Lambda layer), which can run "
+            "arbitrary code; if you trust this file, probe it with --unsafe",
+            code="KP105",
+            layer=lambdas[0] if len(lambdas) == 1 else None,
+        )
+    # The architecture may load without the training configuration (Keras 3.15: .h5 compiled
+    # with loss="mse" fails only while compiling); probes still run, KP104 reports the failure.
+    try:
+        model = keras.saving.load_model(path, compile=False, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        raise LoadFailure(f"loading {path.name} failed: {short_cause(exc)}") from None
+    return LoadedModel(
+        model,
+        source_format,
+        compile_error=short_cause(first),
+        reload_kwargs={**kwargs, "compile": False},
+    )
+
+
+def _is_safe_mode_refusal(exc: BaseException) -> bool:
+    text = str(exc)
+    return isinstance(exc, ValueError) and "safe_mode" in text and (
+        "Lambda" in text or "lambda" in text or "arbitrary code" in text
+    )
+
+
+def _is_hdf5(path: Path) -> bool:
+    with path.open("rb") as handle:
+        for offset in _HDF5_OFFSETS:
+            handle.seek(offset)
+            if handle.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE:
+                return True
+    return False
+
+
+def lambda_layers_in_file(path: Path) -> list[str]:
+    """Names of Lambda layers in a saved model's config, read without deserialising anything."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                config = json.loads(archive.read("config.json"))
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as handle:
+                raw = handle.attrs.get("model_config")
+                if raw is None:
+                    return []
+                config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    except Exception:  # noqa: BLE001 - a config we cannot read has no names to report
+        return []
+    return lambda_layers_in_config(config)
+
+
+def lambda_layers_in_config(config: Any) -> list[str]:
+    """Recursively collect the names of ``Lambda`` layers in a Keras config structure."""
+    found: list[str] = []
+    if isinstance(config, dict):
+        if config.get("class_name") == "Lambda":
+            inner = config.get("config") or {}
+            found.append(str(inner.get("name", "lambda")))
+        for value in config.values():
+            found.extend(lambda_layers_in_config(value))
+    elif isinstance(config, list):
+        for value in config:
+            found.extend(lambda_layers_in_config(value))
+    return found
+
+
+def _load_saved_model(path: Path) -> LoadedModel:
+    """Wrap a TensorFlow SavedModel's ``serving_default`` endpoint into a Keras model."""
+    import keras
+    import tensorflow as tf
+
+    try:
+        signatures = tf.saved_model.load(str(path)).signatures
+    except Exception as exc:  # noqa: BLE001
+        raise LoadFailure(f"loading SavedModel {path.name} failed: {short_cause(exc)}") from None
+    if "serving_default" not in signatures:
+        raise LoadFailure(
+            f"SavedModel {path.name} has no 'serving_default' signature (it has "
+            f"{sorted(signatures) or 'none'}); Keras 3 can only wrap an endpoint with TFSMLayer"
+        )
+    specs = signatures["serving_default"].structured_input_signature[1]
+    try:
+        layer = keras.layers.TFSMLayer(str(path), call_endpoint="serving_default")
+        inputs = {
+            name: keras.Input(
+                shape=tuple(spec.shape[1:]), batch_size=spec.shape[0], dtype=spec.dtype.name, name=name
+            )
+            for name, spec in specs.items()
+        }
+        if len(inputs) == 1:
+            (only,) = inputs.values()
+            model = keras.Model(only, layer(only))
+        else:
+            model = keras.Model(inputs, layer(inputs))
+    except Exception as exc:  # noqa: BLE001
+        raise LoadFailure(
+            f"SavedModel {path.name} could not be wrapped in keras.layers.TFSMLayer "
+            f"(serving_default): {short_cause(exc)}"
+        ) from None
+    return LoadedModel(model, "savedmodel")

@@ -1,0 +1,312 @@
+"""Parent side of probing: one child process per target, with a timeout, never a traceback.
+
+The parent never imports TensorFlow. For each target it starts
+``python -m kerascheck.probes.child``, sends a pickled request on stdin and reads pickled
+records back from a result file the child appends to after every step (so a timeout or crash
+still keeps the findings of the probes that finished, and says which step was running).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kerascheck.findings import Finding, Location
+from kerascheck.probes.base import Probe
+from kerascheck.probes.failures import ModelLoadFailed
+
+#: What a probe run costs besides the model: TensorFlow and Keras take ~560 MB once imported.
+TF_BASELINE_BYTES = 700 * 2**20
+#: The model is held in memory up to about four times (loaded, reloaded .h5 and .keras copies,
+#: serialisation buffers) while KP104 runs.
+MODEL_COPIES = 4
+#: Lines the child writes to stderr for the parent to relay in verbose mode.
+VERBOSE_PREFIX = "kerascheck-probe: "
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """What to probe: a saved model path, or a factory ``file.py:fn`` / ``pkg.module:fn``."""
+
+    path: str | None = None
+    factory: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.path is None) == (self.factory is None):
+            raise ValueError("a ProbeTarget has exactly one of path= or factory=")
+
+    @classmethod
+    def parse(cls, text: str) -> ProbeTarget:
+        """``model.keras``/``saved_dir`` → a path; ``x.py:build``/``pkg.mod:build`` → a factory.
+
+        A Windows drive (``C:\\m.keras``) and existing paths stay paths.
+        """
+        head, sep, tail = text.rpartition(":")
+        if sep and tail.isidentifier() and len(head) > 1 and not Path(text).exists():
+            if head.endswith(".py") or all(part.isidentifier() for part in head.split(".")):
+                return cls(factory=text)
+        return cls(path=text)
+
+    @property
+    def label(self) -> str:
+        """How findings name this target (``Location.path``)."""
+        return self.path if self.path is not None else str(self.factory)
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """How to probe. ``options`` maps a probe code (or slug) to ``{"option": value}``."""
+
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    timeout: float = 120.0
+    #: Load with ``safe_mode=False`` (runs Lambda bytecode): only for trusted files.
+    unsafe: bool = False
+    #: Allow factory targets, which import and run the user's code.
+    allow_factory: bool = False
+    #: Modules (dotted names or ``.py`` paths) imported in the child before loading.
+    custom_objects: tuple[str, ...] = ()
+    #: ``.npy``/``.npz`` inputs to use instead of synthesised ones.
+    sample: str | None = None
+    #: ``.npz`` of the outputs expected for ``sample`` (arrays in flattened output order);
+    #: the Python API writes it for in-memory models so KP104 can compare the saved file
+    #: against the model it came from.
+    reference: str | None = None
+    seed: int = 0
+    #: Print per-probe timing lines on stderr.
+    verbose: bool = False
+    #: Skip (with a KP001 finding) models that will not fit in the available memory.
+    check_memory: bool = True
+    #: The interpreter for the child; the parent's by default.
+    python: str | None = None
+
+
+def run_probes(
+    targets: Sequence[ProbeTarget],
+    probes: Sequence[type[Probe]],
+    settings: ProbeSettings,
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> list[Finding]:
+    """Probe each target in its own subprocess and return every finding, target after target.
+
+    ``on_progress(index, total, label)`` is called before each target (index from 0).
+    Probes that only document callback or runner codes are skipped.
+    """
+    runnable = [p for p in probes if p.runs_on_models()]
+    findings: list[Finding] = []
+    for index, target in enumerate(targets):
+        if on_progress is not None:
+            on_progress(index, len(targets), target.label)
+        findings.extend(_probe_target(target, runnable, settings))
+    return findings
+
+
+def load_failure(target_label: str, message: str) -> Finding:
+    """A KP001 finding for a target."""
+    return Finding(
+        code=ModelLoadFailed.code,
+        name=ModelLoadFailed.name,
+        message=message,
+        severity=ModelLoadFailed.severity,
+        location=Location(path=target_label),
+        docs_url=ModelLoadFailed.docs_url(),
+    )
+
+
+def _probe_target(
+    target: ProbeTarget, probes: Sequence[type[Probe]], settings: ProbeSettings
+) -> list[Finding]:
+    label = target.label
+    problem = _precheck(target, settings)
+    if problem:
+        return [load_failure(label, problem)]
+    if not probes:
+        return []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="kerascheck-probe-") as scratch:
+        result_path = Path(scratch) / "result.pickle"
+        request = {
+            "target": target,
+            "probes": [p.ref() for p in probes],
+            "options": {key: dict(value) for key, value in settings.options.items()},
+            "unsafe": settings.unsafe,
+            "custom_objects": list(settings.custom_objects),
+            "sample": settings.sample,
+            "reference": settings.reference,
+            "seed": settings.seed,
+            "verbose": settings.verbose,
+            "result_path": str(result_path),
+            "sys_path": [os.path.abspath(p or os.curdir) for p in sys.path],
+        }
+        returncode, timed_out, stderr = _run_child(request, settings, Path(scratch))
+        records = _read_records(result_path)
+    findings = [f for record in records if record[0] == "findings" for f in record[2]]
+    done = any(record[0] == "done" for record in records)
+    stage = _running_stage(records, probes)
+    if settings.verbose:
+        for line in stderr.splitlines():
+            if line.startswith(VERBOSE_PREFIX):
+                print(line[len(VERBOSE_PREFIX) :], file=sys.stderr)
+        print(f"{label}: {time.perf_counter() - started:.2f}s in total", file=sys.stderr)
+    if timed_out:
+        findings.append(
+            load_failure(
+                label,
+                f"probing timed out after {settings.timeout:g} s while {stage}; "
+                "raise the timeout (--timeout) or select fewer probes",
+            )
+        )
+    elif not done:
+        findings.append(load_failure(label, _crash_message(returncode, stage, stderr)))
+    return findings
+
+
+def _precheck(target: ProbeTarget, settings: ProbeSettings) -> str | None:
+    """Problems found without starting a child: flags, missing files, memory."""
+    if target.factory is not None:
+        if not settings.allow_factory:
+            return (
+                f"factory target {target.factory!r} imports and runs your code: allow it "
+                "explicitly (--factory / allow_factory=True)"
+            )
+        return None
+    path = Path(str(target.path))
+    if not path.exists():
+        return f"model file {target.path!r} not found"
+    if settings.check_memory:
+        size = _artifact_size(path)
+        available = available_memory()
+        needed = TF_BASELINE_BYTES + MODEL_COPIES * size
+        if available is not None and needed > available:
+            return (
+                f"not probed: the model is {size / 2**20:.0f} MB and probing it needs about "
+                f"{needed / 2**20:.0f} MB, but only {available / 2**20:.0f} MB of memory is "
+                "available"
+            )
+    return None
+
+
+def _artifact_size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new process (Linux ``MemAvailable``), or ``None``."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def child_environment(seed: int) -> dict[str, str]:
+    """The child's environment: quiet TensorFlow on CPU, and this kerascheck importable."""
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ info/warning logs on stderr
+    env["CUDA_VISIBLE_DEVICES"] = ""  # CPU: deterministic kernels, no GPU memory grab
+    env["KERAS_BACKEND"] = "tensorflow"  # TFSMLayer and the probes assume TensorFlow
+    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN reorders float sums between runs
+    env["PYTHONHASHSEED"] = str(seed)
+    env["PYTHONWARNINGS"] = "ignore"  # so the last stderr line of a crash is the cause
+    env["PYTHONUNBUFFERED"] = "1"
+    import kerascheck  # the very package this parent runs, even from an uninstalled checkout
+
+    package_root = str(Path(kerascheck.__file__).absolute().parent.parent)
+    existing = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = package_root + (os.pathsep + existing if existing else "")
+    return env
+
+
+def _run_child(request: dict[str, Any], settings: ProbeSettings, scratch: Path) -> tuple[int, bool, str]:
+    """Run the child; ``(returncode, timed_out, stderr text)``."""
+    command = [settings.python or sys.executable, "-m", "kerascheck.probes.child"]
+    stderr_path = scratch / "stderr.txt"
+    posix = os.name == "posix"
+    with open(stderr_path, "wb") as stderr_file:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,  # user code may print; results go to the result file
+            stderr=stderr_file,
+            env=child_environment(settings.seed),
+            start_new_session=posix,  # a process group, so a timeout kills TF's helpers too
+        )
+        timed_out = False
+        try:
+            process.communicate(pickle.dumps(request), timeout=settings.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            if posix:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            else:
+                process.kill()
+            process.wait()
+    stderr = stderr_path.read_text(encoding="utf-8", errors="replace")
+    return process.returncode, timed_out, stderr
+
+
+def _read_records(path: Path) -> list[tuple[Any, ...]]:
+    """Every complete record the child wrote (a killed child may leave a truncated last one)."""
+    records: list[tuple[Any, ...]] = []
+    if not path.exists():
+        return records
+    with path.open("rb") as handle:
+        while True:
+            try:
+                records.append(pickle.load(handle))
+            except EOFError:
+                break
+            except Exception:  # noqa: BLE001 - truncated record from a killed child
+                break
+    return records
+
+
+def _running_stage(records: list[tuple[Any, ...]], probes: Sequence[type[Probe]]) -> str:
+    """What the child was doing last, in words."""
+    names = {p.code: p.name for p in probes}
+    stage = "starting Python and TensorFlow"
+    for record in records:
+        if record[0] == "start":
+            step = record[1]
+            if step == "load":
+                stage = "loading the model"
+            elif step == "inputs":
+                stage = "preparing inputs"
+            else:
+                stage = f"running {step} ({names.get(step, 'probe')})"
+    return stage
+
+
+def _crash_message(returncode: int, stage: str, stderr: str) -> str:
+    lines = [
+        line.strip()
+        for line in stderr.splitlines()
+        if line.strip() and not line.startswith(VERBOSE_PREFIX)
+    ]
+    last = f": {lines[-1][:300]}" if lines else ""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return f"the probe subprocess crashed with {name}{hint} while {stage}{last}"
+    return f"the probe subprocess exited with status {returncode} while {stage}{last}"
+

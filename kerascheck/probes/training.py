@@ -1,0 +1,91 @@
+"""KP201 and KP202: reported by :class:`kerascheck.keras.KerascheckCallback` during ``fit``.
+
+These classes carry the codes and documentation (``kerascheck rule KP201``); the runner never
+runs them on a saved model (``callback_only``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from kerascheck.findings import Severity
+from kerascheck.probes.base import Probe
+
+
+class BestEpochNotRestored(Probe):
+    """## What it does
+    During `fit`, tracks the monitored metric (`val_loss` by default). At the end of training
+    it reports when the last epoch is worse than the best one and nothing restores the best
+    weights: no `EarlyStopping(restore_best_weights=True)` among the callbacks of the same
+    `fit` call.
+
+    ## Why is this bad?
+    After `fit` the model holds the last epoch's weights. If validation got worse after the
+    best epoch (over-fitting), everything done with the model afterwards (evaluate, predict,
+    save) uses worse weights than the ones you saw in the logs. `EarlyStopping` does not
+    restore by default, and `ModelCheckpoint(save_best_only=True)` writes the best weights but
+    never loads them back.
+
+    ## Example
+    ```python
+    model.fit(x, y, validation_data=(xv, yv), epochs=50,
+              callbacks=[keras.callbacks.EarlyStopping(patience=5)])
+    model.save("model.keras")          # last epoch, not the best
+    ```
+
+    ## Use instead
+    ```python
+    model.fit(x, y, validation_data=(xv, yv), epochs=50,
+              callbacks=[keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)])
+    ```
+    or load the best checkpoint after `fit`.
+
+    ## Options
+    * `monitor` (default `"val_loss"`), `mode` (default `"auto"`: `max` for accuracy/AUC-like
+      names, `min` otherwise), `min_delta` (default `0.0`): passed to the callback's constructor.
+    """
+
+    code = "KP201"
+    name = "best-epoch-not-restored"
+    summary = "training ends on weights worse than the best epoch and nothing restores them"
+    callback_only: ClassVar[bool] = True
+    options = {"monitor": "val_loss", "mode": "auto", "min_delta": 0.0}
+
+
+class PythonStateInTraining(Probe):
+    """## What it does
+    During `fit`, records the plain Python attributes of every layer (numbers, strings,
+    booleans, and the lengths of lists/dicts/sets; not Keras variables, not Keras' own
+    private attributes) when training begins and compares them when it ends.
+
+    ## Why is this bad?
+    A custom `call` is traced into a graph: Python side effects in it (counters, list appends,
+    mutating `self.` attributes) run when the function is traced, not once per batch, so the
+    value means nothing, and it is not saved with the model. State that must evolve during
+    training belongs in a non-trainable Keras variable updated with `assign`.
+
+    ## Example
+    ```python
+    class Counter(keras.layers.Layer):
+        def call(self, x):
+            self.calls += 1          # runs at trace time only
+            return x
+    ```
+
+    ## Use instead
+    ```python
+    class Counter(keras.layers.Layer):
+        def build(self, input_shape):
+            self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                         dtype="int64")
+        def call(self, x):
+            self.calls.assign_add(1)
+            return x
+    ```
+    """
+
+    code = "KP202"
+    name = "python-state-in-training"
+    summary = "layers' plain Python attributes changed during training"
+    callback_only: ClassVar[bool] = True
+    severity = Severity.WARNING
