@@ -74,3 +74,30 @@ class Documented:
         if missing:
             problems.append(f"docstring lacks sections: {', '.join(missing)}")
         return problems
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.strip().split(".") if part.isdigit())
+
+
+def version_matches(spec: str | None, target: str) -> bool:
+    """Whether ``target`` (``"3"``, ``"2.15"``) is in ``spec`` (``">=3"``, ``">=2.13,<3"``).
+
+    Versions compare by their given components only, so target ``"3"`` satisfies ``">=3.0"``.
+    """
+    if not spec:
+        return True
+    version = _version_tuple(target)
+    for clause in spec.split(","):
+        clause = clause.strip()
+        op = next((o for o in (">=", "<=", "==", "!=", ">", "<") if clause.startswith(o)), "==")
+        bound = _version_tuple(clause[len(op) :] if clause.startswith(op) else clause)
+        width = min(len(bound), len(version)) or 1
+        left, right = version[:width], bound[:width]
+        ok = {
+            ">=": left >= right, "<=": left <= right, "==": left == right,
+            "!=": left != right, ">": left > right, "<": left < right,
+        }[op]
+        if not ok:
+            return False
+    return True

@@ -64,6 +64,7 @@ class Edit:
     end_line: int
     end_column: int
     content: str
+    cell: int | None = None  # notebooks: positions are relative to this code cell
 
 
 @dataclass(frozen=True)

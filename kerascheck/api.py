@@ -1,0 +1,119 @@
+"""The Python API: ``kerascheck.check`` (static) and ``kerascheck.probe`` (dynamic)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kerascheck.config import Config, load_config, split_selectors, validate_against
+from kerascheck.findings import Finding
+from kerascheck.plugins import Registry, load_plugins
+
+
+@dataclass(frozen=True)
+class Session:
+    """Configuration and plugins for one run, validated against each other."""
+
+    config: Config
+    registry: Registry
+    plugins: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()
+
+
+def open_session(
+    *,
+    config_path: str | None = None,
+    start: Path | None = None,
+    plugins: Sequence[str] = (),
+    blocked: Sequence[str] = (),
+    overrides: dict[str, Any] | None = None,
+) -> Session:
+    """Load config and plugins (``ConfigError``/``PluginError`` on mistakes)."""
+    config = load_config(config_path, start)
+    if overrides:
+        config = config.with_overrides(**overrides)
+    extra = (*config.plugins, *plugins)
+    registry = load_plugins(extra, blocked=blocked)
+    validate_against(config, registry.checks)
+    return Session(config, registry, tuple(extra), tuple(blocked))
+
+
+def check(
+    paths: Sequence[str | Path] | str | Path = (),
+    *,
+    source: str | None = None,
+    filename: str = "<string>.py",
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] = (),
+    config: str | None = None,
+    target_keras: str | None = None,
+    jobs: int | None = 1,
+    on_file: Callable[[Any], None] | None = None,
+) -> list[Finding]:
+    """Check files/directories (or one ``source`` string) and return the findings.
+
+    ``select``/``ignore`` take codes, prefixes or slugs and replace/extend the configuration.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    start = Path(paths[0]) if paths else Path(filename).parent
+    overrides: dict[str, Any] = {}
+    if select is not None:
+        overrides["select"] = split_selectors(select)
+    if target_keras is not None:
+        overrides["target_keras"] = target_keras
+    session = open_session(config_path=config, start=start, overrides=overrides or None)
+    if ignore:
+        session = Session(
+            session.config.with_overrides(ignore=(*session.config.ignore, *split_selectors(ignore))),
+            session.registry,
+        )
+        validate_against(session.config, session.registry.checks)
+    return run_check(session, [str(p) for p in paths], source=source, filename=filename, jobs=jobs, on_file=on_file)[0]
+
+
+def run_check(
+    session: Session,
+    paths: Sequence[str],
+    *,
+    source: str | None = None,
+    filename: str = "-",
+    jobs: int | None = None,
+    on_file: Callable[[Any], None] | None = None,
+    keep_source: bool = False,
+) -> tuple[list[Finding], list[Any]]:
+    """Run the static engine; returns the findings and the per-file results."""
+    from kerascheck.static.engine import Engine, check_paths, iter_targets
+
+    engine = Engine(session.registry.rules, session.config)
+    if source is not None:
+        results = [engine.check_file(filename, stdin_text=source, keep_source=keep_source)]
+    else:
+        targets = iter_targets(session.config, paths)
+        single = None
+        if keep_source:
+            def single(path: str) -> Any:
+                return engine.check_file(path, keep_source=True)
+        results = check_paths(
+            engine,
+            targets,
+            jobs=jobs,
+            plugin_spec=(session.plugins, session.blocked),
+            on_result=on_file,
+            check_one=single,
+        )
+    return engine.finish(results, root=Path(session.config.root)), results
+
+
+def probe(
+    model_or_path: Any,
+    sample: str | None = None,
+    select: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[Finding]:
+    """Probe a saved model (path) or an in-memory Keras model; see ``kerascheck.probes.api``."""
+    from kerascheck.probes.api import probe as run_probe
+
+    return run_probe(model_or_path, sample=sample, select=select, **kwargs)

@@ -1,0 +1,400 @@
+"""Command line: a thin layer that parses arguments, builds the session, runs, reports, exits.
+
+Exit codes: 0 no findings, 1 findings, 2 usage, configuration, plugin or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+_EPILOG = """\
+examples:
+  kerascheck check .                        check a project (recurses, honours .gitignore)
+  kerascheck check train.py --select KC3    only the seeding rules
+  kerascheck check - --stdin-filename x.py  read source from stdin
+  kerascheck rule KC601                     explain a rule
+  kerascheck probe model.keras              load a saved model in a subprocess and probe it
+
+configuration: [tool.kerascheck] in pyproject.toml, or kerascheck.toml (see README).
+exit codes: 0 clean, 1 findings, 2 usage/config/internal error.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with usage, like argparse, but no traceback ever
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"kerascheck: error: {message}\n")
+        raise SystemExit(EXIT_ERROR)
+
+
+def _add_plugin_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-p", "--plugin", dest="plugins", action="append", default=[], metavar="MODULE",
+        help="load a plugin module (repeatable); '-p no:NAME' disables an installed plugin",
+    )
+    parser.add_argument("--config", metavar="FILE", help="use this pyproject.toml/kerascheck.toml instead of discovering one")
+
+
+def _add_selection_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--select", action="append", metavar="CODES", help="only these codes/prefixes/slugs (comma-separated; replaces the config's select)")
+    parser.add_argument("--extend-select", action="append", metavar="CODES", help="enable these in addition")
+    parser.add_argument("--ignore", action="append", metavar="CODES", help="disable these codes/prefixes/slugs")
+    parser.add_argument("--target-keras", metavar="VERSION", help='Keras version the code targets ("3", "2.15"); default from config, else 3')
+
+
+def _add_output_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output-format", default=None, metavar="FORMAT", help="text (default), json, sarif, github, or a plugin's format")
+    parser.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--statistics", action="store_true", help="show counts per rule instead of each finding")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output (auto: only on a terminal)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more detail on stderr (timings)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from kerascheck import __version__
+
+    parser = _Parser(
+        prog="kerascheck",
+        description="Find the bugs that make Keras models behave differently from what you believe.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="store_true", help="show the version and the loaded plugins")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = sub.add_parser("check", help="statically check Python files, directories and notebooks", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG)
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); '-' reads stdin")
+    _add_selection_args(check)
+    _add_output_args(check)
+    _add_plugin_args(check)
+    check.add_argument("--stdin-filename", metavar="NAME", help="the file name to report (and configure) stdin input as")
+    check.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: all cores; small runs stay in-process)")
+    check.add_argument("--exclude", action="append", metavar="GLOB", help="exclude these paths (replaces the config's exclude)")
+    check.add_argument("--extend-exclude", action="append", metavar="GLOB", help="exclude these paths in addition")
+    check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore excludes")
+    check.add_argument("--show-fixes", action="store_true", help="describe the available fix under each finding")
+    _add_fix_args(check)
+
+    probe = sub.add_parser("probe", help="load saved models in a subprocess and probe how they behave")
+    _add_probe_args(probe)
+    _add_selection_args(probe)
+    _add_output_args(probe)
+    _add_plugin_args(probe)
+
+    rule = sub.add_parser("rule", help="show a rule's or probe's documentation")
+    rule.add_argument("code", metavar="CODE", help="a code (KC101) or slug (removed-predict-classes)")
+    _add_plugin_args(rule)
+
+    rules = sub.add_parser("rules", help="list every rule and probe")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    _add_plugin_args(rules)
+
+    plugins = sub.add_parser("plugins", help="list loaded plugins with versions and rule prefixes")
+    _add_plugin_args(plugins)
+
+    sub.add_parser("lsp", help="run the language server on stdio (needs the 'lsp' extra)")
+    clean = sub.add_parser("clean", help="remove the result cache")
+    clean.add_argument("paths", nargs="*", metavar="PATH", help="project directories (default: .)")
+    parser.set_defaults(version_string=__version__)
+    return parser
+
+
+def _add_fix_args(parser: argparse.ArgumentParser) -> None:
+    """Options of the fixer, cache and adoption aids (see kerascheck.static.fixer)."""
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+
+
+def _add_probe_args(parser: argparse.ArgumentParser) -> None:
+    """Options of ``kerascheck probe`` (see kerascheck.probes)."""
+    parser.add_argument("targets", nargs="+", metavar="TARGET", help="saved models (.keras, .h5, SavedModel dir) or, with --factory, file.py:fn / package.module:fn")
+
+
+# -- plugins: split '-p no:NAME' ----------------------------------------------------------------
+
+
+def _plugin_lists(values: Sequence[str]) -> tuple[list[str], list[str]]:
+    load, blocked = [], []
+    for value in values:
+        if value.startswith("no:"):
+            blocked.append(value[3:])
+        else:
+            load.append(value)
+    return load, blocked
+
+
+def _open_session(args: argparse.Namespace, start: Path, overrides: dict[str, Any] | None = None) -> Any:
+    from kerascheck.api import open_session
+    from kerascheck.config import split_selectors
+
+    load, blocked = _plugin_lists(getattr(args, "plugins", []) or [])
+    overrides = dict(overrides or {})
+    if getattr(args, "select", None):
+        overrides["select"] = split_selectors(args.select)
+    if getattr(args, "target_keras", None):
+        overrides["target_keras"] = args.target_keras
+    session = open_session(config_path=getattr(args, "config", None), start=start, plugins=load, blocked=blocked)
+    config = session.config
+    changes: dict[str, Any] = dict(overrides)
+    if getattr(args, "extend_select", None):
+        changes["extend_select"] = (*config.extend_select, *split_selectors(args.extend_select))
+    if getattr(args, "ignore", None):
+        changes["ignore"] = (*config.ignore, *split_selectors(args.ignore))
+    if changes:
+        from kerascheck.api import Session
+        from kerascheck.config import validate_against
+
+        config = config.with_overrides(**changes)
+        validate_against(config, session.registry.checks)
+        session = Session(config, session.registry, session.plugins, session.blocked)
+    return session
+
+
+def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
+    if args.color == "always":
+        return True
+    if args.color == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+def _emit(args: argparse.Namespace, session: Any, findings: list[Any], summary: Any) -> int:
+    fmt = args.output_format or "text"
+    reporters = session.registry.reporters
+    if fmt not in reporters:
+        sys.stderr.write(f"kerascheck: error: unknown output format {fmt!r} (available: {', '.join(sorted(reporters))})\n")
+        return EXIT_ERROR
+    stream: TextIO
+    if args.output_file:
+        try:
+            stream = open(args.output_file, "w", encoding="utf-8")
+        except OSError as exc:
+            sys.stderr.write(f"kerascheck: error: cannot write {args.output_file}: {exc.strerror or exc}\n")
+            return EXIT_ERROR
+    else:
+        stream = sys.stdout
+    try:
+        reporter = reporters[fmt](stream, checks=session.registry.checks, color=fmt == "text" and not args.output_file and _use_color(args, stream))
+        reporter.report(findings, summary)
+    finally:
+        if stream is not sys.stdout:
+            stream.close()
+    if any(f.code == "KC000" for f in findings):
+        return EXIT_ERROR if not args.exit_zero else EXIT_CLEAN
+    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    import time
+
+    from kerascheck import __version__
+    from kerascheck.api import run_check
+    from kerascheck.report.base import RunSummary
+
+    paths = args.paths or ["."]
+    stdin = paths == ["-"]
+    if "-" in paths and not stdin:
+        raise _UsageError("'-' (stdin) cannot be combined with other paths")
+    start = Path(args.stdin_filename).parent if stdin and args.stdin_filename else Path(paths[0] if not stdin else ".")
+    overrides: dict[str, Any] = {}
+    if args.exclude:
+        overrides["exclude"] = tuple(args.exclude)
+    if args.extend_exclude:
+        overrides["extend_exclude"] = tuple(args.extend_exclude)
+    if args.no_respect_gitignore:
+        overrides["respect_gitignore"] = False
+    session = _open_session(args, start if start.exists() else Path("."), overrides)
+    for path in paths:
+        if not stdin and not os.path.exists(path):
+            raise _UsageError(f"{path}: no such file or directory")
+    began = time.perf_counter()
+    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty() and not stdin)
+    if stdin:
+        source = sys.stdin.read()
+        findings, results = run_check(session, [], source=source, filename=args.stdin_filename or "-", jobs=args.jobs)
+    else:
+        findings, results = run_check(session, paths, jobs=args.jobs, on_file=progress.tick)
+    progress.done()
+    if args.verbose:
+        sys.stderr.write(f"kerascheck: checked {len(results)} files in {time.perf_counter() - began:.2f}s\n")
+    summary = RunSummary(files=len(results), statistics=args.statistics, show_fixes=args.show_fixes, tool_version=__version__)
+    return _emit(args, session, findings, summary)
+
+
+class _Progress:
+    """A single self-overwriting line on a terminal for long runs; silent otherwise."""
+
+    def __init__(self, enabled: bool, noun: str = "files") -> None:
+        self.enabled, self.count, self.noun = enabled, 0, noun
+
+    def tick(self, _result: Any = None) -> None:
+        self.count += 1
+        if self.enabled and self.count % 50 == 0:
+            sys.stderr.write(f"\rkerascheck: {self.count} {self.noun} checked...")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.count >= 50:
+            sys.stderr.write("\r\033[K")
+
+
+def _cmd_rule(args: argparse.Namespace) -> int:
+    session = _open_session(args, Path("."))
+    check = session.registry.find(args.code)
+    if check is None:
+        sys.stderr.write(f"kerascheck: error: no rule or probe named {args.code!r} (see 'kerascheck rules')\n")
+        return EXIT_ERROR
+    kind = "probe" if check.code in session.registry.probes else "rule"
+    state = "on by default" if check.default_enabled else "off by default (enable with select)"
+    lines = [f"# {check.name} ({check.code})", "", f"{check.summary}.", "", f"Kind: {kind}; severity: {check.severity.value}; {state}; plugin: {check.plugin}."]
+    versions = getattr(check, "keras_versions", None)
+    if versions:
+        lines.append(f"Applies to Keras {versions}.")
+    if check.options:
+        lines.append("Options: " + ", ".join(f"{k} = {v!r}" for k, v in check.options.items()))
+    lines += ["", check.docs(), ""]
+    sys.stdout.write("\n".join(lines))
+    return EXIT_CLEAN
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    import json
+
+    session = _open_session(args, Path("."))
+    checks = sorted(session.registry.checks.values(), key=lambda c: c.code)
+    if args.format == "json":
+        data = [
+            {
+                "code": c.code,
+                "name": c.name,
+                "summary": c.summary,
+                "kind": "probe" if c.code in session.registry.probes else "rule",
+                "severity": c.severity.value,
+                "default_enabled": c.default_enabled,
+                "plugin": c.plugin,
+                "options": {k: v for k, v in c.options.items()},
+                "fixable": bool(c.sections().get("Fix safety")),
+                "url": c.docs_url(),
+            }
+            for c in checks
+        ]
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_CLEAN
+    for c in checks:
+        off = "" if c.default_enabled else "  (off by default)"
+        sys.stdout.write(f"{c.code}  {c.name:<36} {c.summary}{off}\n")
+    return EXIT_CLEAN
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    session = _open_session(args, Path("."))
+    by_distribution: dict[tuple[str, str], list[str]] = {}
+    for info in session.registry.plugins:
+        by_distribution.setdefault((info.distribution, info.version), []).extend(info.prefixes)
+    for (distribution, version), prefixes in sorted(by_distribution.items()):
+        modules = [p.module for p in session.registry.plugins if p.distribution == distribution]
+        shown = ", ".join(sorted(set(prefixes))) or "-"
+        sys.stdout.write(f"{distribution} {version}  prefixes: {shown}  modules: {', '.join(modules)}\n")
+    return EXIT_CLEAN
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    from kerascheck import __version__
+
+    sys.stdout.write(f"kerascheck {__version__}\n")
+    try:
+        from kerascheck.plugins import load_plugins
+
+        registry = load_plugins()
+    except Exception as exc:  # --version must still answer with a broken plugin installed
+        sys.stdout.write(f"  (plugins not loaded: {exc})\n")
+        return EXIT_CLEAN
+    seen = set()
+    for info in registry.plugins:
+        if info.distribution != "kerascheck" and info.distribution not in seen:
+            seen.add(info.distribution)
+            sys.stdout.write(f"  plugin {info.distribution} {info.version} ({', '.join(info.prefixes) or 'no rules'})\n")
+    return EXIT_CLEAN
+
+
+class _UsageError(Exception):
+    pass
+
+
+COMMANDS = {
+    "check": _cmd_check,
+    "rule": _cmd_rule,
+    "rules": _cmd_rules,
+    "plugins": _cmd_plugins,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from kerascheck.config import ConfigError
+    from kerascheck.plugins import PluginError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        return _cmd_version(args)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_ERROR
+    handler = COMMANDS.get(args.command)
+    if handler is None:
+        handler = _late_command(args.command)
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        sys.stderr.write(f"kerascheck: configuration error: {exc}\n")
+    except PluginError as exc:
+        sys.stderr.write(f"kerascheck: plugin error: {exc}\n")
+    except _UsageError as exc:
+        sys.stderr.write(f"kerascheck: error: {exc}\n")
+    except KeyboardInterrupt:
+        sys.stderr.write("kerascheck: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_CLEAN
+    except Exception as exc:  # a bug in kerascheck: say so plainly, traceback only on request
+        sys.stderr.write(f"kerascheck: internal error: {type(exc).__name__}: {exc}\n")
+        if os.environ.get("KERASCHECK_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        else:
+            sys.stderr.write("(set KERASCHECK_DEBUG=1 for the traceback, and please report it)\n")
+    return EXIT_ERROR
+
+
+def _late_command(name: str) -> Any:
+    """Commands implemented in their own modules (imported only when used)."""
+    if name == "probe":
+        from kerascheck.probes.command import run as probe_run
+
+        return probe_run
+    if name == "lsp":
+        from kerascheck.lsp import run as lsp_run
+
+        return lsp_run
+    if name == "clean":
+        from kerascheck.static.cache import clean
+
+        return clean
+    raise _UsageError(f"unknown command {name!r}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

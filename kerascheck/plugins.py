@@ -1,0 +1,233 @@
+"""Loading plugins: built-ins, installed distributions (entry points), and ``-p module``.
+
+Built-in rules, probes and reporters are plugin modules registered through the same hooks a
+third-party distribution implements. Every check's code prefix belongs to exactly one plugin
+distribution; two distributions claiming one prefix, or two checks with one code, is an error
+that names both.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from kerascheck import hookspecs
+from kerascheck.checkdoc import Documented
+
+ENTRY_POINT_GROUP = "kerascheck"
+BUILTIN_DISTRIBUTION = "kerascheck"
+
+#: The built-in plugin modules, registered exactly like third-party ones.
+BUILTIN_PLUGINS = (
+    "kerascheck.rules.core",
+    "kerascheck.rules.api",
+    "kerascheck.rules.inference",
+    "kerascheck.rules.seeds",
+    "kerascheck.rules.persistence",
+    "kerascheck.rules.prediction",
+    "kerascheck.rules.training",
+    "kerascheck.rules.state",
+    "kerascheck.probes.builtin",
+    "kerascheck.report.builtin",
+)
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded or conflicts with another; the message names them."""
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """One loaded plugin, as ``kerascheck plugins`` lists it."""
+
+    name: str  # entry-point name or module name
+    distribution: str
+    version: str
+    module: str
+    prefixes: tuple[str, ...] = ()
+
+
+@dataclass
+class Registry:
+    """Everything the loaded plugins contributed."""
+
+    manager: pluggy.PluginManager
+    rules: dict[str, type[Any]] = field(default_factory=dict)
+    probes: dict[str, type[Any]] = field(default_factory=dict)
+    reporters: dict[str, type[Any]] = field(default_factory=dict)
+    plugins: list[PluginInfo] = field(default_factory=list)
+    config_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def checks(self) -> dict[str, type[Documented]]:
+        """Rules and probes together, by code."""
+        return {**self.rules, **self.probes}
+
+    def find(self, code_or_name: str) -> type[Documented] | None:
+        key = code_or_name.strip()
+        checks = self.checks
+        if key.upper() in checks:
+            return checks[key.upper()]
+        for check in checks.values():
+            if check.name == key:
+                return check
+        return None
+
+    def prefixes(self) -> tuple[str, ...]:
+        return tuple(sorted({check.prefix() for check in self.checks.values()}))
+
+    def fingerprint(self) -> tuple[tuple[str, str, str], ...]:
+        """Which plugin distributions and versions are loaded (part of the cache key)."""
+        return tuple(sorted((p.module, p.distribution, p.version) for p in self.plugins))
+
+
+def _new_manager() -> pluggy.PluginManager:
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def _import(module: str, origin: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except Exception as exc:  # a broken plugin must name itself, not crash the linter
+        raise PluginError(f"cannot import plugin {module!r} ({origin}): {type(exc).__name__}: {exc}") from None
+
+
+def _version_of(distribution: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        from kerascheck import __version__
+
+        return __version__ if distribution == BUILTIN_DISTRIBUTION else "unknown"
+
+
+def load_plugins(
+    extra: Sequence[str] = (),
+    *,
+    blocked: Iterable[str] = (),
+    use_entry_points: bool = True,
+) -> Registry:
+    """Build the registry: built-ins, then entry points, then ``extra`` modules (``-p``).
+
+    ``blocked`` names entry points or modules not to load (``-p no:NAME``).
+    """
+    blocked = set(blocked)
+    manager = _new_manager()
+    registry = Registry(manager)
+    sources: list[tuple[str, str, str, str]] = []  # (name, module, distribution, version)
+    builtin_version = _version_of(BUILTIN_DISTRIBUTION)
+    for module in BUILTIN_PLUGINS:
+        sources.append((module, module, BUILTIN_DISTRIBUTION, builtin_version))
+    if use_entry_points:
+        from importlib import metadata
+
+        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = entry_point.dist
+            dist_name = dist.metadata["Name"] if dist is not None else entry_point.value
+            version = dist.version if dist is not None else "unknown"
+            sources.append((entry_point.name, entry_point.value.split(":")[0], dist_name, version))
+    for module in extra:
+        sources.append((module, module, module, "local"))
+
+    for name, module_name, distribution, version in sources:
+        if name in blocked or module_name in blocked:
+            continue
+        if manager.get_plugin(module_name) is not None:
+            continue  # the same module named twice (entry point and -p)
+        module = _import(module_name, f"from {distribution}")
+        try:
+            manager.register(module, name=module_name)
+        except Exception as exc:
+            raise PluginError(f"plugin {module_name!r} ({distribution}) is invalid: {exc}") from None
+        prefixes = _collect(registry, manager, module, module_name, distribution)
+        registry.plugins.append(PluginInfo(name, distribution, version, module_name, prefixes))
+    return registry
+
+
+def _results(hook_caller: Any, module: ModuleType) -> list[Any]:
+    """Call one hook on one plugin only (so each result can be attributed to its plugin)."""
+    impls = [impl for impl in hook_caller.get_hookimpls() if impl.plugin is module]
+    return [impl.function() for impl in impls]
+
+
+def _collect(
+    registry: Registry,
+    manager: pluggy.PluginManager,
+    module: ModuleType,
+    module_name: str,
+    distribution: str,
+) -> tuple[str, ...]:
+    hooks = manager.hook
+    prefixes: set[str] = set()
+    try:
+        rule_lists = _results(hooks.kerascheck_register_rules, module)
+        probe_lists = _results(hooks.kerascheck_register_probes, module)
+        reporter_maps = _results(hooks.kerascheck_register_reporters, module)
+        option_maps = _results(hooks.kerascheck_add_config_options, module)
+    except Exception as exc:
+        raise PluginError(f"plugin {module_name!r} ({distribution}) failed to register: {type(exc).__name__}: {exc}") from None
+    for kind, lists, table in (("rule", rule_lists, registry.rules), ("probe", probe_lists, registry.probes)):
+        for checks in lists:
+            for check in checks or ():
+                _add_check(registry, table, check, kind, module_name, distribution)
+                prefixes.add(check.prefix())
+    for mapping in reporter_maps:
+        for fmt, reporter in (mapping or {}).items():
+            if fmt in registry.reporters:
+                raise PluginError(f"output format {fmt!r} is registered twice (second by {module_name!r})")
+            registry.reporters[fmt] = reporter
+    for mapping in option_maps:
+        if mapping:
+            registry.config_options.setdefault(module_name, {}).update(mapping)
+    return tuple(sorted(prefixes))
+
+
+def _add_check(
+    registry: Registry,
+    table: dict[str, type[Any]],
+    check: type[Documented],
+    kind: str,
+    module_name: str,
+    distribution: str,
+) -> None:
+    problems = check.metadata_problems() if isinstance(check, type) and issubclass(check, Documented) else [
+        "is not a kerascheck Rule or Probe subclass"
+    ]
+    if problems:
+        raise PluginError(f"{kind} {getattr(check, '__name__', check)!r} from {module_name!r}: {'; '.join(problems)}")
+    existing = registry.checks.get(check.code)
+    if existing is not None:
+        raise PluginError(
+            f"code {check.code} is claimed twice: by {existing.__module__}.{existing.__qualname__} "
+            f"({existing.plugin}) and by {check.__module__}.{check.__qualname__} ({distribution})"
+        )
+    for other in registry.checks.values():
+        if other.prefix() == check.prefix() and other.plugin != distribution:
+            raise PluginError(
+                f"prefix {check.prefix()!r} is claimed by two plugins: {other.plugin!r} "
+                f"({other.__module__}) and {distribution!r} ({module_name})"
+            )
+        if other.name == check.name:
+            raise PluginError(
+                f"rule name {check.name!r} is claimed twice: {other.code} ({other.plugin}) and "
+                f"{check.code} ({distribution})"
+            )
+    check.plugin = distribution
+    table[check.code] = check
+
+
+def plugin_options(registry: Registry, configured: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Merge the plugin-wide option defaults with ``[tool.kerascheck.plugin-options.X]``."""
+    result = {name: dict(defaults) for name, defaults in registry.config_options.items()}
+    for name, values in configured.items():
+        result.setdefault(name, {}).update(values)
+    return result

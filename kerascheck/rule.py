@@ -1,0 +1,145 @@
+"""The base class of static rules.
+
+A rule is one class that holds its code, documentation, examples and libcst handlers, like
+Fixit's ``LintRule``. Handlers are ordinary ``visit_<Node>`` / ``leave_<Node>`` methods; the
+engine collects the handlers of every enabled rule and runs them all in one traversal of the
+file, so a rule never walks the tree itself.
+
+Project rules (whole-program facts) additionally call :meth:`Rule.record` during the walk and
+implement the classmethod :meth:`Rule.finish`, which runs once in the parent process over the
+facts of every checked file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import libcst as cst
+
+from kerascheck.checkdoc import Documented
+from kerascheck.findings import Finding, Fix, Location, Severity
+
+if TYPE_CHECKING:
+    from kerascheck.static.context import FileContext, ProjectContext
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code the rule must accept."""
+
+    code: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    target_keras: str = "3"
+    #: Other files of the same project (``{relative path: source}``), for project rules.
+    project: Mapping[str, str] = field(default_factory=dict)
+    #: Other rules to enable alongside (only the rule under test's findings are compared).
+    also_select: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code the rule must flag.
+
+    ``line`` (1-based) pins where the first finding is; ``message`` is a substring the message
+    must contain; ``fixed`` is the source after applying the rule's fixes (safe and unsafe).
+    """
+
+    code: str
+    line: int | None = None
+    message: str | None = None
+    fixed: str | None = None
+    count: int | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    target_keras: str = "3"
+    project: Mapping[str, str] = field(default_factory=dict)
+    also_select: tuple[str, ...] = ()
+
+
+Example = str | Valid | Invalid
+Handler = Callable[[cst.CSTNode], Any]
+
+
+class Rule(Documented):
+    """Base class of static rules. Subclass it and set the class attributes.
+
+    Handlers (``visit_Call``, ``leave_FunctionDef``, ...) read the shared :class:`FileContext`
+    (``self.context``: resolved names, what is a Keras model, enclosing function/class/with) and
+    call :meth:`report`.
+    """
+
+    VALID: ClassVar[Sequence[str | Valid]] = ()
+    INVALID: ClassVar[Sequence[str | Invalid]] = ()
+    #: PEP 440-style range of Keras versions the rule applies to, e.g. ``">=3"``; None = all.
+    keras_versions: ClassVar[str | None] = None
+    #: False for rules that make sense in files that never mention Keras/TensorFlow (KC001).
+    requires_keras: ClassVar[bool] = True
+
+    _handler_names: ClassVar[dict[str, tuple[str, ...]]]
+
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        self.context = context
+        self.settings: dict[str, Any] = {**self.options, **options}
+        self.findings: list[Finding] = []
+        self.facts: list[Any] = []
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        fix: Fix | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        """Report a finding at ``node``."""
+        self.findings.append(self.finding_at(self.context.location(node), message, fix, severity))
+
+    @classmethod
+    def finding_at(
+        cls,
+        location: Location,
+        message: str,
+        fix: Fix | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        return Finding(
+            code=cls.code,
+            name=cls.name,
+            message=message,
+            severity=severity or cls.severity,
+            location=location,
+            fix=fix,
+            docs_url=cls.docs_url(),
+        )
+
+    def record(self, fact: Any) -> None:
+        """Keep a small, picklable fact about this file for :meth:`finish`."""
+        self.facts.append(fact)
+
+    @classmethod
+    def finish(cls, project: ProjectContext) -> Iterable[Finding]:
+        """Whole-project phase: runs once after every file, over their recorded facts."""
+        return ()
+
+    @classmethod
+    def is_project_rule(cls) -> bool:
+        return cls.finish.__func__ is not Rule.finish.__func__  # type: ignore[attr-defined]
+
+    # -- handler discovery -----------------------------------------------------------------
+
+    @classmethod
+    def handler_names(cls) -> tuple[str, ...]:
+        """Names of this class's ``visit_*``/``leave_*`` methods (cached per class)."""
+        cache = cls.__dict__.get("_handler_names_cache")
+        if cache is None:
+            cache = tuple(
+                name
+                for name in dir(cls)
+                if (name.startswith("visit_") or name.startswith("leave_"))
+                and callable(getattr(cls, name))
+            )
+            cls._handler_names_cache = cache  # type: ignore[attr-defined]
+        return cache

@@ -1,0 +1,323 @@
+"""What every rule can ask about the file being checked, computed once per file.
+
+The :class:`FileContext` is updated by the engine in the same traversal that runs the rules:
+its ``visit_*`` handlers run before every rule's, its ``leave_*`` handlers after, so a rule
+always sees the enclosing function/class/``with`` of the node it is looking at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from kerascheck.findings import Edit, Location
+from kerascheck.static import ast_helpers as ah
+from kerascheck.static.models import ModelTracker
+from kerascheck.static.names import ImportTable
+
+TRAINING_FUNCTION_NAMES = frozenset({"train_step", "training_step", "_train_step", "train_on_batch"})
+TAPE_NAMES = frozenset({"tensorflow.GradientTape", "tensorflow.autodiff.GradientTape"})
+TF_FUNCTION_NAMES = frozenset({"tensorflow.function", "tensorflow.compat.v1.function"})
+
+
+@dataclass(frozen=True)
+class CellMap:
+    """Maps lines of the joined code of a notebook back to (cell, line in cell)."""
+
+    #: 1-based first line of each code cell in the joined source, with its 1-based cell number.
+    starts: tuple[tuple[int, int], ...]
+
+    def locate(self, line: int) -> tuple[int, int]:
+        cell, first = 1, 1
+        for start, number in self.starts:
+            if start > line:
+                break
+            cell, first = number, start
+        return cell, line - first + 1
+
+    def to_joined(self, cell: int, line: int) -> int:
+        for start, number in self.starts:
+            if number == cell:
+                return start + line - 1
+        raise KeyError(cell)
+
+
+class FileContext:
+    """Per-file facts shared by all rules of one traversal."""
+
+    def __init__(
+        self,
+        path: str,
+        source: str,
+        module: cst.Module,
+        *,
+        target_keras: str = "3",
+        cell_map: CellMap | None = None,
+        keras_aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        self.path = path
+        self.source = source
+        self.module = module
+        self.target_keras = target_keras
+        self.cell_map = cell_map
+        self.imports = ImportTable()
+        self.models = ModelTracker(self.imports)
+        self._keras_aliases = dict(keras_aliases or {})
+        self._positions: Mapping[cst.CSTNode, Any] | None = None
+        # Enclosing constructs, innermost last.
+        self.functions: list[cst.FunctionDef] = []
+        self.classes: list[cst.ClassDef] = []
+        self.loops: list[cst.CSTNode] = []
+        self._tape_depth = 0
+        self._tape_withs: list[bool] = []
+        self._prescan()
+
+    # -- versions --------------------------------------------------------------------------
+
+    @property
+    def keras_major(self) -> int:
+        head = self.target_keras.split(".", 1)[0]
+        return int(head) if head.isdigit() else 3
+
+    # -- positions -------------------------------------------------------------------------
+
+    def location(self, node: cst.CSTNode) -> Location:
+        """Where ``node`` is, as a finding location (1-based columns, notebook cells mapped).
+
+        Positions are computed lazily, once, and only for files that report something: most
+        files report nothing, and computing positions costs about one extra walk.
+        """
+        if self._positions is None:
+            # The module is never mutated, so skipping the deep copy is safe and keeps node
+            # identity (rules report the very nodes they were handed).
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        code_range = self._positions.get(node)
+        if code_range is None:
+            return Location(self.path)
+        start, end = code_range.start, code_range.end
+        return self.make_location(start.line, start.column + 1, end.line, end.column + 1)
+
+    def source_range(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
+        """``(line, column, end_line, end_column)`` of ``node`` in the parsed text (1-based)."""
+        self.location(node)  # computes positions once
+        assert self._positions is not None
+        code_range = self._positions[node]
+        start, end = code_range.start, code_range.end
+        return start.line, start.column + 1, end.line, end.column + 1
+
+    def edit(self, node: cst.CSTNode, text: str) -> Edit:
+        """An edit replacing ``node``'s source with ``text`` (cell-relative in notebooks)."""
+        return self.edit_span(node, node, text)
+
+    def edit_span(self, first: cst.CSTNode, last: cst.CSTNode, text: str) -> Edit:
+        """An edit replacing the source from the start of ``first`` to the end of ``last``."""
+        line, column, _, _ = self.source_range(first)
+        _, _, end_line, end_column = self.source_range(last)
+        if self.cell_map is None:
+            return Edit(line, column, end_line, end_column, text)
+        cell, cell_line = self.cell_map.locate(line)
+        _, cell_end = self.cell_map.locate(end_line)
+        return Edit(cell_line, column, cell_end, end_column, text, cell=cell)
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The source text of ``node``."""
+        return self.module.code_for_node(node)
+
+    def make_location(self, line: int, column: int, end_line: int, end_column: int) -> Location:
+        if self.cell_map is None:
+            return Location(self.path, line, column, end_line, end_column)
+        cell, cell_line = self.cell_map.locate(line)
+        _, cell_end = self.cell_map.locate(end_line)
+        return Location(self.path, cell_line, column, cell_end, end_column, cell=cell)
+
+    # -- names -----------------------------------------------------------------------------
+
+    def qualified(self, expr: cst.BaseExpression) -> str | None:
+        """Canonical qualified name of ``expr`` (every Keras spelling becomes ``keras.``)."""
+        name = self.imports.qualified(expr)
+        if name is None or not self._keras_aliases:
+            return name
+        for module, target in self._keras_aliases.items():
+            if name == module or name.startswith(module + "."):
+                return target + name[len(module) :]
+        return name
+
+    def raw_qualified(self, expr: cst.BaseExpression) -> str | None:
+        """Qualified name as imported (keeps ``tensorflow.keras`` vs ``keras``)."""
+        return self.imports.raw(expr)
+
+    def is_keras(self, expr: cst.BaseExpression, *names: str) -> bool:
+        """``expr`` resolves to one of ``names`` (canonical, e.g. ``"keras.layers.Dense"``)."""
+        return self.qualified(expr) in names
+
+    @property
+    def uses_keras(self) -> bool:
+        """The file imports Keras or TensorFlow under any name."""
+        return self.imports.imports_any("keras", "tensorflow", *self._keras_aliases)
+
+    # -- where are we ----------------------------------------------------------------------
+
+    @property
+    def function(self) -> cst.FunctionDef | None:
+        return self.functions[-1] if self.functions else None
+
+    @property
+    def in_gradient_tape(self) -> bool:
+        return self._tape_depth > 0
+
+    @property
+    def in_loop(self) -> bool:
+        return bool(self.loops)
+
+    def in_function_named(self, names: frozenset[str] | set[str]) -> bool:
+        return any(f.name.value in names for f in self.functions)
+
+    @property
+    def in_training_code(self) -> bool:
+        """Inside a gradient tape, a ``train_step``-like function, or a function named
+        ``train*``: places where ``training=True`` is intended."""
+        if self.in_gradient_tape or self.in_function_named(TRAINING_FUNCTION_NAMES):
+            return True
+        return any(f.name.value.lstrip("_").startswith("train") for f in self.functions)
+
+    @property
+    def in_tf_function(self) -> bool:
+        return any(
+            self.qualified(d.decorator if not isinstance(d.decorator, cst.Call) else d.decorator.func)
+            in TF_FUNCTION_NAMES
+            for f in self.functions
+            for d in f.decorators
+        )
+
+    def enclosing_class_is_layer(self) -> bool:
+        return bool(self.classes) and self.models.is_layer_class(self.classes[-1].name.value)
+
+    # -- traversal events (called by the engine) ------------------------------------------
+
+    def _prescan(self) -> None:
+        """Imports and classes at module level (and inside top-level if/try), so names used
+        before their import statement (in functions) and classes used before their definition
+        resolve. Nested imports are added during the walk."""
+        pending: list[Sequence[cst.CSTNode]] = [self.module.body]
+        while pending:
+            for stmt in pending.pop():
+                if isinstance(stmt, (cst.Import, cst.ImportFrom)):  # ``if x: import y``
+                    self.imports.add(stmt)
+                elif isinstance(stmt, cst.SimpleStatementLine):
+                    for small in stmt.body:
+                        if isinstance(small, (cst.Import, cst.ImportFrom)):
+                            self.imports.add(small)
+                elif isinstance(stmt, cst.ClassDef):
+                    self.models.add_class(stmt)
+                elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
+                    pending.append(stmt.body.body)
+                    for extra in _branches(stmt):
+                        pending.append(extra)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.imports.add(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.imports.add(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if node.name.value not in self.models.classes:
+            self.models.add_class(node)
+        self.classes.append(node)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops.append(node)
+
+    def leave_For(self, node: cst.For) -> None:
+        self.loops.pop()
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops.append(node)
+
+    def leave_While(self, node: cst.While) -> None:
+        self.loops.pop()
+
+    def visit_With(self, node: cst.With) -> None:
+        is_tape = any(
+            isinstance(item.item, cst.Call) and self.qualified(item.item.func) in TAPE_NAMES
+            for item in node.items
+        )
+        self._tape_withs.append(is_tape)
+        self._tape_depth += is_tape
+
+    def leave_With(self, node: cst.With) -> None:
+        self._tape_depth -= self._tape_withs.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        name = ah.assigned_name(node)
+        if name is not None:
+            self.models.on_assign(name, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        name = ah.assigned_name(node)
+        if name is not None and node.value is not None:
+            self.models.on_assign(name, node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        method = ah.method_call(node)
+        if method is not None:
+            self.models.on_method_call(method[0], method[1], node)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.functions:
+            self.models.on_return(self.functions[-1].name.value, node.value)
+
+
+def _branches(stmt: cst.If | cst.Try | cst.With) -> list[Sequence[cst.CSTNode]]:
+    if isinstance(stmt, cst.If):
+        orelse = stmt.orelse
+        if isinstance(orelse, cst.If):
+            return [orelse.body.body, *_branches(orelse)]
+        return [orelse.body.body] if orelse is not None else []
+    if isinstance(stmt, cst.Try):
+        bodies: list[Sequence[cst.CSTNode]] = [h.body.body for h in stmt.handlers]
+        if stmt.orelse is not None:
+            bodies.append(stmt.orelse.body.body)
+        if stmt.finalbody is not None:
+            bodies.append(stmt.finalbody.body.body)
+        return bodies
+    return []
+
+
+@dataclass
+class FileFacts:
+    """What the project phase gets from one file: its rules' recorded facts."""
+
+    path: str
+    facts: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass
+class ProjectContext:
+    """Input of :meth:`Rule.finish`: every file's facts for that rule, plus settings."""
+
+    #: path -> facts the rule recorded in that file (files with no facts are absent).
+    facts: dict[str, list[Any]]
+    target_keras: str
+    options: Mapping[str, Any]
+    #: path -> dotted module name guessed from the path (``pkg/utils/seed.py`` -> ``pkg.utils.seed``).
+    modules: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def keras_major(self) -> int:
+        head = self.target_keras.split(".", 1)[0]
+        return int(head) if head.isdigit() else 3

@@ -1,0 +1,405 @@
+"""The static engine: parse each file once, run every enabled rule in one traversal.
+
+Per file (in a worker process when there are many files): read -> parse -> one walk with the
+shared :class:`FileContext` and all rules -> raw findings, suppression comments and the facts
+project rules recorded. In the parent: the project phase (``Rule.finish`` over all facts),
+suppressions, per-file ignores and severity overrides, then sorting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+
+from kerascheck import config as configuration
+from kerascheck.checkdoc import version_matches
+from kerascheck.config import Config
+from kerascheck.findings import Finding, Location, Severity
+from kerascheck.rule import Rule
+from kerascheck.static import files, suppress
+from kerascheck.static.context import FileContext, ProjectContext
+from kerascheck.static.files import SourceFile, UnreadableSource
+
+INTERNAL_ERROR = "KC000"
+SYNTAX_ERROR = "KC001"
+NOT_ANALYSED = "KC002"
+UNUSED_SUPPRESSION = "KC003"
+
+#: A file that mentions none of these cannot use Keras; Keras rules skip it (the pre-filter).
+_KERAS_WORDS = re.compile(r"keras|tensorflow|\btf\b")
+
+
+@dataclass
+class FileResult:
+    """What checking one file produced (picklable: it crosses process boundaries)."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict[str, list[Any]] = field(default_factory=dict)
+    suppressions: suppress.SuppressionMap = field(default_factory=suppress.SuppressionMap)
+    joined_lines: dict[int, int] | None = None  # notebooks: cell number -> first joined line
+    source: str | None = None  # kept only when asked (fixes, LSP)
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    files: int
+    file_results: list[FileResult]
+
+
+class _Dispatcher(cst.CSTVisitor):
+    """Calls the handlers of the context and of every rule, by node type, in one walk."""
+
+    def __init__(self, context: FileContext, rules: Sequence[Rule], report_crash: Callable[[Rule, BaseException, cst.CSTNode], None]) -> None:
+        self._visit: dict[str, list[tuple[Any, Callable[[Any], Any]]]] = {}
+        self._leave: dict[str, list[tuple[Any, Callable[[Any], Any]]]] = {}
+        self._failed: set[int] = set()
+        self._report_crash = report_crash
+        owners: list[tuple[Any, tuple[str, ...]]] = [(context, _CONTEXT_HANDLERS)]
+        owners.extend((rule, type(rule).handler_names()) for rule in rules)
+        for owner, names in owners:
+            for name in names:
+                kind, _, node_type = name.partition("_")
+                table = self._visit if kind == "visit" else self._leave
+                table.setdefault(node_type, []).append((owner, getattr(owner, name)))
+        # The context must see a node before the rules and leave it after them.
+        for handlers in self._leave.values():
+            handlers.sort(key=lambda pair: pair[0] is context)
+
+    def _run(self, handlers: list[tuple[Any, Callable[[Any], Any]]], node: cst.CSTNode) -> None:
+        for owner, handler in handlers:
+            if id(owner) in self._failed:
+                continue
+            if not isinstance(owner, Rule):
+                handler(node)  # context errors are engine errors: let them propagate
+                continue
+            try:
+                handler(node)
+            except RecursionError:
+                raise
+            except Exception as exc:  # a broken rule must not take other findings with it
+                self._failed.add(id(owner))
+                self._report_crash(owner, exc, node)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        handlers = self._visit.get(type(node).__name__)
+        if handlers:
+            self._run(handlers, node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        handlers = self._leave.get(type(original_node).__name__)
+        if handlers:
+            self._run(handlers, original_node)
+
+    # libcst looks up ``visit_<Node>_<attribute>`` for every attribute of every node by default;
+    # no rule uses those, so skipping the lookups makes the walk cheaper than a no-op visitor.
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+
+_CONTEXT_HANDLERS = tuple(n for n in dir(FileContext) if n.startswith(("visit_", "leave_")))
+
+
+class Engine:
+    """Checks files with a fixed set of rules and settings (one per run, one per worker)."""
+
+    def __init__(self, rules: Mapping[str, type[Rule]], config: Config) -> None:
+        self.config = config
+        self.all_rules = dict(rules)
+        self.enabled = {code: rule for code, rule in rules.items() if configuration.is_enabled(config, rule)}
+        self.file_rules = [
+            r
+            for r in self.enabled.values()
+            if r.code not in _ENGINE_CODES and version_matches(r.keras_versions, config.target_keras)
+        ]
+        self.options = {code: config.options_for(rule) for code, rule in self.enabled.items()}
+        self.keras_aliases = dict(config.keras_modules)
+        roots = "|".join(re.escape(m) for m in self.keras_aliases)
+        self._keras_words = re.compile(f"{_KERAS_WORDS.pattern}|{roots}") if roots else _KERAS_WORDS
+
+    # -- one file ------------------------------------------------------------------------
+
+    def check_file(self, path: str, stdin_text: str | None = None, *, keep_source: bool = False) -> FileResult:
+        result = FileResult(path)
+        try:
+            source = files.read(path, stdin_text)
+        except UnreadableSource as exc:
+            result.findings.append(self._engine_finding(NOT_ANALYSED, str(exc), Location(path)))
+            return result
+        if keep_source:
+            result.source = source.text
+        if source.cell_map is not None:
+            result.joined_lines = {cell: start for start, cell in source.cell_map.starts}
+        result.suppressions = suppress.scan(source.text)
+        try:
+            self._check_source(source, result)
+        except RecursionError:
+            result.findings = [f for f in result.findings if f.code != INTERNAL_ERROR]
+            result.findings.append(
+                self._engine_finding(
+                    NOT_ANALYSED,
+                    "not analysed: the file nests expressions too deeply for the parser (recursion limit)",
+                    Location(path),
+                )
+            )
+        return result
+
+    def _check_source(self, source: SourceFile, result: FileResult) -> None:
+        path = source.path
+        try:
+            module = cst.parse_module(source.text)
+        except cst.ParserSyntaxError as exc:
+            result.findings.append(self._syntax_finding(source, exc))
+            return
+        context = FileContext(
+            path,
+            source.text,
+            module,
+            target_keras=self.config.target_keras,
+            cell_map=source.cell_map,
+            keras_aliases=self.keras_aliases,
+        )
+        uses_keras = bool(self._keras_words.search(source.text))
+        rules: list[Rule] = []
+        for rule_class in self.file_rules:
+            if rule_class.requires_keras and not uses_keras:
+                continue
+            rules.append(rule_class(context, self.options[rule_class.code]))
+        if not rules:
+            return
+
+        def report_crash(rule: Rule, exc: BaseException, node: cst.CSTNode) -> None:
+            try:
+                where = context.location(node)
+            except Exception:
+                where = Location(path)
+            message = (
+                f"internal error in rule {rule.code} ({type(rule).__module__}): "
+                f"{type(exc).__name__}: {exc}; other rules' findings are unaffected"
+            )
+            result.findings.append(self._engine_finding(INTERNAL_ERROR, message, where))
+
+        module.visit(_Dispatcher(context, rules, report_crash))
+        for rule in rules:
+            result.findings.extend(rule.findings)
+            if rule.facts:
+                result.facts[rule.code] = rule.facts
+
+    def _syntax_finding(self, source: SourceFile, exc: cst.ParserSyntaxError) -> Finding:
+        # libcst rejects a few files CPython accepts: only a ``compile()`` failure is a syntax error.
+        try:
+            compile(source.text, source.path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+        except SyntaxError as syntax:
+            line = syntax.lineno or 1
+            column = syntax.offset or 1
+            location = self._line_location(source, line, column)
+            return self._engine_finding(SYNTAX_ERROR, f"syntax error: {syntax.msg}", location)
+        except (ValueError, RecursionError, MemoryError) as other:
+            return self._engine_finding(NOT_ANALYSED, f"not analysed: {type(other).__name__}: {other}", Location(source.path))
+        location = self._line_location(source, exc.raw_line, exc.raw_column + 1)
+        message = f"not analysed: valid Python that libcst {cst.__version__ if hasattr(cst, '__version__') else ''} cannot parse ({exc.message})".replace("  ", " ")
+        return self._engine_finding(NOT_ANALYSED, message, location)
+
+    @staticmethod
+    def _line_location(source: SourceFile, line: int, column: int) -> Location:
+        if source.cell_map is None:
+            return Location(source.path, line, column)
+        cell, cell_line = source.cell_map.locate(line)
+        return Location(source.path, cell_line, column, cell=cell)
+
+    def _engine_finding(self, code: str, message: str, location: Location) -> Finding:
+        rule = self.all_rules.get(code)
+        severity = {INTERNAL_ERROR: Severity.ERROR, SYNTAX_ERROR: Severity.ERROR}.get(code, Severity.INFO)
+        if rule is None:
+            return Finding(code, code.lower(), message, severity, location)
+        return rule.finding_at(location, message)
+
+    # -- the whole project ---------------------------------------------------------------
+
+    def finish(self, results: Sequence[FileResult], *, root: Path | None = None) -> list[Finding]:
+        """Project phase, then suppressions, per-file ignores and severity overrides."""
+        project_findings: dict[str, list[Finding]] = {}
+        modules = {r.path: module_name_for(r.path, root) for r in results}
+        for rule in self.enabled.values():
+            if not rule.is_project_rule():
+                continue
+            facts = {r.path: r.facts[rule.code] for r in results if rule.code in r.facts}
+            context = ProjectContext(facts, self.config.target_keras, self.options[rule.code], modules)
+            try:
+                produced = list(rule.finish(context))
+            except Exception as exc:
+                produced = [
+                    self._engine_finding(
+                        INTERNAL_ERROR,
+                        f"internal error in the project phase of rule {rule.code}: {type(exc).__name__}: {exc}",
+                        Location(results[0].path if results else "."),
+                    )
+                ]
+            for finding in produced:
+                project_findings.setdefault(finding.location.path, []).append(finding)
+
+        final: list[Finding] = []
+        for result in results:
+            findings = result.findings + project_findings.pop(result.path, [])
+            final.extend(self._postprocess(result, findings))
+        for leftovers in project_findings.values():  # findings in files that were not checked
+            final.extend(leftovers)
+        final.sort(key=Finding.sort_key)
+        return final
+
+    def _postprocess(self, result: FileResult, findings: list[Finding]) -> list[Finding]:
+        joined = result.joined_lines
+
+        def line_of(finding: Finding) -> int:
+            if joined and finding.location.cell is not None:
+                return joined.get(finding.location.cell, 1) + finding.location.line - 1
+            return finding.location.line
+
+        unused_rule = self.enabled.get(UNUSED_SUPPRESSION)
+        prefixes = sorted({rule.prefix() for rule in self.all_rules.values()})
+
+        def make_unused(item: suppress.Suppression, code: str) -> Finding:
+            assert unused_rule is not None
+            location = Location(result.path, item.line, item.column)
+            if joined:
+                cell = max((c for c, start in joined.items() if start <= item.line), default=1)
+                location = Location(result.path, item.line - joined[cell] + 1, item.column, cell=cell)
+            kind = "ignore-file" if item.kind == "ignore-file" else item.kind
+            return unused_rule.finding_at(location, f"unused suppression: {kind} comment for {code} matches no finding")
+
+        def enabled_code(selector: str) -> bool:
+            return any(configuration.selector_matches(selector, rule) for rule in self.file_rules)
+
+        kept = suppress.apply(
+            findings,
+            result.suppressions,
+            known_prefixes=prefixes,
+            enabled_codes=enabled_code,
+            make_unused=make_unused if unused_rule is not None else None,
+            line_of=line_of,
+        )
+        ignores = configuration.per_file_ignores_for(self.config, result.path)
+        output = []
+        for finding in kept:
+            rule = self.all_rules.get(finding.code)
+            if ignores and any(suppress.matches(sel, finding) for sel in ignores):
+                continue
+            if rule is not None and finding.code not in (INTERNAL_ERROR,):
+                if finding.code in _ENGINE_CODES and finding.code not in self.enabled:
+                    continue
+                severity = configuration.severity_for(self.config, rule)
+                if severity is not finding.severity and self.config.severity:
+                    finding = _with_severity(finding, severity)
+            output.append(finding)
+        return output
+
+
+_ENGINE_CODES = frozenset({INTERNAL_ERROR, SYNTAX_ERROR, NOT_ANALYSED, UNUSED_SUPPRESSION})
+
+
+def _with_severity(finding: Finding, severity: Severity) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, severity=severity)
+
+
+def module_name_for(path: str, root: Path | None) -> str:
+    """``pkg/utils/seed.py`` -> ``pkg.utils.seed`` (relative to ``root`` when possible)."""
+    p = Path(path)
+    try:
+        p = p.resolve().relative_to((root or Path.cwd()).resolve())
+    except (ValueError, OSError):
+        pass
+    parts = list(p.parent.parts) + ([p.stem] if p.name else [])
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(part for part in parts if part not in ("", ".", "..", "/"))
+
+
+# -- running many files ----------------------------------------------------------------------
+
+_WORKER_ENGINE: Engine | None = None
+
+
+def _init_worker(engine: Engine | None, spec: tuple[Sequence[str], Sequence[str], Config] | None) -> None:
+    global _WORKER_ENGINE
+    if engine is not None:
+        _WORKER_ENGINE = engine
+        return
+    assert spec is not None
+    from kerascheck.plugins import load_plugins
+
+    extra, blocked, config = spec
+    registry = load_plugins(extra, blocked=blocked)
+    _WORKER_ENGINE = Engine(registry.rules, config)
+
+
+def _worker_check(path: str) -> FileResult:
+    assert _WORKER_ENGINE is not None
+    return _WORKER_ENGINE.check_file(path)
+
+
+#: Below this many files, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 16
+
+
+def check_paths(
+    engine: Engine,
+    paths: Sequence[str],
+    *,
+    jobs: int | None = None,
+    plugin_spec: tuple[Sequence[str], Sequence[str]] = ((), ()),
+    on_result: Callable[[FileResult], None] | None = None,
+    check_one: Callable[[str], FileResult] | None = None,
+) -> list[FileResult]:
+    """Check ``paths`` (files), in parallel when there are enough of them."""
+    check = check_one or engine.check_file
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    results: list[FileResult] = []
+    if workers <= 1 or len(paths) < PARALLEL_THRESHOLD or check_one is not None:
+        for path in paths:
+            result = check(path)
+            results.append(result)
+            if on_result:
+                on_result(result)
+        return results
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if sys.platform.startswith("linux"):
+        # Forked workers inherit the loaded plugins and engine: no per-worker start-up.
+        context = multiprocessing.get_context("fork")
+        initargs: tuple[Any, ...] = (engine, None)
+    else:
+        context = multiprocessing.get_context("spawn")
+        initargs = (None, (*plugin_spec, engine.config))
+    chunksize = max(1, min(32, len(paths) // (workers * 8)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
+        for result in pool.map(_worker_check, paths, chunksize=chunksize):
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return results
+
+
+def iter_targets(config: Config, paths: Iterable[str]) -> list[str]:
+    return list(
+        files.discover(
+            list(paths),
+            root=Path(config.root).resolve(),
+            exclude=config.all_excludes,
+            respect_gitignore=config.respect_gitignore,
+        )
+    )
