@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,8 @@ class ProbeSettings:
     check_memory: bool = True
     #: The interpreter for the child; the parent's by default.
     python: str | None = None
+    #: Targets probed at the same time (each in its own child; TF start-up dominates).
+    jobs: int = 1
 
 
 def run_probes(
@@ -102,12 +105,19 @@ def run_probes(
     Probes that only document callback or runner codes are skipped.
     """
     runnable = [p for p in probes if p.runs_on_models()]
-    findings: list[Finding] = []
-    for index, target in enumerate(targets):
+
+    def one(index: int) -> list[Finding]:
         if on_progress is not None:
-            on_progress(index, len(targets), target.label)
-        findings.extend(_probe_target(target, runnable, settings))
-    return findings
+            on_progress(index, len(targets), targets[index].label)
+        return _probe_target(targets[index], runnable, settings)
+
+    if settings.jobs <= 1 or len(targets) <= 1:
+        results = [one(i) for i in range(len(targets))]
+    else:
+        # Threads only wait on child processes, so they run truly in parallel.
+        with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
+            results = list(pool.map(one, range(len(targets))))
+    return [finding for result in results for finding in result]
 
 
 def load_failure(target_label: str, message: str) -> Finding:

@@ -1,0 +1,233 @@
+"""A Keras callback that checks a training run: ``KerascheckCallback``.
+
+    from kerascheck.keras import KerascheckCallback
+    check = KerascheckCallback()
+    model.fit(x, y, validation_data=(xv, yv), epochs=20, callbacks=[check])
+    check.findings   # [Finding(...)], also printed one line each at the end of fit
+
+It reports KP201 (best-epoch-not-restored) and KP202 (python-state-in-training); their
+documentation lives in :mod:`kerascheck.probes.training`. Importing this module imports Keras,
+which anyone adding a callback to ``fit`` has already done.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from kerascheck.findings import Finding, Location, Severity
+from kerascheck.probes.training import BestEpochNotRestored, PythonStateInTraining
+
+#: Public attributes Keras itself changes during ``fit``; they are not the user's state.
+_KERAS_MANAGED = frozenset(
+    {
+        "built", "trainable", "stop_training", "stop_evaluating", "stop_predicting", "compiled",
+        "history", "steps_per_execution", "jit_compile", "optimizer", "loss", "run_eagerly",
+        "distribute_strategy", "train_function", "test_function", "predict_function",
+    }
+)
+_PLAIN = (bool, int, float, str, type(None))
+_KERAS_ROOT = str(Path(keras.__file__).resolve().parent.parent)
+_OWN_ROOT = str(Path(__file__).resolve().parent)
+
+
+class KerascheckCallback(keras.callbacks.Callback):
+    """Check a ``fit`` run; findings are printed at the end and kept in :attr:`findings`.
+
+    KP201: the last epoch's ``monitor`` value is worse (by more than ``min_delta``) than the
+    best epoch's, and no ``EarlyStopping(restore_best_weights=True)`` in the same ``fit`` call
+    restores the best weights. The callbacks of the running ``fit`` are found by looking up
+    the ``CallbackList`` that holds this callback in the calling frames; if it cannot be
+    found, no restoring callback is assumed. The check uses the logged metric values, so it
+    costs nothing per batch.
+
+    KP202: plain Python attributes of the model and its layers (numbers, strings, booleans,
+    ``None``, and the length of lists/dicts/sets of such values) are recorded at
+    ``on_train_begin`` and compared at ``on_train_end``; Keras variables, private (``_``)
+    attributes and the attributes Keras manages itself are ignored.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        min_delta: float = 0.0,
+        verbose: bool = True,
+        select: tuple[str, ...] = ("KP201", "KP202"),
+    ) -> None:
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', not {mode!r}")
+        self.monitor = monitor
+        self.mode = mode
+        self.min_delta = abs(float(min_delta))
+        self.verbose = verbose
+        self.select = tuple(select)
+        self.findings: list[Finding] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.last: float | None = None
+        self.last_epoch: int | None = None
+        self._before: dict[str, dict[str, Any]] = {}
+        self._restorer: Any = None
+        self._where = Location(path="<fit>")
+
+    # --- Keras hooks ------------------------------------------------------------------
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._reset()
+        self.findings = []
+        frames = inspect.stack(context=0)
+        try:
+            self._restorer = _find_restorer(self, frames)
+            self._where = _fit_call_site(frames)
+        finally:
+            del frames  # frames hold references to every local of the stack
+        self._before = _python_state(self.model)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            return
+        value = float(value)
+        if math.isnan(value):
+            return
+        self.last, self.last_epoch = value, epoch
+        if self.best is None or self._improves(value, self.best):
+            self.best, self.best_epoch = value, epoch
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if "KP201" in self.select:
+            self.findings.extend(self._check_best_epoch())
+        if "KP202" in self.select:
+            self.findings.extend(self._check_python_state())
+        if self.verbose:
+            for finding in self.findings:
+                print(f"{finding.location.display()}: {finding.code} {finding.message}", file=sys.stderr)
+
+    # --- checks -----------------------------------------------------------------------
+
+    def _maximise(self) -> bool:
+        if self.mode != "auto":
+            return self.mode == "max"
+        name = self.monitor.removeprefix("val_")
+        return any(word in name for word in ("acc", "auc", "precision", "recall", "f1", "iou"))
+
+    def _improves(self, value: float, reference: float) -> bool:
+        if self._maximise():
+            return value > reference + self.min_delta
+        return value < reference - self.min_delta
+
+    def _check_best_epoch(self) -> list[Finding]:
+        if self.best is None or self.last is None or self.best_epoch == self.last_epoch:
+            return []
+        if not self._improves(self.best, self.last):
+            return []  # within min_delta of the best
+        if self._restorer is not None:
+            return []
+        assert self.best_epoch is not None and self.last_epoch is not None
+        message = (
+            f"training ended at epoch {self.last_epoch + 1} with {self.monitor}={self.last:.4g}, "
+            f"but epoch {self.best_epoch + 1} reached {self.best:.4g}; the model keeps the last "
+            "epoch's weights: use EarlyStopping(restore_best_weights=True) or load the best "
+            "checkpoint after fit"
+        )
+        return [_finding(BestEpochNotRestored, message, self._where)]
+
+    def _check_python_state(self) -> list[Finding]:
+        after = _python_state(self.model)
+        findings = []
+        for path, attributes in self._before.items():
+            now = after.get(path, {})
+            changed = [
+                f"{name}: {_show(old)} -> {_show(now[name])}"
+                for name, old in attributes.items()
+                if name in now and now[name] != old
+            ]
+            if not changed:
+                continue
+            where = Location(
+                path=self._where.path, line=self._where.line, column=self._where.column,
+                logical=path or None,
+            )
+            message = (
+                f"layer {path or self.model.name!r} changed plain Python attributes during "
+                f"training ({'; '.join(changed)}): code in call() runs when it is traced, not "
+                "per batch, and the value is not saved; keep such state in a non-trainable "
+                "variable (add_weight(..., trainable=False) and assign)"
+            )
+            findings.append(_finding(PythonStateInTraining, message, where))
+        return findings
+
+
+def _finding(probe: Any, message: str, location: Location, severity: Severity | None = None) -> Finding:
+    return Finding(
+        code=probe.code,
+        name=probe.name,
+        message=message,
+        severity=severity or probe.severity,
+        location=location,
+        docs_url=probe.docs_url(),
+    )
+
+
+def _find_restorer(callback: Any, frames: list[inspect.FrameInfo]) -> Any:
+    """The ``EarlyStopping(restore_best_weights=True)`` running next to ``callback``, if any."""
+    for info in frames:
+        for value in info.frame.f_locals.values():
+            members = getattr(value, "callbacks", None)
+            if not isinstance(members, list) or not any(m is callback for m in members):
+                continue
+            for member in members:
+                if isinstance(member, keras.callbacks.EarlyStopping) and member.restore_best_weights:
+                    return member
+            return None
+    return None
+
+
+def _fit_call_site(frames: list[inspect.FrameInfo]) -> Location:
+    """Where user code called ``fit``: the first frame outside Keras, TF and kerascheck."""
+    for info in frames[1:]:
+        filename = str(Path(info.filename).resolve()) if not info.filename.startswith("<") else info.filename
+        if filename.startswith((_KERAS_ROOT, _OWN_ROOT)) or "tensorflow" in filename:
+            continue
+        return Location(path=info.filename, line=info.lineno or 1)
+    return Location(path="<fit>")
+
+
+def _python_state(model: Any) -> dict[str, dict[str, Any]]:
+    """``{layer path: {attribute: value or ("len", n)}}`` for the model and all its layers."""
+    from kerascheck.probes._tf import walk_layers
+
+    state = {"": _plain_attributes(model)}
+    for path, layer in walk_layers(model):
+        state[path] = _plain_attributes(layer)
+    return state
+
+
+def _plain_attributes(obj: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in vars(obj).items():
+        if name.startswith("_") or name in _KERAS_MANAGED:
+            continue
+        if isinstance(value, _PLAIN):
+            result[name] = value
+        elif isinstance(value, (list, dict, set)) and all(
+            isinstance(item, _PLAIN) for item in (value.values() if isinstance(value, dict) else value)
+        ):
+            result[name] = ("len", len(value))
+    return result
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "len":
+        return f"{value[1]} items"
+    return repr(value)
