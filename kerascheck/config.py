@@ -163,7 +163,9 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
     for key, value in table.items():
         spec = _KEYS.get(key)
         if spec is None:
-            close = [k for k in _KEYS if k.replace("-", "") == key.replace("_", "").replace("-", "")]
+            import difflib
+
+            close = difflib.get_close_matches(key.replace("_", "-"), list(_KEYS), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(source, key, f"unknown option{hint}; known: {', '.join(sorted(_KEYS))}")
         if not isinstance(value, spec.kind) or (spec.kind is not bool and isinstance(value, bool)):

@@ -161,9 +161,11 @@ def _walk(
             if respect_gitignore:
                 gitignore.load(entry_path.resolve())
             yield from _walk(entry_path, root, patterns, gitignore, respect_gitignore, seen)
-        elif entry.name.endswith(SOURCE_SUFFIXES) and entry.path not in seen:
-            seen.add(entry.path)
-            yield entry.path
+        elif entry.name.endswith(SOURCE_SUFFIXES):
+            shown = os.path.normpath(entry.path)  # "./a.py" and "a.py" are one file
+            if shown not in seen:
+                seen.add(shown)
+                yield shown
 
 
 def _relative(path: Path, root: Path) -> str:
