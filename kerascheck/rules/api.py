@@ -663,7 +663,7 @@ class RemovedModule(Rule):
                 return
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if id(node) in self._inner:
+        if id(node) in self._inner or self.context.in_import:
             return
         qualified = self.context.qualified(node)
         if qualified is None:
@@ -748,7 +748,7 @@ class PrivateKerasApi(Rule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value
-        if not attr.startswith("_") or attr.startswith("__"):
+        if self.context.in_import or not attr.startswith("_") or attr.startswith("__"):
             return
         qualified = self.context.qualified(node.value)
         if qualified is not None and (qualified == "keras" or qualified.startswith("keras.")):

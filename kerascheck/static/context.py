@@ -73,6 +73,8 @@ class FileContext:
         self.classes: list[cst.ClassDef] = []
         self.loops: list[cst.CSTNode] = []
         self._tape_depth = 0
+        #: Inside an import statement (its dotted names are module paths, not expressions).
+        self.in_import = False
         self._tape_withs: list[bool] = []
         self._prescan()
 
@@ -221,9 +223,17 @@ class FileContext:
 
     def visit_Import(self, node: cst.Import) -> None:
         self.imports.add(node)
+        self.in_import = True
+
+    def leave_Import(self, node: cst.Import) -> None:
+        self.in_import = False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         self.imports.add(node)
+        self.in_import = True
+
+    def leave_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.in_import = False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if node.name.value not in self.models.classes:
