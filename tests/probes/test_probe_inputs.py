@@ -1,0 +1,72 @@
+"""Input synthesis and sample files on real Keras models (in-process, no child)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.tf
+keras = pytest.importorskip("keras")
+pytest.importorskip("tensorflow")
+
+from kerascheck.probes import inputs  # noqa: E402
+
+
+def multi_input_model() -> keras.Model:
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    extra = keras.Input((2,), name="extra")
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(50, 4)(tokens))
+    return keras.Model({"tokens": tokens, "extra": extra}, keras.layers.Concatenate()([pooled, extra]))
+
+
+def test_dict_inputs_with_embedding_get_valid_token_ids() -> None:
+    model = multi_input_model()
+    sig = inputs.signature(model)
+    assert sig.kind == "dict"
+    by_name = {s.name: s for s in sig.specs}
+    assert by_name["tokens"].int_high == 50 and by_name["tokens"].dtype == "int32"
+    data, batch = inputs.synthesize(sig, np.random.default_rng(0))
+    assert batch == inputs.DEFAULT_BATCH
+    assert data["tokens"].shape == (batch, inputs.DEFAULT_STEPS)
+    assert data["tokens"].min() >= 0 and data["tokens"].max() < 50 and data["tokens"].max() > 1
+    assert data["extra"].dtype == np.float32
+    assert model(data).shape == (batch, 6)
+    again, _ = inputs.synthesize(sig, np.random.default_rng(0))
+    assert all(np.array_equal(data[k], again[k]) for k in data)
+
+
+def test_stateful_model_uses_its_fixed_batch_and_list_inputs() -> None:
+    a = keras.Input(batch_shape=(3, 5, 2))
+    b = keras.Input(batch_shape=(3, 4))
+    lstm = keras.layers.LSTM(2, stateful=True)(a)
+    model = keras.Model([a, b], keras.layers.Concatenate()([lstm, b]))
+    sig = inputs.signature(model)
+    assert (sig.kind, sig.fixed_batch) == ("list", 3)
+    data, batch = inputs.synthesize(sig, np.random.default_rng(0))
+    assert batch == 3 and [d.shape for d in data] == [(3, 5, 2), (3, 4)]
+
+
+def test_sample_files(tmp_path: Path) -> None:
+    sig = inputs.signature(multi_input_model())
+    positional = tmp_path / "positional.npz"
+    np.savez(positional, np.ones((2, 3), "int64"), np.zeros((2, 2)))
+    data, batch = inputs.load_sample(positional, sig)
+    assert batch == 2 and data["tokens"].dtype == np.int32  # arr_0 is the first input: tokens
+    single = tmp_path / "x.npy"
+    np.save(single, np.ones((5, 2)))
+    with pytest.raises(inputs.InputError, match="2 inputs"):
+        inputs.load_sample(single, sig)
+    with pytest.raises(inputs.InputError, match="does not exist"):
+        inputs.load_sample(tmp_path / "none.npy", sig)
+
+
+def test_sample_rows_fit_a_fixed_batch(tmp_path: Path) -> None:
+    x = keras.Input(batch_shape=(4, 3))
+    sig = inputs.signature(keras.Model(x, keras.layers.Dense(1)(x)))
+    path = tmp_path / "x.npy"
+    np.save(path, np.arange(6, dtype="float32").reshape(2, 3))
+    data, batch = inputs.load_sample(path, sig)
+    assert batch == 4 and data.shape == (4, 3)
+    np.testing.assert_array_equal(data[2], data[0])
