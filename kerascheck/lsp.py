@@ -1,0 +1,587 @@
+"""The language server: ``kerascheck lsp`` speaks LSP over stdio (pygls, the ``lsp`` extra).
+
+What an editor gets:
+
+* diagnostics on open, change and save, computed by the static engine on the in-memory text
+  (code, severity, ``source = "kerascheck"`` and a link to the rule's documentation);
+* code actions: the finding's fix (preferred when it is safe) and "Ignore KCxxx on this line",
+  which adds or extends a ``# noqa:`` comment;
+* hover on a code inside ``# noqa: KCxxx`` / ``# kerascheck: ignore[KCxxx]``: the rule's docs.
+
+Configuration is discovered from each document's directory, exactly as ``kerascheck check``
+discovers it, and cached per configuration file. The cache entry is re-read when the file's
+mtime or size changes (checked before every lint) and when the client reports a change to a
+``pyproject.toml`` or ``kerascheck.toml`` (``workspace/didChangeWatchedFiles``). A broken
+configuration is shown with ``window/showMessage`` (naming the file and the key), never a crash.
+
+Project rules (``Rule.finish``) need facts from every file of the program; the server collects
+them from the other files of the project (cached by mtime; open documents use their unsaved
+text) so a single open file is not judged without the rest of its program.
+
+Notebook documents (``notebookDocument/*``) are not supported: a client that syncs notebooks
+cell by cell gets no diagnostics for them; ``kerascheck check`` covers ``.ipynb`` files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import logging
+import os
+import re
+import sys
+import threading
+import tokenize
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kerascheck.findings import Edit, Finding, Severity
+
+try:
+    from lsprotocol import types as lsp
+    from pygls.lsp.server import LanguageServer
+    from pygls.workspace import TextDocument
+    from pygls.workspace.position_codec import ServerTextPosition
+
+    _MISSING: ImportError | None = None
+except ImportError as _exc:  # the 'lsp' extra is not installed; run() says how to get it
+    _MISSING = _exc
+
+INSTALL_HINT = 'kerascheck: the language server needs the "lsp" extra: pip install "kerascheck[lsp]"'
+SOURCE = "kerascheck"
+CONFIG_NAMES = ("pyproject.toml", "kerascheck.toml")
+#: Above this many files, project rules are not evaluated in the editor (their facts would
+#: take too long to collect), and their findings are dropped rather than guessed.
+MAX_PROJECT_FILES = 2000
+
+logger = logging.getLogger(__name__)
+
+
+def run(args: argparse.Namespace | None = None) -> int:
+    """``kerascheck lsp``: serve on stdin/stdout until the client says ``exit``."""
+    if _MISSING is not None:
+        sys.stderr.write(f"{INSTALL_HINT}\n  ({type(_MISSING).__name__}: {_MISSING})\n")
+        return 2
+    server = create_server()
+    server.start_io()
+    return 0
+
+
+# -- linting, independent of the protocol --------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    """A configuration file and what was built from it (or the error it caused)."""
+
+    key: str  # the config file path, or "" for the defaults
+    signature: tuple[Any, ...]  # (path, mtime_ns, size): changes when the file does
+    session: Any = None  # kerascheck.api.Session
+    engine: Any = None  # kerascheck.static.engine.Engine
+    facts_engine: Any = None  # an engine running only the project rules (for other files)
+    error: str | None = None
+    #: path -> (mtime_ns, size, FileResult) of other project files, for project rules.
+    facts: dict[str, tuple[int, int, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    findings: list[Finding]
+    loaded: Loaded
+    new_error: str | None = None  # a config error not shown to the user yet
+
+
+def _signature(path: Path | None) -> tuple[Any, ...]:
+    if path is None:
+        return ("",)
+    try:
+        stat = path.stat()
+    except OSError:
+        return (str(path), None, None)
+    return (str(path), stat.st_mtime_ns, stat.st_size)
+
+
+class Linter:
+    """Configuration cache and checking; thread-safe (checks run in a worker thread)."""
+
+    def __init__(self, workspace_root: Callable[[], str | None] = lambda: None) -> None:
+        self._workspace_root = workspace_root
+        self._loaded: dict[str, Loaded] = {}
+        self._shown_errors: set[tuple[Any, ...]] = set()
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        """Forget every loaded configuration (a config file changed)."""
+        with self._lock:
+            self._loaded.clear()
+            self._shown_errors.clear()
+
+    def load_for(self, path: Path) -> Loaded:
+        with self._lock:
+            return self._load_for(path)
+
+    def _load_for(self, path: Path) -> Loaded:
+        from kerascheck.api import open_session
+        from kerascheck.config import ConfigError, find_config_file
+        from kerascheck.plugins import PluginError
+        from kerascheck.static.engine import Engine
+
+        directory = self._start_directory(path)
+        try:
+            config_path = find_config_file(directory)
+        except ConfigError as exc:  # a pyproject.toml that is not valid TOML
+            source = Path(exc.source)
+            return self._error_entry(str(source), _signature(source), str(exc))
+        key = str(config_path) if config_path is not None else ""
+        signature = _signature(config_path)
+        cached = self._loaded.get(key)
+        if cached is not None and cached.signature == signature:
+            return cached
+        try:
+            session = open_session(start=directory)
+        except (ConfigError, PluginError) as exc:
+            return self._error_entry(key, signature, str(exc))
+        engine = Engine(session.registry.rules, session.config)
+        project_codes = tuple(code for code, rule in engine.enabled.items() if rule.is_project_rule())
+        facts_engine = None
+        if project_codes:
+            facts_config = session.config.with_overrides(
+                select=project_codes, extend_select=(), ignore=(), per_file_ignores=()
+            )
+            facts_engine = Engine(session.registry.rules, facts_config)
+        loaded = Loaded(key, signature, session, engine, facts_engine)
+        self._loaded[key] = loaded
+        return loaded
+
+    def _error_entry(self, key: str, signature: tuple[Any, ...], message: str) -> Loaded:
+        loaded = Loaded(key, signature, error=message)
+        self._loaded[key] = loaded
+        return loaded
+
+    def _start_directory(self, path: Path) -> Path:
+        directory = path.parent
+        if directory.is_dir():
+            return directory
+        root = self._workspace_root()
+        return Path(root) if root and Path(root).is_dir() else Path.cwd()
+
+    def check(self, path: str, text: str, open_documents: Mapping[str, str] | None = None) -> CheckOutcome:
+        """Findings for ``path`` whose current text is ``text``."""
+        with self._lock:
+            loaded = self._load_for(Path(path))
+            if loaded.error is not None:
+                new = loaded.signature not in self._shown_errors
+                self._shown_errors.add(loaded.signature)
+                return CheckOutcome([], loaded, loaded.error if new else None)
+            engine = loaded.engine
+            result = engine.check_file(path, stdin_text=text)
+            root = Path(loaded.session.config.root)
+            others, complete = self._project_results(loaded, path, open_documents or {})
+            findings = engine.finish([result, *others], root=root)
+            own = os.path.abspath(path)
+            kept = [f for f in findings if os.path.abspath(f.location.path) == own]
+            if not complete:
+                kept = [f for f in kept if not _is_project_rule(engine, f.code)]
+            return CheckOutcome(kept, loaded)
+
+    def _project_root(self, loaded: Loaded, path: str) -> Path:
+        if loaded.session.config.path is not None:
+            return Path(loaded.session.config.root)
+        root = self._workspace_root()
+        if root and _is_under(path, root):
+            return Path(root)
+        return Path(path).parent
+
+    def _project_results(self, loaded: Loaded, path: str, open_documents: Mapping[str, str]) -> tuple[list[Any], bool]:
+        """The other files' results for the project rules, and whether they are complete."""
+        if loaded.facts_engine is None:
+            return [], True
+        from kerascheck.static.engine import iter_targets
+
+        root = self._project_root(loaded, path)
+        try:
+            targets = iter_targets(loaded.session.config, [str(root)])
+        except OSError:
+            return [], False
+        own = os.path.abspath(path)
+        targets = [t for t in targets if os.path.abspath(t) != own]
+        if len(targets) > MAX_PROJECT_FILES:
+            return [], False
+        results = []
+        for target in targets:
+            absolute = os.path.abspath(target)
+            text = open_documents.get(absolute)
+            if text is not None:  # unsaved editor text wins over the file on disk
+                results.append(loaded.facts_engine.check_file(absolute, stdin_text=text))
+                continue
+            try:
+                stat = os.stat(absolute)
+            except OSError:
+                continue
+            cached = loaded.facts.get(absolute)
+            if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
+                results.append(cached[2])
+                continue
+            result = loaded.facts_engine.check_file(absolute)
+            result.findings = []  # only the facts matter here
+            loaded.facts[absolute] = (stat.st_mtime_ns, stat.st_size, result)
+            results.append(result)
+        return results, True
+
+
+def _is_project_rule(engine: Any, code: str) -> bool:
+    rule = engine.enabled.get(code)
+    return rule is not None and rule.is_project_rule()
+
+
+def _is_under(path: str, root: str) -> bool:
+    try:
+        Path(path).resolve().relative_to(Path(root).resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+# -- suppression comments (plain text functions, 0-based lines, code-point columns) -------------
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z0-9_\-]+(?:[\s,]+[A-Za-z0-9_\-]+)*))?", re.I)
+_IGNORE = re.compile(r"#\s*kerascheck:\s*ignore(?:-file)?\[(?P<codes>[^\]]*)\]")
+_CODE_TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
+
+
+@dataclass(frozen=True)
+class TextEditSpec:
+    """Replace ``[line:column, line:end_column)`` (0-based line, code-point columns)."""
+
+    line: int
+    column: int
+    end_column: int
+    text: str
+
+
+def _statement_lines(source: str, line: int) -> tuple[int, int, list[tuple[int, int, str]]]:
+    """First and last 1-based line of the statement containing ``line``, with its comments
+    as ``(line, column, text)``. Falls back to the line itself when tokenizing fails."""
+    first: int | None = None
+    comments: list[tuple[int, int, str]] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                comments.append((tok.start[0], tok.start[1], tok.string))
+            elif tok.type == tokenize.NEWLINE or (tok.type == tokenize.NL and first is None):
+                start = first if first is not None else tok.start[0]
+                if start <= line <= tok.start[0]:
+                    return start, tok.start[0], [c for c in comments if start <= c[0] <= tok.start[0]]
+                first = None
+                comments = []
+            elif tok.type not in (tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER) and first is None:
+                first = tok.start[0]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return line, line, []
+
+
+def noqa_edit(source: str, line: int, code: str) -> TextEditSpec | None:
+    """The edit that suppresses ``code`` on the statement containing 1-based ``line``.
+
+    An existing ``# noqa: A, B`` comment on the statement gets ``, code`` appended; otherwise
+    ``  # noqa: code`` goes at the end of the statement's last line (a comment there covers the
+    whole statement, and it is never inside a string). None when already suppressed.
+    """
+    lines = source.splitlines()
+    first, last, comments = _statement_lines(source, line)
+    for comment_line, comment_column, text in comments:
+        match = _NOQA.search(text)
+        if match is None:
+            continue
+        codes = match.group("codes")
+        if not codes:
+            return None  # a blanket noqa already suppresses everything
+        if code in _CODE_TOKEN.findall(codes):
+            return None
+        end = comment_column + match.end("codes")
+        return TextEditSpec(comment_line - 1, end, end, f", {code}")
+    target = last if last - 1 < len(lines) else line
+    text = lines[target - 1] if 0 < target <= len(lines) else ""
+    stripped = text.rstrip()
+    separator = "  " if stripped else ""
+    return TextEditSpec(target - 1, len(stripped), len(text), f"{separator}# noqa: {code}")
+
+
+def suppression_code_at(line_text: str, column: int) -> str | None:
+    """The code under ``column`` (0-based) inside a ``# noqa:`` or ``# kerascheck: ignore[...]``."""
+    for pattern in (_NOQA, _IGNORE):
+        for match in pattern.finditer(line_text):
+            codes = match.group("codes")
+            if not codes:
+                continue
+            base = match.start("codes")
+            for token in _CODE_TOKEN.finditer(codes):
+                if base + token.start() <= column <= base + token.end():
+                    return token.group()
+    return None
+
+
+def rule_markdown(check: Any) -> str:
+    """Hover text for a rule or probe: title, summary, documentation and link."""
+    head = f"**{check.code}** `{check.name}` ({check.severity.value})"
+    parts = [head, "", f"{check.summary}.", "", check.docs()]
+    url = check.docs_url()
+    if url:
+        parts += ["", f"[Documentation]({url})"]
+    return "\n".join(parts)
+
+
+# -- the protocol glue -----------------------------------------------------------------------------
+
+_SEVERITY = {
+    Severity.ERROR: "Error",
+    Severity.WARNING: "Warning",
+    Severity.INFO: "Information",
+}
+
+
+def _lines(doc: TextDocument) -> list[str]:
+    return doc.source.splitlines()
+
+
+def _position(doc: TextDocument, lines: Sequence[str], line: int, column: int) -> lsp.Position:
+    """A 0-based code-point position -> client units (UTF-16 by default)."""
+    if line >= len(lines):
+        return lsp.Position(line=max(len(lines), 0), character=0)
+    column = max(0, min(column, len(lines[line])))
+    return doc.position_codec.position_to_client_units(lines, ServerTextPosition(line, column))
+
+
+def _finding_range(doc: TextDocument, lines: Sequence[str], finding: Finding) -> lsp.Range:
+    loc = finding.location
+    line = max(loc.line - 1, 0)
+    column = max(loc.column - 1, 0)
+    if loc.end_line is not None and loc.end_column is not None:
+        end_line, end_column = loc.end_line - 1, loc.end_column - 1
+    else:  # a finding without an extent underlines the rest of its line
+        end_line = line
+        end_column = len(lines[line].rstrip()) if line < len(lines) else column
+        end_column = max(end_column, column)
+    return lsp.Range(start=_position(doc, lines, line, column), end=_position(doc, lines, end_line, end_column))
+
+
+def _edit_range(doc: TextDocument, lines: Sequence[str], edit: Edit) -> lsp.Range:
+    return lsp.Range(
+        start=_position(doc, lines, edit.line - 1, edit.column - 1),
+        end=_position(doc, lines, edit.end_line - 1, edit.end_column - 1),
+    )
+
+
+def to_diagnostic(doc: TextDocument, lines: Sequence[str], finding: Finding) -> lsp.Diagnostic:
+    return lsp.Diagnostic(
+        range=_finding_range(doc, lines, finding),
+        message=finding.message,
+        severity=getattr(lsp.DiagnosticSeverity, _SEVERITY[finding.severity]),
+        code=finding.code,
+        code_description=lsp.CodeDescription(href=finding.docs_url) if finding.docs_url else None,
+        source=SOURCE,
+    )
+
+
+def _is_python(doc: TextDocument) -> bool:
+    if doc.language_id is not None:
+        return doc.language_id == "python"
+    return str(doc.path).endswith((".py", ".pyi"))
+
+
+class _State:
+    """What the server remembers between requests."""
+
+    def __init__(self, server: LanguageServer) -> None:
+        self.server = server
+        self.linter = Linter(self._workspace_root)
+        #: uri -> (document version, findings) of the last published diagnostics.
+        self.findings: dict[str, tuple[int | None, list[Finding]]] = {}
+
+    def _workspace_root(self) -> str | None:
+        try:
+            return self.server.workspace.root_path
+        except Exception:  # not initialized yet
+            return None
+
+    def open_texts(self) -> dict[str, str]:
+        texts = {}
+        for uri, doc in self.server.workspace.text_documents.items():
+            if _is_python(doc) and doc.path:
+                texts[os.path.abspath(doc.path)] = doc.source
+        return texts
+
+    async def lint(self, uri: str) -> None:
+        doc = self.server.workspace.get_text_document(uri)
+        if not _is_python(doc):
+            return
+        version, text, path = doc.version, doc.source, doc.path or "untitled.py"
+        try:
+            outcome = await asyncio.to_thread(self.linter.check, path, text, self.open_texts())
+        except Exception as exc:  # a bug must not kill the editor session
+            logger.exception("kerascheck failed on %s", path)
+            self.server.window_log_message(
+                lsp.LogMessageParams(type=lsp.MessageType.Error, message=f"kerascheck: internal error on {path}: {type(exc).__name__}: {exc}")
+            )
+            return
+        if outcome.new_error is not None:
+            self.server.window_show_message(
+                lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"kerascheck: configuration error: {outcome.new_error}")
+            )
+        current = self.server.workspace.text_documents.get(uri)
+        if current is None or current.version != version:
+            return  # closed or edited meanwhile: a newer lint publishes
+        lines = _lines(doc)
+        findings = [f for f in outcome.findings if f.location.cell is None and f.location.logical is None]
+        self.findings[uri] = (version, findings)
+        self.server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=[to_diagnostic(doc, lines, f) for f in findings])
+        )
+
+    async def lint_all(self) -> None:
+        for uri in list(self.server.workspace.text_documents):
+            await self.lint(uri)
+
+    def code_actions(self, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        uri = params.text_document.uri
+        only = params.context.only
+        if only and not any(getattr(kind, "value", kind) in ("", "quickfix") for kind in only):
+            return []
+        version, findings = self.findings.get(uri, (None, []))
+        doc = self.server.workspace.get_text_document(uri)
+        if version != doc.version:
+            return []  # stale: diagnostics for the new text are on their way
+        lines = _lines(doc)
+        first, last = params.range.start.line, params.range.end.line
+        actions: list[lsp.CodeAction] = []
+        ignores: list[lsp.CodeAction] = []
+        seen_ignores: set[tuple[str, int]] = set()
+        for finding in findings:
+            diagnostic = to_diagnostic(doc, lines, finding)
+            if diagnostic.range.end.line < first or diagnostic.range.start.line > last:
+                continue
+            fix = finding.fix
+            if fix is not None and fix.edits and all(e.cell is None for e in fix.edits):
+                edits = [lsp.TextEdit(range=_edit_range(doc, lines, e), new_text=e.content) for e in fix.edits]
+                title = fix.message or f"Fix {finding.code}"
+                if not fix.is_safe:
+                    title += " (unsafe)"
+                actions.append(
+                    lsp.CodeAction(
+                        title=f"{title} ({finding.code})" if finding.code not in title else title,
+                        kind=lsp.CodeActionKind.QuickFix,
+                        diagnostics=[diagnostic],
+                        is_preferred=fix.is_safe,
+                        edit=lsp.WorkspaceEdit(changes={uri: edits}),
+                    )
+                )
+            key = (finding.code, finding.location.line)
+            if key in seen_ignores or finding.code == "KC000":
+                continue
+            seen_ignores.add(key)
+            spec = noqa_edit(doc.source, finding.location.line, finding.code)
+            if spec is None:
+                continue
+            edit_range = lsp.Range(
+                start=_position(doc, lines, spec.line, spec.column),
+                end=_position(doc, lines, spec.line, spec.end_column),
+            )
+            ignores.append(
+                lsp.CodeAction(
+                    title=f"Ignore {finding.code} on this line",
+                    kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    edit=lsp.WorkspaceEdit(changes={uri: [lsp.TextEdit(range=edit_range, new_text=spec.text)]}),
+                )
+            )
+        return actions + ignores
+
+    def hover(self, params: lsp.HoverParams) -> lsp.Hover | None:
+        doc = self.server.workspace.get_text_document(params.text_document.uri)
+        lines = _lines(doc)
+        if params.position.line >= len(lines):
+            return None
+        server_position = doc.position_from_client_units(params.position)
+        line_text = lines[server_position.line]
+        code = suppression_code_at(line_text, server_position.character)
+        if code is None:
+            return None
+        loaded = self.linter.load_for(Path(doc.path or "untitled.py"))
+        if loaded.session is None:
+            return None
+        check = loaded.session.registry.find(code)
+        if check is None:
+            return None
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=rule_markdown(check)))
+
+    async def register_watchers(self) -> None:
+        capabilities = self.server.client_capabilities
+        watched = capabilities.workspace.did_change_watched_files if capabilities.workspace else None
+        if not (watched and watched.dynamic_registration):
+            return  # the per-lint mtime check still notices changed config files
+        options = lsp.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[lsp.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_NAMES]
+        )
+        registration = lsp.Registration(
+            id="kerascheck-config-watcher", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options
+        )
+        try:
+            await self.server.client_register_capability_async(lsp.RegistrationParams(registrations=[registration]))
+        except Exception as exc:  # a client refusing the registration is not an error
+            logger.debug("client refused file watching: %s", exc)
+
+
+def create_server() -> LanguageServer:
+    """The pygls server with every feature registered (not started)."""
+    if _MISSING is not None:
+        raise ImportError(INSTALL_HINT) from _MISSING
+    from kerascheck import __version__
+
+    server = LanguageServer(SOURCE, __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+    state = _State(server)
+    server.kerascheck_state = state  # type: ignore[attr-defined]  # for tests and debugging
+
+    @server.feature(lsp.INITIALIZED)
+    async def initialized(ls: LanguageServer, params: lsp.InitializedParams) -> None:
+        await state.register_watchers()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: LanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        await state.lint(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        await state.lint(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: LanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        await state.lint(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: LanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        state.findings.pop(params.text_document.uri, None)
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(ls: LanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        if any(change.uri.rsplit("/", 1)[-1] in CONFIG_NAMES for change in params.changes):
+            state.linter.invalidate()
+            await state.lint_all()
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix], resolve_provider=False),
+    )
+    def code_action(ls: LanguageServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        return state.code_actions(params)
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def hover(ls: LanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        return state.hover(params)
+
+    return server
+

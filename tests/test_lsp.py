@@ -1,0 +1,294 @@
+"""The language server, driven by a real LSP client over stdio (pytest-lsp).
+
+Each test starts ``python -m kerascheck lsp`` as a subprocess, initialises a session with VS
+Code's capabilities and talks to it the way an editor does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_lsp = pytest.importorskip("pytest_lsp")
+from lsprotocol import types  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
+
+from kerascheck.lsp import noqa_edit, suppression_code_at  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 60
+
+BUGGY = "import keras\nmodel = keras.models.load_model('m.keras')\nprobs = model.predict_proba(x)\n"
+FIXED = "import keras\nmodel = keras.models.load_model('m.keras')\nprobs = model.predict(x)\n"
+CONFIG = '[project]\nname = "demo"\n\n[tool.kerascheck]\ntarget-keras = "3"\n'
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "train.py").write_text(BUGGY, encoding="utf-8")
+    return tmp_path
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "kerascheck", "lsp"]))
+async def client(lsp_client: LanguageClient, project: Path):
+    registrations: list[types.Registration] = []
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(client: LanguageClient, params: types.RegistrationParams) -> None:
+        registrations.extend(params.registrations)  # as VS Code does: accept and remember
+
+    lsp_client.registrations = registrations  # type: ignore[attr-defined]
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=project.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=project.as_uri(), name="demo")],
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def _diagnostics(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
+    """Wait for the next publishDiagnostics and return the document's diagnostics."""
+    await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), TIMEOUT)
+    return list(client.diagnostics[uri])
+
+
+def _open(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)
+        )
+    )
+
+
+def _replace(client: LanguageClient, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+def _apply(text: str, edits: list[types.TextEdit]) -> str:
+    """Apply LSP text edits (ASCII text, so UTF-16 units are characters)."""
+    lines = text.splitlines(keepends=True)
+
+    def offset(position: types.Position) -> int:
+        return sum(len(line) for line in lines[: position.line]) + position.character
+
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        start, end = offset(edit.range.start), offset(edit.range.end)
+        text = text[:start] + edit.new_text + text[end:]
+    return text
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_follow_the_document(client: LanguageClient, project: Path) -> None:
+    uri = (project / "train.py").as_uri()
+    _open(client, uri, BUGGY)
+    diagnostics = await _diagnostics(client, uri)
+    assert [d.code for d in diagnostics] == ["KC102"]
+    diagnostic = diagnostics[0]
+    assert diagnostic.severity == types.DiagnosticSeverity.Error
+    assert diagnostic.source == "kerascheck"
+    assert diagnostic.code_description is not None
+    assert diagnostic.code_description.href.endswith("/KC102/")
+    assert "predict_proba" in diagnostic.message
+    # Line 3 (0-based 2), the call starts at column 9 (1-based) -> character 8.
+    assert diagnostic.range.start == types.Position(line=2, character=8)
+    assert diagnostic.range.end == types.Position(line=2, character=len("probs = model.predict_proba(x)"))
+
+    # The in-memory text is what counts, not the file on disk (which still has the bug).
+    _replace(client, uri, FIXED, version=2)
+    assert await _diagnostics(client, uri) == []
+
+    _replace(client, uri, BUGGY, version=3)
+    assert [d.code for d in await _diagnostics(client, uri)] == ["KC102"]
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert [d.code for d in await _diagnostics(client, uri)] == ["KC102"]
+
+
+@pytest.mark.asyncio
+async def test_code_actions_fix_and_ignore(client: LanguageClient, project: Path) -> None:
+    uri = (project / "train.py").as_uri()
+    _open(client, uri, BUGGY)
+    diagnostics = await _diagnostics(client, uri)
+    actions = await asyncio.wait_for(
+        client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(start=types.Position(line=2, character=10), end=types.Position(line=2, character=10)),
+                context=types.CodeActionContext(diagnostics=diagnostics),
+            )
+        ),
+        TIMEOUT,
+    )
+    assert actions is not None
+    by_title = {action.title: action for action in actions}
+    fix = next(a for a in actions if "predict" in a.title and not a.title.startswith("Ignore"))
+    assert fix.kind == types.CodeActionKind.QuickFix
+    assert fix.is_preferred is True  # KC102's fix is safe
+    assert fix.diagnostics and fix.diagnostics[0].code == "KC102"
+    assert _apply(BUGGY, list(fix.edit.changes[uri])) == FIXED
+
+    ignore = by_title["Ignore KC102 on this line"]
+    assert not ignore.is_preferred
+    ignored = _apply(BUGGY, list(ignore.edit.changes[uri]))
+    assert ignored == BUGGY.replace("predict_proba(x)\n", "predict_proba(x)  # noqa: KC102\n")
+
+    # Applying the ignore edit silences the finding (and no KC003 unused-suppression appears).
+    _replace(client, uri, ignored, version=2)
+    assert await _diagnostics(client, uri) == []
+
+    # An existing noqa comment for another tool is extended, not duplicated.
+    with_noqa = BUGGY.replace("predict_proba(x)\n", "predict_proba(x)  # noqa: E501\n")
+    _replace(client, uri, with_noqa, version=3)
+    diagnostics = await _diagnostics(client, uri)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostics[0].range,
+            context=types.CodeActionContext(diagnostics=diagnostics),
+        )
+    )
+    ignore = next(a for a in actions if a.title.startswith("Ignore"))
+    assert _apply(with_noqa, list(ignore.edit.changes[uri])).endswith("predict_proba(x)  # noqa: E501, KC102\n")
+
+
+@pytest.mark.asyncio
+async def test_hover_on_suppressed_code_shows_rule_docs(client: LanguageClient, project: Path) -> None:
+    uri = (project / "train.py").as_uri()
+    text = BUGGY.replace("predict_proba(x)\n", "predict_proba(x)  # noqa: E501, KC102\n")
+    _open(client, uri, text)
+    await _diagnostics(client, uri)
+    line = text.splitlines()[2]
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=2, character=line.index("KC102") + 2),
+        )
+    )
+    assert hover is not None
+    assert hover.contents.kind == types.MarkupKind.Markdown
+    assert "removed-predict-proba" in hover.contents.value
+    assert "## What it does" in hover.contents.value
+    assert "https://" in hover.contents.value
+    # Elsewhere on the line (in code, or on a code kerascheck does not own) there is nothing.
+    nothing = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=2, character=3))
+    )
+    assert nothing is None
+    foreign = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=2, character=line.index("E501") + 1),
+        )
+    )
+    assert foreign is None
+
+
+@pytest.mark.asyncio
+async def test_config_changes_are_picked_up(client: LanguageClient, project: Path) -> None:
+    config = project / "pyproject.toml"
+    config.write_text(CONFIG + 'ignore = ["KC102"]\n', encoding="utf-8")
+    uri = (project / "train.py").as_uri()
+    _open(client, uri, BUGGY)
+    assert await _diagnostics(client, uri) == []
+
+    # At start-up the server asked the client to watch the configuration files.
+    watched = [r for r in client.registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    assert watched, client.registrations
+    patterns = [w["globPattern"] for w in watched[0].register_options["watchers"]]  # raw JSON
+    assert set(patterns) == {"**/pyproject.toml", "**/kerascheck.toml"}
+
+    # The editor reports the change (workspace/didChangeWatchedFiles): the config is re-read.
+    config.write_text(CONFIG, encoding="utf-8")
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)])
+    )
+    assert [d.code for d in await _diagnostics(client, uri)] == ["KC102"]
+
+    # Without a notification, the next lint still notices the file changed (size/mtime).
+    config.write_text(CONFIG + 'ignore = ["removed-predict-proba"]\n', encoding="utf-8")
+    _replace(client, uri, BUGGY + "\n", version=2)
+    assert await _diagnostics(client, uri) == []
+
+
+@pytest.mark.asyncio
+async def test_broken_config_is_reported_not_fatal(client: LanguageClient, project: Path) -> None:
+    config = project / "pyproject.toml"
+    config.write_text(CONFIG + 'select = "KC1"\n', encoding="utf-8")
+    uri = (project / "train.py").as_uri()
+    _open(client, uri, BUGGY)
+    await asyncio.wait_for(client.wait_for_notification(types.WINDOW_SHOW_MESSAGE), TIMEOUT)
+    message = client.messages[-1]
+    assert message.type == types.MessageType.Error
+    assert str(config) in message.message
+    assert "select" in message.message
+    # Stale diagnostics are cleared rather than computed with a configuration the user did not write.
+    assert await _diagnostics(client, uri) == []
+
+    # Once the file is repaired the server works again (it did not crash).
+    config.write_text(CONFIG, encoding="utf-8")
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)])
+    )
+    assert [d.code for d in await _diagnostics(client, uri)] == ["KC102"]
+
+
+# -- the text helpers behind the actions (no server needed) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "expected"),
+    [
+        ("x = f(1)\n", 1, (0, 8, 8, "  # noqa: KC1")),
+        ("x = f(1)   \n", 1, (0, 8, 11, "  # noqa: KC1")),
+        # A statement over several lines: the comment goes on its last line.
+        ("x = f(\n    1,\n)\n", 1, (2, 1, 1, "  # noqa: KC1")),
+        # A string spanning lines: never inside it.
+        ('x = f("""\n# noqa\n""")\n', 1, (2, 4, 4, "  # noqa: KC1")),
+        ("x = f(1)  # noqa: E501\n", 1, (0, 22, 22, ", KC1")),
+        ("x = f(1)  # keep this\n", 1, (0, 21, 21, "  # noqa: KC1")),
+    ],
+)
+def test_noqa_edit(source: str, line: int, expected: tuple[int, int, int, str]) -> None:
+    spec = noqa_edit(source, line, "KC1")
+    assert spec is not None
+    assert (spec.line, spec.column, spec.end_column, spec.text) == expected
+
+
+def test_noqa_edit_already_suppressed() -> None:
+    assert noqa_edit("x = f(1)  # noqa\n", 1, "KC101") is None
+    assert noqa_edit("x = f(1)  # noqa: KC101\n", 1, "KC101") is None
+
+
+def test_suppression_code_at() -> None:
+    line = "x = 1  # noqa: E501, KC101  # kerascheck: ignore[KC3, removed-predict-proba]"
+    assert suppression_code_at(line, line.index("KC101")) == "KC101"
+    assert suppression_code_at(line, line.index("KC101") + 5) == "KC101"
+    assert suppression_code_at(line, line.index("E501") + 1) == "E501"
+    assert suppression_code_at(line, line.index("removed") + 3) == "removed-predict-proba"
+    assert suppression_code_at(line, 2) is None
+
+
+def test_without_pygls_the_command_says_how_to_install_it() -> None:
+    import subprocess
+
+    code = (
+        "import sys; sys.modules['pygls'] = None; sys.modules['lsprotocol'] = None\n"
+        "from kerascheck.cli import main\n"
+        "raise SystemExit(main(['lsp']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert 'pip install "kerascheck[lsp]"' in proc.stderr
+    assert "Traceback" not in proc.stderr
