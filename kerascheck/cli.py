@@ -114,8 +114,10 @@ def _add_fix_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_probe_args(parser: argparse.ArgumentParser) -> None:
-    """Options of ``kerascheck probe`` (see kerascheck.probes)."""
-    parser.add_argument("targets", nargs="+", metavar="TARGET", help="saved models (.keras, .h5, SavedModel dir) or, with --factory, file.py:fn / package.module:fn")
+    """Options of ``kerascheck probe`` (defined beside the command, in kerascheck.probes.command)."""
+    from kerascheck.probes.command import add_arguments
+
+    add_arguments(parser)
 
 
 # -- plugins: split '-p no:NAME' ----------------------------------------------------------------
@@ -214,6 +216,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         overrides["extend_exclude"] = tuple(args.extend_exclude)
     if args.no_respect_gitignore:
         overrides["respect_gitignore"] = False
+    if getattr(args, "no_cache", False):
+        overrides["cache"] = False
     session = _open_session(args, start if start.exists() else Path("."), overrides)
     for path in paths:
         if not stdin and not os.path.exists(path):

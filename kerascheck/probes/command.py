@@ -1,0 +1,123 @@
+"""``kerascheck probe``: the CLI layer over :func:`kerascheck.probes.runner.run_probes`.
+
+Same configuration, selection, reporters and exit codes as ``check``. There are no source lines
+to put ``# noqa`` on, so suppression is config-level: ``ignore`` and ``per-file-ignores``
+(matched against the model path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kerascheck import config as configuration
+from kerascheck.config import Config, ConfigError
+from kerascheck.findings import Finding
+
+#: ``[tool.kerascheck.probe]`` keys and their types.
+PROBE_CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
+    "timeout": (int, float),
+    "custom-objects": list,
+    "sample": str,
+    "seed": int,
+    "jobs": int,
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "targets", nargs="+", metavar="TARGET",
+        help="saved models (.keras, .h5, SavedModel dir) or, with --factory, file.py:fn / package.module:fn",
+    )
+    parser.add_argument("--factory", action="store_true", help="allow factory targets (imports and runs your code to build the model)")
+    parser.add_argument("--unsafe", action="store_true", help="load with safe_mode=False: runs Lambda layers' Python code (trusted files only)")
+    parser.add_argument("--custom-objects", action="append", default=None, metavar="MODULE", help="import this module (dotted name or .py path) before loading, so its registered custom objects resolve (repeatable)")
+    parser.add_argument("--sample", metavar="FILE", help="inputs to probe with (.npy, or .npz keyed by input name) instead of synthesised ones")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="per-model time limit, including TensorFlow start-up (default 120)")
+    parser.add_argument("--seed", type=int, metavar="N", help="seed for synthesised inputs (default 0)")
+    parser.add_argument("-j", "--jobs", type=int, metavar="N", help="models probed at the same time, each in its own process (default 1)")
+
+
+def _probe_config(config: Config) -> dict[str, Any]:
+    values = dict(config.probe)
+    source = config.path or "configuration"
+    for key, value in values.items():
+        expected = PROBE_CONFIG_KEYS.get(key)
+        if expected is None:
+            raise ConfigError(source, f"probe.{key}", f"unknown option; known: {', '.join(sorted(PROBE_CONFIG_KEYS))}")
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(source, f"probe.{key}", f"has the wrong type ({type(value).__name__})")
+    return values
+
+
+def _probe_selection(config: Config, probes: Mapping[str, Any]) -> Config:
+    """A config ``select`` naming only static rules (``["KC1"]``) must not switch probes off."""
+    if config.select is None:
+        return config
+    if any(configuration.selector_matches(s, p) for s in config.select for p in probes.values()):
+        return config
+    return config.with_overrides(select=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kerascheck import __version__
+    from kerascheck.cli import EXIT_ERROR, _emit, _open_session
+    from kerascheck.probes.runner import ProbeSettings, ProbeTarget, run_probes
+    from kerascheck.report.base import RunSummary
+
+    targets = [ProbeTarget.parse(text) for text in args.targets]
+    factories = [t.label for t in targets if t.factory is not None]
+    if factories and not args.factory:
+        sys.stderr.write(
+            f"kerascheck: error: {factories[0]} names a factory function; building a model runs your "
+            "code, so pass --factory to allow it\n"
+        )
+        return EXIT_ERROR
+    first = next((t.path for t in targets if t.path), None)
+    session = _open_session(args, Path(first).parent if first and Path(first).parent.exists() else Path("."))
+    registry = session.registry
+    config = _probe_selection(session.config, registry.probes)
+    file_settings = _probe_config(config)
+    enabled = [p for p in registry.probes.values() if configuration.is_enabled(config, p)]
+    settings = ProbeSettings(
+        options={p.code: config.options_for(p) for p in enabled},
+        timeout=args.timeout if args.timeout is not None else float(file_settings.get("timeout", 120.0)),
+        unsafe=args.unsafe,
+        allow_factory=args.factory,
+        custom_objects=tuple(args.custom_objects or file_settings.get("custom-objects", ())),
+        sample=args.sample or file_settings.get("sample"),
+        seed=args.seed if args.seed is not None else int(file_settings.get("seed", 0)),
+        verbose=args.verbose,
+        jobs=max(1, args.jobs or int(file_settings.get("jobs", 1))),
+    )
+    show_progress = not args.quiet and sys.stderr.isatty() and len(targets) > 1
+
+    def progress(index: int, total: int, label: str) -> None:
+        if show_progress:
+            sys.stderr.write(f"\r\033[Kkerascheck: probing {index + 1}/{total}: {label}")
+            sys.stderr.flush()
+
+    findings = run_probes(targets, enabled, settings, on_progress=progress)
+    if show_progress:
+        sys.stderr.write("\r\033[K")
+    findings = _filter(findings, config, registry.probes)
+    summary = RunSummary(files=len(targets), statistics=args.statistics, tool_version=__version__, kind="probe")
+    return _emit(args, session, findings, summary)
+
+
+def _filter(findings: Sequence[Finding], config: Config, probes: Mapping[str, Any]) -> list[Finding]:
+    """Selection, per-file ignores (by model path) and severity overrides, as for ``check``."""
+    from dataclasses import replace
+
+    kept = []
+    for finding in findings:
+        probe = probes.get(finding.code)
+        if probe is not None and not configuration.is_enabled(config, probe, path=finding.location.path):
+            continue
+        if probe is not None and config.severity:
+            finding = replace(finding, severity=configuration.severity_for(config, probe))
+        kept.append(finding)
+    return sorted(kept, key=Finding.sort_key)
