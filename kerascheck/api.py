@@ -71,7 +71,8 @@ def check(
             session.registry,
         )
         validate_against(session.config, session.registry.checks)
-    return run_check(session, [str(p) for p in paths], source=source, filename=filename, jobs=jobs, on_file=on_file)[0]
+    # A library call does not write a cache into the working directory behind the caller's back.
+    return run_check(session, [str(p) for p in paths], source=source, filename=filename, jobs=jobs, on_file=on_file, cache=False)[0]
 
 
 def run_check(
@@ -83,8 +84,13 @@ def run_check(
     jobs: int | None = None,
     on_file: Callable[[Any], None] | None = None,
     keep_source: bool = False,
+    cache: bool | None = None,
 ) -> tuple[list[Finding], list[Any]]:
-    """Run the static engine; returns the findings and the per-file results."""
+    """Run the static engine; returns the findings and the per-file results.
+
+    ``cache``: use the result cache (``None``: as configured, ``cache = true`` by default).
+    Stdin and ``keep_source`` runs (fixer, LSP) never use it.
+    """
     from kerascheck.static.engine import Engine, check_paths, iter_targets
 
     engine = Engine(session.registry.rules, session.config)
@@ -103,8 +109,15 @@ def run_check(
             plugin_spec=(session.plugins, session.blocked),
             on_result=on_file,
             check_one=single,
+            cache=_result_cache(session) if cache is not False and not keep_source else None,
         )
     return engine.finish(results, root=Path(session.config.root)), results
+
+
+def _result_cache(session: Session) -> Any:
+    from kerascheck.static.cache import ResultCache
+
+    return ResultCache.for_session(session)
 
 
 def probe(

@@ -111,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_fix_args(parser: argparse.ArgumentParser) -> None:
     """Options of the fixer, cache and adoption aids (see kerascheck.static.fixer)."""
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    parser.add_argument("--fix", action="store_true", help="apply the safe fixes (files are rewritten only if they still parse); stdin: print the fixed source")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply the fixes marked unsafe")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them (exit 1 if there are any)")
+    parser.add_argument("--add-noqa", action="store_true", help="add '# noqa: CODE' comments that suppress every current finding")
+    parser.add_argument("--baseline", metavar="FILE", help="report only findings that are not recorded in this baseline file")
+    parser.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE (JSON) and exit 0")
 
 
 def _add_probe_args(parser: argparse.ArgumentParser) -> None:
@@ -232,7 +238,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
     progress.done()
     if args.verbose:
         sys.stderr.write(f"kerascheck: checked {len(results)} files in {time.perf_counter() - began:.2f}s\n")
-    summary = RunSummary(files=len(results), statistics=args.statistics, show_fixes=args.show_fixes, tool_version=__version__)
+    fixed = 0
+    if args.fix or args.diff or args.add_noqa or args.baseline or args.write_baseline:
+        from kerascheck.static.fixer import run_cli as fix_flow
+
+        if args.add_noqa and (args.fix or args.diff):
+            raise _UsageError("--add-noqa cannot be combined with --fix or --diff")
+        outcome = fix_flow(args, session, findings, results, stdin_text=source if stdin else None, out=sys.stdout, err=sys.stderr)
+        if outcome.exit_code is not None:
+            return outcome.exit_code
+        findings, fixed = outcome.findings, outcome.fixed
+    summary = RunSummary(files=len(results), fixed=fixed, statistics=args.statistics, show_fixes=args.show_fixes, tool_version=__version__)
+    if stdin and args.fix:  # stdout carries the fixed source; the report goes to stderr
+        import contextlib
+
+        with contextlib.redirect_stdout(sys.stderr):
+            return _emit(args, session, findings, summary)
     return _emit(args, session, findings, summary)
 
 

@@ -331,10 +331,16 @@ def module_name_for(path: str, root: Path | None) -> str:
 # -- running many files ----------------------------------------------------------------------
 
 _WORKER_ENGINE: Engine | None = None
+_WORKER_CACHE: Any = None  # a kerascheck.static.cache.ResultCache, or None
 
 
-def _init_worker(engine: Engine | None, spec: tuple[Sequence[str], Sequence[str], Config] | None) -> None:
-    global _WORKER_ENGINE
+def _init_worker(
+    engine: Engine | None,
+    spec: tuple[Sequence[str], Sequence[str], Config] | None,
+    cache: Any = None,
+) -> None:
+    global _WORKER_ENGINE, _WORKER_CACHE
+    _WORKER_CACHE = cache
     if engine is not None:
         _WORKER_ENGINE = engine
         return
@@ -348,6 +354,8 @@ def _init_worker(engine: Engine | None, spec: tuple[Sequence[str], Sequence[str]
 
 def _worker_check(path: str) -> FileResult:
     assert _WORKER_ENGINE is not None
+    if _WORKER_CACHE is not None:
+        return _WORKER_CACHE.check(path, _WORKER_ENGINE.check_file)
     return _WORKER_ENGINE.check_file(path)
 
 
@@ -363,9 +371,41 @@ def check_paths(
     plugin_spec: tuple[Sequence[str], Sequence[str]] = ((), ()),
     on_result: Callable[[FileResult], None] | None = None,
     check_one: Callable[[str], FileResult] | None = None,
+    cache: Any = None,
 ) -> list[FileResult]:
-    """Check ``paths`` (files), in parallel when there are enough of them."""
+    """Check ``paths`` (files), in parallel when there are enough of them.
+
+    With a ``cache`` (:class:`kerascheck.static.cache.ResultCache`), unchanged files are
+    answered from it without being parsed, and only the others are checked (and stored).
+    """
+    if cache is not None and check_one is None:
+        done: dict[int, FileResult] = {}
+        for index, path in enumerate(paths):
+            hit = cache.lookup(path)
+            if hit is not None:
+                done[index] = hit
+                if on_result:
+                    on_result(hit)
+        todo = [path for index, path in enumerate(paths) if index not in done]
+        fresh = iter(_check_paths(engine, todo, jobs, plugin_spec, on_result, None, cache))
+        return [done[index] if index in done else next(fresh) for index in range(len(paths))]
+    return _check_paths(engine, paths, jobs, plugin_spec, on_result, check_one, None)
+
+
+def _check_paths(
+    engine: Engine,
+    paths: Sequence[str],
+    jobs: int | None,
+    plugin_spec: tuple[Sequence[str], Sequence[str]],
+    on_result: Callable[[FileResult], None] | None,
+    check_one: Callable[[str], FileResult] | None,
+    cache: Any,
+) -> list[FileResult]:
     check = check_one or engine.check_file
+    if cache is not None:
+        from functools import partial
+
+        check = partial(cache.check, check_file=engine.check_file)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     results: list[FileResult] = []
     if workers <= 1 or len(paths) < PARALLEL_THRESHOLD or check_one is not None:
@@ -381,10 +421,10 @@ def check_paths(
     if sys.platform.startswith("linux"):
         # Forked workers inherit the loaded plugins and engine: no per-worker start-up.
         context = multiprocessing.get_context("fork")
-        initargs: tuple[Any, ...] = (engine, None)
+        initargs: tuple[Any, ...] = (engine, None, cache)
     else:
         context = multiprocessing.get_context("spawn")
-        initargs = (None, (*plugin_spec, engine.config))
+        initargs = (None, (*plugin_spec, engine.config), cache)
     chunksize = max(1, min(32, len(paths) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
         for result in pool.map(_worker_check, paths, chunksize=chunksize):
