@@ -16,10 +16,13 @@ class FixResult:
 
 
 def _offsets(source: str) -> list[int]:
-    """Offset of the start of each line (index 0 is line 1)."""
+    """Offset of the start of each line (index 0 is line 1).
+
+    Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``, as for Python and libcst's positions.
+    """
     starts = [0]
     for index, char in enumerate(source):
-        if char == "\n":
+        if char == "\n" or (char == "\r" and source[index + 1 : index + 2] != "\n"):
             starts.append(index + 1)
     return starts
 
