@@ -1,13 +1,429 @@
-"""Built-in rules of the inference family (see RULES.md)."""
+"""KC2xx: layers and models running in the wrong mode (``training=``) at inference."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+import libcst as cst
+
+from kerascheck.findings import Severity
 from kerascheck.hookspecs import hookimpl
-from kerascheck.rule import Rule
+from kerascheck.rule import Invalid, Rule, Valid
+from kerascheck.rules import matchers as m
+from kerascheck.static import ast_helpers as ah
+from kerascheck.static.models import self_attributes
+
+#: Layers whose only job at training time is noise: calling them with ``training=True`` is the
+#: Monte-Carlo dropout idiom, with ``training=False`` it switches them off for good.
+NOISE_LAYERS = frozenset(
+    {
+        "keras.layers.Dropout",
+        "keras.layers.SpatialDropout1D",
+        "keras.layers.SpatialDropout2D",
+        "keras.layers.SpatialDropout3D",
+        "keras.layers.GaussianDropout",
+        "keras.layers.GaussianNoise",
+        "keras.layers.AlphaDropout",
+    }
+)
+_AUGMENT = re.compile(r"augment", re.I)
+_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|encoder|decoder|generator|discriminator|backbone|student|teacher|classifier)s?(?:_|$|\d)", re.I)
+
+
+def _self_attribute(func: cst.BaseExpression) -> str | None:
+    """``attr`` for ``self.attr``."""
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+        return func.attr.value
+    return None
+
+
+def _class_methods(rule: Rule) -> frozenset[str]:
+    context = rule.context
+    if not context.classes:
+        return frozenset()
+    info = context.models.classes.get(context.classes[-1].name.value)
+    return info.methods if info is not None else frozenset()
+
+
+def _layer_constructor(rule: Rule, expr: cst.BaseExpression | None) -> str | None:
+    """The canonical name of the Keras layer ``expr`` constructs (``keras.layers.Dropout``), or
+    the local class name of a Layer subclass, else None."""
+    if not isinstance(expr, cst.Call):
+        return None
+    qualified = rule.context.qualified(expr.func)
+    if qualified is not None and qualified.startswith("keras.layers."):
+        return qualified
+    if isinstance(expr.func, cst.Name) and rule.context.models.is_layer_class(expr.func.value):
+        return expr.func.value
+    return None
+
+
+class TrainingTrueAtInference(Rule):
+    """
+    ## What it does
+    Finds ``model(x, training=True)`` / ``layer(x, training=True)`` outside training code, that
+    is outside a ``tf.GradientTape`` block, a ``train_step`` and functions named ``train*``.
+    Calls inside a custom layer's ``call`` are KC203's.
+
+    ## Why is this bad?
+    ``training=True`` makes Dropout drop units and BatchNormalization normalise with the
+    statistics of the current batch, *and update its moving averages*: predictions become
+    random, depend on what else is in the batch (with one sample BatchNormalization outputs its
+    ``beta``), and every such call silently changes the model's weights. ``model(x)`` without
+    the argument, ``model(x, training=False)`` and ``model.predict(x)`` all run in inference
+    mode.
+
+    Deliberate Monte-Carlo dropout is left alone: a Dropout layer constructed and called in
+    place (``layers.Dropout(0.5)(x, training=True)``), data-augmentation models (named
+    ``*augment*`` or built only from ``Random*`` layers), and calls inside a function or class
+    whose name says so (``mc_predict``, ``MCDropout``, ``predict_with_uncertainty``) or with a
+    comment on the line (or the line above) mentioning Monte Carlo / MC dropout / uncertainty.
+
+    ## Example
+    ```python
+    model = keras.models.load_model("model.keras")
+    probabilities = model(images, training=True)
+    ```
+
+    ## Use instead
+    ```python
+    probabilities = model(images, training=False)  # or model.predict(images)
+    ```
+    """
+
+    code = "KC201"
+    name = "training-true-at-inference"
+    summary = "`training=True` outside training code (BatchNorm statistics change, Dropout is on)"
+    severity = Severity.ERROR
+    VALID = (
+        "import keras\nmodel = keras.models.load_model('m.keras')\ny = model(x)\nz = model(x, training=False)\n",
+        "import tensorflow as tf\nmodel = tf.keras.Sequential()\nwith tf.GradientTape() as tape:\n    y = model(x, training=True)\n",
+        "import keras\nclass GAN(keras.Model):\n    def train_step(self, data):\n        fake = self.generator(data, training=True)\n        return {}\n",
+        "import keras\nmodel = keras.Sequential()\ndef train_one_epoch(batch):\n    return model(batch, training=True)\n",
+        # Deliberate Monte-Carlo dropout.
+        "import keras\nmodel = keras.models.load_model('m.keras')\ndef mc_predict(x, n=20):\n    return [model(x, training=True) for _ in range(n)]\n",
+        "import keras\nmodel = keras.models.load_model('m.keras')\n# Monte Carlo dropout: keep dropout on to estimate uncertainty\nsamples = [model(x, training=True) for _ in range(50)]\n",
+        "from keras import layers\nx = layers.Dropout(0.5)(x, training=True)\n",
+        # Data augmentation in a tf.data pipeline.
+        "import keras\ndata_augmentation = keras.Sequential([keras.layers.RandomFlip('horizontal')])\nds = ds.map(lambda x, y: (data_augmentation(x, training=True), y))\n",
+        # A user function with a ``training`` parameter is not a layer.
+        "import keras\ndef make_dataset(files, training):\n    return files\nds = make_dataset(files, training=True)\n",
+        "import keras\nclass Loader:\n    def __init__(self, training):\n        self.training = training\nds = Loader(training=True)\n",
+    )
+    INVALID = (
+        Invalid("import keras\nmodel = keras.models.load_model('m.keras')\ny = model(x, training=True)\n", line=3, message="BatchNormalization"),
+        Invalid("import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(3)])\nfor batch in ds:\n    print(model(batch, training=True))\n", line=4),
+        Invalid("from keras import layers\nbn = layers.BatchNormalization()\nh = layers.BatchNormalization()(x, training=True)\nh2 = bn(x, training=True)\n", count=2),
+        Invalid(
+            "import keras\nclass Sampler(keras.Model):\n    def generate(self, z):\n        return self.decoder(z, training=True)\n",
+            line=4,
+        ),
+    )
+
+    def __init__(self, context, options) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context, options)
+        #: Names bound to a Keras layer constructor: name -> canonical layer name.
+        self._layers: dict[str, str] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        name = ah.assigned_name(node)
+        if name is not None:
+            layer = _layer_constructor(self, node.value)
+            if layer is not None:
+                self._layers[name] = layer
+            else:
+                self._layers.pop(name, None)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if m.literal_bool(ah.keyword_value(node, "training")) is not True:
+            return
+        context = self.context
+        if context.in_training_code or m.in_layer_method(self.context, "call") or not self._is_layer_or_model(node.func):
+            return
+        if m.declares_mc_dropout(context, node):
+            return
+        self.report(
+            node,
+            f"`{context.code(node.func)}(..., training=True)` outside training code: Dropout stays on and "
+            "BatchNormalization uses (and updates) batch statistics; use `training=False` or `predict`",
+        )
+
+    def _is_layer_or_model(self, func: cst.BaseExpression) -> bool:
+        context = self.context
+        layer = _layer_constructor(self, func)
+        if layer is not None:
+            return layer not in NOISE_LAYERS and not layer.startswith("keras.layers.Random")
+        if isinstance(func, cst.Name):
+            if func.value == "self":
+                return bool(context.classes) and context.enclosing_class_is_layer()
+            if _AUGMENT.search(func.value):
+                return False
+            if func.value in self._layers:
+                return self._layers[func.value] not in NOISE_LAYERS
+            if context.models.is_model(func):
+                return not self._augmentation_model(func)
+            if func.value in context.models.classes or context.qualified(func) is not None:
+                return False
+            return context.uses_keras and bool(_MODELISH.search(func.value)) and not context.models.defines_method(func.value)
+        attr = _self_attribute(func)
+        if attr is not None:
+            # ``self.encoder(...)`` in a Layer/Model class, unless it is one of the class's methods.
+            return (
+                bool(context.classes)
+                and context.enclosing_class_is_layer()
+                and attr not in _class_methods(self)
+                and not _AUGMENT.search(attr)
+            )
+        return False
+
+    def _augmentation_model(self, func: cst.BaseExpression) -> bool:
+        info = self.context.models.model(func)
+        if info is None or not info.layers:
+            return False
+        names = [self.context.qualified(layer.func) or "" for layer in info.layers]
+        return all(n.startswith(("keras.layers.Random", "keras.layers.Rescaling", "keras.layers.Resizing")) for n in names)
+
+
+class CallTrainingDefaultTrue(Rule):
+    """
+    ## What it does
+    Finds a custom ``Layer``/``Model`` ``call`` whose ``training`` parameter defaults to ``True``.
+
+    ## Why is this bad?
+    Keras passes ``training`` explicitly only from ``fit``/``evaluate``/``predict`` (and
+    propagates an explicit outer value to nested layers). Whenever the layer or model is called
+    as ``model(x)``, which is the recommended way to run small inputs and what serving code
+    does, the default applies: dropout, noise or augmentation stays on at inference and
+    predictions are random. ``predict`` passes ``training=False`` and hides the bug, so the two
+    paths disagree. ``None`` lets Keras decide (inference unless told otherwise).
+
+    ## Example
+    ```python
+    class StochasticDepth(keras.layers.Layer):
+        def call(self, x, training=True):
+            ...
+    ```
+
+    ## Use instead
+    ```python
+    class StochasticDepth(keras.layers.Layer):
+        def call(self, x, training=None):
+            ...
+    ```
+
+    ## Fix safety
+    Safe: with ``None`` the layer runs in training mode whenever Keras trains it (``fit``, or an
+    explicit ``training=True``), and in inference mode otherwise.
+    """
+
+    code = "KC202"
+    name = "call-training-default-true"
+    summary = "Custom `call` defaults to `training=True`"
+    severity = Severity.ERROR
+    VALID = (
+        "import keras\nclass Block(keras.layers.Layer):\n    def call(self, x, training=None):\n        return x\n",
+        "import keras\nclass Block(keras.layers.Layer):\n    def call(self, x, training=False):\n        return x\n",
+        # Not a Keras layer.
+        "import keras\nclass Augmenter:\n    def call(self, x, training=True):\n        return x\n",
+        # A helper method, not ``call``.
+        "import keras\nclass Block(keras.layers.Layer):\n    def forward(self, x, training=True):\n        return x\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nclass Block(keras.layers.Layer):\n    def call(self, x, training=True):\n        return x\n",
+            line=3,
+            fixed="import keras\nclass Block(keras.layers.Layer):\n    def call(self, x, training=None):\n        return x\n",
+        ),
+        Invalid(
+            "from tensorflow.keras import Model\nclass Net(Model):\n    def call(self, inputs, *, training: bool = True, mask=None):\n        return inputs\n",
+            line=3,
+            fixed="from tensorflow.keras import Model\nclass Net(Model):\n    def call(self, inputs, *, training: bool = None, mask=None):\n        return inputs\n",
+        ),
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not m.in_layer_method(self.context, "call"):
+            return
+        param = ah.function_param(node, "training")
+        if param is None or m.literal_bool(param.default) is not True:
+            return
+        assert param.default is not None
+        fix = m.fix(m.replace_in_source(self.context, param.default, "None"), safe=True, message="Default `training` to `None`")
+        cls = self.context.classes[-1].name.value
+        self.report(
+            param,
+            f"`{cls}.call` defaults to `training=True`: every `{cls}(...)(x)` / `model(x)` without the argument "
+            "runs it in training mode (while `predict` forces `False`); default to `None`",
+            fix=fix,
+        )
+
+
+class TrainingOverriddenInCall(Rule):
+    """
+    ## What it does
+    Inside a custom layer's or model's ``call``, finds a sublayer called with a literal
+    ``training=True``, or a dropout/noise sublayer called with a literal ``training=False``.
+
+    ## Why is this bad?
+    The literal overrides the mode Keras passes down: with ``training=True`` the sublayer is in
+    training mode inside ``predict`` and ``evaluate`` too (random outputs, BatchNormalization
+    statistics updated at inference); a Dropout called with ``training=False`` never drops, so
+    the regularisation you think you train with is off. Keras 3 propagates the outer
+    ``training`` to sublayers by itself, so the argument can simply be left out (or forwarded as
+    ``training=training``).
+
+    Not flagged: ``training=False`` on other sublayers (keeping a frozen, pre-trained backbone's
+    BatchNormalization in inference mode is the documented transfer-learning idiom);
+    ``super().call(x, training=True)`` (a layer choosing its own mode, as a Monte-Carlo
+    ``MCDropout(Dropout)`` does); classes or comments that declare Monte-Carlo dropout.
+
+    ## Example
+    ```python
+    class Head(keras.layers.Layer):
+        def call(self, x, training=None):
+            x = self.dropout(x, training=True)
+            return self.dense(x)
+    ```
+
+    ## Use instead
+    ```python
+    class Head(keras.layers.Layer):
+        def call(self, x, training=None):
+            x = self.dropout(x, training=training)
+            return self.dense(x)
+    ```
+    """
+
+    code = "KC203"
+    name = "training-overridden-in-call"
+    summary = "A sublayer's mode is hard-coded inside `call`"
+    VALID = (
+        "import keras\nclass Head(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.dropout = keras.layers.Dropout(0.5)\n    def call(self, x, training=None):\n        return self.dropout(x, training=training)\n",
+        # Keras 3 propagates ``training``: not forwarding it is fine.
+        "import keras\nclass Head(keras.layers.Layer):\n    def call(self, x):\n        return self.dropout(x)\n",
+        # Frozen backbone in inference mode: the transfer-learning idiom.
+        "import keras\nclass Clf(keras.Model):\n    def __init__(self):\n        super().__init__()\n        self.backbone = keras.applications.ResNet50(include_top=False)\n    def call(self, x):\n        return self.backbone(x, training=False)\n",
+        # Monte-Carlo dropout layer forcing its own mode.
+        "from keras.layers import Dropout\nclass MCDropout(Dropout):\n    def call(self, inputs):\n        return super().call(inputs, training=True)\n",
+        "import keras\nclass MCHead(keras.layers.Layer):\n    def call(self, x):\n        return self.dropout(x, training=True)\n",
+        # Helper methods of the class are not sublayers.
+        "import keras\nclass M(keras.Model):\n    def _loss(self, x, training):\n        return x\n    def call(self, x):\n        return self._loss(x, training=True)\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nclass Head(keras.layers.Layer):\n    def call(self, x, training=None):\n        x = self.dropout(x, training=True)\n        return x\n",
+            line=4,
+            message="training=True",
+        ),
+        Invalid(
+            "from keras import layers\nclass Block(layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.drop = layers.Dropout(0.2)\n    def call(self, x, training=None):\n        return self.drop(x, training=False)\n",
+            line=7,
+            message="never",
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        value = m.literal_bool(ah.keyword_value(node, "training"))
+        if value is None or not m.in_layer_method(self.context, "call"):
+            return
+        func = node.func
+        context = self.context
+        attr = _self_attribute(func)
+        kind: str | None
+        if attr is not None:
+            if attr in _class_methods(self):
+                return
+            kind = _layer_constructor(self, self_attributes(context.classes[-1]).get(attr))
+        elif isinstance(func, cst.Call):
+            kind = _layer_constructor(self, func)
+            if kind is None:
+                return
+        else:
+            return  # ``super().call(...)``, helper functions, unknown callees
+        shown = context.code(func)
+        if value:
+            if m.declares_mc_dropout(context, node):
+                return
+            self.report(
+                node,
+                f"`{shown}(..., training=True)` inside `call` keeps it in training mode in `predict`/`evaluate` too; "
+                "leave `training` out (Keras propagates it) or pass `training=training`",
+            )
+        elif kind in NOISE_LAYERS:
+            self.report(
+                node,
+                f"`{shown}(..., training=False)` inside `call`: this {kind.rsplit('.', 1)[-1]} never drops/adds noise, "
+                "not even in `fit`; leave `training` out or pass `training=training`",
+            )
+
+
+_LEARNING_PHASE = frozenset(
+    {"keras.backend.learning_phase", "keras.backend.set_learning_phase", "keras.backend.symbolic_learning_phase"}
+)
+
+
+class LearningPhaseApi(Rule):
+    """
+    ## What it does
+    Finds ``keras.backend.learning_phase()``, ``set_learning_phase(...)`` and
+    ``symbolic_learning_phase()`` (under any Keras spelling, ``K.`` included).
+
+    ## Why is this bad?
+    The global learning phase is a TF1-era mechanism. Keras 3 removed it: the import or call
+    raises ``AttributeError``. In TF 2 Keras it was deprecated and did not reliably control
+    layers called inside ``fit``/``predict``, so code relying on it ran in a different mode than
+    intended. The mode is now an argument: ``model(x, training=...)``.
+
+    ## Example
+    ```python
+    from keras import backend as K
+    K.set_learning_phase(0)
+    features = K.function([model.input, K.learning_phase()], [model.output])
+    ```
+
+    ## Use instead
+    ```python
+    features = model(x, training=False)
+    ```
+    """
+
+    code = "KC204"
+    name = "learning-phase-api"
+    summary = "The global learning phase was removed; pass `training=`"
+    severity = Severity.ERROR
+    VALID = (
+        "import keras\ny = model(x, training=False)\n",
+        "import keras\nclass Tracker:\n    def learning_phase(self):\n        return 0\nt = Tracker()\nt.learning_phase()\n",
+    )
+    INVALID = (
+        Invalid("from keras import backend as K\nK.set_learning_phase(0)\n", line=2, message="removed"),
+        Invalid("import tensorflow as tf\nf = tf.keras.backend.function([m.input, tf.keras.backend.learning_phase()], [m.output])\n", line=2),
+        Invalid("from tensorflow.keras.backend import set_learning_phase\nset_learning_phase(1)\n", count=2),
+        Invalid("from keras import backend as K\nK.set_learning_phase(0)\n", target_keras="2.15", message="deprecated"),
+    )
+
+    def _message(self, name: str) -> str:
+        short = name.rsplit(".", 1)[-1]
+        if self.context.keras_major >= 3:
+            return f"`{short}` was removed in Keras 3 (AttributeError); pass `training=` to the model call instead"
+        return f"`{short}` is deprecated and does not control layers inside `fit`/`predict`; pass `training=` to the model call"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.context.qualified(node.func)
+        if qualified in _LEARNING_PHASE:
+            self.report(node, self._message(qualified))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            qualified = self.context.qualified(alias.asname.name if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else alias.name)
+            if qualified in _LEARNING_PHASE:
+                self.report(node, self._message(qualified))
+                return
 
 
 @hookimpl
 def kerascheck_register_rules() -> Sequence[type[Rule]]:
-    return []
+    return [TrainingTrueAtInference, CallTrainingDefaultTrue, TrainingOverriddenInCall, LearningPhaseApi]

@@ -102,3 +102,153 @@ def replace_string_suffix(context: FileContext, string: cst.BaseExpression, old:
 def replace_in_source(context: FileContext, node: cst.CSTNode, text: str) -> Edit:
     """An edit replacing ``node``'s source text with ``text``."""
     return context.edit(node, text)
+
+
+def add_keyword_edit(context: FileContext, call: cst.Call, keyword: str, value: str) -> Edit | None:
+    """An edit appending ``keyword=value`` to ``call``'s arguments, keeping its layout (one line
+    or one argument per line with a trailing comma). None when ``call`` has ``*``/``**`` args."""
+    if ah.has_star_args(call):
+        return None
+    args = list(call.args)
+    new_arg = cst.Arg(value=cst.parse_expression(value), keyword=cst.Name(keyword),
+                      equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+    if not args:
+        return context.edit(call, context.code(call.with_changes(args=[new_arg])))
+    last = args[-1]
+    if isinstance(last.comma, cst.Comma):  # trailing comma: the new argument goes on its own line
+        separator = args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else cst.Comma(whitespace_after=call.whitespace_before_args)
+        args[-1] = last.with_changes(comma=separator)
+        args.append(new_arg.with_changes(comma=last.comma))
+    else:
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        args.append(new_arg)
+    return context.edit(call, context.code(call.with_changes(args=args)))
+
+
+# -- prediction, samples, modes (KC2xx, KC5xx, KC7xx) ----------------------------------------
+
+PREDICT_METHODS = frozenset({"predict", "predict_on_batch"})
+_EXPAND_DIMS = frozenset({"numpy.expand_dims", "tensorflow.expand_dims", "keras.ops.expand_dims", "keras.backend.expand_dims"})
+_FROM_LIST = frozenset(
+    {"numpy.array", "numpy.asarray", "numpy.stack", "tensorflow.constant", "tensorflow.convert_to_tensor",
+     "tensorflow.stack", "keras.ops.convert_to_tensor", "keras.ops.stack"}
+)
+_RESHAPE = frozenset({"numpy.reshape", "tensorflow.reshape", "keras.ops.reshape"})
+_FILLED = frozenset({"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "tensorflow.zeros", "tensorflow.ones",
+                     "keras.ops.zeros", "keras.ops.ones"})
+_NEW_AXIS = frozenset({"numpy.newaxis", "tensorflow.newaxis"})
+_MC_NAME = re.compile(r"(?:^|_)mc(?:_|$)|^MC[A-Z_]|MonteCarlo|monte_?carlo|uncertaint|bayes", re.I)
+_MC_COMMENT = re.compile(r"#.*(?:monte.?carlo|mc.?dropout|\bmc\b|uncertaint|bayesian)", re.I)
+
+
+def predict_receiver(context: FileContext, call: cst.Call, methods: frozenset[str] = PREDICT_METHODS) -> cst.BaseExpression | None:
+    """The model of ``model.predict(...)``/``model.predict_on_batch(...)``, else None."""
+    method = ah.method_call(call)
+    if method is None or method[1] not in methods or context.qualified(call.func) is not None:
+        return None
+    return method[0] if receiver_is_model(context, method[0], method[1]) else None
+
+
+def _leading_one(shape: cst.BaseExpression | None) -> bool:
+    """A shape literal whose first dimension is 1: ``(1, 28, 28)``, ``[1, -1]``, ``(1,) + s``."""
+    if isinstance(shape, cst.BinaryOperation) and isinstance(shape.operator, cst.Add):
+        return _leading_one(shape.left)
+    if isinstance(shape, (cst.Tuple, cst.List)) and shape.elements:
+        return ah.int_value(shape.elements[0].value) == 1
+    return False
+
+
+def is_single_sample(
+    context: FileContext,
+    expr: cst.BaseExpression | None,
+    names: frozenset[str] | set[str] = frozenset(),
+    items: frozenset[str] | set[str] = frozenset(),
+) -> bool:
+    """``expr`` is a batch of exactly one sample, built visibly from one item.
+
+    ``x[i:i+1]``, ``x[:1]``, ``x[None]``, ``x[np.newaxis, ...]``, ``np.expand_dims(x, 0)``,
+    ``np.array([x])``, ``x.reshape(1, ...)``, ``np.reshape(x, (1, ...))``, ``np.zeros((1, ...))``,
+    ``["one sentence"]``. ``names`` are names bound to such an expression (they count bare);
+    ``items`` are loop variables, which count only wrapped as ``[item]`` (``for batch in ds:
+    predict(batch)`` predicts whole batches).
+    """
+    if expr is None:
+        return False
+    if isinstance(expr, cst.Name):
+        return expr.value in names
+    if isinstance(expr, cst.Subscript) and expr.slice:
+        first = expr.slice[0].slice
+        if isinstance(first, cst.Index):
+            value = first.value
+            return (isinstance(value, cst.Name) and value.value == "None") or context.qualified(value) in _NEW_AXIS
+        if isinstance(first, cst.Slice) and first.step is None and first.upper is not None:
+            if first.lower is None:
+                return ah.int_value(first.upper) == 1
+            upper = first.upper
+            return (
+                isinstance(upper, cst.BinaryOperation)
+                and isinstance(upper.operator, cst.Add)
+                and ah.int_value(upper.right) == 1
+                and context.code(upper.left).strip() == context.code(first.lower).strip()
+            )
+        return False
+    if isinstance(expr, cst.List):
+        if len(expr.elements) != 1:
+            return False
+        element = expr.elements[0].value
+        return (
+            isinstance(element, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.List))
+            or (isinstance(element, cst.Name) and (element.value in names or element.value in items))
+        )
+    if not isinstance(expr, cst.Call):
+        return False
+    qualified = context.qualified(expr.func)
+    if qualified in _EXPAND_DIMS:
+        return ah.int_value(ah.argument(expr, 1, "axis")) == 0
+    if qualified in _FROM_LIST:
+        value = ah.argument(expr, 0, "value" if qualified.startswith(("tensorflow.", "keras.")) else "object")
+        if qualified in ("numpy.stack", "tensorflow.stack", "keras.ops.stack"):
+            value = ah.argument(expr, 0, "arrays" if qualified == "numpy.stack" else "values")
+        return isinstance(value, (cst.List, cst.Tuple)) and len(value.elements) == 1 and not isinstance(value.elements[0], cst.StarredElement)
+    if qualified in _RESHAPE:
+        return _leading_one(ah.argument(expr, 1, "shape" if not qualified.startswith("numpy") else "newshape"))
+    if qualified in _FILLED:
+        return _leading_one(ah.argument(expr, 0, "shape"))
+    method = ah.method_call(expr)
+    if qualified is None and method is not None and method[1] == "reshape":
+        args = ah.positional(expr)
+        if len(args) > 1:
+            return ah.int_value(args[0].value) == 1
+        return len(args) == 1 and _leading_one(args[0].value)
+    return False
+
+
+def declares_mc_dropout(context: FileContext, node: cst.CSTNode) -> bool:
+    """The author says ``training=True`` at inference is deliberate (Monte-Carlo dropout,
+    uncertainty estimation): an enclosing class or function is named so (``MCDropout``,
+    ``mc_predict``, ``predict_with_uncertainty``), or a comment on the call's lines or the line
+    above says so."""
+    for scope in (*context.classes, *context.functions):
+        if _MC_NAME.search(scope.name.value):
+            return True
+    line, _, end_line, _ = context.source_range(node)
+    lines = context.module.code.splitlines()
+    return any(_MC_COMMENT.search(text) for text in lines[max(line - 2, 0) : end_line])
+
+
+def literal_bool(expr: cst.BaseExpression | None) -> bool | None:
+    """``True``/``False`` for those literals, else None."""
+    if ah.is_true(expr):
+        return True
+    if ah.is_false(expr):
+        return False
+    return None
+
+
+def in_layer_method(context: FileContext, name: str) -> bool:
+    """The innermost function is method ``name`` (e.g. ``call``) of the innermost class, and
+    that class is a Keras Layer/Model subclass defined in this file."""
+    function = context.function
+    if function is None or function.name.value != name or not context.classes:
+        return False
+    return function in context.classes[-1].body.body and context.enclosing_class_is_layer()

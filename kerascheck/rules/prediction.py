@@ -1,13 +1,517 @@
-"""Built-in rules of the prediction family (see RULES.md)."""
+"""KC5xx: slow, failing or silently wrong ways to get predictions out of a model."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import libcst as cst
+
+from kerascheck.findings import Severity
 from kerascheck.hookspecs import hookimpl
-from kerascheck.rule import Rule
+from kerascheck.rule import Invalid, Rule
+from kerascheck.rules import matchers as m
+from kerascheck.static import ast_helpers as ah
+from kerascheck.static.models import ModelInfo, dense_units, layer_activation
+
+# argmax functions and the name of their first parameter; all of them default to flattening the
+# array (NumPy, ``keras.ops``) or to ``axis=0``, the batch axis (TensorFlow).
+_ARGMAX = {
+    "numpy.argmax": "a",
+    "tensorflow.argmax": "input",
+    "tensorflow.math.argmax": "input",
+    "keras.ops.argmax": "x",
+}
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+_WHOLE_DATA_WORDS = frozenset({"train", "test", "val", "valid", "validation", "dataset", "all", "full"})
+
+
+def _comprehension_names(node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp) -> list[str]:
+    names: list[str] = []
+    comp: cst.CompFor | None = node.for_in
+    while comp is not None:
+        names.extend(ah.target_names(comp.target))
+        comp = comp.inner_for_in
+    return names
+
+
+class _PredictionRule(Rule):
+    """Shared bookkeeping: loops per function, loop variables, names holding one sample, and
+    names holding the result of a ``predict`` (not registered itself)."""
+
+    def __init__(self, context: Any, options: Any) -> None:
+        super().__init__(context, options)
+        #: Loops (``for``/``while``/comprehensions) of the current function, outermost first.
+        self._loops: list[list[cst.CSTNode]] = [[]]
+        #: Names bound to a single-sample expression (``x = img[None]``).
+        self._samples: set[str] = set()
+        #: Names bound to the result of ``model.predict(...)``: name -> that call.
+        self._predictions: dict[str, cst.Call] = {}
+
+    # -- scopes and loops -------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._loops.append([])
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._loops.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loops[-1].append(node)
+
+    def leave_For(self, node: cst.For) -> None:
+        self._loops[-1].pop()
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loops[-1].append(node)
+
+    def leave_While(self, node: cst.While) -> None:
+        self._loops[-1].pop()
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._loops[-1].append(node)
+
+    def leave_ListComp(self, node: cst.ListComp) -> None:
+        self._loops[-1].pop()
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._loops[-1].append(node)
+
+    def leave_SetComp(self, node: cst.SetComp) -> None:
+        self._loops[-1].pop()
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._loops[-1].append(node)
+
+    def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._loops[-1].pop()
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._loops[-1].append(node)
+
+    def leave_DictComp(self, node: cst.DictComp) -> None:
+        self._loops[-1].pop()
+
+    @property
+    def in_loop(self) -> bool:
+        """In a loop of the current function (a loop around a ``def`` does not count)."""
+        return bool(self._loops[-1])
+
+    def loop_names(self) -> set[str]:
+        """Loop variables of the enclosing loops of the current function."""
+        names: set[str] = set()
+        for loop in self._loops[-1]:
+            if isinstance(loop, cst.For):
+                names.update(ah.target_names(loop.target))
+            elif isinstance(loop, _COMPREHENSIONS):
+                names.update(_comprehension_names(loop))
+        return names
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        name = ah.assigned_name(node)
+        if name is None:
+            return
+        value = node.value
+        # Loop variables alone are not samples for this (``for batch in ds``); only explicit
+        # one-sample constructions are.
+        if m.is_single_sample(self.context, value, self._samples):
+            self._samples.add(name)
+        else:
+            self._samples.discard(name)
+        if isinstance(value, cst.Call) and m.predict_receiver(self.context, value) is not None:
+            self._predictions[name] = value
+        else:
+            self._predictions.pop(name, None)
+
+    # -- shared questions -------------------------------------------------------------------
+
+    def prediction(self, expr: cst.BaseExpression | None) -> cst.Call | None:
+        """The ``model.predict(...)`` call whose whole result ``expr`` is, else None."""
+        if isinstance(expr, cst.Name):
+            return self._predictions.get(expr.value)
+        if isinstance(expr, cst.Call) and m.predict_receiver(self.context, expr) is not None:
+            return expr
+        return None
+
+    def predicts_one_sample(self, predict: cst.Call) -> bool:
+        return m.is_single_sample(self.context, ah.argument(predict, 0, "x"), self._samples)
+
+    def argmax_call(self, node: cst.Call) -> tuple[cst.BaseExpression | None, cst.BaseExpression | None, str] | None:
+        """``(array, axis, kind)`` for an argmax call (``np.argmax``/``tf.argmax``/``keras.ops``
+        or ``pred.argmax()`` on a prediction), else None. ``kind`` is the qualified name or
+        ``"method"``."""
+        qualified = self.context.qualified(node.func)
+        if qualified in _ARGMAX:
+            return ah.argument(node, 0, _ARGMAX[qualified]), ah.argument(node, 1, "axis"), qualified
+        method = ah.method_call(node)
+        if qualified is None and method is not None and method[1] == "argmax" and isinstance(method[0], cst.Name):
+            if method[0].value in self._predictions:
+                return method[0], ah.argument(node, 0, "axis"), "method"
+        return None
+
+
+class PredictInLoop(_PredictionRule):
+    """
+    ## What it does
+    Finds ``model.predict(...)`` called on one sample at a time inside a loop (``for``,
+    ``while`` or a comprehension): the argument is visibly a batch of one (``x[i:i+1]``,
+    ``x[None]``, ``np.expand_dims(x, 0)``, ``np.array([x])``, ``x.reshape(1, ...)``,
+    ``["a sentence"]``, or a name bound to one of those).
+
+    ## Why is this bad?
+    ``predict`` is built for large inputs: every call sets up a data adapter, a progress bar and
+    a traced function run. For one sample that overhead dominates: about 44 ms per call against
+    1 ms for ``model(x, training=False)``; 200 single-sample ``predict`` calls in a loop are
+    ~170x slower than one batched call. A ``predict`` of a whole batch per loop iteration (per
+    file, per epoch) is fine and not reported.
+
+    ## Example
+    ```python
+    for image in images:
+        probabilities = model.predict(np.expand_dims(image, 0))
+    ```
+
+    ## Use instead
+    ```python
+    probabilities = model.predict(np.stack(images))  # one batched call
+    # or, when each step depends on the previous one (generation loops):
+    for step in range(n):
+        probabilities = model(x, training=False)
+    ```
+    """
+
+    code = "KC501"
+    name = "predict-in-loop"
+    summary = "`predict` on single samples inside a loop (~40x slower than a direct call)"
+    severity = Severity.INFO
+    VALID = (
+        # A whole batch per iteration.
+        "import keras\nmodel = keras.models.load_model('m.keras')\nfor path in files:\n    batch = load(path)\n    preds = model.predict(batch)\n",
+        "import keras\nmodel = keras.Sequential()\nfor images, labels in val_ds.take(3):\n    preds = model.predict(images)\n",
+        # One sample, but not in a loop.
+        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\np = model.predict(np.expand_dims(img, 0))\n",
+        # Direct call in the loop is the recommended form.
+        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor img in images:\n    p = model(img[None], training=False)\n",
+        # A loop around a function definition is not a loop around its body.
+        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor name in names:\n    def f(img):\n        return model.predict(img[None])\n",
+        # sklearn's predict on a non-model receiver.
+        "import numpy as np\nimport keras\nfrom sklearn.svm import SVC\nsvm = SVC()\nfor row in rows:\n    svm.predict(np.array([row]))\n",
+    )
+    INVALID = (
+        Invalid(
+            "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor img in images:\n    p = model.predict(np.expand_dims(img, axis=0))\n",
+            line=5,
+            message="single sample",
+        ),
+        Invalid("import keras\nmodel = keras.models.load_model('m.keras')\nfor i in range(len(x)):\n    p = model.predict(x[i:i + 1])\n", line=4),
+        Invalid("import keras\nmodel = keras.models.load_model('m.keras')\npreds = [model.predict(x[None]) for x in xs]\n", line=3),
+        Invalid("import keras\nmodel = keras.models.load_model('m.keras')\nfor sentence in sentences:\n    print(model.predict([sentence]))\n", line=4),
+        Invalid(
+            "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nwhile True:\n    frame = grab()\n    sample = frame.reshape(1, 64, 64, 3)\n    label = model.predict(sample)\n",
+            line=7,
+        ),
+        Invalid("import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor t in range(100):\n    x_pred = np.zeros((1, maxlen, vocab))\n    p = model.predict(x_pred, verbose=0)[0]\n", line=6),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.in_loop:
+            return
+        receiver = m.predict_receiver(self.context, node, frozenset({"predict"}))
+        if receiver is None:
+            return
+        if not m.is_single_sample(self.context, ah.argument(node, 0, "x"), self._samples, self.loop_names()):
+            return
+        model = self.context.code(receiver)
+        self.report(
+            node,
+            f"`{model}.predict` on a single sample inside a loop: each call has ~40 ms of fixed overhead; "
+            f"predict all samples in one batched call, or call `{model}(x, training=False)` in the loop",
+        )
+
+
+class ArgmaxWithoutAxis(_PredictionRule):
+    """
+    ## What it does
+    Finds ``np.argmax(model.predict(x))`` (also ``tf.argmax``, ``keras.ops.argmax`` and
+    ``preds.argmax()`` on a name holding a prediction) with no ``axis``, when ``x`` is not
+    visibly a single sample.
+
+    ## Why is this bad?
+    ``predict`` returns a batch, shape ``(n_samples, n_classes)``. Without ``axis``, NumPy and
+    ``keras.ops`` flatten it and return one index into all the scores of all samples;
+    ``tf.argmax`` defaults to ``axis=0`` and returns, per class, the *sample* with the highest
+    score. Either way the result is not the predicted class of each sample (by luck it is for a
+    batch of one, which is why this survives tests).
+
+    ## Example
+    ```python
+    labels = np.argmax(model.predict(x_test))
+    ```
+
+    ## Use instead
+    ```python
+    labels = np.argmax(model.predict(x_test), axis=-1)
+    ```
+
+    ## Fix safety
+    Safe: ``axis=-1`` is the class axis of a classifier's output, which is what the code means.
+    """
+
+    code = "KC502"
+    name = "argmax-without-axis"
+    summary = "`argmax` over a whole prediction batch without `axis`"
+    severity = Severity.ERROR
+    VALID = (
+        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nlabels = np.argmax(model.predict(x), axis=1)\n",
+        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\npred = model.predict(x)\nlabel = np.argmax(pred[0])\n",
+        # One sample: the flat index is the class.
+        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nlabel = np.argmax(model.predict(np.expand_dims(img, 0)))\n",
+        "import numpy as np\nimport keras\nlabel = np.argmax(scores)\n",
+    )
+    INVALID = (
+        Invalid(
+            "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nlabels = np.argmax(model.predict(x_test))\n",
+            line=4,
+            fixed="import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nlabels = np.argmax(model.predict(x_test), axis=-1)\n",
+        ),
+        Invalid(
+            "import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\npreds = model.predict(ds)\nlabels = tf.argmax(preds)\n",
+            line=4,
+            message="axis=0",
+            fixed="import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\npreds = model.predict(ds)\nlabels = tf.argmax(preds, axis=-1)\n",
+        ),
+        Invalid(
+            "import keras\nmodel = keras.models.load_model('m.keras')\npreds = model.predict(ds)\nlabels = preds.argmax()\n",
+            fixed="import keras\nmodel = keras.models.load_model('m.keras')\npreds = model.predict(ds)\nlabels = preds.argmax(axis=-1)\n",
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = self.argmax_call(node)
+        if found is None:
+            return
+        array, axis, kind = found
+        if axis is not None or array is None or any(a.star for a in node.args):
+            return
+        predict = self.prediction(array)
+        if predict is None or self.predicts_one_sample(predict):
+            return
+        if kind == "method":
+            fix_edit = m.replace_in_source(self.context, node, f"{self.context.code(node.func)}(axis=-1)") if not node.args else None
+        else:
+            fix_edit = m.replace_in_source(self.context, array, f"{self.context.code(array)}, axis=-1")
+        fix = m.fix(fix_edit, safe=True, message="Take the argmax over the class axis (`axis=-1`)") if fix_edit else None
+        if kind.startswith("tensorflow."):
+            why = "`tf.argmax` defaults to `axis=0`: it picks, per class, the sample with the highest score"
+        else:
+            why = "without `axis` the whole batch is flattened and one index over all samples' scores is returned"
+        self.report(node, f"argmax over a batch of predictions with no `axis`: {why}; pass `axis=-1`", fix=fix)
+
+
+class PredictOnBatchWholeDataset(_PredictionRule):
+    """
+    ## What it does
+    Finds ``model.predict_on_batch(...)`` given a ``tf.data`` dataset or generator, or a whole
+    data set array (a name such as ``x_test``, ``X_train``, ``val_images``, ``dataset``).
+
+    ## Why is this bad?
+    ``predict_on_batch`` runs the model once on its argument as a single batch. A dataset is
+    rejected (``ValueError: Inputs to a layer should be tensors``); a whole array is pushed
+    through the model in one piece, which needs memory for every activation of every sample at
+    once and fails with out-of-memory errors on real data sizes (on a GPU first). ``predict``
+    splits the input into batches.
+
+    ## Example
+    ```python
+    predictions = model.predict_on_batch(x_test)
+    ```
+
+    ## Use instead
+    ```python
+    predictions = model.predict(x_test, batch_size=64)
+    ```
+    """
+
+    code = "KC503"
+    name = "predict-on-batch-whole-dataset"
+    summary = "`predict_on_batch` given a whole data set"
+    VALID = (
+        "import keras\nmodel = keras.models.load_model('m.keras')\nfor batch in test_ds:\n    p = model.predict_on_batch(batch)\n",
+        "import keras\nmodel = keras.models.load_model('m.keras')\np = model.predict_on_batch(x_test[:32])\n",
+        "import keras\nmodel = keras.models.load_model('m.keras')\np = model.predict_on_batch(images)\n",
+    )
+    INVALID = (
+        Invalid("import keras\nmodel = keras.models.load_model('m.keras')\np = model.predict_on_batch(x_test)\n", line=3, message="batch_size"),
+        Invalid(
+            "import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\nds = tf.data.Dataset.from_tensor_slices(x).batch(32)\np = model.predict_on_batch(ds)\n",
+            line=4,
+            message="ValueError",
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        receiver = m.predict_receiver(self.context, node, frozenset({"predict_on_batch"}))
+        if receiver is None:
+            return
+        data = ah.argument(node, 0, "x")
+        if data is None:
+            return
+        model = self.context.code(receiver)
+        if self.context.models.is_dataset(data):
+            self.report(node, f"`{model}.predict_on_batch` does not take a dataset or generator (ValueError); use `{model}.predict(...)`")
+            return
+        name = data.value if isinstance(data, cst.Name) else data.attr.value if isinstance(data, cst.Attribute) else None
+        if name is None or name in self.loop_names():
+            return
+        words = set(name.lower().split("_"))
+        if words & _WHOLE_DATA_WORDS or name.lower() in ("ds", "data"):
+            self.report(
+                node,
+                f"`{model}.predict_on_batch({name})` runs `{name}` through the model as one batch (all activations in "
+                f"memory at once); use `{model}.predict({name}, batch_size=...)`",
+            )
+
+
+class PredictInTfFunction(_PredictionRule):
+    """
+    ## What it does
+    Finds ``model.predict(...)`` inside a function decorated with ``@tf.function``.
+
+    ## Why is this bad?
+    ``predict`` is a Python-level loop over batches with its own compiled function, callbacks
+    and NumPy conversion of the results. Inside a traced function it either fails (it cannot
+    iterate symbolic tensors or convert them to NumPy) or runs once at trace time and freezes
+    its result into the graph. Calling the model is what belongs in a ``tf.function``.
+
+    ## Example
+    ```python
+    @tf.function
+    def serve(x):
+        return model.predict(x)
+    ```
+
+    ## Use instead
+    ```python
+    @tf.function
+    def serve(x):
+        return model(x, training=False)
+    ```
+    """
+
+    code = "KC504"
+    name = "predict-in-tf-function"
+    summary = "`model.predict` inside `@tf.function`"
+    severity = Severity.ERROR
+    VALID = (
+        "import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\n@tf.function\ndef serve(x):\n    return model(x, training=False)\n",
+        "import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\ndef serve(x):\n    return model.predict(x)\n",
+    )
+    INVALID = (
+        Invalid("import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\n@tf.function\ndef serve(x):\n    return model.predict(x)\n", line=5),
+        Invalid(
+            "import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\n@tf.function(jit_compile=True)\ndef serve(x):\n    y = model.predict_on_batch(x)\n    return y\n",
+            line=5,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.context.in_tf_function:
+            return
+        receiver = m.predict_receiver(self.context, node)
+        if receiver is None:
+            return
+        model = self.context.code(receiver)
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else "predict"
+        self.report(
+            node,
+            f"`{model}.{method}` inside `@tf.function`: it runs its own batch loop and NumPy conversion and fails "
+            f"(or runs once at trace time) in a traced function; call `{model}(x, training=False)`",
+        )
+
+
+def _output_units(info: ModelInfo, context: Any) -> tuple[int | None, str | None]:
+    """``(units, activation)`` of the model's visible output Dense (looking through a trailing
+    ``Activation``)."""
+    layer = info.output_layer
+    if layer is None:
+        return None, None
+    imports = context.imports
+    activation = layer_activation(layer, imports)
+    if context.qualified(layer.func) in ("keras.layers.Activation", "keras.layers.Softmax") and len(info.layers) >= 2:
+        layer = info.layers[-2]
+    return dense_units(layer, imports), activation or layer_activation(layer, imports)
+
+
+class ArgmaxOnSingleOutput(_PredictionRule):
+    """
+    ## What it does
+    Finds ``argmax(..., axis=-1)`` (or ``axis=1``) over the predictions of a model whose output
+    layer is visibly a one-unit ``Dense`` (typically ``Dense(1, activation="sigmoid")``).
+
+    ## Why is this bad?
+    The last axis has length one, so its argmax is always ``0``: every sample is predicted as
+    class 0, accuracy equals the share of negatives, and nothing fails. A one-unit sigmoid
+    output is a probability of the positive class and needs a threshold.
+
+    ## Example
+    ```python
+    model = keras.Sequential([..., layers.Dense(1, activation="sigmoid")])
+    labels = np.argmax(model.predict(x), axis=-1)
+    ```
+
+    ## Use instead
+    ```python
+    labels = (model.predict(x) > 0.5).astype("int32")
+    ```
+    """
+
+    code = "KC505"
+    name = "argmax-on-single-output"
+    summary = "`argmax` over a one-unit output is always 0"
+    severity = Severity.ERROR
+    VALID = (
+        "import numpy as np\nimport keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\nlabels = np.argmax(model.predict(x), axis=-1)\n",
+        "import numpy as np\nimport keras\nmodel = keras.Sequential([keras.layers.Dense(1, activation='sigmoid')])\nlabels = (model.predict(x) > 0.5).astype('int32')\n",
+        # Output layer unknown: silent.
+        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nlabels = np.argmax(model.predict(x), axis=-1)\n",
+    )
+    INVALID = (
+        Invalid(
+            "import numpy as np\nimport keras\nmodel = keras.Sequential([keras.layers.Dense(8), keras.layers.Dense(1, activation='sigmoid')])\nlabels = np.argmax(model.predict(x), axis=-1)\n",
+            line=4,
+            message="always 0",
+        ),
+        Invalid(
+            "import numpy as np\nfrom keras import layers, Model, Input\ninp = Input((4,))\nout = layers.Dense(1, activation='sigmoid')(inp)\nmodel = Model(inp, out)\npred = model.predict(x)\nlabels = pred.argmax(axis=1)\n",
+            line=7,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = self.argmax_call(node)
+        if found is None:
+            return
+        array, axis, _ = found
+        axis_value = self.context.code(axis).replace(" ", "") if axis is not None else None
+        if axis_value not in ("-1", "1") or array is None:
+            return
+        predict = self.prediction(array)
+        if predict is None:
+            return
+        receiver = m.predict_receiver(self.context, predict)
+        info = self.context.models.model(receiver) if receiver is not None else None
+        if info is None:
+            return
+        units, activation = _output_units(info, self.context)
+        if units != 1:
+            return
+        what = f"one-unit {activation} output" if activation else "one-unit output"
+        self.report(
+            node,
+            f"argmax over the last axis of a {what} is always 0; threshold it instead: `(pred > 0.5).astype('int32')`",
+        )
 
 
 @hookimpl
 def kerascheck_register_rules() -> Sequence[type[Rule]]:
-    return []
+    return [PredictInLoop, ArgmaxWithoutAxis, PredictOnBatchWholeDataset, PredictInTfFunction, ArgmaxOnSingleOutput]

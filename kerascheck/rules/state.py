@@ -1,13 +1,545 @@
-"""Built-in rules of the state family (see RULES.md)."""
+"""KC7xx: state that survives between calls (Python attributes in ``call``, stateful RNNs)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import libcst as cst
+
+from kerascheck.findings import Severity
 from kerascheck.hookspecs import hookimpl
-from kerascheck.rule import Rule
+from kerascheck.rule import Invalid, Rule
+from kerascheck.rules import matchers as m
+from kerascheck.static import ast_helpers as ah
+from kerascheck.static.models import self_attributes
+
+_MUTATING_METHODS = frozenset(
+    {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem", "add", "discard", "appendleft"}
+)
+_CONTAINER_FACTORIES = frozenset({"list", "dict", "set", "collections.deque", "collections.defaultdict", "collections.OrderedDict", "collections.Counter"})
+_RESET_METHODS = frozenset({"reset_states", "reset_state"})
+
+
+def _is_container(context: Any, value: cst.BaseExpression | None) -> bool:
+    """A mutable Python container literal or constructor (``[]``, ``{}``, ``dict()``, ``deque()``)."""
+    if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+        return True
+    if isinstance(value, cst.Call):
+        name = context.qualified(value.func) or (value.func.value if isinstance(value.func, cst.Name) else None)
+        return name in _CONTAINER_FACTORIES
+    return False
+
+
+def _is_python_scalar(value: cst.BaseExpression | None) -> bool:
+    """A Python number/bool/string literal (``0``, ``-1.5``, ``False``, ``"a"``)."""
+    if isinstance(value, cst.UnaryOperation):
+        value = value.expression
+    return isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)) or ah.is_true(value) or ah.is_false(value)
+
+
+def _self_attr(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+        return expr.attr.value
+    return None
+
+
+class _Mentions(cst.CSTVisitor):
+    """Does a subtree mention ``self.<attr>``?"""
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
+        self.found = False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if _self_attr(node) == self.attr:
+            self.found = True
+        return not self.found
+
+
+def _mentions_self_attr(node: cst.CSTNode, attr: str) -> bool:
+    visitor = _Mentions(attr)
+    node.visit(visitor)
+    return visitor.found
+
+
+class PythonStateInCall(Rule):
+    """
+    ## What it does
+    Inside a custom layer's or model's ``call``, finds mutations of Python state: augmented
+    assignments to ``self.<attr>`` (``self.calls += 1``), read-modify-write assignments
+    (``self.step = self.step + 1``), reassigning an attribute that ``__init__`` set to a Python
+    number, bool or string, mutating an attribute or module-level variable that holds a Python
+    list/dict/set (``self.history.append(x)``), and ``global`` statements.
+
+    ## Why is this bad?
+    ``fit``, ``evaluate`` and ``predict`` trace ``call`` into a graph. Python code in it runs
+    while tracing, once or a few times, not once per batch: the counter counts traces, the
+    list collects symbolic tensors, and eager ``model(x)`` calls behave differently from
+    compiled ones. Such values are also not saved with the model. Assigning a computed tensor
+    to an attribute (``self.attention_scores = scores``) and lazily creating sublayers are not
+    reported.
+
+    ## Example
+    ```python
+    class Counter(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+
+        def call(self, x):
+            self.calls += 1
+            return x
+    ```
+
+    ## Use instead
+    ```python
+    class Counter(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False, dtype="int64")
+
+        def call(self, x):
+            self.calls.assign_add(1)
+            return x
+    ```
+    """
+
+    code = "KC701"
+    name = "python-state-in-call"
+    summary = "Custom `call` mutates Python state (runs at trace time, not per batch)"
+    VALID = (
+        "import keras\nclass L(keras.layers.Layer):\n    def build(self, shape):\n        self.count = self.add_weight(shape=(), initializer='zeros', trainable=False)\n    def call(self, x):\n        self.count.assign_add(1.0)\n        return x\n",
+        # Keeping the latest tensor for inspection, lazily creating a sublayer.
+        "import keras\nclass Attn(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.scores = None\n        self.proj = None\n    def call(self, x):\n        if self.proj is None:\n            self.proj = keras.layers.Dense(4)\n        self.scores = self.proj(x)\n        return self.scores\n",
+        # Outside ``call`` (a training loop or a callback) Python state is fine.
+        "import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n        self.steps = 0\n    def train_step(self, data):\n        self.steps += 1\n        return {}\n",
+        # Not a Keras layer.
+        "import keras\nclass Meter:\n    def call(self, x):\n        self.n += 1\n",
+        # Local lists are fine.
+        "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        outs = []\n        for i in range(3):\n            outs.append(x)\n        return outs\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nclass L(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.calls = 0\n    def call(self, x):\n        self.calls += 1\n        return x\n",
+            line=7,
+            message="trace",
+        ),
+        Invalid(
+            "from tensorflow.keras import layers\nclass L(layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.history = []\n    def call(self, x):\n        self.history.append(x)\n        return x\n",
+            line=7,
+        ),
+        Invalid("import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        self.step = self.step + 1\n        return x\n", line=4),
+        Invalid("import keras\nSEEN = []\nclass L(keras.layers.Layer):\n    def call(self, x):\n        SEEN.append(x)\n        return x\n", line=5),
+        Invalid(
+            "import keras\ncounter = 0\nclass L(keras.layers.Layer):\n    def call(self, x):\n        global counter\n        counter += 1\n        return x\n",
+            line=5,
+            count=1,
+        ),
+        Invalid(
+            "import keras\nclass L(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.first = True\n    def call(self, x):\n        self.first = False\n        return x\n",
+            line=7,
+        ),
+    )
+
+    def __init__(self, context: Any, options: Any) -> None:
+        super().__init__(context, options)
+        self._call: cst.FunctionDef | None = None
+        self._inits: dict[str, cst.BaseExpression] = {}
+        self._module_containers: set[str] | None = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._call is None and m.in_layer_method(self.context, "call"):
+            self._call = node
+            self._inits = self_attributes(self.context.classes[-1])
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node is self._call:
+            self._call = None
+
+    def _report(self, node: cst.CSTNode, what: str) -> None:
+        self.report(
+            node,
+            f"{what} in `call` mutates Python state: `call` is traced, so this runs at trace time (once or a few "
+            "times), not once per batch, and is not saved with the model; use a non-trainable weight "
+            "(`self.add_weight(..., trainable=False)` + `.assign`) or keep it outside the model",
+        )
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if self._call is None:
+            return
+        attr = _self_attr(node.target)
+        if attr is not None:
+            self._report(node, f"`self.{attr} {self.context.code(node.operator).strip()} ...`")
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._call is None:
+            return
+        for target in node.targets:
+            attr = _self_attr(target.target)
+            if attr is None:
+                continue
+            initial = self._inits.get(attr)
+            if _mentions_self_attr(node.value, attr) or _is_python_scalar(initial) or _is_container(self.context, initial):
+                self._report(node, f"`self.{attr} = ...`")
+                return
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._call is None:
+            return
+        method = ah.method_call(node)
+        if method is None or method[1] not in _MUTATING_METHODS:
+            return
+        receiver = method[0]
+        attr = _self_attr(receiver)
+        if attr is not None and _is_container(self.context, self._inits.get(attr)):
+            self._report(node, f"`self.{attr}.{method[1]}(...)`")
+        elif isinstance(receiver, cst.Name) and receiver.value in self._containers_at_module_level() and not self._bound_locally(receiver.value):
+            self._report(node, f"`{receiver.value}.{method[1]}(...)` on a module-level container")
+
+    def visit_Global(self, node: cst.Global) -> None:
+        if self._call is not None:
+            names = ", ".join(n.name.value for n in node.names)
+            self._report(node, f"`global {names}`")
+
+    def _containers_at_module_level(self) -> set[str]:
+        if self._module_containers is None:
+            found: set[str] = set()
+            for stmt in self.context.module.body:
+                if isinstance(stmt, cst.SimpleStatementLine):
+                    for small in stmt.body:
+                        if isinstance(small, cst.Assign) and _is_container(self.context, small.value):
+                            name = ah.assigned_name(small)
+                            if name is not None:
+                                found.add(name)
+            self._module_containers = found
+        return self._module_containers
+
+    def _bound_locally(self, name: str) -> bool:
+        """``name`` is a parameter of ``call`` or assigned in it (a local, not the global)."""
+        assert self._call is not None
+        if ah.function_param(self._call, name) is not None:
+            return True
+        finder = _Binds(name)
+        self._call.body.visit(finder)
+        return finder.found
+
+
+class _Binds(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        if self.name in ah.target_names(node.target):
+            self.found = True
+
+
+class _ResetFinder(cst.CSTVisitor):
+    """Does a subtree reset RNN states (``layer.reset_states()``, or a call to a function of
+    this file that does)?"""
+
+    def __init__(self, resetting_functions: set[str]) -> None:
+        self.functions = resetting_functions
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        method = ah.method_call(node)
+        if method is not None and method[1] in _RESET_METHODS:
+            self.found = True
+        elif isinstance(node.func, cst.Name) and node.func.value in self.functions:
+            self.found = True
+
+
+def _resets(node: cst.CSTNode, functions: set[str]) -> bool:
+    finder = _ResetFinder(functions)
+    node.visit(finder)
+    return finder.found
+
+
+class _StatefulRule(Rule):
+    """Shared: which calls are ``fit``/``predict`` on a stateful model (not registered)."""
+
+    def stateful_call(self, node: cst.Call, methods: frozenset[str]) -> tuple[cst.Name, str] | None:
+        method = ah.method_call(node)
+        if method is None or method[1] not in methods or not isinstance(method[0], cst.Name):
+            return None
+        if self.context.qualified(node.func) is not None or not self.context.models.is_stateful(method[0]):
+            return None
+        return method[0], method[1]
+
+    def data_is_dataset(self, node: cst.Call) -> bool:
+        data = ah.argument(node, 0, "x")
+        return data is not None and self.context.models.is_dataset(data)
+
+
+class StatefulPredictWithoutReset(_StatefulRule):
+    """
+    ## What it does
+    Finds a stateful RNN model (a model of this file with ``LSTM(..., stateful=True)`` or
+    another stateful recurrent layer) whose ``predict`` runs repeatedly, in a loop or several
+    times in a row, with no ``reset_states()`` call between the predictions.
+
+    ## Why is this bad?
+    A stateful RNN carries its hidden state from one batch to the next, and ``predict`` does not
+    reset it: the same input predicted twice gives different outputs, and each prediction
+    depends on whatever ran before. Reset the state of the stateful layers between independent
+    sequences. In Keras 3 models have no ``reset_states()``; call it on the RNN layers.
+
+    ## Example
+    ```python
+    model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])
+    for sequence in sequences:
+        print(model.predict(sequence))
+    ```
+
+    ## Use instead
+    ```python
+    for sequence in sequences:
+        for layer in model.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_states()
+        print(model.predict(sequence))
+    ```
+    """
+
+    code = "KC702"
+    name = "stateful-predict-without-reset"
+    summary = "Stateful RNN predicted repeatedly without resetting its state"
+    VALID = (
+        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nfor seq in seqs:\n    model.layers[0].reset_states()\n    print(model.predict(seq, batch_size=1))\n",
+        "import keras\nfrom keras import layers\nlstm = layers.LSTM(8, stateful=True)\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), lstm])\na = model.predict(x, batch_size=1)\nlstm.reset_states()\nb = model.predict(x, batch_size=1)\n",
+        # Not stateful.
+        "import keras\nfrom keras import layers\nmodel = keras.Sequential([layers.LSTM(8), layers.Dense(1)])\nfor seq in seqs:\n    print(model.predict(seq))\n",
+        # A reset helper of the file, called in the loop.
+        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True)])\ndef reset():\n    for layer in model.layers:\n        layer.reset_states()\nfor seq in seqs:\n    reset()\n    model.predict(seq, batch_size=1)\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nfor seq in seqs:\n    print(model.predict(seq, batch_size=1))\n",
+            line=5,
+            message="reset_states",
+        ),
+        Invalid(
+            "import tensorflow as tf\ninp = tf.keras.Input(batch_shape=(4, 10, 3))\nh = tf.keras.layers.GRU(8, stateful=True)(inp)\nmodel = tf.keras.Model(inp, h)\na = model.predict(x, batch_size=4)\nb = model.predict(x, batch_size=4)\n",
+            line=6,
+        ),
+    )
+
+    def __init__(self, context: Any, options: Any) -> None:
+        super().__init__(context, options)
+        #: Per function scope: model name -> it was predicted and not reset since.
+        self._pending: list[dict[str, cst.Call]] = [{}]
+        self._loops: list[list[cst.CSTNode]] = [[]]
+        self._resetting: set[str] | None = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._pending.append({})
+        self._loops.append([])
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._pending.pop()
+        self._loops.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loops[-1].append(node)
+
+    def leave_For(self, node: cst.For) -> None:
+        self._loops[-1].pop()
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loops[-1].append(node)
+
+    def leave_While(self, node: cst.While) -> None:
+        self._loops[-1].pop()
+
+    def _resetting_functions(self) -> set[str]:
+        """Functions of this file whose body resets RNN states (computed on first need)."""
+        if self._resetting is None:
+            self._resetting = set()
+            functions = [s for s in self.context.module.body if isinstance(s, cst.FunctionDef)]
+            for function in functions:
+                if _resets(function.body, set()):
+                    self._resetting.add(function.name.value)
+        return self._resetting
+
+    def visit_Call(self, node: cst.Call) -> None:
+        method = ah.method_call(node)
+        resetting = (method is not None and method[1] in _RESET_METHODS) or (
+            isinstance(node.func, cst.Name) and self._pending[-1] and node.func.value in self._resetting_functions()
+        )
+        if resetting:
+            self._pending[-1].clear()
+            return
+        found = self.stateful_call(node, frozenset({"predict", "predict_on_batch"}))
+        if found is None:
+            return
+        model = found[0].value
+        message = (
+            f"stateful RNN model `{model}` is predicted repeatedly without resetting its state: each `predict` "
+            "continues from the state the last one left, so the same input gives different outputs; call "
+            "`layer.reset_states()` on its stateful layers between independent predictions"
+        )
+        loops = self._loops[-1]
+        if loops:
+            if not any(_resets(loop, self._resetting_functions()) for loop in loops):
+                self.report(node, message)
+            return
+        if model in self._pending[-1]:
+            self.report(node, message)
+        self._pending[-1][model] = node
+
+
+class StatefulFitShuffle(_StatefulRule):
+    """
+    ## What it does
+    Finds ``fit`` on a stateful RNN model without ``shuffle=False``.
+
+    ## Why is this bad?
+    A stateful RNN assumes that sample ``i`` of each batch continues sample ``i`` of the
+    previous batch: that is what its carried state means. ``fit`` shuffles array inputs by
+    default (``shuffle=True``), so the state is passed between unrelated sequences and the
+    model learns noise. (Datasets and generators are not shuffled by ``fit``, so they are not
+    reported.)
+
+    ## Example
+    ```python
+    model.fit(x, y, batch_size=1, epochs=10)
+    ```
+
+    ## Use instead
+    ```python
+    model.fit(x, y, batch_size=1, epochs=10, shuffle=False)
+    ```
+
+    ## Fix safety
+    Safe: it only stops ``fit`` from reordering the samples, which a stateful model requires.
+    """
+
+    code = "KC703"
+    name = "stateful-fit-shuffle"
+    summary = "Stateful RNN trained with shuffling on"
+    severity = Severity.ERROR
+    VALID = (
+        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nmodel.fit(x, y, batch_size=1, shuffle=False)\n",
+        "import keras\nfrom keras import layers\nmodel = keras.Sequential([layers.LSTM(8), layers.Dense(1)])\nmodel.fit(x, y)\n",
+        "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.LSTM(8, stateful=True)])\nds = tf.data.Dataset.from_tensor_slices((x, y)).batch(1)\nmodel.fit(ds, epochs=3)\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nmodel.fit(x, y, batch_size=1)\n",
+            line=4,
+            fixed="import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nmodel.fit(x, y, batch_size=1, shuffle=False)\n",
+        ),
+        Invalid(
+            "import keras\nfrom keras import layers\nmodel = keras.Sequential()\nmodel.add(layers.LSTM(8, stateful=True, batch_input_shape=(1, 10, 3)))\nmodel.fit(x, y, shuffle=True, batch_size=1)\n",
+            line=5,
+            fixed="import keras\nfrom keras import layers\nmodel = keras.Sequential()\nmodel.add(layers.LSTM(8, stateful=True, batch_input_shape=(1, 10, 3)))\nmodel.fit(x, y, shuffle=False, batch_size=1)\n",
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = self.stateful_call(node, frozenset({"fit"}))
+        if found is None or self.data_is_dataset(node):
+            return
+        shuffle = ah.keyword(node, "shuffle")
+        if shuffle is not None and m.literal_bool(shuffle.value) is not True:
+            return  # ``shuffle=False`` or a variable: trust it
+        if shuffle is not None:
+            edit = m.replace_in_source(self.context, shuffle.value, "False")
+        else:
+            edit = m.add_keyword_edit(self.context, node, "shuffle", "False")
+        fix = m.fix(edit, safe=True, message="Pass `shuffle=False`") if edit is not None else None
+        self.report(
+            node,
+            f"`{found[0].value}.fit` on a stateful RNN shuffles the samples (the default `shuffle=True`), so state "
+            "is carried between unrelated sequences; pass `shuffle=False`",
+            fix=fix,
+        )
+
+
+class StatefulBatchSize(_StatefulRule):
+    """
+    ## What it does
+    Finds ``fit``/``predict``/``evaluate`` on a stateful RNN model built for a fixed batch size
+    ``b`` (``keras.Input(batch_shape=(b, ...))``, ``batch_size=b``, or Keras 2's
+    ``batch_input_shape``) called without ``batch_size=b`` (or with a different literal).
+
+    ## Why is this bad?
+    A stateful RNN keeps one state row per batch position, so it accepts only batches of exactly
+    ``b`` samples. ``fit``, ``predict`` and ``evaluate`` default to ``batch_size=32``: any other
+    ``b`` fails with a shape error (often only at the last, partial batch, or only in
+    ``predict`` after a long training run).
+
+    ## Example
+    ```python
+    model = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8, stateful=True)])
+    model.predict(x)
+    ```
+
+    ## Use instead
+    ```python
+    model.predict(x, batch_size=4)
+    ```
+    """
+
+    code = "KC704"
+    name = "stateful-batch-size"
+    summary = "Stateful RNN used without its fixed `batch_size`"
+    severity = Severity.ERROR
+    VALID = (
+        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8, stateful=True)])\nmodel.fit(x, y, batch_size=4, shuffle=False)\np = model.predict(x, batch_size=4)\n",
+        # Batch size unknown (a variable): silent.
+        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(B, 10, 3)), layers.LSTM(8, stateful=True)])\np = model.predict(x)\n",
+        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8, stateful=True)])\np = model.predict(x, batch_size=bs)\n",
+        # Not stateful: any batch size works.
+        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8)])\np = model.predict(x)\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8, stateful=True)])\np = model.predict(x)\n",
+            line=4,
+            message="batch_size=4",
+        ),
+        Invalid(
+            "import tensorflow as tf\ninp = tf.keras.Input(shape=(10, 3), batch_size=1)\nout = tf.keras.layers.LSTM(8, stateful=True)(inp)\nmodel = tf.keras.Model(inp, out)\nmodel.fit(x, y, batch_size=16, shuffle=False)\n",
+            line=5,
+            message="16",
+        ),
+        Invalid(
+            "from keras.models import Sequential\nfrom keras.layers import LSTM\nmodel = Sequential()\nmodel.add(LSTM(4, batch_input_shape=(1, 5, 1), stateful=True))\nmodel.evaluate(x, y)\n",
+            target_keras="2.15",
+            line=5,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = self.stateful_call(node, frozenset({"fit", "predict", "evaluate"}))
+        if found is None or self.data_is_dataset(node):
+            return
+        receiver, method = found
+        size = self.context.models.fixed_batch_size(receiver)
+        if size is None:
+            return
+        given = ah.argument(node, 1 if method == "predict" else 2, "batch_size")
+        if given is None:
+            if size == 32:
+                return
+            self.report(
+                node,
+                f"stateful RNN model `{receiver.value}` accepts only batches of {size}, but `{method}` uses the default "
+                f"`batch_size=32`; pass `batch_size={size}`",
+            )
+            return
+        value = ah.int_value(given)
+        if value is not None and value != size:
+            self.report(
+                node,
+                f"stateful RNN model `{receiver.value}` accepts only batches of {size}, but `{method}` is given "
+                f"`batch_size={value}`; pass `batch_size={size}`",
+            )
 
 
 @hookimpl
 def kerascheck_register_rules() -> Sequence[type[Rule]]:
-    return []
+    return [PythonStateInCall, StatefulPredictWithoutReset, StatefulFitShuffle, StatefulBatchSize]

@@ -283,6 +283,7 @@ class FileContext:
             self.models.on_assign(name, node.value)
 
     def visit_Call(self, node: cst.Call) -> None:
+        self.models.on_call(node)
         method = ah.method_call(node)
         if method is not None:
             self.models.on_method_call(method[0], method[1], node)

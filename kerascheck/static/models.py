@@ -35,6 +35,30 @@ MODEL_LOADERS = frozenset(
     }
 )
 MODEL_BASES = MODEL_CONSTRUCTORS
+#: Recurrent layers that accept ``stateful=True``.
+RNN_LAYERS = frozenset(
+    {
+        "keras.layers.LSTM",
+        "keras.layers.GRU",
+        "keras.layers.SimpleRNN",
+        "keras.layers.RNN",
+        "keras.layers.ConvLSTM1D",
+        "keras.layers.ConvLSTM2D",
+        "keras.layers.ConvLSTM3D",
+        "keras.layers.CuDNNLSTM",
+        "keras.layers.CuDNNGRU",
+    }
+)
+INPUT_CONSTRUCTORS = frozenset({"keras.Input", "keras.layers.Input", "keras.layers.InputLayer"})
+#: Calls that make a ``tf.data`` pipeline, a Keras dataset or a Python batch generator.
+DATASET_FACTORIES = ("tensorflow.data.", "keras.utils.image_dataset_from_directory",
+                     "keras.utils.text_dataset_from_directory", "keras.utils.timeseries_dataset_from_array",
+                     "keras.utils.audio_dataset_from_directory", "keras.preprocessing.image_dataset_from_directory",
+                     "keras.preprocessing.text_dataset_from_directory", "keras.preprocessing.timeseries_dataset_from_array",
+                     "tensorflow_datasets.load")
+DATASET_METHODS = frozenset({"batch", "padded_batch", "prefetch", "shuffle", "cache", "repeat", "map",
+                             "unbatch", "flow", "flow_from_directory", "flow_from_dataframe", "from_tensor_slices",
+                             "from_generator", "take", "skip", "filter"})
 LAYER_BASE_PREFIXES = ("keras.layers.", "keras.Layer", "keras.engine.", "keras.src.")
 
 
@@ -74,8 +98,18 @@ class ModelTracker:
         self.classes: dict[str, ClassInfo] = {}
         #: Functions whose return value is a Keras model (``def build_model(): ... return m``).
         self.model_functions: set[str] = set()
+        #: What is known of the model a factory function returns (its layers/output), by name.
+        self.function_models: dict[str, ModelInfo] = {}
         #: ``x = Dense(...)(y)``: name -> the layer constructor call whose output it holds.
         self.layer_outputs: dict[str, cst.Call] = {}
+        #: ``inp = keras.Input(...)``: name -> the ``Input`` call.
+        self.inputs: dict[str, cst.Call] = {}
+        #: Every ``LSTM(..., stateful=True)``-style constructor call of the file, in order.
+        self.stateful_layers: list[cst.Call] = []
+        #: Literal fixed batch sizes seen (``Input(batch_shape=(8, ...))``, ``batch_size=8``).
+        self.batch_sizes: set[int] = set()
+        #: Names bound to a ``tf.data`` pipeline / Keras dataset / ``ImageDataGenerator.flow``.
+        self.datasets: set[str] = set()
 
     # -- classes ---------------------------------------------------------------------------
 
@@ -166,6 +200,12 @@ class ModelTracker:
             self.models[name] = info
             return
         self.models.pop(name, None)
+        if isinstance(value, cst.Call) and self.imports.qualified(value.func) in INPUT_CONSTRUCTORS:
+            self.inputs[name] = value
+        if self.is_dataset(value):
+            self.datasets.add(name)
+        else:
+            self.datasets.discard(name)
         layer = self.layer_call(value)
         if layer is not None:
             self.layer_outputs[name] = layer
@@ -173,6 +213,11 @@ class ModelTracker:
             self.layer_outputs.pop(name, None)
 
     def _read_constructor(self, info: ModelInfo, call: cst.Call) -> None:
+        if info.origin == "factory" and isinstance(call.func, cst.Name):
+            built = self.function_models.get(call.func.value)
+            if built is not None:  # ``model = build_model()``: the layers the factory built
+                info.layers, info.output = list(built.layers), built.output
+            return
         if info.origin == "sequential":
             layers = ah.argument(call, 0, "layers")
             if isinstance(layers, (cst.List, cst.Tuple)):
@@ -193,6 +238,69 @@ class ModelTracker:
     def on_return(self, function: str, value: cst.BaseExpression | None) -> None:
         if value is not None and self.is_model(value):
             self.model_functions.add(function)
+            if isinstance(value, cst.Name) and value.value in self.models:
+                self.function_models[function] = self.models[value.value]
+
+    def on_call(self, call: cst.Call) -> None:
+        """Every call of the file: records stateful RNN layers and fixed batch sizes."""
+        qualified = self.imports.qualified(call.func)
+        if qualified is None or not (qualified.startswith("keras.layers.") or qualified in INPUT_CONSTRUCTORS):
+            return
+        if is_stateful_rnn(call, self.imports):
+            self.stateful_layers.append(call)
+        size = fixed_batch_size(call)
+        if size is not None:
+            self.batch_sizes.add(size)
+
+    # -- stateful models, datasets ---------------------------------------------------------
+
+    def is_dataset(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` visibly is a dataset or generator (``tf.data`` chain, ``*_dataset_from_*``,
+        ``datagen.flow(...)``, a name bound to one): ``fit``/``predict`` ignore ``shuffle`` and
+        ``batch_size`` for those."""
+        if isinstance(expr, cst.Name):
+            return expr.value in self.datasets
+        if isinstance(expr, (cst.GeneratorExp,)):
+            return True
+        if not isinstance(expr, cst.Call):
+            return False
+        qualified = self.imports.qualified(expr.func) or ""
+        if qualified.startswith(DATASET_FACTORIES):
+            return True
+        method = ah.method_call(expr)
+        return method is not None and method[1] in DATASET_METHODS and qualified == ""
+
+    def is_stateful(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` names a model built in this file with a stateful RNN layer.
+
+        A ``Sequential`` whose layers are visible is judged by its own layers; a functional,
+        subclassed or factory-built model counts as stateful when the file builds any stateful
+        RNN layer. Loaded models are unknown (False).
+        """
+        info = self.model(expr)
+        if info is None or info.origin == "loaded":
+            return False
+        if info.origin == "sequential" and info.layers:
+            return any(is_stateful_rnn(layer, self.imports) for layer in info.layers)
+        return bool(self.stateful_layers)
+
+    def fixed_batch_size(self, expr: cst.BaseExpression) -> int | None:
+        """The literal batch size a (stateful) model was built for, when visible."""
+        info = self.model(expr)
+        if info is None:
+            return None
+        if info.origin == "sequential" and info.layers:
+            return fixed_batch_size(info.layers[0])
+        if info.origin == "functional" and isinstance(info.node, cst.Call):
+            inputs = ah.argument(info.node, 0, "inputs")
+            if isinstance(inputs, (cst.List, cst.Tuple)) and inputs.elements:
+                inputs = inputs.elements[0].value
+            if isinstance(inputs, cst.Name):
+                inputs = self.inputs.get(inputs.value)
+            if isinstance(inputs, cst.Call):
+                return fixed_batch_size(inputs)
+        # Subclassed / factory models: trust a single batch size used throughout the file.
+        return next(iter(self.batch_sizes)) if len(self.batch_sizes) == 1 else None
 
 
 def layer_activation(layer: cst.Call, imports: ImportTable) -> str | None:
@@ -222,3 +330,49 @@ def dense_units(layer: cst.Call, imports: ImportTable) -> int | None:
     if imports.qualified(layer.func) != "keras.layers.Dense":
         return None
     return ah.int_value(ah.argument(layer, 0, "units"))
+
+
+def is_stateful_rnn(layer: cst.Call, imports: ImportTable) -> bool:
+    """``LSTM(..., stateful=True)`` (also wrapped: ``Bidirectional(LSTM(..., stateful=True))``)."""
+    qualified = imports.qualified(layer.func) or ""
+    if qualified in ("keras.layers.Bidirectional", "keras.layers.TimeDistributed"):
+        inner = ah.argument(layer, 0, "layer")
+        return isinstance(inner, cst.Call) and is_stateful_rnn(inner, imports)
+    return qualified in RNN_LAYERS and ah.is_true(ah.keyword_value(layer, "stateful"))
+
+
+def fixed_batch_size(call: cst.Call) -> int | None:
+    """The literal batch size a layer/``Input`` call fixes: ``batch_shape=(8, ...)``,
+    ``batch_input_shape=(8, ...)`` (Keras 2) or ``batch_size=8``."""
+    for keyword in ("batch_shape", "batch_input_shape"):
+        shape = ah.keyword_value(call, keyword)
+        if isinstance(shape, (cst.Tuple, cst.List)) and shape.elements:
+            return ah.int_value(shape.elements[0].value)
+    return ah.int_value(ah.keyword_value(call, "batch_size"))
+
+
+def self_attributes(node: cst.ClassDef, methods: tuple[str, ...] = ("__init__", "build")) -> dict[str, cst.BaseExpression]:
+    """``self.attr = value`` bindings in a class's ``__init__``/``build`` (first one wins):
+    which sublayer or Python value each attribute starts as."""
+    found: dict[str, cst.BaseExpression] = {}
+    for stmt in node.body.body:
+        if not isinstance(stmt, cst.FunctionDef) or stmt.name.value not in methods:
+            continue
+        pending: list[cst.BaseStatement | cst.BaseSmallStatement] = list(stmt.body.body)
+        while pending:
+            item = pending.pop(0)
+            if isinstance(item, cst.SimpleStatementLine):
+                pending[:0] = list(item.body)
+            elif isinstance(item, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
+                pending.extend(item.body.body)
+            elif isinstance(item, (cst.Assign, cst.AnnAssign)):
+                targets = [t.target for t in item.targets] if isinstance(item, cst.Assign) else [item.target]
+                for target in targets:
+                    if (
+                        isinstance(target, cst.Attribute)
+                        and isinstance(target.value, cst.Name)
+                        and target.value.value == "self"
+                        and item.value is not None
+                    ):
+                        found.setdefault(target.attr.value, item.value)
+    return found
