@@ -1,13 +1,570 @@
-"""Built-in rules of the persistence family (see RULES.md)."""
+"""KC4xx: what a saved model needs at inference time, and how it is loaded.
+
+KC401 and KC404 are project rules: they read the facts the seeds family's
+:class:`~kerascheck.rules.seeds.ProgramFacts` collector records (preprocessors fitted, names
+dumped, models saved, custom classes), so a scaler dumped in another module counts as saved.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
+import libcst as cst
+
+from kerascheck.findings import Finding, Severity
 from kerascheck.hookspecs import hookimpl
-from kerascheck.rule import Rule
+from kerascheck.rule import Invalid, Rule, Valid
+from kerascheck.rules import matchers as m
+from kerascheck.rules.seeds import (
+    FIT_METHODS,
+    KERAS_PREPROCESSING_LAYERS,
+    LOADERS,
+    PREPROCESSORS,
+    CustomClass,
+    CustomObjectsGiven,
+    NamesSaved,
+    PreprocessorFitted,
+    ProjectGraph,
+    ProjectRule,
+    SavesModel,
+    is_training_call,
+)
+from kerascheck.static import ast_helpers as ah
+from kerascheck.static.context import FileContext, ProjectContext
+from kerascheck.static.names import dotted
+
+
+class UnsavedPreprocessor(ProjectRule):
+    """
+    ## What it does
+    Finds preprocessors (``StandardScaler``, ``MinMaxScaler``, ``LabelEncoder``,
+    ``OneHotEncoder``, ``Tokenizer``, an adapted ``TextVectorization``/``Normalization`` used
+    outside the model, ...) fitted in a program that saves its model but never saves the
+    preprocessor: no ``joblib``/``pickle`` dump, no ``to_json``, not returned or handed on, in
+    that file or in any module of the same program.
+
+    ## Why is this bad?
+    The saved model only works on inputs transformed exactly as in training. Without the
+    fitted scaler, vocabulary or label mapping, the inference script refits a new one (on
+    different data) or skips the step, and predictions are silently wrong. A Keras
+    preprocessing layer used inside the saved model is saved with it and is not reported.
+
+    ## Example
+    ```python
+    scaler = StandardScaler()
+    x_train = scaler.fit_transform(x_train)
+    model.fit(x_train, y_train)
+    model.save("model.keras")
+    ```
+
+    ## Use instead
+    ```python
+    scaler = StandardScaler()
+    x_train = scaler.fit_transform(x_train)
+    model.fit(x_train, y_train)
+    model.save("model.keras")
+    joblib.dump(scaler, "scaler.joblib")
+    ```
+    """
+
+    code = "KC401"
+    name = "unsaved-preprocessor"
+    summary = "A fitted preprocessor is not saved with the model"
+    VALID = (
+        "import joblib\nimport keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\njoblib.dump(scaler, 'scaler.joblib')\n",
+        # the model is never saved: nothing to pair the scaler with
+        "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
+        # a Keras preprocessing layer inside the saved model is saved with it
+        "import keras\nnorm = keras.layers.Normalization()\nnorm.adapt(x)\nmodel = keras.Sequential([norm, keras.layers.Dense(1)])\nmodel.save('m.keras')\n",
+        "import keras\nvec = keras.layers.TextVectorization()\nvec.adapt(texts)\ninputs = keras.Input((1,), dtype='string')\nmodel = keras.Model(inputs, keras.layers.Dense(1)(vec(inputs)))\nmodel.save('m.keras')\n",
+        "import json\nimport keras\nfrom tensorflow.keras.preprocessing.text import Tokenizer\ntok = Tokenizer()\ntok.fit_on_texts(texts)\nwith open('tok.json', 'w') as f:\n    f.write(tok.to_json())\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+        # handed back to the caller
+        "import keras\nfrom sklearn.preprocessing import MinMaxScaler\n\ndef prepare(x):\n    scaler = MinMaxScaler()\n    return scaler.fit_transform(x), scaler\n\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+        Valid(
+            "import keras\nfrom sklearn.preprocessing import StandardScaler\nfrom artifacts import save_all\nscaler = StandardScaler()\nscaler.fit(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            project={"artifacts.py": "import joblib\n\ndef save_all():\n    joblib.dump(scaler, 'scaler.pkl')\n"},
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nx_train = scaler.fit_transform(x_train)\nmodel = keras.Sequential()\nmodel.fit(x_train, y)\nmodel.save('model.keras')\n",
+            line=4, message="`scaler`",
+        ),
+        Invalid(
+            "import tensorflow as tf\nfrom tensorflow.keras.preprocessing.text import Tokenizer\ntokenizer = Tokenizer(num_words=1000)\ntokenizer.fit_on_texts(texts)\nmodel = tf.keras.Sequential()\nmodel.save_weights('w.weights.h5')\n",
+            line=4,
+        ),
+        # adapted layer used only in a tf.data map: the saved model lacks it
+        Invalid(
+            "import keras\nvec = keras.layers.TextVectorization()\nvec.adapt(texts)\nds = ds.map(lambda x, y: (vec(x), y))\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            line=3,
+        ),
+        Invalid(
+            "import keras\nfrom sklearn.preprocessing import StandardScaler\nx = StandardScaler().fit_transform(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            line=3,
+        ),
+        # the model is saved by another module of the program
+        Invalid(
+            "import keras\nfrom sklearn.preprocessing import LabelEncoder\nimport saving\nenc = LabelEncoder()\ny = enc.fit_transform(labels)\n",
+            project={"saving.py": "import keras\nimport example\nmodel = keras.Sequential()\nmodel.save('m.keras')\n"},
+            line=5,
+        ),
+    )
+
+    @classmethod
+    def finish(cls, project: ProjectContext) -> Iterable[Finding]:
+        graph = ProjectGraph(project)
+        reported: set[tuple[str, str | None]] = set()
+        for path, fit in graph.facts(project.facts, PreprocessorFitted):
+            key = (path, fit.name)
+            if key in reported and fit.name is not None:
+                continue
+            scope = graph.scope(path)
+            if not any(True for _ in graph.facts(scope, SavesModel)):
+                continue
+            if fit.name is not None:
+                own = {n for _, f in graph.facts([path], NamesSaved) for n in f.names}
+                dumped = {n for _, f in graph.facts(scope, NamesSaved) for n in f.dumped}
+                if fit.name in own or fit.name in dumped:
+                    continue
+            reported.add(key)
+            what = f"`{fit.name}` ({fit.cls})" if fit.name else f"this {fit.cls}"
+            where = "is used outside the saved model and " if fit.cls in KERAS_PREPROCESSING_LAYERS else ""
+            yield cls.finding_at(
+                fit.location,
+                f"{what} is fitted here and {where}never saved, but the program saves the model: "
+                "inference cannot reproduce this transformation; save it (e.g. `joblib.dump`) next to the model",
+            )
+
+
+#: Names of loaded objects that hold a preprocessor (a loaded ``clf`` may rightly be refitted).
+_PREPROCESSOR_NAME = re.compile(r"scaler|encoder|tokeni[sz]er|vectori[sz]er|normali[sz]er|pca|imputer|transformer|binarizer|lookup", re.I)
+_EVAL_DATA = re.compile(r"(?:^|_|\.)(?:test|tst|val|valid|validation|holdout|dev|eval)(?:_|$|\d|s\b)", re.I)
+
+
+class RefitPreprocessorAtInference(Rule):
+    """
+    ## What it does
+    Finds ``fit``/``fit_transform``/``fit_on_texts``/``adapt`` on a preprocessor given test or
+    validation data (``x_test``, ``val_df``), on a preprocessor loaded from disk, or in an
+    inference script (one that loads a model and does not train).
+
+    ## Why is this bad?
+    A preprocessor must be fitted once, on the training data, and then only ``transform``
+    data. Refitting it on test data leaks test statistics into the evaluation; refitting at
+    inference computes different statistics (or a different vocabulary / label order) from
+    those the model was trained with, so predictions are silently wrong.
+
+    ## Example
+    ```python
+    x_train = scaler.fit_transform(x_train)
+    x_test = scaler.fit_transform(x_test)
+    ```
+
+    ## Use instead
+    ```python
+    x_train = scaler.fit_transform(x_train)
+    x_test = scaler.transform(x_test)
+    ```
+    """
+
+    code = "KC402"
+    name = "refit-preprocessor-at-inference"
+    summary = "Preprocessor refitted on test data or at inference"
+    VALID = (
+        "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx_train = scaler.fit_transform(x_train)\nx_test = scaler.transform(x_test)\n",
+        "import joblib\nimport keras\nscaler = joblib.load('scaler.joblib')\nmodel = keras.models.load_model('m.keras')\nmodel.predict(scaler.transform(x))\n",
+        # fine-tuning script: loads a model and trains it
+        "import keras\nfrom sklearn.preprocessing import StandardScaler\nmodel = keras.models.load_model('m.keras')\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nmodel.fit(x, y)\n",
+        # ``model.fit(x_test)`` is not a preprocessor
+        "import keras\nmodel = keras.Sequential()\nmodel.fit(x_val, y_val)\n",
+        "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx_testing_free = scaler.fit_transform(latest_x)\n",
+    )
+    INVALID = (
+        Invalid(
+            "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx_train = scaler.fit_transform(x_train)\nx_test = scaler.fit_transform(x_test)\n",
+            line=5, message="`x_test`",
+        ),
+        Invalid(
+            "import keras\nfrom sklearn.preprocessing import MinMaxScaler\nmodel = keras.models.load_model('m.keras')\nscaler = MinMaxScaler()\nx = scaler.fit_transform(new_data)\nprint(model.predict(x))\n",
+            line=5, message="inference",
+        ),
+        Invalid(
+            "import joblib\nimport keras\nscaler = joblib.load('scaler.joblib')\nscaler.fit(x)\n",
+            line=4, message="loaded",
+        ),
+        Invalid(
+            "import tensorflow as tf\nvec = tf.keras.layers.TextVectorization()\nvec.adapt(val_ds.map(lambda x, y: x))\n",
+            line=3,
+        ),
+    )
+
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        super().__init__(context, options)
+        self._preprocessors: dict[str, str] = {}  # name -> "new" | "loaded"
+        self._fits: list[cst.Call] = []
+        self._trains = False
+        self._loads_model = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        name = ah.assigned_name(node)
+        if name is None or not isinstance(node.value, cst.Call):
+            return
+        qualified = self.context.qualified(node.value.func) or ""
+        if qualified in PREPROCESSORS:
+            self._preprocessors[name] = "new"
+        elif qualified in LOADERS and _PREPROCESSOR_NAME.search(name):
+            self._preprocessors[name] = "loaded"
+        else:
+            self._preprocessors.pop(name, None)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        context = self.context
+        if context.qualified(node.func) in ("keras.models.load_model", "keras.saving.load_model"):
+            self._loads_model = True
+            return
+        if is_training_call(context, node):
+            self._trains = True
+            return
+        method = ah.method_call(node)
+        if method is None or method[1] not in FIT_METHODS:
+            return
+        receiver = method[0]
+        if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors:
+            if self._preprocessors[receiver.value] == "loaded":
+                self.report(node, f"`{receiver.value}` was loaded fitted and is refitted here: its training statistics are replaced; use `transform`")
+                return
+        elif not (isinstance(receiver, cst.Call) and (context.qualified(receiver.func) or "") in PREPROCESSORS):
+            return
+        data = ah.argument(node, 0, "X") or ah.argument(node, 0, "data") or ah.argument(node, 0, "texts")
+        name = _data_name(data)
+        if name is not None and _EVAL_DATA.search(name):
+            self.report(node, f"preprocessor fitted on `{name}` (test/validation data): fit on the training data only and `transform` the rest")
+            return
+        self._fits.append(node)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        if self._loads_model and not self._trains:
+            for call in self._fits:
+                self.report(call, "preprocessor fitted in inference code (a model is loaded, nothing trains): load the preprocessor fitted at training time and only `transform`")
+
+
+def _data_name(expr: cst.BaseExpression | None) -> str | None:
+    """The dotted name of the data a fit call gets (``x_test``, ``df.text``, ``val_ds.map(...)``)."""
+    while expr is not None:
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            expr = expr.func.value
+        else:
+            break
+    return dotted(expr) if expr is not None else None
+
+
+class UnsafeModelLoad(Rule):
+    """
+    ## What it does
+    Finds ``load_model(..., safe_mode=False)`` and
+    ``keras.config.enable_unsafe_deserialization()``, loading an HDF5 model downloaded with
+    ``keras.utils.get_file``, and ``Lambda`` layers holding Python code in a file that saves
+    the whole model.
+
+    ## Why is this bad?
+    A ``Lambda`` layer stores Python bytecode in the saved file; loading it runs that code.
+    Keras refuses such files by default (``safe_mode=True``); turning that off on a file you did
+    not produce runs arbitrary code. Legacy ``.h5`` files bypass the ``.keras`` format's checks.
+    Saving a model with a ``Lambda`` forces every consumer to load it unsafely.
+
+    ## Example
+    ```python
+    model = keras.models.load_model(path, safe_mode=False)
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.models.load_model(path)  # replace Lambda layers with registered custom layers
+    ```
+    """
+
+    code = "KC403"
+    name = "unsafe-model-load"
+    summary = "Model loaded (or saved) in a way that runs arbitrary Python code"
+    severity = Severity.WARNING
+    VALID = (
+        "import keras\nmodel = keras.models.load_model('m.keras')\n",
+        "import keras\nmodel = keras.models.load_model('m.keras', safe_mode=True)\n",
+        # a Lambda in a model that is not saved whole
+        "import keras\nmodel = keras.Sequential([keras.layers.Lambda(lambda x: x * 2)])\nmodel.save_weights('w.weights.h5')\n",
+        "import keras\nmodel = keras.models.load_model('local_model.h5')\n",
+    )
+    INVALID = (
+        Invalid("import keras\nmodel = keras.models.load_model('m.keras', safe_mode=False)\n", line=2, message="safe_mode=False"),
+        Invalid("import keras\nkeras.config.enable_unsafe_deserialization()\n", line=2),
+        Invalid(
+            "import tensorflow as tf\npath = tf.keras.utils.get_file('model.h5', 'https://example.com/model.h5')\nmodel = tf.keras.models.load_model(path)\n",
+            line=3, message="downloaded",
+        ),
+        Invalid(
+            "import keras\nmodel = keras.Sequential([keras.layers.Lambda(lambda x: x * 2)])\nmodel.save('m.keras')\n",
+            line=2, message="Lambda",
+        ),
+    )
+
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        super().__init__(context, options)
+        self._downloads: dict[str, str] = {}  # name -> path ending
+        self._lambdas: list[cst.Call] = []
+        self._saves_full = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        name = ah.assigned_name(node)
+        if name is not None and isinstance(node.value, cst.Call) and self.context.qualified(node.value.func) == "keras.utils.get_file":
+            call = node.value
+            ending = m.path_literal(ah.argument(call, 0, "fname")) or m.path_literal(ah.argument(call, 1, "origin")) or ""
+            self._downloads[name] = ending
+
+    def visit_Call(self, node: cst.Call) -> None:
+        context = self.context
+        qualified = context.qualified(node.func)
+        if qualified in ("keras.models.load_model", "keras.saving.load_model"):
+            if ah.is_false(ah.keyword_value(node, "safe_mode")):
+                self.report(node, "`safe_mode=False` lets the file run arbitrary Python code when loaded; only use it on files you produced")
+                return
+            path = ah.argument(node, 0, "filepath")
+            ending = None
+            if isinstance(path, cst.Name) and path.value in self._downloads:
+                ending = self._downloads[path.value]
+            elif isinstance(path, cst.Call) and context.qualified(path.func) == "keras.utils.get_file":
+                ending = m.path_literal(ah.argument(path, 0, "fname")) or ""
+            if ending is not None and ending.lower().endswith((".h5", ".hdf5")):
+                self.report(node, "legacy `.h5` model downloaded and loaded: the HDF5 format is not covered by the `.keras` format's safe-mode checks; prefer a trusted `.keras` file")
+        elif qualified == "keras.config.enable_unsafe_deserialization":
+            self.report(node, "unsafe deserialization lets loaded files run arbitrary Python code (Lambda layers)")
+        elif qualified == "keras.layers.Lambda":
+            function = ah.argument(node, 0, "function")
+            if function is not None:
+                self._lambdas.append(node)
+        elif qualified in ("keras.models.save_model", "keras.saving.save_model"):
+            self._saves_full = True
+        else:
+            method = ah.method_call(node)
+            if method is not None and method[1] == "save" and qualified is None and m.receiver_is_model(context, method[0], "save"):
+                self._saves_full = True
+
+    def leave_Module(self, node: cst.Module) -> None:
+        if self._saves_full:
+            for call in self._lambdas:
+                self.report(call, "`Lambda` layer in a model saved whole: loading it needs `safe_mode=False` (it runs stored Python code); use a registered custom layer")
+
+
+class UnregisteredCustomObject(ProjectRule):
+    """
+    ## What it does
+    Finds custom ``Layer``/``Model`` subclasses without
+    ``@keras.saving.register_keras_serializable()`` in a program that saves the whole model
+    (``model.save``, ``save_model``, a full-model ``ModelCheckpoint``), when no
+    ``custom_objects`` are given to ``load_model`` anywhere in the program. Weights-only
+    saving needs neither.
+
+    ## Why is this bad?
+    The saved file names the class, but ``load_model`` can only find registered classes (or
+    those passed in ``custom_objects``): loading fails with "could not be deserialized" (measured
+    on Keras 3.15, even in the process that saved it). Under Keras 2, a class whose ``__init__``
+    takes arguments also needs ``get_config``, or saving raises ``NotImplementedError``.
+
+    ## Example
+    ```python
+    class Scale(keras.layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    model.save("model.keras")
+    ```
+
+    ## Use instead
+    ```python
+    @keras.saving.register_keras_serializable(package="my_project")
+    class Scale(keras.layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    model.save("model.keras")
+    ```
+    """
+
+    code = "KC404"
+    name = "unregistered-custom-object"
+    summary = "Custom layer/model saved whole but not registered for loading"
+    VALID = (
+        "import keras\n@keras.saving.register_keras_serializable()\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save('m.keras')\n",
+        "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save_weights('m.weights.h5')\n",
+        "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save('m.keras')\nm2 = keras.models.load_model('m.keras', custom_objects={'Scale': Scale})\n",
+        "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.fit(x, y)\n",
+        "import tensorflow as tf\nfrom tensorflow.keras.utils import register_keras_serializable\n@register_keras_serializable(package='p')\nclass Scale(tf.keras.layers.Layer):\n    pass\nmodel = tf.keras.Sequential([Scale()])\ntf.keras.models.save_model(model, 'm.keras')\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x * 2\nmodel = keras.Sequential([Scale()])\nmodel.save('m.keras')\n",
+            line=2, message="register_keras_serializable",
+        ),
+        Invalid(
+            "import keras\nimport train\n\nclass Block(keras.Model):\n    def call(self, x):\n        return x\n",
+            project={"train.py": "import keras\nfrom example import Block\nmodel = Block()\nmodel.save('m.keras')\n"},
+            line=4,
+        ),
+        Invalid(
+            "import tensorflow as tf\nclass Scale(tf.keras.layers.Layer):\n    def __init__(self, factor, **kwargs):\n        super().__init__(**kwargs)\n        self.factor = factor\nmodel = tf.keras.Sequential([Scale(2)])\nmodel.save('m.h5')\n",
+            target_keras="2.15", message="get_config",
+        ),
+    )
+
+    @classmethod
+    def finish(cls, project: ProjectContext) -> Iterable[Finding]:
+        graph = ProjectGraph(project)
+        for path, custom in graph.facts(project.facts, CustomClass):
+            if custom.registered:
+                continue
+            scope = graph.scope(path)
+            if not any(f.full for _, f in graph.facts(scope, SavesModel)):
+                continue
+            if any(True for _ in graph.facts(scope, CustomObjectsGiven)):
+                continue
+            message = (
+                f"custom class `{custom.name}` is saved as part of a whole model but is not registered: "
+                "`load_model` cannot find it; decorate it with `@keras.saving.register_keras_serializable()` "
+                "or pass `custom_objects=` when loading"
+            )
+            if project.keras_major < 3 and custom.init_params and not custom.has_get_config:
+                message += "; its `__init__` takes arguments, so it also needs `get_config` (Keras 2 raises NotImplementedError when saving)"
+            yield cls.finding_at(custom.location, message)
+
+
+_SPLITS = frozenset({"sklearn.model_selection.train_test_split", "sklearn.cross_validation.train_test_split"})
+#: Preprocessors whose fitted statistics leak from the test rows (labels encoders do not).
+_FEATURE_PREPROCESSORS = frozenset(
+    {"StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler", "QuantileTransformer",
+     "PowerTransformer", "KBinsDiscretizer", "PCA", "TruncatedSVD", "SimpleImputer", "TfidfVectorizer",
+     "Normalization", "TargetEncoder"}
+)
+
+
+class FitBeforeSplit(Rule):
+    """
+    ## What it does
+    Finds a feature preprocessor (scaler, PCA, imputer, TF-IDF, ``Normalization.adapt``)
+    fitted on a data set that is split into train and test afterwards, in the same scope.
+
+    ## Why is this bad?
+    The scaler's mean and variance (or the PCA axes, the imputed values) are computed with the
+    test rows: information from the test set leaks into training and the evaluation is
+    optimistic. Label encoders are not reported (fitting them on every label is harmless).
+
+    ## Example
+    ```python
+    x = StandardScaler().fit_transform(x)
+    x_train, x_test, y_train, y_test = train_test_split(x, y)
+    ```
+
+    ## Use instead
+    ```python
+    x_train, x_test, y_train, y_test = train_test_split(x, y)
+    scaler = StandardScaler().fit(x_train)
+    x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
+    ```
+    """
+
+    code = "KC405"
+    name = "fit-before-split"
+    summary = "Preprocessor fitted on the whole data set before the train/test split"
+    VALID = (
+        "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx_tr, x_te, y_tr, y_te = train_test_split(x, y)\nscaler = StandardScaler()\nx_tr = scaler.fit_transform(x_tr)\n",
+        # labels encoded before the split: harmless
+        "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import LabelEncoder\nimport keras\ny = LabelEncoder().fit_transform(y)\nx_tr, x_te, y_tr, y_te = train_test_split(x, y)\n",
+        # fitted on another array than the one split
+        "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nother = scaler.fit_transform(reference)\nx_tr, x_te = train_test_split(x)\n",
+    )
+    INVALID = (
+        Invalid(
+            "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nx_tr, x_te, y_tr, y_te = train_test_split(x, y)\n",
+            line=5, message="train_test_split",
+        ),
+        Invalid(
+            "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import MinMaxScaler\nimport keras\n\ndef load():\n    scaled = MinMaxScaler().fit_transform(data)\n    return train_test_split(scaled, labels, test_size=0.2)\n",
+            line=6,
+        ),
+        Invalid(
+            "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nscaler.fit(features)\nx = scaler.transform(features)\nx_tr, x_te = train_test_split(x)\n",
+            line=5,
+        ),
+    )
+
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        super().__init__(context, options)
+        self._preprocessors: dict[str, str] = {}
+        #: Per scope: data names fitted on (and names holding their transform) -> the fit call.
+        self._scopes: list[dict[str, cst.Call]] = [{}]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scopes.append({})
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        name = ah.assigned_name(node)
+        value = node.value
+        if name is None or not isinstance(value, cst.Call):
+            return
+        cls = PREPROCESSORS.get(self.context.qualified(value.func) or "")
+        if cls is not None:
+            self._preprocessors[name] = cls
+            return
+        # ``x = scaler.transform(features)`` after ``scaler.fit(features)``: x is tainted too
+        method = ah.method_call(value)
+        scope = self._scopes[-1]
+        if method is None:
+            return
+        receiver, verb = method
+        fit = self._fit_call(value)
+        source = _data_name(ah.argument(value, 0, "X"))
+        if fit is not None and source is not None:
+            scope[name] = fit
+        elif verb == "transform" and isinstance(receiver, cst.Name) and source is not None and source in scope:
+            scope[name] = scope[source]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        fit = self._fit_call(node)
+        scope = self._scopes[-1]
+        if fit is not None:
+            data = _data_name(ah.argument(node, 0, "X"))
+            if data is not None and data not in scope:
+                scope[data] = node
+            return
+        if self.context.qualified(node.func) not in _SPLITS:
+            return
+        for arg in ah.positional(node):
+            if isinstance(arg.value, cst.Name) and arg.value.value in scope:
+                fit_call = scope.pop(arg.value.value)
+                self.report(fit_call, f"preprocessor fitted on `{arg.value.value}` before `train_test_split` divides it: test-set statistics leak into training; split first, then fit on the training part")
+                return
+
+    def _fit_call(self, node: cst.Call) -> cst.Call | None:
+        """``node`` itself when it fits a feature preprocessor, else None."""
+        method = ah.method_call(node)
+        if method is None or method[1] not in ("fit", "fit_transform", "adapt"):
+            return None
+        receiver = method[0]
+        if isinstance(receiver, cst.Name):
+            cls = self._preprocessors.get(receiver.value)
+        elif isinstance(receiver, cst.Call):
+            cls = PREPROCESSORS.get(self.context.qualified(receiver.func) or "")
+        else:
+            cls = None
+        return node if cls in _FEATURE_PREPROCESSORS else None
 
 
 @hookimpl
 def kerascheck_register_rules() -> Sequence[type[Rule]]:
-    return []
+    return [UnsavedPreprocessor, RefitPreprocessorAtInference, UnsafeModelLoad, UnregisteredCustomObject, FitBeforeSplit]

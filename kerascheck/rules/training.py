@@ -1,13 +1,643 @@
-"""Built-in rules of the training family (see RULES.md)."""
+"""KC6xx: which weights a model holds after training, and output/loss mismatches."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+import libcst as cst
+
+from kerascheck.findings import Severity
 from kerascheck.hookspecs import hookimpl
-from kerascheck.rule import Rule
+from kerascheck.rule import Invalid, Rule, Valid
+from kerascheck.rules import matchers as m
+from kerascheck.static import ast_helpers as ah
+from kerascheck.static.context import FileContext
+from kerascheck.static.models import dense_units, layer_activation
+
+EARLY_STOPPING = "keras.callbacks.EarlyStopping"
+CHECKPOINT = "keras.callbacks.ModelCheckpoint"
+#: Methods that use the weights a model holds after ``fit``.
+USES = frozenset({"predict", "evaluate", "save", "save_weights", "export", "predict_on_batch", "test_on_batch"})
+LOADS = frozenset({"load_weights"})
+LOAD_FUNCTIONS = frozenset({"keras.models.load_model", "keras.saving.load_model", "tensorflow.train.latest_checkpoint"})
+
+
+@dataclass
+class _Fit:
+    node: cst.Call
+    receiver: str
+    order: int
+
+
+@dataclass
+class _Timeline:
+    """The training-related events of one file, in source order (shared by KC601-KC603)."""
+
+    fits: list[_Fit] = field(default_factory=list)
+    #: (order, receiver text) of predict/evaluate/save/return after which weights matter.
+    uses: list[tuple[int, str]] = field(default_factory=list)
+    #: (order, path expression text or None) of ``load_weights``/``load_model``/``restore``.
+    loads: list[tuple[int, str | None]] = field(default_factory=list)
+    early_stopping: list[cst.Call] = field(default_factory=list)
+    checkpoints: list[cst.Call] = field(default_factory=list)
+    #: Callback calls/names given to a keras-tuner ``search`` (their weights are thrown away).
+    search_callbacks: set[str] = field(default_factory=set)
+    assigned: dict[int, str] = field(default_factory=dict)  # id(call) -> the name it is bound to
+    constants: dict[str, int] = field(default_factory=dict)
+    order: int = 0
+
+    def used_after(self, fit: _Fit, receiver: str | None = None) -> bool:
+        return any(order > fit.order and (receiver is None or text == receiver) for order, text in self.uses)
+
+    def loaded_after(self, order: int, path: str | None = None) -> bool:
+        return any(o > order and (path is None or p is None or p == path) for o, p in self.loads)
+
+    def in_search(self, call: cst.Call) -> bool:
+        return str(id(call)) in self.search_callbacks or self.assigned.get(id(call)) in self.search_callbacks
+
+
+class _TimelineRule(Rule):
+    """Builds the :class:`_Timeline` of the file during the walk (once, shared by the rules)."""
+
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        super().__init__(context, options)
+        timeline = context.__dict__.get("_training_timeline")
+        self._drives = timeline is None
+        if timeline is None:
+            timeline = _Timeline()
+            context.__dict__["_training_timeline"] = timeline
+        self.timeline: _Timeline = timeline
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self._drives:
+            return
+        name = ah.assigned_name(node)
+        if name is None:
+            return
+        if isinstance(node.value, cst.Call):
+            self.timeline.assigned[id(node.value)] = name
+        value = ah.int_value(node.value)
+        if value is not None and not self.context.functions:
+            self.timeline.constants[name] = value
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self._drives and node.value is not None:
+            self.timeline.order += 1
+            self.timeline.uses.append((self.timeline.order, self.context.code(node.value)))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._drives:
+            return
+        context, timeline = self.context, self.timeline
+        timeline.order += 1
+        qualified = context.qualified(node.func)
+        if qualified == EARLY_STOPPING:
+            timeline.early_stopping.append(node)
+            return
+        if qualified == CHECKPOINT:
+            timeline.checkpoints.append(node)
+            return
+        if qualified in LOAD_FUNCTIONS:
+            timeline.loads.append((timeline.order, _path_text(context, ah.argument(node, 0, "filepath"))))
+            return
+        method = ah.method_call(node)
+        if method is None or qualified is not None:
+            return
+        receiver, name = method
+        text = context.code(receiver)
+        if name == "fit" and m.receiver_is_model(context, receiver, "fit"):
+            timeline.fits.append(_Fit(node, text, timeline.order))
+        elif name in USES:
+            timeline.uses.append((timeline.order, text))
+        elif name in LOADS or name in ("restore", "expect_partial"):
+            timeline.loads.append((timeline.order, _path_text(context, ah.argument(node, 0, "filepath"))))
+        elif name == "search":
+            callbacks = ah.keyword_value(node, "callbacks")
+            if isinstance(callbacks, (cst.List, cst.Tuple)):
+                for element in callbacks.elements:
+                    value = element.value
+                    timeline.search_callbacks.add(value.value if isinstance(value, cst.Name) else str(id(value)))
+
+
+def _path_text(context: FileContext, expr: cst.BaseExpression | None) -> str | None:
+    """A comparable form of a path argument (a literal's value, else its source), None when absent."""
+    if expr is None:
+        return None
+    literal = ah.string_value(expr)
+    return literal if literal is not None else context.code(expr)
+
+
+def _restores(call: cst.Call) -> bool:
+    return ah.is_true(ah.keyword_value(call, "restore_best_weights"))
+
+
+def _monitor(call: cst.Call) -> str:
+    return ah.string_value(ah.keyword_value(call, "monitor")) or "val_loss"
+
+
+class LastEpochWeights(_TimelineRule):
+    """
+    ## What it does
+    Finds ``fit`` with validation data and more than one epoch whose model is then used
+    (``predict``, ``evaluate``, ``save``, returned) with neither ``EarlyStopping`` nor a
+    best-only ``ModelCheckpoint`` in the file and no reload of saved weights after ``fit``.
+    (``EarlyStopping`` without restore and best checkpoints never loaded are KC602/KC603.)
+
+    ## Why is this bad?
+    After ``fit`` the model holds the weights of the **last** epoch, not those of the epoch
+    with the best validation score the log showed. Validation is there to pick the best
+    epoch; without a mechanism that restores it, the evaluated or saved model is usually a
+    worse, more overfitted one.
+
+    ## Example
+    ```python
+    model.fit(x, y, validation_split=0.2, epochs=50)
+    model.save("model.keras")
+    ```
+
+    ## Use instead
+    ```python
+    stop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)
+    model.fit(x, y, validation_split=0.2, epochs=50, callbacks=[stop])
+    model.save("model.keras")
+    ```
+    """
+
+    code = "KC601"
+    name = "last-epoch-weights"
+    summary = "The model keeps its last-epoch weights, not the best validated ones"
+    VALID = (
+        "import keras\nmodel = keras.Sequential()\nstop = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[stop])\nmodel.evaluate(xt, yt)\n",
+        # best checkpoint reloaded after fit
+        "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_data=(xv, yv), epochs=20, callbacks=[cp])\nmodel = keras.models.load_model('best.keras')\nmodel.evaluate(xt, yt)\n",
+        # one epoch, or no validation, or nothing uses the model afterwards
+        "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=1)\nmodel.evaluate(xt, yt)\n",
+        "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, epochs=20)\nmodel.evaluate(xt, yt)\n",
+        "import keras\nmodel = keras.Sequential()\nhistory = model.fit(x, y, validation_split=0.2, epochs=20)\nplot(history)\n",
+        # unknown number of epochs: stay silent
+        "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=args.epochs)\nmodel.evaluate(xt, yt)\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=50)\nmodel.save('model.keras')\n",
+            line=3, message="last epoch",
+        ),
+        Invalid(
+            "import tensorflow as tf\nEPOCHS = 30\nmodel = tf.keras.Sequential()\nmodel.fit(train_ds, validation_data=val_ds, epochs=EPOCHS)\nprint(model.evaluate(test_ds))\n",
+            line=4,
+        ),
+        Invalid(
+            "import keras\n\ndef train(model, x, y):\n    model.fit(x, y, validation_split=0.1, epochs=10)\n    return model\n",
+            line=4,
+        ),
+    )
+
+    def leave_Module(self, node: cst.Module) -> None:
+        timeline = self.timeline
+        if timeline.early_stopping or any(ah.is_true(ah.keyword_value(c, "save_best_only")) for c in timeline.checkpoints):
+            return  # KC602/KC603 say what is missing
+        for fit in timeline.fits:
+            call = fit.node
+            if not (ah.keyword_value(call, "validation_data") is not None or _positive(ah.keyword_value(call, "validation_split"))):
+                continue
+            epochs = self._epochs(ah.argument(call, 3, "epochs"))
+            if epochs is None or epochs <= 1:
+                continue
+            if timeline.loaded_after(fit.order) or not timeline.used_after(fit, fit.receiver):
+                continue
+            self.report(
+                call,
+                f"after `fit` with validation over {epochs} epochs, `{fit.receiver}` holds the last epoch's "
+                "weights, not the best validated ones; use `EarlyStopping(restore_best_weights=True)` or "
+                "reload a best-only checkpoint",
+            )
+
+    def _epochs(self, expr: cst.BaseExpression | None) -> int | None:
+        if isinstance(expr, cst.Name):
+            return self.timeline.constants.get(expr.value)
+        return ah.int_value(expr)
+
+
+def _positive(expr: cst.BaseExpression | None) -> bool:
+    if isinstance(expr, cst.Float):
+        try:
+            return float(expr.value) > 0
+        except ValueError:
+            return False
+    return expr is not None and ah.int_value(expr) != 0
+
+
+class EarlyStoppingNoRestore(_TimelineRule):
+    """
+    ## What it does
+    Finds ``EarlyStopping`` callbacks without ``restore_best_weights=True``, unless the file
+    reloads saved weights after ``fit`` (a best checkpoint). Callbacks given only to a
+    keras-tuner ``search`` are ignored.
+
+    ## Why is this bad?
+    ``restore_best_weights`` defaults to ``False``: when training stops, the model holds the
+    weights of the last epoch, ``patience`` epochs past the best one. The model you evaluate
+    and save is not the one early stopping picked. (Keras 3 restores the best weights at the
+    end of ``fit`` even when training was not stopped early; Keras 2 only when it stopped.)
+
+    ## Example
+    ```python
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5)
+    ```
+
+    ## Use instead
+    ```python
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+    ```
+
+    ## Fix safety
+    Unsafe: the model after ``fit`` changes (to the best epoch's weights), and so do the
+    results of everything that follows.
+    """
+
+    code = "KC602"
+    name = "early-stopping-no-restore"
+    summary = "`EarlyStopping` without `restore_best_weights=True`"
+    VALID = (
+        "import keras\nstop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)\n",
+        # explicit choice
+        "import keras\nstop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=False)\n",
+        # best checkpoint reloaded after fit
+        "import keras\nmodel = keras.Sequential()\ncbs = [keras.callbacks.EarlyStopping(patience=3), keras.callbacks.ModelCheckpoint('best.weights.h5', save_best_only=True, save_weights_only=True)]\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=cbs)\nmodel.load_weights('best.weights.h5')\n",
+        # keras-tuner search: the trial models are discarded
+        "import keras\nstop_early = keras.callbacks.EarlyStopping(monitor='val_loss', patience=5)\ntuner.search(x, y, epochs=50, validation_split=0.2, callbacks=[stop_early])\n",
+        "import keras\nstop = keras.callbacks.EarlyStopping(**settings)\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nstop = keras.callbacks.EarlyStopping(monitor='val_loss', patience=5)\n",
+            line=2,
+            fixed="import keras\nstop = keras.callbacks.EarlyStopping(monitor='val_loss', patience=5, restore_best_weights=True)\n",
+        ),
+        Invalid(
+            "from tensorflow.keras.callbacks import EarlyStopping\nmodel.fit(x, y, callbacks=[EarlyStopping()])\n",
+            fixed="from tensorflow.keras.callbacks import EarlyStopping\nmodel.fit(x, y, callbacks=[EarlyStopping(restore_best_weights=True)])\n",
+        ),
+        Invalid(
+            "import keras\nstop = keras.callbacks.EarlyStopping(\n    monitor='val_loss',\n    patience=5,\n)\n",
+            fixed="import keras\nstop = keras.callbacks.EarlyStopping(\n    monitor='val_loss',\n    patience=5,\n    restore_best_weights=True,\n)\n",
+        ),
+        Invalid(
+            "import keras\nstop = keras.callbacks.EarlyStopping(patience=2)\n",
+            target_keras="2.15", message="only when",
+        ),
+    )
+
+    def leave_Module(self, node: cst.Module) -> None:
+        timeline = self.timeline
+        first_fit = min((f.order for f in timeline.fits), default=None)
+        if first_fit is not None and timeline.loaded_after(first_fit):
+            return
+        for call in timeline.early_stopping:
+            if ah.keyword(call, "restore_best_weights") is not None or ah.has_star_args(call) or timeline.in_search(call):
+                continue
+            edit = m.add_keyword_edit(self.context, call, "restore_best_weights", "True")
+            fix = m.fix(edit, safe=False, message="Add `restore_best_weights=True`") if edit else None
+            when = (
+                "Keras 3 then restores the best epoch at the end of `fit`"
+                if self.context.keras_major >= 3
+                else "Keras 2 then restores the best epoch only when it stops training early"
+            )
+            self.report(
+                call,
+                "`EarlyStopping` without `restore_best_weights=True`: after `fit` the model keeps the last "
+                f"epoch's weights, `patience` epochs past the best; pass `restore_best_weights=True` ({when})",
+                fix=fix,
+            )
+
+
+class BestCheckpointNeverLoaded(_TimelineRule):
+    """
+    ## What it does
+    Finds ``ModelCheckpoint(..., save_best_only=True)`` in a file that uses the model after
+    ``fit`` (``predict``, ``evaluate``, ``save``, returns it) without loading the checkpoint
+    back, unless ``EarlyStopping(restore_best_weights=True)`` on the same metric already
+    restores the best weights.
+
+    ## Why is this bad?
+    The checkpoint writes the best epoch's weights to disk but does not put them back into the
+    model: the evaluation, the predictions and ``model.save`` that follow use the last epoch's
+    weights while the code reads as if the best model were in use.
+
+    ## Example
+    ```python
+    cp = keras.callbacks.ModelCheckpoint("best.keras", save_best_only=True)
+    model.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])
+    model.evaluate(x_test, y_test)
+    ```
+
+    ## Use instead
+    ```python
+    cp = keras.callbacks.ModelCheckpoint("best.keras", save_best_only=True)
+    model.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])
+    model = keras.models.load_model("best.keras")
+    model.evaluate(x_test, y_test)
+    ```
+    """
+
+    code = "KC603"
+    name = "best-checkpoint-never-loaded"
+    summary = "Best checkpoint saved but never loaded back"
+    VALID = (
+        "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\nmodel = keras.models.load_model('best.keras')\nmodel.evaluate(xt, yt)\n",
+        # same path through a variable
+        "import keras\npath = 'ckpt/best.weights.h5'\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint(path, save_best_only=True, save_weights_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\nmodel.load_weights(path)\nmodel.evaluate(xt, yt)\n",
+        # EarlyStopping on the same metric restores the best weights
+        "import keras\nmodel = keras.Sequential()\ncbs = [keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True), keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)]\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=cbs)\nmodel.evaluate(xt, yt)\n",
+        # the checkpoint is the output of this script (loaded by another one)
+        "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\n",
+        "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('all_{epoch}.keras')\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\nmodel.evaluate(xt, yt)\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\nmodel.evaluate(x_test, y_test)\n",
+            line=3, message="never loaded",
+        ),
+        # a different file is loaded
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\nother = keras.models.load_model('baseline.keras')\nmodel.save('final.keras')\n",
+            line=3,
+        ),
+        # EarlyStopping watches another metric
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\ncbs = [keras.callbacks.ModelCheckpoint('best.keras', monitor='val_accuracy', save_best_only=True), keras.callbacks.EarlyStopping(restore_best_weights=True)]\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=cbs)\nmodel.evaluate(xt, yt)\n",
+            line=3,
+        ),
+    )
+
+    def leave_Module(self, node: cst.Module) -> None:
+        timeline = self.timeline
+        if not timeline.fits:
+            return
+        restored = {_monitor(c) for c in timeline.early_stopping if _restores(c)}
+        first_fit = min(timeline.fits, key=lambda f: f.order)
+        if not any(timeline.used_after(fit, fit.receiver) for fit in timeline.fits):
+            return
+        for call in timeline.checkpoints:
+            if not ah.is_true(ah.keyword_value(call, "save_best_only")) or timeline.in_search(call):
+                continue
+            if _monitor(call) in restored:
+                continue
+            path_expr = ah.argument(call, 0, "filepath")
+            path = _path_text(self.context, path_expr)
+            templated = path is not None and "{" in path  # ``best_{epoch}.keras``: loaded by another name
+            if timeline.loaded_after(first_fit.order, None if templated else path):
+                continue
+            self.report(
+                call,
+                "best-only checkpoint is written but never loaded back after `fit`: the model used afterwards "
+                "holds the last epoch's weights; load the checkpoint (or use `EarlyStopping(restore_best_weights=True)`)",
+            )
+
+
+_SOFTMAX_FUNCTIONS = frozenset(
+    {"tensorflow.nn.softmax", "tensorflow.math.softmax", "keras.activations.softmax", "keras.ops.softmax",
+     "keras.backend.softmax"}
+)
+_SOFTMAX_LAYERS = frozenset({"keras.layers.Softmax"})
+
+
+class SoftmaxSingleUnit(Rule):
+    """
+    ## What it does
+    Finds a softmax over a one-unit output: ``Dense(1, activation="softmax")``, or
+    ``Activation("softmax")``, ``layers.Softmax()``, ``tf.nn.softmax`` /
+    ``keras.activations.softmax`` applied to the output of a ``Dense(1)``.
+
+    ## Why is this bad?
+    Softmax normalises over the last axis; over one unit it always returns exactly 1.0. The
+    model predicts the same value for every input; the loss may still fall while accuracy stays
+    frozen, and Keras only warns at run time. A binary output needs ``sigmoid``.
+
+    ## Example
+    ```python
+    outputs = keras.layers.Dense(1, activation="softmax")(x)
+    ```
+
+    ## Use instead
+    ```python
+    outputs = keras.layers.Dense(1, activation="sigmoid")(x)  # or Dense(n_classes, "softmax")
+    ```
+    """
+
+    code = "KC604"
+    name = "softmax-single-unit"
+    summary = "Softmax over a single unit always outputs 1.0"
+    severity = Severity.ERROR
+    VALID = (
+        "import keras\nout = keras.layers.Dense(1, activation='sigmoid')\n",
+        "import keras\nout = keras.layers.Dense(10, activation='softmax')\n",
+        "import tensorflow as tf\nlogits = tf.keras.layers.Dense(3)(x)\nprobs = tf.nn.softmax(logits)\n",
+        # softmax over another axis of a one-unit output (attention scores over time)
+        "import tensorflow as tf\nscore = tf.keras.layers.Dense(1)(h)\nweights = tf.nn.softmax(score, axis=1)\n",
+        "import keras\nmodel = keras.Sequential([keras.layers.Dense(1), keras.layers.Dense(4), keras.layers.Softmax()])\n",
+    )
+    INVALID = (
+        Invalid("import keras\nout = keras.layers.Dense(1, activation='softmax')(x)\n", line=2, message="1.0"),
+        Invalid("from tensorflow.keras.layers import Dense\nout = Dense(1, 'softmax')\n", line=2),
+        Invalid("import keras\nlayer = keras.layers.Dense(units=1, activation=keras.activations.softmax)\n", line=2),
+        Invalid("import tensorflow as tf\nlogit = tf.keras.layers.Dense(1)(x)\nprob = tf.nn.softmax(logit)\n", line=3),
+        Invalid("import keras\nx = keras.layers.Dense(1)(h)\nout = keras.layers.Activation('softmax')(x)\n", line=3),
+        Invalid("import keras\nmodel = keras.Sequential([keras.layers.Dense(8), keras.layers.Dense(1), keras.layers.Softmax()])\n", line=2),
+        Invalid("import keras\nmodel = keras.Sequential()\nmodel.add(keras.layers.Dense(1))\nmodel.add(keras.layers.Activation('softmax'))\n", line=4),
+        Invalid("import keras\nout = keras.layers.Softmax()(keras.layers.Dense(1)(h))\n", line=2),
+    )
+
+    _MESSAGE = "softmax over a single unit always outputs 1.0; use `sigmoid` for one unit, or one unit per class"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        context = self.context
+        imports = context.imports
+        qualified = context.qualified(node.func)
+        if qualified == "keras.layers.Dense":
+            if dense_units(node, imports) == 1 and layer_activation(node, imports) == "softmax":
+                self.report(node, self._MESSAGE)
+            return
+        if qualified in _SOFTMAX_FUNCTIONS:
+            axis = ah.argument(node, 1, "axis")
+            if axis is not None and not _last_axis(axis):
+                return
+            if self._one_unit(ah.argument(node, 0, "x") or ah.argument(node, 0, "logits")):
+                self.report(node, self._MESSAGE)
+            return
+        if qualified in ("keras.Sequential", "keras.models.Sequential"):
+            layers = ah.argument(node, 0, "layers")
+            if isinstance(layers, (cst.List, cst.Tuple)):
+                calls = [e.value for e in layers.elements if isinstance(e.value, cst.Call)]
+                for before, after in zip(calls, calls[1:]):
+                    if self._is_softmax_layer(after) and dense_units(before, imports) == 1:
+                        self.report(after, self._MESSAGE)
+            return
+        # ``Activation("softmax")(x)`` / ``Softmax()(x)`` with ``x`` a Dense(1) output
+        if isinstance(node.func, cst.Call) and self._is_softmax_layer(node.func):
+            if self._one_unit(ah.argument(node, 0, "inputs")):
+                self.report(node, self._MESSAGE)
+            return
+        method = ah.method_call(node)
+        if method is not None and method[1] == "add":
+            info = context.models.model(method[0])
+            if info is not None and len(info.layers) >= 2 and info.layers[-1] is ah.argument(node, 0, "layer"):
+                if self._is_softmax_layer(info.layers[-1]) and dense_units(info.layers[-2], imports) == 1:
+                    self.report(node, self._MESSAGE)
+
+    def _is_softmax_layer(self, call: cst.Call) -> bool:
+        qualified = self.context.qualified(call.func)
+        if qualified in _SOFTMAX_LAYERS:
+            axis = ah.argument(call, 0, "axis")
+            return axis is None or _last_axis(axis)
+        return qualified == "keras.layers.Activation" and layer_activation(call, self.context.imports) == "softmax"
+
+    def _one_unit(self, expr: cst.BaseExpression | None) -> bool:
+        if expr is None:
+            return False
+        layer = self.context.models.layer_call(expr)
+        return layer is not None and dense_units(layer, self.context.imports) == 1
+
+
+def _last_axis(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        return ah.int_value(expr.expression) == 1
+    return False
+
+
+_CATEGORICAL = frozenset(
+    {"categorical_crossentropy", "sparse_categorical_crossentropy", "CategoricalCrossentropy",
+     "SparseCategoricalCrossentropy", "CategoricalFocalCrossentropy", "categorical_focal_crossentropy"}
+)
+_BINARY = frozenset({"binary_crossentropy", "BinaryCrossentropy", "BinaryFocalCrossentropy", "binary_focal_crossentropy"})
+
+
+class LossActivationMismatch(Rule):
+    """
+    ## What it does
+    Compares the loss given to ``compile`` with the visible output layer of the model:
+    ``from_logits=True`` after a softmax/sigmoid output, a categorical loss on a sigmoid or
+    one-unit output, a binary cross-entropy on a softmax output.
+
+    ## Why is this bad?
+    ``from_logits=True`` applies softmax/sigmoid again on probabilities: gradients shrink and
+    training stalls or converges to a worse model. A categorical cross-entropy over one unit is
+    always 0 (nothing is learned); over sigmoid outputs it ignores that they are independent.
+    Binary cross-entropy on a softmax output treats coupled class probabilities as independent
+    labels (and ``accuracy`` then means binary accuracy).
+
+    ## Example
+    ```python
+    model = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([keras.layers.Dense(10)])  # logits
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ```
+    """
+
+    code = "KC605"
+    name = "loss-activation-mismatch"
+    summary = "The loss does not match the output activation"
+    VALID = (
+        "import keras\nmodel = keras.Sequential([keras.layers.Dense(10)])\nmodel.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n",
+        "import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\nmodel.compile(optimizer='adam', loss='sparse_categorical_crossentropy')\n",
+        "import keras\nmodel = keras.Sequential([keras.layers.Dense(1, activation='sigmoid')])\nmodel.compile('adam', 'binary_crossentropy')\n",
+        # output layer unknown (subclassed / loaded)
+        "import keras\nmodel = keras.models.load_model('m.keras')\nmodel.compile(loss='binary_crossentropy')\n",
+        # multi-output losses are not compared
+        "import keras\nmodel = keras.Sequential([keras.layers.Dense(3, activation='softmax')])\nmodel.compile(loss=['binary_crossentropy'])\n",
+    )
+    INVALID = (
+        Invalid(
+            "import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\nmodel.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n",
+            line=3, message="from_logits=True",
+        ),
+        Invalid(
+            "import tensorflow as tf\nloss_fn = tf.keras.losses.BinaryCrossentropy(from_logits=True)\ninputs = tf.keras.Input((4,))\noutputs = tf.keras.layers.Dense(1, activation='sigmoid')(inputs)\nmodel = tf.keras.Model(inputs, outputs)\nmodel.compile(optimizer='adam', loss=loss_fn)\n",
+            line=6, message="sigmoid",
+        ),
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\nmodel.add(keras.layers.Dense(1, activation='sigmoid'))\nmodel.compile('adam', 'categorical_crossentropy')\n",
+            line=4, message="categorical",
+        ),
+        Invalid(
+            "import keras\nmodel = keras.Sequential([keras.layers.Dense(5, activation='softmax')])\nmodel.compile(optimizer='adam', loss=keras.losses.binary_crossentropy)\n",
+            line=3, message="softmax",
+        ),
+        # the model comes from a factory function of the same file
+        Invalid(
+            "import keras\n\ndef build():\n    model = keras.Sequential([keras.layers.Dense(4, activation='softmax')])\n    return model\n\nmodel = build()\nmodel.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))\n",
+            line=8,
+        ),
+    )
+
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        super().__init__(context, options)
+        self._losses: dict[str, cst.Call] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        name = ah.assigned_name(node)
+        if name is None:
+            return
+        if isinstance(node.value, cst.Call) and (self.context.qualified(node.value.func) or "").startswith("keras.losses."):
+            self._losses[name] = node.value
+        else:
+            self._losses.pop(name, None)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        method = ah.method_call(node)
+        if method is None or method[1] != "compile" or self.context.qualified(node.func) is not None:
+            return
+        info = self.context.models.model(method[0])
+        layer = info.output_layer if info is not None else None
+        if info is None or layer is None:
+            return
+        loss, from_logits = self._loss(ah.argument(node, 1, "loss"))
+        if loss is None:
+            return
+        imports = self.context.imports
+        activation = layer_activation(layer, imports)
+        units = dense_units(layer, imports)
+        if activation is None and (self.context.qualified(layer.func) or "").startswith("keras.layers.") and units is not None:
+            activation = "linear"
+        problem = None
+        if from_logits and activation in ("softmax", "sigmoid"):
+            problem = f"`from_logits=True` but the output layer already applies `{activation}`: the loss applies it a second time; drop the activation or set `from_logits=False`"
+        elif loss in _CATEGORICAL and units == 1:
+            problem = f"`{loss}` over a one-unit output is always 0: use `binary_crossentropy` with a sigmoid unit, or one unit per class"
+        elif loss in _CATEGORICAL and activation == "sigmoid":
+            problem = f"`{loss}` on a sigmoid output: use softmax for one-of-N classes, or `binary_crossentropy` for independent labels"
+        elif loss in _BINARY and activation == "softmax" and units != 1:
+            problem = f"`{loss}` on a softmax output treats coupled class probabilities as independent labels: use `categorical_crossentropy` (or one sigmoid unit)"
+        if problem is not None:
+            self.report(node, problem)
+
+    def _loss(self, expr: cst.BaseExpression | None) -> tuple[str | None, bool]:
+        """(loss name, from_logits) of a loss string, function, instance or bound instance."""
+        if expr is None:
+            return None, False
+        text = ah.string_value(expr)
+        if text is not None:
+            return text, False
+        if isinstance(expr, cst.Name) and expr.value in self._losses:
+            expr = self._losses[expr.value]
+        if isinstance(expr, cst.Call):
+            qualified = self.context.qualified(expr.func) or ""
+            if not qualified.startswith("keras.losses."):
+                return None, False
+            return qualified.rsplit(".", 1)[-1], ah.is_true(ah.keyword_value(expr, "from_logits"))
+        qualified = self.context.qualified(expr) or ""
+        if qualified.startswith("keras.losses."):
+            return qualified.rsplit(".", 1)[-1], False
+        return None, False
 
 
 @hookimpl
 def kerascheck_register_rules() -> Sequence[type[Rule]]:
-    return []
+    return [LastEpochWeights, EarlyStoppingNoRestore, BestCheckpointNeverLoaded, SoftmaxSingleUnit, LossActivationMismatch]
