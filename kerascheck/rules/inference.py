@@ -27,6 +27,9 @@ NOISE_LAYERS = frozenset(
         "keras.layers.AlphaDropout",
     }
 )
+#: Layers that ``training=False`` cripples when they are built fresh in the class (a frozen
+#: *pre-trained* backbone in inference mode is the transfer-learning idiom and is not among them).
+FROZEN_IS_A_BUG = NOISE_LAYERS | {"keras.layers.BatchNormalization"}
 _AUGMENT = re.compile(r"augment", re.I)
 _MODELISH = re.compile(r"(?:^|_)(?:model|net|network|encoder|decoder|generator|discriminator|backbone|student|teacher|classifier)s?(?:_|$|\d)", re.I)
 
@@ -126,7 +129,8 @@ class TrainingTrueAtInference(Rule):
         #: Names bound to a Keras layer constructor: name -> canonical layer name.
         self._layers: dict[str, str] = {}
 
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def leave_Assign(self, node: cst.Assign) -> None:
+        # On leave: the value's own calls still see the previous binding (``p = np.argmax(p)``).
         name = ah.assigned_name(node)
         if name is not None:
             layer = _layer_constructor(self, node.value)
@@ -263,18 +267,20 @@ class TrainingOverriddenInCall(Rule):
     """
     ## What it does
     Inside a custom layer's or model's ``call``, finds a sublayer called with a literal
-    ``training=True``, or a dropout/noise sublayer called with a literal ``training=False``.
+    ``training=True``, or a dropout/noise/BatchNormalization sublayer built by the class itself
+    called with a literal ``training=False``.
 
     ## Why is this bad?
     The literal overrides the mode Keras passes down: with ``training=True`` the sublayer is in
     training mode inside ``predict`` and ``evaluate`` too (random outputs, BatchNormalization
     statistics updated at inference); a Dropout called with ``training=False`` never drops, so
-    the regularisation you think you train with is off. Keras 3 propagates the outer
+    the regularisation you think you train with is off, and a BatchNormalization built in the
+    same class and called with ``training=False`` never learns its statistics. Keras 3 propagates the outer
     ``training`` to sublayers by itself, so the argument can simply be left out (or forwarded as
     ``training=training``).
 
-    Not flagged: ``training=False`` on other sublayers (keeping a frozen, pre-trained backbone's
-    BatchNormalization in inference mode is the documented transfer-learning idiom);
+    Not flagged: ``training=False`` on any other sublayer, such as a pre-trained backbone
+    (keeping its BatchNormalization in inference mode is the documented transfer-learning idiom);
     ``super().call(x, training=True)`` (a layer choosing its own mode, as a Monte-Carlo
     ``MCDropout(Dropout)`` does); classes or comments that declare Monte-Carlo dropout.
 
@@ -321,6 +327,11 @@ class TrainingOverriddenInCall(Rule):
             line=7,
             message="never",
         ),
+        Invalid(
+            "import tensorflow as tf\nclass Net(tf.keras.Model):\n    def __init__(self):\n        super().__init__()\n        self.bn = tf.keras.layers.BatchNormalization()\n    def call(self, x):\n        return self.bn(x, training=False)\n",
+            line=7,
+            message="moving statistics",
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -350,11 +361,16 @@ class TrainingOverriddenInCall(Rule):
                 f"`{shown}(..., training=True)` inside `call` keeps it in training mode in `predict`/`evaluate` too; "
                 "leave `training` out (Keras propagates it) or pass `training=training`",
             )
-        elif kind in NOISE_LAYERS:
+        elif kind in FROZEN_IS_A_BUG:
+            effect = (
+                "never updates its moving statistics, not even in `fit` (it normalises with its initial mean 0 / variance 1)"
+                if kind == "keras.layers.BatchNormalization"
+                else "never drops/adds noise, not even in `fit`"
+            )
             self.report(
                 node,
-                f"`{shown}(..., training=False)` inside `call`: this {kind.rsplit('.', 1)[-1]} never drops/adds noise, "
-                "not even in `fit`; leave `training` out or pass `training=training`",
+                f"`{shown}(..., training=False)` inside `call`: this freshly built {kind.rsplit('.', 1)[-1]} {effect}; "
+                "leave `training` out or pass `training=training`",
             )
 
 

@@ -23,6 +23,8 @@ _ARGMAX = {
     "keras.ops.argmax": "x",
 }
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+#: Calls that load a whole data set into memory.
+_LOADERS = ("numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "pandas.read_", "keras.datasets.")
 _WHOLE_DATA_WORDS = frozenset({"train", "test", "val", "valid", "validation", "dataset", "all", "full"})
 
 
@@ -32,6 +34,42 @@ def _comprehension_names(node: cst.ListComp | cst.SetComp | cst.GeneratorExp | c
     while comp is not None:
         names.extend(ah.target_names(comp.target))
         comp = comp.inner_for_in
+    return names
+
+
+class _Names(cst.CSTVisitor):
+    """Names read (``used``) and bound (``bound``: assignment, loop and ``with`` targets) in a
+    subtree."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+        self.bound: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.used.add(node.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.bound.update(ah.target_names(node.target))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.bound.update(ah.target_names(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.bound.update(ah.target_names(node.target))
+
+    def visit_For(self, node: cst.For) -> None:
+        self.bound.update(ah.target_names(node.target))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.bound.update(ah.target_names(node.target))
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self.bound.update(ah.target_names(node.name))
+
+
+def _names(node: cst.CSTNode) -> _Names:
+    names = _Names()
+    node.visit(names)
     return names
 
 
@@ -107,7 +145,8 @@ class _PredictionRule(Rule):
                 names.update(_comprehension_names(loop))
         return names
 
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def leave_Assign(self, node: cst.Assign) -> None:
+        # On leave: the value's own calls still see the previous binding (``p = np.argmax(p)``).
         name = ah.assigned_name(node)
         if name is None:
             return
@@ -180,6 +219,10 @@ class PredictInLoop(_PredictionRule):
     ```
     """
 
+    def __init__(self, context: Any, options: Any) -> None:
+        super().__init__(context, options)
+        self._sample_reads: dict[str, set[str]] = {}
+
     code = "KC501"
     name = "predict-in-loop"
     summary = "`predict` on single samples inside a loop (~40x slower than a direct call)"
@@ -194,6 +237,8 @@ class PredictInLoop(_PredictionRule):
         "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor img in images:\n    p = model(img[None], training=False)\n",
         # A loop around a function definition is not a loop around its body.
         "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor name in names:\n    def f(img):\n        return model.predict(img[None])\n",
+        # Warm-up / timing loop: the same input on every iteration.
+        "import tensorflow as tf\nimport keras\nmodel = keras.models.load_model('m.keras')\ndef warmup():\n    dummy = tf.ones((1, 224, 224, 3))\n    for _ in range(100):\n        _ = model.predict(dummy)\n",
         # sklearn's predict on a non-model receiver.
         "import numpy as np\nimport keras\nfrom sklearn.svm import SVC\nsvm = SVC()\nfor row in rows:\n    svm.predict(np.array([row]))\n",
     )
@@ -213,13 +258,33 @@ class PredictInLoop(_PredictionRule):
         Invalid("import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor t in range(100):\n    x_pred = np.zeros((1, maxlen, vocab))\n    p = model.predict(x_pred, verbose=0)[0]\n", line=6),
     )
 
+    def _sample_sources(self, data: cst.BaseExpression) -> set[str]:
+        """For a name bound to a one-sample expression, the names that expression read."""
+        if isinstance(data, cst.Name):
+            return self._sample_reads.get(data.value, set())
+        return set()
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        super().leave_Assign(node)
+        name = ah.assigned_name(node)
+        if name is not None and name in self._samples:
+            self._sample_reads[name] = _names(node.value).used | {name}
+
     def visit_Call(self, node: cst.Call) -> None:
         if not self.in_loop:
             return
         receiver = m.predict_receiver(self.context, node, frozenset({"predict"}))
         if receiver is None:
             return
-        if not m.is_single_sample(self.context, ah.argument(node, 0, "x"), self._samples, self.loop_names()):
+        data = ah.argument(node, 0, "x")
+        if not m.is_single_sample(self.context, data, self._samples, self.loop_names()):
+            return
+        assert data is not None
+        # The same input on every iteration is a warm-up or timing loop, not a batching problem.
+        bound: set[str] = set()
+        for loop in self._loops[-1]:
+            bound |= _names(loop).bound
+        if not (_names(data).used | self._sample_sources(data)) & bound:
             return
         model = self.context.code(receiver)
         self.report(
@@ -308,11 +373,32 @@ class ArgmaxWithoutAxis(_PredictionRule):
         self.report(node, f"argmax over a batch of predictions with no `axis`: {why}; pass `axis=-1`", fix=fix)
 
 
+def _loaded_whole(context: Any, expr: cst.BaseExpression) -> bool:
+    """``expr`` is a whole array loaded from disk, possibly cast or scaled:
+    ``np.load("x.npy").astype("float32") / 255.0``, ``pd.read_csv(p).values``."""
+    while True:
+        if isinstance(expr, cst.BinaryOperation):
+            expr = expr.left
+        elif isinstance(expr, cst.Attribute) and context.qualified(expr) is None:
+            expr = expr.value  # ``.values``
+        elif isinstance(expr, cst.Call):
+            qualified = context.qualified(expr.func)
+            if qualified is not None:
+                return qualified.startswith(_LOADERS)
+            method = ah.method_call(expr)
+            if method is None or method[1] not in ("astype", "to_numpy", "reshape", "copy"):
+                return False
+            expr = method[0]
+        else:
+            return False
+
+
 class PredictOnBatchWholeDataset(_PredictionRule):
     """
     ## What it does
     Finds ``model.predict_on_batch(...)`` given a ``tf.data`` dataset or generator, or a whole
-    data set array (a name such as ``x_test``, ``X_train``, ``val_images``, ``dataset``).
+    data set array: a name such as ``x_test``, ``X_train``, ``val_images``, ``dataset``, or a
+    name bound to an array loaded whole from disk (``np.load``, ``pd.read_csv``).
 
     ## Why is this bad?
     ``predict_on_batch`` runs the model once on its argument as a single batch. A dataset is
@@ -347,7 +433,24 @@ class PredictOnBatchWholeDataset(_PredictionRule):
             line=4,
             message="ValueError",
         ),
+        Invalid(
+            "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nimages = np.load('images.npy').astype('float32') / 255.0\nmasks = model.predict_on_batch(images)\n",
+            line=5,
+        ),
     )
+
+    def __init__(self, context: Any, options: Any) -> None:
+        super().__init__(context, options)
+        self._loaded: set[str] = set()
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        super().leave_Assign(node)
+        name = ah.assigned_name(node)
+        if name is not None:
+            if _loaded_whole(self.context, node.value):
+                self._loaded.add(name)
+            else:
+                self._loaded.discard(name)
 
     def visit_Call(self, node: cst.Call) -> None:
         receiver = m.predict_receiver(self.context, node, frozenset({"predict_on_batch"}))
@@ -364,7 +467,7 @@ class PredictOnBatchWholeDataset(_PredictionRule):
         if name is None or name in self.loop_names():
             return
         words = set(name.lower().split("_"))
-        if words & _WHOLE_DATA_WORDS or name.lower() in ("ds", "data"):
+        if words & _WHOLE_DATA_WORDS or name.lower() in ("ds", "data") or name in self._loaded:
             self.report(
                 node,
                 f"`{model}.predict_on_batch({name})` runs `{name}` through the model as one batch (all activations in "

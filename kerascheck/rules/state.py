@@ -70,7 +70,9 @@ class PythonStateInCall(Rule):
     assignments to ``self.<attr>`` (``self.calls += 1``), read-modify-write assignments
     (``self.step = self.step + 1``), reassigning an attribute that ``__init__`` set to a Python
     number, bool or string, mutating an attribute or module-level variable that holds a Python
-    list/dict/set (``self.history.append(x)``), and ``global`` statements.
+    list/dict/set (``self.history.append(x)``), and assignments to ``global`` names. Mutations under an
+    opt-in debugging flag that ``__init__`` sets to ``False`` (``if self.keep_scores:``), meant
+    for eager inspection, are not reported.
 
     ## Why is this bad?
     ``fit``, ``evaluate`` and ``predict`` trace ``call`` into a graph. Python code in it runs
@@ -116,6 +118,8 @@ class PythonStateInCall(Rule):
         "import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n        self.steps = 0\n    def train_step(self, data):\n        self.steps += 1\n        return {}\n",
         # Not a Keras layer.
         "import keras\nclass Meter:\n    def call(self, x):\n        self.n += 1\n",
+        # An opt-in inspection hook, off by default (run eagerly when switched on).
+        "import keras\nclass Cell(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.keep_scores = False\n        self.scores = []\n    def call(self, x):\n        if self.keep_scores:\n            self.scores.append(x)\n        return x\n",
         # Local lists are fine.
         "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        outs = []\n        for i in range(3):\n            outs.append(x)\n        return outs\n",
     )
@@ -133,8 +137,9 @@ class PythonStateInCall(Rule):
         Invalid("import keras\nSEEN = []\nclass L(keras.layers.Layer):\n    def call(self, x):\n        SEEN.append(x)\n        return x\n", line=5),
         Invalid(
             "import keras\ncounter = 0\nclass L(keras.layers.Layer):\n    def call(self, x):\n        global counter\n        counter += 1\n        return x\n",
-            line=5,
+            line=6,
             count=1,
+            message="global",
         ),
         Invalid(
             "import keras\nclass L(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.first = True\n    def call(self, x):\n        self.first = False\n        return x\n",
@@ -147,6 +152,22 @@ class PythonStateInCall(Rule):
         self._call: cst.FunctionDef | None = None
         self._inits: dict[str, cst.BaseExpression] = {}
         self._module_containers: set[str] | None = None
+        #: Depth of ``if self.<flag>:`` blocks whose flag ``__init__`` sets to False.
+        self._opt_in = 0
+        #: Names ``call`` declares ``global``/``nonlocal``.
+        self._globals: set[str] = set()
+
+    def _is_off_flag(self, test: cst.BaseExpression) -> bool:
+        attr = _self_attr(test)
+        return attr is not None and ah.is_false(self._inits.get(attr))
+
+    def visit_If(self, node: cst.If) -> None:
+        if self._call is not None and self._is_off_flag(node.test):
+            self._opt_in += 1
+
+    def leave_If(self, node: cst.If) -> None:
+        if self._call is not None and self._is_off_flag(node.test):
+            self._opt_in -= 1
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._call is None and m.in_layer_method(self.context, "call"):
@@ -156,8 +177,11 @@ class PythonStateInCall(Rule):
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self._call:
             self._call = None
+            self._globals = set()
 
     def _report(self, node: cst.CSTNode, what: str) -> None:
+        if self._opt_in:
+            return  # an opt-in debugging hook (``if self.record_attention:``), off by default
         self.report(
             node,
             f"{what} in `call` mutates Python state: `call` is traced, so this runs at trace time (once or a few "
@@ -169,13 +193,19 @@ class PythonStateInCall(Rule):
         if self._call is None:
             return
         attr = _self_attr(node.target)
+        operator = self.context.code(node.operator).strip()
         if attr is not None:
-            self._report(node, f"`self.{attr} {self.context.code(node.operator).strip()} ...`")
+            self._report(node, f"`self.{attr} {operator} ...`")
+        elif isinstance(node.target, cst.Name) and node.target.value in self._globals:
+            self._report(node, f"`{node.target.value} {operator} ...` on a global")
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._call is None:
             return
         for target in node.targets:
+            if isinstance(target.target, cst.Name) and target.target.value in self._globals:
+                self._report(node, f"`{target.target.value} = ...` on a global")
+                return
             attr = _self_attr(target.target)
             if attr is None:
                 continue
@@ -199,8 +229,11 @@ class PythonStateInCall(Rule):
 
     def visit_Global(self, node: cst.Global) -> None:
         if self._call is not None:
-            names = ", ".join(n.name.value for n in node.names)
-            self._report(node, f"`global {names}`")
+            self._globals.update(n.name.value for n in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        if self._call is not None:
+            self._globals.update(n.name.value for n in node.names)
 
     def _containers_at_module_level(self) -> set[str]:
         if self._module_containers is None:
