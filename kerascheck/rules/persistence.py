@@ -27,6 +27,7 @@ from kerascheck.rules.seeds import (
     NamesSaved,
     PreprocessorFitted,
     ProjectGraph,
+    SavedClass,
     ProjectRule,
     SavesModel,
     is_training_call,
@@ -181,6 +182,8 @@ class RefitPreprocessorAtInference(Rule):
         # ``model.fit(x_test)`` is not a preprocessor
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x_val, y_val)\n",
         "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx_testing_free = scaler.fit_transform(latest_x)\n",
+        # fitted at inference only to plot the model's outputs (corpus: probing_vits.py)
+        "import keras\nfrom sklearn.preprocessing import MinMaxScaler\nmodel = keras.models.load_model('m.keras')\nprojections = model.predict(images)\nscaled = MinMaxScaler().fit_transform(projections)\nplot(scaled)\n",
     )
     INVALID = (
         Invalid(
@@ -190,6 +193,10 @@ class RefitPreprocessorAtInference(Rule):
         Invalid(
             "import keras\nfrom sklearn.preprocessing import MinMaxScaler\nmodel = keras.models.load_model('m.keras')\nscaler = MinMaxScaler()\nx = scaler.fit_transform(new_data)\nprint(model.predict(x))\n",
             line=5, message="inference",
+        ),
+        Invalid(
+            "import keras\nfrom sklearn.preprocessing import StandardScaler\nmodel = keras.models.load_model('m.keras')\nscaler = StandardScaler()\nscaler.fit(rows)\nprint(model(scaler.transform(rows)))\n",
+            line=5,
         ),
         Invalid(
             "import joblib\nimport keras\nscaler = joblib.load('scaler.joblib')\nscaler.fit(x)\n",
@@ -204,7 +211,11 @@ class RefitPreprocessorAtInference(Rule):
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
         self._preprocessors: dict[str, str] = {}  # name -> "new" | "loaded"
+        self._assigned: dict[int, str] = {}  # id(call) -> the name its result is bound to
         self._fits: list[cst.Call] = []
+        self._fitted_by: dict[str, cst.Call] = {}  # preprocessor name -> its (inference) fit call
+        self._tainted: dict[str, cst.Call] = {}  # data name -> the fit call that transformed it
+        self._fed: set[int] = set()  # fit calls whose output reaches the model
         self._trains = False
         self._loads_model = False
 
@@ -212,6 +223,7 @@ class RefitPreprocessorAtInference(Rule):
         name = ah.assigned_name(node)
         if name is None or not isinstance(node.value, cst.Call):
             return
+        self._assigned[id(node.value)] = name
         qualified = self.context.qualified(node.value.func) or ""
         if qualified in PREPROCESSORS:
             self._preprocessors[name] = "new"
@@ -229,9 +241,21 @@ class RefitPreprocessorAtInference(Rule):
             self._trains = True
             return
         method = ah.method_call(node)
-        if method is None or method[1] not in FIT_METHODS:
+        if self._feeds_model(node, method):
+            for arg in node.args:
+                fit = self._transformed_by(arg.value)
+                if fit is not None:
+                    self._fed.add(id(fit))
             return
-        receiver = method[0]
+        if method is None:
+            return
+        receiver, verb = method
+        if verb == "transform" and isinstance(receiver, cst.Name) and receiver.value in self._fitted_by:
+            if id(node) in self._assigned:
+                self._tainted[self._assigned[id(node)]] = self._fitted_by[receiver.value]
+            return
+        if verb not in FIT_METHODS:
+            return
         if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors:
             if self._preprocessors[receiver.value] == "loaded":
                 self.report(node, f"`{receiver.value}` was loaded fitted and is refitted here: its training statistics are replaced; use `transform`")
@@ -244,11 +268,35 @@ class RefitPreprocessorAtInference(Rule):
             self.report(node, f"preprocessor fitted on `{name}` (test/validation data): fit on the training data only and `transform` the rest")
             return
         self._fits.append(node)
+        if isinstance(receiver, cst.Name):
+            self._fitted_by[receiver.value] = node
+        if id(node) in self._assigned:
+            self._tainted[self._assigned[id(node)]] = node
+
+    def _feeds_model(self, node: cst.Call, method: tuple[cst.BaseExpression, str] | None) -> bool:
+        """``model.predict(...)``, ``model.predict_on_batch(...)`` or ``model(...)``."""
+        if method is not None:
+            return method[1] in ("predict", "predict_on_batch") and m.receiver_is_model(self.context, method[0], method[1])
+        return self.context.models.is_model(node.func) and isinstance(node.func, cst.Name)
+
+    def _transformed_by(self, expr: cst.BaseExpression) -> cst.Call | None:
+        """The inference-time fit call whose output ``expr`` is, if any."""
+        if isinstance(expr, cst.Name):
+            return self._tainted.get(expr.value)
+        if isinstance(expr, cst.Call):
+            method = ah.method_call(expr)
+            if method is not None and method[1] in ("transform", "fit_transform", "texts_to_sequences"):
+                if isinstance(method[0], cst.Name) and method[0].value in self._fitted_by:
+                    return self._fitted_by[method[0].value]
+                if method[1] == "fit_transform":
+                    return expr
+        return None
 
     def leave_Module(self, node: cst.Module) -> None:
         if self._loads_model and not self._trains:
             for call in self._fits:
-                self.report(call, "preprocessor fitted in inference code (a model is loaded, nothing trains): load the preprocessor fitted at training time and only `transform`")
+                if id(call) in self._fed:
+                    self.report(call, "preprocessor fitted in inference code (a model is loaded, nothing trains) and its output is fed to the model: load the preprocessor fitted at training time and only `transform`")
 
 
 def _data_name(expr: cst.BaseExpression | None) -> str | None:
@@ -402,6 +450,8 @@ class UnregisteredCustomObject(ProjectRule):
         "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save_weights('m.weights.h5')\n",
         "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save('m.keras')\nm2 = keras.models.load_model('m.keras', custom_objects={'Scale': Scale})\n",
         "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.fit(x, y)\n",
+        # the saved models are functional encoders, not the subclass (corpus: nl_image_search.py)
+        "import keras\nclass DualEncoder(keras.Model):\n    def call(self, x):\n        return x\nencoder = keras.Sequential([keras.layers.Dense(2)])\ndual = DualEncoder()\ndual.fit(x)\nencoder.save('enc.keras')\n",
         "import tensorflow as tf\nfrom tensorflow.keras.utils import register_keras_serializable\n@register_keras_serializable(package='p')\nclass Scale(tf.keras.layers.Layer):\n    pass\nmodel = tf.keras.Sequential([Scale()])\ntf.keras.models.save_model(model, 'm.keras')\n",
     )
     INVALID = (
@@ -429,6 +479,8 @@ class UnregisteredCustomObject(ProjectRule):
             scope = graph.scope(path)
             if not any(f.full for _, f in graph.facts(scope, SavesModel)):
                 continue
+            if custom.is_model and not any(f.name == custom.name for _, f in graph.facts(scope, SavedClass)):
+                continue  # a Model subclass is only in the saved file when one of its instances is saved
             if any(True for _ in graph.facts(scope, CustomObjectsGiven)):
                 continue
             message = (

@@ -93,6 +93,15 @@ class CustomClass:
     has_get_config: bool
     #: ``__init__`` parameters besides ``self``/``*args``/``**kwargs``.
     init_params: bool
+    #: A ``keras.Model`` subclass (saved only through its own instances, see :class:`SavedClass`).
+    is_model: bool = False
+
+
+@dataclass(frozen=True)
+class SavedClass:
+    """An instance of this file's ``keras.Model`` subclass ``name`` is saved whole."""
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -174,13 +183,22 @@ FULL_MODEL_SAVERS = frozenset({"keras.models.save_model", "keras.saving.save_mod
 CHECKPOINT = "keras.callbacks.ModelCheckpoint"
 
 
-def is_training_call(context: FileContext, node: cst.Call) -> bool:
-    """``model.fit``, ``model.train_on_batch`` or ``optimizer.apply_gradients`` (a custom loop)."""
+#: Libraries whose ``fit`` is not gradient training of Keras weights (their own fixed seeds).
+FOREIGN_ESTIMATORS = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "tensorflow_decision_forests.")
+
+
+def is_training_call(context: FileContext, node: cst.Call, foreign: set[str] | frozenset[str] = frozenset()) -> bool:
+    """``model.fit``, ``model.train_on_batch`` or ``optimizer.apply_gradients`` (a custom loop).
+
+    ``foreign`` names hold estimators of other libraries (``tfdf.keras.GradientBoostedTreesModel``).
+    """
     method = ah.method_call(node)
     if method is None or context.qualified(node.func) is not None:
         return False
     receiver, name = method
     if name in ("fit", "train_on_batch"):
+        if isinstance(receiver, cst.Name) and receiver.value in foreign:
+            return False
         return m.receiver_is_model(context, receiver, name)
     return name == "apply_gradients" and context.uses_keras and not context.models.defines_method(name)
 
@@ -215,6 +233,9 @@ class ProgramFacts:
         self._dumped: set[str] = set()
         self._saves: set[bool] = set()
         self._lambda_depth = 0
+        self._foreign: set[str] = set()
+        self._saved_classes: set[str] = set()
+        self._constructed: dict[str, str] = {}  # name -> the class it was built from (``Block()``)
 
     @staticmethod
     def of(rule: Rule) -> ProgramFacts:
@@ -239,6 +260,9 @@ class ProgramFacts:
                 self.facts.append(Deterministic())
             elif qualified in FULL_MODEL_SAVERS:
                 self._saves.add(True)
+                saved = ah.argument(node, 0, "model")
+                if saved is not None:
+                    self._saved_instance(saved)
             elif qualified == CHECKPOINT:
                 self._saves.add(not ah.is_true(ah.keyword_value(node, "save_weights_only")))
             if qualified.rsplit(".", 1)[-1] in DUMP_NAMES:
@@ -256,7 +280,7 @@ class ProgramFacts:
                     self._escape(node)
             return
         receiver, name = method
-        if not self._trains and is_training_call(context, node):
+        if not self._trains and is_training_call(context, node, self._foreign):
             self._trains = True
             self.facts.append(Trains(context.location(node)))
         if name in FIT_METHODS:
@@ -265,6 +289,8 @@ class ProgramFacts:
             self._saved.add(receiver.value)
         if name in ("save", "save_weights") and m.receiver_is_model(context, receiver, name):
             self._saves.add(name == "save")
+            if name == "save":
+                self._saved_instance(receiver)
         elif name in ("export",) and m.receiver_is_model(context, receiver, name):
             self._saves.add(False)
         if name in DUMP_NAMES:
@@ -279,10 +305,17 @@ class ProgramFacts:
         targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         name = ah.assigned_name(node)
         if isinstance(value, cst.Call) and name is not None:
-            cls = PREPROCESSORS.get(self.context.qualified(value.func) or "")
+            qualified = self.context.qualified(value.func) or ""
+            cls = PREPROCESSORS.get(qualified)
             if cls is not None:
                 self._preprocessors[name] = cls
                 return
+            if isinstance(value.func, (cst.Name, cst.Attribute)):
+                self._constructed[name] = (dotted(value.func) or "").rsplit(".", 1)[-1]
+            if qualified.startswith(FOREIGN_ESTIMATORS):
+                self._foreign.add(name)
+            else:
+                self._foreign.discard(name)
         if isinstance(value, cst.Name) and any(not isinstance(t, cst.Name) for t in targets):
             self._saved.add(value.value)  # ``self.scaler = scaler``, ``artifacts["s"] = scaler``
 
@@ -310,6 +343,8 @@ class ProgramFacts:
         for info in context.models.classes.values():
             if context.models.is_layer_class(info.name):
                 self.facts.append(_custom_class(context, info.node))
+        for saved in sorted(self._saved_classes):
+            self.facts.append(SavedClass(saved))
         self.facts.append(Imports(tuple(sorted(context.imports.modules))))
 
     # -- helpers -----------------------------------------------------------------------------
@@ -321,6 +356,14 @@ class ProgramFacts:
         if kind != "all" and spelling is not None and argument is not None and len(node.args) == 1:
             edit = self.context.edit(node, f"{spelling}({self.context.code(argument)})")
         self.facts.append(Seeds(kind, self.context.code(node.func), self.context.location(node), edit))
+
+    def _saved_instance(self, expr: cst.BaseExpression) -> None:
+        if isinstance(expr, cst.Name) and expr.value in self._constructed:
+            self._saved_classes.add(self._constructed[expr.value])  # may be imported from a module
+        info = self.context.models.model(expr)
+        if info is not None and info.origin == "subclass" and isinstance(info.node, cst.Call):
+            if isinstance(info.node.func, cst.Name):
+                self._saved_classes.add(info.node.func.value)
 
     def _fitted(self, node: cst.Call, receiver: cst.BaseExpression) -> None:
         if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors:
@@ -395,7 +438,8 @@ def _custom_class(context: FileContext, node: cst.ClassDef) -> CustomClass:
             elif stmt.name.value == "__init__":
                 params = [p for p in (*stmt.params.posonly_params, *stmt.params.params, *stmt.params.kwonly_params)]
                 init_params = len(params) > 1
-    return CustomClass(node.name.value, context.location(node.name), registered, has_get_config, init_params)
+    is_model = context.models.is_model_class(node.name.value)
+    return CustomClass(node.name.value, context.location(node.name), registered, has_get_config, init_params, is_model)
 
 
 class ProjectRule(Rule):
@@ -617,6 +661,8 @@ class MissingGlobalSeed(ProjectRule):
             project={"main.py": "import keras\nimport example\nkeras.utils.set_random_seed(0)\nexample.train(m, x, y)\n"},
         ),
         "import tensorflow as tf\ntf.random.set_seed(1)\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
+        # a decision forest is not trained from Keras' random draws (corpus: tweet-classification-using-tfdf.py)
+        "import tensorflow as tf\nimport tensorflow_decision_forests as tfdf\nmodel_1 = tfdf.keras.GradientBoostedTreesModel()\nmodel_1.fit(train_ds)\n",
     )
     INVALID = (
         Invalid(

@@ -49,7 +49,12 @@ class _Timeline:
     order: int = 0
 
     def used_after(self, fit: _Fit, receiver: str | None = None) -> bool:
-        return any(order > fit.order and (receiver is None or text == receiver) for order, text in self.uses)
+        """The weights ``fit`` leaves are used before the same model is trained again."""
+        next_fit = min((f.order for f in self.fits if f.order > fit.order and f.receiver == fit.receiver), default=None)
+        return any(
+            order > fit.order and (next_fit is None or order < next_fit) and (receiver is None or text == receiver)
+            for order, text in self.uses
+        )
 
     def loaded_after(self, order: int, path: str | None = None) -> bool:
         return any(o > order and (path is None or p is None or p == path) for o, p in self.loads)
@@ -176,6 +181,8 @@ class LastEpochWeights(_TimelineRule):
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=1)\nmodel.evaluate(xt, yt)\n",
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, epochs=20)\nmodel.evaluate(xt, yt)\n",
         "import keras\nmodel = keras.Sequential()\nhistory = model.fit(x, y, validation_split=0.2, epochs=20)\nplot(history)\n",
+        # the first fit is only the start of fine-tuning (corpus: semantic_similarity_with_bert.py)
+        "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_data=(xv, yv), epochs=2)\nmodel.trainable = True\nmodel.fit(x, y, validation_data=(xv, yv), epochs=1)\nmodel.evaluate(xt, yt)\n",
         # unknown number of epochs: stay silent
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=args.epochs)\nmodel.evaluate(xt, yt)\n",
     )
