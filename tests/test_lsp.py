@@ -292,3 +292,99 @@ def test_without_pygls_the_command_says_how_to_install_it() -> None:
     assert proc.returncode == 2
     assert 'pip install "kerascheck[lsp]"' in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# -- project rules in the editor: facts from the other files of the project ------------------------
+
+PROJECT_RULE_PLUGIN = '''
+from dataclasses import dataclass
+
+import libcst as cst
+from kerascheck import Location, Rule, hookimpl
+
+
+class TrainsUnseeded(Rule):
+    """
+    ## What it does
+    Test rule: a program that calls ``fit`` while no file seeds.
+
+    ## Why is this bad?
+    Test.
+
+    ## Example
+    ```python
+    model.fit(x)
+    ```
+
+    ## Use instead
+    ```python
+    keras.utils.set_random_seed(0)
+    ```
+    """
+
+    code = "XP201"
+    name = "test-trains-unseeded"
+    summary = "Trains without a seed anywhere in the project"
+
+    def visit_Call(self, node):
+        if self.context.qualified(node.func) == "keras.utils.set_random_seed":
+            self.record("seeded")
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "fit":
+            self.record(self.context.location(node).line)
+
+    @classmethod
+    def finish(cls, project):
+        facts = [(path, fact) for path, items in project.facts.items() for fact in items]
+        if any(fact == "seeded" for _, fact in facts):
+            return
+        for path, fact in facts:
+            yield cls.finding_at(Location(path, fact), "trains, and nothing seeds")
+
+
+@hookimpl
+def kerascheck_register_rules():
+    return [TrainsUnseeded]
+'''
+
+
+def test_project_rules_see_the_other_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import time
+
+    from kerascheck.lsp import Linter
+
+    (tmp_path / "kc_lsp_project_rule.py").write_text(PROJECT_RULE_PLUGIN, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "kerascheck.toml").write_text('plugins = ["kc_lsp_project_rule"]\n', encoding="utf-8")
+    train = project / "train.py"
+    train_text = "import keras\nmodel = keras.Sequential()\nmodel.fit(x)\n"
+    train.write_text(train_text, encoding="utf-8")
+    seed = project / "seed.py"
+    seed.write_text("import keras\nkeras.utils.set_random_seed(0)\n", encoding="utf-8")
+
+    linter = Linter()
+
+    def codes(open_documents: dict[str, str] | None = None) -> list[str]:
+        outcome = linter.check(str(train), train_text, open_documents)
+        assert outcome.loaded.error is None, outcome.loaded.error
+        return [f.code for f in outcome.findings if f.code.startswith("XP")]
+
+    assert codes() == []  # seed.py seeds the program
+    # The editor's unsaved text of seed.py wins over the file on disk.
+    assert codes({str(seed): "import keras\n"}) == ["XP201"]
+    # A change on disk is noticed (the per-file fact cache is keyed by mtime and size).
+    seed.write_text("import keras\n# the seed was removed\n", encoding="utf-8")
+    later = time.time() + 5
+    os.utime(seed, (later, later))
+    assert codes() == ["XP201"]
+
+    # kerascheck's own project rules get the same view: KC301 (missing-global-seed) follows the
+    # imports of train.py into seed.py, as `kerascheck check` does.
+    seed.write_text("import keras\nkeras.utils.set_random_seed(0)\n", encoding="utf-8")
+    os.utime(seed, (later + 5, later + 5))
+    unseeded = [f.code for f in linter.check(str(train), train_text).findings]
+    assert "KC301" in unseeded
+    imports_seed = "import keras\nimport seed\nmodel = keras.Sequential()\nmodel.fit(x)\n"
+    assert "KC301" not in [f.code for f in linter.check(str(train), imports_seed).findings]
