@@ -36,9 +36,11 @@ class Imports:
 
 @dataclass(frozen=True)
 class Trains:
-    """The file's first training call (``fit``, ``train_on_batch``, ``apply_gradients``)."""
+    """The file's first ``fit``/``train_on_batch`` call (``loop=False``) and its first
+    ``apply_gradients`` (``loop=True``, often inside a ``train_step`` that a later ``fit`` runs)."""
 
     location: Location
+    loop: bool = False
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,7 @@ class ProgramFacts:
         self.context = context
         self.facts: list[Any] = []
         self.owner: object | None = None
-        self._trains = False
+        self._trains: set[bool] = set()
         self._preprocessors: dict[str, str] = {}
         self._saved: set[str] = set()
         self._dumped: set[str] = set()
@@ -280,9 +282,10 @@ class ProgramFacts:
                     self._escape(node)
             return
         receiver, name = method
-        if not self._trains and is_training_call(context, node, self._foreign):
-            self._trains = True
-            self.facts.append(Trains(context.location(node)))
+        loop = name == "apply_gradients"
+        if loop not in self._trains and is_training_call(context, node, self._foreign):
+            self._trains.add(loop)
+            self.facts.append(Trains(context.location(node), loop))
         if name in FIT_METHODS:
             self._fitted(node, receiver)
         if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors and name in SELF_PERSISTING:
@@ -562,11 +565,11 @@ def _same_module(file_module: str, imported: str) -> bool:
 
 
 def _first_training(graph: ProjectGraph) -> Iterator[tuple[str, Trains]]:
+    """Each training file with where it trains: its first ``fit``, else its first custom step."""
     for path, facts in sorted(graph.project.facts.items()):
-        for fact in facts:
-            if isinstance(fact, Trains):
-                yield path, fact
-                break
+        trains = sorted((f for f in facts if isinstance(f, Trains)), key=lambda f: f.loop)
+        if trains:
+            yield path, trains[0]
 
 
 def _seeds_of(graph: ProjectGraph, path: str) -> list[Seeds]:
@@ -678,6 +681,11 @@ class MissingGlobalSeed(ProjectRule):
         Invalid(
             "import tensorflow as tf\nopt = tf.keras.optimizers.Adam()\nfor x, y in ds:\n    with tf.GradientTape() as tape:\n        loss = loss_fn(y, model(x, training=True))\n    grads = tape.gradient(loss, model.trainable_variables)\n    opt.apply_gradients(zip(grads, model.trainable_variables))\n",
             line=7,
+        ),
+        # a custom train_step run by fit: reported at the fit
+        Invalid(
+            "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n        self.optimizer.apply_gradients([])\nm = M()\nm.fit(x)\n",
+            line=6, count=1,
         ),
         # a helper that is not imported does not seed this program
         Invalid(

@@ -29,6 +29,7 @@ class _Fit:
     node: cst.Call
     receiver: str
     order: int
+    scope: int  # id of the enclosing function node, 0 at module level
 
 
 @dataclass
@@ -36,8 +37,8 @@ class _Timeline:
     """The training-related events of one file, in source order (shared by KC601-KC603)."""
 
     fits: list[_Fit] = field(default_factory=list)
-    #: (order, receiver text) of predict/evaluate/save/return after which weights matter.
-    uses: list[tuple[int, str]] = field(default_factory=list)
+    #: (order, receiver text, scope) of predict/evaluate/save/return after which weights matter.
+    uses: list[tuple[int, str, int]] = field(default_factory=list)
     #: (order, path expression text or None) of ``load_weights``/``load_model``/``restore``.
     loads: list[tuple[int, str | None]] = field(default_factory=list)
     early_stopping: list[cst.Call] = field(default_factory=list)
@@ -50,10 +51,16 @@ class _Timeline:
 
     def used_after(self, fit: _Fit, receiver: str | None = None) -> bool:
         """The weights ``fit`` leaves are used before the same model is trained again."""
-        next_fit = min((f.order for f in self.fits if f.order > fit.order and f.receiver == fit.receiver), default=None)
+        next_fit = min(
+            (f.order for f in self.fits if f.order > fit.order and f.receiver == fit.receiver and f.scope == fit.scope),
+            default=None,
+        )
+        # Only uses in the same function (or both at module level): a ``return model`` in a
+        # function defined further down is not a use of this model.
         return any(
-            order > fit.order and (next_fit is None or order < next_fit) and (receiver is None or text == receiver)
-            for order, text in self.uses
+            order > fit.order and scope == fit.scope and (next_fit is None or order < next_fit)
+            and (receiver is None or text == receiver)
+            for order, text, scope in self.uses
         )
 
     def loaded_after(self, order: int, path: str | None = None) -> bool:
@@ -90,7 +97,7 @@ class _TimelineRule(Rule):
     def visit_Return(self, node: cst.Return) -> None:
         if self._drives and node.value is not None:
             self.timeline.order += 1
-            self.timeline.uses.append((self.timeline.order, self.context.code(node.value)))
+            self.timeline.uses.append((self.timeline.order, self.context.code(node.value), _scope(self.context)))
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self._drives:
@@ -113,9 +120,9 @@ class _TimelineRule(Rule):
         receiver, name = method
         text = context.code(receiver)
         if name == "fit" and m.receiver_is_model(context, receiver, "fit"):
-            timeline.fits.append(_Fit(node, text, timeline.order))
+            timeline.fits.append(_Fit(node, text, timeline.order, _scope(context)))
         elif name in USES:
-            timeline.uses.append((timeline.order, text))
+            timeline.uses.append((timeline.order, text, _scope(context)))
         elif name in LOADS or name in ("restore", "expect_partial"):
             timeline.loads.append((timeline.order, _path_text(context, ah.argument(node, 0, "filepath"))))
         elif name == "search":
@@ -124,6 +131,10 @@ class _TimelineRule(Rule):
                 for element in callbacks.elements:
                     value = element.value
                     timeline.search_callbacks.add(value.value if isinstance(value, cst.Name) else str(id(value)))
+
+
+def _scope(context: FileContext) -> int:
+    return id(context.function) if context.function is not None else 0
 
 
 def _path_text(context: FileContext, expr: cst.BaseExpression | None) -> str | None:
@@ -183,6 +194,8 @@ class LastEpochWeights(_TimelineRule):
         "import keras\nmodel = keras.Sequential()\nhistory = model.fit(x, y, validation_split=0.2, epochs=20)\nplot(history)\n",
         # the first fit is only the start of fine-tuning (corpus: semantic_similarity_with_bert.py)
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_data=(xv, yv), epochs=2)\nmodel.trainable = True\nmodel.fit(x, y, validation_data=(xv, yv), epochs=1)\nmodel.evaluate(xt, yt)\n",
+        # ``return model`` of a function defined further down is not a use (corpus: efficientnet)
+        "import keras\nmodel = keras.Sequential()\nhist = model.fit(x, y, validation_data=(xv, yv), epochs=40)\n\ndef build():\n    model = keras.Sequential()\n    return model\n",
         # unknown number of epochs: stay silent
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=args.epochs)\nmodel.evaluate(xt, yt)\n",
     )
