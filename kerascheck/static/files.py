@@ -428,11 +428,15 @@ def _render_source(text: str, span: tuple[int, int], new_source: str) -> str:
         return "[" + ", ".join(items) + "]"
     prefix = raw[: elements[0][0]]
     suffix = raw[elements[-1][1] :]
-    if len(elements) > 1:
-        separator = raw[elements[0][1] : elements[1][0]]
-    else:
-        separator = "," + prefix[1:] if "\n" in prefix else ", "
-    return prefix + separator.join(items) + suffix if items else "[]"
+    # The original separators, gap by gap (a hand-wrapped list keeps its wrapping).
+    separators = [raw[a[1] : b[0]] for a, b in zip(elements, elements[1:])]
+    default = separators[-1] if separators else ("," + prefix[1:] if "\n" in prefix else ", ")
+    if not items:
+        return "[]"
+    out = [prefix, items[0]]
+    for gap, item in enumerate(items[1:]):
+        out += [separators[gap] if gap < len(separators) else default, item]
+    return "".join(out) + suffix
 
 
 def replace_cell_sources(text: str, sources: dict[int, str]) -> str:
