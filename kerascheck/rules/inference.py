@@ -189,6 +189,19 @@ class TrainingTrueAtInference(Rule):
         return all(n.startswith(("keras.layers.Random", "keras.layers.Rescaling", "keras.layers.Resizing")) for n in names)
 
 
+_AUGMENTATION_CLASS = re.compile(r"^Random[A-Z]|Augment")
+
+
+def _is_augmentation_class(rule: Rule, cls: cst.ClassDef) -> bool:
+    """A data-augmentation layer: named ``Random*``/``*Augment*``, or derived from a Keras
+    ``Random*`` layer. Keras's own augmentation layers default to ``training=True`` on purpose
+    (they augment when called directly, e.g. in ``ds.map``), and custom ones follow suit."""
+    if _AUGMENTATION_CLASS.search(cls.name.value):
+        return True
+    info = rule.context.models.classes.get(cls.name.value)
+    return info is not None and any(base.startswith("keras.layers.Random") for base in info.bases)
+
+
 class CallTrainingDefaultTrue(Rule):
     """
     ## What it does
@@ -201,6 +214,11 @@ class CallTrainingDefaultTrue(Rule):
     does, the default applies: dropout, noise or augmentation stays on at inference and
     predictions are random. ``predict`` passes ``training=False`` and hides the bug, so the two
     paths disagree. ``None`` lets Keras decide (inference unless told otherwise).
+
+    Data-augmentation layers (named ``Random*`` or ``*Augment*``, or subclassing a Keras
+    ``Random*`` layer) are not reported: Keras's own augmentation layers default to
+    ``training=True`` on purpose, so that they augment when applied directly in a ``tf.data``
+    pipeline, and are inactive in ``predict``.
 
     ## Example
     ```python
@@ -230,6 +248,8 @@ class CallTrainingDefaultTrue(Rule):
         "import keras\nclass Block(keras.layers.Layer):\n    def call(self, x, training=False):\n        return x\n",
         # Not a Keras layer.
         "import keras\nclass Augmenter:\n    def call(self, x, training=True):\n        return x\n",
+        # Augmentation layers follow Keras's own convention (active unless told otherwise).
+        "import keras\nclass RandomColorAffine(keras.layers.Layer):\n    def call(self, images, training=True):\n        return images\n",
         # A helper method, not ``call``.
         "import keras\nclass Block(keras.layers.Layer):\n    def forward(self, x, training=True):\n        return x\n",
     )
@@ -251,6 +271,8 @@ class CallTrainingDefaultTrue(Rule):
             return
         param = ah.function_param(node, "training")
         if param is None or m.literal_bool(param.default) is not True:
+            return
+        if _is_augmentation_class(self, self.context.classes[-1]):
             return
         assert param.default is not None
         fix = m.fix(m.replace_in_source(self.context, param.default, "None"), safe=True, message="Default `training` to `None`")

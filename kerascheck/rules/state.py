@@ -80,7 +80,8 @@ class PythonStateInCall(Rule):
     list collects symbolic tensors, and eager ``model(x)`` calls behave differently from
     compiled ones. Such values are also not saved with the model. Assigning a computed tensor
     to an attribute (``self.attention_scores = scores``) and lazily creating sublayers are not
-    reported.
+    reported, nor is storing one of ``call``'s own arguments (``self._return_scores =
+    return_scores``), which every trace sets again before use.
 
     ## Example
     ```python
@@ -120,6 +121,8 @@ class PythonStateInCall(Rule):
         "import keras\nclass Meter:\n    def call(self, x):\n        self.n += 1\n",
         # An opt-in inspection hook, off by default (run eagerly when switched on).
         "import keras\nclass Cell(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.keep_scores = False\n        self.scores = []\n    def call(self, x):\n        if self.keep_scores:\n            self.scores.append(x)\n        return x\n",
+        # This call's own option, set again on every trace.
+        "import keras\nclass Attn(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self._return_scores = False\n    def call(self, x, return_scores=False):\n        self._return_scores = return_scores\n        return x\n",
         # Local lists are fine.
         "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        outs = []\n        for i in range(3):\n            outs.append(x)\n        return outs\n",
     )
@@ -209,6 +212,8 @@ class PythonStateInCall(Rule):
             attr = _self_attr(target.target)
             if attr is None:
                 continue
+            if isinstance(node.value, cst.Name) and ah.function_param(self._call, node.value.value) is not None:
+                continue  # ``self._use_scores = use_scores``: this call's option, set on every trace
             initial = self._inits.get(attr)
             if _mentions_self_attr(node.value, attr) or _is_python_scalar(initial) or _is_container(self.context, initial):
                 self._report(node, f"`self.{attr} = ...`")
