@@ -64,7 +64,7 @@ def train_step(images):
         disc_loss = cross_entropy(tf.ones_like(real_output), real_output) + cross_entropy(tf.zeros_like(fake_output), fake_output)
     gen_grads = gen_tape.gradient(gen_loss, generator.trainable_variables)
     disc_grads = disc_tape.gradient(disc_loss, discriminator.trainable_variables)
-    generator_optimizer.apply_gradients(zip(gen_grads, generator.trainable_variables))
+    generator_optimizer.apply_gradients(zip(gen_grads, generator.trainable_variables))  # expect: KC301
     discriminator_optimizer.apply_gradients(zip(disc_grads, discriminator.trainable_variables))
 
 
@@ -82,7 +82,7 @@ def generate_and_save_images(epoch, test_input):
 for epoch in range(EPOCHS):
     start = time.time()
     for image_batch in train_dataset:
-        train_step(image_batch)  # expect: KC301
+        train_step(image_batch)
     generate_and_save_images(epoch + 1, seed)
     print(f"Time for epoch {epoch + 1} is {time.time() - start:.1f} sec")
 
