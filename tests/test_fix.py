@@ -266,10 +266,12 @@ def generated_sources(draw: st.DrawFn) -> str:
 
 
 def _hypothesmith_sources() -> st.SearchStrategy[str]:
-    import hypothesmith
+    def build() -> st.SearchStrategy[str]:
+        import hypothesmith  # building its grammar strategy takes seconds: only when used
 
-    snippet = st.sampled_from(SNIPPETS)
-    return st.builds(lambda code, tail: code + "\n" + tail, hypothesmith.from_grammar(), snippet)
+        return st.builds(lambda code, tail: code + "\n" + tail, hypothesmith.from_grammar(), st.sampled_from(SNIPPETS))
+
+    return st.deferred(build)
 
 
 def _parses(source: str) -> bool:
@@ -296,14 +298,14 @@ def _fix_twice(source: str) -> None:
         assert path.read_bytes() == first, "a second --fix changed the file again"
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(generated_sources())
 def test_property_fix_parses_and_is_idempotent(source):
     _fix_twice(source)
 
 
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")  # the grammar's large repr
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 @given(_hypothesmith_sources())
 def test_property_fix_on_hypothesmith_python(source):
     _fix_twice(source)

@@ -233,7 +233,7 @@ def _without_sources(document: dict) -> list:
     return [{k: v for k, v in cell.items() if k != "source"} for cell in document["cells"]], document["metadata"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(generated_notebooks(), st.sampled_from([1, 2, None]))
 def test_property_notebook_fixes(document, indent):
     with tempfile.TemporaryDirectory() as tmp:
