@@ -54,9 +54,23 @@ async def client(lsp_client: LanguageClient, project: Path):
     await lsp_client.shutdown_session()
 
 
-async def _diagnostics(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
-    """Wait for the next publishDiagnostics and return the document's diagnostics."""
-    await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), TIMEOUT)
+class _Next:
+    """The next notification of ``method``, listened for *before* the action that causes it
+    (a notification that arrives before anyone waits for it would otherwise be missed)."""
+
+    def __init__(self, client: LanguageClient, method: str) -> None:
+        self.client = client
+        self.future = client.protocol.wait_for_notification_async(method)
+
+    async def wait(self) -> object:
+        return await asyncio.wait_for(self.future, TIMEOUT)
+
+
+async def _after(client: LanguageClient, uri: str, action) -> list[types.Diagnostic]:
+    """Do ``action`` and return the document's diagnostics from the next publishDiagnostics."""
+    published = _Next(client, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    action()
+    await published.wait()
     return list(client.diagnostics[uri])
 
 
@@ -93,8 +107,7 @@ def _apply(text: str, edits: list[types.TextEdit]) -> str:
 @pytest.mark.asyncio
 async def test_diagnostics_follow_the_document(client: LanguageClient, project: Path) -> None:
     uri = (project / "train.py").as_uri()
-    _open(client, uri, BUGGY)
-    diagnostics = await _diagnostics(client, uri)
+    diagnostics = await _after(client, uri, lambda: _open(client, uri, BUGGY))
     assert [d.code for d in diagnostics] == ["KC102"]
     diagnostic = diagnostics[0]
     assert diagnostic.severity == types.DiagnosticSeverity.Error
@@ -107,20 +120,17 @@ async def test_diagnostics_follow_the_document(client: LanguageClient, project: 
     assert diagnostic.range.end == types.Position(line=2, character=len("probs = model.predict_proba(x)"))
 
     # The in-memory text is what counts, not the file on disk (which still has the bug).
-    _replace(client, uri, FIXED, version=2)
-    assert await _diagnostics(client, uri) == []
+    assert await _after(client, uri, lambda: _replace(client, uri, FIXED, version=2)) == []
 
-    _replace(client, uri, BUGGY, version=3)
-    assert [d.code for d in await _diagnostics(client, uri)] == ["KC102"]
-    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
-    assert [d.code for d in await _diagnostics(client, uri)] == ["KC102"]
+    assert [d.code for d in await _after(client, uri, lambda: _replace(client, uri, BUGGY, version=3))] == ["KC102"]
+    save = types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    assert [d.code for d in await _after(client, uri, lambda: client.text_document_did_save(save))] == ["KC102"]
 
 
 @pytest.mark.asyncio
 async def test_code_actions_fix_and_ignore(client: LanguageClient, project: Path) -> None:
     uri = (project / "train.py").as_uri()
-    _open(client, uri, BUGGY)
-    diagnostics = await _diagnostics(client, uri)
+    diagnostics = await _after(client, uri, lambda: _open(client, uri, BUGGY))
     actions = await asyncio.wait_for(
         client.text_document_code_action_async(
             types.CodeActionParams(
@@ -145,13 +155,11 @@ async def test_code_actions_fix_and_ignore(client: LanguageClient, project: Path
     assert ignored == BUGGY.replace("predict_proba(x)\n", "predict_proba(x)  # noqa: KC102\n")
 
     # Applying the ignore edit silences the finding (and no KC003 unused-suppression appears).
-    _replace(client, uri, ignored, version=2)
-    assert await _diagnostics(client, uri) == []
+    assert await _after(client, uri, lambda: _replace(client, uri, ignored, version=2)) == []
 
     # An existing noqa comment for another tool is extended, not duplicated.
     with_noqa = BUGGY.replace("predict_proba(x)\n", "predict_proba(x)  # noqa: E501\n")
-    _replace(client, uri, with_noqa, version=3)
-    diagnostics = await _diagnostics(client, uri)
+    diagnostics = await _after(client, uri, lambda: _replace(client, uri, with_noqa, version=3))
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
@@ -167,8 +175,7 @@ async def test_code_actions_fix_and_ignore(client: LanguageClient, project: Path
 async def test_hover_on_suppressed_code_shows_rule_docs(client: LanguageClient, project: Path) -> None:
     uri = (project / "train.py").as_uri()
     text = BUGGY.replace("predict_proba(x)\n", "predict_proba(x)  # noqa: E501, KC102\n")
-    _open(client, uri, text)
-    await _diagnostics(client, uri)
+    await _after(client, uri, lambda: _open(client, uri, text))
     line = text.splitlines()[2]
     hover = await client.text_document_hover_async(
         types.HoverParams(
@@ -200,8 +207,7 @@ async def test_config_changes_are_picked_up(client: LanguageClient, project: Pat
     config = project / "pyproject.toml"
     config.write_text(CONFIG + 'ignore = ["KC102"]\n', encoding="utf-8")
     uri = (project / "train.py").as_uri()
-    _open(client, uri, BUGGY)
-    assert await _diagnostics(client, uri) == []
+    assert await _after(client, uri, lambda: _open(client, uri, BUGGY)) == []
 
     # At start-up the server asked the client to watch the configuration files.
     watched = [r for r in client.registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
@@ -211,15 +217,14 @@ async def test_config_changes_are_picked_up(client: LanguageClient, project: Pat
 
     # The editor reports the change (workspace/didChangeWatchedFiles): the config is re-read.
     config.write_text(CONFIG, encoding="utf-8")
-    client.workspace_did_change_watched_files(
-        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)])
+    changed = types.DidChangeWatchedFilesParams(
+        changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)]
     )
-    assert [d.code for d in await _diagnostics(client, uri)] == ["KC102"]
+    assert [d.code for d in await _after(client, uri, lambda: client.workspace_did_change_watched_files(changed))] == ["KC102"]
 
     # Without a notification, the next lint still notices the file changed (size/mtime).
     config.write_text(CONFIG + 'ignore = ["removed-predict-proba"]\n', encoding="utf-8")
-    _replace(client, uri, BUGGY + "\n", version=2)
-    assert await _diagnostics(client, uri) == []
+    assert await _after(client, uri, lambda: _replace(client, uri, BUGGY + "\n", version=2)) == []
 
 
 @pytest.mark.asyncio
@@ -227,21 +232,24 @@ async def test_broken_config_is_reported_not_fatal(client: LanguageClient, proje
     config = project / "pyproject.toml"
     config.write_text(CONFIG + 'select = "KC1"\n', encoding="utf-8")
     uri = (project / "train.py").as_uri()
+    shown = _Next(client, types.WINDOW_SHOW_MESSAGE)
+    published = _Next(client, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     _open(client, uri, BUGGY)
-    await asyncio.wait_for(client.wait_for_notification(types.WINDOW_SHOW_MESSAGE), TIMEOUT)
+    await shown.wait()
+    await published.wait()
     message = client.messages[-1]
     assert message.type == types.MessageType.Error
     assert str(config) in message.message
     assert "select" in message.message
     # Stale diagnostics are cleared rather than computed with a configuration the user did not write.
-    assert await _diagnostics(client, uri) == []
+    assert list(client.diagnostics[uri]) == []
 
     # Once the file is repaired the server works again (it did not crash).
     config.write_text(CONFIG, encoding="utf-8")
-    client.workspace_did_change_watched_files(
-        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)])
+    changed = types.DidChangeWatchedFilesParams(
+        changes=[types.FileEvent(uri=config.as_uri(), type=types.FileChangeType.Changed)]
     )
-    assert [d.code for d in await _diagnostics(client, uri)] == ["KC102"]
+    assert [d.code for d in await _after(client, uri, lambda: client.workspace_did_change_watched_files(changed))] == ["KC102"]
 
 
 # -- the text helpers behind the actions (no server needed) ---------------------------------------
