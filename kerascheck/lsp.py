@@ -56,6 +56,8 @@ CONFIG_NAMES = ("pyproject.toml", "kerascheck.toml")
 #: Above this many files, project rules are not evaluated in the editor (their facts would
 #: take too long to collect), and their findings are dropped rather than guessed.
 MAX_PROJECT_FILES = 2000
+#: Seconds a listing of the project's files is reused (new files are seen after this delay).
+TARGETS_TTL = 5.0
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +87,8 @@ class Loaded:
     error: str | None = None
     #: path -> (mtime_ns, size, FileResult) of other project files, for project rules.
     facts: dict[str, tuple[int, int, Any]] = field(default_factory=dict)
+    #: project root -> (when listed, its files or None if too many).
+    targets: dict[str, tuple[float, list[str] | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -199,17 +203,12 @@ class Linter:
         """The other files' results for the project rules, and whether they are complete."""
         if loaded.facts_engine is None:
             return [], True
-        from kerascheck.static.engine import iter_targets
-
         root = self._project_root(loaded, path)
-        try:
-            targets = iter_targets(loaded.session.config, [str(root)])
-        except OSError:
+        targets = self._targets(loaded, root)
+        if targets is None:
             return [], False
         own = os.path.abspath(path)
         targets = [t for t in targets if os.path.abspath(t) != own]
-        if len(targets) > MAX_PROJECT_FILES:
-            return [], False
         results = []
         for target in targets:
             absolute = os.path.abspath(target)
@@ -230,6 +229,39 @@ class Linter:
             loaded.facts[absolute] = (stat.st_mtime_ns, stat.st_size, result)
             results.append(result)
         return results, True
+
+
+    def _targets(self, loaded: Loaded, root: Path) -> list[str] | None:
+        """The project's files (None when there are too many), re-listed at most every few
+        seconds: walking the tree on every keystroke would cost more than the check."""
+        import itertools
+        import time
+
+        from kerascheck.static import files
+
+        key = str(root)
+        cached = loaded.targets.get(key)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < TARGETS_TTL:
+            return cached[1]
+        config = loaded.session.config
+        try:
+            found = list(
+                itertools.islice(
+                    files.discover(
+                        [key],
+                        root=Path(config.root).resolve(),
+                        exclude=config.all_excludes,
+                        respect_gitignore=config.respect_gitignore,
+                    ),
+                    MAX_PROJECT_FILES + 2,  # the open file itself may be among them
+                )
+            )
+        except OSError:
+            found = []
+        targets = None if len(found) > MAX_PROJECT_FILES + 1 else [os.path.abspath(t) for t in found]
+        loaded.targets[key] = (now, targets)
+        return targets
 
 
 def _is_project_rule(engine: Any, code: str) -> bool:
