@@ -7,12 +7,13 @@ always sees the enclosing function/class/``with`` of the node it is looking at.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst._nodes.internal import CodegenState
 
 from kerascheck.findings import Edit, Location
 from kerascheck.static import ast_helpers as ah
@@ -67,7 +68,7 @@ class FileContext:
         self.imports = ImportTable()
         self.models = ModelTracker(self.imports)
         self._keras_aliases = dict(keras_aliases or {})
-        self._positions: Mapping[cst.CSTNode, Any] | None = None
+        self._positions: dict[int, tuple[int, int, int, int]] | None = None  # id(node) -> range
         # Enclosing constructs, innermost last.
         self.functions: list[cst.FunctionDef] = []
         self.classes: list[cst.ClassDef] = []
@@ -94,23 +95,17 @@ class FileContext:
         files report nothing, and computing positions costs about one extra walk.
         """
         if self._positions is None:
-            # The module is never mutated, so skipping the deep copy is safe and keeps node
-            # identity (rules report the very nodes they were handed).
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        code_range = self._positions.get(node)
-        if code_range is None:
+            self._positions = syntactic_positions(self.module)
+        span = self._positions.get(id(node))
+        if span is None:
             return Location(self.path)
-        start, end = code_range.start, code_range.end
-        return self.make_location(start.line, start.column + 1, end.line, end.column + 1)
+        return self.make_location(*span)
 
     def source_range(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """``(line, column, end_line, end_column)`` of ``node`` in the parsed text (1-based)."""
-        self.location(node)  # computes positions once
-        assert self._positions is not None
-        code_range = self._positions[node]
-        start, end = code_range.start, code_range.end
-        return start.line, start.column + 1, end.line, end.column + 1
+        if self._positions is None:
+            self._positions = syntactic_positions(self.module)
+        return self._positions[id(node)]
 
     def edit(self, node: cst.CSTNode, text: str) -> Edit:
         """An edit replacing ``node``'s source with ``text`` (cell-relative in notebooks)."""
@@ -291,6 +286,90 @@ class FileContext:
     def visit_Return(self, node: cst.Return) -> None:
         if self.functions:
             self.models.on_return(self.functions[-1].name.value, node.value)
+
+
+def syntactic_positions(module: cst.Module) -> dict[int, tuple[int, int, int, int]]:
+    """``id(node) -> (line, column, end_line, end_column)`` (1-based columns) for every node of
+    ``module``: exactly libcst's ``PositionProvider`` ranges, at about a third of the cost of
+    resolving it through a ``MetadataWrapper`` (which also walks the whole tree once more and
+    builds two position objects per node). The module must stay alive while ids are used."""
+    state = _PositionState(module.default_indent, module.default_newline)
+    module._codegen(state)
+    return state.spans
+
+
+_NEWLINES = re.compile(r"\r\n?|\n")
+
+
+class _PositionState(CodegenState):
+    """libcst's ``PositionProvidingCodegenState`` without the string building, position
+    objects and generator-based context managers; same arithmetic, same override rules."""
+
+    def __init__(self, default_indent: str, default_newline: str) -> None:
+        super().__init__(default_indent=default_indent, default_newline=default_newline)
+        self.line = 1
+        self.column = 0  # 0-based while generating
+        self.spans: dict[int, tuple[int, int, int, int]] = {}
+        self.stack: list[tuple[int, int]] = []
+
+    def _advance(self, value: str) -> None:
+        if "\n" in value or "\r" in value:
+            segments = _NEWLINES.split(value)
+            self.line += len(segments) - 1
+            self.column = len(segments[-1])
+        else:
+            self.column += len(value)
+
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self.tokens.append(token)
+            self._advance(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self._advance(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self.stack.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        line, column = self.stack.pop()
+        key = id(node)
+        if key not in self.spans:  # a syntactic position recorded inside wins
+            self.spans[key] = (line, column + 1, self.line, self.column + 1)
+
+    def record_syntactic_position(  # type: ignore[override]
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> _SyntacticSpan:
+        return _SyntacticSpan(self, node, start_node, end_node)
+
+
+class _SyntacticSpan:
+    __slots__ = ("state", "node", "start_node", "end_node", "line", "column")
+
+    def __init__(self, state: _PositionState, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+        self.line, self.column = state.line, state.column
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        state = self.state
+        spans = state.spans
+        if self.start_node is not None:
+            line, column = spans[id(self.start_node)][:2]
+        else:
+            line, column = self.line, self.column + 1
+        if self.end_node is not None:
+            end_line, end_column = spans[id(self.end_node)][2:]
+        else:
+            end_line, end_column = state.line, state.column + 1
+        spans[id(self.node)] = (line, column, end_line, end_column)
 
 
 def _branches(stmt: cst.If | cst.Try | cst.With) -> list[Sequence[cst.CSTNode]]:
