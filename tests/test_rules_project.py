@@ -116,3 +116,45 @@ def test_unregistered_layer_saved_by_the_importing_trainer(tmp_path: Path):
     )
     assert kerascheck.check([tmp_path], select=["KC404"]) == []
     assert check_source(UnregisteredCustomObject, "import keras\n", project={}) == []
+
+
+def test_fast_locator_agrees_with_libcst_positions():
+    import libcst as cst
+
+    from kerascheck.rules.matchers import FastLocator
+    from kerascheck.static.context import FileContext
+
+    source = (
+        '"""model.fit(x) in a docstring"""\n'
+        "def fit(x):  # model.fit(y) in a comment\n"
+        "    return x\n"
+        "class Model(Base):\n"
+        "    pass\n"
+        "print(f'{model.fit(1)}', 'model.fit(2)')\n"
+        "model.fit(\n    x,  # first\n)\n"
+        "h = model . fit(x); model.fit(z)\n"
+        "s = 'é'; model.fit(é)\n"
+    )
+    module = cst.parse_module(source)
+    context = FileContext("t.py", source, module)
+    locator = FastLocator(context)
+    calls: list[cst.Call] = []
+
+    class Walk(cst.CSTVisitor):
+        def visit_FormattedString(self, node: cst.FormattedString) -> None:
+            locator.fstring_depth += 1
+
+        def leave_FormattedString(self, node: cst.FormattedString) -> None:
+            locator.fstring_depth -= 1
+
+        def visit_Call(self, node: cst.Call) -> None:
+            locator.count(node)
+            calls.append(node)
+
+    module.visit(Walk())
+    located = [c for c in calls if locator.call_range(c) is not None]
+    assert len(located) == len(calls) - 1  # only the call inside the f-string is left to libcst
+    for call in calls:
+        assert locator.location(call) == context.location(call)
+    class_node = next(s for s in module.body if isinstance(s, cst.ClassDef))
+    assert locator.class_name_location(class_node) == context.location(class_node.name)

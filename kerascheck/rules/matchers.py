@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 
 import libcst as cst
 
-from kerascheck.findings import Applicability, Edit, Fix
+from kerascheck.findings import Applicability, Edit, Fix, Location
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
 from kerascheck.static.names import dotted
@@ -252,3 +253,104 @@ def in_layer_method(context: FileContext, name: str) -> bool:
     if function is None or function.name.value != name or not context.classes:
         return False
     return function in context.classes[-1].body.body and context.enclosing_class_is_layer()
+
+
+class FastLocator:
+    """Locations of calls and classes without libcst positions, for facts recorded during the
+    walk of files that may report nothing.
+
+    libcst positions cost a codegen of the whole file. Here a call is found in the source text
+    instead: the *n*-th call of a dotted callee (``model.fit``) in walk order is the *n*-th
+    ``model.fit(`` outside strings and comments, and the position is only used if the call's
+    own source text (libcst round-trips it exactly) is found there; otherwise, and for anything
+    else, ``context.location`` is used. The owner must :meth:`count` every call it visits, in
+    walk order, and keep :attr:`fstring_depth` (calls inside f-strings are not searched for:
+    the text search skips string literals).
+    """
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self.fstring_depth = 0
+        self._seen: dict[str, int] = {}
+        self._ranks: dict[int, tuple[str, int]] = {}
+        self._hits: dict[str, list[int]] = {}
+        self._line_starts: list[int] | None = None
+
+    def count(self, node: cst.Call) -> None:
+        key = dotted(node.func)
+        if key is not None and not self.fstring_depth:
+            rank = self._seen.get(key, 0)
+            self._seen[key] = rank + 1
+            self._ranks[id(node)] = (key, rank)
+
+    def call_range(self, node: cst.Call) -> tuple[int, int, int, int] | None:
+        """``(line, column, end_line, end_column)`` (1-based columns) of a counted call."""
+        ranked = self._ranks.get(id(node))
+        if ranked is None:
+            return None
+        key, rank = ranked
+        hits = self._find(key, r"(?<![\w.])" + r"\s*\.\s*".join(map(re.escape, key.split("."))) + r"\s*\(")
+        if rank >= len(hits):
+            return None
+        offset = hits[rank]
+        code = self.context.code(node)
+        if not self.context.source.startswith(code, offset):
+            return None
+        return (*self._position(offset), *self._position(offset + len(code)))
+
+    def location(self, node: cst.Call) -> Location:
+        span = self.call_range(node)
+        return self.context.make_location(*span) if span else self.context.location(node)
+
+    def edit(self, node: cst.Call, text: str) -> Edit:
+        span = self.call_range(node)
+        if span is None:
+            return self.context.edit(node, text)
+        line, column, end_line, end_column = span
+        cell_map = self.context.cell_map
+        if cell_map is None:
+            return Edit(line, column, end_line, end_column, text)
+        cell, cell_line = cell_map.locate(line)
+        _, cell_end = cell_map.locate(end_line)
+        return Edit(cell_line, column, cell_end, end_column, text, cell=cell)
+
+    def class_name_location(self, node: cst.ClassDef) -> Location:
+        """Where the name of a class statement is (found by text when the name is defined once)."""
+        name = node.name.value
+        hits = self._find("class " + name, r"(?<![\w.])class\s+(?=" + re.escape(name) + r"\b)")
+        if len(hits) != 1:  # redefined (or not found): let libcst say which one this is
+            return self.context.location(node.name)
+        source = self.context.source
+        offset = hits[0]
+        while not source.startswith(name, offset):  # skip ``class`` and the whitespace after it
+            offset += 1
+        line, column = self._position(offset)
+        return self.context.make_location(line, column, line, column + len(name))
+
+    def _find(self, key: str, pattern: str) -> list[int]:
+        """Offsets of ``pattern`` in the source, outside strings and comments."""
+        hits = self._hits.get(key)
+        if hits is None:
+            definitions = _DEFINITION if key.startswith("class ") else _DEFINITION + r"|(?<![\w.])class\s+\w+"
+            scanner = re.compile(f"{_SKIP}|{definitions}|(?P<hit>{pattern})")
+            hits = [match.start("hit") for match in scanner.finditer(self.context.source) if match.group("hit") is not None]
+            self._hits[key] = hits
+        return hits
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in re.finditer(r"\r\n?|\n", self.context.source)]
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+
+#: ``def name(`` (and ``class Name(``) is not a call of ``name``.
+_DEFINITION = r"(?<![\w.])def\s+\w+"
+#: Comments and string literals (any prefix, single or triple quoted): skipped when searching code.
+_SKIP = (
+    r"(?:#[^\r\n]*|[rRbBuUfF]{0,2}(?:"
+    + r"\'\'\'[\s\S]*?\'\'\'|" + r'\"\"\"[\s\S]*?\"\"\"|'
+    + r"\'(?:\\.|[^\'\\\r\n])*\'|" + r'\"(?:\\.|[^\"\\\r\n])*\"'
+    + r"))"
+)

@@ -238,6 +238,8 @@ class ProgramFacts:
         self._foreign: set[str] = set()
         self._saved_classes: set[str] = set()
         self._constructed: dict[str, str] = {}  # name -> the class it was built from (``Block()``)
+        #: Positions without libcst's whole-file codegen (most files end up reporting nothing).
+        self.locator = m.FastLocator(context)
 
     @staticmethod
     def of(rule: Rule) -> ProgramFacts:
@@ -253,6 +255,7 @@ class ProgramFacts:
 
     def on_call(self, node: cst.Call) -> None:
         context = self.context
+        self.locator.count(node)
         qualified = context.qualified(node.func)
         if qualified is not None:
             kind = SEED_FUNCTIONS.get(qualified)
@@ -285,7 +288,7 @@ class ProgramFacts:
         loop = name == "apply_gradients"
         if loop not in self._trains and is_training_call(context, node, self._foreign):
             self._trains.add(loop)
-            self.facts.append(Trains(context.location(node), loop))
+            self.facts.append(Trains(self.locator.location(node), loop))
         if name in FIT_METHODS:
             self._fitted(node, receiver)
         if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors and name in SELF_PERSISTING:
@@ -345,7 +348,7 @@ class ProgramFacts:
             self.facts.append(NamesSaved(frozenset(self._saved | self._dumped), frozenset(self._dumped)))
         for info in context.models.classes.values():
             if context.models.is_layer_class(info.name):
-                self.facts.append(_custom_class(context, info.node))
+                self.facts.append(_custom_class(context, info.node, self.locator))
         for saved in sorted(self._saved_classes):
             self.facts.append(SavedClass(saved))
         self.facts.append(Imports(tuple(sorted(context.imports.modules))))
@@ -357,8 +360,8 @@ class ProgramFacts:
         spelling = set_random_seed_name(self.context)
         argument = ah.positional(node)[0].value if ah.positional(node) else ah.keyword_value(node, "seed")
         if kind != "all" and spelling is not None and argument is not None and len(node.args) == 1:
-            edit = self.context.edit(node, f"{spelling}({self.context.code(argument)})")
-        self.facts.append(Seeds(kind, self.context.code(node.func), self.context.location(node), edit))
+            edit = self.locator.edit(node, f"{spelling}({self.context.code(argument)})")
+        self.facts.append(Seeds(kind, self.context.code(node.func), self.locator.location(node), edit))
 
     def _saved_instance(self, expr: cst.BaseExpression) -> None:
         if isinstance(expr, cst.Name) and expr.value in self._constructed:
@@ -376,7 +379,7 @@ class ProgramFacts:
             name, cls = None, PREPROCESSORS[self.context.qualified(receiver.func) or ""]
         else:
             return
-        self.facts.append(PreprocessorFitted(name, cls, self.context.location(node)))
+        self.facts.append(PreprocessorFitted(name, cls, self.locator.location(node)))
 
     def _record_dump(self, node: cst.Call) -> None:
         names = set()
@@ -426,7 +429,7 @@ def _names_in(expr: cst.BaseExpression) -> set[str]:
     return collector.names
 
 
-def _custom_class(context: FileContext, node: cst.ClassDef) -> CustomClass:
+def _custom_class(context: FileContext, node: cst.ClassDef, locator: m.FastLocator) -> CustomClass:
     registered = any(
         (dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").endswith(
             "register_keras_serializable"
@@ -442,7 +445,8 @@ def _custom_class(context: FileContext, node: cst.ClassDef) -> CustomClass:
                 params = [p for p in (*stmt.params.posonly_params, *stmt.params.params, *stmt.params.kwonly_params)]
                 init_params = len(params) > 1
     is_model = context.models.is_model_class(node.name.value)
-    return CustomClass(node.name.value, context.location(node.name), registered, has_get_config, init_params, is_model)
+    location = locator.class_name_location(node)
+    return CustomClass(node.name.value, location, registered, has_get_config, init_params, is_model)
 
 
 class ProjectRule(Rule):
@@ -483,6 +487,14 @@ class ProjectRule(Rule):
     def leave_Lambda(self, node: cst.Lambda) -> None:
         if self._drives:
             self._collector.on_lambda(False)
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        if self._drives:
+            self._collector.locator.fstring_depth += 1
+
+    def leave_FormattedString(self, node: cst.FormattedString) -> None:
+        if self._drives:
+            self._collector.locator.fstring_depth -= 1
 
     def leave_Module(self, node: cst.Module) -> None:
         if self._drives:
