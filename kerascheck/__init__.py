@@ -9,7 +9,9 @@ from kerascheck.api import check, probe
 from kerascheck.findings import Applicability, Edit, Finding, Fix, Location, Severity
 from kerascheck.hookspecs import hookimpl
 from kerascheck.probes.base import Probe
+from kerascheck.report.base import Reporter, RunSummary
 from kerascheck.rule import Invalid, Rule, Valid
+from kerascheck.static.context import FileContext, ProjectContext
 
 __version__ = "0.1.0"
 
@@ -17,11 +19,15 @@ __all__ = [
     "Applicability",
     "Edit",
     "Finding",
+    "FileContext",
     "Fix",
     "Invalid",
     "Location",
     "Probe",
+    "ProjectContext",
+    "Reporter",
     "Rule",
+    "RunSummary",
     "Severity",
     "Valid",
     "__version__",

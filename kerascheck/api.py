@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kerascheck.config import Config, load_config, split_selectors, validate_against
+from kerascheck.config import Config, load_config, split_selectors, validate_against, validate_plugin_options
 from kerascheck.findings import Finding
 from kerascheck.plugins import Registry, load_plugins
 
@@ -37,6 +37,7 @@ def open_session(
     extra = (*config.plugins, *plugins)
     registry = load_plugins(extra, blocked=blocked)
     validate_against(config, registry.checks)
+    validate_plugin_options(config, registry.config_options)
     return Session(config, registry, tuple(extra), tuple(blocked))
 
 
@@ -93,7 +94,7 @@ def run_check(
     """
     from kerascheck.static.engine import Engine, check_paths, iter_targets
 
-    engine = Engine(session.registry.rules, session.config)
+    engine = Engine(session.registry.rules, session.config, session.registry.config_options)
     if source is not None:
         results = [engine.check_file(filename, stdin_text=source, keep_source=keep_source)]
     else:

@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = sub.add_parser("plugins", help="list loaded plugins with versions and rule prefixes")
     _add_plugin_args(plugins)
 
-    sub.add_parser("lsp", help="run the language server on stdio (needs the 'lsp' extra)")
+    lsp = sub.add_parser("lsp", help="run the language server on stdio (needs the 'lsp' extra)")
+    _add_plugin_args(lsp)
     clean = sub.add_parser("clean", help="remove the result cache")
     clean.add_argument("paths", nargs="*", metavar="PATH", help="project directories (default: .)")
     parser.set_defaults(version_string=__version__)

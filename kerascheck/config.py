@@ -285,6 +285,21 @@ def validate_against(config: Config, checks: Mapping[str, type[Documented]]) -> 
                 )
 
 
+def validate_plugin_options(config: Config, defaults: Mapping[str, Mapping[str, Any]]) -> None:
+    """``[tool.kerascheck.plugin-options.<plugin>]`` names a plugin with that option and type."""
+    source = config.path or "command line"
+    for plugin, entries in config.plugin_options:
+        known = defaults.get(plugin)
+        if known is None:
+            names = ", ".join(sorted(defaults)) or "none"
+            raise ConfigError(source, f"plugin-options.{plugin}", f"no loaded plugin has options under this name (plugins with options: {names})")
+        for option, value in entries:
+            if option not in known:
+                raise ConfigError(source, f"plugin-options.{plugin}.{option}", f"unknown option (known: {', '.join(sorted(known))})")
+            if known[option] is not None and not _same_kind(known[option], value):
+                raise ConfigError(source, f"plugin-options.{plugin}.{option}", f"must be {_type_name(known[option])}, not {_type_name(value)}")
+
+
 def _same_kind(default: Any, value: Any) -> bool:
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)

@@ -50,6 +50,8 @@ def kerascheck_register_reporters() -> Mapping[str, type[Reporter]]:
 def kerascheck_add_config_options() -> Mapping[str, Any]:
     """Return plugin-wide options as ``{"option-name": default}``.
 
-    They are read from ``[tool.kerascheck.plugins.<plugin-name>]``; a value of another type than
-    the default's is a configuration error. Rule-specific options belong on the rule class.
+    They are read from ``[tool.kerascheck.plugin-options.<plugin-name>]`` (the entry-point name,
+    or the module name for ``-p``); a value of another type than the default's is a configuration
+    error. Rules read them as ``self.context.plugin_options["<plugin-name>"]``. Options of a single
+    rule belong on the rule class (``Rule.options``).
     """

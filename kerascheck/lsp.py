@@ -67,9 +67,22 @@ def run(args: argparse.Namespace | None = None) -> int:
     if _MISSING is not None:
         sys.stderr.write(f"{INSTALL_HINT}\n  ({type(_MISSING).__name__}: {_MISSING})\n")
         return 2
-    server = create_server()
+    plugins = [p for p in getattr(args, "plugins", None) or [] if not p.startswith("no:")]
+    blocked = [p[3:] for p in getattr(args, "plugins", None) or [] if p.startswith("no:")]
+    server = create_server(
+        LintSettings(config_path=getattr(args, "config", None), plugins=tuple(plugins), blocked=tuple(blocked))
+    )
     server.start_io()
     return 0
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """``kerascheck lsp`` command-line choices that apply to every document."""
+
+    config_path: str | None = None
+    plugins: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()
 
 
 # -- linting, independent of the protocol --------------------------------------------------------
@@ -111,8 +124,9 @@ def _signature(path: Path | None) -> tuple[Any, ...]:
 class Linter:
     """Configuration cache and checking; thread-safe (checks run in a worker thread)."""
 
-    def __init__(self, workspace_root: Callable[[], str | None] = lambda: None) -> None:
+    def __init__(self, workspace_root: Callable[[], str | None] = lambda: None, settings: LintSettings | None = None) -> None:
         self._workspace_root = workspace_root
+        self._settings = settings or LintSettings()
         self._loaded: dict[str, Loaded] = {}
         self._shown_errors: set[tuple[Any, ...]] = set()
         self._lock = threading.Lock()
@@ -135,7 +149,8 @@ class Linter:
 
         directory = self._start_directory(path)
         try:
-            config_path = find_config_file(directory)
+            explicit = self._settings.config_path
+            config_path = Path(explicit) if explicit else find_config_file(directory)
         except ConfigError as exc:  # a pyproject.toml that is not valid TOML
             source = Path(exc.source)
             return self._error_entry(str(source), _signature(source), str(exc))
@@ -145,7 +160,12 @@ class Linter:
         if cached is not None and cached.signature == signature:
             return cached
         try:
-            session = open_session(start=directory)
+            session = open_session(
+                config_path=self._settings.config_path,
+                start=directory,
+                plugins=self._settings.plugins,
+                blocked=self._settings.blocked,
+            )
         except (ConfigError, PluginError) as exc:
             return self._error_entry(key, signature, str(exc))
         engine = Engine(session.registry.rules, session.config)
@@ -428,9 +448,9 @@ def _is_python(doc: TextDocument) -> bool:
 class _State:
     """What the server remembers between requests."""
 
-    def __init__(self, server: LanguageServer) -> None:
+    def __init__(self, server: LanguageServer, settings: LintSettings | None = None) -> None:
         self.server = server
-        self.linter = Linter(self._workspace_root)
+        self.linter = Linter(self._workspace_root, settings)
         #: uri -> (document version, findings) of the last published diagnostics.
         self.findings: dict[str, tuple[int | None, list[Finding]]] = {}
 
@@ -567,14 +587,14 @@ class _State:
             logger.debug("client refused file watching: %s", exc)
 
 
-def create_server() -> LanguageServer:
+def create_server(settings: LintSettings | None = None) -> LanguageServer:
     """The pygls server with every feature registered (not started)."""
     if _MISSING is not None:
         raise ImportError(INSTALL_HINT) from _MISSING
     from kerascheck import __version__
 
     server = LanguageServer(SOURCE, __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
-    state = _State(server)
+    state = _State(server, settings)
     server.kerascheck_state = state  # type: ignore[attr-defined]  # for tests and debugging
 
     @server.feature(lsp.INITIALIZED)

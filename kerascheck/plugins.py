@@ -148,7 +148,7 @@ def load_plugins(
             manager.register(module, name=module_name)
         except Exception as exc:
             raise PluginError(f"plugin {module_name!r} ({distribution}) is invalid: {exc}") from None
-        prefixes = _collect(registry, manager, module, module_name, distribution)
+        prefixes = _collect(registry, manager, module, name, distribution)
         registry.plugins.append(PluginInfo(name, distribution, version, module_name, prefixes))
     return registry
 
@@ -163,9 +163,10 @@ def _collect(
     registry: Registry,
     manager: pluggy.PluginManager,
     module: ModuleType,
-    module_name: str,
+    plugin_name: str,
     distribution: str,
 ) -> tuple[str, ...]:
+    module_name = module.__name__
     hooks = manager.hook
     prefixes: set[str] = set()
     try:
@@ -187,7 +188,7 @@ def _collect(
             registry.reporters[fmt] = reporter
     for mapping in option_maps:
         if mapping:
-            registry.config_options.setdefault(module_name, {}).update(mapping)
+            registry.config_options.setdefault(plugin_name, {}).update(mapping)
     return tuple(sorted(prefixes))
 
 
@@ -223,11 +224,3 @@ def _add_check(
             )
     check.plugin = distribution
     table[check.code] = check
-
-
-def plugin_options(registry: Registry, configured: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Merge the plugin-wide option defaults with ``[tool.kerascheck.plugin-options.X]``."""
-    result = {name: dict(defaults) for name, defaults in registry.config_options.items()}
-    for name, values in configured.items():
-        result.setdefault(name, {}).update(values)
-    return result

@@ -141,3 +141,60 @@ def test_parallel_and_sequential_agree(tmp_path):
     sequential = kerascheck.check([tmp_path], jobs=1)
     parallel = kerascheck.check([tmp_path], jobs=2)
     assert sequential == parallel and len(sequential) == 40
+
+
+OPTIONS_PLUGIN = textwrap.dedent(
+    '''
+    from kerascheck import Rule, hookimpl
+
+    class Banned(Rule):
+        """
+        ## What it does
+        Flags calls to a configurable function name.
+
+        ## Why is this bad?
+        Test double for plugin-wide options.
+
+        ## Example
+        ```python
+        forbidden()
+        ```
+
+        ## Use instead
+        Nothing.
+        """
+
+        code = "ZZ201"
+        name = "banned-call"
+        summary = "Calls a banned function"
+        requires_keras = False
+
+        def visit_Call(self, node):
+            banned = self.context.plugin_options["options_plugin"]["banned"]
+            if getattr(node.func, "value", None) == banned:
+                self.report(node, f"{banned} is banned")
+
+    @hookimpl
+    def kerascheck_register_rules():
+        return [Banned]
+
+    @hookimpl
+    def kerascheck_add_config_options():
+        return {"banned": "forbidden"}
+    '''
+)
+
+
+def test_plugin_wide_options_reach_rules_and_are_validated(tmp_path, run_cli):
+    (tmp_path / "options_plugin.py").write_text(OPTIONS_PLUGIN, encoding="utf-8")
+    (tmp_path / "t.py").write_text("forbidden()\nother()\n", encoding="utf-8")
+    env = {"PYTHONPATH": str(tmp_path)}
+    result = run_cli("check", "t.py", "-p", "options_plugin", "--select", "ZZ", env=env)
+    assert "t.py:1:1: ZZ201 [banned-call] forbidden is banned" in result.stdout
+    (tmp_path / "kerascheck.toml").write_text('[plugin-options.options_plugin]\nbanned = "other"\n', encoding="utf-8")
+    result = run_cli("check", "t.py", "-p", "options_plugin", "--select", "ZZ", env=env)
+    assert "t.py:2:1: ZZ201 [banned-call] other is banned" in result.stdout
+    (tmp_path / "kerascheck.toml").write_text("[plugin-options.options_plugin]\nbanned = 3\n", encoding="utf-8")
+    result = run_cli("check", "t.py", "-p", "options_plugin", env=env)
+    assert result.returncode == 2
+    assert "key 'plugin-options.options_plugin.banned': must be a string, not an integer" in result.stderr

@@ -59,6 +59,7 @@ class FileContext:
         target_keras: str = "3",
         cell_map: CellMap | None = None,
         keras_aliases: Mapping[str, str] | None = None,
+        plugin_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.path = path
         self.source = source
@@ -68,6 +69,8 @@ class FileContext:
         self.imports = ImportTable()
         self.models = ModelTracker(self.imports)
         self._keras_aliases = dict(keras_aliases or {})
+        #: Plugin-wide options by plugin name (``[tool.kerascheck.plugin-options.<name>]``).
+        self.plugin_options: Mapping[str, Mapping[str, Any]] = plugin_options or {}
         self._positions: dict[int, tuple[int, int, int, int]] | None = None  # id(node) -> range
         # Enclosing constructs, innermost last.
         self.functions: list[cst.FunctionDef] = []
