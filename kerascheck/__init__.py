@@ -18,8 +18,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Applicability",
     "Edit",
-    "Finding",
     "FileContext",
+    "Finding",
     "Fix",
     "Invalid",
     "Location",

@@ -178,7 +178,12 @@ _CONTEXT_HANDLERS = tuple(n for n in dir(FileContext) if n.startswith(("visit_",
 class Engine:
     """Checks files with a fixed set of rules and settings (one per run, one per worker)."""
 
-    def __init__(self, rules: Mapping[str, type[Rule]], config: Config) -> None:
+    def __init__(
+        self,
+        rules: Mapping[str, type[Rule]],
+        config: Config,
+        plugin_defaults: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.config = config
         self.all_rules = dict(rules)
         self.enabled = {code: rule for code, rule in rules.items() if configuration.is_enabled(config, rule)}
@@ -189,6 +194,10 @@ class Engine:
         ]
         self.options = {code: config.options_for(rule) for code, rule in self.enabled.items()}
         self.keras_aliases = dict(config.keras_modules)
+        #: ``kerascheck_add_config_options`` defaults merged with ``[tool.kerascheck.plugin-options]``.
+        self.plugin_options = {name: dict(values) for name, values in (plugin_defaults or {}).items()}
+        for name, values in config.plugin_options:
+            self.plugin_options.setdefault(name, {}).update(dict(values))
         roots = "|".join(re.escape(m) for m in self.keras_aliases)
         self._keras_words = re.compile(f"{_KERAS_WORDS.pattern}|{roots}") if roots else _KERAS_WORDS
 
@@ -196,6 +205,10 @@ class Engine:
 
     def check_file(self, path: str, stdin_text: str | None = None, *, keep_source: bool = False) -> FileResult:
         result = FileResult(path)
+        special = _special_file(path) if stdin_text is None else None
+        if special is not None:  # reading a FIFO would block the run forever
+            result.findings.append(self._engine_finding(NOT_ANALYSED, f"{path}: {special}", Location(path)))
+            return result
         try:
             source = files.read(path, stdin_text)
         except UnreadableSource as exc:
@@ -221,10 +234,19 @@ class Engine:
 
     def _check_source(self, source: SourceFile, result: FileResult) -> None:
         path = source.path
+        uses_keras = bool(self._keras_words.search(source.text))
+        rule_classes = [r for r in self.file_rules if uses_keras or not r.requires_keras]
+        if not rule_classes and _compiles(source):
+            # The pre-filter: no rule would look at this file, and CPython's own parser (about
+            # 10x faster than libcst's) says it has no syntax error to report. Anything else
+            # takes the full path below, so KC001 findings are exactly those of a libcst parse.
+            return
         try:
             module = cst.parse_module(source.text)
         except cst.ParserSyntaxError as exc:
             result.findings.append(self._syntax_finding(source, exc))
+            return
+        if not rule_classes:
             return
         context = FileContext(
             path,
@@ -233,15 +255,9 @@ class Engine:
             target_keras=self.config.target_keras,
             cell_map=source.cell_map,
             keras_aliases=self.keras_aliases,
+            plugin_options=self.plugin_options,
         )
-        uses_keras = bool(self._keras_words.search(source.text))
-        rules: list[Rule] = []
-        for rule_class in self.file_rules:
-            if rule_class.requires_keras and not uses_keras:
-                continue
-            rules.append(rule_class(context, self.options[rule_class.code]))
-        if not rules:
-            return
+        rules = [rule_class(context, self.options[rule_class.code]) for rule_class in rule_classes]
 
         def report_crash(rule: Rule, exc: BaseException, node: cst.CSTNode) -> None:
             try:
@@ -372,6 +388,32 @@ class Engine:
 _ENGINE_CODES = frozenset({INTERNAL_ERROR, SYNTAX_ERROR, NOT_ANALYSED, UNUSED_SUPPRESSION})
 
 
+def _special_file(path: str) -> str | None:
+    """Why ``path`` must not be read (a FIFO, socket or device), or None."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None  # missing or unreadable: files.read says which
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"not a regular file ({kind}): not read"
+
+
+def _compiles(source: SourceFile) -> bool:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
+            warnings.simplefilter("ignore")
+            compile(source.text, source.path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 def _with_severity(finding: Finding, severity: Severity) -> Finding:
     from dataclasses import replace
 
@@ -412,7 +454,7 @@ def _init_worker(
 
     extra, blocked, config = spec
     registry = load_plugins(extra, blocked=blocked)
-    _WORKER_ENGINE = Engine(registry.rules, config)
+    _WORKER_ENGINE = Engine(registry.rules, config, registry.config_options)
 
 
 def _worker_check(path: str) -> FileResult:
