@@ -293,10 +293,29 @@ class FastLocator:
         if rank >= len(hits):
             return None
         offset = hits[rank]
+        source = self.context.source
         code = self.context.code(node)
-        if not self.context.source.startswith(code, offset):
+        if source.startswith(code, offset):
+            return (*self._position(offset), *self._position(offset + len(code)))
+        # Continuation lines of a call inside a block: libcst prints them without the block's
+        # indentation, so compare line by line, ignoring leading whitespace.
+        lines = code.split("\n")
+        if not source.startswith(lines[0], offset):
             return None
-        return (*self._position(offset), *self._position(offset + len(code)))
+        line, column = self._position(offset)
+        starts = self._line_starts or []
+        if line + len(lines) - 1 > len(starts):
+            return None
+        end_column = 0
+        for index, text in enumerate(lines[1:], start=line + 1):
+            begin = starts[index - 1]
+            finish = starts[index] if index < len(starts) else len(source)
+            actual = source[begin:finish].rstrip("\r\n")
+            wanted = text.lstrip()
+            if not actual.lstrip().startswith(wanted):
+                return None
+            end_column = len(actual) - len(actual.lstrip()) + len(wanted) + 1
+        return line, column, line + len(lines) - 1, end_column
 
     def location(self, node: cst.Call) -> Location:
         span = self.call_range(node)
