@@ -273,7 +273,7 @@ class FastLocator:
         self.fstring_depth = 0
         self._seen: dict[str, int] = {}
         self._ranks: dict[int, tuple[str, int]] = {}
-        self._hits: dict[str, list[int]] = {}
+        self._hits: dict[str, list[int]] | None = None
         self._line_starts: list[int] | None = None
 
     def count(self, node: cst.Call) -> None:
@@ -289,7 +289,7 @@ class FastLocator:
         if ranked is None:
             return None
         key, rank = ranked
-        hits = self._find(key, r"(?<![\w.])" + r"\s*\.\s*".join(map(re.escape, key.split("."))) + r"\s*\(")
+        hits = self._scan().get(key, ())
         if rank >= len(hits):
             return None
         offset = hits[rank]
@@ -336,25 +336,25 @@ class FastLocator:
     def class_name_location(self, node: cst.ClassDef) -> Location:
         """Where the name of a class statement is (found by text when the name is defined once)."""
         name = node.name.value
-        hits = self._find("class " + name, r"(?<![\w.])class\s+(?=" + re.escape(name) + r"\b)")
+        hits = self._scan().get("class " + name, ())
         if len(hits) != 1:  # redefined (or not found): let libcst say which one this is
             return self.context.location(node.name)
-        source = self.context.source
-        offset = hits[0]
-        while not source.startswith(name, offset):  # skip ``class`` and the whitespace after it
-            offset += 1
-        line, column = self._position(offset)
+        line, column = self._position(hits[0])
         return self.context.make_location(line, column, line, column + len(name))
 
-    def _find(self, key: str, pattern: str) -> list[int]:
-        """Offsets of ``pattern`` in the source, outside strings and comments."""
-        hits = self._hits.get(key)
-        if hits is None:
-            definitions = _DEFINITION if key.startswith("class ") else _DEFINITION + r"|(?<![\w.])class\s+\w+"
-            scanner = re.compile(f"{_SKIP}|{definitions}|(?P<hit>{pattern})")
-            hits = [match.start("hit") for match in scanner.finditer(self.context.source) if match.group("hit") is not None]
-            self._hits[key] = hits
-        return hits
+    def _scan(self) -> dict[str, list[int]]:
+        """Offsets of every ``dotted.name(`` and ``class Name`` outside strings and comments
+        (one pass over the source, on the first request)."""
+        if self._hits is None:
+            self._hits = {}
+            for match in _CODE_SCANNER.finditer(self.context.source):
+                call = match.group("call")
+                if call is not None:
+                    key = call if call.isidentifier() else re.sub(r"\s+", "", call)
+                    self._hits.setdefault(key, []).append(match.start("call"))
+                elif match.group("cls") is not None:
+                    self._hits.setdefault("class " + match.group("cls"), []).append(match.start("cls"))
+        return self._hits
 
     def _position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
@@ -372,4 +372,9 @@ _SKIP = (
     + r"\'\'\'[\s\S]*?\'\'\'|" + r'\"\"\"[\s\S]*?\"\"\"|'
     + r"\'(?:\\.|[^\'\\\r\n])*\'|" + r'\"(?:\\.|[^\"\\\r\n])*\"'
     + r"))"
+)
+_CODE_SCANNER = re.compile(
+    f"{_SKIP}|{_DEFINITION}"
+    r"|(?<![\w.])class\s+(?P<cls>\w+)"
+    r"|(?P<call>(?<![\w.])[^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*)\s*\("
 )
