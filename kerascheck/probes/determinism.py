@@ -64,7 +64,7 @@ class NondeterministicPredict(Probe):
 
     code = "KP102"
     name = "nondeterministic-predict"
-    summary = "the same input predicted twice gives different outputs"
+    summary = "The same input predicted twice gives different outputs"
     options = {"atol": 1e-6, "rtol": 1e-6}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
@@ -128,7 +128,7 @@ class TrainingFlagSensitive(Probe):
 
     code = "KP103"
     name = "training-flag-sensitive"
-    summary = "model(x) differs from predict(x) or between calls (custom training defaults)"
+    summary = "Model(x) differs from predict(x) or between calls (custom training defaults)"
     options = {"atol": 1e-5, "rtol": 1e-5}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
@@ -200,7 +200,7 @@ class PredictPathsDisagree(Probe):
 
     code = "KP107"
     name = "predict-paths-disagree"
-    summary = "predict, predict_on_batch and model(x, training=False) disagree"
+    summary = "Predict, predict_on_batch and model(x, training=False) disagree"
     options = {"atol": 1e-5, "rtol": 1e-4}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:

@@ -45,7 +45,7 @@ class ModelLoadFailed(_RunnerEmitted):
 
     code = "KP001"
     name = "model-load-failed"
-    summary = "the model cannot be loaded or probed (the message names the cause)"
+    summary = "The model cannot be loaded or probed (the message names the cause)"
     severity = Severity.ERROR
 
 
@@ -72,5 +72,5 @@ class ProbeFailed(_RunnerEmitted):
 
     code = "KP002"
     name = "probe-failed"
-    summary = "a probe could not run on this model (the message names the cause)"
+    summary = "A probe could not run on this model (the message names the cause)"
     severity = Severity.WARNING

@@ -58,7 +58,7 @@ class ReloadMismatch(Probe):
 
     code = "KP104"
     name = "reload-mismatch"
-    summary = "predictions change after save and reload, or the model does not reload"
+    summary = "Predictions change after save and reload, or the model does not reload"
     options = {"atol": 1e-5, "rtol": 1e-4}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
@@ -182,7 +182,7 @@ class UnsafeArtifact(Probe):
 
     code = "KP105"
     name = "unsafe-artifact"
-    summary = "the artifact holds Python bytecode (Lambda layers) that safe_mode refuses"
+    summary = "The artifact holds Python bytecode (Lambda layers) that safe_mode refuses"
     severity = Severity.ERROR
     needs_inputs = False
 

@@ -45,7 +45,7 @@ class StatefulLayers(Probe):
 
     code = "KP101"
     name = "stateful-layers"
-    summary = "layers that keep state between predict calls (stateful RNNs, changing variables)"
+    summary = "Layers that keep state between predict calls (stateful RNNs, changing variables)"
     options = {"atol": 1e-6}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:

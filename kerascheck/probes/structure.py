@@ -93,7 +93,7 @@ class OutputStructure(Probe):
 
     code = "KP108"
     name = "output-structure"
-    summary = "softmax on one unit, non-probability output for a probability loss, dict from predict"
+    summary = "Softmax on one unit, non-probability output for a probability loss, dict from predict"
     options = {"atol": 1e-3}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:

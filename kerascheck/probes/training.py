@@ -47,7 +47,7 @@ class BestEpochNotRestored(Probe):
 
     code = "KP201"
     name = "best-epoch-not-restored"
-    summary = "training ends on weights worse than the best epoch and nothing restores them"
+    summary = "Training ends on weights worse than the best epoch and nothing restores them"
     callback_only: ClassVar[bool] = True
     options = {"monitor": "val_loss", "mode": "auto", "min_delta": 0.0}
 
@@ -86,6 +86,6 @@ class PythonStateInTraining(Probe):
 
     code = "KP202"
     name = "python-state-in-training"
-    summary = "layers' plain Python attributes changed during training"
+    summary = "Layers' plain Python attributes changed during training"
     callback_only: ClassVar[bool] = True
     severity = Severity.WARNING
