@@ -37,8 +37,8 @@ class _Timeline:
     """The training-related events of one file, in source order (shared by KC601-KC603)."""
 
     fits: list[_Fit] = field(default_factory=list)
-    #: (order, receiver text, scope) of predict/evaluate/save/return after which weights matter.
-    uses: list[tuple[int, str, int]] = field(default_factory=list)
+    #: (order, receiver text, scope, bound locally) of predict/evaluate/save/return.
+    uses: list[tuple[int, str, int, bool]] = field(default_factory=list)
     #: (order, path expression text or None) of ``load_weights``/``load_model``/``restore``.
     loads: list[tuple[int, str | None]] = field(default_factory=list)
     early_stopping: list[cst.Call] = field(default_factory=list)
@@ -55,12 +55,14 @@ class _Timeline:
             (f.order for f in self.fits if f.order > fit.order and f.receiver == fit.receiver and f.scope == fit.scope),
             default=None,
         )
-        # Only uses in the same function (or both at module level): a ``return model`` in a
-        # function defined further down is not a use of this model.
+        # Uses in the same function (or both at module level), or, for a module-level fit, in a
+        # function reading the global (``return model`` of a function that builds its own
+        # ``model`` is not a use of this one).
         return any(
-            order > fit.order and scope == fit.scope and (next_fit is None or order < next_fit)
+            order > fit.order and (scope == fit.scope or (fit.scope == 0 and not local))
+            and (next_fit is None or order < next_fit)
             and (receiver is None or text == receiver)
-            for order, text, scope in self.uses
+            for order, text, scope, local in self.uses
         )
 
     def loaded_after(self, order: int, path: str | None = None) -> bool:
@@ -97,7 +99,7 @@ class _TimelineRule(Rule):
     def visit_Return(self, node: cst.Return) -> None:
         if self._drives and node.value is not None:
             self.timeline.order += 1
-            self.timeline.uses.append((self.timeline.order, self.context.code(node.value), _scope(self.context)))
+            self.timeline.uses.append(_use(self.context, self.timeline.order, node.value))
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self._drives:
@@ -122,7 +124,7 @@ class _TimelineRule(Rule):
         if name == "fit" and m.receiver_is_model(context, receiver, "fit"):
             timeline.fits.append(_Fit(node, text, timeline.order, _scope(context)))
         elif name in USES:
-            timeline.uses.append((timeline.order, text, _scope(context)))
+            timeline.uses.append(_use(context, timeline.order, receiver))
         elif name in LOADS or name in ("restore", "expect_partial"):
             timeline.loads.append((timeline.order, _path_text(context, ah.argument(node, 0, "filepath"))))
         elif name == "search":
@@ -131,6 +133,46 @@ class _TimelineRule(Rule):
                 for element in callbacks.elements:
                     value = element.value
                     timeline.search_callbacks.add(value.value if isinstance(value, cst.Name) else str(id(value)))
+
+
+def _use(context: FileContext, order: int, expr: cst.BaseExpression) -> tuple[int, str, int, bool]:
+    root = expr
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    function = context.function
+    local = function is not None and isinstance(root, cst.Name) and root.value in _local_names(function)
+    return order, context.code(expr), _scope(context), local
+
+
+_LOCALS: dict[int, tuple[cst.FunctionDef, frozenset[str]]] = {}
+
+
+class _Binder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.names.update(ah.target_names(node.target))
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.names.add(node.name.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.names.update(ah.target_names(node.target))
+
+
+def _local_names(function: cst.FunctionDef) -> frozenset[str]:
+    """Names a function binds itself (parameters, assignment and loop targets)."""
+    cached = _LOCALS.get(id(function))
+    if cached is not None and cached[0] is function:
+        return cached[1]
+    binder = _Binder()
+    function.visit(binder)
+    names = frozenset(binder.names)
+    if len(_LOCALS) > 256:
+        _LOCALS.clear()
+    _LOCALS[id(function)] = (function, names)
+    return names
 
 
 def _scope(context: FileContext) -> int:
@@ -211,6 +253,11 @@ class LastEpochWeights(_TimelineRule):
         Invalid(
             "import keras\n\ndef train(model, x, y):\n    model.fit(x, y, validation_split=0.1, epochs=10)\n    return model\n",
             line=4,
+        ),
+        # the global model used by a function defined after the fit (corpus: mirnet.py)
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_data=(xv, yv), epochs=5)\n\ndef infer(image):\n    return model.predict(image)\n",
+            line=3,
         ),
     )
 
