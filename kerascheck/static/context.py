@@ -72,6 +72,7 @@ class FileContext:
         #: Plugin-wide options by plugin name (``[tool.kerascheck.plugin-options.<name>]``).
         self.plugin_options: Mapping[str, Mapping[str, Any]] = plugin_options or {}
         self._positions: dict[int, tuple[int, int, int, int]] | None = None  # id(node) -> range
+        self._qualified_memo: dict[int, tuple[cst.BaseExpression, str | None]] = {}
         # Enclosing constructs, innermost last.
         self.functions: list[cst.FunctionDef] = []
         self.classes: list[cst.ClassDef] = []
@@ -139,6 +140,17 @@ class FileContext:
 
     def qualified(self, expr: cst.BaseExpression) -> str | None:
         """Canonical qualified name of ``expr`` (every Keras spelling becomes ``keras.``)."""
+        # A dozen rules ask this about the same ``Call.func``: answer each node once. The memo
+        # holds the node itself, so an id is never reused while its entry lives, and is
+        # emptied whenever an import statement changes what names mean.
+        hit = self._qualified_memo.get(id(expr))
+        if hit is not None and hit[0] is expr:
+            return hit[1]
+        name = self._qualified(expr)
+        self._qualified_memo[id(expr)] = (expr, name)
+        return name
+
+    def _qualified(self, expr: cst.BaseExpression) -> str | None:
         name = self.imports.qualified(expr)
         if name is None or not self._keras_aliases:
             return name
@@ -221,6 +233,7 @@ class FileContext:
 
     def visit_Import(self, node: cst.Import) -> None:
         self.imports.add(node)
+        self._qualified_memo.clear()
         self.in_import = True
 
     def leave_Import(self, node: cst.Import) -> None:
@@ -228,6 +241,7 @@ class FileContext:
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         self.imports.add(node)
+        self._qualified_memo.clear()
         self.in_import = True
 
     def leave_ImportFrom(self, node: cst.ImportFrom) -> None:

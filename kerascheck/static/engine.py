@@ -530,13 +530,24 @@ def _check_paths(
     else:
         context = multiprocessing.get_context("spawn")
         initargs = (None, (*plugin_spec, engine.config), cache)
+    # Largest files first, so no worker is left with a big file while the others are idle at
+    # the end (results go back to the given order below).
+    order = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
     chunksize = max(1, min(32, len(paths) // (workers * 8)))
+    by_index: dict[int, FileResult] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
-        for result in pool.map(_worker_check, paths, chunksize=chunksize):
-            results.append(result)
+        for index, result in zip(order, pool.map(_worker_check, [paths[i] for i in order], chunksize=chunksize)):
+            by_index[index] = result
             if on_result:
                 on_result(result)
-    return results
+    return [by_index[i] for i in range(len(paths))]
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return 0
 
 
 def iter_targets(config: Config, paths: Iterable[str]) -> list[str]:
