@@ -31,9 +31,6 @@ KNOWN_MISSES: dict[str, set[tuple[int, str]]] = {
     # `self.last_scores = weights` in `call` stores a trace-time SymbolicTensor (measured: unusable
     # after fit); only `+=`, `.append` and globals are recognised as Python state.
     "so_attention_layer_state.py": {(26, "KC701")},
-    # Dense(1, activation="softmax") + binary_crossentropy: KC605 stays silent, although it fires for
-    # Dense(1) + Activation("softmax") + binary_crossentropy (so_early_stopping_no_restore.py:28).
-    "so_binary_softmax_stuck.py": {(26, "KC605")},
     # `fit_generator` (the Keras 2 spelling of fit, KC103) is not counted as a training call.
     "so_fit_generator_cats_dogs.py": {(47, "KC301")},
     # scaler fitted on the whole series, then split by slicing (`data[:n]`, `data[n:]`); only

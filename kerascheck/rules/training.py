@@ -14,7 +14,7 @@ from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
-from kerascheck.static.models import dense_units, layer_activation
+from kerascheck.static.models import ModelInfo, dense_units, layer_activation
 
 EARLY_STOPPING = "keras.callbacks.EarlyStopping"
 CHECKPOINT = "keras.callbacks.ModelCheckpoint"
@@ -579,6 +579,8 @@ _CATEGORICAL = frozenset(
      "SparseCategoricalCrossentropy", "CategoricalFocalCrossentropy", "categorical_focal_crossentropy"}
 )
 _BINARY = frozenset({"binary_crossentropy", "BinaryCrossentropy", "BinaryFocalCrossentropy", "binary_focal_crossentropy"})
+#: Layers that only apply an activation: the output width is that of the layer they follow.
+_ACTIVATION_LAYERS = frozenset({"keras.layers.Activation", "keras.layers.Softmax"})
 
 
 class LossActivationMismatch(Rule):
@@ -586,14 +588,18 @@ class LossActivationMismatch(Rule):
     ## What it does
     Compares the loss given to ``compile`` with the visible output layer of the model:
     ``from_logits=True`` after a softmax/sigmoid output, a categorical loss on a sigmoid or
-    one-unit output, a binary cross-entropy on a softmax output.
+    one-unit output, a binary cross-entropy on a softmax output. A one-unit softmax with a
+    binary loss is reported here too (with its own message), whether the softmax is the
+    ``Dense(1)``'s activation or a following ``Activation``/``Softmax`` layer; KC604 reports
+    the layer itself.
 
     ## Why is this bad?
     ``from_logits=True`` applies softmax/sigmoid again on probabilities: gradients shrink and
     training stalls or converges to a worse model. A categorical cross-entropy over one unit is
     always 0 (nothing is learned); over sigmoid outputs it ignores that they are independent.
     Binary cross-entropy on a softmax output treats coupled class probabilities as independent
-    labels (and ``accuracy`` then means binary accuracy).
+    labels (and ``accuracy`` then means binary accuracy); over one unit the softmax is always
+    1.0, so the loss cannot learn anything.
 
     ## Example
     ```python
@@ -637,6 +643,19 @@ class LossActivationMismatch(Rule):
             "import keras\nmodel = keras.Sequential([keras.layers.Dense(5, activation='softmax')])\nmodel.compile(optimizer='adam', loss=keras.losses.binary_crossentropy)\n",
             line=3, message="softmax",
         ),
+        # a one-unit softmax with a binary loss: both spellings of the softmax agree
+        Invalid(
+            "import keras\nmodel = keras.Sequential([keras.layers.Dense(1, activation='softmax')])\nmodel.compile(optimizer='adam', loss='binary_crossentropy')\n",
+            line=3, message="always 1.0",
+        ),
+        Invalid(
+            "import keras\ninputs = keras.Input((8,))\nx = keras.layers.Dense(1)(inputs)\noutputs = keras.layers.Activation('softmax')(x)\nmodel = keras.Model(inputs, outputs)\nmodel.compile(optimizer='adam', loss='binary_crossentropy')\n",
+            line=6, message="always 1.0",
+        ),
+        Invalid(
+            "import keras\nmodel = keras.Sequential([keras.layers.Dense(1), keras.layers.Softmax()])\nmodel.compile(optimizer='adam', loss='binary_crossentropy')\n",
+            line=3, message="always 1.0",
+        ),
         # the model comes from a factory function of the same file
         Invalid(
             "import keras\n\ndef build():\n    model = keras.Sequential([keras.layers.Dense(4, activation='softmax')])\n    return model\n\nmodel = build()\nmodel.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))\n",
@@ -670,7 +689,7 @@ class LossActivationMismatch(Rule):
             return
         imports = self.context.imports
         activation = layer_activation(layer, imports)
-        units = dense_units(layer, imports)
+        units = self._units(info, layer)
         if activation is None and (self.context.qualified(layer.func) or "").startswith("keras.layers.") and units is not None:
             activation = "linear"
         problem = None
@@ -680,10 +699,25 @@ class LossActivationMismatch(Rule):
             problem = f"`{loss}` over a one-unit output is always 0: use `binary_crossentropy` with a sigmoid unit, or one unit per class"
         elif loss in _CATEGORICAL and activation == "sigmoid":
             problem = f"`{loss}` on a sigmoid output: use softmax for one-of-N classes, or `binary_crossentropy` for independent labels"
-        elif loss in _BINARY and activation == "softmax" and units != 1:
+        elif loss in _BINARY and activation == "softmax" and units == 1:
+            problem = f"`{loss}` on a one-unit softmax output: softmax over one unit is always 1.0, so nothing is learned; use `sigmoid` for the unit"
+        elif loss in _BINARY and activation == "softmax":
             problem = f"`{loss}` on a softmax output treats coupled class probabilities as independent labels: use `categorical_crossentropy` (or one sigmoid unit)"
         if problem is not None:
             self.report(node, problem)
+
+    def _units(self, info: ModelInfo, layer: cst.Call) -> int | None:
+        """The output's width: the output ``Dense``'s units, or those of the ``Dense`` that an
+        output ``Activation``/``Softmax`` layer is applied to."""
+        imports = self.context.imports
+        units = dense_units(layer, imports)
+        if units is not None or (self.context.qualified(layer.func) or "") not in _ACTIVATION_LAYERS:
+            return units
+        if info.output is None and len(info.layers) >= 2 and info.layers[-1] is layer:
+            return dense_units(info.layers[-2], imports)
+        applied_to = self.context.models.layer_input(layer)
+        before = self.context.models.layer_call(applied_to) if applied_to is not None else None
+        return dense_units(before, imports) if before is not None else None
 
     def _loss(self, expr: cst.BaseExpression | None) -> tuple[str | None, bool]:
         """(loss name, from_logits) of a loss string, function, instance or bound instance."""

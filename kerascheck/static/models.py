@@ -102,6 +102,8 @@ class ModelTracker:
         self.function_models: dict[str, ModelInfo] = {}
         #: ``x = Dense(...)(y)``: name -> the layer constructor call whose output it holds.
         self.layer_outputs: dict[str, cst.Call] = {}
+        #: id(layer constructor call) -> the expression it was applied to (``y`` above).
+        self._layer_inputs: dict[int, cst.BaseExpression] = {}
         #: ``inp = keras.Input(...)``: name -> the ``Input`` call.
         self.inputs: dict[str, cst.Call] = {}
         #: Every ``LSTM(..., stateful=True)``-style constructor call of the file, in order.
@@ -186,6 +188,15 @@ class ModelTracker:
             return expr.func
         return None
 
+    def layer_input(self, layer: cst.Call) -> cst.BaseExpression | None:
+        """What the layer constructor ``layer`` was applied to (``y`` of ``x = Dense(3)(y)``),
+        when its output was bound to a name or given as a functional model's output."""
+        return self._layer_inputs.get(id(layer))
+
+    def _applied(self, expr: cst.BaseExpression) -> None:
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Call) and expr.args:
+            self._layer_inputs[id(expr.func)] = expr.args[0].value
+
     # -- events from the context visitor ---------------------------------------------------
 
     def on_assign(self, name: str, value: cst.BaseExpression) -> None:
@@ -209,6 +220,7 @@ class ModelTracker:
         layer = self.layer_call(value)
         if layer is not None:
             self.layer_outputs[name] = layer
+            self._applied(value)
         else:
             self.layer_outputs.pop(name, None)
 
@@ -226,6 +238,7 @@ class ModelTracker:
             outputs = ah.argument(call, 1, "outputs")
             if outputs is not None:
                 info.output = self.layer_call(outputs)
+                self._applied(outputs)
 
     def on_method_call(self, receiver: cst.BaseExpression, method: str, call: cst.Call) -> None:
         if method == "add" and isinstance(receiver, cst.Name):
