@@ -80,7 +80,6 @@ class _PredictionRule(Rule):
     def __init__(self, context: Any, options: Any) -> None:
         super().__init__(context, options)
         #: Loops (``for``/``while``/comprehensions) of the current function, outermost first.
-        self._loops: list[list[cst.CSTNode]] = [[]]
         #: Names bound to a single-sample expression (``x = img[None]``).
         self._samples: set[str] = set()
         #: Names bound to the result of ``model.predict(...)``: name -> that call.
@@ -88,57 +87,15 @@ class _PredictionRule(Rule):
 
     # -- scopes and loops -------------------------------------------------------------------
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._loops.append([])
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._loops.pop()
-
-    def visit_For(self, node: cst.For) -> None:
-        self._loops[-1].append(node)
-
-    def leave_For(self, node: cst.For) -> None:
-        self._loops[-1].pop()
-
-    def visit_While(self, node: cst.While) -> None:
-        self._loops[-1].append(node)
-
-    def leave_While(self, node: cst.While) -> None:
-        self._loops[-1].pop()
-
-    def visit_ListComp(self, node: cst.ListComp) -> None:
-        self._loops[-1].append(node)
-
-    def leave_ListComp(self, node: cst.ListComp) -> None:
-        self._loops[-1].pop()
-
-    def visit_SetComp(self, node: cst.SetComp) -> None:
-        self._loops[-1].append(node)
-
-    def leave_SetComp(self, node: cst.SetComp) -> None:
-        self._loops[-1].pop()
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._loops[-1].append(node)
-
-    def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._loops[-1].pop()
-
-    def visit_DictComp(self, node: cst.DictComp) -> None:
-        self._loops[-1].append(node)
-
-    def leave_DictComp(self, node: cst.DictComp) -> None:
-        self._loops[-1].pop()
-
     @property
     def in_loop(self) -> bool:
         """In a loop of the current function (a loop around a ``def`` does not count)."""
-        return bool(self._loops[-1])
+        return bool(self.context.function_loops)
 
     def loop_names(self) -> set[str]:
         """Loop variables of the enclosing loops of the current function."""
         names: set[str] = set()
-        for loop in self._loops[-1]:
+        for loop in self.context.function_loops:
             if isinstance(loop, cst.For):
                 names.update(ah.target_names(loop.target))
             elif isinstance(loop, _COMPREHENSIONS):
@@ -282,7 +239,7 @@ class PredictInLoop(_PredictionRule):
         assert data is not None
         # The same input on every iteration is a warm-up or timing loop, not a batching problem.
         bound: set[str] = set()
-        for loop in self._loops[-1]:
+        for loop in self.context.function_loops:
             bound |= _names(loop).bound
         if not (_names(data).used | self._sample_sources(data)) & bound:
             return

@@ -76,7 +76,8 @@ class FileContext:
         # Enclosing constructs, innermost last.
         self.functions: list[cst.FunctionDef] = []
         self.classes: list[cst.ClassDef] = []
-        self.loops: list[cst.CSTNode] = []
+        self.loops: list[cst.CSTNode] = []  # For/While anywhere, innermost last
+        self._function_loops: list[list[cst.CSTNode]] = [[]]
         self._tape_depth = 0
         #: Inside an import statement (its dotted names are module paths, not expressions).
         self.in_import = False
@@ -186,6 +187,12 @@ class FileContext:
     def in_loop(self) -> bool:
         return bool(self.loops)
 
+    @property
+    def function_loops(self) -> list[cst.CSTNode]:
+        """Loops and comprehensions around the current node inside the current function (a
+        loop around the enclosing ``def`` does not count), innermost last."""
+        return self._function_loops[-1]
+
     def in_function_named(self, names: frozenset[str] | set[str]) -> bool:
         return any(f.name.value in names for f in self.functions)
 
@@ -257,21 +264,25 @@ class FileContext:
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.append(node)
+        self._function_loops.append([])
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.pop()
+        self._function_loops.pop()
 
-    def visit_For(self, node: cst.For) -> None:
-        self.loops.append(node)
+    # Loops and comprehensions, innermost last; ``function_loops`` restarts in every ``def``.
+    def _enter_loop(self, node: cst.CSTNode) -> None:
+        if isinstance(node, (cst.For, cst.While)):
+            self.loops.append(node)
+        self._function_loops[-1].append(node)
 
-    def leave_For(self, node: cst.For) -> None:
-        self.loops.pop()
+    def _leave_loop(self, node: cst.CSTNode) -> None:
+        if isinstance(node, (cst.For, cst.While)):
+            self.loops.pop()
+        self._function_loops[-1].pop()
 
-    def visit_While(self, node: cst.While) -> None:
-        self.loops.append(node)
-
-    def leave_While(self, node: cst.While) -> None:
-        self.loops.pop()
+    visit_For = visit_While = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_loop
+    leave_For = leave_While = leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_loop
 
     def visit_With(self, node: cst.With) -> None:
         is_tape = any(
