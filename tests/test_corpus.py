@@ -31,8 +31,6 @@ KNOWN_MISSES: dict[str, set[tuple[int, str]]] = {
     # `self.last_scores = weights` in `call` stores a trace-time SymbolicTensor (measured: unusable
     # after fit); only `+=`, `.append` and globals are recognised as Python state.
     "so_attention_layer_state.py": {(26, "KC701")},
-    # `fit_generator` (the Keras 2 spelling of fit, KC103) is not counted as a training call.
-    "so_fit_generator_cats_dogs.py": {(47, "KC301")},
     # scaler fitted on the whole series, then split by slicing (`data[:n]`, `data[n:]`); only
     # `train_test_split` is recognised as a split.
     "so_stateful_airline_keras2.py": {(16, "KC405")},

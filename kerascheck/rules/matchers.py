@@ -20,6 +20,9 @@ KERAS_ONLY_METHODS = frozenset(
     {"predict_classes", "fit_generator", "predict_generator", "evaluate_generator", "train_on_batch",
      "predict_on_batch", "test_on_batch", "save_weights", "load_weights", "reset_states"}
 )
+#: ``model.<method>(...)`` calls that train a model over a data set (``fit_generator`` is the
+#: removed Keras 2 spelling of ``fit``, KC103; code that calls it still trains when it runs).
+MODEL_FIT_METHODS = frozenset({"fit", "fit_generator"})
 
 
 def receiver_is_model(context: FileContext, receiver: cst.BaseExpression, method: str) -> bool:

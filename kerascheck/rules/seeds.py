@@ -190,7 +190,8 @@ FOREIGN_ESTIMATORS = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "tensorf
 
 
 def is_training_call(context: FileContext, node: cst.Call, foreign: set[str] | frozenset[str] = frozenset()) -> bool:
-    """``model.fit``, ``model.train_on_batch`` or ``optimizer.apply_gradients`` (a custom loop).
+    """``model.fit`` (or Keras 2's ``fit_generator``), ``model.train_on_batch`` or
+    ``optimizer.apply_gradients`` (a custom loop).
 
     ``foreign`` names hold estimators of other libraries (``tfdf.keras.GradientBoostedTreesModel``).
     """
@@ -198,7 +199,7 @@ def is_training_call(context: FileContext, node: cst.Call, foreign: set[str] | f
     if method is None or context.qualified(node.func) is not None:
         return False
     receiver, name = method
-    if name in ("fit", "train_on_batch"):
+    if name in m.MODEL_FIT_METHODS or name == "train_on_batch":
         if isinstance(receiver, cst.Name) and receiver.value in foreign:
             return False
         return m.receiver_is_model(context, receiver, name)
@@ -625,8 +626,8 @@ _KIND_TEXT = {"python": "Python `random`", "numpy": "NumPy", "tf": "TensorFlow",
 class MissingGlobalSeed(ProjectRule):
     """
     ## What it does
-    Finds programs that train a model (``fit``, ``train_on_batch``, a custom loop with
-    ``optimizer.apply_gradients``) without setting any global seed, neither in the training
+    Finds programs that train a model (``fit``, Keras 2's ``fit_generator``, ``train_on_batch``,
+    a custom loop with ``optimizer.apply_gradients``) without setting any global seed, neither in the training
     file nor in a module it imports (or that imports it). Reported once per program, at its
     first training call. Inference-only scripts need no seed.
 
@@ -698,6 +699,15 @@ class MissingGlobalSeed(ProjectRule):
         Invalid(
             "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n        self.optimizer.apply_gradients([])\nm = M()\nm.fit(x)\n",
             line=6, count=1,
+        ),
+        # Keras 2's ``fit_generator`` (KC103) and ``train_on_batch`` train too
+        Invalid(
+            "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\nmodel.fit_generator(gen, steps_per_epoch=100, epochs=30)\n",
+            line=3,
+        ),
+        Invalid(
+            "import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\nfor xb, yb in batches:\n    model.train_on_batch(xb, yb)\n",
+            line=4,
         ),
         # a helper that is not imported does not seed this program
         Invalid(

@@ -121,7 +121,7 @@ class _TimelineRule(Rule):
             return
         receiver, name = method
         text = context.code(receiver)
-        if name == "fit" and m.receiver_is_model(context, receiver, "fit"):
+        if name in m.MODEL_FIT_METHODS and m.receiver_is_model(context, receiver, name):
             timeline.fits.append(_Fit(node, text, timeline.order, _scope(context)))
         elif name in USES:
             timeline.uses.append(_use(context, timeline.order, receiver))
@@ -254,6 +254,11 @@ class LastEpochWeights(_TimelineRule):
             "import keras\n\ndef train(model, x, y):\n    model.fit(x, y, validation_split=0.1, epochs=10)\n    return model\n",
             line=4,
         ),
+        # Keras 2's ``fit_generator`` (KC103) trains like ``fit``
+        Invalid(
+            "import tensorflow as tf\nmodel = tf.keras.Sequential()\nmodel.fit_generator(gen, validation_data=val_gen, epochs=30)\nmodel.save('model.keras')\n",
+            line=3,
+        ),
         # the global model used by a function defined after the fit (corpus: mirnet.py)
         Invalid(
             "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_data=(xv, yv), epochs=5)\n\ndef infer(image):\n    return model.predict(image)\n",
@@ -269,7 +274,9 @@ class LastEpochWeights(_TimelineRule):
             call = fit.node
             if not (ah.keyword_value(call, "validation_data") is not None or _positive(ah.keyword_value(call, "validation_split"))):
                 continue
-            epochs = self._epochs(ah.argument(call, 3, "epochs"))
+            # ``fit(x, y, batch_size, epochs)`` / ``fit_generator(generator, steps_per_epoch, epochs)``
+            position = 2 if isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit_generator" else 3
+            epochs = self._epochs(ah.argument(call, position, "epochs"))
             if epochs is None or epochs <= 1:
                 continue
             if timeline.loaded_after(fit.order) or not timeline.used_after(fit, fit.receiver):
