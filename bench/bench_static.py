@@ -119,12 +119,12 @@ print(done)
 '''
 
 
-def discover(paths: list[str]) -> list[str]:
+def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> list[str]:
     """The files kerascheck checks for ``paths`` (its discovery, default excludes)."""
     from kerascheck.config import Config
     from kerascheck.static.engine import iter_targets
 
-    return iter_targets(Config(root=str(Path.cwd()), respect_gitignore=False), paths)
+    return iter_targets(Config(root=str(Path.cwd()), respect_gitignore=False, extend_exclude=exclude), paths)
 
 
 def all_rule_codes() -> list[str]:
@@ -136,8 +136,8 @@ def all_rule_codes() -> list[str]:
 # -- one corpus ---------------------------------------------------------------------------------
 
 
-def bench_corpus(name: str, paths: list[str], args: argparse.Namespace, work: Path, rows: list[list[str]]) -> None:
-    files = discover(paths)
+def bench_corpus(name: str, paths: list[str], args: argparse.Namespace, work: Path, rows: list[list[str]], exclude: tuple[str, ...] = ()) -> None:
+    files = discover(paths, exclude)
     listing = work / f"{name}.files"
     listing.write_text("\n".join(files), encoding="utf-8")
     lines = sum(_count_lines(f) for f in files)
@@ -145,7 +145,8 @@ def bench_corpus(name: str, paths: list[str], args: argparse.Namespace, work: Pa
     config = work / "kerascheck.toml"
     cache_dir = work / f"cache-{name}"
     config.write_text(
-        f"select = {json.dumps(all_rule_codes())}\nrespect-gitignore = false\ncache-dir = {json.dumps(str(cache_dir))}\n",
+        f"select = {json.dumps(all_rule_codes())}\nrespect-gitignore = false\ncache-dir = {json.dumps(str(cache_dir))}\n"
+        f"extend-exclude = {json.dumps(list(exclude))}\n",
         encoding="utf-8",
     )
     kerascheck = [str(BIN / "kerascheck"), "check", *paths, "--config", str(config), "--exit-zero", "-q", "--output-format", "json", "-o", os.devnull]
@@ -244,6 +245,7 @@ def main() -> int:
     parser.add_argument("--peer-repeat", type=int, default=1, help="runs per Fixit/pylint measurement")
     parser.add_argument("--no-peers", dest="peers", action="store_false", help="skip Fixit and pylint")
     parser.add_argument("--peers-on", default="keras-io", help="corpora to run Fixit/pylint on (comma-separated; default keras-io: on the stdlib they take many minutes)")
+    parser.add_argument("--stdlib-no-tests", action="store_true", help="leave out the stdlib's test suites")
     parser.add_argument("--site-packages", type=int, default=1500, help="files of site-packages to use (whole top-level packages, smallest first)")
     args = parser.parse_args()
     args.jobs = [int(j) for j in args.jobs.split(",")]
@@ -259,7 +261,9 @@ def main() -> int:
                     continue
                 bench_corpus(name, [str(KERAS_IO / "vision"), str(KERAS_IO / "nlp")], args, work, rows)
             elif name == "stdlib":
-                bench_corpus(name, [sysconfig.get_paths()["stdlib"]], args, work, rows)
+                # Test suites included (about 1,000 of the ~1,800 files); --stdlib-no-tests drops them.
+                exclude = ("test", "tests", "idle_test") if args.stdlib_no_tests else ()
+                bench_corpus(name, [sysconfig.get_paths()["stdlib"]], args, work, rows, exclude)
             else:
                 bench_corpus(name, _site_packages_subset(args.site_packages), args, work, rows)
         startup = bench_startup(args, work)
