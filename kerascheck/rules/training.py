@@ -8,7 +8,7 @@ from typing import Any
 
 import libcst as cst
 
-from kerascheck.findings import Severity
+from kerascheck.findings import Edit, Severity
 from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.rules import matchers as m
@@ -306,9 +306,10 @@ def _positive(expr: cst.BaseExpression | None) -> bool:
 class EarlyStoppingNoRestore(_TimelineRule):
     """
     ## What it does
-    Finds ``EarlyStopping`` callbacks without ``restore_best_weights=True``, unless the file
-    reloads saved weights after ``fit`` (a best checkpoint). Callbacks given only to a
-    keras-tuner ``search`` are ignored.
+    Finds ``EarlyStopping`` callbacks without ``restore_best_weights=True`` (absent, or an
+    explicit ``False``, which is the default), unless the file reloads saved weights after
+    ``fit`` (a best checkpoint). Callbacks given only to a keras-tuner ``search`` are ignored;
+    a non-literal value (``restore_best_weights=args.restore``) is left alone.
 
     ## Why is this bad?
     ``restore_best_weights`` defaults to ``False``: when training stops, the model holds the
@@ -336,8 +337,8 @@ class EarlyStoppingNoRestore(_TimelineRule):
     summary = "`EarlyStopping` without `restore_best_weights=True`"
     VALID = (
         "import keras\nstop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)\n",
-        # explicit choice
-        "import keras\nstop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=False)\n",
+        # decided elsewhere
+        "import keras\nstop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=config.restore)\n",
         # best checkpoint reloaded after fit
         "import keras\nmodel = keras.Sequential()\ncbs = [keras.callbacks.EarlyStopping(patience=3), keras.callbacks.ModelCheckpoint('best.weights.h5', save_best_only=True, save_weights_only=True)]\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=cbs)\nmodel.load_weights('best.weights.h5')\n",
         # keras-tuner search: the trial models are discarded
@@ -362,6 +363,12 @@ class EarlyStoppingNoRestore(_TimelineRule):
             "import keras\nstop = keras.callbacks.EarlyStopping(patience=2)\n",
             target_keras="2.15", message="only when",
         ),
+        # an explicit False is the default: the same last-epoch weights
+        Invalid(
+            "import keras\nstop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=False)\n",
+            line=2, message="restore_best_weights=False",
+            fixed="import keras\nstop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)\n",
+        ),
     )
 
     def leave_Module(self, node: cst.Module) -> None:
@@ -370,10 +377,19 @@ class EarlyStoppingNoRestore(_TimelineRule):
         if first_fit is not None and timeline.loaded_after(first_fit):
             return
         for call in timeline.early_stopping:
-            if ah.keyword(call, "restore_best_weights") is not None or ah.has_star_args(call) or timeline.in_search(call):
+            restore = ah.keyword_value(call, "restore_best_weights")
+            explicit_false = restore is not None and ah.is_false(restore)
+            if restore is not None and not explicit_false:
+                continue  # True, or decided by a variable
+            if (restore is None and ah.has_star_args(call)) or timeline.in_search(call):
                 continue
-            edit = m.add_keyword_edit(self.context, call, "restore_best_weights", "True")
-            fix = m.fix(edit, safe=False, message="Add `restore_best_weights=True`") if edit else None
+            if explicit_false:
+                edit: Edit | None = self.context.edit(restore, "True")
+                what = "`EarlyStopping(restore_best_weights=False)` (the default)"
+            else:
+                edit = m.add_keyword_edit(self.context, call, "restore_best_weights", "True")
+                what = "`EarlyStopping` without `restore_best_weights=True`"
+            fix = m.fix(edit, safe=False, message="Set `restore_best_weights=True`") if edit else None
             when = (
                 "Keras 3 then restores the best epoch at the end of `fit`"
                 if self.context.keras_major >= 3
@@ -381,7 +397,7 @@ class EarlyStoppingNoRestore(_TimelineRule):
             )
             self.report(
                 call,
-                "`EarlyStopping` without `restore_best_weights=True`: after `fit` the model keeps the last "
+                f"{what}: after `fit` the model keeps the last "
                 f"epoch's weights, `patience` epochs past the best; pass `restore_best_weights=True` ({when})",
                 fix=fix,
             )
