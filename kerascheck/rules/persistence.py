@@ -30,6 +30,7 @@ from kerascheck.rules.seeds import (
     SavedClass,
     ProjectRule,
     SavesModel,
+    chained_fit,
     is_training_call,
 )
 from kerascheck.static import ast_helpers as ah
@@ -83,6 +84,8 @@ class UnsavedPreprocessor(ProjectRule):
         "import json\nimport keras\nfrom tensorflow.keras.preprocessing.text import Tokenizer\ntok = Tokenizer()\ntok.fit_on_texts(texts)\nwith open('tok.json', 'w') as f:\n    f.write(tok.to_json())\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
         # handed back to the caller
         "import keras\nfrom sklearn.preprocessing import MinMaxScaler\n\ndef prepare(x):\n    scaler = MinMaxScaler()\n    return scaler.fit_transform(x), scaler\n\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+        # constructed and fitted in one chain, bound to a name that is dumped
+        "import joblib\nimport keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler().fit(x_train)\nmodel = keras.Sequential()\nmodel.save('m.keras')\njoblib.dump(scaler, 'scaler.joblib')\n",
         Valid(
             "import keras\nfrom sklearn.preprocessing import StandardScaler\nfrom artifacts import save_all\nscaler = StandardScaler()\nscaler.fit(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
             project={"artifacts.py": "import joblib\n\ndef save_all():\n    joblib.dump(scaler, 'scaler.pkl')\n"},
@@ -105,6 +108,10 @@ class UnsavedPreprocessor(ProjectRule):
         Invalid(
             "import keras\nfrom sklearn.preprocessing import StandardScaler\nx = StandardScaler().fit_transform(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
             line=3,
+        ),
+        Invalid(
+            "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler().fit(x_train)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            line=3, message="`scaler`",
         ),
         # the model is saved by another module of the program
         Invalid(
@@ -202,6 +209,15 @@ class RefitPreprocessorAtInference(Rule):
             "import joblib\nimport keras\nscaler = joblib.load('scaler.joblib')\nscaler.fit(x)\n",
             line=4, message="loaded",
         ),
+        # fitted in a chain at inference, then used to transform the model's input
+        Invalid(
+            "import keras\nfrom sklearn.preprocessing import StandardScaler\nmodel = keras.models.load_model('m.keras')\nscaler = StandardScaler().fit(rows)\nprint(model.predict(scaler.transform(rows)))\n",
+            line=4, message="inference",
+        ),
+        Invalid(
+            "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler().fit(x_train)\nx_test = scaler.fit_transform(x_test)\n",
+            line=4, message="`x_test`",
+        ),
         Invalid(
             "import tensorflow as tf\nvec = tf.keras.layers.TextVectorization()\nvec.adapt(val_ds.map(lambda x, y: x))\n",
             line=3,
@@ -225,7 +241,7 @@ class RefitPreprocessorAtInference(Rule):
             return
         self._assigned[id(node.value)] = name
         qualified = self.context.qualified(node.value.func) or ""
-        if qualified in PREPROCESSORS:
+        if qualified in PREPROCESSORS or chained_fit(self.context, node.value) is not None:
             self._preprocessors[name] = "new"
         elif qualified in LOADERS and _PREPROCESSOR_NAME.search(name):
             self._preprocessors[name] = "loaded"
@@ -271,7 +287,11 @@ class RefitPreprocessorAtInference(Rule):
         if isinstance(receiver, cst.Name):
             self._fitted_by[receiver.value] = node
         if id(node) in self._assigned:
-            self._tainted[self._assigned[id(node)]] = node
+            bound = self._assigned[id(node)]
+            if chained_fit(context, node) is not None:
+                self._fitted_by[bound] = node  # ``scaler = StandardScaler().fit(x)``: the scaler
+            else:
+                self._tainted[bound] = node
 
     def _feeds_model(self, node: cst.Call, method: tuple[cst.BaseExpression, str] | None) -> bool:
         """``model.predict(...)``, ``model.predict_on_batch(...)`` or ``model(...)``."""

@@ -170,6 +170,8 @@ KERAS_PREPROCESSING_LAYERS = frozenset(
     {"TextVectorization", "Normalization", "StringLookup", "IntegerLookup", "Discretization"}
 )
 FIT_METHODS = frozenset({"fit", "fit_transform", "fit_on_texts", "fit_on_sequences", "adapt", "partial_fit"})
+#: Fit methods that return the fitted preprocessor itself (sklearn's ``fit`` returns ``self``).
+_FIT_RETURNS_SELF = frozenset({"fit", "partial_fit"})
 #: Calls that write their arguments somewhere (matched by the called name's last component).
 DUMP_NAMES = frozenset(
     {"dump", "dumps", "save", "savez", "savez_compressed", "to_json", "save_pretrained", "log_model",
@@ -206,6 +208,18 @@ def is_training_call(context: FileContext, node: cst.Call, foreign: set[str] | f
     return name == "apply_gradients" and context.uses_keras and not context.models.defines_method(name)
 
 
+def chained_fit(context: FileContext, value: cst.BaseExpression) -> str | None:
+    """The preprocessor class short name when ``value`` constructs and fits one in a chain that
+    evaluates to the fitted preprocessor (``StandardScaler().fit(x)``), else None.
+    ``StandardScaler().fit_transform(x)`` evaluates to the data, not the scaler."""
+    if not isinstance(value, cst.Call):
+        return None
+    method = ah.method_call(value)
+    if method is None or method[1] not in _FIT_RETURNS_SELF or not isinstance(method[0], cst.Call):
+        return None
+    return PREPROCESSORS.get(context.qualified(method[0].func) or "")
+
+
 def seed_kind(context: FileContext, node: cst.Call) -> str | None:
     return SEED_FUNCTIONS.get(context.qualified(node.func) or "")
 
@@ -239,6 +253,7 @@ class ProgramFacts:
         self._foreign: set[str] = set()
         self._saved_classes: set[str] = set()
         self._constructed: dict[str, str] = {}  # name -> the class it was built from (``Block()``)
+        self._bound_fits: dict[int, str] = {}  # id(``Scaler().fit(x)``) -> the name it is bound to
         #: Positions without libcst's whole-file codegen (most files end up reporting nothing).
         self.locator = m.FastLocator(context)
 
@@ -313,9 +328,11 @@ class ProgramFacts:
         name = ah.assigned_name(node)
         if isinstance(value, cst.Call) and name is not None:
             qualified = self.context.qualified(value.func) or ""
-            cls = PREPROCESSORS.get(qualified)
+            cls = PREPROCESSORS.get(qualified) or chained_fit(self.context, value)
             if cls is not None:
                 self._preprocessors[name] = cls
+                if not qualified:
+                    self._bound_fits[id(value)] = name  # ``scaler = StandardScaler().fit(x)``
                 return
             if isinstance(value.func, (cst.Name, cst.Attribute)):
                 self._constructed[name] = (dotted(value.func) or "").rsplit(".", 1)[-1]
@@ -377,7 +394,7 @@ class ProgramFacts:
             name: str | None = receiver.value
             cls = self._preprocessors[receiver.value]
         elif isinstance(receiver, cst.Call) and (self.context.qualified(receiver.func) or "") in PREPROCESSORS:
-            name, cls = None, PREPROCESSORS[self.context.qualified(receiver.func) or ""]
+            name, cls = self._bound_fits.get(id(node)), PREPROCESSORS[self.context.qualified(receiver.func) or ""]
         else:
             return
         self.facts.append(PreprocessorFitted(name, cls, self.locator.location(node)))
