@@ -19,7 +19,8 @@ from kerascheck.static.models import ModelInfo, dense_units, layer_activation
 EARLY_STOPPING = "keras.callbacks.EarlyStopping"
 CHECKPOINT = "keras.callbacks.ModelCheckpoint"
 #: Methods that use the weights a model holds after ``fit``.
-USES = frozenset({"predict", "evaluate", "save", "save_weights", "export", "predict_on_batch", "test_on_batch"})
+USES = frozenset({"predict", "evaluate", "save", "save_weights", "export", "predict_on_batch", "test_on_batch",
+                  "predict_generator", "evaluate_generator"})
 LOADS = frozenset({"load_weights"})
 LOAD_FUNCTIONS = frozenset({"keras.models.load_model", "keras.saving.load_model", "tensorflow.train.latest_checkpoint"})
 
