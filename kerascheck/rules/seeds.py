@@ -11,7 +11,7 @@ entry point, or that entry point's imports).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import libcst as cst
@@ -52,6 +52,17 @@ class Seeds:
     location: Location
     #: Replacement by ``keras.utils.set_random_seed(<same argument>)``, when Keras is importable.
     fix: Edit | None = None
+    #: The plain function the call is in, when it only seeds if that function is called
+    #: (None at module level, in methods, decorated functions, and functions that also train).
+    helper: str | None = None
+
+
+@dataclass(frozen=True)
+class Referenced:
+    """Names the file calls or passes as arguments (``seed_all(0)``, ``app.run(main)``): a
+    seeding helper counts only when one of its program's files references it."""
+
+    names: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -254,6 +265,11 @@ class ProgramFacts:
         self._saved_classes: set[str] = set()
         self._constructed: dict[str, str] = {}  # name -> the class it was built from (``Block()``)
         self._bound_fits: dict[int, str] = {}  # id(``Scaler().fit(x)``) -> the name it is bound to
+        #: Seed calls in order, each with the ids of its enclosing functions (decided at the end).
+        self._seeds: list[tuple[Seeds, tuple[int, ...]]] = []
+        self._seeding_functions: set[int] = set()  # ids of functions holding a helper seed
+        self._training_functions: set[int] = set()  # ... of those that also train
+        self._referenced: set[str] = set()
         #: Positions without libcst's whole-file codegen (most files end up reporting nothing).
         self.locator = m.FastLocator(context)
 
@@ -273,6 +289,7 @@ class ProgramFacts:
         context = self.context
         self.locator.count(node)
         qualified = context.qualified(node.func)
+        self._reference(node, qualified)
         if qualified is not None:
             kind = SEED_FUNCTIONS.get(qualified)
             if kind is not None:
@@ -305,6 +322,10 @@ class ProgramFacts:
         if loop not in self._trains and is_training_call(context, node, self._foreign):
             self._trains.add(loop)
             self.facts.append(Trains(self.locator.location(node), loop))
+            self._training_functions.update(id(f) for f in context.functions)
+        elif self._seeding_functions and any(id(f) in self._seeding_functions for f in context.functions):
+            if is_training_call(context, node, self._foreign):
+                self._training_functions.update(id(f) for f in context.functions)
         if name in FIT_METHODS:
             self._fitted(node, receiver)
         if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors and name in SELF_PERSISTING:
@@ -369,6 +390,12 @@ class ProgramFacts:
                 self.facts.append(_custom_class(context, info.node, self.locator))
         for saved in sorted(self._saved_classes):
             self.facts.append(SavedClass(saved))
+        for seed, functions in self._seeds:
+            if seed.helper is not None and any(f in self._training_functions for f in functions):
+                seed = replace(seed, helper=None)  # seeds the training that follows it in the function
+            self.facts.append(seed)
+        if any(seed.helper is not None for seed, _ in self._seeds) or self._referenced:
+            self.facts.append(Referenced(frozenset(self._referenced)))
         self.facts.append(Imports(tuple(sorted(context.imports.modules))))
 
     # -- helpers -----------------------------------------------------------------------------
@@ -379,7 +406,27 @@ class ProgramFacts:
         argument = ah.positional(node)[0].value if ah.positional(node) else ah.keyword_value(node, "seed")
         if kind != "all" and spelling is not None and argument is not None and len(node.args) == 1:
             edit = self.locator.edit(node, f"{spelling}({self.context.code(argument)})")
-        self.facts.append(Seeds(kind, self.context.code(node.func), self.locator.location(node), edit))
+        functions = self.context.functions
+        helper = None
+        if functions and not self.context.classes and not functions[-1].decorators:
+            helper = functions[-1].name.value
+            self._seeding_functions.update(id(f) for f in functions)
+        seed = Seeds(kind, self.context.code(node.func), self.locator.location(node), edit, helper)
+        self._seeds.append((seed, tuple(id(f) for f in functions)))
+
+    def _reference(self, node: cst.Call, qualified: str | None) -> None:
+        """Record the called name (as written and as imported) and names passed as arguments."""
+        func = node.func
+        if qualified is not None:
+            if qualified not in SEED_FUNCTIONS:  # ``random.seed`` does not call a helper ``seed``
+                self._referenced.add(qualified.rsplit(".", 1)[-1])
+        elif isinstance(func, cst.Name):
+            self._referenced.add(func.value)
+        elif isinstance(func, cst.Attribute):
+            self._referenced.add(func.attr.value)
+        for arg in node.args:
+            if isinstance(arg.value, cst.Name):
+                self._referenced.add(arg.value.value)
 
     def _saved_instance(self, expr: cst.BaseExpression) -> None:
         if isinstance(expr, cst.Name) and expr.value in self._constructed:
@@ -603,11 +650,16 @@ def _first_training(graph: ProjectGraph) -> Iterator[tuple[str, Trains]]:
 
 
 def _seeds_of(graph: ProjectGraph, path: str) -> list[Seeds]:
-    """The program's seeds, its own file's first."""
+    """The program's seeds, its own file's first; a seed inside a helper function counts only
+    when a file of the program calls (or passes) the helper."""
     scope = graph.scope(path)
     own = [fact for _, fact in graph.facts([path], Seeds)]
     others = [fact for p, fact in graph.facts(scope - {path}, Seeds)]
-    return own + others
+    seeds = own + others
+    if any(s.helper is not None for s in seeds):
+        referenced = {n for _, fact in graph.facts(scope, Referenced) for n in fact.names}
+        seeds = [s for s in seeds if s.helper is None or s.helper in referenced]
+    return seeds
 
 
 def is_fully_seeded(kinds: set[str], keras_major: int) -> bool:
@@ -646,7 +698,10 @@ class MissingGlobalSeed(ProjectRule):
     Finds programs that train a model (``fit``, Keras 2's ``fit_generator``, ``train_on_batch``,
     a custom loop with ``optimizer.apply_gradients``) without setting any global seed, neither in the training
     file nor in a module it imports (or that imports it). Reported once per program, at its
-    first training call. Inference-only scripts need no seed.
+    first training call. Inference-only scripts need no seed. A seed inside a helper function
+    (``def seed_everything(s): ...``) counts only when a file of the program calls the helper
+    (or passes it on, as in ``app.run(main)``); seeds at module level, in methods, in decorated
+    functions and in the function that trains always count.
 
     ## Why is this bad?
     Weight initialisation, dropout masks and shuffling are random: two runs of the same script
@@ -694,6 +749,16 @@ class MissingGlobalSeed(ProjectRule):
             project={"main.py": "import keras\nimport example\nkeras.utils.set_random_seed(0)\nexample.train(m, x, y)\n"},
         ),
         "import tensorflow as tf\ntf.random.set_seed(1)\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
+        # the seeding helper is called in the file, or passed on
+        "import random\nimport numpy as np\nimport tensorflow as tf\n\ndef seed_everything(s=0):\n    random.seed(s)\n    np.random.seed(s)\n    tf.random.set_seed(s)\n\nseed_everything()\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
+        "import keras\nfrom absl import app\n\ndef main(argv):\n    keras.utils.set_random_seed(0)\n    model = build()\n    model.fit(x, y)\n\napp.run(main)\n",
+        # the function that seeds is the one that trains (an entry point run by a console script)
+        "import keras\n\ndef main():\n    keras.utils.set_random_seed(0)\n    model = keras.Sequential()\n    model.fit(x, y)\n",
+        # imported under another name and called
+        Valid(
+            "import keras\nfrom helpers import seed_everything as seed_all\nseed_all(1)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
+            project={"helpers.py": "import keras\n\ndef seed_everything(s):\n    keras.utils.set_random_seed(s)\n"},
+        ),
         # a decision forest is not trained from Keras' random draws (corpus: tweet-classification-using-tfdf.py)
         "import tensorflow as tf\nimport tensorflow_decision_forests as tfdf\nmodel_1 = tfdf.keras.GradientBoostedTreesModel()\nmodel_1.fit(train_ds)\n",
     )
@@ -724,6 +789,16 @@ class MissingGlobalSeed(ProjectRule):
         ),
         Invalid(
             "import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\nfor xb, yb in batches:\n    model.train_on_batch(xb, yb)\n",
+            line=4,
+        ),
+        # a seeding helper that is defined but never called seeds nothing
+        Invalid(
+            "import random\nimport numpy as np\nimport tensorflow as tf\n\ndef seed_everything(s=0):\n    random.seed(s)\n    np.random.seed(s)\n    tf.random.set_seed(s)\n\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
+            line=11,
+        ),
+        Invalid(
+            "import keras\nimport helpers\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
+            project={"helpers.py": "import keras\n\ndef seed_everything(s):\n    keras.utils.set_random_seed(s)\n"},
             line=4,
         ),
         # a helper that is not imported does not seed this program
