@@ -31,9 +31,6 @@ KNOWN_MISSES: dict[str, set[tuple[int, str]]] = {
     # `self.last_scores = weights` in `call` stores a trace-time SymbolicTensor (measured: unusable
     # after fit); only `+=`, `.append` and globals are recognised as Python state.
     "so_attention_layer_state.py": {(26, "KC701")},
-    # scaler fitted on the whole series, then split by slicing (`data[:n]`, `data[n:]`); only
-    # `train_test_split` is recognised as a split.
-    "so_stateful_airline_keras2.py": {(16, "KC405")},
 }
 
 #: file (relative to tests/corpus) -> {(line, code)} the rules report but should not.

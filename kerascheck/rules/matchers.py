@@ -48,6 +48,21 @@ def receiver_is_model(context: FileContext, receiver: cst.BaseExpression, method
     return context.uses_keras and bool(_MODELISH.search(name.rsplit(".", 1)[-1]))
 
 
+class _NameCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+
+def names_in(expr: cst.BaseExpression) -> set[str]:
+    """Every plain name an expression mentions (``f(a.b, c[d])`` -> f, a, c, d)."""
+    collector = _NameCollector()
+    expr.visit(collector)
+    return collector.names
+
+
 def path_literal(expr: cst.BaseExpression | None) -> str | None:
     """The statically known *ending* of a file path expression.
 

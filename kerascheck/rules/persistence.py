@@ -514,6 +514,14 @@ class UnregisteredCustomObject(ProjectRule):
 
 
 _SPLITS = frozenset({"sklearn.model_selection.train_test_split", "sklearn.cross_validation.train_test_split"})
+#: ``np.split(x, [n])``: split points given explicitly, along the rows.
+_ARRAY_SPLITS = frozenset({"numpy.split", "numpy.array_split"})
+#: Cross-validation splitters whose ``split`` yields row indices.
+_CV_SPLITTERS = frozenset(
+    f"sklearn.model_selection.{n}"
+    for n in ("KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold", "RepeatedKFold",
+              "RepeatedStratifiedKFold", "ShuffleSplit", "StratifiedShuffleSplit", "TimeSeriesSplit")
+)
 #: Preprocessors whose fitted statistics leak from the test rows (labels encoders do not).
 _FEATURE_PREPROCESSORS = frozenset(
     {"StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler", "QuantileTransformer",
@@ -526,7 +534,11 @@ class FitBeforeSplit(Rule):
     """
     ## What it does
     Finds a feature preprocessor (scaler, PCA, imputer, TF-IDF, ``Normalization.adapt``)
-    fitted on a data set that is split into train and test afterwards, in the same scope.
+    fitted on a data set that is split into train and test afterwards, in the same scope:
+    by ``train_test_split``, by complementary row slices (``x[:n]`` and ``x[n:]``, also
+    ``x[:-n]``/``x[-n:]`` and ``x[n:len(x)]``), by ``np.split(x, [n, ...])``, or by indexing it
+    with the fold indices of a ``KFold``/``StratifiedKFold``/... ``split`` loop. A single slice
+    (a subset) is not a split.
 
     ## Why is this bad?
     The scaler's mean and variance (or the PCA axes, the imputed values) are computed with the
@@ -556,6 +568,18 @@ class FitBeforeSplit(Rule):
         "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import LabelEncoder\nimport keras\ny = LabelEncoder().fit_transform(y)\nx_tr, x_te, y_tr, y_te = train_test_split(x, y)\n",
         # fitted on another array than the one split
         "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nother = scaler.fit_transform(reference)\nx_tr, x_te = train_test_split(x)\n",
+        # one slice is a subset, not a split; windows are not a split either
+        "from sklearn.preprocessing import MinMaxScaler\nimport keras\ndata = MinMaxScaler().fit_transform(data)\nsample = data[:100]\nwindows = [data[i:i + 10] for i in range(90)]\n",
+        # split first by slicing, then fit on the training rows
+        "from sklearn.preprocessing import StandardScaler\nimport keras\ntrain, test = data[:800], data[800:]\nscaler = StandardScaler().fit(train)\ntrain, test = scaler.transform(train), scaler.transform(test)\n",
+        # fitted on the head rows only: the split came first
+        "from sklearn.preprocessing import MinMaxScaler\nimport keras\nn = 800\nscaler = MinMaxScaler().fit(data[:n])\ntrain, test = scaler.transform(data[:n]), scaler.transform(data[n:])\n",
+        # the scaled name was rebound to other data before being sliced
+        "from sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nx = load_raw()\ntrain, test = x[:800], x[800:]\n",
+        # np.split across the feature axis
+        "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nleft, right = np.split(x, [3], axis=1)\n",
+        # the fold loop indexes the raw data; the scaler is refitted in each fold
+        "from sklearn.model_selection import KFold\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nfor tr, te in KFold(5).split(raw):\n    scaler = StandardScaler()\n    x_tr = scaler.fit_transform(raw[tr])\n",
     )
     INVALID = (
         Invalid(
@@ -570,6 +594,29 @@ class FitBeforeSplit(Rule):
             "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nscaler.fit(features)\nx = scaler.transform(features)\nx_tr, x_te = train_test_split(x)\n",
             line=5,
         ),
+        # split by slicing (one statement, or two)
+        Invalid(
+            "from sklearn.preprocessing import MinMaxScaler\nimport keras\nscaler = MinMaxScaler()\ndata = scaler.fit_transform(data)\ntrain, test = data[:100], data[100:]\n",
+            line=4, message="`data[:100]`",
+        ),
+        Invalid(
+            "from sklearn.preprocessing import MinMaxScaler\nimport keras\ndata = MinMaxScaler().fit_transform(series)\nn = int(len(data) * 0.67)\ntrain = data[0:n, :]\ntest = data[n:len(data), :]\n",
+            line=3,
+        ),
+        Invalid(
+            "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\ntrain, val, test = np.split(x, [600, 800])\n",
+            line=4, message="split",
+        ),
+        # every row, some columns
+        Invalid(
+            "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nfeatures = scaler.fit_transform(df.iloc[:, 1:])\ntrain, test = features[:-200], features[-200:]\n",
+            line=4,
+        ),
+        # fold indices of a cross-validation loop used on the scaled data
+        Invalid(
+            "from sklearn.model_selection import StratifiedKFold\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nfor tr, te in StratifiedKFold(5).split(x, y):\n    model.fit(x[tr], y[tr])\n",
+            line=4, message="StratifiedKFold",
+        ),
     )
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
@@ -577,50 +624,143 @@ class FitBeforeSplit(Rule):
         self._preprocessors: dict[str, str] = {}
         #: Per scope: data names fitted on (and names holding their transform) -> the fit call.
         self._scopes: list[dict[str, cst.Call]] = [{}]
+        #: Per scope: (data name, "head" | "tail", boundary source) of row slices seen.
+        self._slices: list[set[tuple[str, str, str]]] = [set()]
+        #: Per scope: loop names holding cross-validation fold indices -> the splitter's name.
+        self._folds: list[dict[str, str]] = [{}]
+        self._splitters: dict[str, str] = {}  # name -> splitter class short name
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._scopes.append({})
+        self._slices.append(set())
+        self._folds.append({})
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._scopes.pop()
+        self._slices.pop()
+        self._folds.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        splitter = self._splitter_split(node.iter)
+        if splitter is not None:
+            for name in ah.target_names(node.target):
+                self._folds[-1][name] = splitter
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        scope = self._scopes[-1]
+        if not scope or not node.slice:
+            return
+        data = node.value
+        if isinstance(data, cst.Attribute) and data.attr.value == "iloc":
+            data = data.value
+        if not isinstance(data, cst.Name) or data.value not in scope:
+            return
+        name = data.value
+        first = node.slice[0].slice
+        if isinstance(first, cst.Index):
+            index = first.value
+            if isinstance(index, cst.Name) and index.value in self._folds[-1]:
+                self._report_split(name, f"the `{self._folds[-1][index.value]}` folds")
+            return
+        if not isinstance(first, cst.Slice) or first.step is not None:
+            return
+        code = self.context.code
+        lower, upper = first.lower, first.upper
+        if upper is not None and (lower is None or ah.int_value(lower) == 0):
+            part, other, boundary = "head", "tail", code(upper).strip()
+        elif lower is not None and (upper is None or _is_length_of(upper, name)):
+            part, other, boundary = "tail", "head", code(lower).strip()
+        else:
+            return
+        slices = self._slices[-1]
+        if (name, other, boundary) in slices:
+            self._report_split(name, f"`{name}[:{boundary}]` / `{name}[{boundary}:]`")
+        else:
+            slices.add((name, part, boundary))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         name = ah.assigned_name(node)
         value = node.value
-        if name is None or not isinstance(value, cst.Call):
+        if name is None:
             return
-        cls = PREPROCESSORS.get(self.context.qualified(value.func) or "")
-        if cls is not None:
-            self._preprocessors[name] = cls
-            return
-        # ``x = scaler.transform(features)`` after ``scaler.fit(features)``: x is tainted too
-        method = ah.method_call(value)
         scope = self._scopes[-1]
-        if method is None:
-            return
-        receiver, verb = method
-        fit = self._fit_call(value)
-        source = _data_name(ah.argument(value, 0, "X"))
-        if fit is not None and source is not None:
-            scope[name] = fit
-        elif verb == "transform" and isinstance(receiver, cst.Name) and source is not None and source in scope:
-            scope[name] = scope[source]
+        if isinstance(value, cst.Call):
+            qualified = self.context.qualified(value.func) or ""
+            if qualified in _CV_SPLITTERS:
+                self._splitters[name] = qualified.rsplit(".", 1)[-1]
+            cls = PREPROCESSORS.get(qualified)
+            if cls is not None:
+                self._preprocessors[name] = cls
+                return
+            method = ah.method_call(value)
+            if method is not None:
+                receiver, verb = method
+                fit = self._fit_call(value)
+                source = self._fit_source(ah.argument(value, 0, "X"))
+                if fit is not None and source is not None:
+                    scope[name] = fit
+                    return
+                # ``x = scaler.transform(features)`` after ``scaler.fit(features)``: x is tainted too
+                source = _data_name(ah.argument(value, 0, "X"))
+                if verb == "transform" and isinstance(receiver, cst.Name) and source is not None and source in scope:
+                    scope[name] = scope[source]
+                    return
+        if name in scope and name not in m.names_in(value):
+            scope.pop(name)  # rebound to other data (``x = load_raw()``)
 
     def visit_Call(self, node: cst.Call) -> None:
         fit = self._fit_call(node)
         scope = self._scopes[-1]
         if fit is not None:
-            data = _data_name(ah.argument(node, 0, "X"))
+            data = self._fit_source(ah.argument(node, 0, "X"))
             if data is not None and data not in scope:
                 scope[data] = node
             return
-        if self.context.qualified(node.func) not in _SPLITS:
+        qualified = self.context.qualified(node.func)
+        if qualified in _ARRAY_SPLITS:
+            data = _data_name(ah.argument(node, 0, "ary"))
+            points = ah.argument(node, 1, "indices_or_sections")
+            axis = ah.argument(node, 2, "axis")
+            if data in scope and isinstance(points, (cst.List, cst.Tuple)) and (axis is None or ah.int_value(axis) == 0):
+                self._report_split(data, f"`{qualified.replace('numpy.', 'np.')}`")
+            return
+        if qualified not in _SPLITS:
             return
         for arg in ah.positional(node):
             if isinstance(arg.value, cst.Name) and arg.value.value in scope:
-                fit_call = scope.pop(arg.value.value)
-                self.report(fit_call, f"preprocessor fitted on `{arg.value.value}` before `train_test_split` divides it: test-set statistics leak into training; split first, then fit on the training part")
+                self._report_split(arg.value.value, "`train_test_split`")
                 return
+
+    def _report_split(self, name: str, how: str) -> None:
+        fit_call = self._scopes[-1].pop(name, None)
+        if fit_call is not None:
+            self.report(fit_call, f"preprocessor fitted on `{name}` before {how} divides it: test-set statistics leak into training; split first, then fit on the training part")
+
+    def _fit_source(self, expr: cst.BaseExpression | None) -> str | None:
+        """The data set a fit sees whole: ``x``, ``df[cols]``, ``df.values``; None for a row subset
+        (``x[:n]``, ``x[train_idx]`` in a fold loop), which is fitting after a split."""
+        if isinstance(expr, cst.Subscript) and expr.slice:
+            first = expr.slice[0].slice
+            if isinstance(first, cst.Slice) and (first.lower is not None or first.upper is not None):
+                return None  # ``x[:n]``; ``x[:, cols]`` keeps every row
+            if isinstance(first, cst.Index) and isinstance(first.value, cst.Name) and first.value.value in self._folds[-1]:
+                return None
+        return _data_name(expr)
+
+    def _splitter_split(self, expr: cst.BaseExpression) -> str | None:
+        """The splitter class of ``KFold(5).split(x)`` / ``kf.split(x)``, else None."""
+        if not isinstance(expr, cst.Call):
+            return None
+        method = ah.method_call(expr)
+        if method is None or method[1] != "split":
+            return None
+        receiver = method[0]
+        if isinstance(receiver, cst.Name):
+            return self._splitters.get(receiver.value)
+        if isinstance(receiver, cst.Call):
+            qualified = self.context.qualified(receiver.func) or ""
+            return qualified.rsplit(".", 1)[-1] if qualified in _CV_SPLITTERS else None
+        return None
 
     def _fit_call(self, node: cst.Call) -> cst.Call | None:
         """``node`` itself when it fits a feature preprocessor, else None."""
@@ -635,6 +775,19 @@ class FitBeforeSplit(Rule):
         else:
             cls = None
         return node if cls in _FEATURE_PREPROCESSORS else None
+
+
+def _is_length_of(expr: cst.BaseExpression, name: str) -> bool:
+    """``len(name)`` or ``name.shape[0]``: the slice runs to the end."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "len" and expr.args:
+        return isinstance(expr.args[0].value, cst.Name) and expr.args[0].value.value == name
+    return (
+        isinstance(expr, cst.Subscript)
+        and dotted(expr.value) == f"{name}.shape"
+        and len(expr.slice) == 1
+        and isinstance(expr.slice[0].slice, cst.Index)
+        and ah.int_value(expr.slice[0].slice.value) == 0
+    )
 
 
 @hookimpl

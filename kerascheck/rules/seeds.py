@@ -449,7 +449,7 @@ class ProgramFacts:
     def _record_dump(self, node: cst.Call) -> None:
         names = set()
         for arg in node.args:
-            names.update(_names_in(arg.value))
+            names.update(m.names_in(arg.value))
         self._dumped.update(names)
 
     def _escape(self, node: cst.Call) -> None:
@@ -478,20 +478,6 @@ def _element_names(value: cst.BaseExpression) -> set[str]:
         elif isinstance(element, (cst.Tuple, cst.List)):
             names.update(_element_names(element))
     return names
-
-
-class _NameCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-
-def _names_in(expr: cst.BaseExpression) -> set[str]:
-    collector = _NameCollector()
-    expr.visit(collector)
-    return collector.names
 
 
 def _custom_class(context: FileContext, node: cst.ClassDef, locator: m.FastLocator) -> CustomClass:
