@@ -38,7 +38,7 @@ def test_statement_spanning_lines(tmp_path):
 
 
 def test_file_level_ignore(tmp_path):
-    source = "# kerascheck: ignore-file[KC10]\n" + BUGGY + "model.predict_classes(x)\nmodel.fit_generator(g)\n"
+    source = "# kerascheck: ignore-file[KC10]\n" + BUGGY + "model.predict_classes(x)\nmodel.predict_generator(g)\n"
     assert _codes(source, tmp_path) == []
 
 

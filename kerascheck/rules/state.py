@@ -368,28 +368,13 @@ class StatefulPredictWithoutReset(_StatefulRule):
         super().__init__(context, options)
         #: Per function scope: model name -> it was predicted and not reset since.
         self._pending: list[dict[str, cst.Call]] = [{}]
-        self._loops: list[list[cst.CSTNode]] = [[]]
         self._resetting: set[str] | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._pending.append({})
-        self._loops.append([])
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._pending.pop()
-        self._loops.pop()
-
-    def visit_For(self, node: cst.For) -> None:
-        self._loops[-1].append(node)
-
-    def leave_For(self, node: cst.For) -> None:
-        self._loops[-1].pop()
-
-    def visit_While(self, node: cst.While) -> None:
-        self._loops[-1].append(node)
-
-    def leave_While(self, node: cst.While) -> None:
-        self._loops[-1].pop()
 
     def _resetting_functions(self) -> set[str]:
         """Functions of this file whose body resets RNN states (computed on first need)."""
@@ -418,7 +403,7 @@ class StatefulPredictWithoutReset(_StatefulRule):
             "continues from the state the last one left, so the same input gives different outputs; call "
             "`layer.reset_states()` on its stateful layers between independent predictions"
         )
-        loops = self._loops[-1]
+        loops = [loop for loop in self.context.function_loops if isinstance(loop, (cst.For, cst.While))]
         if loops:
             if not any(_resets(loop, self._resetting_functions()) for loop in loops):
                 self.report(node, message)
