@@ -278,8 +278,12 @@ class Engine:
 
     def _syntax_finding(self, source: SourceFile, exc: cst.ParserSyntaxError) -> Finding:
         # libcst rejects a few files CPython accepts: only a ``compile()`` failure is a syntax error.
+        import warnings
+
         try:
-            compile(source.text, source.path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+            with warnings.catch_warnings():  # SyntaxWarnings about user code are not ours to print
+                warnings.simplefilter("ignore")
+                compile(source.text, source.path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
         except SyntaxError as syntax:
             line = syntax.lineno or 1
             column = syntax.offset or 1
