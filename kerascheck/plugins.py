@@ -124,7 +124,7 @@ def load_plugins(
     manager = _new_manager()
     registry = Registry(manager)
     sources: list[tuple[str, str, str, str]] = []  # (name, module, distribution, version)
-    builtin_version = _version_of(BUILTIN_DISTRIBUTION)
+    from kerascheck import __version__ as builtin_version  # no metadata scan for our own version
     for module in BUILTIN_PLUGINS:
         sources.append((module, module, BUILTIN_DISTRIBUTION, builtin_version))
     if use_entry_points:

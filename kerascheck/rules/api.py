@@ -768,6 +768,11 @@ _CONV_LAYERS = {
 }
 
 
+_KERAS1_KEYWORDS = frozenset(
+    {"border_mode", "subsample", "init", "dim_ordering", "nb_filter", "nb_row", "nb_col", "W_regularizer", "b_regularizer"}
+)
+
+
 class Keras1PositionalArgs(Rule):
     """
     ## What it does
@@ -801,6 +806,8 @@ class Keras1PositionalArgs(Rule):
     VALID = (
         "from keras.layers import Conv2D\nc = Conv2D(32, 3, activation='relu')\nd = Conv2D(32, (3, 3), strides=2)\n",
         "from keras.layers import Conv2D\nc = Conv2D(32, (3, 3), (2, 2))\n",
+        # Keras 2+ positional strides (and padding), as keras-io's RetinaNet writes them
+        "from tensorflow import keras\nc = keras.layers.Conv2D(256, 3, 2, 'same')\nd = keras.layers.Conv2D(256, 1, 1, 'same')\ne = keras.layers.Conv2D(64, 3, 1)\n",
     )
     INVALID = (
         Invalid(
@@ -809,6 +816,7 @@ class Keras1PositionalArgs(Rule):
             fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(3, 3), activation='relu')\n",
         ),
         Invalid("import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n"),
+        Invalid("from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n", message="strides=3"),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -819,13 +827,24 @@ class Keras1PositionalArgs(Rule):
         if len(args) < 3 or ah.int_value(args[1].value) is None or ah.int_value(args[2].value) is None:
             return
         kernel = [a for a in args[1 : 1 + dims] if ah.int_value(a.value) is not None]
-        if len(kernel) != dims:
+        if len(kernel) != dims or not self._looks_like_keras1(node, args, kernel):
             return
         size = ", ".join(self.context.code(a.value) for a in kernel)
         # Replace the span from the first kernel int to the last one (commas between included).
         edit = self.context.edit_span(kernel[0].value, kernel[-1].value, f"kernel_size=({size})")
         fix = m.fix(edit, safe=False, message=f"Use `kernel_size=({size})`")
         self.report(node, f"Keras-1 style call: `{self.context.code(node.func)}({self.context.code(args[0].value)}, {size}, ...)` means kernel_size={self.context.code(args[1].value)}, strides={self.context.code(args[2].value)} in Keras 2+; pass `kernel_size=({size})`", fix=fix)
+
+    @staticmethod
+    def _looks_like_keras1(node: cst.Call, args: list[cst.Arg], kernel: list[cst.Arg]) -> bool:
+        """Keras 2+ code passes strides positionally too (``Conv2D(256, 3, 2, "same")``), so
+        only flag what is recognisably Keras 1: a Keras-1 keyword (``border_mode``,
+        ``subsample``, ``init``, ...), or a square kernel spelled out (``Conv2D(32, 3, 3)``,
+        every size equal and above 1) with no positional padding after it."""
+        if any(a.keyword is not None and a.keyword.value in _KERAS1_KEYWORDS for a in node.args):
+            return True
+        sizes = {ah.int_value(a.value) for a in kernel}
+        return len(sizes) == 1 and min(sizes) > 1 and len(args) == 1 + len(kernel)
 
 
 @hookimpl
