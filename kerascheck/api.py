@@ -29,11 +29,22 @@ def open_session(
     plugins: Sequence[str] = (),
     blocked: Sequence[str] = (),
     overrides: dict[str, Any] | None = None,
+    extend_select: Sequence[str] = (),
+    extend_ignore: Sequence[str] = (),
 ) -> Session:
-    """Load config and plugins (``ConfigError``/``PluginError`` on mistakes)."""
+    """Load config and plugins (``ConfigError``/``PluginError`` on mistakes).
+
+    ``overrides`` replace config values (``--select``); ``extend_select``/``extend_ignore``
+    add to the configured lists (``--extend-select``, ``--ignore``). Validated once, together.
+    """
     config = load_config(config_path, start)
-    if overrides:
-        config = config.with_overrides(**overrides)
+    changes = dict(overrides or {})
+    if extend_select:
+        changes["extend_select"] = (*config.extend_select, *split_selectors(extend_select))
+    if extend_ignore:
+        changes["ignore"] = (*config.ignore, *split_selectors(extend_ignore))
+    if changes:
+        config = config.with_overrides(**changes)
     extra = (*config.plugins, *plugins)
     registry = load_plugins(extra, blocked=blocked)
     validate_against(config, registry.checks)
@@ -65,13 +76,7 @@ def check(
         overrides["select"] = split_selectors(select)
     if target_keras is not None:
         overrides["target_keras"] = target_keras
-    session = open_session(config_path=config, start=start, overrides=overrides or None)
-    if ignore:
-        session = Session(
-            session.config.with_overrides(ignore=(*session.config.ignore, *split_selectors(ignore))),
-            session.registry,
-        )
-        validate_against(session.config, session.registry.checks)
+    session = open_session(config_path=config, start=start, overrides=overrides, extend_ignore=ignore)
     # A library call does not write a cache into the working directory behind the caller's back.
     return run_check(session, [str(p) for p in paths], source=source, filename=filename, jobs=jobs, on_file=on_file, cache=False)[0]
 
@@ -92,6 +97,8 @@ def run_check(
     ``cache``: use the result cache (``None``: as configured, ``cache = true`` by default).
     Stdin and ``keep_source`` runs (fixer, LSP) never use it.
     """
+    from functools import partial
+
     from kerascheck.static.engine import Engine, check_paths, iter_targets
 
     engine = Engine(session.registry.rules, session.config, session.registry.config_options)
@@ -99,10 +106,7 @@ def run_check(
         results = [engine.check_file(filename, stdin_text=source, keep_source=keep_source)]
     else:
         targets = iter_targets(session.config, paths)
-        single = None
-        if keep_source:
-            def single(path: str) -> Any:
-                return engine.check_file(path, keep_source=True)
+        single = partial(engine.check_file, keep_source=True) if keep_source else None
         results = check_paths(
             engine,
             targets,

@@ -150,21 +150,15 @@ def _open_session(args: argparse.Namespace, start: Path, overrides: dict[str, An
         overrides["select"] = split_selectors(args.select)
     if getattr(args, "target_keras", None):
         overrides["target_keras"] = args.target_keras
-    session = open_session(config_path=getattr(args, "config", None), start=start, plugins=load, blocked=blocked)
-    config = session.config
-    changes: dict[str, Any] = dict(overrides)
-    if getattr(args, "extend_select", None):
-        changes["extend_select"] = (*config.extend_select, *split_selectors(args.extend_select))
-    if getattr(args, "ignore", None):
-        changes["ignore"] = (*config.ignore, *split_selectors(args.ignore))
-    if changes:
-        from kerascheck.api import Session
-        from kerascheck.config import validate_against
-
-        config = config.with_overrides(**changes)
-        validate_against(config, session.registry.checks)
-        session = Session(config, session.registry, session.plugins, session.blocked)
-    return session
+    return open_session(
+        config_path=getattr(args, "config", None),
+        start=start,
+        plugins=load,
+        blocked=blocked,
+        overrides=overrides,
+        extend_select=getattr(args, "extend_select", None) or (),
+        extend_ignore=getattr(args, "ignore", None) or (),
+    )
 
 
 def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:

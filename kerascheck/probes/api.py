@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kerascheck.findings import Finding, Location
+from kerascheck.findings import Finding
 from kerascheck.probes.base import Probe
 from kerascheck.probes.runner import ProbeSettings, ProbeTarget, run_probes
 

@@ -9,7 +9,7 @@ import libcst as cst
 
 from kerascheck.findings import Severity
 from kerascheck.hookspecs import hookimpl
-from kerascheck.rule import Invalid, Rule, Valid
+from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.models import self_attributes

@@ -10,7 +10,7 @@ import libcst as cst
 
 from kerascheck.findings import Edit, Severity
 from kerascheck.hookspecs import hookimpl
-from kerascheck.rule import Invalid, Rule, Valid
+from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext

@@ -99,13 +99,3 @@ def function_param(func: cst.FunctionDef, name: str) -> cst.Param | None:
         if param.name.value == name:
             return param
     return None
-
-
-def callee_name(call: cst.Call) -> str | None:
-    """The last component of the called name (``Dense`` for ``layers.Dense(...)``)."""
-    func = call.func
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return None

@@ -417,14 +417,6 @@ def _branches(stmt: cst.If | cst.Try | cst.With) -> list[Sequence[cst.CSTNode]]:
 
 
 @dataclass
-class FileFacts:
-    """What the project phase gets from one file: its rules' recorded facts."""
-
-    path: str
-    facts: dict[str, list[Any]] = field(default_factory=dict)
-
-
-@dataclass
 class ProjectContext:
     """Input of :meth:`Rule.finish`: every file's facts for that rule, plus settings."""
 

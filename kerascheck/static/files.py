@@ -182,12 +182,6 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def is_excluded(path: str, root: Path, patterns: Sequence[str]) -> bool:
-    """For ``--force-exclude``-like checks of explicitly named files."""
-    p = Path(path)
-    return _matches(_relative(p, root), p.name, patterns)
-
-
 def decode(data: bytes, path: str) -> str:
     """Decode Python source bytes by PEP 263 rules (BOM, coding cookie, else UTF-8)."""
     import io

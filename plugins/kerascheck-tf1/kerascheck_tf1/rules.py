@@ -16,7 +16,7 @@ from typing import Any
 
 import libcst as cst
 
-from kerascheck import Applicability, Edit, Fix, Invalid, Rule, Severity, Valid, hookimpl
+from kerascheck import Applicability, Fix, Invalid, Rule, Severity, Valid, hookimpl
 
 TF = "tensorflow"
 V1 = "tensorflow.compat.v1"
