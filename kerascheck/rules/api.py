@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import libcst as cst
 
@@ -11,6 +12,7 @@ from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
+from kerascheck.static.context import FileContext
 from kerascheck.static.models import dense_units, layer_activation
 from kerascheck.static.names import canonical, dotted
 
@@ -636,6 +638,11 @@ class RemovedModule(Rule):
         Invalid("from keras.layers import CuDNNLSTM\n"),
     )
 
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        super().__init__(context, options)
+        #: Inner nodes of an attribute chain already reported through its outermost node.
+        self._inner: set[int] = set()
+
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
             return
@@ -678,11 +685,6 @@ class RemovedModule(Rule):
             self._inner.add(id(inner))
             inner = inner.value
 
-    @property
-    def _inner(self) -> set[int]:
-        if not hasattr(self, "_inner_ids"):
-            self._inner_ids: set[int] = set()
-        return self._inner_ids
 
     @staticmethod
     def _lookup(name: str, raw: str) -> tuple[str, str | None, str] | None:

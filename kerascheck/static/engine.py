@@ -194,6 +194,7 @@ class Engine:
         ]
         self.options = {code: config.options_for(rule) for code, rule in self.enabled.items()}
         self.keras_aliases = dict(config.keras_modules)
+        self._prefixes = sorted({rule.prefix() for rule in rules.values()})  # of every loaded plugin
         #: ``kerascheck_add_config_options`` defaults merged with ``[tool.kerascheck.plugin-options]``.
         self.plugin_options = {name: dict(values) for name, values in (plugin_defaults or {}).items()}
         for name, values in config.plugin_options:
@@ -351,7 +352,6 @@ class Engine:
             return finding.location.line
 
         unused_rule = self.enabled.get(UNUSED_SUPPRESSION)
-        prefixes = sorted({rule.prefix() for rule in self.all_rules.values()})
 
         def make_unused(item: suppress.Suppression, code: str) -> Finding:
             assert unused_rule is not None
@@ -368,7 +368,7 @@ class Engine:
         kept = suppress.apply(
             findings,
             result.suppressions,
-            known_prefixes=prefixes,
+            known_prefixes=self._prefixes,
             enabled_codes=enabled_code,
             make_unused=make_unused if unused_rule is not None else None,
             line_of=line_of,
