@@ -90,10 +90,12 @@ def _older_surfaces(releases: dict[str, dict], label: str) -> list[tuple[str, di
 def _replacement(name: str, kind: str, old_module: str, index: dict[str, list[tuple[str, str]]]) -> str:
     """Where the target keeps a name an older module had: the same name and kind, in the
     module sharing the longest prefix with the old one (shortest path on ties)."""
+    if kind == "m":
+        return ""  # a module's names are mapped one by one (``moves``), not the module
     best: tuple[int, int, str] | None = None
     old_parts = old_module.split(".")
     for module, found_kind in index.get(name, ()):
-        if (found_kind == "m") != (kind == "m"):
+        if found_kind == "m":
             continue
         parts = module.split(".")
         common = 0
@@ -198,10 +200,13 @@ def diff(releases: dict[str, dict]) -> dict:
         surface = releases[label]["surfaces"][surface_name]
         old = _older_surfaces(releases, label)
         present = {m for m in surface["modules"] if _public_module(m)}
+        # Callables kept only as stubs that raise (``keras.optimizers.legacy.Adam``) are gone.
+        disabled = surface.get("disabled", {})
         index: dict[str, list[tuple[str, str]]] = {}
         for module in present:
             for name, kind in surface["modules"][module].items():
-                index.setdefault(name, []).append((module, kind))
+                if f"{module}.{name}" not in disabled:
+                    index.setdefault(name, []).append((module, kind))
         modules: dict[str, list] = {}
         symbols: dict[str, list] = {}
         for old_label, old_surface in old:
@@ -218,9 +223,10 @@ def diff(releases: dict[str, dict]) -> dict:
                     continue
                 target_names = surface["modules"][module]
                 for name, kind in names.items():
-                    if name in target_names or f"{module}.{name}" in present:
-                        continue
-                    symbols[f"{module}.{name}"] = [old_label, _replacement(name, kind, module, index)]
+                    path = f"{module}.{name}"
+                    if kind == "m" or (name in target_names and path not in disabled) or path in present:
+                        continue  # submodules are judged as modules
+                    symbols[path] = [old_label, _replacement(name, kind, module, index)]
         # A module that became a plain name (``keras.layers.merge`` the function) is a symbol.
         for module in list(modules):
             parent, _, name = module.rpartition(".")
@@ -239,7 +245,7 @@ def diff(releases: dict[str, dict]) -> dict:
             attributes = surface["methods"].get(f"{role}.attributes", {})
             for old_label, old_surface in old:
                 for method in old_surface["methods"].get(role, {}):
-                    if method not in current and method not in attributes:
+                    if f"{role}.{method}" in disabled or (method not in current and method not in attributes):
                         methods.setdefault(role, {})[method] = old_label
             for method, params in current.items():
                 found = _keyword_diff(method, params, {}, old, role=role)

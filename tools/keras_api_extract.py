@@ -79,6 +79,22 @@ def _installed_layer_keywords(root: types.ModuleType, public: str) -> list[str]:
     return _allowed_kwargs(function)
 
 
+def _disabled(function: object) -> str | None:
+    """The error message if ``function`` is a stub that only raises (Keras 3 keeps
+    ``Layer.add_metric`` and ``keras.optimizers.legacy.Adam`` that way), else None."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))  # type: ignore[arg-type]
+    except (TypeError, OSError, SyntaxError):
+        return None
+    if not tree.body or not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    body = [n for n in tree.body[0].body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise):
+        return None
+    texts = [n.value for n in ast.walk(body[0]) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return "".join(texts)[:200] or "raises"
+
+
 def _kind(obj: object) -> str:
     if inspect.isclass(obj):
         return "c"
@@ -87,8 +103,9 @@ def _kind(obj: object) -> str:
     return "v"
 
 
-def walk_installed(root: types.ModuleType, public: str) -> tuple[dict, dict]:
-    """Public modules -> {name: kind} and callable path -> params, from ``root`` down."""
+def walk_installed(root: types.ModuleType, public: str, disabled: dict[str, str]) -> tuple[dict, dict]:
+    """Public modules -> {name: kind} and callable path -> params, from ``root`` down; callables
+    that only raise go to ``disabled`` (path -> message)."""
     modules: dict[str, dict[str, str]] = {}
     signatures: dict[str, list[str]] = {}
     package = root.__name__.split(".", 1)[0]
@@ -120,6 +137,9 @@ def walk_installed(root: types.ModuleType, public: str) -> tuple[dict, dict]:
                 params = _params(obj)
                 if params is not None:
                     signatures[f"{path}.{attr}"] = params
+                stub = _disabled(obj.__init__ if inspect.isclass(obj) else obj)
+                if stub is not None:
+                    disabled[f"{path}.{attr}"] = stub
     return modules, signatures
 
 
@@ -136,7 +156,7 @@ def _resolve(path: str, root: types.ModuleType, public: str) -> object | None:
     return obj
 
 
-def methods_installed(root: types.ModuleType, public: str) -> dict[str, dict[str, list[str]]]:
+def methods_installed(root: types.ModuleType, public: str, disabled: dict[str, str]) -> dict[str, dict[str, list[str]]]:
     roles: dict[str, dict[str, list[str]]] = {}
     for role, paths in ROLES.items():
         for path in paths:
@@ -153,6 +173,9 @@ def methods_installed(root: types.ModuleType, public: str) -> dict[str, dict[str
             function = getattr(attr, "__func__", attr)
             if inspect.isfunction(function) or isinstance(attr, (staticmethod, classmethod)):
                 methods[name] = _params(getattr(cls, name)) or []
+                stub = _disabled(function)
+                if stub is not None:
+                    disabled[f"{role}.{name}"] = stub
         roles[role] = methods
         # Every public attribute (properties too): a method an older release had is not
         # "removed" if the name is still there as something else.
@@ -239,13 +262,15 @@ def extract_installed(candidates_file: str | None) -> dict:
         roots.append(("tf.keras", importlib.import_module("keras._tf_keras.keras")))
     candidates = json.loads(Path(candidates_file).read_text()) if candidates_file else {}
     for surface, root in roots:
-        modules, signatures = walk_installed(root, "keras")
+        disabled: dict[str, str] = {}
+        modules, signatures = walk_installed(root, "keras", disabled)
         result["surfaces"][surface] = {
             "modules": modules,
             "signatures": signatures,
-            "methods": methods_installed(root, "keras"),
+            "methods": methods_installed(root, "keras", disabled),
             "probes": probe(root, "keras", candidates.get(surface, {})),
             "layer_keywords": _installed_layer_keywords(root, "keras"),
+            "disabled": disabled,
         }
     return result
 

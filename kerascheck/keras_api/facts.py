@@ -55,18 +55,6 @@ REMOVED_NAME_ADVICE = MappingProxyType(
     }
 )
 
-#: Modules Keras 3 still has (so the data sees nothing removed) that no longer work: importing
-#: ``keras.optimizers.legacy`` succeeds, constructing an optimizer from it raises. module ->
-#: (message, the module to use instead).
-BROKEN_MODULES = MappingProxyType(
-    {
-        "keras.optimizers.legacy": (
-            "`keras.optimizers.legacy` still imports in Keras 3 but constructing an optimizer from it raises; use `keras.optimizers`",
-            "keras.optimizers",
-        ),
-    }
-)
-
 #: Keywords Keras 3 model methods reject from inside ``**kwargs`` (no signature shows them):
 #: (method, keyword) -> what Keras 3 says.
 METHOD_KEYWORD_FACTS = MappingProxyType(

@@ -614,9 +614,9 @@ class RemovedModule(Rule):
     ``merge``, ``CuDNNLSTM``, and ``keras.backend`` functions Keras 3 dropped (``K.function``,
     ``K.set_session``, ``K.placeholder``...). Under Keras 3, code reaching Keras through
     ``tf.keras`` is checked against ``tf.keras``, which keeps some legacy names
-    (``ImageDataGenerator``). ``keras.optimizers.legacy`` is reported from a hand-written fact
-    (it imports, constructing from it raises). ``set_learning_phase`` and ``learning_phase``
-    are reported by KC204.
+    (``ImageDataGenerator``). Names Keras 3 keeps only as stubs that raise
+    (``keras.optimizers.legacy.Adam``) count as removed. ``set_learning_phase`` and
+    ``learning_phase`` are reported by KC204.
 
     ## Why is this bad?
     The import fails (``ModuleNotFoundError``/``ImportError``) or the attribute access raises
@@ -702,8 +702,6 @@ class RemovedModule(Rule):
         target = _keras_target(self.context, raw_module) if module.split(".", 1)[0] == "keras" else None
         if target is None:
             return
-        if self._broken_module(node, raw_module, module):
-            return
         aliases = [] if isinstance(node.names, cst.ImportStar) else [a for a in node.names if isinstance(a.name, cst.Name)]
         removed = target.removed(module)
         if removed is not None:
@@ -759,18 +757,6 @@ class RemovedModule(Rule):
         while isinstance(inner, cst.Attribute):
             self._inner.add(id(inner))
             inner = inner.value
-
-    def _broken_module(self, node: cst.ImportFrom, raw_module: str, module: str) -> bool:
-        """Report a module that the target has but that no longer works (hand-written fact)."""
-        if self.context.keras_major < 3:
-            return False
-        for broken, (message, replacement) in facts.BROKEN_MODULES.items():
-            if module == broken or module.startswith(broken + "."):
-                new = _respell(raw_module, module, replacement + module[len(broken) :])
-                fix = m.fix(m.replace_in_source(self.context, node.module, new), safe=True, message=f"Import from `{new}`")  # type: ignore[arg-type]
-                self.report(node, message, fix=fix)
-                return True
-        return False
 
     def _message(self, removed: Removed, names: Sequence[str]) -> str:
         kind = "module" if removed.is_module else "name"
