@@ -55,12 +55,12 @@ REMOVED_NAME_ADVICE = MappingProxyType(
     }
 )
 
-#: Keywords Keras 3 model methods reject from inside ``**kwargs`` (no signature shows them):
-#: (method, keyword) -> what Keras 3 says.
+#: Keywords Keras 3 model methods take through ``**kwargs`` only to refuse them (no signature
+#: shows them): (method, keyword) -> what Keras 3 does.
 METHOD_KEYWORD_FACTS = MappingProxyType(
     {
-        ("save", "save_format"): "Keras 3 rejects `save_format`: the file extension (`.keras`, `.h5`) picks the format; use `model.export()` for a SavedModel",
-        ("save_weights", "save_format"): "Keras 3 rejects `save_format`: weights are saved to `.weights.h5`",
+        ("save", "save_format"): "Keras 3 ignores it with a warning when the path ends in `.keras`/`.h5` (the extension picks the format) and raises ValueError otherwise; use `model.export()` for a SavedModel",
+        ("save_weights", "save_format"): "Keras 3 `save_weights` has no `save_format`: weights go to a `.weights.h5` file",
     }
 )
 
