@@ -169,11 +169,18 @@ def _keyword_diff(
 
 
 def _factor_layer_keywords(keywords: dict[str, dict]) -> dict[str, list]:
-    """Move the keywords every layer lost through the ``Layer`` base (``batch_input_shape``...)
-    out of each layer's entry into one table; a layer's entry keeps ``"*": 1`` to point at it."""
-    base = dict(keywords.get("keras.layers.Layer", {}))
-    for path, found in keywords.items():
-        if path.startswith("keras.layers.") and base and all(found.get(k) == v for k, v in base.items()):
+    """Move the keywords most layers lost through the ``Layer`` base (``batch_input_shape``...)
+    out of each layer's entry into one table; a layer's entry keeps ``"*": 1`` to point at it.
+    Only layers that lost every one of them point at the table."""
+    layers = [found for path, found in keywords.items() if path.startswith("keras.layers.")]
+    counts: dict[str, int] = {}
+    for found in layers:
+        for keyword, entry in found.items():
+            key = json.dumps([keyword, entry])
+            counts[key] = counts.get(key, 0) + 1
+    base = dict(json.loads(key) for key, count in counts.items() if count * 2 > len(layers))
+    for found in layers:
+        if base and all(found.get(k) == v for k, v in base.items()):
             for keyword in base:
                 del found[keyword]
             found["*"] = 1

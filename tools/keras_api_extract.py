@@ -207,21 +207,36 @@ def probe(root: types.ModuleType, public: str, candidates: dict[str, list[str]])
 
 
 def _probe_one(cls: type, base: type | None, keyword: str) -> list[str]:
-    """Call ``cls`` (or, if it needs other arguments, ``base``) with the keyword set to None,
-    then, if that passed silently, to a small number: some constructors only warn about a
-    keyword they ignore when it is not None (``decay=`` in Keras 3 optimizers)."""
+    """Call ``cls`` with the keyword (required arguments filled with small numbers), set to
+    None, then, if that passed silently, to a small number: some constructors only warn about
+    a keyword they ignore when it is not None (``decay=`` in Keras 3 optimizers), others reject
+    None for a keyword they translate (``LeakyReLU(alpha=...)``). Only if ``cls`` cannot be
+    built at all is ``base`` (same ``**kwargs`` handling) asked instead."""
     for target in (cls, base):
         if target is None:
             continue
-        outcome = _call(target, keyword, None)
-        if outcome is None:
-            continue  # failed for another reason (required arguments...): try the base
-        if outcome[0] == "ok":
-            second = _call(target, keyword, 0.01)
-            if second is not None and second[0] == "warn":
-                return second
-        return outcome
+        for filler in (1, 0.5):
+            required = _required(target, filler)
+            outcomes = [_call(target, keyword, value, required) for value in (None, 0.01)]
+            for outcome in outcomes:
+                if outcome is not None and outcome[0] in ("reject", "warn"):
+                    return outcome
+            if any(outcome is not None for outcome in outcomes):
+                return ["ok", ""]
     return ["unknown", ""]
+
+
+def _required(target: type, filler: object) -> dict[str, object]:
+    """Required parameters of ``target``'s constructor, each set to ``filler``."""
+    try:
+        signature = inspect.signature(target.__init__)  # type: ignore[misc]
+    except (TypeError, ValueError):
+        return {}
+    return {
+        p.name: filler
+        for p in list(signature.parameters.values())[1:]
+        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
 
 
 _REJECTIONS = ("unrecognized", "not recognized", "unexpected keyword", "not understood", "not supported",
@@ -236,11 +251,12 @@ def _names_unknown_keyword(text: str, keyword: str) -> bool:
     return quoted and any(phrase in lowered for phrase in _REJECTIONS)
 
 
-def _call(target: type, keyword: str, value: object) -> list[str] | None:
+def _call(target: type, keyword: str, value: object, required: dict[str, object]) -> list[str] | None:
+    """``["reject"|"warn"|"ok", message]``, or None if the call failed for another reason."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            target(**{keyword: value})
+            target(**required, **{keyword: value})
         except Exception as error:  # noqa: BLE001 - the probe classifies any failure
             text = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             return ["reject", text] if _names_unknown_keyword(text, keyword) else None
