@@ -147,7 +147,9 @@ def _keyword_diff(
     accepted = set(params)
     for label, surface in old:
         if role is None:
-            old_params = _old_keywords(path, surface)
+            # what its signature shows, and what its ``**kwargs`` was seen to accept
+            accepted_there = [k for k, (status, _) in surface["probes"].get(path, {}).items() if status in ("ok", "warn")]
+            old_params = _old_keywords(path, surface) + accepted_there
             renames = surface.get("renames", {}).get(path, {})
         else:
             old_params = surface["methods"].get(role, {}).get(path, [])
