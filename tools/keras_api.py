@@ -170,6 +170,15 @@ def _keyword_diff(
     return removed
 
 
+def _method_renames(old: list[tuple[str, dict]]) -> dict[str, dict[str, list]]:
+    """Keras 2's conversions of Keras-1 model-method keywords (``nb_epoch`` -> ``epochs``)."""
+    renames: dict[str, dict[str, list]] = {}
+    for _, surface in old:
+        for method, found in surface.get("method_renames", {}).get("Model", {}).items():
+            renames.setdefault(method, {}).update({k: [new, int(valued)] for k, (new, valued) in found.items()})
+    return renames
+
+
 def _factor_layer_keywords(keywords: dict[str, dict]) -> dict[str, list]:
     """Move the keywords most layers lost through the ``Layer`` base (``batch_input_shape``...)
     out of each layer's entry into one table; a layer's entry keeps ``"*": 1`` to point at it.
@@ -267,6 +276,10 @@ def diff(releases: dict[str, dict]) -> dict:
             "layer_keywords": _compact(layer_base),
             "methods": methods,
             "method_keywords": {role: {m: _compact(f) for m, f in found.items()} for role, found in method_keywords.items()},
+            # For calls of a removed method rewritten to its replacement (``fit_generator`` ->
+            # ``fit``): what the target's model methods take, and Keras 2's Keras-1 renames.
+            "model_methods": {m: [p for p in params if p != "**"] for m, params in surface["methods"].get("Model", {}).items() if params},
+            "method_renames": _method_renames(old),
         }
     return targets
 

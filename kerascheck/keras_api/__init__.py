@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -72,6 +72,8 @@ class TargetApi:
         self._layer_keywords: Mapping[str, list[Any]] = data["layer_keywords"]
         self._methods: Mapping[str, Mapping[str, str]] = data["methods"]
         self._method_keywords: Mapping[str, Mapping[str, Mapping[str, list[Any]]]] = data["method_keywords"]
+        self._model_methods: Mapping[str, list[str]] = data["model_methods"]
+        self._method_renames: Mapping[str, Mapping[str, list[Any]]] = data["method_renames"]
 
     def removed(self, qualified: str) -> Removed | None:
         """What of ``qualified`` (a canonical ``keras.`` name) the target lacks, if anything:
@@ -104,6 +106,22 @@ class TargetApi:
 
     def removed_method_keywords(self, role: str, method: str) -> Mapping[str, RemovedKeyword]:
         return _keywords(self._method_keywords.get(role, {}).get(method, {}))
+
+    def rejected_by_model_method(self, method: str, keywords: Iterable[str], *, old_method: str) -> dict[str, RemovedKeyword]:
+        """Of ``keywords`` given to ``old_method`` (removed, say ``fit_generator``), those the
+        target's ``Model.<method>`` (its replacement, ``fit``) does not take, with Keras 2's own
+        renames of Keras-1 keywords where it had one."""
+        params = self._model_methods.get(method)
+        if params is None:
+            return {}
+        renames = self._method_renames.get(old_method, {})
+        rejected: dict[str, RemovedKeyword] = {}
+        for keyword in keywords:
+            if keyword in params:
+                continue
+            new, valued = renames.get(keyword, ("", 0))
+            rejected[keyword] = RemovedKeyword(keyword, "", new if new in params else "", bool(valued), "")
+        return rejected
 
 
 _DEFAULTS = ("", 0, "")

@@ -194,6 +194,11 @@ def _target_name(context: FileContext) -> str:
     return "Keras 3" if context.keras_major >= 3 else "Keras 2.15"
 
 
+def _names_a_model(receiver: cst.BaseExpression) -> bool:
+    text = dotted(receiver)
+    return text is not None and "model" in text.rsplit(".", 1)[-1].lower()
+
+
 class RemovedModelMethods(Rule):
     """
     ## What it does
@@ -232,6 +237,7 @@ class RemovedModelMethods(Rule):
         "import keras\nclass Trainer:\n    def fit_generator(self, g):\n        pass\nTrainer().fit_generator(g)\nt = Trainer()\nt.fit_generator(g)\n",
         Valid("import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        self.add_metric(x)\n        return x\n", target_keras="2.15"),
         Valid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="1"),
+        "import keras\nif hasattr(metric, 'reset_states'):\n    metric.reset_states()\n",
     )
     INVALID = (
         Invalid(
@@ -250,7 +256,16 @@ class RemovedModelMethods(Rule):
         ),
         Invalid("from keras.models import Model\nmodel = Model(inputs, outputs)\nmodel.add_metric(acc, name='acc')\n", line=3, message="add_metric"),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="2.15", message="deprecated"),
+        Invalid("import keras\nmodel = keras.Sequential()\nmodel.reset_states()\n", message="reset_state()"),
     )
+
+    def _is_model(self, receiver: cst.BaseExpression, name: str) -> bool:
+        """A removed method other than the ``*_generator`` ones may still exist on layers or
+        metrics (``reset_states``): only a receiver that visibly holds a model, or is named
+        like one, counts."""
+        if not m.receiver_is_model(self.context, receiver, name):
+            return False
+        return name in facts.METHOD_REPLACEMENTS or self.context.models.is_model(receiver) or _names_a_model(receiver)
 
     def visit_Call(self, node: cst.Call) -> None:
         method = ah.method_call(node)
@@ -270,7 +285,7 @@ class RemovedModelMethods(Rule):
             last = target.removed_method("Model", name) or target.removed_method("Sequential", name)
             if last is None and name in facts.METHOD_REPLACEMENTS:
                 last = "2.15"  # deprecated, still there in Keras 2: reported with its fix
-            if last is None or not m.receiver_is_model(self.context, receiver, name):
+            if last is None or not self._is_model(receiver, name):
                 return
             owner = "Model"
         if last is None:
@@ -283,6 +298,8 @@ class RemovedModelMethods(Rule):
             self.report(node, f"`{name}` is {when}; `{new}` accepts generators and datasets", fix=fix)
             return
         advice = "; compute the metric in `compile(metrics=...)` or a custom `train_step`" if name == "add_metric" else ""
+        if name == "reset_states":
+            advice = "; call `reset_state()` on each stateful layer"
         self.report(node, f"`{owner}.{name}` does not exist in {_target_name(self.context)} (last in {_release(last)}): AttributeError{advice}")
 
 
@@ -547,6 +564,12 @@ class RemovedArgument(Rule):
         ),
         Invalid("from keras.layers import Conv2D\nc = Conv2D(32, (3, 3), dim_ordering='tf')\n", target_keras="2.15", message="data_format"),
         Invalid("import keras\nd = keras.layers.Dense(4, batch_input_shape=(None, 3))\n"),
+        Invalid("from keras.layers.recurrent import LSTM\nl = LSTM(4, stateful=True, batch_input_shape=(2, 3, 1))\n", message="batch_input_shape"),
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, nb_epoch=2)\n",
+            fixed="import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, epochs=2)\n",
+        ),
+        Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, samples_per_epoch=100, nb_worker=4)\n", count=2, message="steps_per_epoch"),
         Invalid("import keras\ncb = keras.callbacks.ModelCheckpoint('m.keras', period=5)\n"),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.save('m', save_format='tf')\n", message="save_format"),
     )
@@ -575,7 +598,8 @@ class RemovedArgument(Rule):
             return f"{name} is accepted with a warning and then silently ignored by {_target_name(self.context)} ({entry.message[6:]})" + (
                 "; use a `keras.optimizers.schedules` learning-rate schedule" if entry.keyword == "decay" else ""
             )
-        text = f"{name} is not accepted by {_target_name(self.context)} (last in {_release(entry.last)})"
+        since = f" (last in {_release(entry.last)})" if entry.last else ""
+        text = f"{name} is not accepted by {_target_name(self.context)}{since}"
         if new:
             text += f"; use `{new}=`"
             if entry.value_converted or entry.keyword in facts.COUNT_CHANGING_RENAMES:
@@ -589,15 +613,26 @@ class RemovedArgument(Rule):
         if raw is not None:
             qualified = canonical(raw)
             target = _keras_target(self.context, raw) if qualified.startswith("keras.") else None
-            return target.removed_keywords(qualified) if target is not None else {}
+            if target is None:
+                return {}
+            moved = target.removed(qualified)  # ``keras.layers.recurrent.LSTM``: check ``keras.layers.LSTM``
+            if moved is not None and moved.is_module:
+                qualified = moved.moved(qualified[len(moved.name) + 1 :]) or qualified
+            return target.removed_keywords(qualified)
         method = ah.method_call(node)
         if method is None or not m.receiver_is_model(self.context, method[0], method[1]):
             return {}
         target = target_for(self.context.target_keras, tf_keras=False)
         if target is None:
             return {}
-        found = dict(target.removed_method_keywords("Model", method[1]))
-        fact = facts.METHOD_KEYWORD_FACTS.get((method[1], "save_format"))
+        name = method[1]
+        found = dict(target.removed_method_keywords("Model", name))
+        replacement = facts.METHOD_REPLACEMENTS.get(name)
+        if replacement is not None and target.removed_method("Model", name) is not None:
+            # KC103 rewrites the call to ``replacement``: judge its keywords against that.
+            given = [arg.keyword.value for arg in node.args if arg.keyword is not None]
+            found.update(target.rejected_by_model_method(replacement, given, old_method=name))
+        fact = facts.METHOD_KEYWORD_FACTS.get((name, "save_format"))
         if fact is not None and self.context.keras_major >= 3:
             found["save_format"] = RemovedKeyword("save_format", "2.15", "", False, fact)
         return found
