@@ -199,6 +199,15 @@ def _names_a_model(receiver: cst.BaseExpression) -> bool:
     return text is not None and "model" in text.rsplit(".", 1)[-1].lower()
 
 
+def _model_receiver(context: FileContext, receiver: cst.BaseExpression, method: str) -> bool:
+    """``receiver.method(...)`` is a call on a Keras model: the shared matcher, or an attribute
+    named like a model (``self.model.fit(...)``) in a file using Keras, even when a class of the
+    file defines ``method`` itself (that class's own method is called on ``self``)."""
+    if m.receiver_is_model(context, receiver, method):
+        return True
+    return context.uses_keras and isinstance(receiver, cst.Attribute) and _names_a_model(receiver)
+
+
 class RemovedModelMethods(Rule):
     """
     ## What it does
@@ -257,13 +266,14 @@ class RemovedModelMethods(Rule):
         Invalid("from keras.models import Model\nmodel = Model(inputs, outputs)\nmodel.add_metric(acc, name='acc')\n", line=3, message="add_metric"),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="2.15", message="deprecated"),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.reset_states()\n", message="reset_state()"),
+        Invalid("import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit_generator(b)\n", line=4),
     )
 
     def _is_model(self, receiver: cst.BaseExpression, name: str) -> bool:
         """A removed method other than the ``*_generator`` ones may still exist on layers or
         metrics (``reset_states``): only a receiver that visibly holds a model, or is named
         like one, counts."""
-        if not m.receiver_is_model(self.context, receiver, name):
+        if not _model_receiver(self.context, receiver, name):
             return False
         return name in facts.METHOD_REPLACEMENTS or self.context.models.is_model(receiver) or _names_a_model(receiver)
 
@@ -620,7 +630,7 @@ class RemovedArgument(Rule):
                 qualified = moved.moved(qualified[len(moved.name) + 1 :]) or qualified
             return target.removed_keywords(qualified)
         method = ah.method_call(node)
-        if method is None or not m.receiver_is_model(self.context, method[0], method[1]):
+        if method is None or not _model_receiver(self.context, method[0], method[1]):
             return {}
         target = target_for(self.context.target_keras, tf_keras=False)
         if target is None:
