@@ -87,12 +87,18 @@ def _older_surfaces(releases: dict[str, dict], label: str) -> list[tuple[str, di
     return [(old, releases[old]["surfaces"]["keras"]) for old in order[: order.index(label)]]
 
 
+#: Where Keras 3 moved a whole module's functions (a documented Keras 3 change, not derivable
+#: from names alone: ``keras.layers.concatenate`` is a namesake of ``K.concatenate``, not its heir).
+_PREFERRED_HOMES = {"keras.backend": "keras.ops"}
+
+
 def _replacement(name: str, kind: str, old_module: str, index: dict[str, list[tuple[str, str]]]) -> str:
-    """Where the target keeps a name an older module had: the same name and kind, in the
-    module sharing the longest prefix with the old one (shortest path on ties)."""
+    """Where the target keeps a name an older module had: the same name, in the module sharing
+    the longest prefix with the old one (shortest path on ties), or in the module Keras moved
+    the old module's functions to. Nothing when the only namesakes are elsewhere."""
     if kind == "m":
         return ""  # a module's names are mapped one by one (``moves``), not the module
-    best: tuple[int, int, str] | None = None
+    best: tuple[bool, int, int, str] | None = None
     old_parts = old_module.split(".")
     for module, found_kind in index.get(name, ()):
         if found_kind == "m":
@@ -103,10 +109,13 @@ def _replacement(name: str, kind: str, old_module: str, index: dict[str, list[tu
             if a != b:
                 break
             common += 1
-        score = (-common, len(parts), module)
+        preferred = _PREFERRED_HOMES.get(old_module) == module
+        if common < 2 and not preferred and _PREFERRED_HOMES.get(old_module):
+            continue  # a namesake in an unrelated package (``keras.tree.flatten`` for ``K.flatten``)
+        score = (not preferred, -common, len(parts), module)
         if best is None or score < best:
             best = score
-    return f"{best[2]}.{name}" if best else ""
+    return f"{best[3]}.{name}" if best else ""
 
 
 def _keyword_candidates(releases: dict[str, dict]) -> dict[str, dict[str, list[str]]]:
