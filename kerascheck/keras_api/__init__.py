@@ -79,8 +79,10 @@ class TargetApi:
         """What of ``qualified`` (a canonical ``keras.`` name) the target lacks, if anything:
         the name itself, or the longest removed module it lies in."""
         symbol = self._symbols.get(qualified)
-        if symbol is not None:
+        if symbol is not None and qualified not in self._modules:
             return Removed(qualified, symbol[0], False, symbol[1])
+        # ``keras.layers.merge`` was a function in Keras 1 and a module in Keras 2: as a module
+        # it knows where its names went.
         module = qualified
         while "." in module:
             entry = self._modules.get(module)

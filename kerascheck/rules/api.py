@@ -730,6 +730,7 @@ class RemovedModule(Rule):
         Invalid("from keras.utils import multi_gpu_model\n", message="MirroredStrategy"),
         Invalid("from keras.utils import multi_gpu_model\n", target_keras="2.15"),
         Invalid("from keras.layers import Merge, Dense\n", message="Concatenate"),
+        Invalid("from keras.layers.merge import add, concatenate\n", fixed="from keras.layers import add, concatenate\n"),
         Invalid("from keras.utils.generic_utils import Progbar\n", fixed="from keras.utils import Progbar\n"),
         Invalid("from keras.optimizers.legacy import Adam\n", fixed="from keras.optimizers import Adam\n"),
     )
