@@ -310,7 +310,7 @@ class RemovedModelMethods(Rule):
         advice = "; compute the metric in `compile(metrics=...)` or a custom `train_step`" if name == "add_metric" else ""
         if name == "reset_states":
             advice = "; call `reset_state()` on each stateful layer"
-        self.report(node, f"`{owner}.{name}` does not exist in {_target_name(self.context)} (last in {_release(last)}): AttributeError{advice}")
+        self.report(node, f"`{owner}.{name}` is gone from {_target_name(self.context)} (last in {_release(last)}): calling it raises{advice}")
 
 
 _FULL_MODEL_SAVERS = frozenset({"keras.models.save_model", "keras.saving.save_model"})
