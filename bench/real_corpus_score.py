@@ -118,12 +118,19 @@ class CorpusError(Exception):
     """kerascheck could not be run on a unit (its message says why)."""
 
 
-def run_unit(unit: Unit, corpus_dir: Path) -> list[Finding]:
+def _kerascheck_env() -> dict[str, str]:
+    """This repository first on ``PYTHONPATH``: the checked-out kerascheck is the one measured."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "kerascheck", "check", "--select", "ALL", "--output-format", "json"]
-    command += ["--exit-zero", "--no-cache", "--quiet", "."]
-    done = subprocess.run(command, cwd=unit.root, env=env, capture_output=True, text=True, check=False)
+    return env
+
+
+CHECK_ARGS = ("check", "--select", "ALL", "--output-format", "json", "--exit-zero", "--no-cache", "--quiet", ".")
+
+
+def run_unit(unit: Unit, corpus_dir: Path) -> list[Finding]:
+    command = [sys.executable, "-m", "kerascheck", *CHECK_ARGS]
+    done = subprocess.run(command, cwd=unit.root, env=_kerascheck_env(), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise CorpusError(f"kerascheck failed in {unit.root} (exit {done.returncode}): {done.stderr.strip()}")
     findings = []
@@ -134,9 +141,8 @@ def run_unit(unit: Unit, corpus_dir: Path) -> list[Finding]:
             path = f"{unit.prefix}/{path}"
         path = Path(path).as_posix()
         line, cell = int(item["location"]["row"]), item.get("cell")
-        findings.append(
-            Finding(unit.corpus, path, line, cell, item["code"], item["message"], sources.snippet(path, line, cell))
-        )
+        snippet = sources.snippet(path, line, cell)
+        findings.append(Finding(unit.corpus, path, line, cell, item["code"], item["message"], snippet))
     return findings
 
 
@@ -221,7 +227,9 @@ def parse_label(data: object, where: str) -> Label:
         raise LabelError(f"{where}: line must be >= 1 and reason non-empty")
     if data["snippet"] != normalize(data["snippet"]):
         raise LabelError(f"{where}: snippet is not normalized (whitespace-collapsed, <= {SNIPPET_LENGTH} chars)")
-    return Label(data["corpus"], data["path"], data["line"], cell, data["code"], data["label"], data["snippet"], data["reason"])
+    return Label(
+        data["corpus"], data["path"], data["line"], cell, data["code"], data["label"], data["snippet"], data["reason"]
+    )
 
 
 def read_labels(path: Path, corpus: str | None = None) -> list[Label]:
@@ -317,7 +325,7 @@ class RuleScore:
 @dataclass
 class Result:
     scores: dict[str, RuleScore] = field(default_factory=lambda: defaultdict(RuleScore))
-    matched: list[tuple[Finding, Label]] = field(default_factory=list)
+    matched: Pairs = field(default_factory=list)
     unlabelled: list[Finding] = field(default_factory=list)
     missed: list[Label] = field(default_factory=list)  # fn labels and lost tp labels
     resolved: list[Label] = field(default_factory=list)  # fp labels no finding matches any more
@@ -328,8 +336,14 @@ def _group_key(item: Finding | Label) -> tuple:
     return (item.corpus, item.path, item.cell, item.code, item.snippet)
 
 
-def match(findings: Iterable[Finding], labels: Iterable[Label]) -> tuple[list[tuple[Finding, Label]], list[Finding], list[Label]]:
-    """Pair findings with labels of the same path, cell, code and snippet, nearest lines first."""
+Pairs = list[tuple[Finding, Label]]
+
+
+def match(findings: Iterable[Finding], labels: Iterable[Label]) -> tuple[Pairs, list[Finding], list[Label]]:
+    """Pair findings with labels of the same path, cell, code and snippet, nearest lines first.
+
+    Returns the pairs, the findings no label matches and the labels no finding matches.
+    """
     by_key: dict[tuple, list[Label]] = defaultdict(list)
     for label in labels:
         by_key[_group_key(label)].append(label)
@@ -355,7 +369,9 @@ def match(findings: Iterable[Finding], labels: Iterable[Label]) -> tuple[list[tu
     return pairs, lone_findings, lone_labels
 
 
-def score(findings: Sequence[Finding], labels: Sequence[Label], sampling: Mapping[tuple[str, str], Sample]) -> Result:
+def score(
+    findings: Sequence[Finding], labels: Sequence[Label], sampling: Mapping[tuple[str, str], Sample]
+) -> Result:
     result = Result()
     rule_findings = []
     for finding in findings:
@@ -395,16 +411,27 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-OFF_BY_DEFAULT = {"KC304"}
+def opt_in_codes() -> frozenset[str]:
+    """Codes that are off by default (``kerascheck rules --format json``), marked in the table."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kerascheck", "rules", "--format", "json"],
+        env=_kerascheck_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CorpusError(f"kerascheck rules failed (exit {done.returncode}): {done.stderr.strip()}")
+    return frozenset(item["code"] for item in json.loads(done.stdout) if not item["default_enabled"])
 
 
-def table(result: Result, markdown: bool = False) -> str:
+def table(result: Result, markdown: bool = False, opt_in: frozenset[str] = frozenset()) -> str:
     header = ("rule", "findings", "TP", "FP", "FN", "unlabelled", "precision", "recall")
     rows = []
     total = RuleScore()
     for code in sorted(result.scores):
         s = result.scores[code]
-        name = code + (" (opt-in)" if code in OFF_BY_DEFAULT else "")
+        name = code + (" (opt-in)" if code in opt_in else "")
         precision = _ratio(s.precision)
         if s.sample is not None:
             precision += f" (sample n={s.tp + s.fp})"
@@ -416,7 +443,8 @@ def table(result: Result, markdown: bool = False) -> str:
         total.unlabelled += s.unlabelled
     overall_tp = sum(s.estimated_tp for s in result.scores.values())
     overall_recall = overall_tp / (overall_tp + total.fn) if overall_tp + total.fn else None
-    rows.append(("all", total.findings, total.tp, total.fp, total.fn, total.unlabelled, _ratio(total.precision), _ratio(overall_recall)))
+    overall = (_ratio(total.precision), _ratio(overall_recall))
+    rows.append(("all", total.findings, total.tp, total.fp, total.fn, total.unlabelled, *overall))
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
@@ -451,11 +479,16 @@ def stub(finding: Finding) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=(*CORPORA, "all"), default="all")
-    parser.add_argument("--corpus-dir", type=Path, default=None, help="directory holding real/ and keras-io/ (default: $KERASCHECK_CORPUS, else ../shared/corpus)")
-    parser.add_argument("--labels-dir", type=Path, default=LABELS_DIR)
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument(
+        "--corpus-dir",
+        type=Path,
+        default=None,
+        help="directory holding real/ and keras-io/ (default: $KERASCHECK_CORPUS, else ../shared/corpus)",
+    )
+    parser.add_argument("--labels-dir", type=Path, default=LABELS_DIR, help="default: bench/real_labels")
+    parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument("--details", action="store_true", help="list every FP, FN, lost TP and resolved FP with its reason")
-    parser.add_argument("--write-unlabelled", type=Path, metavar="FILE", help="write the unlabelled findings as label stubs (JSONL)")
+    parser.add_argument("--write-unlabelled", type=Path, metavar="FILE", help="write unlabelled findings as label stubs")
     args = parser.parse_args(argv)
     corpus_dir = args.corpus_dir or default_corpus_dir()
     chosen = CORPORA if args.corpus == "all" else (args.corpus,)
@@ -465,12 +498,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         sampling = read_sampling(args.labels_dir / "sampling.json")
+        opt_in = opt_in_codes()
         stubs: list[str] = []
         for corpus in chosen:
             labels = read_labels(args.labels_dir / f"{corpus}.jsonl", corpus)
             result = score(run_corpus(corpus_dir, corpus), labels, sampling)
-            print(f"## corpus {corpus} ({len(labels)} labels)\n" if args.markdown else f"corpus {corpus} ({len(labels)} labels)")
-            print(table(result, markdown=args.markdown))
+            heading = f"corpus {corpus} ({len(labels)} labels)"
+            print(f"## {heading}\n" if args.markdown else heading)
+            print(table(result, markdown=args.markdown, opt_in=opt_in))
             if result.engine:
                 print(f"\nengine findings (not scored): {len(result.engine)}")
                 for finding in result.engine:
