@@ -7,9 +7,10 @@ for a git worktree under ``wt/``). When the corpus is absent the scorer says so 
 
 How kerascheck is run (the labels were made from exactly this):
 
-* ``python -m kerascheck check --select ALL --output-format json --exit-zero --no-cache .``
-  with this repository first on ``PYTHONPATH`` (so the checked-out code is measured), target
-  Keras 3 (the default), no configuration file;
+* ``python -m kerascheck check --output-format json --exit-zero --no-cache --quiet . --select
+  ALL,KC304`` (``ALL`` plus the codes that are off by default, which ``ALL`` does not enable;
+  taken from ``kerascheck rules --format json``) with this repository first on ``PYTHONPATH``
+  (so the checked-out code is measured), target Keras 3 (the default), no configuration file;
 * the working directory, and so the project root, is one *unit* per run: each top-level
   folder of ``real`` (each is one upstream repository; ``xreport`` is run from ``xreport/app``,
   its import root) and the whole of ``keras-io`` (its files never import each other).
@@ -125,11 +126,27 @@ def _kerascheck_env() -> dict[str, str]:
     return env
 
 
-CHECK_ARGS = ("check", "--select", "ALL", "--output-format", "json", "--exit-zero", "--no-cache", "--quiet", ".")
+CHECK_ARGS = ("check", "--output-format", "json", "--exit-zero", "--no-cache", "--quiet", ".")
 
 
-def run_unit(unit: Unit, corpus_dir: Path) -> list[Finding]:
-    command = [sys.executable, "-m", "kerascheck", *CHECK_ARGS]
+def opt_in_codes() -> frozenset[str]:
+    """Codes that are off by default (``kerascheck rules --format json``): ``ALL`` does not
+    select them, they need their exact code."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kerascheck", "rules", "--format", "json"],
+        env=_kerascheck_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CorpusError(f"kerascheck rules failed (exit {done.returncode}): {done.stderr.strip()}")
+    return frozenset(item["code"] for item in json.loads(done.stdout) if not item["default_enabled"])
+
+
+def run_unit(unit: Unit, corpus_dir: Path, opt_in: frozenset[str]) -> list[Finding]:
+    select = ",".join(["ALL", *sorted(opt_in)])
+    command = [sys.executable, "-m", "kerascheck", *CHECK_ARGS, "--select", select]
     done = subprocess.run(command, cwd=unit.root, env=_kerascheck_env(), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise CorpusError(f"kerascheck failed in {unit.root} (exit {done.returncode}): {done.stderr.strip()}")
@@ -146,8 +163,10 @@ def run_unit(unit: Unit, corpus_dir: Path) -> list[Finding]:
     return findings
 
 
-def run_corpus(corpus_dir: Path, corpus: str) -> list[Finding]:
-    return [f for unit in units(corpus_dir, corpus) for f in run_unit(unit, corpus_dir)]
+def run_corpus(corpus_dir: Path, corpus: str, opt_in: frozenset[str] | None = None) -> list[Finding]:
+    """Every finding of every rule (default rules and the opt-in ones) on one corpus."""
+    selected = opt_in_codes() if opt_in is None else opt_in
+    return [f for unit in units(corpus_dir, corpus) for f in run_unit(unit, corpus_dir, selected)]
 
 
 class SourceCache:
@@ -411,20 +430,6 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def opt_in_codes() -> frozenset[str]:
-    """Codes that are off by default (``kerascheck rules --format json``), marked in the table."""
-    done = subprocess.run(
-        [sys.executable, "-m", "kerascheck", "rules", "--format", "json"],
-        env=_kerascheck_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise CorpusError(f"kerascheck rules failed (exit {done.returncode}): {done.stderr.strip()}")
-    return frozenset(item["code"] for item in json.loads(done.stdout) if not item["default_enabled"])
-
-
 def table(result: Result, markdown: bool = False, opt_in: frozenset[str] = frozenset()) -> str:
     header = ("rule", "findings", "TP", "FP", "FN", "unlabelled", "precision", "recall")
     rows = []
@@ -502,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stubs: list[str] = []
         for corpus in chosen:
             labels = read_labels(args.labels_dir / f"{corpus}.jsonl", corpus)
-            result = score(run_corpus(corpus_dir, corpus), labels, sampling)
+            result = score(run_corpus(corpus_dir, corpus, opt_in), labels, sampling)
             heading = f"corpus {corpus} ({len(labels)} labels)"
             print(f"## {heading}\n" if args.markdown else heading)
             print(table(result, markdown=args.markdown, opt_in=opt_in))
