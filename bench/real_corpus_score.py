@@ -28,15 +28,18 @@ labels survive line shifts. Scoring per rule:
 * TP: findings matched to a ``tp`` label, or to an ``fn`` label (a miss now found);
 * FP: findings matched to an ``fp`` label;
 * FN: ``fn`` labels no finding matches, and ``tp`` labels no finding matches any more (lost);
-* unlabelled: findings matching no label, listed one by one so they can be labelled
-  (``--write-unlabelled FILE`` writes them as label stubs with ``"label": "?"``).
+* unlabelled: findings matching no label, listed one by one so they can be labelled:
+  ``--write-unlabelled FILE`` writes them as label stubs (``"label": "?"``, the message as the
+  reason); set each label to ``tp``/``fp`` with a one-line reason, then ``--add-labels FILE``
+  merges them into the label files (validated, kept sorted).
 
 A rule whose findings were too many to label all is sampled: ``bench/real_labels/sampling.json``
 records the corpus, code, seed and sample size; its precision is then an estimate from the
 sample (``n`` shown) and its unlabelled findings are expected, not listed.
 
 Usage: ``python bench/real_corpus_score.py [--corpus real|keras-io|all] [--markdown]
-[--details] [--corpus-dir DIR] [--write-unlabelled FILE]``. Needs no TensorFlow.
+[--details] [--corpus-dir DIR] [--write-unlabelled FILE] [--add-labels FILE]``. Needs no
+TensorFlow.
 """
 
 from __future__ import annotations
@@ -475,6 +478,21 @@ def details(result: Result) -> Iterator[str]:
         yield f"resolved FP {label.code} {_where(label)}: {label.reason}"
 
 
+def add_labels(source: Path, labels_dir: Path) -> dict[str, int]:
+    """Merge the labelled stubs of ``source`` into the label files, kept sorted; label counts added."""
+    new = read_labels(source)
+    added: dict[str, int] = {}
+    for corpus in CORPORA:
+        mine = [label for label in new if label.corpus == corpus]
+        if not mine:
+            continue
+        path = labels_dir / f"{corpus}.jsonl"
+        merged = sorted([*read_labels(path, corpus), *mine], key=sort_key)
+        path.write_text("".join(label_line(label) + "\n" for label in merged), encoding="utf-8")
+        added[corpus] = len(mine)
+    return added
+
+
 def stub(finding: Finding) -> str:
     return label_line(
         Label(finding.corpus, finding.path, finding.line, finding.cell, finding.code, "?", finding.snippet, finding.message)
@@ -494,7 +512,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument("--details", action="store_true", help="list every FP, FN, lost TP and resolved FP with its reason")
     parser.add_argument("--write-unlabelled", type=Path, metavar="FILE", help="write unlabelled findings as label stubs")
+    parser.add_argument(
+        "--add-labels",
+        type=Path,
+        metavar="FILE",
+        help="merge labelled stubs (label set to tp/fp/fn, reason written) into the label files, then exit",
+    )
     args = parser.parse_args(argv)
+    if args.add_labels:
+        try:
+            added = add_labels(args.add_labels, args.labels_dir)
+        except LabelError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(", ".join(f"{count} labels added to {corpus}.jsonl" for corpus, count in added.items()) or "no labels")
+        return 0
     corpus_dir = args.corpus_dir or default_corpus_dir()
     chosen = CORPORA if args.corpus == "all" else (args.corpus,)
     missing = [c for c in chosen if not (corpus_dir / c).is_dir()]

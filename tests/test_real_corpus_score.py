@@ -188,3 +188,22 @@ def test_main_reports_a_bad_label_file_with_exit_2(synthetic, capsys):
     (labels_dir / "real.jsonl").write_text("not json\n", encoding="utf-8")
     assert score.main(["--corpus", "real", "--corpus-dir", str(corpus_dir), "--labels-dir", str(labels_dir)]) == 2
     assert "real.jsonl:1: not JSON" in capsys.readouterr().err
+
+
+def test_add_labels_merges_labelled_stubs_sorted(synthetic, tmp_path, capsys):
+    corpus_dir, labels_dir = synthetic
+    stubs = tmp_path / "stubs.jsonl"
+    assert score.main(["--corpus", "real", "--corpus-dir", str(corpus_dir), "--labels-dir", str(labels_dir), "--write-unlabelled", str(stubs)]) == 0
+    lines = [json.loads(line) for line in stubs.read_text(encoding="utf-8").splitlines()]
+    assert lines, "the synthetic corpus has unlabelled findings"
+    # Unlabelled stubs are refused: every stub needs a decision first.
+    assert score.main(["--add-labels", str(stubs), "--labels-dir", str(labels_dir)]) == 2
+    for item in lines:
+        item["label"], item["reason"] = "tp", "decided in the test"
+    stubs.write_text("".join(json.dumps(item) + "\n" for item in lines), encoding="utf-8")
+    assert score.main(["--add-labels", str(stubs), "--labels-dir", str(labels_dir)]) == 0
+    labels = score.read_labels(labels_dir / "real.jsonl", "real")
+    assert len(labels) == 3 + len(lines) and labels == sorted(labels, key=score.sort_key)
+    capsys.readouterr()
+    assert score.main(["--corpus", "real", "--corpus-dir", str(corpus_dir), "--labels-dir", str(labels_dir)]) == 0
+    assert "unlabelled findings" not in capsys.readouterr().out
