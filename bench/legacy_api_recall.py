@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kerascheck.keras_api import facts, target_for  # noqa: E402
-from kerascheck.static.names import canonical  # noqa: E402
+from kerascheck.keras_api import facts, target_for
+from kerascheck.static.names import canonical
 
 CODES = ("KC103", "KC106", "KC107")
 _SKIPPED_PREFIXES = ("tf_keras", "tensorflow.compat.v1", "tensorflow.python")
@@ -235,7 +235,7 @@ def _resolve(dotted: str, tf_keras: bool) -> object | None:
 
 
 def false_alarm(finding: dict, disabled) -> bool:
-    import keras  # noqa: PLC0415 - the real package is the judge
+    import keras
 
     message = finding["message"]
     tf_keras = _through_tensorflow(finding)

@@ -61,7 +61,7 @@ def install(work: Path, label: str, requirements: list[str], mode: str) -> tuple
         if not (target / "keras").exists():
             _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), *requirements])
         return python, target / "keras"
-    probe = subprocess.run([str(python), "-c", "import keras"], env=_ENV, capture_output=True)
+    probe = subprocess.run([str(python), "-c", "import keras"], env=_ENV, capture_output=True, check=False)
     if probe.returncode != 0:
         _run([str(python), "-m", "pip", "install", "-q", *requirements])
     return python, venv

@@ -63,9 +63,9 @@ def _allowed_kwargs(function: ast.FunctionDef | None) -> list[str]:
     if function is None:
         return []
     for node in ast.walk(function):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "allowed_kwargs" for t in node.targets):
-            if isinstance(node.value, (ast.Set, ast.List, ast.Tuple)):
-                return sorted(e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+        named = isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "allowed_kwargs" for t in node.targets)
+        if named and isinstance(node.value, (ast.Set, ast.List, ast.Tuple)):
+            return sorted(e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
     return []
 
 
@@ -121,7 +121,7 @@ def walk_installed(root: types.ModuleType, public: str, disabled: dict[str, str]
                 continue
             try:
                 obj = getattr(module, attr)
-            except Exception:  # noqa: BLE001 - a lazy attribute that fails is not public API
+            except Exception:  # noqa: BLE001, S112 - a lazy attribute that fails is not public API
                 continue
             if isinstance(obj, types.ModuleType):
                 if attr in _SKIP_SUBMODULES or not obj.__name__.startswith(package + "."):
@@ -268,7 +268,7 @@ def _call(target: type, keyword: str, value: object, required: dict[str, object]
 
 
 def extract_installed(candidates_file: str | None) -> dict:
-    import keras  # noqa: PLC0415 - the package under study, in its own venv
+    import keras
 
     result: dict = {"version": keras.__version__, "python": sys.version.split()[0], "surfaces": {}}
     roots = [("keras", keras)]

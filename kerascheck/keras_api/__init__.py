@@ -136,8 +136,8 @@ def _keywords(entries: Mapping[str, Any]) -> dict[str, RemovedKeyword]:
     for keyword, entry in entries.items():
         if keyword == "*":
             continue
-        last, new, valued, message = [*entry, *_DEFAULTS[len(entry) - 1 :]]
-        found[keyword] = RemovedKeyword(keyword, last, new, bool(valued), message)
+        padded = [*entry, *_DEFAULTS[len(entry) - 1 :]]
+        found[keyword] = RemovedKeyword(keyword, str(padded[0]), str(padded[1]), bool(padded[2]), str(padded[3]))
     return found
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
@@ -751,12 +751,12 @@ class RemovedModule(Rule):
         aliases = [] if isinstance(node.names, cst.ImportStar) else [a for a in node.names if isinstance(a.name, cst.Name)]
         removed = target.removed(module)
         if removed is not None:
-            names = [a.name.value for a in aliases]  # type: ignore[union-attr]
+            names = [_imported_name(a) for a in aliases]
             fix = self._import_fix(node, raw_module, module, removed, aliases)
             self.report(node, self._message(removed, names), fix=fix)
             return
         for alias in aliases:
-            full = f"{module}.{alias.name.value}"  # type: ignore[union-attr]
+            full = f"{module}.{_imported_name(alias)}"
             found = target.removed(full)
             if found is None or full in facts.REPORTED_ELSEWHERE:
                 continue
@@ -825,7 +825,7 @@ class RemovedModule(Rule):
             return None
         groups: dict[str, list[str]] = {}
         for alias in aliases:
-            new = removed.moved(alias.name.value)  # type: ignore[union-attr]
+            new = removed.moved(_imported_name(alias))
             if not new:
                 return None
             groups.setdefault(new.rpartition(".")[0], []).append(_alias_text(self.context, alias))
@@ -842,6 +842,11 @@ def _respell(raw: str, canonical_name: str, new: str) -> str:
     (``tensorflow.keras.layers.x`` with ``keras.layers`` -> ``tensorflow.keras.layers``)."""
     root = raw[: len(raw) - len(canonical_name) + len("keras")]
     return root + new[len("keras") :]
+
+
+def _imported_name(alias: cst.ImportAlias) -> str:
+    """The name a ``from ... import`` alias imports (aliases here are plain names)."""
+    return alias.name.value if isinstance(alias.name, cst.Name) else ""
 
 
 def _alias_text(context: FileContext, alias: cst.ImportAlias) -> str:
@@ -928,9 +933,13 @@ _CONV_LAYERS = {
 }
 
 
-_KERAS1_KEYWORDS = frozenset(
-    {"border_mode", "subsample", "init", "dim_ordering", "nb_filter", "nb_row", "nb_col", "W_regularizer", "b_regularizer"}
-)
+def _keras1_keywords(callable_path: str) -> frozenset[str]:
+    """The Keras-1 keywords of a layer, from the generated data: those Keras 2 converted
+    (``border_mode``, ``subsample``, ``nb_filter``...) and those only Keras 1 had."""
+    target = target_for("2.15", tf_keras=False)
+    if target is None:
+        return frozenset()
+    return frozenset(k for k, entry in target.removed_keywords(callable_path).items() if entry.last == "1" or entry.replacement)
 
 
 class Keras1PositionalArgs(Rule):
@@ -987,7 +996,7 @@ class Keras1PositionalArgs(Rule):
         if len(args) < 3 or ah.int_value(args[1].value) is None or ah.int_value(args[2].value) is None:
             return
         kernel = [a for a in args[1 : 1 + dims] if ah.int_value(a.value) is not None]
-        if len(kernel) != dims or not self._looks_like_keras1(node, args, kernel):
+        if len(kernel) != dims or not self._looks_like_keras1(node, args, kernel, _keras1_keywords(self.context.qualified(node.func) or "")):
             return
         size = ", ".join(self.context.code(a.value) for a in kernel)
         # Replace the span from the first kernel int to the last one (commas between included).
@@ -996,14 +1005,14 @@ class Keras1PositionalArgs(Rule):
         self.report(node, f"Keras-1 style call: `{self.context.code(node.func)}({self.context.code(args[0].value)}, {size}, ...)` means kernel_size={self.context.code(args[1].value)}, strides={self.context.code(args[2].value)} in Keras 2+; pass `kernel_size=({size})`", fix=fix)
 
     @staticmethod
-    def _looks_like_keras1(node: cst.Call, args: list[cst.Arg], kernel: list[cst.Arg]) -> bool:
+    def _looks_like_keras1(node: cst.Call, args: list[cst.Arg], kernel: list[cst.Arg], keras1: Collection[str]) -> bool:
         """Keras 2+ code passes strides positionally too (``Conv2D(256, 3, 2, "same")``), so
         only flag what is recognisably Keras 1: a Keras-1 keyword (``border_mode``,
         ``subsample``, ``init``, ...), or a square kernel spelled out (``Conv2D(32, 3, 3)``,
         every size equal and above 1) with no positional padding after it."""
-        if any(a.keyword is not None and a.keyword.value in _KERAS1_KEYWORDS for a in node.args):
+        if any(a.keyword is not None and a.keyword.value in keras1 for a in node.args):
             return True
-        sizes = {ah.int_value(a.value) for a in kernel}
+        sizes = {size for size in (ah.int_value(a.value) for a in kernel) if size is not None}
         return len(sizes) == 1 and min(sizes) > 1 and len(args) == 1 + len(kernel)
 
 
