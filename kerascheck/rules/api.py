@@ -608,15 +608,14 @@ class RemovedArgument(Rule):
             return f"{name} is accepted with a warning and then silently ignored by {_target_name(self.context)} ({entry.message[6:]})" + (
                 "; use a `keras.optimizers.schedules` learning-rate schedule" if entry.keyword == "decay" else ""
             )
-        since = f" (last in {_release(entry.last)})" if entry.last else ""
-        text = f"{name} is not accepted by {_target_name(self.context)}{since}"
         if new:
-            text += f"; use `{new}=`"
+            text = f"{name} was removed; use `{new}=`"
             if entry.value_converted or entry.keyword in facts.COUNT_CHANGING_RENAMES:
                 text += " (its value means something else: convert it too)"
-        elif entry.message:
-            text += f": {entry.message}"
-        return text
+            return text
+        since = f" (last in {_release(entry.last)})" if entry.last else ""
+        text = f"{name} is not accepted by {_target_name(self.context)}{since}"
+        return f"{text}: {entry.message}" if entry.message else text
 
     def _removed(self, node: cst.Call) -> Mapping[str, RemovedKeyword]:
         raw = self.context.raw_qualified(node.func)
