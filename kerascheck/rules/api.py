@@ -186,6 +186,15 @@ def _keras_target(context: FileContext, raw: str) -> TargetApi | None:
     return target_for(context.target_keras, tf_keras=raw.startswith("tensorflow"))
 
 
+def _current_name(target: TargetApi, qualified: str) -> str:
+    """Where a name imported from a removed module lives now (``keras.layers.recurrent.LSTM``
+    -> ``keras.layers.LSTM``), so its keywords are judged there; else ``qualified``."""
+    removed = target.removed(qualified)
+    if removed is not None and removed.is_module:
+        return removed.moved(qualified[len(removed.name) + 1 :]) or qualified
+    return qualified
+
+
 def _release(label: str) -> str:
     return "Keras 1.2" if label == "1" else f"Keras {label}"
 
@@ -624,10 +633,7 @@ class RemovedArgument(Rule):
             target = _keras_target(self.context, raw) if qualified.startswith("keras.") else None
             if target is None:
                 return {}
-            moved = target.removed(qualified)  # ``keras.layers.recurrent.LSTM``: check ``keras.layers.LSTM``
-            if moved is not None and moved.is_module:
-                qualified = moved.moved(qualified[len(moved.name) + 1 :]) or qualified
-            return target.removed_keywords(qualified)
+            return target.removed_keywords(_current_name(target, qualified))
         method = ah.method_call(node)
         if method is None or not _model_receiver(self.context, method[0], method[1]):
             return {}
@@ -984,18 +990,23 @@ class Keras1PositionalArgs(Rule):
             fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(3, 3), activation='relu')\n",
         ),
         Invalid("import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n"),
+        Invalid("from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, 3, 3, border_mode='same')\n", line=2),
         Invalid("from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n", message="strides=3"),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        dims = _CONV_LAYERS.get(self.context.qualified(node.func) or "")
+        qualified = self.context.qualified(node.func) or ""
+        target = target_for("2.15", tf_keras=False)
+        if target is not None and qualified.startswith("keras.layers."):
+            qualified = _current_name(target, qualified)  # ``keras.layers.convolutional.Conv2D``
+        dims = _CONV_LAYERS.get(qualified)
         if dims is None:
             return
         args = ah.positional(node)
         if len(args) < 3 or ah.int_value(args[1].value) is None or ah.int_value(args[2].value) is None:
             return
         kernel = [a for a in args[1 : 1 + dims] if ah.int_value(a.value) is not None]
-        if len(kernel) != dims or not self._looks_like_keras1(node, args, kernel, _keras1_keywords(self.context.qualified(node.func) or "")):
+        if len(kernel) != dims or not self._looks_like_keras1(node, args, kernel, _keras1_keywords(qualified)):
             return
         size = ", ".join(self.context.code(a.value) for a in kernel)
         # Replace the span from the first kernel int to the last one (commas between included).
