@@ -37,7 +37,7 @@ from kerascheck.keras_api import facts, target_for
 from kerascheck.static.names import canonical
 
 CODES = ("KC103", "KC106", "KC107")
-_SKIPPED_PREFIXES = ("tf_keras", "tensorflow.compat.v1", "tensorflow.python")
+_SKIPPED_PREFIXES = ("tf_keras", "tensorflow.python")  # the Keras 3 target checks compat.v1 too
 
 
 def _code_units(path: Path) -> list[tuple[int | None, str]]:

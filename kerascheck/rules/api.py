@@ -178,10 +178,14 @@ def _keras_target(context: FileContext, raw: str) -> TargetApi | None:
     """The generated API data to check ``raw`` (a qualified name as imported) against.
 
     None where the code chose its Keras explicitly: ``tf_keras`` (the Keras 2 package),
-    ``tensorflow.compat.v1`` (TF1 compatibility) and ``tensorflow.python.keras`` (private,
-    KC108). ``tensorflow.keras`` under Keras 3 is ``tf.keras``, which keeps some legacy names.
+    ``tensorflow.python.keras`` (private, KC108) and, for Keras 2 targets,
+    ``tensorflow.compat.v1.keras`` (TF1 compatibility, which TF 2.15 keeps; TF >= 2.16 with
+    Keras 3 has no such module). ``tensorflow.keras`` under Keras 3 is ``tf.keras``, which keeps
+    some legacy names.
     """
-    if raw.startswith(("tf_keras", "tensorflow.compat.v1", "tensorflow.python")):
+    if raw.startswith(("tf_keras", "tensorflow.python")):
+        return None
+    if raw.startswith("tensorflow.compat.v1") and context.keras_major < 3:
         return None
     return target_for(context.target_keras, tf_keras=raw.startswith("tensorflow"))
 
@@ -706,6 +710,7 @@ class RemovedModule(Rule):
         "from keras import backend as K\nK.clear_session()\nK.epsilon()\n",
         Valid("from tensorflow.keras.layers.experimental.preprocessing import Rescaling\n", target_keras="2.12"),
         Valid("from keras.utils import multi_gpu_model\n", target_keras="1"),
+        Valid("from tensorflow.compat.v1.keras.layers import CuDNNLSTM\n", target_keras="2.15"),
     )
     INVALID = (
         Invalid(
@@ -732,6 +737,7 @@ class RemovedModule(Rule):
         Invalid("from keras import backend as K\nsess = K.get_session()\n", line=2),
         Invalid("from keras import backend as K\nf = K.function([model.input], [model.output])\n", line=2, message="keras.backend.function"),
         Invalid("from keras.layers import CuDNNLSTM\n"),
+        Invalid("from tensorflow.compat.v1.keras.layers import CuDNNLSTM\n", message="CuDNNLSTM"),
         Invalid("from keras.utils import multi_gpu_model\n", message="MirroredStrategy"),
         Invalid("from keras.utils import multi_gpu_model\n", target_keras="2.15"),
         Invalid("from keras.layers import Merge, Dense\n", message="Concatenate"),
