@@ -21,7 +21,6 @@ from kerascheck.static.models import ModelTracker
 from kerascheck.static.names import ImportTable
 from kerascheck.static.semantic import SemanticModel
 
-TRAINING_FUNCTION_NAMES = frozenset({"train_step", "training_step", "_train_step", "train_on_batch"})
 TAPE_NAMES = frozenset({"tensorflow.GradientTape", "tensorflow.autodiff.GradientTape"})
 TF_FUNCTION_NAMES = frozenset({"tensorflow.function", "tensorflow.compat.v1.function"})
 
@@ -201,11 +200,10 @@ class FileContext:
 
     @property
     def in_training_code(self) -> bool:
-        """Inside a gradient tape, a ``train_step``-like function, or a function named
-        ``train*``: places where ``training=True`` is intended."""
-        if self.in_gradient_tape or self.in_function_named(TRAINING_FUNCTION_NAMES):
-            return True
-        return any(f.name.value.lstrip("_").startswith("train") for f in self.functions)
+        """Inside a gradient tape, a ``train_step``-like function, a function named
+        ``train*``, a loop or function that applies gradients, or a function called from one
+        (as far as the walk has seen: ``semantic.is_training_code`` in ``leave_Module`` is final)."""
+        return self.semantic.is_training_code()
 
     @property
     def in_tf_function(self) -> bool:
