@@ -27,8 +27,11 @@ Origin = Literal["sequential", "functional", "subclass", "loaded", "factory", "p
 MODEL_METHODS = frozenset(
     {"fit", "fit_generator", "compile", "predict", "predict_on_batch", "predict_generator", "predict_classes",
      "evaluate", "evaluate_generator", "test_on_batch", "train_on_batch", "save", "save_weights", "export",
-     "load_weights", "add", "reset_states", "summary", "to_json", "get_weights", "set_weights"}
+     "load_weights", "add", "reset_states", "summary", "to_json", "get_weights", "set_weights", "search"}
 )
+#: Calls that load saved weights or models (their path is the first argument).
+LOAD_FUNCTIONS = MODEL_LOADERS | {"tensorflow.train.latest_checkpoint"}
+LOAD_METHODS = frozenset({"load_weights", "restore", "expect_partial"})
 FIT_METHODS = frozenset({"fit", "fit_generator"})
 #: Events that use the weights a model holds.
 USE_METHODS = frozenset({"predict", "evaluate", "save", "save_weights", "export", "predict_on_batch", "test_on_batch",
@@ -84,6 +87,8 @@ class ModelIndex:
         self.events: list[ModelEvent] = []
         #: ``name.append(x)`` / ``name.extend(xs)`` / ``name.insert(i, x)`` on plain names.
         self.mutations: list[tuple[str, cst.Call, Site]] = []
+        #: Loads of saved models/weights: ``load_model(p)``, ``x.load_weights(p)``, ``ckpt.restore(p)``.
+        self.loads: list[tuple[cst.Call, Site]] = []
         #: id(ClassDef) -> Keras layer constructor calls made in that class's body.
         self.class_layers: dict[int, list[cst.Call]] = {}
 
@@ -91,6 +96,8 @@ class ModelIndex:
 
     def record_call(self, call: cst.Call, site: Site, qualified: str | None) -> None:
         method = ah.method_call(call)
+        if qualified in LOAD_FUNCTIONS or (method is not None and qualified is None and method[1] in LOAD_METHODS):
+            self.loads.append((call, site))
         if method is not None and qualified is None:
             receiver, name = method
             if name in MODEL_METHODS:
