@@ -302,7 +302,8 @@ class _StatefulRule(Rule):
         method = ah.method_call(node)
         if method is None or method[1] not in methods or not isinstance(method[0], cst.Name):
             return None
-        if self.context.qualified(node.func) is not None or not self.context.models.is_stateful(method[0]):
+        # Per model: a stateful layer makes only the model built with it stateful.
+        if self.context.qualified(node.func) is not None or not self.context.semantic.is_stateful(method[0]):
             return None
         return method[0], method[1]
 
@@ -447,6 +448,8 @@ class StatefulFitShuffle(_StatefulRule):
         "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nmodel.fit(x, y, batch_size=1, shuffle=False)\n",
         "import keras\nfrom keras import layers\nmodel = keras.Sequential([layers.LSTM(8), layers.Dense(1)])\nmodel.fit(x, y)\n",
         "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.LSTM(8, stateful=True)])\nds = tf.data.Dataset.from_tensor_slices((x, y)).batch(1)\nmodel.fit(ds, epochs=3)\n",
+        # Per model: the stateful layer of one model does not make an unrelated encoder-decoder stateful.
+        "import keras\nfrom keras import layers\nstateful = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nstateful.fit(x, y, batch_size=1, shuffle=False)\ninputs = keras.Input(shape=(None, 16))\nhidden = layers.LSTM(32)(inputs)\noutputs = layers.Dense(16)(hidden)\nseq2seq = keras.Model(inputs, outputs)\nseq2seq.fit(a, b, epochs=3)\n",
     )
     INVALID = (
         Invalid(
@@ -458,6 +461,16 @@ class StatefulFitShuffle(_StatefulRule):
             "import keras\nfrom keras import layers\nmodel = keras.Sequential()\nmodel.add(layers.LSTM(8, stateful=True, batch_input_shape=(1, 10, 3)))\nmodel.fit(x, y, shuffle=True, batch_size=1)\n",
             line=5,
             fixed="import keras\nfrom keras import layers\nmodel = keras.Sequential()\nmodel.add(layers.LSTM(8, stateful=True, batch_input_shape=(1, 10, 3)))\nmodel.fit(x, y, shuffle=False, batch_size=1)\n",
+        ),
+        # A functional model is stateful through the layers on its path, seen through names.
+        Invalid(
+            "import keras\nfrom keras import layers\nplain = keras.Sequential([layers.Dense(4)])\nplain.fit(a, b)\ninputs = keras.Input(batch_shape=(1, 10, 3))\nrecurrent = layers.LSTM(8, stateful=True)\nhidden = recurrent(inputs)\nmodel = keras.Model(inputs, layers.Dense(1)(hidden))\nmodel.fit(x, y, batch_size=1)\n",
+            line=9, count=1,
+        ),
+        # A model built by a factory function of the file.
+        Invalid(
+            "import keras\nfrom keras import layers\n\ndef build(units):\n    model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.GRU(units, stateful=True)])\n    model.compile('adam', 'mse')\n    return model\n\nnet = build(16)\nnet.fit(x, y, batch_size=1)\n",
+            line=10,
         ),
     )
 
@@ -554,7 +567,7 @@ class StatefulBatchSize(_StatefulRule):
                 f"`batch_size=32`; pass `batch_size={size}`",
             )
             return
-        value = ah.int_value(given)
+        value = self.context.semantic.int_value(given)
         if value is not None and value != size:
             self.report(
                 node,
