@@ -86,6 +86,13 @@ class _TimelineRule(Rule):
                     continue
                 if event.site.function is site.function or site.function is None:
                     found.append(event)
+            if _self_attribute(fit.event.receiver):
+                # A wrapper class: its ``predict``/``save`` methods run after its training method.
+                found.extend(
+                    e for e in events
+                    if e.method in methods and e.site.function is not site.function and _same_class(e.site, site)
+                    and (next_fit is None)
+                )
         return found
 
     def used_after(self, fit: _Fit) -> bool:
@@ -126,6 +133,21 @@ class _Fit:
 
 
 _SAVES = frozenset({"save", "save_weights"})
+
+
+def _self_attribute(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
+
+
+def _same_class(a: Site, b: Site) -> bool:
+    def owner(site: Site):  # type: ignore[no-untyped-def]
+        scope = site.scope
+        while scope is not None and scope.kind != "class":
+            scope = scope.parent
+        return scope
+
+    first = owner(a)
+    return first is not None and first is owner(b)
 
 
 def _restores(call: cst.Call) -> bool:

@@ -504,3 +504,30 @@ class ProjectContext:
     def keras_major(self) -> int:
         head = self.target_keras.split(".", 1)[0]
         return int(head) if head.isdigit() else 3
+
+
+class _ContextOnly(cst.CSTVisitor):
+    """Feeds one :class:`FileContext` its events, with libcst's own traversal (no rules)."""
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        handler = getattr(self.context, "visit_" + type(node).__name__, None)
+        if handler is not None:
+            handler(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        handler = getattr(self.context, "leave_" + type(original_node).__name__, None)
+        if handler is not None:
+            handler(original_node)
+
+
+def analyse(source: str, path: str = "<string>", *, target_keras: str = "3") -> FileContext:
+    """The context (and semantic model) of ``source`` after a whole walk, without any rule:
+    for tests, tools and plugin authors exploring what ``context.semantic`` answers."""
+    module = cst.parse_module(source)
+    context = FileContext(path, source, module, target_keras=target_keras)
+    module.visit(_ContextOnly(context))
+    return context

@@ -397,13 +397,6 @@ class SemanticModel:
 
     def on_call(self, node: cst.Call, qualified: str | None) -> None:
         func = node.func
-        interesting = (
-            isinstance(func, cst.Name)
-            or (isinstance(func, cst.Attribute) and (qualified is None or qualified.startswith("keras.layers.")))
-            or any(isinstance(a.value, cst.Name) for a in node.args)
-        )
-        if not interesting and not (qualified is not None and qualified.startswith(("keras.layers.", *_ARRAY_MODULES))):
-            return
         site = self.scopes.here()
         self.calls.record(node, site)
         self.keras_models.record_call(node, site, qualified)
