@@ -324,7 +324,7 @@ def is_single_sample(
     if expr is None:
         return False
     if isinstance(expr, cst.Name):
-        return expr.value in names
+        return expr.value in names or _bound_to_single_sample(context, expr)
     if isinstance(expr, cst.Subscript) and expr.slice:
         first = expr.slice[0].slice
         if isinstance(first, cst.Index):
@@ -347,7 +347,7 @@ def is_single_sample(
         element = expr.elements[0].value
         return (
             isinstance(element, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.List))
-            or (isinstance(element, cst.Name) and (element.value in names or element.value in items))
+            or (isinstance(element, cst.Name) and (element.value in names or element.value in items or _bound_to_single_sample(context, element)))
         )
     if not isinstance(expr, cst.Call):
         return False
@@ -370,6 +370,16 @@ def is_single_sample(
             return ah.int_value(args[0].value) == 1
         return len(args) == 1 and _leading_one(args[0].value)
     return False
+
+
+def _bound_to_single_sample(context: FileContext, name: cst.Name) -> bool:
+    """Every binding the use of ``name`` sees holds a one-sample expression (``x = img[None]``;
+    loop variables alone do not count)."""
+    bindings = context.semantic.lookup(name.value)
+    return bool(bindings) and all(
+        b.kind == "assign" and b.value is not None and not isinstance(b.value, cst.Name) and is_single_sample(context, b.value)
+        for b in bindings
+    )
 
 
 def declares_mc_dropout(context: FileContext, node: cst.CSTNode) -> bool:

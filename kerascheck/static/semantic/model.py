@@ -186,6 +186,19 @@ class SemanticModel:
                 found.append((given, record.site))
         return found
 
+    def names_bound_in(self, loop: cst.CSTNode) -> set[str]:
+        """Names bound inside a ``for``/``while`` loop (its target included) or a comprehension."""
+        scope = self.scopes.scopes.get(id(loop))
+        if scope is not None:  # a comprehension
+            return set(scope.bindings)
+        key = id(loop)
+        return {
+            name
+            for each in self.scopes.iter_scopes()
+            for name, bindings in each.bindings.items()
+            if any(key in b.site.loops for b in bindings)
+        }
+
     def is_training_code(self, site: Site | None = None) -> bool:
         """Inside a ``GradientTape`` block, a loop that applies gradients, a training-step
         function, or a function called (directly or not) from any of those."""
@@ -339,8 +352,8 @@ class SemanticModel:
 
     def on_for(self, node: cst.For) -> None:
         self.scopes.mark_arms(node.body, node.orelse.body if node.orelse is not None else None)
-        self.scopes.bind_target(node.target, "loop", node, None)
         self.scopes.loops.append(id(node))
+        self.scopes.bind_target(node.target, "loop", node, None)
 
     def on_while(self, node: cst.While) -> None:
         self.scopes.mark_arms(node.body, node.orelse.body if node.orelse is not None else None)
