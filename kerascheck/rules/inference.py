@@ -12,7 +12,6 @@ from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
-from kerascheck.static.models import self_attributes
 from kerascheck.static.semantic import Site
 
 #: Layers whose only job at training time is noise: calling them with ``training=True`` is the
@@ -393,7 +392,7 @@ class TrainingOverriddenInCall(Rule):
         if attr is not None:
             if attr in _class_methods(self):
                 return
-            kind = _layer_constructor(self, self_attributes(context.classes[-1]).get(attr))
+            kind = _layer_constructor(self, context.semantic.initial_attributes(context.classes[-1]).get(attr))
         elif isinstance(func, cst.Call):
             kind = _layer_constructor(self, func)
             if kind is None:

@@ -12,7 +12,6 @@ from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
-from kerascheck.static.models import self_attributes
 
 _MUTATING_METHODS = frozenset(
     {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem", "add", "discard", "appendleft"}
@@ -154,11 +153,8 @@ class PythonStateInCall(Rule):
         super().__init__(context, options)
         self._call: cst.FunctionDef | None = None
         self._inits: dict[str, cst.BaseExpression] = {}
-        self._module_containers: set[str] | None = None
         #: Depth of ``if self.<flag>:`` blocks whose flag ``__init__`` sets to False.
         self._opt_in = 0
-        #: Names ``call`` declares ``global``/``nonlocal``.
-        self._globals: set[str] = set()
 
     def _is_off_flag(self, test: cst.BaseExpression) -> bool:
         attr = _self_attr(test)
@@ -175,12 +171,11 @@ class PythonStateInCall(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._call is None and m.in_layer_method(self.context, "call"):
             self._call = node
-            self._inits = self_attributes(self.context.classes[-1])
+            self._inits = self.context.semantic.initial_attributes(self.context.classes[-1])
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self._call:
             self._call = None
-            self._globals = set()
 
     def _report(self, node: cst.CSTNode, what: str) -> None:
         if self._opt_in:
@@ -199,14 +194,14 @@ class PythonStateInCall(Rule):
         operator = self.context.code(node.operator).strip()
         if attr is not None:
             self._report(node, f"`self.{attr} {operator} ...`")
-        elif isinstance(node.target, cst.Name) and node.target.value in self._globals:
+        elif isinstance(node.target, cst.Name) and node.target.value in self._declared_global():
             self._report(node, f"`{node.target.value} {operator} ...` on a global")
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._call is None:
             return
         for target in node.targets:
-            if isinstance(target.target, cst.Name) and target.target.value in self._globals:
+            if isinstance(target.target, cst.Name) and target.target.value in self._declared_global():
                 self._report(node, f"`{target.target.value} = ...` on a global")
                 return
             attr = _self_attr(target.target)
@@ -229,48 +224,20 @@ class PythonStateInCall(Rule):
         attr = _self_attr(receiver)
         if attr is not None and _is_container(self.context, self._inits.get(attr)):
             self._report(node, f"`self.{attr}.{method[1]}(...)`")
-        elif isinstance(receiver, cst.Name) and receiver.value in self._containers_at_module_level() and not self._bound_locally(receiver.value):
+        elif isinstance(receiver, cst.Name) and self._module_container(receiver):
             self._report(node, f"`{receiver.value}.{method[1]}(...)` on a module-level container")
 
-    def visit_Global(self, node: cst.Global) -> None:
-        if self._call is not None:
-            self._globals.update(n.name.value for n in node.names)
+    def _declared_global(self) -> set[str]:
+        """Names the current function declares ``global``/``nonlocal``."""
+        scope = self.context.semantic.scopes.scope
+        return scope.globals | scope.nonlocals
 
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        if self._call is not None:
-            self._globals.update(n.name.value for n in node.names)
-
-    def _containers_at_module_level(self) -> set[str]:
-        if self._module_containers is None:
-            found: set[str] = set()
-            for stmt in self.context.module.body:
-                if isinstance(stmt, cst.SimpleStatementLine):
-                    for small in stmt.body:
-                        if isinstance(small, cst.Assign) and _is_container(self.context, small.value):
-                            name = ah.assigned_name(small)
-                            if name is not None:
-                                found.add(name)
-            self._module_containers = found
-        return self._module_containers
-
-    def _bound_locally(self, name: str) -> bool:
-        """``name`` is a parameter of ``call`` or assigned in it (a local, not the global)."""
-        assert self._call is not None
-        if ah.function_param(self._call, name) is not None:
-            return True
-        finder = _Binds(name)
-        self._call.body.visit(finder)
-        return finder.found
-
-
-class _Binds(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.found = False
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        if self.name in ah.target_names(node.target):
-            self.found = True
+    def _module_container(self, name: cst.Name) -> bool:
+        """``name`` is not local to ``call`` and a module-level binding holds a list/dict/set."""
+        bindings = self.context.semantic.lookup(name.value)
+        if any(b.scope.kind != "module" for b in bindings):
+            return False  # a parameter or local of ``call`` (or an enclosing function)
+        return any(b.value is not None and _is_container(self.context, b.value) for b in bindings)
 
 
 class _ResetFinder(cst.CSTVisitor):

@@ -303,6 +303,9 @@ class FileContext:
     def visit_Global(self, node: cst.Global) -> None:
         self.semantic.on_global(node)
 
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.semantic.on_nonlocal(node)
+
     # Conditional arms (``if`` bodies, loop bodies, handlers) are blocks the semantic model marks.
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self.semantic.enter_block(node)

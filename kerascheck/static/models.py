@@ -362,30 +362,3 @@ def fixed_batch_size(call: cst.Call) -> int | None:
         if isinstance(shape, (cst.Tuple, cst.List)) and shape.elements:
             return ah.int_value(shape.elements[0].value)
     return ah.int_value(ah.keyword_value(call, "batch_size"))
-
-
-def self_attributes(node: cst.ClassDef, methods: tuple[str, ...] = ("__init__", "build")) -> dict[str, cst.BaseExpression]:
-    """``self.attr = value`` bindings in a class's ``__init__``/``build`` (first one wins):
-    which sublayer or Python value each attribute starts as."""
-    found: dict[str, cst.BaseExpression] = {}
-    for stmt in node.body.body:
-        if not isinstance(stmt, cst.FunctionDef) or stmt.name.value not in methods:
-            continue
-        pending: list[cst.BaseStatement | cst.BaseSmallStatement] = list(stmt.body.body)
-        while pending:
-            item = pending.pop(0)
-            if isinstance(item, cst.SimpleStatementLine):
-                pending[:0] = list(item.body)
-            elif isinstance(item, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
-                pending.extend(item.body.body)
-            elif isinstance(item, (cst.Assign, cst.AnnAssign)):
-                targets = [t.target for t in item.targets] if isinstance(item, cst.Assign) else [item.target]
-                for target in targets:
-                    if (
-                        isinstance(target, cst.Attribute)
-                        and isinstance(target.value, cst.Name)
-                        and target.value.value == "self"
-                        and item.value is not None
-                    ):
-                        found.setdefault(target.attr.value, item.value)
-    return found

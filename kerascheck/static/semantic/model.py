@@ -186,6 +186,23 @@ class SemanticModel:
                 found.append((given, record.site))
         return found
 
+    def initial_attributes(self, cls: cst.ClassDef, methods: tuple[str, ...] = ("__init__", "build")) -> dict[str, cst.BaseExpression]:
+        """``self.attr = value`` bindings of a class's ``__init__``/``build`` (the first one of
+        each attribute): which sublayer or Python value each attribute starts as."""
+        scope = self.scopes.scopes.get(id(cls))
+        found: dict[str, cst.BaseExpression] = {}
+        if scope is None:
+            return found
+        for name, bindings in scope.bindings.items():
+            if not name.startswith("self."):
+                continue
+            for binding in bindings:
+                function = binding.site.function
+                if binding.value is not None and function is not None and function.name.value in methods:
+                    found[name[5:]] = binding.value
+                    break
+        return found
+
     def names_bound_in(self, loop: cst.CSTNode) -> set[str]:
         """Names bound inside a ``for``/``while`` loop (its target included) or a comprehension."""
         scope = self.scopes.scopes.get(id(loop))
@@ -401,6 +418,9 @@ class SemanticModel:
 
     def on_global(self, node: cst.Global) -> None:
         self.scopes.scope.globals.update(item.name.value for item in node.names)
+
+    def on_nonlocal(self, node: cst.Nonlocal) -> None:
+        self.scopes.scope.nonlocals.update(item.name.value for item in node.names)
 
     def enter_block(self, node: cst.CSTNode) -> None:
         self.scopes.enter_block(node)

@@ -33,6 +33,8 @@ class Scope:
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     #: Names declared ``global`` here (their bindings go to the module scope).
     globals: set[str] = field(default_factory=set)
+    #: Names declared ``nonlocal`` here.
+    nonlocals: set[str] = field(default_factory=set)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         name = getattr(getattr(self.node, "name", None), "value", "")
