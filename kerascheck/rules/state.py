@@ -240,28 +240,6 @@ class PythonStateInCall(Rule):
         return any(b.value is not None and _is_container(self.context, b.value) for b in bindings)
 
 
-class _ResetFinder(cst.CSTVisitor):
-    """Does a subtree reset RNN states (``layer.reset_states()``, or a call to a function of
-    this file that does)?"""
-
-    def __init__(self, resetting_functions: set[str]) -> None:
-        self.functions = resetting_functions
-        self.found = False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        method = ah.method_call(node)
-        if method is not None and method[1] in _RESET_METHODS:
-            self.found = True
-        elif isinstance(node.func, cst.Name) and node.func.value in self.functions:
-            self.found = True
-
-
-def _resets(node: cst.CSTNode, functions: set[str]) -> bool:
-    finder = _ResetFinder(functions)
-    node.visit(finder)
-    return finder.found
-
-
 class _StatefulRule(Rule):
     """Shared: which calls are ``fit``/``predict`` on a stateful model (not registered)."""
 
@@ -336,7 +314,8 @@ class StatefulPredictWithoutReset(_StatefulRule):
         super().__init__(context, options)
         #: Per function scope: model name -> it was predicted and not reset since.
         self._pending: list[dict[str, cst.Call]] = [{}]
-        self._resetting: set[str] | None = None
+        #: Predictions in loops, decided at the end: a reset may come later in the loop body.
+        self._in_loops: list[tuple[cst.Call, str, tuple[cst.CSTNode, ...]]] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._pending.append({})
@@ -344,20 +323,10 @@ class StatefulPredictWithoutReset(_StatefulRule):
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._pending.pop()
 
-    def _resetting_functions(self) -> set[str]:
-        """Functions of this file whose body resets RNN states (computed on first need)."""
-        if self._resetting is None:
-            self._resetting = set()
-            functions = [s for s in self.context.module.body if isinstance(s, cst.FunctionDef)]
-            for function in functions:
-                if _resets(function.body, set()):
-                    self._resetting.add(function.name.value)
-        return self._resetting
-
     def visit_Call(self, node: cst.Call) -> None:
         method = ah.method_call(node)
         resetting = (method is not None and method[1] in _RESET_METHODS) or (
-            isinstance(node.func, cst.Name) and self._pending[-1] and node.func.value in self._resetting_functions()
+            self._pending[-1] and self.context.semantic.function_does(node, _RESET_METHODS)
         )
         if resetting:
             self._pending[-1].clear()
@@ -366,19 +335,27 @@ class StatefulPredictWithoutReset(_StatefulRule):
         if found is None:
             return
         model = found[0].value
-        message = (
-            f"stateful RNN model `{model}` is predicted repeatedly without resetting its state: each `predict` "
-            "continues from the state the last one left, so the same input gives different outputs; call "
-            "`layer.reset_states()` on its stateful layers between independent predictions"
-        )
-        loops = [loop for loop in self.context.function_loops if isinstance(loop, (cst.For, cst.While))]
+        loops = tuple(loop for loop in self.context.function_loops if isinstance(loop, (cst.For, cst.While)))
         if loops:
-            if not any(_resets(loop, self._resetting_functions()) for loop in loops):
-                self.report(node, message)
+            self._in_loops.append((node, model, loops))
             return
         if model in self._pending[-1]:
-            self.report(node, message)
+            self._report(node, model)
         self._pending[-1][model] = node
+
+    def leave_Module(self, node: cst.Module) -> None:
+        semantic = self.context.semantic
+        for call, model, loops in self._in_loops:
+            if not any(semantic.does_in_loop(loop, _RESET_METHODS) for loop in loops):
+                self._report(call, model)
+
+    def _report(self, node: cst.Call, model: str) -> None:
+        self.report(
+            node,
+            f"stateful RNN model `{model}` is predicted repeatedly without resetting its state: each `predict` "
+            "continues from the state the last one left, so the same input gives different outputs; call "
+            "`layer.reset_states()` on its stateful layers between independent predictions",
+        )
 
 
 class StatefulFitShuffle(_StatefulRule):

@@ -97,6 +97,25 @@ class CallGraph:
         name = function.name.value
         return any(name in record.references for record in self.calls)
 
+    def reaching(self, direct: set[int]) -> set[int]:
+        """ids of the functions that are in ``direct`` or call (directly or not) one of them."""
+        found = set(direct)
+        changed = True
+        while changed:
+            changed = False
+            for record in self.calls:
+                caller = record.site.function
+                if caller is None or id(caller) in found or record.callee is None:
+                    continue
+                target = self.resolve(record.callee, record.site)
+                if target is not None and id(target) in found:
+                    found.add(id(caller))
+                    changed = True
+        return found
+
+    def call_targets(self, record: CallSite) -> cst.FunctionDef | None:
+        return self.resolve(record.callee, record.site) if record.callee is not None else None
+
     # -- training code ---------------------------------------------------------------------
 
     def training_functions(self) -> set[int]:

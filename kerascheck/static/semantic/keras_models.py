@@ -27,7 +27,7 @@ Origin = Literal["sequential", "functional", "subclass", "loaded", "factory", "p
 MODEL_METHODS = frozenset(
     {"fit", "fit_generator", "compile", "predict", "predict_on_batch", "predict_generator", "predict_classes",
      "evaluate", "evaluate_generator", "test_on_batch", "train_on_batch", "save", "save_weights", "export",
-     "load_weights", "add", "reset_states", "summary", "to_json", "get_weights", "set_weights", "search"}
+     "load_weights", "add", "reset_states", "reset_state", "summary", "to_json", "get_weights", "set_weights", "search"}
 )
 #: Calls that load saved weights or models (their path is the first argument).
 LOAD_FUNCTIONS = MODEL_LOADERS | {"tensorflow.train.latest_checkpoint"}

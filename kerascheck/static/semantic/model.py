@@ -203,6 +203,28 @@ class SemanticModel:
                     break
         return found
 
+    def does_in_loop(self, loop: cst.CSTNode, methods: frozenset[str]) -> bool:
+        """Inside a ``for``/``while`` loop, a model method of ``methods`` is called
+        (``layer.reset_states()``), directly or through a function of the file called there."""
+        key = id(loop)
+        events = self.keras_models.events
+        if any(e.method in methods and key in e.site.loops for e in events):
+            return True
+        doers = self.calls.reaching({id(e.site.function) for e in events if e.method in methods and e.site.function is not None})
+        return any(
+            key in record.site.loops and (target := self.calls.call_targets(record)) is not None and id(target) in doers
+            for record in self.calls.calls
+        )
+
+    def function_does(self, call: cst.Call, methods: frozenset[str], site: Site | None = None) -> bool:
+        """``call`` calls a function of the file that calls a model method of ``methods``."""
+        target = self.function_called(call, site)
+        if target is None:
+            return False
+        events = self.keras_models.events
+        doers = self.calls.reaching({id(e.site.function) for e in events if e.method in methods and e.site.function is not None})
+        return id(target) in doers
+
     def names_bound_in(self, loop: cst.CSTNode) -> set[str]:
         """Names bound inside a ``for``/``while`` loop (its target included) or a comprehension."""
         scope = self.scopes.scopes.get(id(loop))
