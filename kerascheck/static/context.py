@@ -247,6 +247,7 @@ class FileContext:
 
     def leave_Import(self, node: cst.Import) -> None:
         self.in_import = False
+        self.semantic.leave_import()
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         self.imports.add(node)
@@ -256,6 +257,7 @@ class FileContext:
 
     def leave_ImportFrom(self, node: cst.ImportFrom) -> None:
         self.in_import = False
+        self.semantic.leave_import()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if node.name.value not in self.models.classes:

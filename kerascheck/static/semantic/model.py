@@ -68,6 +68,8 @@ class SemanticModel:
         self._returns: dict[int, list[tuple[cst.BaseExpression, Site]]] = {}
         self._def_sites: dict[int, Site] = {}
         self._statistics: list[tuple[cst.Call, Site]] = []
+        self._keras_called = False
+        self._import_depth = 0
 
     # == public API ==========================================================================
 
@@ -79,6 +81,20 @@ class SemanticModel:
         """Canonical qualified name (``keras.layers.Dense`` for ``tf.keras.layers.Dense``, ``L.Dense``...)."""
         return self._qualified(expr)
 
+    def raw_qualified(self, expr: cst.BaseExpression) -> str | None:
+        """Qualified name as imported (keeps ``tensorflow.keras`` vs ``keras``)."""
+        return self.imports.raw(expr)
+
+    @property
+    def uses_keras(self) -> bool:
+        """The file imports Keras (any spelling) or has called a Keras API so far."""
+        return self._keras_called or self.imports.imports_any("keras")
+
+    @property
+    def in_import(self) -> bool:
+        """The walk is inside an ``import`` statement (its dotted names are module paths)."""
+        return self._import_depth > 0
+
     def lookup(self, name: str, site: Site | None = None) -> list[Binding]:
         """The bindings a use of ``name`` may see ("one of these"; empty if bound nowhere)."""
         return self.scopes.lookup(name, site or self.here())
@@ -86,6 +102,10 @@ class SemanticModel:
     def value_of(self, expr: cst.BaseExpression | None, site: Site | None = None) -> Value:
         """What ``expr`` evaluates to: known, a partially known string, or unknown."""
         return self._values.value_of(expr, site or self.here())
+
+    def number_value(self, expr: cst.BaseExpression | None, site: Site | None = None) -> float | None:
+        """The number (int or float) ``expr`` certainly holds, else None."""
+        return self.value_of(expr, site).number
 
     def int_value(self, expr: cst.BaseExpression | None, site: Site | None = None) -> int | None:
         """The integer ``expr`` certainly holds (``EPOCHS = 30`` ... ``epochs=EPOCHS``), else None."""
@@ -361,6 +381,8 @@ class SemanticModel:
                 self.scopes.bind(star.name.value, "unpack", star, None)
 
     def on_class(self, node: cst.ClassDef) -> None:
+        if any((self.qualified(base.value) or "").startswith("keras.") for base in node.bases):
+            self._keras_called = True
         self.scopes.bind(node.name.value, "class", node, None)
         self.scopes.push("class", node)
 
@@ -424,7 +446,11 @@ class SemanticModel:
     def leave_with(self, tape: bool) -> None:
         self.scopes.tape_depth -= tape
 
+    def leave_import(self) -> None:
+        self._import_depth -= 1
+
     def on_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        self._import_depth += 1
         if isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:  # type: ignore[union-attr]
@@ -452,6 +478,8 @@ class SemanticModel:
 
     def on_call(self, node: cst.Call, qualified: str | None) -> None:
         func = node.func
+        if qualified is not None and not self._keras_called and (qualified == "keras" or qualified.startswith("keras.")):
+            self._keras_called = True
         site = self.scopes.here()
         self.calls.record(node, site)
         self.keras_models.record_call(node, site, qualified)
