@@ -373,13 +373,13 @@ def is_single_sample(
 
 
 def _bound_to_single_sample(context: FileContext, name: cst.Name) -> bool:
-    """Every binding the use of ``name`` sees holds a one-sample expression (``x = img[None]``;
-    loop variables alone do not count)."""
+    """The last binding the use of ``name`` sees holds a one-sample expression (``x = img[None]``,
+    also under ``if x.ndim < 4:``; loop variables alone do not count)."""
     bindings = context.semantic.lookup(name.value)
-    return bool(bindings) and all(
-        b.kind == "assign" and b.value is not None and not isinstance(b.value, cst.Name) and is_single_sample(context, b.value)
-        for b in bindings
-    )
+    if not bindings:
+        return False
+    last = bindings[-1]
+    return last.kind == "assign" and last.value is not None and not isinstance(last.value, cst.Name) and is_single_sample(context, last.value)
 
 
 def declares_mc_dropout(context: FileContext, node: cst.CSTNode) -> bool:

@@ -86,6 +86,9 @@ class _TimelineRule(Rule):
                     continue
                 if event.site.function is site.function or site.function is None:
                     found.append(event)
+            # ``evaluate_model(model, data)``: the helper's uses of its parameter are this model's.
+            for parameter_model, _ in semantic.passed_models([model], site):
+                found.extend(e for e in semantic.events_of(parameter_model) if e.method in methods)
             if _self_attribute(fit.event.receiver):
                 # A wrapper class: its ``predict``/``save`` methods run after its training method.
                 found.extend(

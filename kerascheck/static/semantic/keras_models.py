@@ -171,6 +171,10 @@ class ModelIndex:
                 found.extend(self._from_binding(binding, keras_only, depth))
         return _unique(found)
 
+    def objects_of(self, binding: Binding) -> list[ModelObject]:
+        """The model objects one binding holds (a parameter: the object standing for it)."""
+        return self._from_binding(binding, False, 0)
+
     def _from_binding(self, binding: Binding, keras_only: bool, depth: int) -> list[ModelObject]:
         if binding.kind in ("assign", "annotation", "walrus", "attribute") and binding.value is not None:
             inner = self.models_of(binding.value, binding.site, keras_only=keras_only, depth=depth + 1)

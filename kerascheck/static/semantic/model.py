@@ -258,6 +258,43 @@ class SemanticModel:
             if any(key in b.site.loops for b in bindings)
         }
 
+    def parameter_for(self, function: cst.FunctionDef, call: cst.Call, argument: cst.Arg, method_call: bool = False) -> Binding | None:
+        """The parameter binding of ``function`` that ``argument`` of ``call`` is passed to."""
+        scope = self.scopes.scopes.get(id(function))
+        if scope is None:
+            return None
+        params = function.params
+        if argument.keyword is not None:
+            name = argument.keyword.value
+        else:
+            positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+            index = [a for a in call.args if a.keyword is None].index(argument) + (1 if method_call else 0)
+            if argument.star or index >= len(positional):
+                return None
+            name = positional[index]
+        return next((b for b in scope.bindings.get(name, ()) if b.kind == "param"), None)
+
+    def passed_models(self, models: list[ModelObject], after: Site) -> list[tuple[ModelObject, Binding]]:
+        """Calls after ``after`` in the same function that hand one of ``models`` to a function
+        of this file: the parameter object it becomes there (its events are this model's)."""
+        found: list[tuple[ModelObject, Binding]] = []
+        for record in self.calls.calls:
+            site = record.site
+            if site.order <= after.order or site.function is not after.function or record.callee is None:
+                continue
+            target = self.calls.call_targets(record)
+            if target is None:
+                continue
+            for argument in record.call.args:
+                if not isinstance(argument.value, (cst.Name, cst.Attribute)):
+                    continue
+                if not any(m in models for m in self.keras_models.models_of(argument.value, site)):
+                    continue
+                parameter = self.parameter_for(target, record.call, argument, record.callee[0] == "self")
+                if parameter is not None:
+                    found.extend((obj, parameter) for obj in self.keras_models.objects_of(parameter))
+        return found
+
     def is_training_code(self, site: Site | None = None) -> bool:
         """Inside a ``GradientTape`` block, a loop that applies gradients, a training-step
         function, or a function called (directly or not) from any of those."""
