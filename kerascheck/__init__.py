@@ -12,24 +12,30 @@ from kerascheck.probes.base import Probe
 from kerascheck.report.base import Reporter, RunSummary
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.static.context import FileContext, ProjectContext
+from kerascheck.static.semantic import Binding, ModelObject, SemanticModel, Site, Value
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Applicability",
+    "Binding",
     "Edit",
     "FileContext",
     "Finding",
     "Fix",
     "Invalid",
     "Location",
+    "ModelObject",
     "Probe",
     "ProjectContext",
     "Reporter",
     "Rule",
     "RunSummary",
+    "SemanticModel",
     "Severity",
+    "Site",
     "Valid",
+    "Value",
     "__version__",
     "check",
     "hookimpl",
