@@ -113,9 +113,11 @@ def path_literal(expr: cst.BaseExpression | None, context: FileContext | None = 
 
 
 def is_complete_path(expr: cst.BaseExpression | None, context: FileContext | None = None) -> bool:
-    """The whole path is known (a literal; with ``context``, any fully known value)."""
+    """The path's file name is known: a literal; with ``context``, a fully known value or one
+    whose known ending includes a ``/`` (``save + "/warmup/chkpt"``)."""
     if context is not None and expr is not None:
-        return context.semantic.value_of(expr).text is not None
+        value = context.semantic.value_of(expr)
+        return value.text is not None or (value.is_string and "/" in value.tail)
     return ah.string_value(expr) is not None
 
 

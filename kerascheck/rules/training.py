@@ -75,8 +75,13 @@ class _TimelineRule(Rule):
         found: list[ModelEvent] = []
         for model in fit.models:
             events = semantic.events_of(model)
+            # The next fit that certainly runs after this one (not one in an exclusive ``else``).
             next_fit = min(
-                (e.site.order for e in events if e.method in m.MODEL_FIT_METHODS and e.site.order > site.order and e.site.function is site.function),
+                (
+                    e.site.order for e in events
+                    if e.method in m.MODEL_FIT_METHODS and e.site.order > site.order and e.site.function is site.function
+                    and site.branch[: len(e.site.branch)] == e.site.branch
+                ),
                 default=None,
             )
             for event in events:
