@@ -321,3 +321,72 @@ def test_kc104_fixed_program_runs(tmp_path) -> None:  # type: ignore[no-untyped-
     namespace: dict[str, object] = {}
     exec(compile(fixed, "fixed.py", "exec"), namespace)
     assert namespace["restored"].count_params() == 4  # type: ignore[attr-defined]
+
+
+def test_parameters_hold_what_the_calls_pass() -> None:
+    """``state`` is a parameter; every call passes ``preprocess(...)``, which returns one sample,
+    so the argmax over its prediction is over one row (no KC502)."""
+    from kerascheck.rules.prediction import ArgmaxWithoutAxis
+
+    source = textwrap.dedent(
+        """
+        import numpy as np
+        import keras
+
+        class Agent:
+            def __init__(self):
+                self.model = keras.Sequential([keras.layers.Dense(2)])
+
+            def act(self, state):
+                return np.argmax(self.model.predict(state))
+
+            def preprocess(self, observation):
+                return np.reshape(observation, [1, 4])
+
+            def run(self, env):
+                state = self.preprocess(env.reset())
+                while True:
+                    action = self.act(state)
+                    state = self.preprocess(env.step(action))
+        """
+    )
+    assert check_source(ArgmaxWithoutAxis, source) == []
+    batch = source.replace("action = self.act(state)", "action = self.act(np.stack(history))")
+    assert [f.location.line for f in check_source(ArgmaxWithoutAxis, batch)] == [10]
+
+
+def test_a_model_used_through_a_helper_counts_as_used() -> None:
+    source = textwrap.dedent(
+        """
+        import keras
+
+        def report(model, data):
+            loss, accuracy = model.evaluate(data["x_test"], data["y_test"])
+            print(loss, accuracy)
+
+        def main(data):
+            model = keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+            best = keras.callbacks.ModelCheckpoint("best.keras", save_best_only=True)
+            model.fit(data["x"], data["y"], validation_split=0.1, epochs=50, callbacks=[best])
+            report(model, data)
+        """
+    )
+    assert [f.location.line for f in check_source(BestCheckpointNeverLoaded, source)] == [10]
+    reloaded = source.replace("    report(model, data)", '    report(keras.models.load_model("best.keras"), data)')
+    assert check_source(BestCheckpointNeverLoaded, reloaded) == []
+
+
+def test_exclusive_branches_do_not_end_a_fit_story() -> None:
+    source = textwrap.dedent(
+        """
+        import keras
+        model = keras.Sequential([keras.layers.LSTM(4), keras.layers.Dense(1)])
+        if STATELESS:
+            model.fit(x, y, epochs=20, validation_data=(xv, yv))
+        else:
+            for epoch in range(20):
+                model.fit(x, y, epochs=1, validation_data=(xv, yv))
+        score = model.evaluate(xv, yv)
+        """
+    )
+    assert [f.location.line for f in check_source(LastEpochWeights, source)] == [5]

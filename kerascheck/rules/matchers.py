@@ -11,6 +11,7 @@ from kerascheck.findings import Applicability, Edit, Fix, Location
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
 from kerascheck.static.names import dotted
+from kerascheck.static.semantic import Site
 from kerascheck.static.semantic.keras_models import LOAD_FUNCTIONS, LOAD_METHODS
 
 _MODELISH = re.compile(r"(?:^|_)(?:model|net|network|classifier|regressor|autoencoder|encoder|decoder|generator|discriminator)s?(?:_|$|\d)", re.I)
@@ -314,6 +315,8 @@ def is_single_sample(
     expr: cst.BaseExpression | None,
     names: frozenset[str] | set[str] = frozenset(),
     items: frozenset[str] | set[str] = frozenset(),
+    site: Site | None = None,
+    depth: int = 0,
 ) -> bool:
     """``expr`` is a batch of exactly one sample, built visibly from one item.
 
@@ -323,10 +326,10 @@ def is_single_sample(
     ``items`` are loop variables, which count only wrapped as ``[item]`` (``for batch in ds:
     predict(batch)`` predicts whole batches).
     """
-    if expr is None:
+    if expr is None or depth > 6:
         return False
     if isinstance(expr, cst.Name):
-        return expr.value in names or _bound_to_single_sample(context, expr)
+        return expr.value in names or _bound_to_single_sample(context, expr, site, depth)
     if isinstance(expr, cst.Subscript) and expr.slice:
         first = expr.slice[0].slice
         if isinstance(first, cst.Index):
@@ -349,7 +352,7 @@ def is_single_sample(
         element = expr.elements[0].value
         return (
             isinstance(element, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.List))
-            or (isinstance(element, cst.Name) and (element.value in names or element.value in items or _bound_to_single_sample(context, element)))
+            or (isinstance(element, cst.Name) and (element.value in names or element.value in items or _bound_to_single_sample(context, element, site, depth)))
         )
     if not isinstance(expr, cst.Call):
         return False
@@ -374,14 +377,30 @@ def is_single_sample(
     return False
 
 
-def _bound_to_single_sample(context: FileContext, name: cst.Name) -> bool:
+def _bound_to_single_sample(context: FileContext, name: cst.Name, site: Site | None = None, depth: int = 0) -> bool:
     """The last binding the use of ``name`` sees holds a one-sample expression (``x = img[None]``,
-    also under ``if x.ndim < 4:``; loop variables alone do not count)."""
-    bindings = context.semantic.lookup(name.value)
+    also under ``if x.ndim < 4:``; loop variables alone do not count), or ``name`` is a
+    parameter that every call of the file passes one sample (``act(self.preprocess(s))`` with
+    ``preprocess`` returning ``np.reshape(s, [1, 4])``)."""
+    semantic = context.semantic
+    bindings = semantic.lookup(name.value, site)
     if not bindings:
         return False
     last = bindings[-1]
-    return last.kind == "assign" and last.value is not None and not isinstance(last.value, cst.Name) and is_single_sample(context, last.value)
+    if last.kind == "param":
+        passed = semantic.arguments_for(last)
+        return bool(passed) and all(is_single_sample(context, value, site=where, depth=depth + 1) for value, where in passed)
+    if last.kind != "assign" or last.value is None:
+        return False
+    value = last.value
+    if isinstance(value, cst.Name):
+        return _bound_to_single_sample(context, value, last.site, depth + 1)
+    if isinstance(value, cst.Call) and context.qualified(value.func) is None:
+        function = semantic.function_called(value, last.site)
+        if function is not None:
+            returns = semantic.returns_of(function)
+            return bool(returns) and all(is_single_sample(context, r, site=w, depth=depth + 1) for r, w in returns)
+    return is_single_sample(context, value, site=last.site, depth=depth + 1)
 
 
 def declares_mc_dropout(context: FileContext, node: cst.CSTNode) -> bool:

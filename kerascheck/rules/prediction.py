@@ -257,6 +257,11 @@ class ArgmaxWithoutAxis(_PredictionRule):
         ),
     )
 
+    def __init__(self, context: Any, options: Any) -> None:
+        super().__init__(context, options)
+        #: argmax over the prediction of a parameter, decided when every call is seen.
+        self._pending: list[tuple[cst.Call, cst.BaseExpression, str, cst.Name, Site]] = []
+
     def visit_Call(self, node: cst.Call) -> None:
         found = self.argmax_call(node)
         if found is None:
@@ -267,6 +272,19 @@ class ArgmaxWithoutAxis(_PredictionRule):
         predict = self.prediction(array)
         if predict is None or self.predicts_one_sample(predict):
             return
+        data = ah.argument(predict, 0, "x")
+        if isinstance(data, cst.Name) and any(b.kind == "param" for b in self.context.semantic.lookup(data.value)):
+            # A parameter: what the file's calls pass is known only at the end.
+            self._pending.append((node, array, kind, data, self.context.semantic.here()))
+            return
+        self._report(node, array, kind)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for call, array, kind, data, site in self._pending:
+            if not m.is_single_sample(self.context, data, site=site):
+                self._report(call, array, kind)
+
+    def _report(self, node: cst.Call, array: cst.BaseExpression, kind: str) -> None:
         if kind == "method":
             fix_edit = m.replace_in_source(self.context, node, f"{self.context.code(node.func)}(axis=-1)") if not node.args else None
         else:
@@ -489,6 +507,11 @@ class ArgmaxOnSingleOutput(_PredictionRule):
             line=7,
         ),
     )
+
+    def __init__(self, context: Any, options: Any) -> None:
+        super().__init__(context, options)
+        #: argmax over the prediction of a parameter, decided when every call is seen.
+        self._pending: list[tuple[cst.Call, cst.BaseExpression, str, cst.Name, Site]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         found = self.argmax_call(node)
