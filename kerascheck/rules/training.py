@@ -170,8 +170,11 @@ class LastEpochWeights(_TimelineRule):
     """
     ## What it does
     Finds ``fit`` with validation data and more than one epoch whose model is then used
-    (``predict``, ``evaluate``, ``save``, returned) with neither ``EarlyStopping`` nor a
-    best-only ``ModelCheckpoint`` in the file and no reload of saved weights after ``fit``.
+    (``predict``, ``evaluate``, ``save``, returned, handed to a helper that uses it) when that
+    ``fit`` receives neither ``EarlyStopping`` nor a best-only ``ModelCheckpoint`` (nor a
+    callback class of the file, which may manage weights itself) and the model is not reloaded
+    from saved weights afterwards (reloading the file it saved after ``fit`` restores the last
+    epoch, so it does not count). Each ``fit`` is judged by the callbacks it really receives.
     (``EarlyStopping`` without restore and best checkpoints never loaded are KC602/KC603.)
 
     ## Why is this bad?
@@ -257,7 +260,7 @@ class LastEpochWeights(_TimelineRule):
             call = fit.call
             if not (ah.keyword_value(call, "validation_data") is not None or _positive(ah.keyword_value(call, "validation_split"))):
                 continue
-            if not fit.callbacks.complete or any(_keeps_best(self.context, c) for c, _ in fit.callbacks.calls):
+            if not fit.callbacks.complete or any(_keeps_best(self.context, c, where) for c, where in fit.callbacks.calls):
                 continue  # KC602/KC603 say what is missing; unseen callbacks may restore the best
             # ``fit(x, y, batch_size, epochs)`` / ``fit_generator(generator, steps_per_epoch, epochs)``
             position = 2 if fit.event.method == "fit_generator" else 3
@@ -274,10 +277,13 @@ class LastEpochWeights(_TimelineRule):
             )
 
 
-def _keeps_best(context: FileContext, call: cst.Call) -> bool:
-    """An ``EarlyStopping``, or a ``ModelCheckpoint`` keeping only the best epoch."""
+def _keeps_best(context: FileContext, call: cst.Call, site: Site) -> bool:
+    """An ``EarlyStopping``, a ``ModelCheckpoint`` keeping only the best epoch, or a callback
+    class of the file (it may stop training or restore weights itself)."""
     qualified = context.qualified(call.func)
-    return qualified == EARLY_STOPPING or (qualified == CHECKPOINT and ah.is_true(ah.keyword_value(call, "save_best_only")))
+    if qualified == EARLY_STOPPING or (qualified == CHECKPOINT and ah.is_true(ah.keyword_value(call, "save_best_only"))):
+        return True
+    return isinstance(call.func, cst.Name) and any(b.kind == "class" for b in context.semantic.lookup(call.func.value, site))
 
 
 def _positive(expr: cst.BaseExpression | None) -> bool:
