@@ -91,9 +91,18 @@ class _TimelineRule(Rule):
                     continue
                 if event.site.function is site.function or site.function is None:
                     found.append(event)
-            # ``evaluate_model(model, data)``: the helper's uses of its parameter are this model's.
-            for parameter_model, _ in semantic.passed_models([model], site):
-                found.extend(e for e in semantic.events_of(parameter_model) if e.method in methods)
+            # ``evaluate_model(model, data)``: the helper's uses of its parameter are this model's
+            # (and so on, through helpers that hand it further).
+            handed = [(model, site)]
+            seen: set[int] = set()
+            while handed:
+                holder, after = handed.pop()
+                for parameter_model, parameter in semantic.passed_models([holder], after):
+                    if id(parameter_model) in seen:
+                        continue
+                    seen.add(id(parameter_model))
+                    found.extend(e for e in semantic.events_of(parameter_model) if e.method in methods)
+                    handed.append((parameter_model, parameter.site))
             if _self_attribute(fit.event.receiver):
                 # A wrapper class: its ``predict``/``save`` methods run after its training method.
                 found.extend(
