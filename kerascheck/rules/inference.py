@@ -154,7 +154,7 @@ class TrainingTrueAtInference(Rule):
         context = self.context
         if m.in_layer_method(self.context, "call") or not self._is_layer_or_model(node.func):
             return
-        if m.declares_mc_dropout(context, node):
+        if m.mc_dropout_named(context):
             return
         site = context.semantic.here()
         if not context.semantic.is_training_code(site):
@@ -163,7 +163,7 @@ class TrainingTrueAtInference(Rule):
     def leave_Module(self, node: cst.Module) -> None:
         semantic = self.context.semantic
         for call, site in self._pending:
-            if semantic.is_training_code(site) or semantic.is_monte_carlo(site):
+            if semantic.is_training_code(site) or semantic.is_monte_carlo(site) or m.mc_dropout_commented(self.context, call):
                 continue
             self.report(
                 call,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -147,25 +149,41 @@ def suffix_source(context: FileContext, expr: cst.BaseExpression | None, depth: 
     return None
 
 
-class _Strings(cst.CSTVisitor):
-    """String literals and load calls of a whole file (walked only to build a rename fix)."""
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
-    def __init__(self, context: FileContext) -> None:
-        self.context = context
-        self.found: list[cst.SimpleString | cst.FormattedString] = []
-        self.loads: list[cst.Call] = []
 
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        self.found.append(node)
+def _descendants(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node under ``root`` (any order), reading children without libcst's ``visit``
+    (which rebuilds the whole tree): for the rare whole-file look of a fix."""
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        kind = type(node)
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(node))
+        for name in names:
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                stack.append(value)
+            elif isinstance(value, (tuple, list)):
+                stack.extend(item for item in value if isinstance(item, cst.CSTNode))
 
-    def visit_FormattedString(self, node: cst.FormattedString) -> None:
-        self.found.append(node)
 
-    def visit_Call(self, node: cst.Call) -> None:
-        qualified = self.context.qualified(node.func)
-        method = ah.method_call(node)
-        if qualified in LOAD_FUNCTIONS or (qualified is None and method is not None and method[1] in LOAD_METHODS):
-            self.loads.append(node)
+def _strings_and_loads(context: FileContext) -> tuple[list[cst.SimpleString | cst.FormattedString], list[cst.Call]]:
+    """String literals and load calls (``load_model``, ``load_weights``...) of the whole file."""
+    strings: list[cst.SimpleString | cst.FormattedString] = []
+    loads: list[cst.Call] = []
+    for node in _descendants(context.module):
+        if isinstance(node, (cst.SimpleString, cst.FormattedString)):
+            strings.append(node)
+        elif isinstance(node, cst.Call):
+            qualified = context.qualified(node.func)
+            method = ah.method_call(node)
+            if qualified in LOAD_FUNCTIONS or (qualified is None and method is not None and method[1] in LOAD_METHODS):
+                loads.append(node)
+    return strings, loads
 
 
 def _literal_tail(node: cst.SimpleString | cst.FormattedString) -> str | None:
@@ -191,9 +209,8 @@ def rename_path_fix(context: FileContext, call: cst.Call, path: cst.BaseExpressi
     if source is None or tail is None or not tail.endswith(old):
         return None
     file_name = tail.rsplit("/", 1)[-1]
-    visitor = _Strings(context)
-    context.module.visit(visitor)
-    literals = [node for node in visitor.found if (_literal_tail(node) or "").endswith(file_name)]
+    strings, loads = _strings_and_loads(context)
+    literals = [node for node in strings if (_literal_tail(node) or "").endswith(file_name)]
     if not any(node is source for node in literals):
         literals.append(source)  # type: ignore[arg-type]
     edits: list[Edit] = []
@@ -205,7 +222,7 @@ def rename_path_fix(context: FileContext, call: cst.Call, path: cst.BaseExpressi
         edits.append(edit)
         renamed.add(id(node))
     # A load of the file through a value this fix does not rewrite (``load_model(f"{d}/{n}.h5")``).
-    for load in visitor.loads:
+    for load in loads:
         argument = ah.argument(load, 0, "filepath")
         if argument is None:
             continue
@@ -408,11 +425,19 @@ def declares_mc_dropout(context: FileContext, node: cst.CSTNode) -> bool:
     uncertainty estimation): an enclosing class or function is named so (``MCDropout``,
     ``mc_predict``, ``predict_with_uncertainty``), or a comment on the call's lines or the line
     above says so."""
-    for scope in (*context.classes, *context.functions):
-        if _MC_NAME.search(scope.name.value):
-            return True
+    return mc_dropout_named(context) or mc_dropout_commented(context, node)
+
+
+def mc_dropout_named(context: FileContext) -> bool:
+    """An enclosing class or function of the current node is named for Monte-Carlo dropout."""
+    return any(_MC_NAME.search(scope.name.value) for scope in (*context.classes, *context.functions))
+
+
+def mc_dropout_commented(context: FileContext, node: cst.CSTNode) -> bool:
+    """A comment on ``node``'s lines or the line above mentions Monte-Carlo dropout (needs the
+    file's positions: ask only before reporting)."""
     line, _, end_line, _ = context.source_range(node)
-    lines = context.module.code.splitlines()
+    lines = context.source.splitlines()
     return any(_MC_COMMENT.search(text) for text in lines[max(line - 2, 0) : end_line])
 
 
