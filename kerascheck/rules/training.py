@@ -273,17 +273,24 @@ class LastEpochWeights(_TimelineRule):
                 continue  # KC602/KC603 say what is missing; unseen callbacks may restore the best
             # ``fit(x, y, batch_size, epochs)`` / ``fit_generator(generator, steps_per_epoch, epochs)``
             position = 2 if fit.event.method == "fit_generator" else 3
-            epochs = semantic.int_value(ah.argument(call, position, "epochs"), fit.event.site)
+            # ``epochs`` through names; a parameter may take several values: all must exceed 1.
+            possible = semantic.int_values(ah.argument(call, position, "epochs"), fit.event.site)
+            epochs = min(possible) if possible else None
             if epochs is None or epochs <= 1:
                 continue
             if not self.used_after(fit) or any(not own for _, own in self.loads_after(fit)):
                 continue
             self.report(
                 call,
-                f"after `fit` with validation over {epochs} epochs, `{self.context.code(fit.event.receiver)}` holds the last epoch's "
+                f"after `fit` with validation over {_epochs_text(possible or [epochs])} epochs, `{self.context.code(fit.event.receiver)}` holds the last epoch's "
                 "weights, not the best validated ones; use `EarlyStopping(restore_best_weights=True)` or "
                 "reload a best-only checkpoint",
             )
+
+
+def _epochs_text(possible: list[int]) -> str:
+    low, high = min(possible), max(possible)
+    return str(low) if low == high else f"{low} to {high}"
 
 
 def _keeps_best(context: FileContext, call: cst.Call, site: Site) -> bool:

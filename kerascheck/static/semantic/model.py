@@ -103,6 +103,12 @@ class SemanticModel:
         """What ``expr`` evaluates to: known, a partially known string, or unknown."""
         return self._values.value_of(expr, site or self.here())
 
+    def int_values(self, expr: cst.BaseExpression | None, site: Site | None = None) -> list[int] | None:
+        """Every integer ``expr`` may hold ("one of these": ``epochs`` is 10 by default and 20
+        where the file passes it), or None when any of them is unknown."""
+        values = [v.int for v in self._values.candidates(expr, site or self.here())]
+        return None if not values or any(v is None for v in values) else values  # type: ignore[return-value]
+
     def number_value(self, expr: cst.BaseExpression | None, site: Site | None = None) -> float | None:
         """The number (int or float) ``expr`` certainly holds, else None."""
         return self.value_of(expr, site).number

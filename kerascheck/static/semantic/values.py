@@ -178,6 +178,31 @@ class Evaluator:
             self._memo[key] = (expr, result)
         return result
 
+    def candidates(self, expr: cst.BaseExpression | None, site: Site) -> list[Value]:
+        """The values ``expr`` may hold, one per binding (a parameter: its default and each
+        argument the file passes), before they are merged into one :class:`Value`."""
+        if not isinstance(expr, cst.Name):
+            return [self.value_of(expr, site)]
+        bindings = self.semantic.scopes.lookup(expr.value, site)
+        if not bindings:
+            return [UNKNOWN]
+        found: list[Value] = []
+        for binding in bindings:
+            if binding.kind != "param":
+                found.append(self._binding_value(binding, 0))
+                continue
+            param = binding.node
+            assert isinstance(param, cst.Param)
+            passed = self.semantic.arguments_for(binding)
+            if passed is None:
+                return [UNKNOWN]
+            if param.default is not None:
+                found.append(self.value_of(param.default, self.semantic.definition_site(binding.site) or binding.site))
+            found.extend(self.value_of(value, where) for value, where in passed)
+            if not found:
+                found.append(UNKNOWN)
+        return found
+
     # -- by node type ----------------------------------------------------------------------
 
     def _evaluate(self, expr: cst.BaseExpression, site: Site, depth: int) -> Value:
