@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -181,7 +182,7 @@ class LastEpochWeights(_TimelineRule):
     Finds ``fit`` with validation data and more than one epoch whose model is then used
     (``predict``, ``evaluate``, ``save``, returned, handed to a helper that uses it) when that
     ``fit`` receives neither ``EarlyStopping`` nor a best-only ``ModelCheckpoint`` (nor a
-    callback class of the file, which may manage weights itself) and the model is not reloaded
+    callback class of the file that sets or loads weights itself) and the model is not reloaded
     from saved weights afterwards (reloading the file it saved after ``fit`` restores the last
     epoch, so it does not count). Each ``fit`` is judged by the callbacks it really receives.
     (``EarlyStopping`` without restore and best checkpoints never loaded are KC602/KC603.)
@@ -295,11 +296,18 @@ def _epochs_text(possible: list[int]) -> str:
 
 def _keeps_best(context: FileContext, call: cst.Call, site: Site) -> bool:
     """An ``EarlyStopping``, a ``ModelCheckpoint`` keeping only the best epoch, or a callback
-    class of the file (it may stop training or restore weights itself)."""
+    class of the file that manages weights itself (``set_weights``/``load_weights`` in its body;
+    a callback that only logs or stops at a threshold leaves the last epoch's weights)."""
     qualified = context.qualified(call.func)
     if qualified == EARLY_STOPPING or (qualified == CHECKPOINT and ah.is_true(ah.keyword_value(call, "save_best_only"))):
         return True
-    return isinstance(call.func, cst.Name) and any(b.kind == "class" for b in context.semantic.lookup(call.func.value, site))
+    if not isinstance(call.func, cst.Name):
+        return False
+    classes = [b.node for b in context.semantic.lookup(call.func.value, site) if b.kind == "class"]
+    return any(_MANAGES_WEIGHTS.search(context.code(node)) for node in classes)
+
+
+_MANAGES_WEIGHTS = re.compile(r"\.(?:set_weights|load_weights)\(|best_weights")
 
 
 def _positive(expr: cst.BaseExpression | None) -> bool:
