@@ -714,19 +714,6 @@ class LossActivationMismatch(Rule):
         ),
     )
 
-    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
-        super().__init__(context, options)
-        self._losses: dict[str, cst.Call] = {}
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        name = ah.assigned_name(node)
-        if name is None:
-            return
-        if isinstance(node.value, cst.Call) and (self.context.qualified(node.value.func) or "").startswith("keras.losses."):
-            self._losses[name] = node.value
-        else:
-            self._losses.pop(name, None)
-
     def visit_Call(self, node: cst.Call) -> None:
         method = ah.method_call(node)
         if method is None or method[1] != "compile" or self.context.qualified(node.func) is not None:
@@ -774,11 +761,13 @@ class LossActivationMismatch(Rule):
         """(loss name, from_logits) of a loss string, function, instance or bound instance."""
         if expr is None:
             return None, False
-        text = ah.string_value(expr)
+        text = self.context.semantic.string_value(expr)  # ``loss=LOSS`` with ``LOSS = "mse"`` too
         if text is not None:
             return text, False
-        if isinstance(expr, cst.Name) and expr.value in self._losses:
-            expr = self._losses[expr.value]
+        if isinstance(expr, cst.Name):  # ``loss = keras.losses.X(...)``: the binding the use sees
+            bindings = self.context.semantic.lookup(expr.value)
+            if len(bindings) == 1 and isinstance(bindings[0].value, cst.Call):
+                expr = bindings[0].value
         if isinstance(expr, cst.Call):
             qualified = self.context.qualified(expr.func) or ""
             if not qualified.startswith("keras.losses."):
