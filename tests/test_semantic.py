@@ -390,3 +390,23 @@ def test_exclusive_branches_do_not_end_a_fit_story() -> None:
         """
     )
     assert [f.location.line for f in check_source(LastEpochWeights, source)] == [5]
+
+
+def test_a_model_used_through_a_derived_model() -> None:
+    """The fitted model runs inside a model built on it (in a helper): a use of its weights."""
+    source = textwrap.dedent(
+        """
+        import keras
+
+        def end_to_end(model):
+            inputs = keras.Input(shape=(1,), dtype="string")
+            features = vectorizer(inputs)
+            return keras.Model(inputs, model(features))
+
+        classifier = keras.Sequential([keras.layers.Dense(2, activation="softmax")])
+        classifier.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=20)
+        exported = end_to_end(classifier)
+        exported.evaluate(raw_test)
+        """
+    )
+    assert [f.location.line for f in check_source(LastEpochWeights, source)] == [10]

@@ -92,13 +92,20 @@ class _TimelineRule(Rule):
                     continue
                 if event.site.function is site.function or site.function is None:
                     found.append(event)
+            # A model built on this one (``keras.Model(inputs, model(x))``) runs its weights.
+            for derived in semantic.keras_models.derived_from(model):
+                found.extend(
+                    e for e in semantic.events_of(derived)
+                    if e.method in methods and e.site.order > site.order and (next_fit is None or e.site.order < next_fit)
+                    and (e.site.function is site.function or site.function is None)
+                )
             # ``evaluate_model(model, data)``: the helper's uses of its parameter are this model's
             # (and so on, through helpers that hand it further).
             handed = [(model, site)]
             seen: set[int] = set()
             while handed:
                 holder, after = handed.pop()
-                for parameter_model, parameter in semantic.passed_models([holder], after):
+                for parameter_model, parameter in semantic.passed_models([holder], after, next_fit if holder is model else None):
                     if id(parameter_model) in seen:
                         continue
                     seen.add(id(parameter_model))

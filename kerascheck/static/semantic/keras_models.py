@@ -246,10 +246,19 @@ class ModelIndex:
                 self._trace(element.value, site, out, seen, depth + 1)
         elif isinstance(expr, cst.Name):
             for binding in self.semantic.scopes.lookup(expr.value, site):
-                if binding.value is not None:
+                if binding.kind == "param":  # what the file's calls pass (``get_end_to_end(model)``)
+                    for value, where in self.semantic.arguments_for(binding) or ():
+                        self._trace(value, where, out, seen, depth + 1)
+                        out.extend(m.node for m in self.models_of(value, where, keras_only=True) if isinstance(m.node, cst.Call))
+                elif binding.value is not None:
                     self._trace(binding.value, binding.site, out, seen, depth + 1)
+        elif isinstance(expr, cst.Attribute):  # ``base.output``, ``model.get_layer("x").output``
+            self._trace(expr.value, site, out, seen, depth + 1)
         elif isinstance(expr, cst.Call):
             func = expr.func
+            if isinstance(func, cst.Attribute) and self.semantic.qualified(func) is None:
+                # ``model.get_layer(...)``: a model whose layers are reused (a derived model)
+                out.extend(m.node for m in self.models_of(func.value, site, keras_only=True) if isinstance(m.node, cst.Call))
             if isinstance(func, cst.Call):  # ``Dense(3)(x)``
                 out.append(func)
             elif isinstance(func, cst.Name):  # ``lstm(x)`` with ``lstm = LSTM(...)``
@@ -260,6 +269,9 @@ class ModelIndex:
                     for binding in self.semantic.scopes.lookup(func.value, site):
                         if isinstance(binding.value, cst.Call):
                             out.append(binding.value)
+                        elif binding.kind == "param":  # ``model(x)`` on a model handed in
+                            for value, where in self.semantic.arguments_for(binding) or ():
+                                out.extend(m.node for m in self.models_of(value, where, keras_only=True) if isinstance(m.node, cst.Call))
             elif self.semantic.qualified(func) in INPUT_CONSTRUCTORS:
                 out.append(expr)
             for arg in expr.args:
@@ -269,6 +281,19 @@ class ModelIndex:
             self._trace(expr.right, site, out, seen, depth + 1)
         elif isinstance(expr, cst.Subscript):
             self._trace(expr.value, site, out, seen, depth + 1)
+
+    def derived_from(self, model: ModelObject) -> list[ModelObject]:
+        """Functional models built on ``model`` (``keras.Model(x, model(x))``, or from its
+        ``get_layer(...)`` outputs): they run its weights."""
+        node = model.node
+        found = []
+        for other in list(self._objects.values()):
+            if other is model or other.origin not in ("functional", "factory"):
+                continue
+            layers = self.layers_of(other) or []
+            if any(layer is node for layer in layers):
+                found.append(other)
+        return found
 
     def is_stateful(self, model: ModelObject) -> bool:
         """``model`` has a stateful RNN layer among its own layers."""

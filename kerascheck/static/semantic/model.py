@@ -280,13 +280,16 @@ class SemanticModel:
             name = positional[index]
         return next((b for b in scope.bindings.get(name, ()) if b.kind == "param"), None)
 
-    def passed_models(self, models: list[ModelObject], after: Site) -> list[tuple[ModelObject, Binding]]:
-        """Calls after ``after`` in the same function that hand one of ``models`` to a function
-        of this file: the parameter object it becomes there (its events are this model's)."""
+    def passed_models(self, models: list[ModelObject], after: Site, before: int | None = None) -> list[tuple[ModelObject, Binding]]:
+        """Calls after ``after`` (and before rank ``before``) in the same function that hand one
+        of ``models`` to a function of this file: the parameter object it becomes there (its
+        events are this model's)."""
         found: list[tuple[ModelObject, Binding]] = []
         for record in self.calls.calls:
             site = record.site
             if site.order <= after.order or site.function is not after.function or record.callee is None:
+                continue
+            if before is not None and site.order > before:
                 continue
             target = self.calls.call_targets(record)
             if target is None:
