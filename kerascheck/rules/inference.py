@@ -65,8 +65,11 @@ def _layer_constructor(rule: Rule, expr: cst.BaseExpression | None) -> str | Non
 class TrainingTrueAtInference(Rule):
     """
     ## What it does
-    Finds ``model(x, training=True)`` / ``layer(x, training=True)`` outside training code, that
-    is outside a ``tf.GradientTape`` block, a ``train_step`` and functions named ``train*``.
+    Finds ``model(x, training=True)`` / ``layer(x, training=True)`` outside training code.
+    Training code is a ``tf.GradientTape`` block, a ``train_step``-like function or one named
+    ``train*``, a loop or function that applies gradients (``optimizer.apply_gradients``,
+    ``minimize``), and every function of the file called from those (the semantic model's call
+    graph: a helper method called from ``train_step`` is training code wherever it is defined).
     Calls inside a custom layer's ``call`` are KC203's.
 
     ## Why is this bad?
@@ -77,11 +80,14 @@ class TrainingTrueAtInference(Rule):
     the argument, ``model(x, training=False)`` and ``model.predict(x)`` all run in inference
     mode.
 
-    Deliberate Monte-Carlo dropout is left alone: a Dropout layer constructed and called in
-    place (``layers.Dropout(0.5)(x, training=True)``), data-augmentation models (named
-    ``*augment*`` or built only from ``Random*`` layers), and calls inside a function or class
-    whose name says so (``mc_predict``, ``MCDropout``, ``predict_with_uncertainty``) or with a
-    comment on the line (or the line above) mentioning Monte Carlo / MC dropout / uncertainty.
+    Deliberate Monte-Carlo dropout is left alone, recognised by its shape: stochastic passes
+    repeated in a comprehension or loop and reduced to a statistic
+    (``np.mean([model(x, training=True) for _ in range(T)], 0)``, or appended to a list that is
+    averaged / its standard deviation taken). Also left alone: a Dropout layer constructed and
+    called in place (``layers.Dropout(0.5)(x, training=True)``), data-augmentation models
+    (named ``*augment*`` or built only from ``Random*`` layers), and calls inside a function or
+    class whose name says so (``mc_predict``, ``MCDropout``) or with a comment on the line (or
+    the line above) mentioning Monte Carlo / MC dropout / uncertainty.
 
     ## Example
     ```python
