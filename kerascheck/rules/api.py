@@ -278,7 +278,10 @@ class LegacySaveFormat(Rule):
     ```
 
     ## Fix safety
-    Unsafe: code that loads the file elsewhere must use the new name too.
+    Unsafe: the fix renames every string literal of the file that names the same file (the
+    save, the ``load_model`` that reads it back, a checkpoint path held in a variable) and drops
+    a ``save_format="h5"`` beside it; it offers no fix when a load builds the path from pieces it
+    cannot rename. Code in *other* files that loads the old name must be updated by hand.
     """
 
     code = "KC104"

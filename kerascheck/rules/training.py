@@ -429,10 +429,12 @@ class EarlyStoppingNoRestore(_TimelineRule):
 class BestCheckpointNeverLoaded(_TimelineRule):
     """
     ## What it does
-    Finds ``ModelCheckpoint(..., save_best_only=True)`` in a file that uses the model after
-    ``fit`` (``predict``, ``evaluate``, ``save``, returns it) without loading the checkpoint
-    back, unless ``EarlyStopping(restore_best_weights=True)`` on the same metric already
-    restores the best weights.
+    Finds ``ModelCheckpoint(..., save_best_only=True)`` given to a ``fit`` whose model is used
+    afterwards (``predict``, ``evaluate``, ``save``, returned, handed to a helper, or run inside
+    a model built on it) without loading the checkpoint back, unless an
+    ``EarlyStopping(restore_best_weights=True)`` on the same metric in the same ``fit``
+    restores the best weights. A later load counts only if it loads the checkpoint's path (paths
+    compared by value: ``os.path.join``, f-strings and variables are followed).
 
     ## Why is this bad?
     The checkpoint writes the best epoch's weights to disk but does not put them back into the
