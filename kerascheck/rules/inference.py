@@ -30,8 +30,8 @@ NOISE_LAYERS = frozenset(
 #: Layers that ``training=False`` cripples when they are built fresh in the class (a frozen
 #: *pre-trained* backbone in inference mode is the transfer-learning idiom and is not among them).
 FROZEN_IS_A_BUG = NOISE_LAYERS | {"keras.layers.BatchNormalization"}
-_AUGMENT = re.compile(r"augment", re.I)
-_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|encoder|decoder|generator|discriminator|backbone|student|teacher|classifier)s?(?:_|$|\d)", re.I)
+_AUGMENT = re.compile(r"augment", re.IGNORECASE)
+_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|encoder|decoder|generator|discriminator|backbone|student|teacher|classifier)s?(?:_|$|\d)", re.IGNORECASE)
 
 
 def _self_attribute(func: cst.BaseExpression) -> str | None:

@@ -16,7 +16,7 @@ from kerascheck.static.names import dotted
 from kerascheck.static.semantic import Site
 from kerascheck.static.semantic.keras_models import LOAD_FUNCTIONS, LOAD_METHODS
 
-_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|classifier|regressor|autoencoder|encoder|decoder|generator|discriminator)s?(?:_|$|\d)", re.I)
+_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|classifier|regressor|autoencoder|encoder|decoder|generator|discriminator)s?(?:_|$|\d)", re.IGNORECASE)
 
 #: Methods only Keras models have (no sklearn/torch/etc. namesake). Calls of these on a receiver
 #: whose origin is unknown are Keras calls unless the file defines a method of that name.
@@ -306,8 +306,8 @@ _RESHAPE = frozenset({"numpy.reshape", "tensorflow.reshape", "keras.ops.reshape"
 _FILLED = frozenset({"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "tensorflow.zeros", "tensorflow.ones",
                      "keras.ops.zeros", "keras.ops.ones"})
 _NEW_AXIS = frozenset({"numpy.newaxis", "tensorflow.newaxis"})
-_MC_NAME = re.compile(r"(?:^|_)mc(?:_|$)|^MC[A-Z_]|MonteCarlo|monte_?carlo|uncertaint|bayes", re.I)
-_MC_COMMENT = re.compile(r"#.*(?:monte.?carlo|mc.?dropout|\bmc\b|uncertaint|bayesian)", re.I)
+_MC_NAME = re.compile(r"(?:^|_)mc(?:_|$)|^MC[A-Z_]|MonteCarlo|monte_?carlo|uncertaint|bayes", re.IGNORECASE)
+_MC_COMMENT = re.compile(r"#.*(?:monte.?carlo|mc.?dropout|\bmc\b|uncertaint|bayesian)", re.IGNORECASE)
 
 
 def predict_receiver(context: FileContext, call: cst.Call, methods: frozenset[str] = PREDICT_METHODS) -> cst.BaseExpression | None:

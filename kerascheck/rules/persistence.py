@@ -27,8 +27,8 @@ from kerascheck.rules.seeds import (
     NamesSaved,
     PreprocessorFitted,
     ProjectGraph,
-    SavedClass,
     ProjectRule,
+    SavedClass,
     SavesModel,
     chained_fit,
     is_training_call,
@@ -148,8 +148,8 @@ class UnsavedPreprocessor(ProjectRule):
 
 
 #: Names of loaded objects that hold a preprocessor (a loaded ``clf`` may rightly be refitted).
-_PREPROCESSOR_NAME = re.compile(r"scaler|encoder|tokeni[sz]er|vectori[sz]er|normali[sz]er|pca|imputer|transformer|binarizer|lookup", re.I)
-_EVAL_DATA = re.compile(r"(?:^|_|\.)(?:test|tst|val|valid|validation|holdout|dev|eval)(?:_|$|\d|s\b)", re.I)
+_PREPROCESSOR_NAME = re.compile(r"scaler|encoder|tokeni[sz]er|vectori[sz]er|normali[sz]er|pca|imputer|transformer|binarizer|lookup", re.IGNORECASE)
+_EVAL_DATA = re.compile(r"(?:^|_|\.)(?:test|tst|val|valid|validation|holdout|dev|eval)(?:_|$|\d|s\b)", re.IGNORECASE)
 
 
 class RefitPreprocessorAtInference(Rule):

@@ -16,7 +16,13 @@ from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
 from kerascheck.static.models import ModelInfo, dense_units, layer_activation
-from kerascheck.static.semantic import CallbackList, ModelEvent, ModelObject, Site, Value
+from kerascheck.static.semantic import (
+    CallbackList,
+    ModelEvent,
+    ModelObject,
+    Site,
+    Value,
+)
 
 EARLY_STOPPING = "keras.callbacks.EarlyStopping"
 CHECKPOINT = "keras.callbacks.ModelCheckpoint"
@@ -136,9 +142,10 @@ class _TimelineRule(Rule):
                 continue
             method = ah.method_call(call)
             if method is not None and method[1] == "load_weights" and semantic.qualified(call.func) is None:
-                if not any(model in semantic.models_of(method[0], site) for model in fit.models):
-                    if not fit.models or any(model.is_keras for model in semantic.models_of(method[0], site)):
-                        continue
+                loaded_into = semantic.models_of(method[0], site)
+                # weights loaded into another visible model do not restore this one
+                if not any(model in loaded_into for model in fit.models) and (not fit.models or any(model.is_keras for model in loaded_into)):
+                    continue
             path = semantic.value_of(ah.argument(call, 0, "filepath"), site)
             own = path.is_known and any(s.is_known and s.value == path.value for s in saved)
             loads.append((path, own))

@@ -455,7 +455,7 @@ class _PositionState(CodegenState):
 
 
 class _SyntacticSpan:
-    __slots__ = ("state", "node", "start_node", "end_node", "line", "column")
+    __slots__ = ("column", "end_node", "line", "node", "start_node", "state")
 
     def __init__(self, state: _PositionState, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None) -> None:
         self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node

@@ -7,7 +7,11 @@
 * :mod:`.model`: :class:`SemanticModel`, the facade rules use.
 """
 
-from kerascheck.static.semantic.keras_models import CallbackList, ModelEvent, ModelObject
+from kerascheck.static.semantic.keras_models import (
+    CallbackList,
+    ModelEvent,
+    ModelObject,
+)
 from kerascheck.static.semantic.model import SemanticModel
 from kerascheck.static.semantic.scopes import Binding, Scope, Site
 from kerascheck.static.semantic.values import UNKNOWN, Value

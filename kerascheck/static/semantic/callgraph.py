@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from kerascheck.static.semantic.scopes import ScopeTracker, Site
+from kerascheck.static.semantic.scopes import Scope, ScopeTracker, Site
 
 #: Functions whose body is a training step, by name (the framework calls them while fitting).
 TRAINING_FUNCTION_NAMES = frozenset({"train_step", "training_step", "_train_step", "train_on_batch", "train_batch"})
@@ -69,7 +69,7 @@ class CallGraph:
         if kind == "name":
             bindings = self.scopes.lookup(name, site)
         else:
-            scope = site.scope
+            scope: Scope | None = site.scope
             while scope is not None and scope.kind != "class":
                 scope = scope.parent
             bindings = list(scope.bindings.get(name, ())) if scope is not None else []

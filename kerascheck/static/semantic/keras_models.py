@@ -20,7 +20,7 @@ from kerascheck.static.models import INPUT_CONSTRUCTORS, MODEL_LOADERS, is_state
 
 if TYPE_CHECKING:
     from kerascheck.static.semantic.model import SemanticModel
-    from kerascheck.static.semantic.scopes import Binding, Site
+    from kerascheck.static.semantic.scopes import Binding, Scope, Site
 
 Origin = Literal["sequential", "functional", "subclass", "loaded", "factory", "parameter", "unknown"]
 #: Methods whose calls are recorded as events of the model they are called on.
@@ -105,7 +105,7 @@ class ModelIndex:
             elif name in ("append", "extend", "insert") and isinstance(receiver, cst.Name):
                 self.mutations.append((receiver.value, call, site))
         if qualified is not None and qualified.startswith("keras.layers."):
-            scope = site.scope
+            scope: Scope | None = site.scope
             while scope is not None and scope.kind != "class":
                 scope = scope.parent
             if scope is not None:
@@ -163,10 +163,10 @@ class ModelIndex:
         elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
             bindings = self.semantic.scopes.lookup_attribute(expr.attr.value, site)
             if not bindings and not keras_only:
-                scope = site.scope
-                while scope is not None and scope.kind != "class":
-                    scope = scope.parent
-                found.append(self._object(("self", id(scope), expr.attr.value), "unknown", expr, site))
+                owner: Scope | None = site.scope
+                while owner is not None and owner.kind != "class":
+                    owner = owner.parent
+                found.append(self._object(("self", id(owner), expr.attr.value), "unknown", expr, site))
             for binding in bindings:
                 found.extend(self._from_binding(binding, keras_only, depth))
         return _unique(found)
@@ -297,8 +297,8 @@ class ModelIndex:
 
     def is_stateful(self, model: ModelObject) -> bool:
         """``model`` has a stateful RNN layer among its own layers."""
-        layers = self.layers_of(model)
-        return bool(layers) and any(is_stateful_rnn(layer, self.semantic.imports) for layer in layers)
+        layers = self.layers_of(model) or []
+        return any(is_stateful_rnn(layer, self.semantic.imports) for layer in layers)
 
     # -- callbacks -------------------------------------------------------------------------
 

@@ -26,7 +26,12 @@ import libcst as cst
 from kerascheck.findings import Edit
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.semantic.callgraph import CallGraph
-from kerascheck.static.semantic.keras_models import CallbackList, ModelEvent, ModelIndex, ModelObject
+from kerascheck.static.semantic.keras_models import (
+    CallbackList,
+    ModelEvent,
+    ModelIndex,
+    ModelObject,
+)
 from kerascheck.static.semantic.scopes import Binding, ScopeTracker, Site
 from kerascheck.static.semantic.values import Evaluator, Value
 
@@ -369,9 +374,9 @@ class SemanticModel:
         for bindings in scope.bindings.values():
             for binding in bindings:
                 value = binding.value
-                if value is node or (isinstance(value, cst.Call) and self._collects(value) and value.args and value.args[0].value is node):
-                    if self._name_reduced(binding.name, binding.site, 0):
-                        return True
+                holds = value is node or (isinstance(value, cst.Call) and self._collects(value) and value.args and value.args[0].value is node)
+                if holds and self._name_reduced(binding.name, binding.site, 0):
+                    return True
         return any(
             isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Call) and self._collects(call.func.value)
             and any(a.value is node for a in call.func.value.args)
@@ -500,10 +505,11 @@ class SemanticModel:
         if isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:  # type: ignore[union-attr]
+            local: str | None
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
             else:
-                dotted = alias.name
+                dotted: cst.BaseExpression = alias.name
                 while isinstance(dotted, cst.Attribute):
                     dotted = dotted.value
                 local = dotted.value if isinstance(dotted, cst.Name) else None

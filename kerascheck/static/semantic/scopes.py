@@ -200,7 +200,7 @@ class ScopeTracker:
 
     def class_of_method(self) -> Scope | None:
         """The class scope whose method the current function is (for ``self.x`` bindings)."""
-        scope = self.scope
+        scope: Scope | None = self.scope
         while scope is not None and scope.kind in ("comprehension", "lambda"):
             scope = scope.parent
         if scope is None or scope.kind != "function" or scope.parent is None or scope.parent.kind != "class":

@@ -157,7 +157,7 @@ class Evaluator:
 
     def __init__(self, semantic: SemanticModel) -> None:
         self.semantic = semantic
-        self._active: set[int] = set()
+        self._active: set[tuple[int, int]] = set()
         self._memo: dict[tuple[int, int], tuple[cst.BaseExpression, Value]] = {}
 
     def value_of(self, expr: cst.BaseExpression | None, site: Site, depth: int = 0) -> Value:
@@ -223,8 +223,8 @@ class Evaluator:
                 return UNKNOWN
         if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
             inner = self.value_of(expr.expression, site, depth)
-            number = inner.number
-            return known(-inner.value) if number is not None else UNKNOWN  # type: ignore[operator]
+            negated = inner.number
+            return known(-inner.value) if negated is not None else UNKNOWN  # type: ignore[operator]
         if isinstance(expr, cst.FormattedString):
             return self._fstring(expr, site, depth)
         if isinstance(expr, cst.Name):
@@ -425,11 +425,10 @@ def _join(parts: list[Value]) -> Value:
 
 
 def _arithmetic(operator: str, left: Value, right: Value) -> Value:
-    if operator == "Add":
-        if left.is_string or right.is_string:
-            if (left.is_known and not left.is_string) or (right.is_known and not right.is_string):
-                return UNKNOWN  # ``"a" + 1`` raises
-            return concat([left if left.is_string else partial("", ""), right if right.is_string else partial("", "")])
+    if operator == "Add" and (left.is_string or right.is_string):
+        if (left.is_known and not left.is_string) or (right.is_known and not right.is_string):
+            return UNKNOWN  # ``"a" + 1`` raises
+        return concat([left if left.is_string else partial("", ""), right if right.is_string else partial("", "")])
     if not (left.is_known and right.is_known):
         return UNKNOWN
     a, b = left.value, right.value
