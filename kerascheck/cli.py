@@ -410,7 +410,7 @@ def _late_command(name: str) -> Any:
 
         return lsp_run
     if name == "clean":
-        from kerascheck.static.cache import clean
+        from kerascheck.static.cache_dir import clean
 
         return clean
     raise _UsageError(f"unknown command {name!r}")
