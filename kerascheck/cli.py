@@ -40,6 +40,11 @@ def _add_plugin_args(parser: argparse.ArgumentParser) -> None:
         help="load a plugin module (repeatable); '-p no:NAME' disables an installed plugin",
     )
     parser.add_argument("--config", metavar="FILE", help="use this pyproject.toml/kerascheck.toml instead of discovering one")
+    parser.add_argument(
+        "--allow-config-plugins", action="store_true",
+        help="import the plugin modules the configuration's 'plugins' names (code from the project: "
+        "only for a project you trust; without this flag a configuration file never runs code)",
+    )
 
 
 def _add_selection_args(parser: argparse.ArgumentParser) -> None:
@@ -158,6 +163,8 @@ def _open_session(args: argparse.Namespace, start: Path, overrides: dict[str, An
         overrides=overrides,
         extend_select=getattr(args, "extend_select", None) or (),
         extend_ignore=getattr(args, "ignore", None) or (),
+        allow_config_plugins=getattr(args, "allow_config_plugins", False),
+        plugin_search=os.getcwd(),
     )
 
 
