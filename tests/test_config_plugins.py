@@ -84,10 +84,11 @@ def test_a_plugin_named_on_the_command_line_is_imported(repo: Path, run_cli) -> 
     assert result.returncode == 1 and "ZL901" in result.stdout and (repo / "IMPORTED").exists()
 
 
-def test_repo_module_shadowing_a_standard_module_is_not_imported(tmp_path: Path, run_cli) -> None:
+@pytest.mark.parametrize("shadow", ["hashlib", "pluggy"])
+def test_repo_module_shadowing_a_dependency_is_not_imported(tmp_path: Path, run_cli, shadow: str) -> None:
     """``python -m`` put the working directory first on sys.path: a repository's ``hashlib.py``
-    ran when the result cache imported hashlib."""
-    (tmp_path / "hashlib.py").write_text(
+    ran when the result cache imported hashlib, its ``pluggy.py`` while kerascheck was imported."""
+    (tmp_path / f"{shadow}.py").write_text(
         'from pathlib import Path\nPath(__file__).with_name("IMPORTED").write_text("x")\nraise ImportError("shadow")\n',
         encoding="utf-8",
     )
