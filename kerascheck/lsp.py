@@ -170,6 +170,7 @@ class Linter:
                 plugins=self._settings.plugins,
                 blocked=self._settings.blocked,
                 allow_config_plugins=self._settings.allow_config_plugins,
+                plugin_search=os.getcwd(),  # -p modules load from the server's directory, as in the CLI
             )
         except (ConfigError, PluginError) as exc:
             return self._error_entry(key, signature, str(exc))
