@@ -4,6 +4,7 @@ kerascheck``, which puts the working directory first on ``sys.path``."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -96,3 +97,20 @@ def test_repo_module_shadowing_a_dependency_is_not_imported(tmp_path: Path, run_
     result = run_cli("check", "a.py", cwd=tmp_path)
     assert result.returncode == 1 and "KC101" in result.stdout, result.stderr
     assert not (tmp_path / "IMPORTED").exists()
+
+
+def test_editor_server_does_not_import_config_plugins_without_the_flag(repo: Path) -> None:
+    """Opening a cloned repository in an editor runs the language server on it."""
+    pytest.importorskip("pygls")
+    from kerascheck.lsp import Linter, LintSettings
+
+    source = (repo / "pkg" / "a.py").read_text(encoding="utf-8")
+    outcome = Linter().check(str(repo / "pkg" / "a.py"), source)
+    assert outcome.loaded.error is not None and "--allow-config-plugins" in outcome.loaded.error
+    assert not (repo / "IMPORTED").exists()
+    trusted = Linter(settings=LintSettings(allow_config_plugins=True))
+    try:
+        outcome = trusted.check(str(repo / "pkg" / "a.py"), source)
+        assert outcome.loaded.error is None and (repo / "IMPORTED").exists()
+    finally:
+        sys.modules.pop("evil_plugin", None)  # imported into this process: forget it
