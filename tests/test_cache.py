@@ -212,3 +212,22 @@ def test_no_cache_flag_and_clean_command(project: Path, run_cli) -> None:
     assert not (project / ".kerascheck_cache").exists()
     result = run_cli("clean", cwd=project)
     assert result.returncode == 0 and "no cache to remove" in result.stdout
+
+
+def test_facts_round_trip_as_json_and_unstorable_facts_are_not_cached(tmp_path: Path) -> None:
+    from kerascheck.findings import Finding, Severity
+    from kerascheck.static.cache import digest
+    from kerascheck.static.engine import FileResult
+
+    source = tmp_path / "m.py"
+    source.write_bytes(b"x = 1\n")
+    cache = ResultCache(tmp_path / "cache", "0" * 20, b"k" * 32)
+    finding = Finding("KC101", "slug", "message", Severity.WARNING, Location(str(source), 2, 3), extra=(("k", (1, 2)),))
+    facts = {"KC301": [(frozenset({"a"}), {"nested": [b"\x00", None, 1.5]}), Location(str(source), 1)]}
+    result = FileResult(str(source), [finding], facts, joined_lines={1: 1})
+    cache.store(str(source), digest(source.read_bytes()), result)
+    assert cache.lookup(str(source)) == result
+    odd = FileResult(str(tmp_path / "n.py"), [], {"ZZ1": [object()]})
+    (tmp_path / "n.py").write_bytes(b"y = 2\n")
+    cache.store(odd.path, digest(b"y = 2\n"), odd)
+    assert cache.not_cacheable == 1 and cache.lookup(odd.path) is None
