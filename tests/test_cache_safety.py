@@ -200,3 +200,20 @@ def test_fifo_cache_entry_does_not_hang(project: Path, run_cli) -> None:
     result = run_cli("check", "src", cwd=project)
     assert result.returncode == 1 and "m0.py:3:1: KC101" in result.stdout
     assert "result cache off" in result.stderr
+
+
+def test_concurrent_first_runs_create_one_cache_directory(project: Path) -> None:
+    """Four runs start together on a project without a cache: one creates the directory (whole,
+    by a rename), the others find it and use it; nobody warns, nothing is left behind."""
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "kerascheck", "check", "src"]
+    runs = [subprocess.Popen(command, cwd=project, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [run.communicate(timeout=300) + (run.returncode,) for run in runs]
+    for stdout, stderr, code in outputs:
+        assert code == 1 and "m0.py:3:1: KC101" in stdout and "warning" not in stderr, stderr
+    cache = project / ".kerascheck_cache"
+    assert sorted(p.name for p in cache.iterdir() if not p.is_dir()) == [".gitignore", "CACHEDIR.TAG", "KERASCHECK-CACHE"]
+    assert not list(project.glob(".*.kerascheck-tmp")) and len(_entries(cache)) == 2
