@@ -51,7 +51,9 @@ def open_session(
     if changes:
         config = config.with_overrides(**changes)
     from kerascheck.plugins import config_plugins_to_load
+    from kerascheck.static.cache_dir import configured_directory
 
+    configured_directory(config)  # a cache-dir naming the project, home or a parent is a mistake
     configured, config_search = config_plugins_to_load(
         config.plugins, source=config.path or "configuration", root=config.root,
         allowed=allow_config_plugins, command_line=plugins,

@@ -66,8 +66,8 @@ def test_cache_dir_naming_the_project_home_or_a_parent_is_a_config_error(project
     value = str(project) if value == "ROOT" else value
     (project / "kerascheck.toml").write_text(f"select = ['KC1']\ncache-dir = {value!r}\n", encoding="utf-8")
     before_home, before_project = _tree(home), _tree(project)
-    for command in ("check", "clean"):
-        result = run_cli(command, cwd=project, env={"HOME": str(home)})
+    for command in (("check",), ("check", "--no-cache"), ("rules",), ("clean",)):
+        result = run_cli(*command, cwd=project, env={"HOME": str(home)})
         assert result.returncode == 2, (command, result.stdout, result.stderr)
         assert "configuration error" in result.stderr and "kerascheck.toml" in result.stderr
         assert "key 'cache-dir'" in result.stderr
