@@ -72,11 +72,14 @@ def configured_directory(config: Any) -> Path:
     directory = Path(os.path.abspath(expanded if expanded.is_absolute() else Path(config.root) / expanded))
     real = Path(os.path.realpath(directory))
     root = Path(os.path.realpath(config.root))
-    home = Path(os.path.realpath(Path.home()))
+    try:
+        home: Path | None = Path(os.path.realpath(Path.home()))
+    except (RuntimeError, KeyError, OSError):  # no home directory (a bare container user)
+        home = None
     if real == root or real in root.parents:
         what = "the project directory" if real == root else "a parent of the project directory"
         raise ConfigError(source, "cache-dir", f"{raw!r} is {what} ({real}); the cache needs a directory of its own, such as '.kerascheck_cache'")
-    if real == home or real in home.parents:
+    if home is not None and (real == home or real in home.parents):
         what = "your home directory" if real == home else "a parent of your home directory"
         raise ConfigError(source, "cache-dir", f"{raw!r} is {what} ({real}); the cache needs a directory of its own, such as '.kerascheck_cache'")
     return directory
