@@ -234,3 +234,17 @@ def test_concurrent_appends_during_fix_are_never_lost() -> None:
     assert report["appends lost"] == "0" and report["temp files left"] == "0", result.stdout + result.stderr
     assert int(report["runs that rewrote"]) > 0  # the fixer did race the appender
     assert result.returncode == 0
+
+
+def test_fix_follows_a_link_inside_a_directory_named_on_the_command_line(tmp_path: Path, run_cli) -> None:
+    """Without a configuration file the project root is the working directory; a directory named
+    on the command line is part of the checked tree too."""
+    checked = tmp_path / "checked"
+    checked.mkdir()
+    (checked / "real.py").write_text(BUGGY, encoding="utf-8")
+    (checked / "link.py").symlink_to("real.py")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_cli("check", str(checked), "--select", "KC106", "--fix", "--no-cache", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert (checked / "real.py").read_text(encoding="utf-8") == FIXED and (checked / "link.py").is_symlink()

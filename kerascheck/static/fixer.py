@@ -348,6 +348,8 @@ def run_cli(
 
     engine = Engine(session.registry.rules, session.config)
     root = Path(session.config.root)
+    # Links may lead anywhere inside the project or the directories the command line names.
+    trees = [root, *(p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in (getattr(args, "paths", None) or []) if p != "-")]
     sources: dict[str, str] = {}  # stdin's text, for the baseline's fingerprints
 
     def document_of(path: str) -> Document:
@@ -365,7 +367,7 @@ def run_cli(
         for directory in {os.path.dirname(os.path.realpath(r.path)) for r in results}:
             tempfiles.remove_stale(directory)
     if args.add_noqa:
-        return _add_noqa(new_findings, results, document_of, out, err, stdin=stdin_text is not None, root=root)
+        return _add_noqa(new_findings, results, document_of, out, err, stdin=stdin_text is not None, trees=trees)
 
     outcome = Outcome(findings)
     if args.fix or args.diff:
@@ -382,7 +384,7 @@ def run_cli(
                 continue
             if fix.error is None and fix.changed and args.fix and stdin_text is None and not args.diff:
                 try:
-                    write_back(fix.after, root=root)
+                    write_back(fix.after, trees=trees)
                 except FixError as exc:
                     fix.error = str(exc)
             if fix.error is not None:
@@ -418,7 +420,9 @@ def run_cli(
     return outcome
 
 
-def _add_noqa(findings: list[Finding], results: list[FileResult], document_of: Any, out: TextIO, err: TextIO, *, stdin: bool, root: Path) -> Outcome:
+def _add_noqa(
+    findings: list[Finding], results: list[FileResult], document_of: Any, out: TextIO, err: TextIO, *, stdin: bool, trees: list[Any]
+) -> Outcome:
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         by_path.setdefault(finding.location.path, []).append(finding)
@@ -435,7 +439,7 @@ def _add_noqa(findings: list[Finding], results: list[FileResult], document_of: A
                 if problem is not None:
                     raise FixError(f"adding noqa comments would produce invalid Python ({problem})")
                 if applied and not stdin:
-                    write_back(new, root=root)
+                    write_back(new, trees=trees)
                 if applied:
                     added += len(applied)
                     touched += 1

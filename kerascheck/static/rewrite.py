@@ -18,10 +18,11 @@ half-written file, and it changes nothing but the text:
   names keeping the old text, and rewriting it in place can leave it half-written if the
   process is killed, losing data. kerascheck refuses instead: the file is reported and left
   unchanged (``--diff`` prints the change to apply by hand).
-* **Symbolic links**: a link whose target is inside the project root (the configuration
-  file's directory, else the working directory) has its target rewritten and stays a link; a
-  link that leads outside the project root is not followed for writing (the file is reported
-  and left unchanged), so checking a tree never modifies files outside it.
+* **Symbolic links**: a link whose target is inside the checked tree (the project root, i.e.
+  the configuration file's directory or else the working directory, and the directories named
+  on the command line) has its target rewritten and stays a link; a link that leads outside it
+  is not followed for writing (the file is reported and left unchanged), so checking a tree
+  never modifies files outside it.
 * **Temporary files** (``.<name>.<pid>.<random>.kerascheck-tmp``) are removed on every path
   of a live process; those of killed processes are removed by the next run that writes into the
   directory (:mod:`kerascheck.static.tempfiles`).
@@ -34,6 +35,7 @@ import io
 import os
 import stat
 import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,18 +121,22 @@ def _read_regular(path: str, *, follow: bool = True) -> tuple[os.stat_result, by
 
 
 def _inside(path: str, root: str) -> bool:
-    return os.path.commonpath([path, root]) == root
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:  # different drives (Windows)
+        return False
 
 
-def write_back(document: Document, *, root: str | Path | None = None) -> None:
+def write_back(document: Document, *, trees: Sequence[str | Path] = ()) -> None:
     """Replace the file with the document's text, keeping everything else (see the module doc);
-    :class:`FixError` when it must be left unchanged."""
+    :class:`FixError` when it must be left unchanged. ``trees``: the checked tree, which links
+    may lead into (empty: links are followed anywhere, as for a file named explicitly)."""
     assert document.encoding is not None
     try:
         data = document.text.encode(document.encoding)
     except UnicodeEncodeError as exc:
         raise FixError(f"the fixed text cannot be encoded as {document.encoding}: {exc.reason}") from None
-    target = _target(document.path, root)
+    target = _target(document.path, trees)
     try:
         fd = os.open(target, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
     except OSError as exc:
@@ -146,16 +152,16 @@ def write_back(document: Document, *, root: str | Path | None = None) -> None:
         os.close(fd)
 
 
-def _target(path: str, root: str | Path | None) -> str:
+def _target(path: str, trees: Sequence[str | Path]) -> str:
     """The file to write: ``path`` itself, or the target of the link(s) it goes through if that
-    is inside the project root."""
+    is inside one of ``trees``."""
     absolute = os.path.abspath(path)
     real = os.path.realpath(path)
-    if real != absolute and root is not None:
-        real_root = os.path.realpath(root)
-        if not _inside(real, real_root):
+    if real != absolute and trees:
+        real_trees = [os.path.realpath(tree) for tree in trees]
+        if not any(_inside(real, tree) for tree in real_trees):
             raise FixError(
-                f"it is a symbolic link to {real}, outside the checked tree ({real_root}); "
+                f"it is a symbolic link to {real}, outside the checked tree ({', '.join(dict.fromkeys(real_trees))}); "
                 "kerascheck does not rewrite files outside it (fix the target itself)"
             )
     return real
