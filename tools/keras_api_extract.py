@@ -528,7 +528,16 @@ def extract_source(root: Path, version: str) -> dict:
                         method_renames.setdefault(role, {})[method] = interfaces[interface]
                 break
     surface = {"modules": modules, "signatures": signatures, "methods": methods, "probes": {}, "renames": renames, "method_renames": method_renames, "layer_keywords": layer_keywords}
-    return {"version": version, "python": "source", "surfaces": {"keras": surface}}
+    return {"version": _source_version(source) or version, "python": "source", "surfaces": {"keras": surface}}
+
+
+def _source_version(source: _Source) -> str | None:
+    """``keras.__version__`` as the package's ``__init__.py`` assigns it."""
+    for node in source.trees.get("keras", ast.Module(body=[], type_ignores=[])).body:
+        named = isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets)
+        if named and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return node.value.value
+    return None
 
 
 def main() -> None:
