@@ -33,6 +33,7 @@ def probe(
     probes: Sequence[type[Probe]] | None = None,
     custom_objects: Sequence[str] = (),
     allow_factory: bool = False,
+    allow_savedmodel: bool = False,
     seed: int = 0,
 ) -> list[Finding]:
     """Probe a saved model, a factory (``"file.py:fn"``) or an in-memory ``keras.Model``.
@@ -64,6 +65,7 @@ def probe(
             timeout=timeout,
             unsafe=unsafe,
             allow_factory=allow_factory,
+            allow_savedmodel=allow_savedmodel,
             custom_objects=tuple(modules),
             sample=str(sample_path) if sample_path else None,
             reference=str(reference) if reference else None,

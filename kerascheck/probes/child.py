@@ -1,4 +1,4 @@
-"""The probe subprocess: ``python -m kerascheck.probes.child`` with a pickled request on stdin.
+"""The probe subprocess, started by the runner's bootstrap with a pickled request on stdin.
 
 It loads one model, makes inputs, runs each probe and appends a pickled record to the result
 file after every step: ``("start", step)``, ``("findings", step, [Finding, ...])`` and finally
@@ -59,6 +59,11 @@ def main() -> int:
     for entry in request["sys_path"]:
         if entry not in sys.path:
             sys.path.append(entry)  # after our own entries: plugins' probe modules, never shadowing
+    target = request["target"]
+    if target.factory is not None or request["custom_objects"]:
+        # Code the user named on the command line (--factory, --custom-objects mypkg.layers)
+        # may be a module of the working directory; last, so it shadows nothing installed.
+        sys.path.append(request["cwd"])
     records = _Records(request["result_path"])
     try:
         _probe(request, records)
@@ -94,6 +99,11 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
 
     say(f"TensorFlow/Keras {keras.__version__} imported in {time.perf_counter() - started:.2f}s")
     from kerascheck.probes import _tf, inputs, loading
+
+    outdated = loading.keras_version_problem(keras.__version__)
+    if outdated and target.path is not None and not request["unsafe"]:
+        records.write("findings", "load", [_finding(ModelLoadFailed, label, outdated)])
+        return
 
     keras.utils.set_random_seed(request["seed"])  # factories build the same weights every run
     started = time.perf_counter()

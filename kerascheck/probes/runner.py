@@ -1,9 +1,12 @@
 """Parent side of probing: one child process per target, with a timeout, never a traceback.
 
-The parent never imports TensorFlow. For each target it starts
-``python -m kerascheck.probes.child``, sends a pickled request on stdin and reads pickled
-records back from a result file the child appends to after every step (so a timeout or crash
-still keeps the findings of the probes that finished, and says which step was running).
+The parent never imports TensorFlow. For each target it starts an isolated child (see
+:func:`child_command`: nothing is imported from the working directory), sends a pickled request
+on stdin and reads pickled records back from a result file the child appends to after every
+step (so a timeout or crash still keeps the findings of the probes that finished, and says which
+step was running). Every child runs in its own process group inside a scratch directory that is
+also its ``TMPDIR``: on a timeout, Ctrl-C or SIGTERM the group is killed and the directory
+removed, so nothing is left running or on disk.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +79,9 @@ class ProbeSettings:
     unsafe: bool = False
     #: Allow factory targets, which import and run the user's code.
     allow_factory: bool = False
+    #: Allow SavedModel directories: probing one runs its TensorFlow graph, which can hold
+    #: arbitrary ops (file writes, ``py_function`` is not even needed), so only trusted ones.
+    allow_savedmodel: bool = False
     #: Modules (dotted names or ``.py`` paths) imported in the child before loading.
     custom_objects: tuple[str, ...] = ()
     #: ``.npy``/``.npz`` inputs to use instead of synthesised ones.
@@ -111,13 +119,76 @@ def run_probes(
             on_progress(index, len(targets), targets[index].label)
         return _probe_target(targets[index], runnable, settings)
 
-    if settings.jobs <= 1 or len(targets) <= 1:
-        results = [one(i) for i in range(len(targets))]
-    else:
-        # Threads only wait on child processes, so they run truly in parallel.
-        with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
-            results = list(pool.map(one, range(len(targets))))
+    with _terminate_children_on_signal():
+        if settings.jobs <= 1 or len(targets) <= 1:
+            results = [one(i) for i in range(len(targets))]
+        else:
+            # Threads only wait on child processes, so they run truly in parallel.
+            with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
+                results = list(pool.map(one, range(len(targets))))
     return [finding for result in results for finding in result]
+
+
+class _LiveChildren:
+    """The probe children running now, so an interruption can kill every one of them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processes: set[subprocess.Popen[bytes]] = set()
+
+    def add(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes.add(process)
+
+    def discard(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes.discard(process)
+
+    def kill_all(self) -> None:
+        with self._lock:
+            processes = list(self._processes)
+        for process in processes:
+            kill_group(process)
+
+
+_LIVE = _LiveChildren()
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill a child and every process it started (its process group on POSIX), then reap it."""
+    if os.name == "posix":
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    else:
+        process.kill()
+    process.wait()
+
+
+@contextmanager
+def _terminate_children_on_signal() -> Iterator[None]:
+    """Turn SIGTERM into ``KeyboardInterrupt`` while probing; on either, kill every child.
+
+    Only the main thread may install signal handlers; elsewhere the caller owns signals and
+    the children are still killed when the interruption reaches this frame.
+    """
+    previous = None
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+
+        def interrupt(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    except BaseException:
+        _LIVE.kill_all()
+        raise
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def load_failure(target_label: str, message: str) -> Finding:
@@ -144,6 +215,7 @@ def _probe_target(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kerascheck-probe-") as scratch:
         result_path = Path(scratch) / "result.pickle"
+        cwd = os.getcwd()
         request = {
             "target": target,
             "probes": [p.ref() for p in probes],
@@ -155,7 +227,8 @@ def _probe_target(
             "seed": settings.seed,
             "verbose": settings.verbose,
             "result_path": str(result_path),
-            "sys_path": [os.path.abspath(p or os.curdir) for p in sys.path],
+            "sys_path": forwarded_sys_path(sys.path, cwd),
+            "cwd": cwd,
         }
         returncode, timed_out, stderr = _run_child(request, settings, Path(scratch))
         records = _read_records(result_path)
@@ -192,6 +265,12 @@ def _precheck(target: ProbeTarget, settings: ProbeSettings) -> str | None:
     path = Path(str(target.path))
     if not path.exists():
         return f"model file {target.path!r} not found"
+    if path.is_dir() and (path / "saved_model.pb").is_file() and not settings.allow_savedmodel:
+        return (
+            f"not probed: {target.path!r} is a TensorFlow SavedModel, and probing one runs its "
+            "graph, which can do anything the saved ops do (write files, read the network); if "
+            "you trust it, allow it explicitly (--allow-savedmodel / allow_savedmodel=True)"
+        )
     if settings.check_memory:
         size = _artifact_size(path)
         available = available_memory()
@@ -223,8 +302,50 @@ def available_memory() -> int | None:
     return None
 
 
-def child_environment(seed: int) -> dict[str, str]:
-    """The child's environment: quiet TensorFlow on CPU, and this kerascheck importable."""
+def package_root() -> str:
+    """The directory holding this ``kerascheck`` package (also for an uninstalled checkout)."""
+    import kerascheck
+
+    return str(Path(kerascheck.__file__).absolute().parent.parent)
+
+
+def forwarded_sys_path(entries: Sequence[str], cwd: str) -> list[str]:
+    """The parent's ``sys.path`` for the child (plugins' probe modules), minus the working dir.
+
+    ``python -m kerascheck`` puts the working directory first; a cloned repository's
+    ``numpy.py`` must never be importable because of that.
+    """
+    here = os.path.realpath(cwd)
+    kept = []
+    for entry in entries:
+        absolute = os.path.normpath(os.path.join(cwd, entry or os.curdir))
+        if entry and os.path.realpath(absolute) != here and absolute not in kept:
+            kept.append(absolute)
+    return kept
+
+
+#: Run by ``python -c`` as the child's first code: nothing has been imported from the working
+#: directory yet (``-c`` adds it to ``sys.path`` only for user code), so removing it here keeps
+#: a repository's ``keras.py``/``numpy.py`` from shadowing anything. ``-I``/``-P`` would also
+#: drop user site-packages (``pip install --user tensorflow``) or need Python 3.11.
+CHILD_BOOTSTRAP = (
+    "import os, sys\n"
+    "here = os.path.realpath(os.getcwd())\n"
+    "sys.path[:] = [sys.argv[1]] + [os.path.abspath(p) for p in sys.path\n"
+    "                               if p and os.path.realpath(p) != here]\n"
+    "from kerascheck.probes.child import main\n"
+    "sys.exit(main())\n"
+)
+
+
+def child_command(settings: ProbeSettings) -> list[str]:
+    """The child's command line: the bootstrap, with this kerascheck's root as ``argv[1]``."""
+    return [settings.python or sys.executable, "-c", CHILD_BOOTSTRAP, package_root()]
+
+
+def child_environment(seed: int, scratch: Path | None = None) -> dict[str, str]:
+    """The child's environment: quiet TensorFlow on CPU, this kerascheck importable, and (given
+    ``scratch``) temporary files inside the parent's scratch directory."""
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ info/warning logs on stderr
     env["CUDA_VISIBLE_DEVICES"] = ""  # CPU: deterministic kernels, no GPU memory grab
@@ -233,41 +354,46 @@ def child_environment(seed: int) -> dict[str, str]:
     env["PYTHONHASHSEED"] = str(seed)
     env["PYTHONWARNINGS"] = "ignore"  # so the last stderr line of a crash is the cause
     env["PYTHONUNBUFFERED"] = "1"
-    import kerascheck  # the very package this parent runs, even from an uninstalled checkout
-
-    package_root = str(Path(kerascheck.__file__).absolute().parent.parent)
+    root = package_root()  # the very package this parent runs, even from an uninstalled checkout
     existing = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = package_root + (os.pathsep + existing if existing else "")
+    env["PYTHONPATH"] = root + (os.pathsep + existing if existing else "")
+    if scratch is not None:
+        temp = scratch / "tmp"
+        temp.mkdir(exist_ok=True)
+        # Whatever the child (or TF, or user code) puts in tempfile goes where we clean up.
+        for name in ("TMPDIR", "TEMP", "TMP"):
+            env[name] = str(temp)
     return env
 
 
 def _run_child(request: dict[str, Any], settings: ProbeSettings, scratch: Path) -> tuple[int, bool, str]:
-    """Run the child; ``(returncode, timed_out, stderr text)``."""
-    command = [settings.python or sys.executable, "-m", "kerascheck.probes.child"]
+    """Run the child; ``(returncode, timed_out, stderr text)``.
+
+    The child's process group is killed on a timeout and on any interruption of this thread
+    (Ctrl-C, SIGTERM turned into ``KeyboardInterrupt``), then the exception goes on.
+    """
     stderr_path = scratch / "stderr.txt"
-    posix = os.name == "posix"
     with open(stderr_path, "wb") as stderr_file:
         process = subprocess.Popen(
-            command,
+            child_command(settings),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,  # user code may print; results go to the result file
             stderr=stderr_file,
-            env=child_environment(settings.seed),
-            start_new_session=posix,  # a process group, so a timeout kills TF's helpers too
+            env=child_environment(settings.seed, scratch),
+            start_new_session=os.name == "posix",  # a process group: TF's helpers die with it
         )
+        _LIVE.add(process)
         timed_out = False
         try:
             process.communicate(pickle.dumps(request), timeout=settings.timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            if posix:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            else:
-                process.kill()
-            process.wait()
+            kill_group(process)
+        except BaseException:
+            kill_group(process)
+            raise
+        finally:
+            _LIVE.discard(process)
     stderr = stderr_path.read_text(encoding="utf-8", errors="replace")
     return process.returncode, timed_out, stderr
 

@@ -12,7 +12,7 @@ keras = pytest.importorskip("keras")
 pytest.importorskip("tensorflow")
 
 from kerascheck.findings import Severity  # noqa: E402
-from kerascheck.keras import KerascheckCallback  # noqa: E402
+from kerascheck.callback import KerascheckCallback  # noqa: E402
 from kerascheck.probes.api import probe  # noqa: E402
 
 

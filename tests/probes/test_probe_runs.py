@@ -48,7 +48,7 @@ def main_run(example_models: dict[str, Path], broken_files: dict[str, Path]) -> 
     targets = [ProbeTarget(path=str(p)) for p in example_models.values()]
     targets += [ProbeTarget(factory=FACTORY)]
     targets += [ProbeTarget(path=str(p)) for p in broken_files.values()]
-    settings = ProbeSettings(custom_objects=(CUSTOM,), allow_factory=True, jobs=2)
+    settings = ProbeSettings(custom_objects=(CUSTOM,), allow_factory=True, allow_savedmodel=True, jobs=2)
     seen: list[str] = []
     findings = run_probes(targets, BUILTIN_PROBES, settings, on_progress=lambda i, n, label: seen.append(label))
     assert sorted(seen) == sorted(t.label for t in targets)
