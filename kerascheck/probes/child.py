@@ -1,8 +1,9 @@
 """The probe subprocess, started by the runner's bootstrap with a pickled request on stdin.
 
 It loads one model, makes inputs, runs each probe and appends a pickled record to the result
-file after every step: ``("start", step)``, ``("findings", step, [Finding, ...])`` and finally
-``("done",)``. Steps are ``"load"``, ``"inputs"`` and probe codes. Every expected failure
+file after every step: ``("start", step)``, ``("findings", step, [Finding, ...])``,
+``("failed", probe code, cause)`` for a probe that could not run (the parent groups equal
+causes into one KP002) and finally ``("done",)``. Steps are ``"load"``, ``"inputs"`` and probe codes. Every expected failure
 becomes a finding; the process exits 0 unless Python itself dies.
 """
 
@@ -80,7 +81,7 @@ def main() -> int:
 
 
 def _probe(request: dict[str, Any], records: _Records) -> None:
-    from kerascheck.probes.failures import ModelLoadFailed, ProbeFailed
+    from kerascheck.probes.failures import ModelLoadFailed
 
     target = request["target"]
     label: str = target.label
@@ -130,6 +131,7 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
             data, batch_size = inputs.load_sample(request["sample"], sig)
         else:
             data, batch_size = inputs.synthesize(sig, np.random.default_rng(request["seed"]))
+        data = inputs.as_model_inputs(data)
     except inputs.InputError as exc:
         input_problem = str(exc)
     reference = None
@@ -143,9 +145,7 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
         for probe in probes:
             records.write("start", probe.code)
             if input_problem is not None and probe.needs_inputs:
-                records.write("findings", probe.code, [_finding(
-                    ProbeFailed, label, f"{probe.code} ({probe.name}) not run: {input_problem}"
-                )])
+                records.write("failed", probe.code, f"not run: {input_problem}")
                 continue
             workdir = Path(scratch) / probe.code
             workdir.mkdir()
@@ -167,11 +167,12 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
                 reference=reference,
             )
             started = time.perf_counter()
+            found: list[Finding] = []
             try:
                 found = list(probe().run(ctx) or ())
             except Exception as exc:  # noqa: BLE001 - one broken probe must not hide the others
                 detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-                found = [_finding(ProbeFailed, label, f"{probe.code} ({probe.name}) raised {detail[:300]}")]
+                records.write("failed", probe.code, f"raised {detail[:300]}")
             finally:
                 # Undo whatever the probe changed (BatchNorm statistics from training=True
                 # calls, seed counters, RNN state) so the next probe sees the loaded model.

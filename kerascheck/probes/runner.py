@@ -28,7 +28,7 @@ from typing import Any
 
 from kerascheck.findings import Finding, Location
 from kerascheck.probes.base import Probe
-from kerascheck.probes.failures import ModelLoadFailed
+from kerascheck.probes.failures import ModelLoadFailed, grouped_probe_failures
 
 #: What a probe run costs besides the model: TensorFlow and Keras take ~560 MB once imported.
 TF_BASELINE_BYTES = 700 * 2**20
@@ -233,6 +233,8 @@ def _probe_target(
         returncode, timed_out, stderr = _run_child(request, settings, Path(scratch))
         records = _read_records(result_path)
     findings = [f for record in records if record[0] == "findings" for f in record[2]]
+    failures = [(record[1], record[2]) for record in records if record[0] == "failed"]
+    findings += grouped_probe_failures(label, failures, {p.code: p.name for p in probes})
     done = any(record[0] == "done" for record in records)
     stage = _running_stage(records, probes)
     if settings.verbose:
