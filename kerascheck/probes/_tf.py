@@ -62,12 +62,16 @@ def walk_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def stateful_layers(model: Any) -> list[tuple[str, Any]]:
-    """The RNN layers (wrappers included) that keep state between calls."""
-    return [
-        (path, layer)
-        for path, layer in walk_layers(model)
-        if getattr(layer, "stateful", False) and hasattr(layer, "reset_states")
-    ]
+    """The RNN layers that keep state between calls, outermost only: a stateful
+    ``Bidirectional`` is listed once, not with its forward and backward layers."""
+    found: list[tuple[str, Any]] = []
+    for path, layer in walk_layers(model):
+        if not (getattr(layer, "stateful", False) and hasattr(layer, "reset_states")):
+            continue
+        if any(path.startswith(f"{outer}/") for outer, _ in found):
+            continue
+        found.append((path, layer))
+    return found
 
 
 def reset_states(model: Any) -> None:

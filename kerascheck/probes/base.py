@@ -7,7 +7,8 @@ probe module must not import TensorFlow or Keras at module level: do it inside `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -16,6 +17,10 @@ from kerascheck.findings import Finding, Location, Severity
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+#: How many layers a grouped finding names before it says "and N more".
+MAX_NAMED_LAYERS = 5
 
 
 class Probe(Documented):
@@ -111,6 +116,21 @@ class ProbeContext:
             location=Location(path=self.path, logical=layer),
             docs_url=self.probe.docs_url(),
         )
+
+    def layers_finding(
+        self, kind: str, paths: Sequence[str], statement: str, severity: Severity | None = None
+    ) -> Finding:
+        """One finding for one cause seen in several layers (52 untrained BatchNormalization
+        layers are one problem): names the first few with the count, and keeps every path in
+        ``extra["layers"]``. A single layer is located at that layer.
+        """
+        if len(paths) == 1:
+            finding = self.finding(f"{kind} {paths[0]!r}: {statement}", layer=paths[0], severity=severity)
+        else:
+            shown = ", ".join(repr(p) for p in paths[:MAX_NAMED_LAYERS])
+            more = f" and {len(paths) - MAX_NAMED_LAYERS} more" if len(paths) > MAX_NAMED_LAYERS else ""
+            finding = self.finding(f"{len(paths)} {kind} layers ({shown}{more}): {statement}", severity=severity)
+        return dataclasses.replace(finding, extra=(("layers", tuple(paths)),))
 
     # Helpers shared by several probes; they import Keras lazily via kerascheck.probes._tf.
 

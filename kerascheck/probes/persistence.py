@@ -191,20 +191,18 @@ class UnsafeArtifact(Probe):
 
         from kerascheck.probes import _tf
 
-        for path, layer in _tf.walk_layers(ctx.model):
-            if not isinstance(layer, keras.layers.Lambda):
-                continue
-            if ctx.source_format == "factory":
-                yield ctx.finding(
-                    f"Lambda layer {layer.name!r}: saving this model writes Python bytecode "
-                    "that keras.saving.load_model refuses without safe_mode=False",
-                    layer=path,
-                    severity=Severity.WARNING,
-                )
-            else:
-                yield ctx.finding(
-                    f"Lambda layer {layer.name!r} holds Python bytecode; it was loaded only "
-                    "because --unsafe was given",
-                    layer=path,
-                    severity=Severity.INFO,
-                )
+        lambdas = [path for path, layer in _tf.walk_layers(ctx.model) if isinstance(layer, keras.layers.Lambda)]
+        if not lambdas:
+            return
+        if ctx.source_format == "factory":
+            yield ctx.layers_finding(
+                "Lambda", lambdas,
+                "saving this model writes Python bytecode that keras.saving.load_model refuses "
+                "without safe_mode=False",
+                severity=Severity.WARNING,
+            )
+        else:
+            yield ctx.layers_finding(
+                "Lambda", lambdas, "holds Python bytecode; loaded only because --unsafe was given",
+                severity=Severity.INFO,
+            )
