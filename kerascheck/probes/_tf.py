@@ -166,3 +166,22 @@ def layer_outputs(model: Any, inputs: Any, batch_size: int) -> tuple[list[str], 
     if len(names) == 1:
         outputs = [outputs]
     return names, list(outputs)
+
+
+#: Vocabulary entries that are not words: padding, out-of-vocabulary and mask tokens.
+SPECIAL_TOKENS = frozenset({"", "[UNK]", "[MASK]", "-1", "0"})
+
+
+def empty_vocabularies(model: Any) -> list[str]:
+    """Paths of lookup layers whose vocabulary holds nothing but special tokens."""
+    empty: list[str] = []
+    for path, layer in walk_layers(model):
+        if not hasattr(layer, "get_vocabulary") or any(path.startswith(f"{e}/") for e in empty):
+            continue  # TextVectorization's inner StringLookup is the same vocabulary
+        try:
+            words = [str(w) for w in layer.get_vocabulary()]
+        except Exception:  # noqa: BLE001 - a layer that cannot list its vocabulary is not judged
+            continue
+        if all(w in SPECIAL_TOKENS for w in words):
+            empty.append(path)
+    return empty

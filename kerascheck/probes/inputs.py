@@ -38,8 +38,6 @@ MIN_SPATIAL = 32
 MAX_SPATIAL = 256
 #: Words for string inputs of a model without any vocabulary layer.
 FALLBACK_WORDS = ("the", "model", "reads", "some", "plain", "text")
-#: Lookup tokens that are not real words (padding, out-of-vocabulary).
-_SPECIAL_TOKENS = frozenset({"", "[UNK]", "[MASK]"})
 
 
 class InputError(Exception):
@@ -186,7 +184,7 @@ def _vocabularies(model: Any) -> dict[int, tuple[tuple[str, ...], bool]]:
     """
     import keras
 
-    from kerascheck.probes._tf import walk_layers
+    from kerascheck.probes._tf import SPECIAL_TOKENS, walk_layers
 
     found: dict[int, tuple[tuple[str, ...], bool]] = {}
     for _, layer in walk_layers(model):
@@ -194,7 +192,7 @@ def _vocabularies(model: Any) -> dict[int, tuple[tuple[str, ...], bool]]:
         if not (sentences or isinstance(layer, keras.layers.StringLookup)):
             continue
         try:
-            words = tuple(str(w) for w in layer.get_vocabulary() if str(w) not in _SPECIAL_TOKENS)
+            words = tuple(str(w) for w in layer.get_vocabulary() if str(w) not in SPECIAL_TOKENS)
         except Exception:  # noqa: BLE001 - a layer that cannot list its vocabulary has none to give
             words = ()
         entry = (words or FALLBACK_WORDS, sentences)

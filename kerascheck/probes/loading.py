@@ -192,7 +192,10 @@ def _load_keras_file(path: Path, source_format: str, unsafe: bool) -> LoadedMode
     kwargs: dict[str, Any] = {"safe_mode": not unsafe}
     try:
         model = keras.saving.load_model(path, compile=True, **kwargs)
+        _check_preprocessing_state(model, source_format)
         return LoadedModel(model, source_format, reload_kwargs={**kwargs, "compile": True})
+    except LoadFailure:
+        raise
     except Exception as exc:  # noqa: BLE001 - classified below
         first = exc
     if _is_safe_mode_refusal(first):  # a Lambda our config reader did not see
@@ -203,12 +206,32 @@ def _load_keras_file(path: Path, source_format: str, unsafe: bool) -> LoadedMode
         model = keras.saving.load_model(path, compile=False, **kwargs)
     except Exception as exc:  # noqa: BLE001
         raise LoadFailure(f"loading {path.name} failed: {short_cause(exc)}") from None
+    _check_preprocessing_state(model, source_format)
     return LoadedModel(
         model,
         source_format,
         compile_error=short_cause(first),
         reload_kwargs={**kwargs, "compile": False},
     )
+
+
+def _check_preprocessing_state(model: Any, source_format: str) -> None:
+    """An .h5 file drops lookup vocabularies; the model then fails on every input (an
+    uninitialised table), so this is reported once, as the round-trip problem it is (KP104)."""
+    if source_format != "h5":
+        return
+    from kerascheck.probes._tf import empty_vocabularies
+
+    empty = empty_vocabularies(model)
+    if empty:
+        named = ", ".join(repr(p) for p in empty)
+        raise LoadFailure(
+            f"lookup layer(s) {named} have an empty vocabulary after loading this .h5 file: .h5 "
+            "does not store TextVectorization/StringLookup vocabularies, so the model cannot map "
+            "any input; save it as .keras",
+            code="KP104",
+            layer=empty[0] if len(empty) == 1 else None,
+        )
 
 
 def _is_safe_mode_refusal(exc: BaseException) -> bool:

@@ -206,3 +206,4 @@ class UnsafeArtifact(Probe):
                 "Lambda", lambdas, "holds Python bytecode; loaded only because --unsafe was given",
                 severity=Severity.INFO,
             )
+

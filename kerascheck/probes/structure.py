@@ -151,6 +151,8 @@ class OutputStructure(Probe):
         if kind is None or len(outputs) != 1:
             return
         (output,) = outputs
+        if not np.all(np.isfinite(output)):
+            return  # NaN/Inf is KP109's finding; no activation would make it a probability
         atol = float(ctx.options["atol"])
         out_of_range = bool(np.any(output < -atol) or np.any(output > 1 + atol))
         sums_off = (

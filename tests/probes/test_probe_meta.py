@@ -27,7 +27,7 @@ def test_builtin_probes_are_well_documented() -> None:
 def test_hook_returns_every_builtin() -> None:
     assert kerascheck_register_probes() == list(BUILTIN_PROBES)
     runnable = [p.code for p in BUILTIN_PROBES if p.runs_on_models()]
-    assert runnable == [f"KP10{i}" for i in range(1, 9)]
+    assert runnable == [f"KP{100 + i}" for i in range(1, 13)]
 
 
 def test_importing_runner_and_probes_does_not_import_tensorflow() -> None:
@@ -69,7 +69,7 @@ def test_target_needs_exactly_one_kind() -> None:
 
 def test_select_by_code_prefix_and_slug() -> None:
     picked = select_probes(BUILTIN_PROBES, ["KP10", "best-epoch-not-restored", "KP001"])
-    assert [p.code for p in picked] == ["KP001"] + [f"KP10{i}" for i in range(1, 9)] + ["KP201"]
+    assert [p.code for p in picked] == ["KP001"] + [f"KP10{i}" for i in range(1, 10)] + ["KP201"]
     assert select_probes(BUILTIN_PROBES, None) == list(BUILTIN_PROBES)
 
 
