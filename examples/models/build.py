@@ -239,6 +239,9 @@ def build_all(out: Path = OUT, names: list[str] | None = None) -> dict[str, Path
     if names is None or "clean_savedmodel" in names:
         build_clean().export(str(out / "clean_savedmodel"), verbose=False)
         written["clean_savedmodel"] = out / "clean_savedmodel"
+    if names is None or "clean_multi_savedmodel" in names:  # a signature of named inputs
+        build_clean_multi_input().export(str(out / "clean_multi_savedmodel"), verbose=False)
+        written["clean_multi_savedmodel"] = out / "clean_multi_savedmodel"
     return written
 
 

@@ -299,8 +299,17 @@ def _load_saved_model(path: Path) -> LoadedModel:
             f"{sorted(signatures) or 'none'}); Keras 3 can only wrap an endpoint with TFSMLayer"
         )
     specs = signatures["serving_default"].structured_input_signature[1]
+
+    class NamedInputsTFSMLayer(keras.layers.TFSMLayer):
+        """Signatures take their inputs as keyword arguments; TFSMLayer passes one positional."""
+
+        def call(self, inputs: Any, training: bool = False, **kwargs: Any) -> Any:
+            if isinstance(inputs, dict):
+                return self.call_endpoint_fn(**inputs, **kwargs)
+            return super().call(inputs, training=training, **kwargs)
+
     try:
-        layer = keras.layers.TFSMLayer(str(path), call_endpoint="serving_default")
+        layer = NamedInputsTFSMLayer(str(path), call_endpoint="serving_default")
         inputs = {
             name: keras.Input(
                 shape=tuple(spec.shape[1:]), batch_size=spec.shape[0], dtype=spec.dtype.name, name=name

@@ -105,7 +105,7 @@ def test_messages_name_the_cause(main_run: dict[str, list[Finding]], example_mod
     assert "empty vocabulary" in message("text.h5") and ".keras" in message("text.h5")
 
 
-@pytest.mark.parametrize("model", ["clean.keras", "clean_multi_input.keras", "clean_savedmodel", "clean_text.keras"])
+@pytest.mark.parametrize("model", ["clean.keras", "clean_multi_input.keras", "clean_savedmodel", "clean_multi_savedmodel", "clean_text.keras"])
 def test_clean_models_have_no_findings(
     main_run: dict[str, list[Finding]], example_models: dict[str, Path], model: str
 ) -> None:
