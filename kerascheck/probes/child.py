@@ -55,6 +55,16 @@ def _finding(probe: Any, label: str, message: str, layer: str | None = None,
     )
 
 
+def _peak_memory() -> int | None:
+    """This process's peak resident memory in bytes (for calibrating the parent's estimate)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
+
+
 def main() -> int:
     request = pickle.load(sys.stdin.buffer)
     for entry in request["sys_path"]:
@@ -75,6 +85,7 @@ def main() -> int:
         records.write("findings", "internal", [
             _finding(ModelLoadFailed, request["target"].label, f"internal error while probing: {detail}")
         ])
+    records.write("peak_memory", _peak_memory())
     records.write("done")
     records.close()
     return 0

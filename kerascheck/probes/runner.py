@@ -30,11 +30,14 @@ from kerascheck.findings import Finding, Location
 from kerascheck.probes.base import Probe
 from kerascheck.probes.failures import ModelLoadFailed, grouped_probe_failures
 
-#: What a probe run costs besides the model: TensorFlow and Keras take ~560 MB once imported.
+#: Peak memory of a probe run is about ``TF_BASELINE_BYTES + MODEL_COPIES * file size``.
+#: Calibrated with ``python bench/probe_memory.py`` (the child's peak RSS for Dense models of
+#: 10-300 MB, every built-in probe; docs/probes.md has the table): TensorFlow, Keras and a
+#: tiny model peak at ~550 MB, and each MB of weights costs ~13 MB at the peak (the loaded
+#: model, its .keras/.h5 round-trip copies, the model.export SavedModel and their
+#: serialisation buffers). The constants add a margin over the fit.
 TF_BASELINE_BYTES = 700 * 2**20
-#: The model is held in memory up to about four times (loaded, reloaded .h5 and .keras copies,
-#: serialisation buffers) while KP104 runs.
-MODEL_COPIES = 4
+MODEL_COPIES = 14
 #: Lines the child writes to stderr for the parent to relay in verbose mode.
 VERBOSE_PREFIX = "kerascheck-probe: "
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -113,11 +116,12 @@ def run_probes(
     Probes that only document callback or runner codes are skipped.
     """
     runnable = [p for p in probes if p.runs_on_models()]
+    budget = MemoryBudget(available_memory() if settings.check_memory else None)
 
     def one(index: int) -> list[Finding]:
         if on_progress is not None:
             on_progress(index, len(targets), targets[index].label)
-        return _probe_target(targets[index], runnable, settings)
+        return _probe_target(targets[index], runnable, settings, budget)
 
     with _terminate_children_on_signal():
         if settings.jobs <= 1 or len(targets) <= 1:
@@ -203,8 +207,44 @@ def load_failure(target_label: str, message: str) -> Finding:
     )
 
 
+class MemoryBudget:
+    """The memory the running children are expected to peak at, counted together: with
+    ``jobs > 1`` a target waits until the others leave room for it, and a target that would
+    not fit even alone is not started."""
+
+    def __init__(self, available: int | None) -> None:
+        self.available = available
+        self.reserved = 0
+        self._changed = threading.Condition()
+
+    def acquire(self, needed: int) -> bool:
+        """Reserve ``needed`` bytes (waiting for running targets); False if it can never fit."""
+        if self.available is None:
+            return True
+        with self._changed:
+            if needed > self.available:
+                return False
+            while self.reserved and self.reserved + needed > self.available:
+                self._changed.wait()
+            self.reserved += needed
+            return True
+
+    def release(self, needed: int) -> None:
+        if self.available is None:
+            return
+        with self._changed:
+            self.reserved -= needed
+            self._changed.notify_all()
+
+
+def estimated_memory(target: ProbeTarget) -> int:
+    """Bytes a probe run of ``target`` is expected to peak at (factories: the baseline)."""
+    size = _artifact_size(Path(target.path)) if target.path is not None else 0
+    return TF_BASELINE_BYTES + MODEL_COPIES * size
+
+
 def _probe_target(
-    target: ProbeTarget, probes: Sequence[type[Probe]], settings: ProbeSettings
+    target: ProbeTarget, probes: Sequence[type[Probe]], settings: ProbeSettings, budget: MemoryBudget
 ) -> list[Finding]:
     label = target.label
     problem = _precheck(target, settings)
@@ -212,6 +252,23 @@ def _probe_target(
         return [load_failure(label, problem)]
     if not probes:
         return []
+    needed = estimated_memory(target)
+    if not budget.acquire(needed):
+        size = needed - TF_BASELINE_BYTES
+        return [load_failure(
+            label,
+            f"not probed: the model is {size / MODEL_COPIES / 2**20:.0f} MB and probing it needs "
+            f"about {needed / 2**20:.0f} MB, but only {(budget.available or 0) / 2**20:.0f} MB of "
+            "memory is available",
+        )]
+    try:
+        return _run_target(target, probes, settings)
+    finally:
+        budget.release(needed)
+
+
+def _run_target(target: ProbeTarget, probes: Sequence[type[Probe]], settings: ProbeSettings) -> list[Finding]:
+    label = target.label
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kerascheck-probe-") as scratch:
         result_path = Path(scratch) / "result.pickle"
@@ -241,7 +298,9 @@ def _probe_target(
         for line in stderr.splitlines():
             if line.startswith(VERBOSE_PREFIX):
                 print(line[len(VERBOSE_PREFIX) :], file=sys.stderr)
-        print(f"{label}: {time.perf_counter() - started:.2f}s in total", file=sys.stderr)
+        peak = next((record[1] for record in records if record[0] == "peak_memory" and record[1]), None)
+        memory = f", peak memory {peak / 2**20:.0f} MB" if peak else ""
+        print(f"{label}: {time.perf_counter() - started:.2f}s in total{memory}", file=sys.stderr)
     if timed_out:
         findings.append(
             load_failure(
@@ -256,7 +315,7 @@ def _probe_target(
 
 
 def _precheck(target: ProbeTarget, settings: ProbeSettings) -> str | None:
-    """Problems found without starting a child: flags, missing files, memory."""
+    """Problems found without starting a child: flags, missing files (memory: MemoryBudget)."""
     if target.factory is not None:
         if not settings.allow_factory:
             return (
@@ -273,16 +332,6 @@ def _precheck(target: ProbeTarget, settings: ProbeSettings) -> str | None:
             "graph, which can do anything the saved ops do (write files, read the network); if "
             "you trust it, allow it explicitly (--allow-savedmodel / allow_savedmodel=True)"
         )
-    if settings.check_memory:
-        size = _artifact_size(path)
-        available = available_memory()
-        needed = TF_BASELINE_BYTES + MODEL_COPIES * size
-        if available is not None and needed > available:
-            return (
-                f"not probed: the model is {size / 2**20:.0f} MB and probing it needs about "
-                f"{needed / 2**20:.0f} MB, but only {available / 2**20:.0f} MB of memory is "
-                "available"
-            )
     return None
 
 

@@ -92,3 +92,28 @@ def test_child_environment_is_quiet_cpu_and_finds_this_package() -> None:
 
     assert env["PYTHONPATH"].split(":")[0] == str(Path(kerascheck.__file__).absolute().parent.parent)
     assert ProbeSettings().timeout == 120.0 and ProbeSettings().unsafe is False
+
+
+def test_memory_budget_counts_parallel_models_together() -> None:
+    import threading
+
+    from kerascheck.probes.runner import MemoryBudget
+
+    budget = MemoryBudget(available=10)
+    assert budget.acquire(11) is False  # never fits, even alone
+    assert budget.acquire(6) is True
+    started, acquired = threading.Event(), threading.Event()
+
+    def second() -> None:
+        started.set()
+        budget.acquire(6)  # 6 + 6 > 10: waits for the first to finish
+        acquired.set()
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    started.wait()
+    assert not acquired.is_set() and budget.reserved == 6
+    budget.release(6)
+    worker.join()
+    assert acquired.is_set() and budget.reserved == 6
+    assert MemoryBudget(available=None).acquire(10**15) is True  # unknown memory: not limited
