@@ -28,7 +28,7 @@ def probe(
     select: Sequence[str] | None = None,
     *,
     unsafe: bool = False,
-    timeout: float = 120.0,
+    timeout: float | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     probes: Sequence[type[Probe]] | None = None,
     custom_objects: Sequence[str] = (),

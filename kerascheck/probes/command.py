@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--custom-objects", action="append", default=None, metavar="MODULE", help="import this module (dotted name or .py path) before loading, so its registered custom objects resolve (repeatable)")
     parser.add_argument("--trust-config", action="store_true", help="import the custom-objects modules named in [tool.kerascheck.probe] (they run code)")
     parser.add_argument("--sample", metavar="FILE", help="inputs to probe with (.npy, or .npz keyed by input name) instead of synthesised ones")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="per-model time limit, including TensorFlow start-up (default 120)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="per-model time limit, including TensorFlow start-up (default 120, more for models over 100 MB)")
     parser.add_argument("--seed", type=int, metavar="N", help="seed for synthesised inputs (default 0)")
     parser.add_argument("-j", "--jobs", type=int, metavar="N", help="models probed at the same time, each in its own process (default 1)")
 
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     enabled = [p for p in registry.probes.values() if configuration.is_enabled(config, p)]
     settings = ProbeSettings(
         options={p.code: config.options_for(p) for p in enabled},
-        timeout=args.timeout if args.timeout is not None else float(file_settings.get("timeout", 120.0)),
+        timeout=args.timeout if args.timeout is not None else (float(file_settings["timeout"]) if "timeout" in file_settings else None),
         unsafe=args.unsafe,
         allow_factory=args.factory,
         allow_savedmodel=args.allow_savedmodel,

@@ -77,7 +77,8 @@ class ProbeSettings:
     """How to probe. ``options`` maps a probe code (or slug) to ``{"option": value}``."""
 
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    timeout: float = 120.0
+    #: Seconds per target, TensorFlow start-up included; ``None``: :func:`default_timeout`.
+    timeout: float | None = None
     #: Load with ``safe_mode=False`` (runs Lambda bytecode): only for trusted files.
     unsafe: bool = False
     #: Allow factory targets, which import and run the user's code.
@@ -237,6 +238,19 @@ class MemoryBudget:
             self._changed.notify_all()
 
 
+#: Default time limit: a floor, plus time per MB of model. ``bench/probe_memory.py`` measured
+#: a whole probe run at ~20 s + 0.27 s/MB on a busy 2-core machine (300 MB: 100 s); the
+#: default doubles the per-MB cost so a big model gets time instead of a timeout.
+DEFAULT_TIMEOUT = 120.0
+TIMEOUT_PER_MB = 0.6
+
+
+def default_timeout(target: ProbeTarget) -> float:
+    """The time limit for ``target`` when none is set: 120 s, more for models over ~100 MB."""
+    size = _artifact_size(Path(target.path)) if target.path is not None and Path(target.path).exists() else 0
+    return max(DEFAULT_TIMEOUT, 60.0 + TIMEOUT_PER_MB * size / 2**20)
+
+
 def estimated_memory(target: ProbeTarget) -> int:
     """Bytes a probe run of ``target`` is expected to peak at (factories: the baseline)."""
     size = _artifact_size(Path(target.path)) if target.path is not None else 0
@@ -287,7 +301,8 @@ def _run_target(target: ProbeTarget, probes: Sequence[type[Probe]], settings: Pr
             "sys_path": forwarded_sys_path(sys.path, cwd),
             "cwd": cwd,
         }
-        returncode, timed_out, stderr = _run_child(request, settings, Path(scratch))
+        timeout = settings.timeout if settings.timeout is not None else default_timeout(target)
+        returncode, timed_out, stderr = _run_child(request, settings, Path(scratch), timeout)
         records = _read_records(result_path)
     findings = [f for record in records if record[0] == "findings" for f in record[2]]
     failures = [(record[1], record[2]) for record in records if record[0] == "failed"]
@@ -305,7 +320,7 @@ def _run_target(target: ProbeTarget, probes: Sequence[type[Probe]], settings: Pr
         findings.append(
             load_failure(
                 label,
-                f"probing timed out after {settings.timeout:g} s while {stage}; "
+                f"probing timed out after {timeout:g} s while {stage}; "
                 "raise the timeout (--timeout) or select fewer probes",
             )
         )
@@ -417,7 +432,7 @@ def child_environment(seed: int, scratch: Path | None = None) -> dict[str, str]:
     return env
 
 
-def _run_child(request: dict[str, Any], settings: ProbeSettings, scratch: Path) -> tuple[int, bool, str]:
+def _run_child(request: dict[str, Any], settings: ProbeSettings, scratch: Path, timeout: float) -> tuple[int, bool, str]:
     """Run the child; ``(returncode, timed_out, stderr text)``.
 
     The child's process group is killed on a timeout and on any interruption of this thread
@@ -436,7 +451,7 @@ def _run_child(request: dict[str, Any], settings: ProbeSettings, scratch: Path) 
         _LIVE.add(process)
         timed_out = False
         try:
-            process.communicate(pickle.dumps(request), timeout=settings.timeout)
+            process.communicate(pickle.dumps(request), timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
             kill_group(process)

@@ -91,7 +91,19 @@ def test_child_environment_is_quiet_cpu_and_finds_this_package() -> None:
     import kerascheck
 
     assert env["PYTHONPATH"].split(":")[0] == str(Path(kerascheck.__file__).absolute().parent.parent)
-    assert ProbeSettings().timeout == 120.0 and ProbeSettings().unsafe is False
+    assert ProbeSettings().timeout is None and ProbeSettings().unsafe is False
+
+
+def test_default_timeout_grows_with_the_model(tmp_path: Path) -> None:
+    from kerascheck.probes.runner import default_timeout
+
+    small, big = tmp_path / "small.keras", tmp_path / "big.keras"
+    small.write_bytes(b"x" * 1000)
+    with big.open("wb") as handle:  # sparse: 1 GB without writing it
+        handle.truncate(2**30)
+    assert default_timeout(ProbeTarget(path=str(small))) == 120.0
+    assert default_timeout(ProbeTarget(path=str(big))) == 60.0 + 0.6 * 1024
+    assert default_timeout(ProbeTarget(factory="m.py:f")) == 120.0
 
 
 def test_memory_budget_counts_parallel_models_together() -> None:
