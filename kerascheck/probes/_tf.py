@@ -156,6 +156,11 @@ def first_divergence(
     return None
 
 
+def layer_divergence(names: list[str], first: list[Any], second: list[Any]) -> tuple[tuple[str, float], ...]:
+    """``((layer, largest absolute difference), ...)`` between two runs, in layer order."""
+    return tuple((name, max_difference(a, b)) for name, a, b in zip(names, first, second))
+
+
 def layer_outputs(model: Any, inputs: Any, batch_size: int) -> tuple[list[str], list[Any]] | None:
     """Run ``inputs`` through a layer-output model; ``(names, outputs)`` or ``None``."""
     built = layer_output_model(model)

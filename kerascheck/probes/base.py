@@ -105,9 +105,17 @@ class ProbeContext:
         self.reference = reference
 
     def finding(
-        self, message: str, layer: str | None = None, severity: Severity | None = None
+        self,
+        message: str,
+        layer: str | None = None,
+        severity: Severity | None = None,
+        extra: tuple[tuple[str, Any], ...] = (),
     ) -> Finding:
-        """A finding of this probe located at ``path::layer`` (or at the model when no layer)."""
+        """A finding of this probe located at ``path::layer`` (or at the model when no layer).
+
+        ``extra`` carries data for reports, e.g. ``("divergence", ((layer, max diff), ...))``
+        for the per-layer plot of the HTML report.
+        """
         return Finding(
             code=self.probe.code,
             name=self.probe.name,
@@ -115,6 +123,7 @@ class ProbeContext:
             severity=severity or self.probe.severity,
             location=Location(path=self.path, logical=layer),
             docs_url=self.probe.docs_url(),
+            extra=extra,
         )
 
     def layers_finding(

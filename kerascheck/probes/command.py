@@ -46,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample", metavar="FILE", help="inputs to probe with (.npy, or .npz keyed by input name) instead of synthesised ones")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="per-model time limit, including TensorFlow start-up (default 120, more for models over 100 MB)")
     parser.add_argument("--seed", type=int, metavar="N", help="seed for synthesised inputs (default 0)")
+    parser.add_argument("--report", metavar="FILE.html", help="also write a self-contained HTML report (findings and per-layer divergence plots)")
     parser.add_argument("-j", "--jobs", type=int, metavar="N", help="models probed at the same time, each in its own process (default 1)")
 
 
@@ -140,6 +141,14 @@ def run(args: argparse.Namespace) -> int:
     if show_progress:
         sys.stderr.write("\r\033[K")
     findings = filter_findings(findings, config, registry.probes)
+    if args.report:
+        from kerascheck.probes import html_report
+
+        try:
+            html_report.write(args.report, findings, [t.label for t in targets], __version__)
+        except OSError as exc:
+            sys.stderr.write(f"kerascheck: error: cannot write {args.report}: {exc.strerror or exc}\n")
+            return EXIT_ERROR
     summary = RunSummary(files=len(targets), statistics=args.statistics, tool_version=__version__, kind="probe")
     return emit_findings(args, session, findings, summary)
 

@@ -88,8 +88,10 @@ class NondeterministicPredict(Probe):
         run_a = _tf.layer_outputs(ctx.model, ctx.inputs, ctx.batch_size)
         ctx.reset_states()
         run_b = _tf.layer_outputs(ctx.model, ctx.inputs, ctx.batch_size)
+        divergence: tuple[tuple[str, float], ...] = ()
         if run_a is not None and run_b is not None:
             culprit = _tf.first_divergence(run_a[0], run_a[1], run_b[1], atol, rtol)
+            divergence = _tf.layer_divergence(run_a[0], run_a[1], run_b[1])
         if culprit is not None:
             kind = type(ctx.model.get_layer(culprit)).__name__
             where = f"; the first layer whose output differs is {culprit!r} ({kind})"
@@ -105,6 +107,7 @@ class NondeterministicPredict(Probe):
             f"the same input predicted twice gives different outputs (max difference "
             f"{difference:.3g}){where}: {cause}",
             layer=culprit or (updated[0] or None if updated else None),
+            extra=(("divergence", divergence),) if divergence else (),
         )
 
 

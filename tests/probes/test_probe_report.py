@@ -1,0 +1,64 @@
+"""``kerascheck probe --report``: a self-contained HTML page, rendered in real headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES
+
+pytestmark = pytest.mark.tf
+pytest.importorskip("tensorflow")
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.fixture(scope="module")
+def report(example_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "kerascheck", "probe",
+            str(example_models["mc_dropout.keras"]), str(example_models["clean.keras"]),
+            f"{EXAMPLES / 'build.py'}:build_lossy_config", "--factory",
+            "--custom-objects", str(EXAMPLES / "custom_layers.py"), "--report", str(out), "-j", "2",
+        ],
+        capture_output=True, text=True, env=env, timeout=900,
+    )
+    return out, result
+
+
+def test_report_lists_every_model_with_its_findings(report: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    path, result = report
+    assert result.returncode == 1, result.stderr
+    page = path.read_text(encoding="utf-8")
+    assert page.count('<section class="model"') == 3
+    assert "No findings." in page  # clean.keras
+    assert "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
+def test_report_renders_divergence_plots_in_headless_chromium(report: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    path, _ = report
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=300)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    # the browser built the plots: one per diverging finding, the culprit layer highlighted
+    figures = re.findall(r'<figure class="divergence" data-code="(KP10[24])">', dom.stdout)
+    assert sorted(figures) == ["KP102", "KP104"]
+    assert re.search(r'<rect class="bar culprit" data-layer="always_dropout"', dom.stdout)
+    assert re.search(r'<rect class="bar culprit" data-layer="scale"', dom.stdout)
+    assert "Uncaught" not in dom.stderr and "CONSOLE" not in dom.stderr  # no script or console errors
+    shot = tmp_path / "page.png"
+    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,1600", path.as_uri()],
+                   capture_output=True, timeout=300)
+    assert shot.stat().st_size > 10_000  # a rendered page, not a blank one
