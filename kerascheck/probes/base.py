@@ -131,14 +131,18 @@ class ProbeContext:
     ) -> Finding:
         """One finding for one cause seen in several layers (52 untrained BatchNormalization
         layers are one problem): names the first few with the count, and keeps every path in
-        ``extra["layers"]``. A single layer is located at that layer.
+        ``extra["layers"]``. A single layer is located at that layer. ``kind`` qualifies the
+        word "layer" (``"BatchNormalization"`` → "BatchNormalization layer 'bn'"; ``""`` for
+        none).
         """
         if len(paths) == 1:
-            finding = self.finding(f"{kind} {paths[0]!r}: {statement}", layer=paths[0], severity=severity)
+            subject = f"{kind} layer {paths[0]!r}".strip()
+            finding = self.finding(f"{subject}: {statement}", layer=paths[0], severity=severity)
         else:
             shown = ", ".join(repr(p) for p in paths[:MAX_NAMED_LAYERS])
             more = f" and {len(paths) - MAX_NAMED_LAYERS} more" if len(paths) > MAX_NAMED_LAYERS else ""
-            finding = self.finding(f"{len(paths)} {kind} layers ({shown}{more}): {statement}", severity=severity)
+            subject = " ".join(part for part in (str(len(paths)), kind, "layers") if part)
+            finding = self.finding(f"{subject} ({shown}{more}): {statement}", severity=severity)
         return dataclasses.replace(finding, extra=(("layers", tuple(paths)),))
 
     # Helpers shared by several probes; they import Keras lazily via kerascheck.probes._tf.

@@ -67,7 +67,7 @@ class NonFiniteValues(Probe):
         outputs = f"; predict returns NaN/infinite values for {bad_outputs} of {total} outputs" if bad_outputs else ""
         if bad_layers:
             yield ctx.layers_finding(
-                "layer", bad_layers,
+                "", bad_layers,
                 f"weights hold {bad_values} NaN/infinite value(s){outputs}: training diverged; "
                 "the model cannot predict anything meaningful",
             )

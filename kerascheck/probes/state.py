@@ -91,7 +91,7 @@ class StatefulLayers(Probe):
             paths = list(changed)
             example = changed[paths[0]]
             yield ctx.layers_finding(
-                "layer",
+                "",
                 [p or "the model" for p in paths],
                 f"changes non-trainable variables during predict (e.g. {example!r}), so "
                 "predictions depend on earlier calls",
