@@ -69,10 +69,6 @@ def _config_relative(config: Config, value: str) -> str:
     return str(Path(config.path).resolve().parent / value)
 
 
-def _is_path_entry(entry: str) -> bool:
-    return entry.endswith(".py") or "/" in entry or "\\" in entry
-
-
 def custom_object_modules(args: argparse.Namespace, config: Config, file_settings: Mapping[str, Any]) -> tuple[str, ...]:
     """``--custom-objects`` modules; the configuration's only with ``--trust-config``."""
     if args.custom_objects:
@@ -86,7 +82,9 @@ def custom_object_modules(args: argparse.Namespace, config: Config, file_setting
             f"({', '.join(configured)}): importing runs code; pass --trust-config to allow it\n"
         )
         return ()
-    return tuple(_config_relative(config, e) if _is_path_entry(e) else e for e in configured)
+    from kerascheck.probes.loading import is_module_path
+
+    return tuple(_config_relative(config, e) if is_module_path(e) else e for e in configured)
 
 
 def _probe_selection(config: Config, probes: Mapping[str, Any]) -> Config:

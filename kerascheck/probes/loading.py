@@ -92,8 +92,13 @@ def import_custom_objects(modules: list[str]) -> None:
             raise LoadFailure(f"importing custom objects from {entry!r} failed: {short_cause(exc)}")
 
 
+def is_module_path(entry: str) -> bool:
+    """Whether a custom-objects/factory entry is a file path (else a dotted module name)."""
+    return entry.endswith(".py") or "/" in entry or "\\" in entry
+
+
 def _import_entry(entry: str) -> Any:
-    if entry.endswith(".py") or "/" in entry or "\\" in entry:
+    if is_module_path(entry):
         path = Path(entry).resolve()
         if not path.is_file():
             raise LoadFailure(f"custom objects module {entry!r} does not exist")
