@@ -3,8 +3,9 @@
 It loads one model, makes inputs, runs each probe and appends a pickled record to the result
 file after every step: ``("start", step)``, ``("findings", step, [Finding, ...])``,
 ``("failed", probe code, cause)`` for a probe that could not run (the parent groups equal
-causes into one KP002) and finally ``("done",)``. Steps are ``"load"``, ``"inputs"`` and probe codes. Every expected failure
-becomes a finding; the process exits 0 unless Python itself dies.
+causes into one KP002), ``("peak_memory", bytes)`` and finally ``("done",)``. Steps are
+``"load"``, ``"inputs"`` and probe codes. Every expected failure becomes a finding; the
+process exits 0 unless Python itself dies.
 """
 
 from __future__ import annotations
