@@ -79,7 +79,8 @@ def main() -> int:
             seconds = time.perf_counter() - started
             print(
                 f"5 small models ({', '.join(p.name for p in five)}), jobs={jobs}: {seconds:.1f} s in "
-                f"total, {seconds / len(five):.1f} s per model, {len(findings)} finding(s)"
+                f"total, {seconds / len(five):.1f} s per model, findings: "
+                f"{sorted(f'{Path(f.location.path).name}:{f.code}' for f in findings)}"
             )
     best, worst = min(timings), max(timings)
     verdict = "OK" if best < TARGET_SECONDS else "SLOW"
