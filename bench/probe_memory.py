@@ -45,7 +45,7 @@ def main() -> int:
             started = time.perf_counter()
             result = subprocess.run(
                 [sys.executable, "-m", "kerascheck", "probe", str(path), "--verbose", "--timeout", "1200"],
-                capture_output=True, text=True, env=env,
+                capture_output=True, text=True, env=env, check=False,
             )
             wall = time.perf_counter() - started
             peak = re.search(r"peak memory (\d+) MB", result.stderr)

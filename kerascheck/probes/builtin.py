@@ -10,7 +10,11 @@ from kerascheck.probes.determinism import (
     TrainingFlagSensitive,
 )
 from kerascheck.probes.failures import ModelLoadFailed, ProbeFailed
-from kerascheck.probes.numerics import BatchDependentOutput, HalfPrecisionOutput, NonFiniteValues
+from kerascheck.probes.numerics import (
+    BatchDependentOutput,
+    HalfPrecisionOutput,
+    NonFiniteValues,
+)
 from kerascheck.probes.persistence import ReloadMismatch, UnsafeArtifact
 from kerascheck.probes.serving import ServingMismatch
 from kerascheck.probes.state import StatefulLayers

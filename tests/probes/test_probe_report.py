@@ -31,7 +31,7 @@ def report(example_models: dict[str, Path], tmp_path_factory: pytest.TempPathFac
             f"{EXAMPLES / 'build.py'}:build_lossy_config", "--factory",
             "--custom-objects", str(EXAMPLES / "custom_layers.py"), "--report", str(out), "-j", "2",
         ],
-        capture_output=True, text=True, env=env, timeout=900,
+        capture_output=True, text=True, env=env, timeout=900, check=False,
     )
     return out, result
 
@@ -50,7 +50,7 @@ def test_report_renders_divergence_plots_in_headless_chromium(report: tuple[Path
     path, _ = report
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
              f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
-    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=300)
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=300, check=False)
     assert dom.returncode == 0, dom.stderr[-2000:]
     # the browser built the plots: one per diverging finding, the culprit layer highlighted
     figures = re.findall(r'<figure class="divergence" data-code="(KP10[24])">', dom.stdout)
@@ -60,5 +60,5 @@ def test_report_renders_divergence_plots_in_headless_chromium(report: tuple[Path
     assert "Uncaught" not in dom.stderr and "CONSOLE" not in dom.stderr  # no script or console errors
     shot = tmp_path / "page.png"
     subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,1600", path.as_uri()],
-                   capture_output=True, timeout=300)
+                   capture_output=True, timeout=300, check=False)
     assert shot.stat().st_size > 10_000  # a rendered page, not a blank one

@@ -17,7 +17,12 @@ import pytest
 
 from kerascheck.probes.builtin import BUILTIN_PROBES
 from kerascheck.probes.loading import keras_version_problem, lambda_layers_in_file
-from kerascheck.probes.runner import ProbeSettings, ProbeTarget, forwarded_sys_path, run_probes
+from kerascheck.probes.runner import (
+    ProbeSettings,
+    ProbeTarget,
+    forwarded_sys_path,
+    run_probes,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +38,7 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
     environment = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "kerascheck", *args],
-        cwd=cwd, capture_output=True, text=True, env=environment, timeout=300,
+        cwd=cwd, capture_output=True, text=True, env=environment, timeout=300, check=False,
     )
 
 
@@ -138,7 +143,8 @@ def test_lambda_h5_is_refused_before_keras_loads_it(tmp_path: Path, monkeypatch:
 
         path = _os.environ.get("KC_LAMBDA_MARKER")
         if path:
-            open(path, "a").write("ran\n")
+            with open(path, "a") as handle:
+                handle.write("ran\n")
         return x * 2.0
 
     inputs = keras.Input((3,))
