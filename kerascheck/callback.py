@@ -61,6 +61,7 @@ class KerascheckCallback(keras.callbacks.Callback):
         relative_delta: float = 0.01,
         verbose: bool = True,
         select: tuple[str, ...] = ("KP201", "KP202"),
+        report: str | Path | None = None,
     ) -> None:
         super().__init__()
         if mode not in ("auto", "min", "max"):
@@ -71,6 +72,8 @@ class KerascheckCallback(keras.callbacks.Callback):
         self.relative_delta = abs(float(relative_delta))
         self.verbose = verbose
         self.select = tuple(select)
+        #: An HTML file written at the end of fit: the findings and the monitored curve.
+        self.report = report
         self.findings: list[Finding] = []
         self._reset()
 
@@ -81,6 +84,8 @@ class KerascheckCallback(keras.callbacks.Callback):
         self.last_epoch: int | None = None
         self.epochs = 0
         self.logged: set[str] = set()
+        #: ``(epoch, value)`` of the monitored metric, for the report's curve.
+        self.curve: list[tuple[int, float]] = []
         self._before: dict[str, dict[str, Any]] = {}
         self._restorer: Any = None
         self._where = Location(path="<fit>")
@@ -107,6 +112,7 @@ class KerascheckCallback(keras.callbacks.Callback):
         value = float(value)
         if math.isnan(value):
             return
+        self.curve.append((epoch, value))
         self.last, self.last_epoch = value, epoch
         if self.best is None or self._improves(value, self.best):
             self.best, self.best_epoch = value, epoch
@@ -119,6 +125,10 @@ class KerascheckCallback(keras.callbacks.Callback):
         if self.verbose:
             for finding in self.findings:
                 print(f"{finding.location.display()}: {finding.code} {finding.message}", file=sys.stderr)
+        if self.report is not None:
+            from kerascheck.probes import html_report
+
+            html_report.write_training(self.report, self.findings, self.monitor, self.curve, self.best_epoch)
 
     # --- checks -----------------------------------------------------------------------
 

@@ -1,8 +1,11 @@
-"""``kerascheck probe --report report.html``: one self-contained HTML page per probe run.
+"""Self-contained HTML reports: ``kerascheck probe --report report.html`` and
+``KerascheckCallback(report="fit.html")``.
 
-Per model: its status, its findings, and for KP102/KP104 findings a plot of where outputs
-diverge (the largest absolute difference at every layer, log scale, the first layer past the
-tolerance highlighted). Inline CSS and SVG only: no script, no network, opens anywhere.
+Probe report, per model: its status, its findings, and for KP102/KP104 findings a plot of
+where outputs diverge (the largest absolute difference at every layer, log scale, the first
+layer past the tolerance highlighted). Training report: the callback's findings and the
+monitored metric per epoch, with the best and the last epoch marked (the gap KP201 reports).
+Inline CSS and SVG only: no script, no network, opens anywhere.
 """
 
 from __future__ import annotations
@@ -54,6 +57,89 @@ def render(findings: Sequence[Finding], targets: Sequence[str], tool_version: st
 
 def write(path: str | Path, findings: Sequence[Finding], targets: Sequence[str], tool_version: str = "") -> None:
     Path(path).write_text(render(findings, targets, tool_version), encoding="utf-8")
+
+
+def render_training(
+    findings: Sequence[Finding], monitor: str, curve: Sequence[tuple[int, float]], best_epoch: int | None
+) -> str:
+    """The training report: findings and the ``monitor`` curve with best and last epochs marked."""
+    rows = "".join(
+        f'<tr><td><code>{f.code}</code></td><td class="{f.severity.value}">{f.severity.value}</td>'
+        f"<td>{html.escape(f.message)}</td></tr>"
+        for f in findings
+    )
+    table = (
+        f"<table><thead><tr><th>code</th><th>severity</th><th>message</th></tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else '<p class="status clean">No findings.</p>'
+    )
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>kerascheck training report</title><style>{_STYLE}</style></head><body>",
+        f"<h1>kerascheck training report: {html.escape(monitor)}</h1>",
+        table,
+        training_curve(monitor, curve, best_epoch) if curve else f"<p>{html.escape(monitor)} was never logged.</p>",
+        "</body></html>",
+    ])
+
+
+def write_training(
+    path: str | Path, findings: Sequence[Finding], monitor: str, curve: Sequence[tuple[int, float]], best_epoch: int | None
+) -> None:
+    Path(path).write_text(render_training(findings, monitor, curve, best_epoch), encoding="utf-8")
+
+
+def training_curve(monitor: str, curve: Sequence[tuple[int, float]], best_epoch: int | None) -> str:
+    """A line per epoch of ``monitor``; the best epoch in green, the last in red, the gap between."""
+    width, height, margin = 640, 260, 50
+    epochs = [epoch for epoch, _ in curve]
+    values = [value for _, value in curve]
+    low, high = min(values), max(values)
+    spread = (high - low) or 1.0
+
+    def point(epoch: int, value: float) -> tuple[float, float]:
+        x = margin + (width - 2 * margin) * (epoch - epochs[0]) / max(epochs[-1] - epochs[0], 1)
+        y = height - margin - (height - 2 * margin) * (value - low) / spread
+        return x, y
+
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(e, v) for e, v in curve))
+    marks = []
+    last_epoch, last_value = curve[-1]
+    best_value = dict(curve).get(best_epoch) if best_epoch is not None else None
+    if best_value is not None and best_epoch is not None:
+        bx, by = point(best_epoch, best_value)
+        lx, ly = point(last_epoch, last_value)
+        marks.append(
+            f'<circle class="best" cx="{bx:.1f}" cy="{by:.1f}" r="5" fill="#1a7f37"><title>best: epoch '
+            f"{best_epoch + 1}, {best_value:.6g}</title></circle>"
+            f'<text x="{bx:.1f}" y="{by - 9:.1f}" text-anchor="middle">best {best_value:.4g}</text>'
+        )
+        if last_epoch != best_epoch:
+            marks.append(
+                f'<line class="gap" x1="{lx:.1f}" y1="{by:.1f}" x2="{lx:.1f}" y2="{ly:.1f}" stroke="#cf222e" '
+                'stroke-dasharray="4 3"/>'
+            )
+        marks.append(
+            f'<circle class="last" cx="{lx:.1f}" cy="{ly:.1f}" r="5" fill="#cf222e"><title>last: epoch '
+            f"{last_epoch + 1}, {last_value:.6g}</title></circle>"
+            f'<text x="{lx:.1f}" y="{ly + 16:.1f}" text-anchor="end">last {last_value:.4g}</text>'
+        )
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="{html.escape(monitor)} per epoch">'
+        f'<polyline class="curve" points="{points}" fill="none" stroke="#0969da" stroke-width="2"/>'
+        f'{"".join(marks)}'
+        f'<text x="{margin}" y="{height - 15}">epoch {epochs[0] + 1}</text>'
+        f'<text x="{width - margin}" y="{height - 15}" text-anchor="end">epoch {epochs[-1] + 1}</text>'
+        f'<text x="5" y="{margin - 10}">{html.escape(monitor)} {high:.4g}</text>'
+        f'<text x="5" y="{height - margin + 4}">{low:.4g}</text></svg>'
+    )
+    return (
+        f'<figure class="training-curve">{svg}<figcaption>{html.escape(monitor)} per epoch; green: the best '
+        "epoch, red: the last one, whose weights the model keeps unless something restores the best."
+        "</figcaption></figure>"
+    )
 
 
 def _model_section(label: str, found: Sequence[Finding]) -> str:
