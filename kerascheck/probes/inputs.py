@@ -15,6 +15,8 @@ Synthesis rules (documented in docs/probes.md):
 * integer inputs: indices in ``[0, input_dim)`` of the ``Embedding`` they feed; integer inputs
   feeding no visible ``Embedding`` get ``[0, min input_dim of any Embedding)``, or ``{0, 1}``
   when the model has none (small indices are valid for lookups of any size);
+* ragged inputs (``keras.Input(..., ragged=True)``): a ``tf.RaggedTensor`` whose rows hold 1 to
+  the synthesised length of the second axis;
 * one array for one input, a list for several, a dict keyed by input name when the model was
   built on a dict.
 
@@ -59,6 +61,8 @@ class InputSpec:
     sentences: bool = False
     #: Size for ``None`` dimensions other than the batch.
     free_size: int = DEFAULT_STEPS
+    #: A ragged input (``keras.Input(..., ragged=True)``): rows of different lengths.
+    ragged: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,7 @@ def signature(model: Any) -> InputSignature:
         return InputSpec(
             name=name, shape=shape, dtype=dtype, int_high=high, vocabulary=words,
             sentences=sentences, free_size=spatial if len(shape) >= 4 else DEFAULT_STEPS,
+            ragged=bool(getattr(tensor, "ragged", False)),
         )
 
     if isinstance(struct, dict):
@@ -240,8 +245,10 @@ def synthesize(
     return sig.pack(arrays), batch
 
 
-def _synthesize_one(spec: InputSpec, batch: int, rng: np.random.Generator) -> np.ndarray:
+def _synthesize_one(spec: InputSpec, batch: int, rng: np.random.Generator) -> Any:
     dims = [batch] + [spec.free_size if d is None else int(d) for d in spec.shape[1:]]
+    if spec.ragged:
+        return _ragged(dataclasses.replace(spec, ragged=False), dims, rng)
     if spec.dtype == "string":
         return _strings(spec, dims, rng)
     dtype = np.dtype(spec.dtype) if spec.dtype != "bfloat16" else None
@@ -255,6 +262,17 @@ def _synthesize_one(spec: InputSpec, batch: int, rng: np.random.Generator) -> np
         high = spec.int_high if spec.int_high and spec.int_high > 0 else 2
         return rng.integers(0, high, size=dims).astype(dtype)
     raise InputError(f"cannot synthesise input {spec.name!r} of dtype {spec.dtype}: pass --sample")
+
+
+def _ragged(spec: InputSpec, dims: list[int], rng: np.random.Generator) -> Any:
+    """Rows of 1 to ``dims[1]`` elements (the second axis is the ragged one)."""
+    import tensorflow as tf
+
+    dense = _synthesize_one(spec, dims[0], rng)
+    lengths = rng.integers(1, dense.shape[1] + 1, size=dims[0]) if dense.ndim > 1 and dense.shape[1] else None
+    if lengths is None:
+        return tf.constant(dense)
+    return tf.RaggedTensor.from_tensor(tf.constant(dense.astype(str) if dense.dtype.kind in "US" else dense), lengths=lengths)
 
 
 def _strings(spec: InputSpec, dims: list[int], rng: np.random.Generator) -> np.ndarray:

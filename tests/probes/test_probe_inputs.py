@@ -106,3 +106,16 @@ def test_none_spatial_dims_survive_the_models_downsampling() -> None:
     data, _ = inputs.synthesize(inputs.signature(model), np.random.default_rng(0))
     assert data.shape[1] == data.shape[2] == spec.free_size >= 64
     assert model.predict(data, verbose=0).shape == (inputs.DEFAULT_BATCH, 4)
+
+
+def test_ragged_inputs_get_rows_of_different_lengths() -> None:
+    tokens = keras.Input((None,), ragged=True, dtype="int32")
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(30, 3)(tokens))
+    model = keras.Model(tokens, keras.layers.Dense(2)(pooled))
+    (spec,) = inputs.signature(model).specs
+    assert spec.ragged and spec.int_high == 30
+    data, batch = inputs.synthesize(inputs.signature(model), np.random.default_rng(0))
+    lengths = data.row_lengths().numpy()
+    assert len(lengths) == batch and lengths.min() >= 1 and len(set(lengths)) > 1
+    assert data.flat_values.numpy().max() < 30
+    assert model.predict(data, verbose=0).shape == (batch, 2)
