@@ -46,6 +46,8 @@ def open_session_from_args(args: argparse.Namespace, start: Path, overrides: dic
         overrides=overrides,
         extend_select=getattr(args, "extend_select", None) or (),
         extend_ignore=getattr(args, "ignore", None) or (),
+        allow_config_plugins=getattr(args, "allow_config_plugins", False),
+        plugin_search=os.getcwd(),
     )
 
 
