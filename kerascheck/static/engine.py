@@ -457,9 +457,11 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
-#: Texts longer than this are analysed on a thread with a large stack (`_run_deep`): only they
-#: can nest deeply enough to overflow a normal stack in libcst's native parser (a segfault).
-_DEEP_TEXT = 4096
+#: Texts longer than this are analysed on a thread with a large stack (`_run_deep`): a few
+#: hundred bytes can already nest deeply enough for libcst's recursive code generation (used
+#: for positions) to pass the default recursion limit, and a few kilobytes to overflow a normal
+#: stack in its native parser (a segfault). Starting the thread costs about 0.1 ms.
+_DEEP_TEXT = 256
 #: The stack of that thread (address space reserved, used only as deep as the parse goes): a
 #: 2 MB chain of ``a or a or ...`` (400,000 levels) parses in under 1 GiB.
 _DEEP_STACK = 1 << 30
