@@ -248,6 +248,8 @@ def read(path: str, stdin_text: str | None = None) -> SourceFile:
         except IsADirectoryError:
             raise UnreadableSource(_directory_problem(path)) from None
         except OSError as exc:
+            if os.path.isdir(path):
+                raise UnreadableSource(_directory_problem(path)) from None
             raise UnreadableSource(f"{path}: cannot read: {exc.strerror or exc}") from None
         if b"\0" in data and not path.endswith(".ipynb"):  # anywhere: memchr scans fast
             raise UnreadableSource(f"{path}: binary file (contains NUL bytes)")
