@@ -236,10 +236,7 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
             raise ConfigError(source, f"keras-modules.{module}", "must be a dotted module name (a string such as \"keras.layers\")")
         keras_modules.append((module, target))
 
-    target = table.get("target-keras", "3")
-    if not _VERSION.fullmatch(target) or int(target.split(".", 1)[0]) not in (2, 3):
-        shown = target if len(target) <= 40 else target[:40] + "..."
-        raise ConfigError(source, "target-keras", f'must name Keras 2 or 3 with ASCII digits (e.g. "3", "2.15"), not {shown!r}')
+    target = check_target_keras(table.get("target-keras", "3"), source)
 
     probe = table.get("probe", {})
     for key, value in probe.items():
@@ -274,6 +271,14 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
         cache_dir=table.get("cache-dir", ".kerascheck_cache"),
         max_file_size=max_file_size,
     )
+
+
+def check_target_keras(target: str, source: str, key: str = "target-keras") -> str:
+    """``target`` if it names Keras 2 or 3 (``"3"``, ``"2.15"``), else a ConfigError."""
+    if not _VERSION.fullmatch(target) or int(target.split(".", 1)[0]) not in (2, 3):
+        shown = target if len(target) <= 40 else target[:40] + "..."
+        raise ConfigError(source, key, f'must name Keras 2 or 3 with ASCII digits (e.g. "3", "2.15"), not {shown!r}')
+    return target
 
 
 def _tables(value: Mapping[str, Any], source: str, key: str) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:

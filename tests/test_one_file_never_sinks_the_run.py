@@ -318,3 +318,11 @@ def test_probe_keys_have_one_table():
     from kerascheck.probes import command
 
     assert command.PROBE_CONFIG_KEYS is config.PROBE_KEYS
+
+
+def test_target_keras_flag_is_validated_like_the_config(tmp_path, run_cli):
+    (tmp_path / "good.py").write_text(GOOD, encoding="utf-8")
+    result = run_cli("check", "--target-keras", "3" * 100_000, "good.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("kerascheck: configuration error: command line: key '--target-keras'")
+    assert "Traceback" not in result.stderr and len(result.stderr) < 300
