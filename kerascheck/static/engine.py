@@ -224,8 +224,9 @@ class Engine:
             result.findings.append(self._engine_finding(NOT_ANALYSED, f"{path}: {special}", Location(path)))
             return result
         limit = self.config.max_file_size
-        if stdin_text is None and not path.endswith(".ipynb") and _size(path) > limit:
-            result.findings.append(self._too_large(path, _size(path)))  # not even read
+        size = _size(path) if stdin_text is None and not path.endswith(".ipynb") else 0
+        if size > limit:
+            result.findings.append(self._too_large(path, size))  # not even read
             return result
         try:
             source = files.read(path, stdin_text)
@@ -256,8 +257,9 @@ class Engine:
         return result
 
     def crashed(self, path: str, reason: str) -> FileResult:
-        """The result of a file whose check killed its worker process (or was stopped)."""
-        message = f"not analysed: the parser crashed on this file ({reason}); other files are unaffected"
+        """The result of a file whose check killed its worker process (or was stopped);
+        ``reason`` says which, as :mod:`kerascheck.static.workers` words it."""
+        message = f"not analysed: {reason}; other files are unaffected"
         return FileResult(path, findings=[self._engine_finding(NOT_ANALYSED, message, Location(path))])
 
     def _too_large(self, path: str, size: int) -> Finding:

@@ -83,9 +83,9 @@ def _death_reason(process: Any) -> str:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        hint = " (out of memory?)" if name == "SIGKILL" else ""
-        return f"the worker checking it was killed by {name}{hint}"
-    return f"the worker checking it exited with status {code}"
+        hint = ", out of memory?" if name == "SIGKILL" else ""
+        return f"the parser crashed on this file (the worker checking it was killed by {name}{hint})"
+    return f"the parser crashed on this file (the worker checking it exited with status {code})"
 
 
 def run(
@@ -136,7 +136,7 @@ def run(
                     worker.process.join(timeout=5)
                     reason = _death_reason(worker.process)
                 elif time.monotonic() - worker.started >= timeout:
-                    reason = f"checking it took longer than {timeout:.0f} s (the worker was stopped)"
+                    reason = f"checking this file took longer than {timeout:.0f} s (the worker was stopped)"
                 else:
                     continue
                 culprit = worker.queue.popleft()
