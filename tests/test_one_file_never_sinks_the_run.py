@@ -326,3 +326,29 @@ def test_target_keras_flag_is_validated_like_the_config(tmp_path, run_cli):
     assert result.returncode == 2
     assert result.stderr.startswith("kerascheck: configuration error: command line: key '--target-keras'")
     assert "Traceback" not in result.stderr and len(result.stderr) < 300
+
+
+def _slow_on_stuck(path: str) -> str:
+    import time
+
+    if path == "stuck":
+        time.sleep(600)
+    return path.upper()
+
+
+def test_worker_stuck_on_one_file_is_stopped_and_replaced():
+    """A file that keeps its worker busy past the time limit is reported; the rest go on."""
+    import multiprocessing
+
+    from kerascheck.static import workers
+
+    paths = ["a", "stuck", *[f"f{i}" for i in range(10)]]
+    outcomes = dict(
+        workers.run(
+            paths, workers=2, context=multiprocessing.get_context("fork"), initializer=lambda: None,
+            initargs=(), task=_slow_on_stuck, timeout=2.0,
+        )
+    )
+    assert {paths[i]: v for i, v in outcomes.items() if not isinstance(v, workers.Crash)} == {p: p.upper() for p in paths if p != "stuck"}
+    crash = outcomes[1]
+    assert isinstance(crash, workers.Crash) and crash.path == "stuck" and "longer than 2 s" in crash.reason
