@@ -18,6 +18,11 @@ Project rules (``Rule.finish``) need facts from every file of the program; the s
 them from the other files of the project (cached by mtime; open documents use their unsaved
 text) so a single open file is not judged without the rest of its program.
 
+Checks are debounced per document (``DEBOUNCE_SECONDS``): a burst of changes costs one check of
+the latest text, and results for outdated text are never published. Documents are checked in
+the server's process, behind the engine's guards (size limit, ``compile()`` pre-check, parsing
+on a large stack), which keep the known crash shapes from libcst's native parser.
+
 Notebook documents (``notebookDocument/*``) are not supported: a client that syncs notebooks
 cell by cell gets no diagnostics for them; ``kerascheck check`` covers ``.ipynb`` files.
 """

@@ -4,6 +4,12 @@ Per file (in a worker process when there are many files): read -> parse -> one w
 shared :class:`FileContext` and all rules -> raw findings, suppression comments and the facts
 project rules recorded. In the parent: the project phase (``Rule.finish`` over all facts),
 suppressions, per-file ignores and severity overrides, then sorting.
+
+One file never sinks the run: a file over ``max-file-size`` is not parsed; CPython's
+``compile()`` sees every file before libcst does (syntax errors, and the nesting that makes
+libcst's native parser blow up); the parse and walk run on a thread with a large stack and an
+iterative walk; and worker processes (:mod:`kerascheck.static.workers`) are replaced when one
+dies, its file alone getting a KC002. Each of these ends as a finding for that file.
 """
 
 from __future__ import annotations
