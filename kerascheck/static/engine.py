@@ -121,8 +121,8 @@ class _Dispatcher(cst.CSTVisitor):
 
         Iterative (an explicit stack), so a valid file of any depth (a 1,000-term ``a + b``
         chain, 1,000 ``elif``s, long implicit string concatenations) is walked, not refused
-        with a RecursionError. A node is pushed again as a 1-tuple to be left, but only when
-        some handler wants to leave it."""
+        with a RecursionError. A node is pushed again, as ``(node, handlers)``, to be left,
+        but only when some handler wants to leave it."""
         visit_table, leave_table, run = self._visit, self._leave, self._run
         fields_of = _CHILD_FIELDS
         node_type = cst.CSTNode
@@ -130,9 +130,8 @@ class _Dispatcher(cst.CSTVisitor):
         pop, push = stack.pop, stack.append
         while stack:
             node = pop()
-            if type(node) is tuple:  # the marker to leave a node whose children are done
-                left = node[0]
-                run(leave_table[type(left).__name__], left)
+            if type(node) is tuple:  # (node, its leave handlers): its children are done
+                run(node[1], node[0])
                 continue
             kind = type(node)
             fields = fields_of.get(kind)
@@ -142,8 +141,9 @@ class _Dispatcher(cst.CSTVisitor):
             handlers = visit_table.get(name)
             if handlers:
                 run(handlers, node)
-            if name in leave_table:
-                push((node,))
+            handlers = leave_table.get(name)
+            if handlers:
+                push((node, handlers))
             children: list[cst.CSTNode] = []
             for field_name in fields:
                 value = getattr(node, field_name)
