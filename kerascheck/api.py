@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kerascheck.config import Config, load_config, split_selectors, validate_against, validate_plugin_options
+from kerascheck.config import Config, check_target_keras, load_config, split_selectors, validate_against, validate_plugin_options
 from kerascheck.findings import Finding
 from kerascheck.plugins import Registry, load_plugins
 
@@ -44,6 +44,8 @@ def open_session(
     """
     config = load_config(config_path, start)
     changes = dict(overrides or {})
+    if "target_keras" in changes:
+        check_target_keras(changes["target_keras"], "command line", "--target-keras")
     if extend_select:
         changes["extend_select"] = (*config.extend_select, *split_selectors(extend_select))
     if extend_ignore:
