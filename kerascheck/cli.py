@@ -50,7 +50,7 @@ def _add_selection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_output_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output-format", default=None, metavar="FORMAT", help="text (default), json, sarif, github, or a plugin's format")
+    parser.add_argument("--output-format", default=None, metavar="FORMAT", help="concise (default; alias text), full (source line, caret, fix diff), grouped, json, sarif, github, gitlab, junit, or a plugin's format")
     parser.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--statistics", action="store_true", help="show counts per rule instead of each finding")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -169,6 +169,10 @@ def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
     return stream.isatty()
 
 
+#: Formats meant for a terminal, which colour when it is one.
+_COLOR_FORMATS = frozenset({"text", "concise", "full", "grouped"})
+
+
 def _emit(args: argparse.Namespace, session: Any, findings: list[Any], summary: Any) -> int:
     fmt = args.output_format or "text"
     reporters = session.registry.reporters
@@ -185,7 +189,7 @@ def _emit(args: argparse.Namespace, session: Any, findings: list[Any], summary: 
     else:
         stream = sys.stdout
     try:
-        reporter = reporters[fmt](stream, checks=session.registry.checks, color=fmt == "text" and not args.output_file and _use_color(args, stream))
+        reporter = reporters[fmt](stream, checks=session.registry.checks, color=fmt in _COLOR_FORMATS and not args.output_file and _use_color(args, stream))
         reporter.report(findings, summary)
     finally:
         if stream is not sys.stdout:
@@ -243,7 +247,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if outcome.exit_code is not None:
             return outcome.exit_code
         findings, fixed = outcome.findings, outcome.fixed
-    summary = RunSummary(files=len(results), fixed=fixed, statistics=args.statistics, show_fixes=args.show_fixes, tool_version=__version__)
+        if stdin and outcome.fixes:
+            source = outcome.fixes[0].after.text
+    summary = RunSummary(
+        files=len(results),
+        fixed=fixed,
+        statistics=args.statistics,
+        show_fixes=args.show_fixes,
+        tool_version=__version__,
+        unsafe_fixes=args.unsafe_fixes,
+        sources={results[0].path: source} if stdin and results else {},
+    )
     if stdin and args.fix:  # stdout carries the fixed source; the report goes to stderr
         import contextlib
 
