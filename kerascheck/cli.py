@@ -142,15 +142,15 @@ def _plugin_lists(values: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def _open_session(args: argparse.Namespace, start: Path, overrides: dict[str, Any] | None = None) -> Any:
     from kerascheck.api import open_session
-    from kerascheck.config import split_selectors
+    from kerascheck.config import split_selectors, validate_target_keras
 
     load, blocked = _plugin_lists(getattr(args, "plugins", []) or [])
     overrides = dict(overrides or {})
     if getattr(args, "select", None):
         overrides["select"] = split_selectors(args.select)
     if getattr(args, "target_keras", None):
-        overrides["target_keras"] = args.target_keras
-    return open_session(
+        overrides["target_keras"] = validate_target_keras(args.target_keras, "--target-keras", None)
+    session = open_session(
         config_path=getattr(args, "config", None),
         start=start,
         plugins=load,
@@ -159,6 +159,16 @@ def _open_session(args: argparse.Namespace, start: Path, overrides: dict[str, An
         extend_select=getattr(args, "extend_select", None) or (),
         extend_ignore=getattr(args, "ignore", None) or (),
     )
+    for name in session.registry.unknown_blocked:
+        loaded = ", ".join(sorted({p.distribution for p in session.registry.plugins}))
+        _warn(f"'-p no:{name}' matches no plugin (loaded: {loaded}; 'kerascheck plugins' lists their names)")
+    if getattr(args, "verbose", False):
+        sys.stderr.write(f"kerascheck: configuration: {session.config.path or 'none found, defaults'}\n")
+    return session
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"kerascheck: warning: {message}\n")
 
 
 def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
@@ -236,7 +246,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
         findings, results = run_check(session, paths, jobs=args.jobs, on_file=progress.tick)
     progress.done()
     if args.verbose:
-        sys.stderr.write(f"kerascheck: checked {len(results)} files in {time.perf_counter() - began:.2f}s\n")
+        for result in results:
+            sys.stderr.write(f"kerascheck: checked {result.path}\n")
+        sys.stderr.write(f"kerascheck: checked {len(results)} file{'s' if len(results) != 1 else ''} in {time.perf_counter() - began:.2f}s\n")
+    if not results and not args.quiet:
+        _warn(f"no Python files or notebooks found to check under {', '.join(paths)}")
+    _suppression_warnings(results, session.registry)
     fixed = 0
     if args.fix or args.diff or args.add_noqa or args.baseline or args.write_baseline:
         from kerascheck.static.fixer import run_cli as fix_flow
@@ -264,6 +279,34 @@ def _cmd_check(args: argparse.Namespace) -> int:
         with contextlib.redirect_stdout(sys.stderr):
             return _emit(args, session, findings, summary)
     return _emit(args, session, findings, summary)
+
+
+def _suppression_warnings(results: Sequence[Any], registry: Any) -> None:
+    """Warn about ``# noqa`` comments that cannot do what their author meant."""
+    prefixes = registry.prefixes()
+    for result in results:
+        for item in result.suppressions.items:
+            where = _suppression_place(result, item.line)
+            if item.kind == "noqa" and item.without_colon:
+                _warn(f"{where}: '# noqa' without a colon suppresses every finding on the line; write '# noqa: CODE'")
+            for code in item.codes:
+                if code.upper().startswith(prefixes) and not _names_a_check(code, registry):
+                    _warn(f"{where}: '{code}' in a suppression comment names no known rule (see 'kerascheck rules')")
+
+
+def _names_a_check(selector: str, registry: Any) -> bool:
+    from kerascheck.config import selector_matches
+
+    return any(selector_matches(selector, check) for check in registry.checks.values())
+
+
+def _suppression_place(result: Any, line: int) -> str:
+    """``path:line``, or ``path:cell N:line`` in a notebook (suppression lines are joined lines)."""
+    joined = result.joined_lines
+    if joined:
+        cell = max((c for c, start in joined.items() if start <= line), default=min(joined))
+        return f"{result.path}:cell {cell}:{line - joined[cell] + 1}"
+    return f"{result.path}:{line}"
 
 
 class _Progress:

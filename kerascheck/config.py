@@ -200,10 +200,7 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
             raise ConfigError(source, f"keras-modules.{module}", "must be a string")
         keras_modules.append((module, target))
 
-    target = table.get("target-keras", "3")
-    head = target.split(".", 1)[0]
-    if not head.isdigit() or int(head) not in (2, 3):
-        raise ConfigError(source, "target-keras", f'must name Keras 2 or 3 (e.g. "3", "2.15"), not {target!r}')
+    target = validate_target_keras(table.get("target-keras", "3"), source, "target-keras")
 
     return Config(
         path=source,
@@ -225,6 +222,15 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
         cache=table.get("cache", True),
         cache_dir=table.get("cache-dir", ".kerascheck_cache"),
     )
+
+
+def validate_target_keras(target: str, source: str, key: str | None) -> str:
+    """``target`` if it names Keras 2 or 3 (``"3"``, ``"2.15"``), else a ConfigError for ``key``
+    (the config key, or the ``--target-keras`` option)."""
+    parts = target.split(".")
+    if not all(part.isdigit() for part in parts) or int(parts[0]) not in (2, 3):
+        raise ConfigError(source, key, f'must name Keras 2 or 3 (e.g. "3", "2.15"), not {target!r}')
+    return target
 
 
 def _tables(value: Mapping[str, Any], source: str, key: str) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:

@@ -62,6 +62,8 @@ class Registry:
     reporters: dict[str, type[Any]] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     config_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ``-p no:NAME`` names that matched no plugin (the CLI warns about them).
+    unknown_blocked: tuple[str, ...] = ()
 
     @property
     def checks(self) -> dict[str, type[Documented]]:
@@ -118,9 +120,11 @@ def load_plugins(
 ) -> Registry:
     """Build the registry: built-ins, then entry points, then ``extra`` modules (``-p``).
 
-    ``blocked`` names entry points or modules not to load (``-p no:NAME``).
+    ``blocked`` names plugins not to load (``-p no:NAME``): a distribution name as ``kerascheck
+    plugins`` prints it, an entry-point name, or a module name.
     """
     blocked = set(blocked)
+    matched: set[str] = set()
     manager = _new_manager()
     registry = Registry(manager)
     sources: list[tuple[str, str, str, str]] = []  # (name, module, distribution, version)
@@ -139,7 +143,9 @@ def load_plugins(
         sources.append((module, module, module, "local"))
 
     for name, module_name, distribution, version in sources:
-        if name in blocked or module_name in blocked:
+        names = {name, module_name, distribution, _normalized(distribution)} & (blocked | {_normalized(b) for b in blocked})
+        if names:
+            matched.update(b for b in blocked if b in names or _normalized(b) in names)
             continue
         if manager.get_plugin(module_name) is not None:
             continue  # the same module named twice (entry point and -p)
@@ -150,7 +156,15 @@ def load_plugins(
             raise PluginError(f"plugin {module_name!r} ({distribution}) is invalid: {exc}") from None
         prefixes = _collect(registry, manager, module, name, distribution)
         registry.plugins.append(PluginInfo(name, distribution, version, module_name, prefixes))
+    registry.unknown_blocked = tuple(sorted(blocked - matched))
     return registry
+
+
+def _normalized(distribution: str) -> str:
+    """PEP 503 form, so ``-p no:kerascheck_tf1`` and ``-p no:kerascheck-tf1`` both match."""
+    import re
+
+    return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
 def _results(hook_caller: Any, module: ModuleType) -> list[Any]:
