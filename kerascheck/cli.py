@@ -271,6 +271,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         show_fixes=args.show_fixes,
         tool_version=__version__,
         unsafe_fixes=args.unsafe_fixes,
+        verbose=args.verbose,
         sources={results[0].path: source} if stdin and results else {},
     )
     if stdin and args.fix:  # stdout carries the fixed source; the report goes to stderr

@@ -25,6 +25,8 @@ class RunSummary:
     unsafe_fixes: bool = False
     #: Source text that is not on disk (stdin), by the path findings report.
     sources: Mapping[str, str] = field(default_factory=dict)
+    #: ``-v``: show details such as a crashed plugin's traceback.
+    verbose: bool = False
 
 
 class Reporter:
@@ -37,6 +39,12 @@ class Reporter:
 
     def report(self, findings: Sequence[Finding], summary: RunSummary) -> None:
         raise NotImplementedError
+
+
+def traceback_of(finding: Finding) -> str | None:
+    """The plugin traceback an internal-error finding carries, if any."""
+    value = dict(finding.extra).get("traceback")
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,12 @@ class TerminalReporter(Reporter):
 
     def write_findings(self, findings: Sequence[Finding], summary: RunSummary) -> None:
         raise NotImplementedError
+
+    def write_traceback(self, finding: Finding, summary: RunSummary, indent: str = "    ") -> None:
+        """With ``-v``, the traceback a crashed plugin left on its ``KC000`` finding."""
+        text = traceback_of(finding)
+        if summary.verbose and text:
+            self.stream.write("".join(f"{indent}{line}\n" for line in text.rstrip().splitlines()))
 
     def write_statistics(self, findings: Sequence[Finding]) -> None:
         """``count  code  name  [*] N safe fixes, [-] M unsafe fixes`` per code."""

@@ -17,3 +17,4 @@ class ConciseReporter(TerminalReporter):
             if summary.show_fixes and finding.fix is not None:
                 kind = finding.fix.applicability.value
                 self.stream.write(f"    fix ({kind}): {finding.fix.message or 'available'}\n")
+            self.write_traceback(finding, summary)

@@ -31,6 +31,7 @@ class FullReporter(TerminalReporter):
             self.stream.write(f"{where}: {code} [{finding.name}] {finding.message}{self.fix_marker(finding, summary)}\n")
             self._snippet(finding, sources)
             self._fix(finding, sources)
+            self.write_traceback(finding, summary, indent="  ")
             self.stream.write("\n")
 
     def _snippet(self, finding: Finding, sources: SourceText) -> None:

@@ -28,4 +28,5 @@ class GroupedReporter(TerminalReporter):
                 code = self.paint(finding.code, self.severity_style(finding))
                 marker = self.fix_marker(finding, summary)
                 self.stream.write(f"  {_position(finding):<{width}} {code} [{finding.name}] {finding.message}{marker}\n")
+                self.write_traceback(finding, summary, indent="      ")
             self.stream.write("\n")

@@ -302,7 +302,7 @@ class LegacySaveFormat(Rule):
             "from tensorflow.keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint(f'{out}/best_{{epoch}}.h5', save_best_only=True)\n",
             fixed="from tensorflow.keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint(f'{out}/best_{{epoch}}.keras', save_best_only=True)\n",
         ),
-        Invalid("import tensorflow as tf\ntf.keras.models.save_model(model, 'm.hdf5')\n", line=2),
+        Invalid("import tensorflow as tf\ntf.keras.models.save_model(model, 'm.hdf5')\n", line=2, fixed="import tensorflow as tf\ntf.keras.models.save_model(model, 'm.keras')\n"),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -817,8 +817,8 @@ class Keras1PositionalArgs(Rule):
             line=2,
             fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(3, 3), activation='relu')\n",
         ),
-        Invalid("import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n"),
-        Invalid("from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n", message="strides=3"),
+        Invalid("import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n", fixed="import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, kernel_size=(3, 3, 3))\n"),
+        Invalid("from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n", message="strides=3", fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(5, 3), border_mode='same')\n"),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
