@@ -8,7 +8,7 @@ from __future__ import annotations
 from kerascheck.api import check, probe
 from kerascheck.findings import Applicability, Edit, Finding, Fix, Location, Severity
 from kerascheck.hookspecs import hookimpl
-from kerascheck.probes.base import Probe
+from kerascheck.probes.base import Probe, ProbeContext
 from kerascheck.report.base import Reporter, RunSummary
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.static.context import FileContext, ProjectContext
@@ -24,6 +24,7 @@ __all__ = [
     "Invalid",
     "Location",
     "Probe",
+    "ProbeContext",
     "ProjectContext",
     "Reporter",
     "Rule",
