@@ -184,6 +184,10 @@ _COLOR_FORMATS = frozenset({"text", "concise", "full", "grouped"})
 
 
 def _emit(args: argparse.Namespace, session: Any, findings: list[Any], summary: Any) -> int:
+    from dataclasses import replace
+
+    from kerascheck.checkdoc import with_docs_urls
+
     fmt = args.output_format or "text"
     reporters = session.registry.reporters
     if fmt not in reporters:
@@ -198,6 +202,8 @@ def _emit(args: argparse.Namespace, session: Any, findings: list[Any], summary: 
             return EXIT_ERROR
     else:
         stream = sys.stdout
+    findings = with_docs_urls(findings, session.registry.checks, session.config.docs_base_url)
+    summary = replace(summary, docs_base_url=session.config.docs_base_url)
     try:
         reporter = reporters[fmt](stream, checks=session.registry.checks, color=fmt in _COLOR_FORMATS and not args.output_file and _use_color(args, stream))
         reporter.report(findings, summary)
@@ -341,6 +347,7 @@ def _cmd_rule(args: argparse.Namespace) -> int:
         lines.append(f"Applies to Keras {versions}.")
     if check.options:
         lines.append("Options: " + ", ".join(f"{k} = {v!r}" for k, v in check.options.items()))
+    lines.append(f"Documentation: {check.docs_url(session.config.docs_base_url)}")
     lines += ["", check.docs(), ""]
     sys.stdout.write("\n".join(lines))
     return EXIT_CLEAN
@@ -363,7 +370,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
                 "plugin": c.plugin,
                 "options": {k: v for k, v in c.options.items()},
                 "fixable": bool(c.sections().get("Fix safety")),
-                "url": c.docs_url(),
+                "url": c.docs_url(session.config.docs_base_url),
             }
             for c in checks
         ]

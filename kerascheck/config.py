@@ -55,6 +55,8 @@ class Config:
     probe: tuple[tuple[str, Any], ...] = ()
     cache: bool = True
     cache_dir: str = ".kerascheck_cache"
+    #: The documentation site every ``docs_url`` points into (None: kerascheck's published site).
+    docs_base_url: str | None = None
 
     @property
     def all_excludes(self) -> tuple[str, ...]:
@@ -95,6 +97,7 @@ _KEYS: dict[str, _Key] = {
     "probe": _Key(dict, "a table of probe settings"),
     "cache": _Key(bool, "true or false"),
     "cache-dir": _Key(str, "a directory path"),
+    "docs-base-url": _Key(str, 'the URL of the documentation site, e.g. "https://docs.example.com/kerascheck/"'),
 }
 
 
@@ -221,6 +224,7 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
         probe=tuple(sorted(table.get("probe", {}).items())),
         cache=table.get("cache", True),
         cache_dir=table.get("cache-dir", ".kerascheck_cache"),
+        docs_base_url=table.get("docs-base-url"),
     )
 
 

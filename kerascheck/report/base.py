@@ -27,6 +27,8 @@ class RunSummary:
     sources: Mapping[str, str] = field(default_factory=dict)
     #: ``-v``: show details such as a crashed plugin's traceback.
     verbose: bool = False
+    #: The configured documentation site (``docs-base-url``); None: the default.
+    docs_base_url: str | None = None
 
 
 class Reporter:

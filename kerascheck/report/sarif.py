@@ -37,7 +37,7 @@ class SarifReporter(Reporter):
     def report(self, findings: Sequence[Finding], summary: RunSummary) -> None:
         codes = sorted({f.code for f in findings} | set(self.checks))
         index = {code: i for i, code in enumerate(codes)}
-        rules = [self._rule(code) for code in codes]
+        rules = [self._rule(code, summary.docs_base_url) for code in codes]
         ids = stable_fingerprints(findings, summary.sources)
         results = [self._result(f, index[f.code], ids[id(f)]) for f in findings]
         log = {
@@ -60,7 +60,7 @@ class SarifReporter(Reporter):
         json.dump(log, self.stream, indent=2)
         self.stream.write("\n")
 
-    def _rule(self, code: str) -> dict[str, Any]:
+    def _rule(self, code: str, docs_base_url: str | None) -> dict[str, Any]:
         check = self.checks.get(code)
         if check is None:
             return {"id": code, "name": code.lower(), "shortDescription": {"text": code}}
@@ -71,7 +71,7 @@ class SarifReporter(Reporter):
             "shortDescription": {"text": check.summary},
             "fullDescription": {"text": check.sections().get("What it does", check.summary)},
             "help": {"text": docs, "markdown": docs},
-            "helpUri": check.docs_url(),
+            "helpUri": check.docs_url(docs_base_url),
             "defaultConfiguration": {"level": _LEVEL[check.severity]},
             "properties": {"tags": [check.plugin or "kerascheck"]},
         }
