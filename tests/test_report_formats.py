@@ -146,3 +146,21 @@ def test_summary_never_offers_unsafe_fixes_already_requested(run_cli, project):
     assert "--unsafe-fixes" not in requested.splitlines()[-1]
     assert requested.splitlines()[-1].endswith("2 fixable with --fix.")
     assert requested.splitlines()[0].endswith("[*]")  # the unsafe fix is now one --fix applies
+
+
+def test_one_configured_docs_base_url_for_every_output(run_cli, project):
+    (project / "pyproject.toml").write_text('[tool.kerascheck]\ndocs-base-url = "https://docs.example.com/kc"\n', encoding="utf-8")
+    expected = "https://docs.example.com/kc/rules/KC101/"
+    finding = json.loads(run_cli("check", "bad.py", "--select", "KC101", "--output-format", "json", cwd=project).stdout)[0]
+    assert finding["url"] == expected
+    sarif = json.loads(run_cli("check", "bad.py", "--select", "KC101", "--output-format", "sarif", cwd=project).stdout)
+    rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["KC101"]["helpUri"] == expected
+    listing = json.loads(run_cli("rules", "--format", "json", cwd=project).stdout)
+    assert next(r for r in listing if r["code"] == "KC101")["url"] == expected
+    assert f"Documentation: {expected}" in run_cli("rule", "KC101", cwd=project).stdout
+
+
+def test_default_docs_urls_point_into_the_site(run_cli, project):
+    finding = json.loads(run_cli("check", "bad.py", "--select", "KC101", "--output-format", "json", cwd=project).stdout)[0]
+    assert finding["url"] == "https://kerascheck.readthedocs.io/en/latest/rules/KC101/"

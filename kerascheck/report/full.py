@@ -62,4 +62,4 @@ class FullReporter(TerminalReporter):
         diff = fix_diff(finding, text, finding.location.path) if text is not None else None
         for line in (diff or "").splitlines():
             style = GREEN if line.startswith("+") and not line.startswith("+++") else RED if line.startswith("-") and not line.startswith("---") else ""
-            self.stream.write(f"{indent}  {self.paint(line, style) if style else line}\n")
+            self.stream.write(f"{indent}  {self.paint(line, style) if style else line}".rstrip() + "\n")
