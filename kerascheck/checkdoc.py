@@ -51,7 +51,7 @@ class Documented:
         text = cls.docs()
         parts = _SECTION_RE.split(text)
         result: dict[str, str] = {}
-        for title, body in zip(parts[1::2], parts[2::2]):
+        for title, body in zip(parts[1::2], parts[2::2], strict=True):
             result[title.strip()] = body.strip()
         return result
 

@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -28,7 +28,7 @@ exit codes: 0 clean, 1 findings, 2 usage/config/internal error.
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # exit 2 with usage, like argparse, but no traceback ever
+    def error(self, message: str) -> NoReturn:  # exit 2 with usage, like argparse, but no traceback ever
         self.print_usage(sys.stderr)
         sys.stderr.write(f"kerascheck: error: {message}\n")
         raise SystemExit(EXIT_ERROR)
@@ -43,14 +43,21 @@ def _add_plugin_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_selection_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--select", action="append", metavar="CODES", help="only these codes/prefixes/slugs (comma-separated; replaces the config's select)")
+    parser.add_argument(
+        "--select", action="append", metavar="CODES", help="only these codes/prefixes/slugs (comma-separated; replaces the config's select)"
+    )
     parser.add_argument("--extend-select", action="append", metavar="CODES", help="enable these in addition")
     parser.add_argument("--ignore", action="append", metavar="CODES", help="disable these codes/prefixes/slugs")
     parser.add_argument("--target-keras", metavar="VERSION", help='Keras version the code targets ("3", "2.15"); default from config, else 3')
 
 
 def _add_output_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output-format", default=None, metavar="FORMAT", help="concise (default; alias text), full (source line, caret, fix diff), grouped, json, sarif, github, gitlab, junit, or a plugin's format")
+    parser.add_argument(
+        "--output-format",
+        default=None,
+        metavar="FORMAT",
+        help="concise (default; alias text), full (source line, caret, fix diff), grouped, json, sarif, github, gitlab, junit, or a plugin's format",
+    )
     parser.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--statistics", action="store_true", help="show counts per rule instead of each finding")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -71,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="show the version and the loaded plugins")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    check = sub.add_parser("check", help="statically check Python files, directories and notebooks", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG)
+    check = sub.add_parser(
+        "check", help="statically check Python files, directories and notebooks", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG
+    )
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); '-' reads stdin")
     _add_selection_args(check)
     _add_output_args(check)
@@ -112,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_fix_args(parser: argparse.ArgumentParser) -> None:
     """Options of the fixer, cache and adoption aids (see kerascheck.static.fixer)."""
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
-    parser.add_argument("--fix", action="store_true", help="apply the safe fixes (files are rewritten only if they still parse); stdin: print the fixed source")
+    parser.add_argument(
+        "--fix", action="store_true", help="apply the safe fixes (files are rewritten only if they still parse); stdin: print the fixed source"
+    )
     parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply the fixes marked unsafe")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them (exit 1 if there are any)")
     parser.add_argument("--add-noqa", action="store_true", help="add '# noqa: CODE' comments that suppress every current finding")
@@ -205,7 +216,8 @@ def _emit(args: argparse.Namespace, session: Any, findings: list[Any], summary: 
     findings = with_docs_urls(findings, session.registry.checks, session.config.docs_base_url)
     summary = replace(summary, docs_base_url=session.config.docs_base_url)
     try:
-        reporter = reporters[fmt](stream, checks=session.registry.checks, color=fmt in _COLOR_FORMATS and not args.output_file and _use_color(args, stream))
+        color = fmt in _COLOR_FORMATS and not args.output_file and _use_color(args, stream)
+        reporter = reporters[fmt](stream, checks=session.registry.checks, color=color)
         reporter.report(findings, summary)
     finally:
         if stream is not sys.stdout:
@@ -341,7 +353,8 @@ def _cmd_rule(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     kind = "probe" if check.code in session.registry.probes else "rule"
     state = "on by default" if check.default_enabled else "off by default (enable with select)"
-    lines = [f"# {check.name} ({check.code})", "", f"{check.summary}.", "", f"Kind: {kind}; severity: {check.severity.value}; {state}; plugin: {check.plugin}."]
+    facts = f"Kind: {kind}; severity: {check.severity.value}; {state}; plugin: {check.plugin}."
+    lines = [f"# {check.name} ({check.code})", "", f"{check.summary}.", "", facts]
     versions = getattr(check, "keras_versions", None)
     if versions:
         lines.append(f"Applies to Keras {versions}.")

@@ -90,7 +90,7 @@ def index_page(checks: Iterable[tuple[type[Documented], str]]) -> str:
         "instead, and whether it can fix it.",
     ]
     family = None
-    for check, kind in sorted(checks, key=lambda pair: pair[0].code):
+    for check, _kind in sorted(checks, key=lambda pair: pair[0].code):
         if _family(check) != family:
             family = _family(check)
             lines += ["", f"## {family}", "", "| code | name | summary |", "|---|---|---|"]

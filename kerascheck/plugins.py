@@ -181,8 +181,8 @@ def load_plugins(
     registry = Registry(manager)
     sources: list[tuple[str, str, str, str]] = []  # (name, module, distribution, version)
     from kerascheck import __version__ as builtin_version  # no metadata scan for our own version
-    for module in BUILTIN_PLUGINS:
-        sources.append((module, module, BUILTIN_DISTRIBUTION, builtin_version))
+    for builtin in BUILTIN_PLUGINS:
+        sources.append((builtin, builtin, BUILTIN_DISTRIBUTION, builtin_version))
     if use_entry_points:
         from importlib import metadata
 
@@ -191,8 +191,8 @@ def load_plugins(
             dist_name = dist.metadata["Name"] if dist is not None else entry_point.value
             version = dist.version if dist is not None else "unknown"
             sources.append((entry_point.name, entry_point.value.split(":")[0], dist_name, version))
-    for module in extra:
-        sources.append((module, module, module, "local"))
+    for local in extra:
+        sources.append((local, local, local, "local"))
 
     for name, module_name, distribution, version in sources:
         names = {name, module_name, distribution, _normalized(distribution)} & (blocked | {_normalized(b) for b in blocked})
@@ -237,7 +237,9 @@ def _check_hook_names(module: ModuleType, distribution: str) -> None:
             hint = f" (did you mean {close[0]!r}?)" if close else f" (hooks: {', '.join(sorted(HOOK_NAMES))})"
             raise PluginError(f"plugin {module.__name__!r} ({distribution}) defines {attribute!r}, which is not a kerascheck hook{hint}")
         if not hasattr(value, marker) and getattr(value, "__module__", None) == module.__name__:
-            raise PluginError(f"plugin {module.__name__!r} ({distribution}): {attribute!r} is not marked with @kerascheck.hookimpl, so it would never be called")
+            raise PluginError(
+                f"plugin {module.__name__!r} ({distribution}): {attribute!r} is not marked with @kerascheck.hookimpl, so it would never be called"
+            )
 
 
 def _results(hook_caller: Any, module: ModuleType) -> list[Any]:

@@ -110,7 +110,15 @@ def _relocated(finding: Finding, filename: str) -> Finding:
     return replace(finding, location=replace(finding.location, path=filename))
 
 
-def fix_source(rule: type[Rule], source: str, *, target_keras: str = "3", options: Mapping[str, Any] | None = None, project: Mapping[str, str] | None = None, also_select: Sequence[str] = ()) -> str:
+def fix_source(
+    rule: type[Rule],
+    source: str,
+    *,
+    target_keras: str = "3",
+    options: Mapping[str, Any] | None = None,
+    project: Mapping[str, str] | None = None,
+    also_select: Sequence[str] = (),
+) -> str:
     """Apply the rule's fixes (safe and unsafe) until none is left, as ``--unsafe-fixes`` does.
 
     Raises ``AssertionError`` with the diff when a fix produces code that does not parse.
@@ -166,7 +174,12 @@ def check_example(rule: type[Rule], example: str | Valid | Invalid, *, valid: bo
     for name, text in {EXAMPLE_FILENAME: example.code, **example.project}.items():
         problem = _syntax_problem(text) if rule.code != SYNTAX_ERROR else None  # KC001's examples must not parse
         assert problem is None, f"{rule.code}: the {kind} example's {name} does not parse ({problem}):\n{text}"
-    settings = {"target_keras": example.target_keras, "options": example.options, "project": example.project, "also_select": example.also_select}
+    settings: dict[str, Any] = {
+        "target_keras": example.target_keras,
+        "options": example.options,
+        "project": example.project,
+        "also_select": example.also_select,
+    }
     findings = check_source(rule, example.code, **settings)
     crashes = [f for f in findings if f.code == RULE_CRASH]
     assert not crashes, f"{rule.code} crashed: {crashes[0].message}\n{traceback_of(crashes[0]) or ''}"
@@ -180,7 +193,8 @@ def check_example(rule: type[Rule], example: str | Valid | Invalid, *, valid: bo
         assert findings[0].location.line == example.line, f"{rule.code}: expected line {example.line}, got:\n{_show(findings)}"
     if example.findings is not None:
         got = [(f.location.line, f.location.column) for f in findings]
-        assert got == [tuple(pair) for pair in example.findings], f"{rule.code}: expected findings at {list(example.findings)}, got:\n{_show(findings)}"
+        expected = [tuple(pair) for pair in example.findings]
+        assert got == expected, f"{rule.code}: expected findings at {list(example.findings)}, got:\n{_show(findings)}"
     if example.message is not None:
         assert any(example.message in f.message for f in findings), f"{rule.code}: no message contains {example.message!r}:\n{_show(findings)}"
     for finding in findings:
@@ -193,7 +207,9 @@ def check_example(rule: type[Rule], example: str | Valid | Invalid, *, valid: bo
         )
         return
     fixed = fix_source(rule, example.code, **settings)
-    assert fixed == example.fixed, f"{rule.code}: the fix produced\n{fixed}\nexpected\n{example.fixed}\ndiff (expected -> produced):\n{_diff(example.fixed, fixed)}"
+    assert fixed == example.fixed, (
+        f"{rule.code}: the fix produced\n{fixed}\nexpected\n{example.fixed}\ndiff (expected -> produced):\n{_diff(example.fixed, fixed)}"
+    )
     remaining = check_source(rule, fixed, **settings)
     assert not remaining, f"{rule.code}: the fixed code is still flagged:\n{_show(remaining)}"
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from test_precommit import BUGGY, _git, hook_repo  # noqa: F401 (fixture)
+from test_precommit import BUGGY, _git, hook_repo  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
@@ -31,7 +30,10 @@ def validate(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize(("schema", "path"), [("github-actions", ACTION), ("github-workflows", WORKFLOW), ("gitlab-ci", GITLAB)], ids=["action", "workflow", "gitlab"])
+RECIPES = [("github-actions", ACTION), ("github-workflows", WORKFLOW), ("gitlab-ci", GITLAB)]
+
+
+@pytest.mark.parametrize(("schema", "path"), RECIPES, ids=["action", "workflow", "gitlab"])
 def test_recipes_match_their_published_schemas(schema, path):
     result = validate(schema, path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -101,7 +103,7 @@ def buggy_project(tmp_path) -> Path:
 
 
 @pytest.mark.slow
-def test_the_action_steps_run_as_written(hook_repo, buggy_project, tmp_path):  # noqa: F811
+def test_the_action_steps_run_as_written(hook_repo, buggy_project, tmp_path):
     snapshot, _ = hook_repo
     python = fresh_venv(tmp_path / "venv")
     steps = {s["name"]: s for s in yaml.safe_load(ACTION.read_text(encoding="utf-8"))["runs"]["steps"]}
@@ -118,7 +120,7 @@ def test_the_action_steps_run_as_written(hook_repo, buggy_project, tmp_path):  #
 
 
 @pytest.mark.slow
-def test_the_gitlab_script_runs_as_written(hook_repo, buggy_project, tmp_path):  # noqa: F811
+def test_the_gitlab_script_runs_as_written(hook_repo, buggy_project, tmp_path):
     snapshot, sha = hook_repo
     _git("update-ref", "refs/heads/main", sha, cwd=snapshot)
     python = fresh_venv(tmp_path / "venv")

@@ -160,7 +160,8 @@ def lsp_session(argv: list[str], project: Path, env: dict[str, str]) -> tuple[di
         published = client.until(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["diagnostics"])
         diagnostics = published["params"]["diagnostics"]
         line = {"line": 2, "character": 0}
-        ident = client.send("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": {"start": line, "end": line}, "context": {"diagnostics": diagnostics}}, request=True)
+        request = {"textDocument": {"uri": uri}, "range": {"start": line, "end": line}, "context": {"diagnostics": diagnostics}}
+        ident = client.send("textDocument/codeAction", request, request=True)
         actions = [a["title"] for a in client.until(lambda m: m.get("id") == ident)["result"] or []]
         ident = client.send("shutdown", None, request=True)
         client.until(lambda m: m.get("id") == ident)

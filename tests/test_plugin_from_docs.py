@@ -16,7 +16,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from test_plugin_distribution import Env
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from test_precommit import BUGGY, GIT_ENV, _git, hook_repo, pre_commit_home  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
@@ -53,7 +52,7 @@ def run_pre_commit(project: Path, home: Path, redirect: tuple[str, str], *args: 
     return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=project, capture_output=True, text=True, env=env, timeout=900)
 
 
-def test_the_readme_snippet_runs_as_printed_and_pins_with_autoupdate(hook_repo, pre_commit_home, tmp_path):  # noqa: F811
+def test_the_readme_snippet_runs_as_printed_and_pins_with_autoupdate(hook_repo, pre_commit_home, tmp_path):
     snapshot, sha = hook_repo
     _git("update-ref", "refs/heads/main", sha, cwd=snapshot)  # the branch the snippet names
     snippet = readme_snippet()

@@ -9,7 +9,6 @@ from importlib import resources
 from urllib.parse import unquote
 
 import pytest
-
 from test_cli import BUGGY
 
 #: A directory name with a space and a file name with ``#``: both must be percent-encoded.

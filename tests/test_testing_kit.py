@@ -6,7 +6,14 @@ import libcst as cst
 import pytest
 
 from kerascheck import Applicability, Fix, Invalid, Rule, Severity, Valid
-from kerascheck.testing import check_example, check_source, dedent_example, fix_source, rule_example_params
+from kerascheck.testing import (
+    check_example,
+    check_source,
+    dedent_example,
+    fix_source,
+    probe_model,  # noqa: F401 (the fixture, as a plugin's conftest would load it)
+    rule_example_params,
+)
 
 DOCS = """
 ## What it does
@@ -151,9 +158,6 @@ def test_run_probe_on_a_tiny_real_model():
     findings = run_probe(batchnorm, build_tiny_model("batchnorm"))
     assert [f.code for f in findings] == ["KP106"]
     assert run_probe(batchnorm, build_tiny_model("dense")) == []
-
-
-from kerascheck.testing import probe_model  # noqa: E402,F401  (the fixture, as a plugin's conftest would load it)
 
 
 @pytest.mark.tf

@@ -20,6 +20,7 @@ from kerascheck.report.source import SourceText, fix_diff
 
 #: Lines of context shown above and below the finding's line.
 CONTEXT = 1
+_DIFF_STYLES = {"+": GREEN, "-": RED}
 
 
 class FullReporter(TerminalReporter):
@@ -61,5 +62,5 @@ class FullReporter(TerminalReporter):
         text = sources.unit(finding)
         diff = fix_diff(finding, text, finding.location.path) if text is not None else None
         for line in (diff or "").splitlines():
-            style = GREEN if line.startswith("+") and not line.startswith("+++") else RED if line.startswith("-") and not line.startswith("---") else ""
+            style = _DIFF_STYLES.get(line[:1], "") if not line.startswith(("+++", "---")) else ""
             self.stream.write(f"{indent}  {self.paint(line, style) if style else line}".rstrip() + "\n")
