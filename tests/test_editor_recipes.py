@@ -202,3 +202,10 @@ def test_helix_languages_toml_starts_a_working_server(shim, project):
     assert "kerascheck" in python["language-servers"]
     assert server["command"] == "kerascheck"
     _assert_working_session([shutil.which(server["command"], path=str(shim.parent)) or "", *server["args"]], project, shim)
+
+
+def test_editor_links_use_the_configured_docs_base_url(shim, project):
+    (project / "pyproject.toml").write_text('[tool.kerascheck]\ndocs-base-url = "https://docs.example.com/kc/"\n', encoding="utf-8")
+    _, diagnostics, _ = lsp_session([str(shim), "lsp"], project, _env(shim))
+    (kc102,) = [d for d in diagnostics if d.get("code") == "KC102"]
+    assert kc102["codeDescription"]["href"] == "https://docs.example.com/kc/rules/KC102/"
