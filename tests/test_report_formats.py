@@ -163,3 +163,16 @@ def test_one_configured_docs_base_url_for_every_output(run_cli, project):
 def test_default_docs_urls_point_into_the_site(run_cli, project):
     finding = json.loads(run_cli("check", "bad.py", "--select", "KC101", "--output-format", "json", cwd=project).stdout)[0]
     assert finding["url"] == "https://kerascheck.readthedocs.io/en/latest/rules/KC101/"
+
+
+def test_full_shows_a_notebook_cells_lines(run_cli, tmp_path):
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# title"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["from tensorflow import keras\n"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["%matplotlib inline\n", "opt = keras.optimizers.Adam(lr=0.01)\n"]},
+    ]
+    (tmp_path / "nb.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+    out = run_cli("check", "nb.ipynb", "--select", "KC106", "--output-format", "full", cwd=tmp_path).stdout
+    assert out.startswith("nb.ipynb:cell 3:2:29: KC106")
+    assert "2 | opt = keras.optimizers.Adam(lr=0.01)\n" in out and "1 | %matplotlib inline\n" in out
+    assert "--- a/nb.ipynb (cell 3)" in out and "+opt = keras.optimizers.Adam(learning_rate=0.01)" in out

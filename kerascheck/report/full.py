@@ -60,7 +60,9 @@ class FullReporter(TerminalReporter):
         kind = finding.fix.applicability.value
         self.stream.write(f"{indent}= fix ({kind}): {finding.fix.message or 'available'}\n")
         text = sources.unit(finding)
-        diff = fix_diff(finding, text, finding.location.path) if text is not None else None
+        loc = finding.location
+        label = f"{loc.path} (cell {loc.cell})" if loc.cell is not None else loc.path
+        diff = fix_diff(finding, text, label) if text is not None else None
         for line in (diff or "").splitlines():
             style = _DIFF_STYLES.get(line[:1], "") if not line.startswith(("+++", "---")) else ""
             self.stream.write(f"{indent}  {self.paint(line, style) if style else line}".rstrip() + "\n")
