@@ -169,7 +169,13 @@ def test_full_shows_a_notebook_cells_lines(run_cli, tmp_path):
     cells = [
         {"cell_type": "markdown", "metadata": {}, "source": ["# title"]},
         {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["from tensorflow import keras\n"]},
-        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["%matplotlib inline\n", "opt = keras.optimizers.Adam(lr=0.01)\n"]},
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": ["%matplotlib inline\n", "opt = keras.optimizers.Adam(lr=0.01)\n"],
+        },
     ]
     (tmp_path / "nb.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
     out = run_cli("check", "nb.ipynb", "--select", "KC106", "--output-format", "full", cwd=tmp_path).stdout
