@@ -32,25 +32,41 @@ def open_session(
     overrides: dict[str, Any] | None = None,
     extend_select: Sequence[str] = (),
     extend_ignore: Sequence[str] = (),
+    allow_config_plugins: bool = False,
+    plugin_search: str | None = None,
 ) -> Session:
     """Load config and plugins (``ConfigError``/``PluginError`` on mistakes).
 
     ``overrides`` replace config values (``--select``); ``extend_select``/``extend_ignore``
     add to the configured lists (``--extend-select``, ``--ignore``). Validated once, together.
+    ``plugins`` (``-p``) are imported with ``plugin_search`` first on ``sys.path``; the
+    configuration's own ``plugins`` only with ``allow_config_plugins`` (see
+    :func:`kerascheck.plugins.config_plugins_to_load`).
     """
     config = load_config(config_path, start)
-    extra = (*config.plugins, *plugins)
-    registry = load_plugins(extra, blocked=blocked)
     changes = dict(overrides or {})
-    cli_selected = (*changes.get("select", ()), *split_selectors(extend_select))
-    if cli_selected:  # as in ruff: selecting on the command line re-enables what the config ignores
-        changes["ignore"] = unignore(config.ignore, cli_selected, registry.checks)
     if extend_select:
         changes["extend_select"] = (*config.extend_select, *split_selectors(extend_select))
-    if extend_ignore:
-        changes["ignore"] = (*changes.get("ignore", config.ignore), *split_selectors(extend_ignore))
     if changes:
         config = config.with_overrides(**changes)
+    from kerascheck.plugins import config_plugins_to_load
+    from kerascheck.static.cache_dir import configured_directory
+
+    configured_directory(config)  # a cache-dir naming the project, home or a parent is a mistake
+    configured, config_search = config_plugins_to_load(
+        config.plugins, source=config.path or "configuration", root=config.root,
+        allowed=allow_config_plugins, command_line=plugins,
+    )
+    extra = (*configured, *plugins)
+    registry = load_plugins(plugins, blocked=blocked, search=plugin_search, config_plugins=configured, config_search=config_search)
+    ignore = config.ignore
+    cli_selected = (*changes.get("select", ()), *split_selectors(extend_select))
+    if cli_selected:  # as in ruff: selecting on the command line re-enables what the config ignores
+        ignore = unignore(ignore, cli_selected, registry.checks)
+    if extend_ignore:
+        ignore = (*ignore, *split_selectors(extend_ignore))
+    if ignore != config.ignore:
+        config = config.with_overrides(ignore=ignore)
     validate_against(config, registry.checks)
     validate_plugin_options(config, registry.config_options)
     return Session(config, registry, tuple(extra), tuple(blocked))
@@ -81,10 +97,13 @@ def check(
     target_keras: str | None = None,
     jobs: int | None = 1,
     on_file: Callable[[Any], None] | None = None,
+    allow_config_plugins: bool = False,
 ) -> list[Finding]:
     """Check files/directories (or one ``source`` string) and return the findings.
 
     ``select``/``ignore`` take codes, prefixes or slugs and replace/extend the configuration.
+    ``allow_config_plugins`` imports the plugins the configuration file names (code from the
+    project: only for a project you trust).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -94,7 +113,9 @@ def check(
         overrides["select"] = split_selectors(select)
     if target_keras is not None:
         overrides["target_keras"] = target_keras
-    session = open_session(config_path=config, start=start, overrides=overrides, extend_ignore=ignore)
+    session = open_session(
+        config_path=config, start=start, overrides=overrides, extend_ignore=ignore, allow_config_plugins=allow_config_plugins
+    )
     # A library call does not write a cache into the working directory behind the caller's back.
     return run_check(session, [str(p) for p in paths], source=source, filename=filename, jobs=jobs, on_file=on_file, cache=False)[0]
 

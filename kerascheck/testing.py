@@ -36,7 +36,7 @@ from kerascheck.probes.base import Probe, ProbeContext
 from kerascheck.report.base import traceback_of
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.static.engine import SYNTAX_ERROR, Engine
-from kerascheck.static.fix import apply_fixes
+from kerascheck.static.text_edits import apply_fixes
 
 try:  # the fixtures need pytest; the helpers work without it
     import pytest

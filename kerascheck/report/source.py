@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from kerascheck.findings import Finding
 from kerascheck.static import baseline, files
-from kerascheck.static.fix import apply_fixes
+from kerascheck.static.text_edits import apply_fixes
 
 
 class SourceText:
