@@ -182,3 +182,12 @@ def test_full_shows_a_notebook_cells_lines(run_cli, tmp_path):
     assert out.startswith("nb.ipynb:cell 3:2:29: KC106")
     assert "2 | opt = keras.optimizers.Adam(lr=0.01)\n" in out and "1 | %matplotlib inline\n" in out
     assert "--- a/nb.ipynb (cell 3)" in out and "+opt = keras.optimizers.Adam(learning_rate=0.01)" in out
+
+
+def test_a_cached_run_reports_exactly_what_the_first_run_did(run_cli, project):
+    """Findings read back from the result cache keep their severity and fix safety (str enums)."""
+    for fmt in ("concise", "json", "sarif"):
+        first = run_cli("check", "bad.py", "--output-format", fmt, cwd=project)
+        second = run_cli("check", "bad.py", "--output-format", fmt, cwd=project)
+        assert (project / ".kerascheck_cache").is_dir()
+        assert second.stdout == first.stdout and second.returncode == first.returncode == 1, second.stderr
