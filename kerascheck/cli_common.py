@@ -88,7 +88,7 @@ def emit_findings(args: argparse.Namespace, session: Any, findings: list[Any], s
     stream: TextIO
     if args.output_file:
         try:
-            stream = open(args.output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+            stream = open(args.output_file, "w", encoding="utf-8")  # closed below
         except OSError as exc:
             sys.stderr.write(f"kerascheck: error: cannot write {args.output_file}: {exc.strerror or exc}\n")
             return EXIT_ERROR
