@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from kerascheck.checkdoc import Documented
-from kerascheck.config import Config, load_config, selector_matches, split_selectors, validate_against, validate_plugin_options
+from kerascheck.config import (
+    Config,
+    check_target_keras,
+    load_config,
+    selector_matches,
+    split_selectors,
+    validate_against,
+    validate_plugin_options,
+)
 from kerascheck.findings import Finding
 from kerascheck.plugins import Registry, load_plugins
 
@@ -45,6 +53,8 @@ def open_session(
     """
     config = load_config(config_path, start)
     changes = dict(overrides or {})
+    if "target_keras" in changes:
+        check_target_keras(changes["target_keras"], "command line", "--target-keras")
     if extend_select:
         changes["extend_select"] = (*config.extend_select, *split_selectors(extend_select))
     if changes:

@@ -30,14 +30,14 @@ def plugin_lists(values: Sequence[str]) -> tuple[list[str], list[str]]:
 def open_session_from_args(args: argparse.Namespace, start: Path, overrides: dict[str, Any] | None = None) -> Any:
     """The :class:`kerascheck.api.Session` for parsed arguments (config, plugins, selection)."""
     from kerascheck.api import open_session
-    from kerascheck.config import split_selectors, validate_target_keras
+    from kerascheck.config import split_selectors
 
     load, blocked = plugin_lists(getattr(args, "plugins", []) or [])
     overrides = dict(overrides or {})
     if getattr(args, "select", None):
         overrides["select"] = split_selectors(args.select)
     if getattr(args, "target_keras", None):
-        overrides["target_keras"] = validate_target_keras(args.target_keras, "--target-keras", None)
+        overrides["target_keras"] = args.target_keras  # validated by open_session, like the config key
     session = open_session(
         config_path=getattr(args, "config", None),
         start=start,

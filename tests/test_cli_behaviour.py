@@ -27,7 +27,7 @@ def test_target_keras_option_is_validated_like_the_config_key(run_cli, project, 
         assert result.returncode == 0, result.stderr
         return
     assert result.returncode == 2
-    assert f'--target-keras: must name Keras 2 or 3 (e.g. "3", "2.15"), not {value!r}' in result.stderr
+    assert "'--target-keras': must name Keras 2 or 3" in result.stderr and f"not {value!r}" in result.stderr
     assert "Traceback" not in result.stderr
 
 

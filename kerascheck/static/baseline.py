@@ -131,6 +131,8 @@ def load(baseline_path: str) -> frozenset[Fingerprint]:
         raise BaselineError(baseline_path, f"cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise BaselineError(baseline_path, f"not valid JSON: {exc}") from None
+    except RecursionError:  # JSON nested thousands of levels deep: no baseline kerascheck wrote
+        raise BaselineError(baseline_path, "not a kerascheck baseline (JSON nested too deeply)") from None
     if not isinstance(document, dict) or document.get(FORMAT_KEY) != FORMAT_VERSION or not isinstance(document.get("findings"), list):
         raise BaselineError(baseline_path, f"not a kerascheck baseline (expected {{\"{FORMAT_KEY}\": {FORMAT_VERSION}, \"findings\": [...]}})")
     known = set()
