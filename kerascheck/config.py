@@ -56,6 +56,8 @@ class Config:
     probe: tuple[tuple[str, Any], ...] = ()
     cache: bool = True
     cache_dir: str = ".kerascheck_cache"
+    #: The documentation site every ``docs_url`` points into (None: kerascheck's published site).
+    docs_base_url: str | None = None
     #: Files larger than this many bytes are not parsed (KC002): libcst's parser needs several
     #: hundred times a file's size in memory (a 3 MB file: about 2 GB).
     max_file_size: int = 2_000_000
@@ -99,6 +101,7 @@ _KEYS: dict[str, _Key] = {
     "probe": _Key(dict, "a table of probe settings"),
     "cache": _Key(bool, "true or false"),
     "cache-dir": _Key(str, "a directory path"),
+    "docs-base-url": _Key(str, 'the URL of the documentation site, e.g. "https://docs.example.com/kerascheck/"'),
     "max-file-size": _Key(int, "a size in bytes (an integer > 0)"),
 }
 
@@ -269,6 +272,7 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
         probe=tuple(sorted(probe.items())),
         cache=table.get("cache", True),
         cache_dir=table.get("cache-dir", ".kerascheck_cache"),
+        docs_base_url=table.get("docs-base-url"),
         max_file_size=max_file_size,
     )
 

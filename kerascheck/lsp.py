@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kerascheck.checkdoc import with_docs_urls
 from kerascheck.findings import Edit, Finding, Severity
 
 try:
@@ -221,6 +222,7 @@ class Linter:
             findings = engine.finish([result, *others], root=root)
             own = os.path.abspath(path)
             kept = [f for f in findings if os.path.abspath(f.location.path) == own]
+            kept = with_docs_urls(kept, loaded.session.registry.checks, loaded.session.config.docs_base_url)
             if not complete:
                 kept = [f for f in kept if not _is_project_rule(engine, f.code)]
             return CheckOutcome(kept, loaded)
@@ -391,11 +393,11 @@ def suppression_code_at(line_text: str, column: int) -> str | None:
     return None
 
 
-def rule_markdown(check: Any) -> str:
+def rule_markdown(check: Any, docs_base_url: str | None = None) -> str:
     """Hover text for a rule or probe: title, summary, documentation and link."""
     head = f"**{check.code}** `{check.name}` ({check.severity.value})"
     parts = [head, "", f"{check.summary}.", "", check.docs()]
-    url = check.docs_url()
+    url = check.docs_url(docs_base_url)
     if url:
         parts += ["", f"[Documentation]({url})"]
     return "\n".join(parts)
@@ -614,7 +616,7 @@ class _State:
         check = loaded.session.registry.find(code)
         if check is None:
             return None
-        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=rule_markdown(check)))
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=rule_markdown(check, loaded.session.config.docs_base_url)))
 
     async def register_watchers(self) -> None:
         capabilities = self.server.client_capabilities

@@ -323,7 +323,7 @@ class Engine:
                 f"internal error in rule {rule.code} ({type(rule).__module__}): "
                 f"{type(exc).__name__}: {exc}; other rules' findings are unaffected"
             )
-            result.findings.append(self._engine_finding(INTERNAL_ERROR, message, where))
+            result.findings.append(with_traceback(self._engine_finding(INTERNAL_ERROR, message, where), exc))
 
         _Dispatcher(context, rules, report_crash).walk(module)
         for rule in rules:
@@ -366,10 +366,13 @@ class Engine:
                 produced = list(rule.finish(context))
             except Exception as exc:
                 produced = [
-                    self._engine_finding(
-                        INTERNAL_ERROR,
-                        f"internal error in the project phase of rule {rule.code}: {type(exc).__name__}: {exc}",
-                        Location(results[0].path if results else "."),
+                    with_traceback(
+                        self._engine_finding(
+                            INTERNAL_ERROR,
+                            f"internal error in the project phase of rule {rule.code}: {type(exc).__name__}: {exc}",
+                            Location(results[0].path if results else "."),
+                        ),
+                        exc,
                     )
                 ]
             for finding in produced:
@@ -431,6 +434,15 @@ class Engine:
 
 
 _ENGINE_CODES = frozenset({INTERNAL_ERROR, SYNTAX_ERROR, NOT_ANALYSED, UNUSED_SUPPRESSION})
+
+
+def with_traceback(finding: Finding, exc: BaseException) -> Finding:
+    """``finding`` carrying the plugin's traceback (``extra["traceback"]``) for -v, JSON and tests."""
+    import traceback
+    from dataclasses import replace
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return replace(finding, extra=(*finding.extra, ("traceback", text)))
 
 
 def _special_file(path: str) -> str | None:
