@@ -276,22 +276,8 @@ def replace_in_source(context: FileContext, node: cst.CSTNode, text: str) -> Edi
 def add_keyword_edit(context: FileContext, call: cst.Call, keyword: str, value: str) -> Edit | None:
     """An edit appending ``keyword=value`` to ``call``'s arguments, keeping its layout (one line
     or one argument per line with a trailing comma). None when ``call`` has ``*``/``**`` args."""
-    if ah.has_star_args(call):
-        return None
-    args = list(call.args)
-    new_arg = cst.Arg(value=cst.parse_expression(value), keyword=cst.Name(keyword),
-                      equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
-    if not args:
-        return context.edit(call, context.code(call.with_changes(args=[new_arg])))
-    last = args[-1]
-    if isinstance(last.comma, cst.Comma):  # trailing comma: the new argument goes on its own line
-        separator = args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else cst.Comma(whitespace_after=call.whitespace_before_args)
-        args[-1] = last.with_changes(comma=separator)
-        args.append(new_arg.with_changes(comma=last.comma))
-    else:
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(new_arg)
-    return context.edit(call, context.code(call.with_changes(args=args)))
+    changed = ah.with_keyword(call, keyword, value)
+    return None if changed is None else context.edit(call, context.code(changed))
 
 
 # -- prediction, samples, modes (KC2xx, KC5xx, KC7xx) ----------------------------------------

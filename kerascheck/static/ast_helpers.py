@@ -99,3 +99,28 @@ def function_param(func: cst.FunctionDef, name: str) -> cst.Param | None:
         if param.name.value == name:
             return param
     return None
+
+
+def with_keyword(call: cst.Call, keyword: str, value: str) -> cst.Call | None:
+    """``call`` with ``keyword=value`` appended, keeping its layout (one line, or one argument
+    per line with a trailing comma); None when ``call`` has ``*``/``**`` arguments, whose
+    contents could already hold the keyword."""
+    if has_star_args(call):
+        return None
+    args = list(call.args)
+    new_arg = cst.Arg(
+        value=cst.parse_expression(value),
+        keyword=cst.Name(keyword),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
+    )
+    if not args:
+        return call.with_changes(args=[new_arg])
+    last = args[-1]
+    if isinstance(last.comma, cst.Comma):  # trailing comma: the new argument on its own line
+        separator = args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else cst.Comma(whitespace_after=call.whitespace_before_args)
+        args[-1] = last.with_changes(comma=separator)
+        args.append(new_arg.with_changes(comma=last.comma))
+    else:
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        args.append(new_arg)
+    return call.with_changes(args=args)

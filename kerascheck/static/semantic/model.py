@@ -153,25 +153,8 @@ class SemanticModel:
         existing = ah.keyword(call, keyword)
         if existing is not None:
             return self._edit(existing.value, value)
-        if ah.has_star_args(call):
-            return None
-        args = list(call.args)
-        new_arg = cst.Arg(
-            value=cst.parse_expression(value),
-            keyword=cst.Name(keyword),
-            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
-        )
-        if not args:
-            return self._edit(call, self._code(call.with_changes(args=[new_arg])))
-        last = args[-1]
-        if isinstance(last.comma, cst.Comma):  # trailing comma: the new argument on its own line
-            separator = args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else cst.Comma(whitespace_after=call.whitespace_before_args)
-            args[-1] = last.with_changes(comma=separator)
-            args.append(new_arg.with_changes(comma=last.comma))
-        else:
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            args.append(new_arg)
-        return self._edit(call, self._code(call.with_changes(args=args)))
+        changed = ah.with_keyword(call, keyword, value)
+        return None if changed is None else self._edit(call, self._code(changed))
 
     # -- functions and calls ---------------------------------------------------------------
 
