@@ -242,12 +242,7 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
     target = check_target_keras(table.get("target-keras", "3"), source)
 
     probe = table.get("probe", {})
-    for key, value in probe.items():
-        expected = PROBE_KEYS.get(key)
-        if expected is None:
-            raise ConfigError(source, f"probe.{key}", f"unknown option; known: {', '.join(sorted(PROBE_KEYS))}")
-        if not isinstance(value, expected) or isinstance(value, bool):
-            raise ConfigError(source, f"probe.{key}", f"has the wrong type ({_type_name(value)})")
+    check_probe_options(probe, source)
 
     max_file_size = table.get("max-file-size", Config.max_file_size)
     if max_file_size <= 0:
@@ -275,6 +270,17 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
         docs_base_url=table.get("docs-base-url"),
         max_file_size=max_file_size,
     )
+
+
+def check_probe_options(probe: Mapping[str, Any], source: str) -> None:
+    """:class:`ConfigError` naming ``source`` and the key for an unknown or mistyped
+    ``[tool.kerascheck.probe]`` option."""
+    for key, value in probe.items():
+        expected = PROBE_KEYS.get(key)
+        if expected is None:
+            raise ConfigError(source, f"probe.{key}", f"unknown option; known: {', '.join(sorted(PROBE_KEYS))}")
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(source, f"probe.{key}", f"has the wrong type ({_type_name(value)})")
 
 
 def check_target_keras(target: str, source: str, key: str = "target-keras") -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kerascheck import config as configuration
-from kerascheck.config import Config, ConfigError
+from kerascheck.config import Config, check_probe_options
 from kerascheck.findings import Finding
 
 #: ``[tool.kerascheck.probe]`` keys and their types (validated when the config is loaded).
@@ -46,13 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _probe_config(config: Config) -> dict[str, Any]:
     values = dict(config.probe)
-    source = config.path or "configuration"
-    for key, value in values.items():
-        expected = PROBE_CONFIG_KEYS.get(key)
-        if expected is None:
-            raise ConfigError(source, f"probe.{key}", f"unknown option; known: {', '.join(sorted(PROBE_CONFIG_KEYS))}")
-        if not isinstance(value, expected) or isinstance(value, bool):
-            raise ConfigError(source, f"probe.{key}", f"has the wrong type ({type(value).__name__})")
+    check_probe_options(values, str(config.path or "configuration"))
     return values
 
 
