@@ -1069,10 +1069,10 @@ class SeedAfterModelBuilt(Rule):
             if self._function_seeds:
                 self._function_seeds[-1] = True
             if scope[0] is not None and not scope[1]:
-                line = context.location(scope[0]).line
+                drawn = context.location(scope[0]).cite(seen_from=context.path)
                 self.report(
                     node,
-                    f"global seed set after random state was already drawn (line {line}): what was "
+                    f"global seed set after random state was already drawn ({drawn}): what was "
                     "built or sampled before it is not reproducible; seed first",
                 )
             scope[1] = True

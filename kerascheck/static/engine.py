@@ -220,6 +220,9 @@ class Engine:
         if source.cell_map is not None:
             result.joined_lines = {cell: start for start, cell in source.cell_map.starts}
         result.suppressions = suppress.scan(source.text)
+        for error in source.cell_errors:  # notebook cells left out of the check: the others go on
+            code = SYNTAX_ERROR if error.syntax else NOT_ANALYSED
+            result.findings.append(self._engine_finding(code, error.message, self._line_location(source, error.line, error.column)))
         try:
             self._check_source(source, result)
         except RecursionError:
