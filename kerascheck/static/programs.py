@@ -2,7 +2,7 @@
 
 A *program* is what one ``python script.py`` (or one notebook kernel) runs: its entry point and
 every project module it imports, transitively. Entry points are every script that no other
-project module imports, and every notebook (nothing can import a notebook). A module imported
+checked file (module or notebook) imports, and every notebook (nothing can import a notebook). A module imported
 by two scripts belongs to both programs.
 
 Imports are resolved to files exactly as Python's path finder does, over the checked files:
@@ -321,7 +321,7 @@ class _Builder:
 
     def build(self) -> ProgramModel:
         imported: set[str] = set()
-        for path in self.scripts:
+        for path in (*self.scripts, *self.notebooks):  # a helper only a notebook imports is no entry point
             imported.update(target for target, _, _ in self._edges(path, os.path.dirname(_absolute(path))) if target != path)
         entries = [p for p in self.scripts if p not in imported] + self.notebooks
         programs = [self._program(entry) for entry in entries]
