@@ -44,8 +44,9 @@ class Seeds:
     kind: str
     call: str
     location: Location
-    #: Replacement by ``keras.utils.set_random_seed(<same argument>)``, when Keras is importable.
-    fix: Edit | None = None
+    #: The edits that seed everything with ``keras.utils.set_random_seed(<same argument>)``
+    #: instead, with the name it uses bound before it runs (empty when no such fix exists).
+    fix: tuple[Edit, ...] = ()
     #: The plain function the call is in, when it only seeds if that function is called
     #: (None at module level, in methods, decorated functions, and functions that also train).
     helper: str | None = None
@@ -261,6 +262,11 @@ class ProgramFacts:
         self._bound_fits: dict[int, str] = {}  # id(``Scaler().fit(x)``) -> the name it is bound to
         #: Seed calls in order, each with the ids of its enclosing functions (decided at the end).
         self._seeds: list[tuple[Seeds, tuple[int, ...]]] = []
+        #: Seed calls whose fix must move them below a later import: id -> (call, new text, name).
+        self._moves: dict[int, tuple[cst.Call, str, str]] = {}
+        self._moved_seeds: dict[int, int] = {}  # index in ``_seeds`` -> id of its call
+        self._bound_so_far: set[str] = set()  # local names bound by the imports walked so far
+        self._last_binding: dict[str, cst.Import | cst.ImportFrom] = {}  # ... at module level
         self._seeding_functions: set[int] = set()  # ids of functions holding a helper seed
         self._training_functions: set[int] = set()  # ... of those that also train
         self._referenced: set[str] = set()
@@ -385,7 +391,9 @@ class ProgramFacts:
                 self.facts.append(_custom_class(context, info.node, self.locator))
         for saved in sorted(self._saved_classes):
             self.facts.append(SavedClass(saved))
-        for seed, functions in self._seeds:
+        for index, (seed, functions) in enumerate(self._seeds):
+            if index in self._moved_seeds:
+                seed = replace(seed, fix=self._moved_seed_fix(*self._moves[self._moved_seeds[index]]))
             if seed.helper is not None and any(f in self._training_functions for f in functions):
                 seed = replace(seed, helper=None)  # seeds the training that follows it in the function
             self.facts.append(seed)
@@ -395,18 +403,77 @@ class ProgramFacts:
     # -- helpers -----------------------------------------------------------------------------
 
     def _seed(self, node: cst.Call, kind: str) -> None:
-        edit = None
-        spelling = set_random_seed_name(self.context)
-        argument = ah.positional(node)[0].value if ah.positional(node) else ah.keyword_value(node, "seed")
-        if kind != "all" and spelling is not None and argument is not None and len(node.args) == 1:
-            edit = self.locator.edit(node, f"{spelling}({self.context.code(argument)})")
         functions = self.context.functions
         helper = None
         if functions and not self.context.classes and not functions[-1].decorators:
             helper = functions[-1].name.value
             self._seeding_functions.update(id(f) for f in functions)
-        seed = Seeds(kind, self.context.code(node.func), self.locator.location(node), edit, helper)
+        edits = self._seed_fix(node) if kind != "all" else ()
+        seed = Seeds(kind, self.context.code(node.func), self.locator.location(node), edits, helper)
         self._seeds.append((seed, tuple(id(f) for f in functions)))
+
+    def on_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        """Names bound by imports so far, and the last top-level import binding each one (a
+        seed fix must not use a name before the import that binds it)."""
+        names = _bound_names(node)
+        self._bound_so_far.update(names)
+        if not self.context.functions:
+            for name in names:
+                self._last_binding[name] = node
+
+    def _seed_fix(self, node: cst.Call) -> tuple[Edit, ...]:
+        """Edits replacing a partial seed call by ``keras.utils.set_random_seed(<argument>)``.
+
+        The name used must be bound when the new call runs: in a function (run after the
+        module's imports) or after the import at module level, the call is replaced in place;
+        a module-level call above the import that binds the name moves below the last
+        top-level import binding it; with no import of Keras at all, ``import keras`` is added
+        on the line before. Only a call that is a whole statement on its own line is moved.
+        """
+        context = self.context
+        argument = ah.positional(node)[0].value if ah.positional(node) else ah.keyword_value(node, "seed")
+        if argument is None or len(node.args) != 1:
+            return ()
+        spelling = set_random_seed_name(context)
+        call = context.code(argument)
+        if spelling is not None:
+            root = spelling.split(".", 1)[0]
+            if context.functions or root in self._bound_so_far:
+                return (self.locator.edit(node, f"{spelling}({call})"),)
+            self._moves[id(node)] = (node, f"{spelling}({call})", root)
+            self._moved_seeds[len(self._seeds)] = id(node)
+            return ()  # decided at the end of the module, when the last binding import is known
+        statement_start = self._whole_statement(node)
+        if statement_start is None:
+            return ()
+        indent = " " * (statement_start - 1)
+        return (self.locator.edit(node, f"import keras\n{indent}keras.utils.set_random_seed({call})"),)
+
+    def _whole_statement(self, node: cst.Call) -> int | None:
+        """The column ``node`` starts at when it is the whole statement on its own line(s)."""
+        line, column, end_line, end_column = self.context.source_range(node)
+        lines = self.context.source.split("\n")
+        if line > len(lines) or end_line > len(lines):
+            return None
+        before, after = lines[line - 1][: column - 1], lines[end_line - 1][end_column - 1 :]
+        if before.strip() or (after.strip() and not after.strip().startswith("#")):
+            return None
+        return column
+
+    def _moved_seed_fix(self, node: cst.Call, text: str, root: str) -> tuple[Edit, ...]:
+        binding = self._last_binding.get(root)
+        column = self._whole_statement(node)
+        if binding is None or column is None:
+            return ()
+        context = self.context
+        line, _, end_line, end_column = context.source_range(node)
+        _, import_column, import_end, import_end_column = context.source_range(binding)
+        last = context.source.split("\n")[end_line - 1].rstrip("\r")
+        comment = last[end_column - 1 :]  # a trailing comment moves with the call
+        indent = " " * (import_column - 1)
+        remove = _edit(context, line, 1, end_line, len(last) + 1, "")
+        insert = _edit(context, import_end, import_end_column, import_end, import_end_column, f"\n{indent}{text}{comment}")
+        return (remove, insert)
 
     def _reference(self, node: cst.Call, qualified: str | None) -> None:
         """Record the called name (as written and as imported) and names passed as arguments."""
@@ -455,6 +522,29 @@ class ProgramFacts:
                 self._saved.add(value.value)
             elif isinstance(value, (cst.Tuple, cst.List, cst.Dict)):
                 self._saved.update(_element_names(value))
+
+
+def _bound_names(node: cst.Import | cst.ImportFrom) -> list[str]:
+    """The local names an import statement binds (``import a.b`` binds ``a``)."""
+    if isinstance(node.names, cst.ImportStar):
+        return []
+    names = []
+    for alias in node.names:
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            names.append(alias.asname.name.value)
+        else:
+            written = dotted(alias.name) or ""
+            names.append(written.split(".", 1)[0] if isinstance(node, cst.Import) else written)
+    return names
+
+
+def _edit(context: FileContext, line: int, column: int, end_line: int, end_column: int, text: str) -> Edit:
+    """An edit of a span of the checked text (cell-relative in notebooks)."""
+    if context.cell_map is None:
+        return Edit(line, column, end_line, end_column, text)
+    cell, cell_line = context.cell_map.locate(line)
+    _, cell_end = context.cell_map.locate(end_line)
+    return Edit(cell_line, column, cell_end, end_column, text, cell=cell)
 
 
 def _element_names(value: cst.BaseExpression) -> set[str]:
@@ -516,6 +606,14 @@ class ProjectRule(Rule):
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._drives:
             self._collector.on_assign(node)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if self._drives:
+            self._collector.on_import(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if self._drives:
+            self._collector.on_import(node)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if self._drives:

@@ -315,7 +315,7 @@ class PartialSeeding(ProjectRule):
             if first.location in reported:
                 continue
             reported.add(first.location)
-            fix = m.fix(first.fix, safe=False, message="Seed everything with `keras.utils.set_random_seed`") if first.fix else None
+            fix = m.fix(list(first.fix), safe=False, message="Seed everything with `keras.utils.set_random_seed`") if first.fix else None
             yield cls.finding_at(first.location, _partial_message(kinds, project.keras_major, first.call), fix)
 
 

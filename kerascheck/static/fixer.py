@@ -238,10 +238,10 @@ class Fixer:
         """Check the document's text as the run would (suppressions, project facts of the
         other files, per-file ignores) and return its findings."""
         result = self.engine.check_file(document.path, stdin_text=document.text)
-        others = [
-            FileResult(r.path, [], r.facts, SuppressionMap(), r.joined_lines)
+        others = [  # with their imports: the program model needs every file, even without facts
+            FileResult(r.path, [], r.facts, SuppressionMap(), r.joined_lines, imports=r.imports)
             for path, r in self.results.items()
-            if path != document.path and r.facts
+            if path != document.path
         ]
         findings = self.engine.finish([*others, result], root=self.root)
         return [f for f in findings if f.location.path == document.path], result
