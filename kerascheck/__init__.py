@@ -12,6 +12,7 @@ from kerascheck.probes.base import Probe
 from kerascheck.report.base import Reporter, RunSummary
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.static.context import FileContext, ProjectContext
+from kerascheck.static.programs import ImportStatement, Program, ProgramModel
 
 __version__ = "0.1.0"
 
@@ -21,9 +22,12 @@ __all__ = [
     "FileContext",
     "Finding",
     "Fix",
+    "ImportStatement",
     "Invalid",
     "Location",
     "Probe",
+    "Program",
+    "ProgramModel",
     "ProjectContext",
     "Reporter",
     "Rule",

@@ -100,8 +100,14 @@ def test_show_programs_prints_the_grouping(tmp_path):
     lines = out.splitlines()
     assert lines[0] == "2 programs (search path after each entry point's directory: ., src)"
     assert "scripts/finetune.py  (script, 6 files)" in lines
-    assert "  └─ src/trainer/loop.py  (trainer.loop; from trainer import loop)  [shared by 2 programs]" in lines
-    assert "    └─ src/trainer/data.py  (trainer.data; from . import data)  [shared by 2 programs]" in lines
+    start = lines.index("scripts/finetune.py  (script, 6 files)")
+    assert lines[start + 1 : start + 6] == [
+        "└─ src/trainer/__init__.py  (trainer: from trainer import loop)  [in 2 programs]",
+        "└─ src/trainer/loop.py  (trainer.loop: from trainer import loop)  [in 2 programs]",
+        "   └─ src/trainer/data.py  (trainer.data: from . import data)  [in 2 programs]",
+        "└─ src/trainer/models/__init__.py  (trainer.models: from trainer.models import build)  [in 2 programs]",
+        "   └─ src/trainer/models/mlp.py  (trainer.models.mlp: from .mlp import build)  [in 2 programs]",
+    ]
 
 
 def test_a_local_file_named_like_a_library_is_not_imported_from_elsewhere(tmp_path):

@@ -362,12 +362,17 @@ def describe(model: ProgramModel, *, relative_to: Path | None = None) -> Iterato
         kind = "notebook" if program.is_notebook else "script"
         yield ""
         yield f"{shown(program.entry)}  ({kind}, {len(program.files)} file{'s' if len(program.files) != 1 else ''})"
+        children: dict[str, list[str]] = {}
         for path in program.files[1:]:
-            importer, statement = program.reached_by[path]
-            depth = len(program.chain(path))
-            shared = len(model.programs_of(path)) > 1
-            note = f"  [shared by {len(model.programs_of(path))} programs]" if shared else ""
-            yield f"{'  ' * depth}└─ {shown(path)}  ({program.modules[path]}; {statement.text()}){note}"
+            children.setdefault(program.reached_by[path][0], []).append(path)
+        pending = [(path, 1) for path in reversed(children.get(program.entry, []))]
+        while pending:  # depth first: each module under the file that first imported it
+            path, depth = pending.pop()
+            statement = program.reached_by[path][1]
+            count = len(model.programs_of(path))
+            note = f"  [in {count} programs]" if count > 1 else ""
+            yield f"{'   ' * (depth - 1)}└─ {shown(path)}  ({program.modules[path]}: {statement.text()}){note}"
+            pending.extend((child, depth + 1) for child in reversed(children.get(path, [])))
 
 
 def shared_files(model: ProgramModel) -> Iterable[str]:
