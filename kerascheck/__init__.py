@@ -12,7 +12,7 @@ from kerascheck.probes.base import Probe
 from kerascheck.report.base import Reporter, RunSummary
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.static.context import FileContext, ProjectContext
-from kerascheck.static.programs import ImportStatement, Program, ProgramModel
+from kerascheck.static.programs import ImportStatement, ModuleImports, Program, ProgramModel
 
 __version__ = "0.1.0"
 
@@ -25,6 +25,7 @@ __all__ = [
     "ImportStatement",
     "Invalid",
     "Location",
+    "ModuleImports",
     "Probe",
     "Program",
     "ProgramModel",

@@ -252,5 +252,43 @@ def test_results_are_identical_with_one_and_two_workers(tmp_path):
 )
 def test_scan_imports(source, expected):
     found = scan_imports(source, "m.py", lambda line, column: Location("m.py", line, column))
-    assert [(s.module, s.level, s.names) for s in found] == expected
-    assert all(isinstance(s, ImportStatement) for s in found)
+    assert [(s.module, s.level, s.names) for s in found.statements] == expected
+    assert all(isinstance(s, ImportStatement) for s in found.statements)
+    assert not found.main_guard
+
+
+def test_a_script_others_import_functions_from_is_still_an_entry_point(tmp_path):
+    # Shape of dl-quick-reference/Chapter09: the training script runs under its __main__ guard;
+    # the prediction script imports its data helpers and calls its *own* main().
+    root = tree(
+        tmp_path,
+        {
+            "lstm.py": "import keras\n\ndef read_data():\n    return 1\n\ndef main():\n    model = keras.Sequential()\n    model.fit(read_data(), 1)\n\nif __name__ == '__main__':\n    main()\n",
+            "predict.py": "import keras\nfrom lstm import read_data\n\ndef main():\n    keras.models.load_model('m.keras').predict(read_data())\n\nif __name__ == '__main__':\n    main()\n",
+        },
+    )
+    assert grouping(model_of(root), root) == {"lstm.py": [], "predict.py": ["lstm.py"]}
+    findings = kerascheck.check([root], select=["KC301"], config=str(root / "pyproject.toml"))
+    assert [(Path(f.location.path).name, f.location.line) for f in findings] == [("lstm.py", 8)]
+
+
+def test_a_library_method_that_trains_counts_when_the_program_calls_into_it(tmp_path):
+    # Shape of emnlp2017-bilstm-cnn-crf: ``fit`` calls ``trainModel``, which trains; the
+    # training script calls ``fit``, the tagging script only ``loadModel``/``tagSentences``.
+    library = (
+        "import keras\n\nclass Tagger:\n    def trainModel(self):\n        self.model.train_on_batch(x, y)\n\n"
+        "    def fit(self, epochs):\n        for _ in range(epochs):\n            self.trainModel()\n\n"
+        "    def tag(self, sentences):\n        return self.model.predict(sentences)\n"
+    )
+    root = tree(
+        tmp_path,
+        {
+            "nets/__init__.py": "",
+            "nets/tagger.py": library,
+            "train.py": "from nets.tagger import Tagger\nmodel = Tagger()\nmodel.fit(epochs=3)\n",
+            "run.py": "from nets.tagger import Tagger\nmodel = Tagger.load('m')\nprint(model.tag(['a']))\n",
+        },
+    )
+    findings = kerascheck.check([root], select=["KC301"], config=str(root / "pyproject.toml"))
+    assert [(Path(f.location.path).name, f.location.line) for f in findings] == [("train.py", 1)]
+    assert "nets/tagger.py" in findings[0].message.replace("\\", "/")

@@ -32,9 +32,11 @@ class Trains:
 
     location: Location
     loop: bool = False
-    #: The innermost function the call is in (None at module level): in an imported module,
-    #: training inside a function counts only for programs that call (or pass on) that name.
-    function: str | None = None
+    #: Names whose call runs the file's training: the functions that train and the functions of
+    #: the same file that call them (``__main__`` for training under the ``__main__`` guard).
+    #: Empty when the training runs at module level, on import. In an imported module, training
+    #: counts only for programs whose other files call (or pass on) one of these names.
+    callers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class Referenced:
     seeding helper counts only when one of its program's files references it."""
 
     names: frozenset[str]
+    #: Those of ``names`` that are functions defined at the top of this same file (a call to
+    #: the file's own ``main()`` is not a call to another module's ``main``).
+    own: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -270,6 +275,11 @@ class ProgramFacts:
         self._seeding_functions: set[int] = set()  # ids of functions holding a helper seed
         self._training_functions: set[int] = set()  # ... of those that also train
         self._referenced: set[str] = set()
+        self._first_trains: list[tuple[Location, bool]] = []  # the first fit, the first custom step
+        self._training_names: set[str] = set()  # functions holding a training call ("" at module level)
+        self._calls_in: dict[str, set[str]] = {}  # function name -> the names it calls
+        self._defined: set[str] = set()  # functions defined at the top of the file
+        self._main_guard = 0  # inside ``if __name__ == "__main__":`` at module level
         #: Positions without libcst's whole-file codegen (most files end up reporting nothing).
         self.locator = m.FastLocator(context)
 
@@ -319,14 +329,12 @@ class ProgramFacts:
             return
         receiver, name = method
         loop = name == "apply_gradients"
-        if loop not in self._trains and is_training_call(context, node, self._foreign):
-            self._trains.add(loop)
-            function = context.functions[-1].name.value if context.functions else None
-            self.facts.append(Trains(self.locator.location(node), loop, function))
+        if is_training_call(context, node, self._foreign):
             self._training_functions.update(id(f) for f in context.functions)
-        elif self._seeding_functions and any(id(f) in self._seeding_functions for f in context.functions):
-            if is_training_call(context, node, self._foreign):
-                self._training_functions.update(id(f) for f in context.functions)
+            self._training_names.add(self._current_function())
+            if loop not in self._trains:
+                self._trains.add(loop)
+                self._first_trains.append((self.locator.location(node), loop))
         if name in FIT_METHODS:
             self._fitted(node, receiver)
         if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors and name in SELF_PERSISTING:
@@ -398,7 +406,11 @@ class ProgramFacts:
                 seed = replace(seed, helper=None)  # seeds the training that follows it in the function
             self.facts.append(seed)
         if any(seed.helper is not None for seed, _ in self._seeds) or self._referenced:
-            self.facts.append(Referenced(frozenset(self._referenced)))
+            own = self._defined & self._referenced
+            self.facts.append(Referenced(frozenset(self._referenced), frozenset(own - set(context.imports.aliases))))
+        callers = self._training_callers()
+        for location, loop in self._first_trains:
+            self.facts.append(Trains(location, loop, callers))
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -478,16 +490,45 @@ class ProgramFacts:
     def _reference(self, node: cst.Call, qualified: str | None) -> None:
         """Record the called name (as written and as imported) and names passed as arguments."""
         func = node.func
+        names = []
         if qualified is not None:
             if qualified not in SEED_FUNCTIONS:  # ``random.seed`` does not call a helper ``seed``
-                self._referenced.add(qualified.rsplit(".", 1)[-1])
+                names.append(qualified.rsplit(".", 1)[-1])
         elif isinstance(func, cst.Name):
-            self._referenced.add(func.value)
+            names.append(func.value)
         elif isinstance(func, cst.Attribute):
-            self._referenced.add(func.attr.value)
-        for arg in node.args:
-            if isinstance(arg.value, cst.Name):
-                self._referenced.add(arg.value.value)
+            names.append(func.attr.value)
+        names.extend(arg.value.value for arg in node.args if isinstance(arg.value, cst.Name))
+        self._referenced.update(names)
+        if self.context.functions:
+            self._calls_in.setdefault(self.context.functions[-1].name.value, set()).update(names)
+
+    def on_function(self, node: cst.FunctionDef) -> None:
+        if len(self.context.functions) == 1 and not self.context.classes:
+            self._defined.add(node.name.value)
+
+    def on_if(self, node: cst.If, entering: bool) -> None:
+        if not self.context.functions and not self.context.classes and _is_main_guard(node.test):
+            self._main_guard += 1 if entering else -1
+
+    def _current_function(self) -> str:
+        if self.context.functions:
+            return self.context.functions[-1].name.value
+        return "__main__" if self._main_guard else ""
+
+    def _training_callers(self) -> frozenset[str]:
+        """The names whose call runs this file's training (empty: it runs on import)."""
+        if "" in self._training_names:
+            return frozenset()
+        callers = set(self._training_names)
+        grew = True
+        while grew:  # functions of this file that call a function that trains
+            grew = False
+            for function, called in self._calls_in.items():
+                if function not in callers and called & callers:
+                    callers.add(function)
+                    grew = True
+        return frozenset(callers)
 
     def _saved_instance(self, expr: cst.BaseExpression) -> None:
         if isinstance(expr, cst.Name) and expr.value in self._constructed:
@@ -522,6 +563,16 @@ class ProgramFacts:
                 self._saved.add(value.value)
             elif isinstance(value, (cst.Tuple, cst.List, cst.Dict)):
                 self._saved.update(_element_names(value))
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    if not isinstance(test.comparisons[0].operator, cst.Equal):
+        return False
+    sides = {ah.string_value(test.left) or dotted(test.left), ah.string_value(test.comparisons[0].comparator) or dotted(test.comparisons[0].comparator)}
+    return sides == {"__name__", "__main__"}
 
 
 def _bound_names(node: cst.Import | cst.ImportFrom) -> list[str]:
@@ -607,6 +658,18 @@ class ProjectRule(Rule):
         if self._drives:
             self._collector.on_assign(node)
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._drives:
+            self._collector.on_function(node)
+
+    def visit_If(self, node: cst.If) -> None:
+        if self._drives:
+            self._collector.on_if(node, True)
+
+    def leave_If(self, node: cst.If) -> None:
+        if self._drives:
+            self._collector.on_if(node, False)
+
     def visit_Import(self, node: cst.Import) -> None:
         if self._drives:
             self._collector.on_import(node)
@@ -662,9 +725,18 @@ def has_fact(project: ProjectContext, program: Program, kind: type, test: Any = 
     return any(test is None or test(fact) for _, fact in facts_in(project, program.files, kind))
 
 
-def referenced_names(project: ProjectContext, program: Program) -> set[str]:
-    """Names the program's files call or pass on (a helper counts only when referenced)."""
-    return {name for _, fact in facts_in(project, program.files, Referenced) for name in fact.names}
+def referenced_names(project: ProjectContext, program: Program, *, outside: str | None = None) -> set[str]:
+    """Names the program's files call or pass on (a helper counts only when referenced).
+    With ``outside``: only the calls other files make to names they do not define themselves
+    (what they can reach of module ``outside``)."""
+    if outside is None:
+        return {name for _, fact in facts_in(project, program.files, Referenced) for name in fact.names}
+    return {
+        name
+        for path, fact in facts_in(project, program.files, Referenced)
+        if path != outside
+        for name in fact.names - fact.own
+    }
 
 
 def programs_with(project: ProjectContext, path: str) -> tuple[Program, ...]:

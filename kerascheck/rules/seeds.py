@@ -37,15 +37,13 @@ from kerascheck.static.programs import Program
 
 def _training(project: ProjectContext, program: Program) -> tuple[str, Trains] | None:
     """Where ``program`` trains: the entry point's first ``fit`` (else its first custom step);
-    else the first training of an imported module that runs on import or whose function the
-    program calls. None for a program that does not train."""
-    referenced: set[str] | None = None
+    else the first training of an imported module that runs on import or that the program's
+    other files call into. None for a program that does not train."""
     for path in program.files:
         trains = sorted((f for f in project.facts.get(path, ()) if isinstance(f, Trains)), key=lambda f: f.loop)
-        if path != program.entry:
-            if trains and any(f.function is not None for f in trains) and referenced is None:
-                referenced = referenced_names(project, program)
-            trains = [f for f in trains if f.function is None or f.function in (referenced or ())]
+        if trains and path != program.entry and trains[0].callers:
+            if not trains[0].callers & referenced_names(project, program, outside=path):
+                continue  # imported for its other functions: its training does not run here
         if trains:
             return path, trains[0]
     return None

@@ -47,7 +47,7 @@ class FileResult:
     joined_lines: dict[int, int] | None = None  # notebooks: cell number -> first joined line
     source: str | None = None  # kept only when asked (fixes, LSP)
     #: The file's import statements, for the program model of the project phase.
-    imports: tuple[programs.ImportStatement, ...] = ()
+    imports: programs.ModuleImports = programs.ModuleImports()
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 A *program* is what one ``python script.py`` (or one notebook kernel) runs: its entry point and
 every project module it imports, transitively. Entry points are every script that no other
-checked file (module or notebook) imports, and every notebook (nothing can import a notebook). A module imported
+checked file (module or notebook) imports, every script with an ``if __name__ == "__main__":``
+block (meant to be run, even if others import its functions), and every notebook (nothing can
+import a notebook). A module imported
 by two scripts belongs to both programs.
 
 Imports are resolved to files exactly as Python's path finder does, over the checked files:
@@ -60,12 +62,35 @@ class ImportStatement:
         return f"from {dots}{self.module} import {', '.join(self.names)}"
 
 
-def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -> tuple[ImportStatement, ...]:
+@dataclass(frozen=True)
+class ModuleImports:
+    """What the program model needs to know about one file."""
+
+    statements: tuple[ImportStatement, ...] = ()
+    #: The file has an ``if __name__ == "__main__":`` block: it is meant to be run, so it is an
+    #: entry point even when another module imports it (for its functions).
+    main_guard: bool = False
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    if not isinstance(statement, ast.If) or not isinstance(statement.test, ast.Compare):
+        return False
+    test = statement.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = {side.id for side in sides if isinstance(side, ast.Name)}
+    strings = {side.value for side in sides if isinstance(side, ast.Constant)}
+    return names == {"__name__"} and strings == {"__main__"}
+
+
+def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -> ModuleImports:
     """Every import statement of ``text`` (also inside functions, ``try`` and ``if`` blocks:
-    they run when reached). ``locate(line, column)`` maps a position of ``text`` to a location
-    (notebooks: the cell). A file that does not compile has none."""
-    if "import" not in text:
-        return ()
+    they run when reached), and whether it has a ``__main__`` guard. ``locate(line, column)``
+    maps a position of ``text`` to a location (notebooks: the cell). A file that does not
+    compile has none."""
+    if "import" not in text and "__main__" not in text:
+        return ModuleImports()
     import warnings
 
     try:
@@ -73,7 +98,8 @@ def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -
             warnings.simplefilter("ignore")
             tree = compile(text, path, "exec", flags=_PyCF_ONLY_AST | _PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return ()
+        return ModuleImports()
+    main_guard = any(_is_main_guard(statement) for statement in tree.body)
     found: list[ImportStatement] = []
     pending: list[ast.AST] = [tree]
     while pending:  # statements only: imports are never inside expressions
@@ -89,7 +115,7 @@ def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -
             elif isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
                 pending.append(child)
     found.sort(key=lambda statement: (statement.location.cell or 0, statement.location.line, statement.location.column))
-    return tuple(found)
+    return ModuleImports(tuple(found), main_guard)
 
 
 @dataclass(frozen=True)
@@ -163,8 +189,8 @@ class ProgramModel:
         return Path(path).parent.name if stem == "__init__" else stem
 
     @classmethod
-    def build(cls, imports: Mapping[str, Sequence[ImportStatement]], root: Path | str) -> ProgramModel:
-        """The programs of the files ``imports`` names (path -> its import statements)."""
+    def build(cls, imports: Mapping[str, ModuleImports], root: Path | str) -> ProgramModel:
+        """The programs of the files ``imports`` names (path -> what :func:`scan_imports` found)."""
         return _Builder(imports, Path(root)).build()
 
 
@@ -176,7 +202,7 @@ def _absolute(path: str) -> str:
 
 
 class _Builder:
-    def __init__(self, imports: Mapping[str, Sequence[ImportStatement]], root: Path) -> None:
+    def __init__(self, imports: Mapping[str, ModuleImports], root: Path) -> None:
         self.imports = imports
         #: absolute path -> the path as given, for every checked importable file.
         self.files: dict[str, str] = {}
@@ -293,7 +319,7 @@ class _Builder:
         search = [sys_path0, *(root for root in self.roots if root != sys_path0)]
         importer = _absolute(path)
         edges: list[tuple[str, ImportStatement, str]] = []
-        for statement in self.imports.get(path, ()):
+        for statement in self.imports[path].statements if path in self.imports else ():
             targets = self._resolve(statement, importer, search)
             if not targets:
                 self._external.setdefault(path, []).append(statement)
@@ -323,7 +349,8 @@ class _Builder:
         imported: set[str] = set()
         for path in (*self.scripts, *self.notebooks):  # a helper only a notebook imports is no entry point
             imported.update(target for target, _, _ in self._edges(path, os.path.dirname(_absolute(path))) if target != path)
-        entries = [p for p in self.scripts if p not in imported] + self.notebooks
+        runnable = [p for p in self.scripts if p not in imported or self.imports[p].main_guard]
+        entries = runnable + self.notebooks
         programs = [self._program(entry) for entry in entries]
         reached = {path for program in programs for path in program.files}
         # Modules only ever imported from a search path no program has (or import cycles that
