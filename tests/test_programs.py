@@ -292,3 +292,27 @@ def test_a_library_method_that_trains_counts_when_the_program_calls_into_it(tmp_
     findings = kerascheck.check([root], select=["KC301"], config=str(root / "pyproject.toml"))
     assert [(Path(f.location.path).name, f.location.line) for f in findings] == [("train.py", 1)]
     assert "nets/tagger.py" in findings[0].message.replace("\\", "/")
+
+
+def test_a_namespace_package_path_spelled_by_imports_makes_its_parent_a_root(tmp_path):
+    # Shape of xreport: app/server has no __init__.py, its subpackages do, imports say server.x.
+    root = tree(
+        tmp_path,
+        {
+            "app/server/services/__init__.py": "",
+            "app/server/services/jobs.py": "from server.learning.trainer import run\n",
+            "app/server/learning/__init__.py": "",
+            "app/server/learning/trainer.py": "def run():\n    pass\n",
+            "tools/main.py": "from server.services import jobs\n",
+        },
+    )
+    model = model_of(root)
+    assert str(root / "app") in model.roots
+    assert grouping(model, root) == {
+        "tools/main.py": [
+            "app/server/learning/__init__.py",
+            "app/server/learning/trainer.py",
+            "app/server/services/__init__.py",
+            "app/server/services/jobs.py",
+        ]
+    }

@@ -11,7 +11,9 @@ Imports are resolved to files exactly as Python's path finder does, over the che
 
 * the search path of a program is the entry point's own directory (``sys.path[0]``), then the
   project roots: the config root, its ``src/`` directory when there is one, and the directory
-  holding each top-level package (a directory with ``__init__.py`` whose parent has none);
+  holding each top-level package (a directory with ``__init__.py`` whose parent has none), or
+  holding the namespace package above it when imports spell that path (``import
+  server.services`` for ``app/server/services/__init__.py``: ``app``);
 * in each directory, a package (``name/__init__.py``) wins over a module (``name.py``); a
   directory without ``__init__.py`` is a namespace package only when no directory of the search
   path has a package or module of that name;
@@ -236,6 +238,12 @@ class _Builder:
         src = os.path.join(config_root, "src")
         if src in self.directories:
             roots.append(src)
+        imported = {
+            statement.module
+            for found in self.imports.values()
+            for statement in found.statements
+            if not statement.level
+        }
         tops = set()
         for absolute in self.files:
             if os.path.basename(absolute) == "__init__.py":
@@ -243,8 +251,23 @@ class _Builder:
                 while self._has_init(os.path.dirname(package)):
                     package = os.path.dirname(package)
                 tops.add(os.path.dirname(package))
+                tops.update(self._namespace_roots(package, imported))
         roots.extend(sorted(tops - set(roots)))
         return tuple(roots)
+
+    @staticmethod
+    def _namespace_roots(package: str, imported: set[str]) -> list[str]:
+        """Directories above namespace packages (no ``__init__.py``) holding ``package``, when
+        an import spells that path: ``import server.services`` for ``app/server/services/`` can
+        only work with ``app`` on ``sys.path``."""
+        found = []
+        name, directory = os.path.basename(package), os.path.dirname(package)
+        for _ in range(3):
+            name = f"{os.path.basename(directory)}.{name}"
+            directory = os.path.dirname(directory)
+            if any(module == name or module.startswith(name + ".") for module in imported):
+                found.append(directory)
+        return found
 
     # -- Python's path finder, over the checked files --
 
