@@ -323,7 +323,7 @@ class Engine:
         """Project phase, then suppressions, per-file ignores and severity overrides."""
         project_findings: dict[str, list[Finding]] = {}
         project_rules = [rule for rule in self.enabled.values() if rule.is_project_rule()]
-        model = self.programs(results, root=root) if project_rules else programs.ProgramModel()
+        model = self.program_model(results, root=root) if project_rules else programs.ProgramModel()
         modules = {r.path: model.module_name(r.path) for r in results}
         for rule in project_rules:
             facts = {r.path: r.facts[rule.code] for r in results if rule.code in r.facts}
@@ -350,7 +350,7 @@ class Engine:
         final.sort(key=Finding.sort_key)
         return final
 
-    def programs(self, results: Sequence[FileResult], *, root: Path | None = None) -> programs.ProgramModel:
+    def program_model(self, results: Sequence[FileResult], *, root: Path | None = None) -> programs.ProgramModel:
         """How the checked files group into programs (built once per run, from their imports)."""
         return programs.ProgramModel.build({r.path: r.imports for r in results}, root or Path(self.config.root))
 

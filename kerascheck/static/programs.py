@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -423,8 +423,3 @@ def describe(model: ProgramModel, *, relative_to: Path | None = None) -> Iterato
             note = f"  [in {count} programs]" if count > 1 else ""
             yield f"{'   ' * (depth - 1)}└─ {shown(path)}  ({program.modules[path]}: {statement.text()}){note}"
             pending.extend((child, depth + 1) for child in reversed(children.get(path, [])))
-
-
-def shared_files(model: ProgramModel) -> Iterable[str]:
-    """Files that belong to more than one program."""
-    return sorted(path for path, programs in model.by_file.items() if len(programs) > 1)
