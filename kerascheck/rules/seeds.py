@@ -223,10 +223,10 @@ class MissingGlobalSeed(ProjectRule):
             if statement is None:
                 yield cls.finding_at(trains.location, f"this program trains with no global seed set anywhere it imports: {advice}")
             else:  # the training is in an imported module: the program's entry point lacks the seed
-                where = trains.location.cite(seen_from=program.entry)
+                where = trains.location.cite(seen_from=path)
                 yield cls.finding_at(
                     statement.location,
-                    f"this program trains (in `{path}`, {where.split(', ', 1)[1]}) with no global seed set anywhere it imports: {advice}",
+                    f"this program trains (in `{path}`, {where}) with no global seed set anywhere it imports: {advice}",
                 )
 
 
