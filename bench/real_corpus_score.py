@@ -7,9 +7,10 @@ for a git worktree under ``wt/``). When the corpus is absent the scorer says so 
 
 How kerascheck is run (the labels were made from exactly this):
 
-* ``python -m kerascheck check --select ALL --output-format json --exit-zero --no-cache .``
-  with this repository first on ``PYTHONPATH`` (so the checked-out code is measured), target
-  Keras 3 (the default), no configuration file;
+* ``python -m kerascheck check --output-format json --exit-zero --no-cache --quiet . --select
+  ALL,KC304`` (``ALL`` plus the codes that are off by default, which ``ALL`` does not enable;
+  taken from ``kerascheck rules --format json``) with this repository first on ``PYTHONPATH``
+  (so the checked-out code is measured), target Keras 3 (the default), no configuration file;
 * the working directory, and so the project root, is one *unit* per run: each top-level
   folder of ``real`` (each is one upstream repository; ``xreport`` is run from ``xreport/app``,
   its import root) and the whole of ``keras-io`` (its files never import each other).
@@ -27,15 +28,18 @@ labels survive line shifts. Scoring per rule:
 * TP: findings matched to a ``tp`` label, or to an ``fn`` label (a miss now found);
 * FP: findings matched to an ``fp`` label;
 * FN: ``fn`` labels no finding matches, and ``tp`` labels no finding matches any more (lost);
-* unlabelled: findings matching no label, listed one by one so they can be labelled
-  (``--write-unlabelled FILE`` writes them as label stubs with ``"label": "?"``).
+* unlabelled: findings matching no label, listed one by one so they can be labelled:
+  ``--write-unlabelled FILE`` writes them as label stubs (``"label": "?"``, the message as the
+  reason); set each label to ``tp``/``fp`` with a one-line reason, then ``--add-labels FILE``
+  merges them into the label files (validated, kept sorted).
 
 A rule whose findings were too many to label all is sampled: ``bench/real_labels/sampling.json``
 records the corpus, code, seed and sample size; its precision is then an estimate from the
 sample (``n`` shown) and its unlabelled findings are expected, not listed.
 
 Usage: ``python bench/real_corpus_score.py [--corpus real|keras-io|all] [--markdown]
-[--details] [--corpus-dir DIR] [--write-unlabelled FILE]``. Needs no TensorFlow.
+[--details] [--corpus-dir DIR] [--write-unlabelled FILE] [--add-labels FILE]``. Needs no
+TensorFlow.
 """
 
 from __future__ import annotations
@@ -125,11 +129,27 @@ def _kerascheck_env() -> dict[str, str]:
     return env
 
 
-CHECK_ARGS = ("check", "--select", "ALL", "--output-format", "json", "--exit-zero", "--no-cache", "--quiet", ".")
+CHECK_ARGS = ("check", "--output-format", "json", "--exit-zero", "--no-cache", "--quiet", ".")
 
 
-def run_unit(unit: Unit, corpus_dir: Path) -> list[Finding]:
-    command = [sys.executable, "-m", "kerascheck", *CHECK_ARGS]
+def opt_in_codes() -> frozenset[str]:
+    """Codes that are off by default (``kerascheck rules --format json``): ``ALL`` does not
+    select them, they need their exact code."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kerascheck", "rules", "--format", "json"],
+        env=_kerascheck_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CorpusError(f"kerascheck rules failed (exit {done.returncode}): {done.stderr.strip()}")
+    return frozenset(item["code"] for item in json.loads(done.stdout) if not item["default_enabled"])
+
+
+def run_unit(unit: Unit, corpus_dir: Path, opt_in: frozenset[str]) -> list[Finding]:
+    select = ",".join(["ALL", *sorted(opt_in)])
+    command = [sys.executable, "-m", "kerascheck", *CHECK_ARGS, "--select", select]
     done = subprocess.run(command, cwd=unit.root, env=_kerascheck_env(), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise CorpusError(f"kerascheck failed in {unit.root} (exit {done.returncode}): {done.stderr.strip()}")
@@ -146,8 +166,10 @@ def run_unit(unit: Unit, corpus_dir: Path) -> list[Finding]:
     return findings
 
 
-def run_corpus(corpus_dir: Path, corpus: str) -> list[Finding]:
-    return [f for unit in units(corpus_dir, corpus) for f in run_unit(unit, corpus_dir)]
+def run_corpus(corpus_dir: Path, corpus: str, opt_in: frozenset[str] | None = None) -> list[Finding]:
+    """Every finding of every rule (default rules and the opt-in ones) on one corpus."""
+    selected = opt_in_codes() if opt_in is None else opt_in
+    return [f for unit in units(corpus_dir, corpus) for f in run_unit(unit, corpus_dir, selected)]
 
 
 class SourceCache:
@@ -411,20 +433,6 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def opt_in_codes() -> frozenset[str]:
-    """Codes that are off by default (``kerascheck rules --format json``), marked in the table."""
-    done = subprocess.run(
-        [sys.executable, "-m", "kerascheck", "rules", "--format", "json"],
-        env=_kerascheck_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise CorpusError(f"kerascheck rules failed (exit {done.returncode}): {done.stderr.strip()}")
-    return frozenset(item["code"] for item in json.loads(done.stdout) if not item["default_enabled"])
-
-
 def table(result: Result, markdown: bool = False, opt_in: frozenset[str] = frozenset()) -> str:
     header = ("rule", "findings", "TP", "FP", "FN", "unlabelled", "precision", "recall")
     rows = []
@@ -470,6 +478,21 @@ def details(result: Result) -> Iterator[str]:
         yield f"resolved FP {label.code} {_where(label)}: {label.reason}"
 
 
+def add_labels(source: Path, labels_dir: Path) -> dict[str, int]:
+    """Merge the labelled stubs of ``source`` into the label files, kept sorted; label counts added."""
+    new = read_labels(source)
+    added: dict[str, int] = {}
+    for corpus in CORPORA:
+        mine = [label for label in new if label.corpus == corpus]
+        if not mine:
+            continue
+        path = labels_dir / f"{corpus}.jsonl"
+        merged = sorted([*read_labels(path, corpus), *mine], key=sort_key)
+        path.write_text("".join(label_line(label) + "\n" for label in merged), encoding="utf-8")
+        added[corpus] = len(mine)
+    return added
+
+
 def stub(finding: Finding) -> str:
     return label_line(
         Label(finding.corpus, finding.path, finding.line, finding.cell, finding.code, "?", finding.snippet, finding.message)
@@ -489,7 +512,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument("--details", action="store_true", help="list every FP, FN, lost TP and resolved FP with its reason")
     parser.add_argument("--write-unlabelled", type=Path, metavar="FILE", help="write unlabelled findings as label stubs")
+    parser.add_argument(
+        "--add-labels",
+        type=Path,
+        metavar="FILE",
+        help="merge labelled stubs (label set to tp/fp/fn, reason written) into the label files, then exit",
+    )
     args = parser.parse_args(argv)
+    if args.add_labels:
+        try:
+            added = add_labels(args.add_labels, args.labels_dir)
+        except LabelError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(", ".join(f"{count} labels added to {corpus}.jsonl" for corpus, count in added.items()) or "no labels")
+        return 0
     corpus_dir = args.corpus_dir or default_corpus_dir()
     chosen = CORPORA if args.corpus == "all" else (args.corpus,)
     missing = [c for c in chosen if not (corpus_dir / c).is_dir()]
@@ -502,7 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stubs: list[str] = []
         for corpus in chosen:
             labels = read_labels(args.labels_dir / f"{corpus}.jsonl", corpus)
-            result = score(run_corpus(corpus_dir, corpus), labels, sampling)
+            result = score(run_corpus(corpus_dir, corpus, opt_in), labels, sampling)
             heading = f"corpus {corpus} ({len(labels)} labels)"
             print(f"## {heading}\n" if args.markdown else heading)
             print(table(result, markdown=args.markdown, opt_in=opt_in))

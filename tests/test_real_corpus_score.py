@@ -88,6 +88,15 @@ classes = model.predict_classes(np.zeros((2, 4)))
 """
 
 
+SEEDED = """\
+import keras
+
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.layers.Dense(1)])
+model.fit([[0.0]], [[1.0]], epochs=1)
+"""
+
+
 def _label(corpus, path, line, code, label, snippet, reason="synthetic label for the test"):
     return score.Label(corpus, path, line, None, code, label, score.normalize(snippet), reason)
 
@@ -102,6 +111,7 @@ def synthetic(tmp_path):
     project = corpus_dir / "real" / "proj"
     project.mkdir(parents=True)
     (project / "train.py").write_text(TRAIN, encoding="utf-8")
+    (project / "seeded.py").write_text(SEEDED, encoding="utf-8")
     (corpus_dir / "keras-io" / "examples").mkdir(parents=True)
     (corpus_dir / "keras-io" / "examples" / "clean.py").write_text("import keras\n", encoding="utf-8")
     labels_dir = tmp_path / "labels"
@@ -129,6 +139,9 @@ def test_findings_match_labels_per_rule(synthetic):
     assert result.scores["KC101"].precision == 1.0
     # Findings nobody labelled are listed, so a rule change that adds findings shows them.
     assert all(f.code not in {"KC101", "KC106"} for f in result.unlabelled)
+    # ``ALL`` alone leaves the off-by-default rules out; the scorer selects them too.
+    assert "KC304" in score.opt_in_codes()
+    assert ("proj/seeded.py", "KC304") in {(f.path, f.code) for f in result.unlabelled}
 
 
 def test_labels_survive_a_line_shift(synthetic):
@@ -175,3 +188,22 @@ def test_main_reports_a_bad_label_file_with_exit_2(synthetic, capsys):
     (labels_dir / "real.jsonl").write_text("not json\n", encoding="utf-8")
     assert score.main(["--corpus", "real", "--corpus-dir", str(corpus_dir), "--labels-dir", str(labels_dir)]) == 2
     assert "real.jsonl:1: not JSON" in capsys.readouterr().err
+
+
+def test_add_labels_merges_labelled_stubs_sorted(synthetic, tmp_path, capsys):
+    corpus_dir, labels_dir = synthetic
+    stubs = tmp_path / "stubs.jsonl"
+    assert score.main(["--corpus", "real", "--corpus-dir", str(corpus_dir), "--labels-dir", str(labels_dir), "--write-unlabelled", str(stubs)]) == 0
+    lines = [json.loads(line) for line in stubs.read_text(encoding="utf-8").splitlines()]
+    assert lines, "the synthetic corpus has unlabelled findings"
+    # Unlabelled stubs are refused: every stub needs a decision first.
+    assert score.main(["--add-labels", str(stubs), "--labels-dir", str(labels_dir)]) == 2
+    for item in lines:
+        item["label"], item["reason"] = "tp", "decided in the test"
+    stubs.write_text("".join(json.dumps(item) + "\n" for item in lines), encoding="utf-8")
+    assert score.main(["--add-labels", str(stubs), "--labels-dir", str(labels_dir)]) == 0
+    labels = score.read_labels(labels_dir / "real.jsonl", "real")
+    assert len(labels) == 3 + len(lines) and labels == sorted(labels, key=score.sort_key)
+    capsys.readouterr()
+    assert score.main(["--corpus", "real", "--corpus-dir", str(corpus_dir), "--labels-dir", str(labels_dir)]) == 0
+    assert "unlabelled findings" not in capsys.readouterr().out
