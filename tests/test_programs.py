@@ -316,3 +316,26 @@ def test_a_namespace_package_path_spelled_by_imports_makes_its_parent_a_root(tmp
             "app/server/services/jobs.py",
         ]
     }
+
+
+DOCS_SAMPLE = {
+    "src/trainer/__init__.py": "",
+    "src/trainer/data.py": "import numpy as np\nx = np.zeros((8, 2))\ny = np.zeros(8)\n",
+    "src/trainer/loop.py": "import keras\nfrom . import data\n\n\ndef train(model):\n    model.fit(data.x, data.y, epochs=2)\n",
+    "src/trainer/models/__init__.py": "from .mlp import build\n",
+    "src/trainer/models/mlp.py": "import keras\n\n\ndef build():\n    return keras.Sequential([keras.layers.Dense(1)])\n",
+    "scripts/train.py": "import keras\nfrom trainer.loop import train\nfrom trainer.models import build\n\nkeras.utils.set_random_seed(0)\ntrain(build())\n",
+    "scripts/finetune.py": "import keras\nfrom trainer import loop\nfrom trainer.models import build\n\nloop.train(build())\n",
+    "tools/keras.py": "import keras\nkeras.utils.set_random_seed(1)\n",
+    "notebooks/keras.ipynb": notebook("%matplotlib inline\nimport keras\nfrom trainer.models import build\n"),
+}
+
+
+def test_the_grouping_shown_in_docs_programs_md_is_what_the_tool_prints(tmp_path):
+    root = tree(tmp_path, DOCS_SAMPLE)
+    code, out, err = run_cli(root, "check", "--show-programs", "--no-cache")
+    assert code == 0, err
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "programs.md").read_text(encoding="utf-8")
+    assert out.strip() in docs
+    code, out, err = run_cli(root, "check", "--no-cache", "--select", "KC3")
+    assert out.splitlines()[0].split(" with no global seed")[0] in docs
