@@ -6,7 +6,8 @@ server checks the notebook the way ``kerascheck check`` checks a ``.ipynb`` file
 cells joined top to bottom, magics and shell lines neutral, a broken cell reported in that cell
 only) from the cells' unsaved text, and publishes each finding on the cell it names, with
 positions relative to that cell. Cells without findings get an empty list (so fixed problems
-disappear).
+disappear). Code actions (a finding's fix, "Ignore KCxxx on this line") work in the cells as in
+any text document, for fixes whose edits stay within one cell.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
+
+from kerascheck.findings import Finding
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -53,6 +57,18 @@ def notebook_json(server: LanguageServer, notebook: lsp.NotebookDocument) -> str
     return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
 
+def as_cell_finding(finding: Finding, number: int) -> Finding:
+    """``finding`` as one in the text of cell ``number`` (positions are cell-relative already);
+    its fix is kept only when every edit is in that cell."""
+    fix = finding.fix
+    if fix is not None:
+        if all(edit.cell == number for edit in fix.edits):
+            fix = replace(fix, edits=tuple(replace(edit, cell=None) for edit in fix.edits))
+        else:
+            fix = None
+    return replace(finding, location=replace(finding.location, cell=None), fix=fix)
+
+
 class NotebookLinter:
     """Lints open notebooks with the server's :class:`~kerascheck.lsp.Linter`."""
 
@@ -83,20 +99,24 @@ class NotebookLinter:
             return  # closed or edited meanwhile: a newer lint publishes
         from kerascheck.lsp import to_diagnostic
 
-        by_cell: dict[str, list[lsp.Diagnostic]] = {cell.document: [] for cell in notebook.cells if cell.kind == lsp.NotebookCellKind.Code}
+        by_cell: dict[str, list[Finding]] = {cell.document: [] for cell in notebook.cells if cell.kind == lsp.NotebookCellKind.Code}
         for finding in outcome.findings:
             number = finding.location.cell
             if number is None or not 1 <= number <= len(notebook.cells):
                 continue  # a finding about the whole notebook: no cell to show it on
-            uri = notebook.cells[number - 1].document
+            by_cell.setdefault(notebook.cells[number - 1].document, []).append(as_cell_finding(finding, number))
+        for uri, findings in by_cell.items():
             document = workspace.get_text_document(uri)
-            by_cell.setdefault(uri, []).append(to_diagnostic(document, document.source.splitlines(), finding))
-        for uri, diagnostics in by_cell.items():
+            # Remembered like a text document's findings, so the server's code actions (the fix,
+            # "Ignore KCxxx on this line") work in the cell too.
+            self.state.findings[uri] = (document.version, findings)
+            diagnostics = [to_diagnostic(document, document.source.splitlines(), f) for f in findings]
             self.server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
         self.published[notebook_uri] = list(by_cell)
 
     def close(self, notebook_uri: str, cell_uris: list[str]) -> None:
         for uri in dict.fromkeys([*self.published.pop(notebook_uri, []), *cell_uris]):
+            self.state.findings.pop(uri, None)
             self.server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     @staticmethod

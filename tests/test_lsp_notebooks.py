@@ -12,7 +12,7 @@ pytest_lsp = pytest.importorskip("pytest_lsp")
 from lsprotocol import types  # noqa: E402
 from pytest_lsp import LanguageClient  # noqa: E402
 
-from test_lsp import TIMEOUT, client, project  # noqa: E402,F401  (the shared session fixtures)
+from test_lsp import TIMEOUT, _apply, client, project  # noqa: E402,F401  (the shared session fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +73,26 @@ async def test_notebook_diagnostics_land_on_their_cells(client: LanguageClient, 
     assert _codes(client, uris[2]) == [("KC102", 1)]  # cell-relative: line 2 of its cell
     assert _codes(client, uris[3]) == [("KC001", 0)]  # the broken cell, and only it
     assert uris[1] not in client.diagnostics or client.diagnostics[uris[1]] == []
+
+    # The fix is offered in the cell, as an edit of the cell's own text.
+    diagnostic = client.diagnostics[uris[2]][0]
+    actions = await asyncio.wait_for(
+        client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uris[2]),
+                range=diagnostic.range,
+                context=types.CodeActionContext(diagnostics=[diagnostic]),
+            )
+        ),
+        TIMEOUT,
+    )
+    titles = [action.title for action in actions or []]
+    assert any("KC102" in title and "Ignore" not in title for title in titles), titles
+    fix = next(a for a in actions if "Ignore" not in a.title)
+    (edits,) = fix.edit.changes.values()
+    assert list(fix.edit.changes) == [uris[2]]
+    assert _apply("x = 1\nprobs = model.predict_proba(x)\n", edits) == "x = 1\nprobs = model.predict(x)\n"
+    assert "Ignore KC102 on this line" in titles
 
     # Editing the third cell (the unsaved text counts) clears its diagnostic.
     client.notebook_document_did_change(
