@@ -5,14 +5,19 @@ The public API. Everything not listed in ``__all__`` is internal and may change.
 
 from __future__ import annotations
 
-from kerascheck.api import check, probe
-from kerascheck.findings import Applicability, Edit, Finding, Fix, Location, Severity
-from kerascheck.hookspecs import hookimpl
-from kerascheck.probes.base import Probe
-from kerascheck.report.base import Reporter, RunSummary
-from kerascheck.rule import Invalid, Rule, Valid
-from kerascheck.static.context import FileContext, ProjectContext
-from kerascheck.static.programs import ImportStatement, ModuleImports, Program, ProgramModel
+from kerascheck import safe_path as _safe_path
+
+if _safe_path.started_by_python_m():  # before anything else is imported: see safe_path
+    _safe_path.drop_working_directory()
+
+from kerascheck.api import check, probe  # noqa: E402
+from kerascheck.findings import Applicability, Edit, Finding, Fix, Location, Severity  # noqa: E402
+from kerascheck.hookspecs import hookimpl  # noqa: E402
+from kerascheck.probes.base import Probe  # noqa: E402
+from kerascheck.report.base import Reporter, RunSummary  # noqa: E402
+from kerascheck.rule import Invalid, Rule, Valid  # noqa: E402
+from kerascheck.static.context import FileContext, ProjectContext  # noqa: E402
+from kerascheck.static.programs import ImportStatement, ModuleImports, Program, ProgramModel  # noqa: E402
 
 __version__ = "0.1.0"
 

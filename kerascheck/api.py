@@ -31,11 +31,16 @@ def open_session(
     overrides: dict[str, Any] | None = None,
     extend_select: Sequence[str] = (),
     extend_ignore: Sequence[str] = (),
+    allow_config_plugins: bool = False,
+    plugin_search: str | None = None,
 ) -> Session:
     """Load config and plugins (``ConfigError``/``PluginError`` on mistakes).
 
     ``overrides`` replace config values (``--select``); ``extend_select``/``extend_ignore``
     add to the configured lists (``--extend-select``, ``--ignore``). Validated once, together.
+    ``plugins`` (``-p``) are imported with ``plugin_search`` first on ``sys.path``; the
+    configuration's own ``plugins`` only with ``allow_config_plugins`` (see
+    :func:`kerascheck.plugins.config_plugins_to_load`).
     """
     config = load_config(config_path, start)
     changes = dict(overrides or {})
@@ -45,8 +50,16 @@ def open_session(
         changes["ignore"] = (*config.ignore, *split_selectors(extend_ignore))
     if changes:
         config = config.with_overrides(**changes)
-    extra = (*config.plugins, *plugins)
-    registry = load_plugins(extra, blocked=blocked)
+    from kerascheck.plugins import config_plugins_to_load
+    from kerascheck.static.cache_dir import configured_directory
+
+    configured_directory(config)  # a cache-dir naming the project, home or a parent is a mistake
+    configured, config_search = config_plugins_to_load(
+        config.plugins, source=config.path or "configuration", root=config.root,
+        allowed=allow_config_plugins, command_line=plugins,
+    )
+    extra = (*configured, *plugins)
+    registry = load_plugins(plugins, blocked=blocked, search=plugin_search, config_plugins=configured, config_search=config_search)
     validate_against(config, registry.checks)
     validate_plugin_options(config, registry.config_options)
     return Session(config, registry, tuple(extra), tuple(blocked))
@@ -63,10 +76,13 @@ def check(
     target_keras: str | None = None,
     jobs: int | None = 1,
     on_file: Callable[[Any], None] | None = None,
+    allow_config_plugins: bool = False,
 ) -> list[Finding]:
     """Check files/directories (or one ``source`` string) and return the findings.
 
     ``select``/``ignore`` take codes, prefixes or slugs and replace/extend the configuration.
+    ``allow_config_plugins`` imports the plugins the configuration file names (code from the
+    project: only for a project you trust).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -76,7 +92,9 @@ def check(
         overrides["select"] = split_selectors(select)
     if target_keras is not None:
         overrides["target_keras"] = target_keras
-    session = open_session(config_path=config, start=start, overrides=overrides, extend_ignore=ignore)
+    session = open_session(
+        config_path=config, start=start, overrides=overrides, extend_ignore=ignore, allow_config_plugins=allow_config_plugins
+    )
     # A library call does not write a cache into the working directory behind the caller's back.
     return run_check(session, [str(p) for p in paths], source=source, filename=filename, jobs=jobs, on_file=on_file, cache=False)[0]
 

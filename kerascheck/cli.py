@@ -40,6 +40,11 @@ def _add_plugin_args(parser: argparse.ArgumentParser) -> None:
         help="load a plugin module (repeatable); '-p no:NAME' disables an installed plugin",
     )
     parser.add_argument("--config", metavar="FILE", help="use this pyproject.toml/kerascheck.toml instead of discovering one")
+    parser.add_argument(
+        "--allow-config-plugins", action="store_true",
+        help="import the plugin modules the configuration's 'plugins' names (code from the project: "
+        "only for a project you trust; without this flag a configuration file never runs code)",
+    )
 
 
 def _add_selection_args(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     lsp = sub.add_parser("lsp", help="run the language server on stdio (needs the 'lsp' extra)")
     _add_plugin_args(lsp)
-    clean = sub.add_parser("clean", help="remove the result cache")
+    clean = sub.add_parser(
+        "clean", help="remove the result cache (only what kerascheck created; never follows links)",
+        description="Remove the result cache of each project: the entries kerascheck stored in its "
+        "own cache directory (one with a valid KERASCHECK-CACHE marker), then the directory if nothing "
+        "else is left. Directories kerascheck did not create are never touched.",
+    )
     clean.add_argument("paths", nargs="*", metavar="PATH", help="project directories (default: .)")
     parser.set_defaults(version_string=__version__)
     return parser
@@ -113,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_fix_args(parser: argparse.ArgumentParser) -> None:
     """Options of the fixer, cache and adoption aids (see kerascheck.static.fixer)."""
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
-    parser.add_argument("--fix", action="store_true", help="apply the safe fixes (files are rewritten only if they still parse); stdin: print the fixed source")
+    parser.add_argument(
+        "--fix", action="store_true",
+        help="apply the safe fixes; a file is rewritten only if the result parses and the file did not "
+        "change meanwhile, keeping owner and mode (read-only, hard-linked files and links out of the "
+        "project are left unchanged, see docs/fixing.md); stdin: print the fixed source",
+    )
     parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply the fixes marked unsafe")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing them (exit 1 if there are any)")
     parser.add_argument("--add-noqa", action="store_true", help="add '# noqa: CODE' comments that suppress every current finding")
@@ -159,6 +174,8 @@ def _open_session(args: argparse.Namespace, start: Path, overrides: dict[str, An
         overrides=overrides,
         extend_select=getattr(args, "extend_select", None) or (),
         extend_ignore=getattr(args, "ignore", None) or (),
+        allow_config_plugins=getattr(args, "allow_config_plugins", False),
+        plugin_search=os.getcwd(),
     )
 
 
@@ -417,7 +434,7 @@ def _late_command(name: str) -> Any:
 
         return lsp_run
     if name == "clean":
-        from kerascheck.static.cache import clean
+        from kerascheck.static.cache_dir import clean
 
         return clean
     raise _UsageError(f"unknown command {name!r}")

@@ -70,7 +70,10 @@ def run(args: argparse.Namespace | None = None) -> int:
     plugins = [p for p in getattr(args, "plugins", None) or [] if not p.startswith("no:")]
     blocked = [p[3:] for p in getattr(args, "plugins", None) or [] if p.startswith("no:")]
     server = create_server(
-        LintSettings(config_path=getattr(args, "config", None), plugins=tuple(plugins), blocked=tuple(blocked))
+        LintSettings(
+            config_path=getattr(args, "config", None), plugins=tuple(plugins), blocked=tuple(blocked),
+            allow_config_plugins=getattr(args, "allow_config_plugins", False),
+        )
     )
     server.start_io()
     return 0
@@ -83,6 +86,7 @@ class LintSettings:
     config_path: str | None = None
     plugins: tuple[str, ...] = ()
     blocked: tuple[str, ...] = ()
+    allow_config_plugins: bool = False  # --allow-config-plugins: import the config's plugins
 
 
 # -- linting, independent of the protocol --------------------------------------------------------
@@ -165,6 +169,8 @@ class Linter:
                 start=directory,
                 plugins=self._settings.plugins,
                 blocked=self._settings.blocked,
+                allow_config_plugins=self._settings.allow_config_plugins,
+                plugin_search=os.getcwd(),  # -p modules load from the server's directory, as in the CLI
             )
         except (ConfigError, PluginError) as exc:
             return self._error_entry(key, signature, str(exc))

@@ -1,5 +1,13 @@
 """Loading plugins: built-ins, installed distributions (entry points), and ``-p module``.
 
+Importing a plugin runs its code, so where a module name comes from decides whether it is
+imported: built-ins and installed distributions (entry points) always, ``-p MODULE`` because the
+command line says so (imported with the working directory first on ``sys.path``), and modules a
+configuration file names in ``plugins = [...]`` only with ``--allow-config-plugins`` (imported
+with the configuration file's directory first on ``sys.path``): a configuration file can come
+with a cloned repository, and it is data, never code (see SECURITY.md). Without the flag, a
+configured module that is not an installed plugin is a configuration error naming it.
+
 Built-in rules, probes and reporters are plugin modules registered through the same hooks a
 third-party distribution implements. Every check's code prefix belongs to exactly one plugin
 distribution; two distributions claiming one prefix, or two checks with one code, is an error
@@ -8,8 +16,10 @@ that names both.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -92,11 +102,62 @@ def _new_manager() -> pluggy.PluginManager:
     return manager
 
 
-def _import(module: str, origin: str) -> ModuleType:
+@contextlib.contextmanager
+def _first_on_path(directory: str | None) -> Iterator[None]:
+    """``directory`` first on ``sys.path`` while a local plugin is imported, then removed."""
+    if directory is None:
+        yield
+        return
+    sys.path.insert(0, directory)
     try:
-        return importlib.import_module(module)
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(directory)
+
+
+def _import(module: str, origin: str, search: str | None = None) -> ModuleType:
+    try:
+        with _first_on_path(search):
+            return importlib.import_module(module)
     except Exception as exc:  # a broken plugin must name itself, not crash the linter
         raise PluginError(f"cannot import plugin {module!r} ({origin}): {type(exc).__name__}: {exc}") from None
+
+
+def installed_plugin_modules() -> frozenset[str]:
+    """The modules installed distributions register in the ``kerascheck`` entry-point group."""
+    from importlib import metadata
+
+    return frozenset(ep.value.split(":")[0] for ep in metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
+def config_plugins_to_load(
+    configured: Sequence[str], *, source: str, root: str, allowed: bool, command_line: Sequence[str] = ()
+) -> tuple[tuple[str, ...], str | None]:
+    """Which of a configuration's ``plugins`` to import, and from where: ``(modules, search)``.
+
+    Without ``allowed`` (``--allow-config-plugins``) nothing a configuration names is imported:
+    a module that is an installed plugin (loaded through its entry point anyway) or named on the
+    command line too is fine, any other is a :class:`~kerascheck.config.ConfigError`.
+    """
+    if not configured:
+        return (), None
+    if allowed:
+        return tuple(configured), root
+    from kerascheck.config import ConfigError
+
+    known = installed_plugin_modules() | set(command_line)
+    refused = [module for module in configured if module not in known]
+    if refused:
+        names = ", ".join(repr(m) for m in refused)
+        raise ConfigError(
+            source,
+            "plugins",
+            f"not importing {names}: a configuration file cannot make kerascheck run code. "
+            "Pass --allow-config-plugins to import the plugins it names (from the configuration's "
+            "directory), or install the plugin as a distribution (entry points load without the flag)",
+        )
+    return (), None
 
 
 def _version_of(distribution: str) -> str:
@@ -115,18 +176,23 @@ def load_plugins(
     *,
     blocked: Iterable[str] = (),
     use_entry_points: bool = True,
+    search: str | None = None,
+    config_plugins: Sequence[str] = (),
+    config_search: str | None = None,
 ) -> Registry:
-    """Build the registry: built-ins, then entry points, then ``extra`` modules (``-p``).
+    """Build the registry: built-ins, then entry points, then ``extra`` modules (``-p``, imported
+    with ``search`` first on ``sys.path``), then ``config_plugins`` (already allowed by
+    :func:`config_plugins_to_load`, imported with ``config_search`` first).
 
     ``blocked`` names entry points or modules not to load (``-p no:NAME``).
     """
     blocked = set(blocked)
     manager = _new_manager()
     registry = Registry(manager)
-    sources: list[tuple[str, str, str, str]] = []  # (name, module, distribution, version)
+    sources: list[tuple[str, str, str, str, str | None]] = []  # (name, module, distribution, version, search)
     from kerascheck import __version__ as builtin_version  # no metadata scan for our own version
     for module in BUILTIN_PLUGINS:
-        sources.append((module, module, BUILTIN_DISTRIBUTION, builtin_version))
+        sources.append((module, module, BUILTIN_DISTRIBUTION, builtin_version, None))
     if use_entry_points:
         from importlib import metadata
 
@@ -134,16 +200,18 @@ def load_plugins(
             dist = entry_point.dist
             dist_name = dist.metadata["Name"] if dist is not None else entry_point.value
             version = dist.version if dist is not None else "unknown"
-            sources.append((entry_point.name, entry_point.value.split(":")[0], dist_name, version))
+            sources.append((entry_point.name, entry_point.value.split(":")[0], dist_name, version, None))
+    for module in config_plugins:
+        sources.append((module, module, module, "local", config_search))
     for module in extra:
-        sources.append((module, module, module, "local"))
+        sources.append((module, module, module, "local", search))
 
-    for name, module_name, distribution, version in sources:
+    for name, module_name, distribution, version, directory in sources:
         if name in blocked or module_name in blocked:
             continue
         if manager.get_plugin(module_name) is not None:
             continue  # the same module named twice (entry point and -p)
-        module = _import(module_name, f"from {distribution}")
+        module = _import(module_name, f"from {distribution}", directory)
         try:
             manager.register(module, name=module_name)
         except Exception as exc:

@@ -116,7 +116,9 @@ class Rule(Documented):
         )
 
     def record(self, fact: Any) -> None:
-        """Keep a small, picklable fact about this file for :meth:`finish`."""
+        """Keep a small fact about this file for :meth:`finish`: picklable (it crosses worker
+        processes) and made of strings, numbers, tuples, lists, sets, dicts, enums or dataclasses
+        so the result cache can store it as JSON (anything else: the file is not cached)."""
         self.facts.append(fact)
 
     @classmethod

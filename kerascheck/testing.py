@@ -21,7 +21,7 @@ from kerascheck.config import Config
 from kerascheck.findings import Finding
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.static.engine import Engine
-from kerascheck.static.fix import apply_fixes
+from kerascheck.static.text_edits import apply_fixes
 
 EXAMPLE_FILENAME = "example.py"
 

@@ -29,3 +29,16 @@ def run_cli(tmp_path):
         )
 
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_key(tmp_path_factory):
+    """The result cache's per-user key lives in XDG_CACHE_HOME: keep the suite's out of ~/.cache
+    (subprocess runs of the CLI inherit the variable)."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous

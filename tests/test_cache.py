@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pickle
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,8 @@ from kerascheck.findings import Location
 from kerascheck.plugins import load_plugins
 from kerascheck.rule import Rule
 from kerascheck.static import engine as engine_module
-from kerascheck.static.cache import ResultCache, cache_directory, settings_key
+from kerascheck.static.cache import ResultCache, settings_key
+from kerascheck.static.cache_dir import configured_directory
 from kerascheck.static.context import ProjectContext
 
 BUGGY = "import keras\nm = keras.Sequential()\nm.predict_classes(x)\n"
@@ -54,7 +55,7 @@ def test_warm_run_reads_every_result_from_the_cache(project: Path, no_checking) 
     session = _session(project)
     cold, cold_results = run_check(session, [str(project / "src")], jobs=1)
     assert _codes(cold) == [("m0.py", "KC101", 3)]
-    cache_root = cache_directory(session.config)
+    cache_root = configured_directory(session.config)
     assert cache_root == project / ".kerascheck_cache"
     assert (cache_root / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
     no_checking()
@@ -88,15 +89,19 @@ def test_configuration_is_part_of_the_key(project: Path) -> None:
 def test_corrupt_entry_is_ignored_and_rewritten(project: Path) -> None:
     session = _session(project)
     run_check(session, [str(project / "src")], jobs=1)
-    entries = [p for p in (project / ".kerascheck_cache").rglob("*") if p.is_file() and p.parent.name != ".kerascheck_cache"]
+    entries = _entries(project)
     assert len(entries) == 3
     for entry in entries:
-        entry.write_bytes(b"\x80\x05 not a pickle")
+        entry.write_bytes(b"KC2 0000\n{not json")
     findings, _ = run_check(_session(project), [str(project / "src")], jobs=1)
     assert _codes(findings) == [("m0.py", "KC101", 3)]
     for entry in entries:  # rewritten with a valid entry
-        stored_digest, result = pickle.loads(entry.read_bytes())
-        assert isinstance(stored_digest, bytes) and result.path.endswith(".py")
+        header, _, body = entry.read_bytes().partition(b"\n")
+        assert header.startswith(b"KC2 ") and json.loads(body)["tuple"][1]["dataclass"].endswith(":FileResult")
+
+
+def _entries(project: Path) -> list[Path]:
+    return [p for p in (project / ".kerascheck_cache").rglob("*") if p.is_file() and p.parent.name != ".kerascheck_cache"]
 
 
 def test_unusable_cache_directory_never_fails_the_run(project: Path) -> None:
@@ -186,7 +191,7 @@ def test_project_phase_runs_from_cached_facts(tmp_path: Path, no_checking) -> No
 
 
 def test_lookup_of_special_files_is_a_miss(tmp_path: Path) -> None:
-    cache = ResultCache(tmp_path / "cache", "key")
+    cache = ResultCache(tmp_path / "cache", "key", b"k" * 32)
     (tmp_path / "pkg.py").mkdir()
     assert cache.lookup(str(tmp_path / "pkg.py")) is None
     assert cache.lookup(str(tmp_path / "missing.py")) is None
@@ -209,9 +214,20 @@ def test_no_cache_flag_and_clean_command(project: Path, run_cli) -> None:
     assert result.returncode == 0 and "no cache to remove" in result.stdout
 
 
-def test_clean_refuses_a_directory_that_is_not_a_cache(project: Path, run_cli) -> None:
-    (project / "kerascheck.toml").write_text("cache-dir = 'src'\n", encoding="utf-8")
-    result = run_cli("clean", str(project), cwd=project)
-    assert result.returncode == 2
-    assert "does not look like a kerascheck cache" in result.stderr
-    assert (project / "src" / "m0.py").is_file()
+def test_facts_round_trip_as_json_and_unstorable_facts_are_not_cached(tmp_path: Path) -> None:
+    from kerascheck.findings import Finding, Severity
+    from kerascheck.static.cache import digest
+    from kerascheck.static.engine import FileResult
+
+    source = tmp_path / "m.py"
+    source.write_bytes(b"x = 1\n")
+    cache = ResultCache(tmp_path / "cache", "0" * 20, b"k" * 32)
+    finding = Finding("KC101", "slug", "message", Severity.WARNING, Location(str(source), 2, 3), extra=(("k", (1, 2)),))
+    facts = {"KC301": [(frozenset({"a"}), {"nested": [b"\x00", None, 1.5]}), Location(str(source), 1)]}
+    result = FileResult(str(source), [finding], facts, joined_lines={1: 1})
+    cache.store(str(source), digest(source.read_bytes()), result)
+    assert cache.lookup(str(source)) == result
+    odd = FileResult(str(tmp_path / "n.py"), [], {"ZZ1": [object()]})
+    (tmp_path / "n.py").write_bytes(b"y = 2\n")
+    cache.store(odd.path, digest(b"y = 2\n"), odd)
+    assert cache.not_cacheable == 1 and cache.lookup(odd.path) is None

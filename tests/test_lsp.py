@@ -359,20 +359,20 @@ def test_project_rules_see_the_other_files(tmp_path: Path, monkeypatch: pytest.M
     import os
     import time
 
-    from kerascheck.lsp import Linter
+    from kerascheck.lsp import Linter, LintSettings
 
     (tmp_path / "kc_lsp_project_rule.py").write_text(PROJECT_RULE_PLUGIN, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     project = tmp_path / "proj"
     project.mkdir()
-    (project / "kerascheck.toml").write_text('plugins = ["kc_lsp_project_rule"]\n', encoding="utf-8")
+    (project / "kerascheck.toml").write_text('plugins = ["kc_lsp_project_rule"]\n', encoding="utf-8")  # trusted: see below
     train = project / "train.py"
     train_text = "import keras\nmodel = keras.Sequential()\nmodel.fit(x)\n"
     train.write_text(train_text, encoding="utf-8")
     seed = project / "seed.py"
     seed.write_text("import keras\nkeras.utils.set_random_seed(0)\n", encoding="utf-8")
 
-    linter = Linter()
+    linter = Linter(settings=LintSettings(allow_config_plugins=True))  # kerascheck lsp --allow-config-plugins
 
     def codes(open_documents: dict[str, str] | None = None) -> list[str]:
         outcome = linter.check(str(train), train_text, open_documents)

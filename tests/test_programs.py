@@ -339,3 +339,13 @@ def test_the_grouping_shown_in_docs_programs_md_is_what_the_tool_prints(tmp_path
     assert out.strip() in docs
     code, out, err = run_cli(root, "check", "--no-cache", "--select", "KC3")
     assert out.splitlines()[0].split(" with no global seed")[0] in docs
+
+
+def test_a_warm_cache_keeps_the_program_model(tmp_path):
+    # Imports are part of each file's cached result: a run answered from the cache groups the
+    # files exactly as the cold run did.
+    root = tree(tmp_path, SRC_LAYOUT)
+    cold = run_cli(root, "check", "--output-format", "json", "--select", "KC301")
+    warm = run_cli(root, "check", "--output-format", "json", "--select", "KC301")
+    assert cold[1] == warm[1] and [Path(f["filename"]).name for f in json.loads(warm[1])] == ["finetune.py"]
+    assert run_cli(root, "check", "--show-programs")[1] == run_cli(root, "check", "--show-programs", "--no-cache")[1]

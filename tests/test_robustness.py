@@ -23,7 +23,7 @@ from kerascheck.findings import Finding
 from kerascheck.plugins import load_plugins
 from kerascheck.static import engine as engine_module
 from kerascheck.static.engine import Engine, FileResult, check_paths, iter_targets
-from kerascheck.static.fix import apply_fixes
+from kerascheck.static.text_edits import apply_fixes
 
 REGISTRY = load_plugins()
 #: Every static rule, including those off by default (an exact code enables them).

@@ -1,40 +1,51 @@
 """The result cache: per-file results of the static engine, reused while nothing they depend on
 has changed.
 
-Layout: ``<root>/<cache-dir>/<settings key>/<path key>``, one pickle per checked file (measured
-against one index file per run: see docs/performance.md). The *settings key* hashes everything
-that can change a file's result besides its text: the kerascheck version and the stat of its
-own source files (so an editable install never serves stale results), the loaded plugin
-distributions, versions and module files, the resolved configuration, the target Keras, the
-Python and libcst versions. The *path key* hashes the path as given (results name it). An entry
-holds the blake2b digest of the file's bytes and the :class:`FileResult`; it is used only when
-the digest of the bytes on disk matches, so a hit never parses anything.
+Layout: ``<cache-dir>/<settings key>/<shard>/<entry>``, one entry per checked file, in a
+directory kerascheck created itself (:mod:`kerascheck.static.cache_dir`). The *settings key*
+hashes everything that can change a file's result besides its text: the kerascheck version and
+the stat of its own source files (so an editable install never serves stale results), the
+loaded plugin distributions, versions and module files, the resolved configuration, the target
+Keras, the Python and libcst versions. The entry name hashes the path as given (results name it).
 
-Entries are written atomically (temporary file + ``os.replace``); a corrupt or unreadable entry
-counts as a miss and is rewritten; no cache I/O error ever fails a run. Project rules keep
-working from cached results because the facts they recorded are part of the cached result.
+An entry is ``KC2 <mac>\n<json>``: the JSON (:mod:`kerascheck.static.cache_format`, a format
+with nothing to execute) holds the blake2b digest of the file's bytes and the
+:class:`FileResult`; the MAC, made with the per-user key (:mod:`kerascheck.static.cache_key`),
+covers the settings key, the path and the JSON. An entry is used only when the MAC verifies
+(checked before the JSON is parsed), it names the same path, and the digest of the bytes on disk
+matches, so a hit never parses anything and an entry from another machine, user or checkout is a
+miss. Entries are opened without following links and without blocking (a FIFO planted as an
+entry is a miss, never a hang).
+
+Entries are written atomically (temporary file + ``os.replace``); a corrupt, forged or
+unreadable entry counts as a miss and is rewritten; no cache I/O error ever fails a run. Project
+rules keep working from cached results because the facts they recorded are part of the cached
+result.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
-import pickle
-import shutil
+import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from kerascheck.static import cache_format, tempfiles
+from kerascheck.static.cache_dir import CacheDirUnusable, claim, configured_directory
+from kerascheck.static.cache_key import KeyUnavailable, load_or_create_key, sign, verify
 from kerascheck.static.engine import INTERNAL_ERROR, FileResult
 
-#: Bump when the layout or the pickled shape of :class:`FileResult` changes.
-FORMAT = 1
-_MARKER = "CACHEDIR.TAG"
-_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# kerascheck result cache; 'kerascheck clean' removes it.\n"
+#: Bump when the layout or the stored shape of :class:`FileResult` changes.
+FORMAT = 2
+_MAGIC = b"KC2 "
 _DIGEST_SIZE = 16
+#: An entry larger than this is not read (results are a few kilobytes).
+MAX_ENTRY_BYTES = 32 * 1024 * 1024
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 def digest(data: bytes) -> bytes:
@@ -88,31 +99,54 @@ def settings_key(config: Any, fingerprint: Iterable[tuple[str, str, str]]) -> st
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
 
 
-def cache_directory(config: Any) -> Path:
-    directory = Path(config.cache_dir).expanduser()
-    return directory if directory.is_absolute() else Path(config.root) / directory
+def _warn(message: str) -> None:
+    sys.stderr.write(f"kerascheck: warning: result cache off: {message}\n")
 
 
 class ResultCache:
     """Per-file results under one settings key. Picklable (workers receive it)."""
 
-    def __init__(self, directory: Path, key: str) -> None:
+    def __init__(self, directory: Path, key: str, secret: bytes, packages: Iterable[str] = ()) -> None:
         self.base = Path(directory)
+        self.key = key
         self.directory = self.base / key
+        self.packages = tuple(packages)  # where cached facts' classes may come from
+        self._secret = secret
+        self._decoder: cache_format.Decoder | None = None
         self.hits = 0
         self.misses = 0
         self.write_errors = 0
+        self.not_cacheable = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_decoder"] = None  # rebuilt on use in the worker
+        return state
 
     @classmethod
     def for_session(cls, session: Any) -> ResultCache | None:
-        """The cache of a session's configuration, or ``None`` when caching is off."""
+        """The cache of a session's configuration, or ``None`` when caching is off or the cache
+        directory cannot be used (one warning says why). A ``cache-dir`` that names the project,
+        the home directory or one of their parents raises :class:`ConfigError`."""
         config = session.config
         if not config.cache:
             return None
+        directory = configured_directory(config)
         try:
-            return cls(cache_directory(config), settings_key(config, session.registry.fingerprint()))
+            secret = load_or_create_key()
+            claim(directory, secret)
+        except KeyUnavailable as exc:
+            _warn(str(exc))
+            return None
+        except CacheDirUnusable as exc:
+            where = f"{config.path}: key 'cache-dir'" if config.path else "the default cache directory"
+            _warn(f"{where}: {directory}: {exc}; remove it or choose another cache-dir")
+            return None
+        try:
+            key = settings_key(config, session.registry.fingerprint())
         except Exception:  # the cache is an optimisation: never fail the run for it
             return None
+        return cls(directory, key, secret, (p.module for p in session.registry.plugins))
 
     # -- entries ---------------------------------------------------------------------------
 
@@ -120,40 +154,48 @@ class ResultCache:
         name = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=_DIGEST_SIZE).hexdigest()
         return self.directory / name[:2] / name[2:]
 
+    def _mac(self, path: str, body: bytes) -> str:
+        return sign(self._secret, b"entry", self.key.encode(), path.encode("utf-8", "surrogatepass"), body)
+
     @staticmethod
     def _read_digest(path: str) -> bytes | None:
-        try:
-            with open(path, "rb") as handle:
-                return digest(handle.read())
-        except (OSError, ValueError):
-            return None  # unreadable, a directory, a FIFO...: let the engine say why
+        data = _read_regular(path, follow=True)
+        return None if data is None else digest(data)
 
     def lookup(self, path: str) -> FileResult | None:
         """The cached result of ``path`` if its text is unchanged, else ``None``."""
-        if not os.path.isfile(path):
-            return None  # FIFOs, devices, missing files: never block on them, never cache them
         current = self._read_digest(path)
         if current is None:
-            return None
-        try:
-            with open(self._entry(path), "rb") as handle:
-                stored, result = pickle.load(handle)
-        except FileNotFoundError:
-            self.misses += 1
-            return None
-        except Exception:  # corrupt, truncated, from another version: a miss, rewritten later
-            self.misses += 1
-            return None
-        if stored != current or not isinstance(result, FileResult) or result.path != path:
+            return None  # FIFOs, devices, missing files: never block on them, never cache them
+        result = self._load(path, current)
+        if result is None:
             self.misses += 1
             return None
         self.hits += 1
         return result
 
+    def _load(self, path: str, current: bytes) -> FileResult | None:
+        data = _read_regular(str(self._entry(path)), follow=False)
+        if data is None or not data.startswith(_MAGIC):
+            return None
+        header, _, body = data.partition(b"\n")
+        signature = header[len(_MAGIC):].decode("ascii", "replace")
+        if not verify(self._secret, signature, b"entry", self.key.encode(), path.encode("utf-8", "surrogatepass"), body):
+            return None  # forged, copied from elsewhere, or damaged: never decoded
+        if self._decoder is None:
+            self._decoder = cache_format.Decoder(self.packages)
+        try:
+            stored, result = cache_format.loads(body, self._decoder)
+        except (cache_format.Undecodable, TypeError, ValueError):
+            return None
+        if stored != current.hex() or not isinstance(result, FileResult) or result.path != path:
+            return None
+        return result
+
     def check(self, path: str, check_file: Callable[[str], FileResult]) -> FileResult:
         """Check ``path`` with ``check_file`` and store the result if the file did not change
         while it was being checked."""
-        before = self._read_digest(path) if os.path.isfile(path) else None
+        before = self._read_digest(path)
         result = check_file(path)
         if before is not None and self._cacheable(result) and self._read_digest(path) == before:
             self.store(path, before, result)
@@ -165,84 +207,43 @@ class ResultCache:
         return result.source is None and not any(f.code == INTERNAL_ERROR for f in result.findings)
 
     def store(self, path: str, content_digest: bytes, result: FileResult) -> None:
+        try:
+            body = cache_format.dumps((content_digest.hex(), result))
+        except (cache_format.Unencodable, RecursionError, ValueError):
+            self.not_cacheable += 1  # a plugin fact the format cannot hold: checked every run
+            return
+        data = _MAGIC + self._mac(path, body).encode("ascii") + b"\n" + body
         target = self._entry(path)
+        temporary = None
         try:
-            data = pickle.dumps((content_digest, result), protocol=pickle.HIGHEST_PROTOCOL)
-            try:
-                handle = tempfile.NamedTemporaryFile("wb", dir=target.parent, prefix=".tmp-", delete=False)
-            except FileNotFoundError:
-                self._prepare(target.parent)
-                handle = tempfile.NamedTemporaryFile("wb", dir=target.parent, prefix=".tmp-", delete=False)
-            with handle:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfiles.create_exclusive(str(target.parent), "entry")
+            with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            os.replace(handle.name, target)
-        except Exception:
+            os.replace(temporary, target)
+            temporary = None
+        except OSError:
             self.write_errors += 1
-            try:
-                os.unlink(handle.name)  # type: ignore[possibly-undefined]
-            except Exception:
-                pass
-
-    def _prepare(self, directory: Path) -> None:
-        """Create the entry directory; the cache root gets a ``.gitignore`` and a CACHEDIR.TAG."""
-        fresh = not self.base.exists()
-        directory.mkdir(parents=True, exist_ok=True)
-        if fresh or not (self.base / ".gitignore").exists():
-            _write_small(self.base / ".gitignore", "# created by kerascheck\n*\n")
-            _write_small(self.base / _MARKER, _TAG)
+        finally:
+            if temporary is not None:
+                tempfiles.remove_quietly(temporary)
 
 
-def _write_small(path: Path, text: str) -> None:
+def _read_regular(path: str, *, follow: bool) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file (never blocks: FIFOs and devices are
+    opened non-blocking and refused), else None."""
+    flags = os.O_RDONLY | _NONBLOCK | getattr(os, "O_BINARY", 0) | (0 if follow else _NOFOLLOW)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-
-
-# -- kerascheck clean -----------------------------------------------------------------------
-
-
-def clean(args: argparse.Namespace) -> int:
-    """``kerascheck clean [PATHS]``: remove the result cache of each project (default: ``.``)."""
-    from kerascheck.config import ConfigError, load_config
-
-    status = 0
-    removed_any = False
-    for raw in getattr(args, "paths", None) or ["."]:
-        start = Path(raw)
-        if not start.exists():
-            sys.stderr.write(f"kerascheck: error: {raw}: no such file or directory\n")
-            status = 2
-            continue
-        try:
-            config = load_config(None, start)
-        except ConfigError as exc:
-            sys.stderr.write(f"kerascheck: configuration error: {exc}\n")
-            status = 2
-            continue
-        candidates = [cache_directory(config)]
-        # Without a config file the cache lives in the working directory; a project directory
-        # named on the command line may also hold one from an earlier run there.
-        if start.is_dir() and config.path is None:
-            candidates.append(start / config.cache_dir)
-        for directory in dict.fromkeys(p.resolve() for p in candidates):
-            if not directory.is_dir():
-                continue
-            if not (directory / _MARKER).is_file() and not (directory / ".gitignore").is_file():
-                sys.stderr.write(f"kerascheck: not removing {directory}: it does not look like a kerascheck cache\n")
-                status = 2
-                continue
-            try:
-                shutil.rmtree(directory)
-            except OSError as exc:
-                sys.stderr.write(f"kerascheck: error: cannot remove {directory}: {exc.strerror or exc}\n")
-                status = 2
-                continue
-            removed_any = True
-            sys.stdout.write(f"removed {directory}\n")
-    if not removed_any and status == 0:
-        sys.stdout.write("no cache to remove\n")
-    return status
+        fd = os.open(path, flags)
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or (not follow and info.st_size > MAX_ENTRY_BYTES):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except (OSError, MemoryError):
+        return None
+    finally:
+        os.close(fd)

@@ -1,22 +1,20 @@
 """``--fix``, ``--diff`` and ``--add-noqa``: changing files on disk, safely.
 
-Fixing a file is a loop: apply every non-overlapping fix (:func:`kerascheck.static.fix.apply_fixes`),
+Fixing a file is a loop: apply every non-overlapping fix (:func:`kerascheck.static.text_edits.apply_fixes`),
 check the new text again, and repeat until no fix applies (fixes that overlapped another one get
 their turn on a later pass, against fresh positions). The result is written only if it still
-parses, atomically (a temporary file in the same directory, then ``os.replace``) with the
-original permissions and encoding. Notebooks are fixed cell by cell: only the ``source`` of the
+parses, through :func:`kerascheck.static.rewrite.write_back` (atomic; only if the file did not
+change since it was read; owner, mode, links and encoding kept, or the file is left unchanged
+with a message). Notebooks are fixed cell by cell: only the ``source`` of the
 changed code cells is rewritten in the JSON text, every other byte stays as it was.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import io
 import os
 import re
-import stat
-import tempfile
 import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kerascheck.findings import Edit, Finding, Fix
-from kerascheck.static import files, notebooks
+from kerascheck.static import files, notebooks, tempfiles
 from kerascheck.static.engine import (
     INTERNAL_ERROR,
     NOT_ANALYSED,
@@ -33,8 +31,9 @@ from kerascheck.static.engine import (
     Engine,
     FileResult,
 )
-from kerascheck.static.fix import apply_fixes, selectable
+from kerascheck.static.rewrite import Document, FixError, read_document, write_back
 from kerascheck.static.suppress import SuppressionMap
+from kerascheck.static.text_edits import apply_fixes, selectable
 
 #: A fix that keeps producing new fixes is stopped after this many passes (never corrupted).
 MAX_PASSES = 10
@@ -47,45 +46,7 @@ _PyCF_ALLOW_TOP_LEVEL_AWAIT = 0x2000
 _NOQA_CODES = re.compile(r"#\s*noqa(?P<colon>:\s*(?P<codes>[A-Za-z0-9_\-]+(?:[\s,]+[A-Za-z0-9_\-]+)*))?", re.I)
 
 
-class FixError(Exception):
-    """The file cannot be fixed (unreadable, unwritable, or the fix would not parse)."""
-
-
-# -- documents: the text of a file as it is on disk ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class Document:
-    """A file's text and how to write it back (``encoding`` None: stdin, never written)."""
-
-    path: str
-    text: str
-    encoding: str | None = "utf-8"
-
-    @property
-    def is_notebook(self) -> bool:
-        return self.path.endswith(".ipynb")
-
-
-def read_document(path: str) -> Document:
-    """Read ``path`` for fixing: Python by its PEP 263 encoding (kept on write), notebooks as
-    strict UTF-8 (a notebook that is not valid UTF-8 is never rewritten)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise FixError(f"cannot read: {exc.strerror or exc}") from None
-    if path.endswith(".ipynb"):
-        encoding = "utf-8"
-    else:
-        try:
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        except SyntaxError as exc:
-            raise FixError(f"cannot decode: {exc}") from None
-    try:
-        return Document(path, data.decode(encoding), encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise FixError(f"cannot decode: {exc}") from None
+# -- documents: the text of a file as it is on disk (see kerascheck.static.rewrite) --------------
 
 
 def checked_source(document: Document) -> files.SourceFile:
@@ -171,36 +132,6 @@ def _with_newline(finding: Finding, newline: str) -> Finding:
     assert finding.fix is not None
     edits = tuple(replace(e, content=re.sub(r"\r\n|\r|\n", newline, e.content)) for e in finding.fix.edits)
     return replace(finding, fix=replace(finding.fix, edits=edits))
-
-
-def write_atomic(document: Document) -> None:
-    """Replace the file with the document's text: temp file in the same directory, fsync,
-    original permissions, ``os.replace`` (a symlink's target is written, the link kept)."""
-    assert document.encoding is not None
-    try:
-        data = document.text.encode(document.encoding)
-    except UnicodeEncodeError as exc:
-        raise FixError(f"the fixed text cannot be encoded as {document.encoding}: {exc.reason}") from None
-    real = os.path.realpath(document.path)
-    directory = os.path.dirname(real) or "."
-    try:
-        mode = stat.S_IMODE(os.stat(real).st_mode)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(real)}.", suffix=".kerascheck-tmp")
-    except OSError as exc:
-        raise FixError(f"cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, real)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise FixError(f"cannot write: {exc.strerror or exc}") from None
-        raise
 
 
 # -- the fix loop --------------------------------------------------------------------------------
@@ -417,6 +348,8 @@ def run_cli(
 
     engine = Engine(session.registry.rules, session.config)
     root = Path(session.config.root)
+    # Links may lead anywhere inside the project or the directories the command line names.
+    trees = [root, *(p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in (getattr(args, "paths", None) or []) if p != "-")]
     sources: dict[str, str] = {}  # stdin's text, for the baseline's fingerprints
 
     def document_of(path: str) -> Document:
@@ -429,8 +362,12 @@ def run_cli(
     known = baseline.load(args.baseline) if args.baseline and not args.write_baseline else None
     new_findings = findings if known is None else baseline.new_findings(findings, known, args.baseline, sources)
 
+    if (args.fix or args.add_noqa) and stdin_text is None:
+        # Temporary files a killed run left behind (their process is gone) go first.
+        for directory in {os.path.dirname(os.path.realpath(r.path)) for r in results}:
+            tempfiles.remove_stale(directory)
     if args.add_noqa:
-        return _add_noqa(new_findings, results, document_of, out, err, stdin=stdin_text is not None)
+        return _add_noqa(new_findings, results, document_of, out, err, stdin=stdin_text is not None, trees=trees)
 
     outcome = Outcome(findings)
     if args.fix or args.diff:
@@ -447,7 +384,7 @@ def run_cli(
                 continue
             if fix.error is None and fix.changed and args.fix and stdin_text is None and not args.diff:
                 try:
-                    write_atomic(fix.after)
+                    write_back(fix.after, trees=trees)
                 except FixError as exc:
                     fix.error = str(exc)
             if fix.error is not None:
@@ -483,7 +420,9 @@ def run_cli(
     return outcome
 
 
-def _add_noqa(findings: list[Finding], results: list[FileResult], document_of: Any, out: TextIO, err: TextIO, *, stdin: bool) -> Outcome:
+def _add_noqa(
+    findings: list[Finding], results: list[FileResult], document_of: Any, out: TextIO, err: TextIO, *, stdin: bool, trees: list[Any]
+) -> Outcome:
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         by_path.setdefault(finding.location.path, []).append(finding)
@@ -500,7 +439,7 @@ def _add_noqa(findings: list[Finding], results: list[FileResult], document_of: A
                 if problem is not None:
                     raise FixError(f"adding noqa comments would produce invalid Python ({problem})")
                 if applied and not stdin:
-                    write_atomic(new)
+                    write_back(new, trees=trees)
                 if applied:
                     added += len(applied)
                     touched += 1

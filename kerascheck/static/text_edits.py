@@ -1,4 +1,4 @@
-"""Applying fixes to source text: non-overlapping edits, only if the result still parses."""
+"""Applying text edits to a string: non-overlapping edits of fixes, first come first served."""
 
 from __future__ import annotations
 
