@@ -18,11 +18,13 @@ from kerascheck.report.base import Reporter, RunSummary  # noqa: E402
 from kerascheck.rule import Invalid, Rule, Valid  # noqa: E402
 from kerascheck.static.context import FileContext, ProjectContext  # noqa: E402
 from kerascheck.static.programs import ImportStatement, ModuleImports, Program, ProgramModel  # noqa: E402
+from kerascheck.static.semantic import Binding, ModelObject, SemanticModel, Site, Value  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Applicability",
+    "Binding",
     "Edit",
     "FileContext",
     "Finding",
@@ -31,6 +33,7 @@ __all__ = [
     "Invalid",
     "Location",
     "ModuleImports",
+    "ModelObject",
     "Probe",
     "Program",
     "ProgramModel",
@@ -38,8 +41,11 @@ __all__ = [
     "Reporter",
     "Rule",
     "RunSummary",
+    "SemanticModel",
     "Severity",
+    "Site",
     "Valid",
+    "Value",
     "__version__",
     "check",
     "hookimpl",
