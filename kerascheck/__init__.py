@@ -17,6 +17,7 @@ from kerascheck.probes.base import Probe, ProbeContext  # noqa: E402
 from kerascheck.report.base import Reporter, RunSummary  # noqa: E402
 from kerascheck.rule import Invalid, Rule, Valid  # noqa: E402
 from kerascheck.static.context import FileContext, ProjectContext  # noqa: E402
+from kerascheck.static.programs import ImportStatement, ModuleImports, Program, ProgramModel  # noqa: E402
 from kerascheck.static.semantic import Binding, ModelObject, SemanticModel, Site, Value  # noqa: E402
 
 __version__ = "0.1.0"
@@ -28,11 +29,15 @@ __all__ = [
     "FileContext",
     "Finding",
     "Fix",
+    "ImportStatement",
     "Invalid",
     "Location",
+    "ModuleImports",
     "ModelObject",
     "Probe",
     "ProbeContext",
+    "Program",
+    "ProgramModel",
     "ProjectContext",
     "Reporter",
     "Rule",

@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--extend-exclude", action="append", metavar="GLOB", help="exclude these paths in addition")
     check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore excludes")
     check.add_argument("--show-fixes", action="store_true", help="describe the available fix under each finding")
+    check.add_argument("--show-programs", action="store_true", help="print how the files group into programs (entry points and what they import), then exit")
     _add_fix_args(check)
 
     probe = sub.add_parser("probe", help="load saved models in a subprocess and probe how they behave")
@@ -197,6 +198,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not results and not args.quiet:
         _warn(f"no Python files or notebooks found to check under {', '.join(paths)}")
     _suppression_warnings(results, session.registry)
+    if args.show_programs:
+        from kerascheck.static.programs import ProgramModel, describe
+
+        model = ProgramModel.build({r.path: r.imports for r in results}, Path(session.config.root))
+        sys.stdout.write("".join(line + "\n" for line in describe(model, relative_to=Path.cwd())))
+        return 0
     fixed = 0
     if args.fix or args.diff or args.add_noqa or args.baseline or args.write_baseline:
         from kerascheck.static.fixer import run_cli as fix_flow

@@ -54,6 +54,12 @@ class Location:
         cell = f":cell {self.cell}" if self.cell is not None else ""
         return f"{self.path}{cell}:{self.line}:{self.column}"
 
+    def cite(self, seen_from: str | None = None) -> str:
+        """How a message names this place: ``line 4``, ``cell 3, line 4`` in a notebook, with
+        the file first (``lib/loop.py, line 12``) unless it is ``seen_from``."""
+        where = f"cell {self.cell}, line {self.line}" if self.cell is not None else f"line {self.line}"
+        return where if seen_from == self.path else f"{self.path}, {where}"
+
 
 @dataclass(frozen=True, order=True)
 class Edit:

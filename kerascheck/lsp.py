@@ -23,8 +23,8 @@ the latest text, and results for outdated text are never published. Documents ar
 the server's process, behind the engine's guards (size limit, ``compile()`` pre-check, parsing
 on a large stack), which keep the known crash shapes from libcst's native parser.
 
-Notebook documents (``notebookDocument/*``) are not supported: a client that syncs notebooks
-cell by cell gets no diagnostics for them; ``kerascheck check`` covers ``.ipynb`` files.
+Notebook documents (``notebookDocument/*``) are linted as whole notebooks, with diagnostics
+published per cell (:mod:`kerascheck.lsp_notebooks`).
 """
 
 from __future__ import annotations
@@ -461,6 +461,12 @@ def _is_python(doc: TextDocument) -> bool:
     return str(doc.path).endswith((".py", ".pyi"))
 
 
+def _is_notebook_cell(server: LanguageServer, uri: str) -> bool:
+    from kerascheck.lsp_notebooks import is_cell
+
+    return is_cell(server, uri)
+
+
 class _State:
     """What the server remembers between requests."""
 
@@ -511,13 +517,13 @@ class _State:
     def open_texts(self) -> dict[str, str]:
         texts = {}
         for uri, doc in self.server.workspace.text_documents.items():
-            if _is_python(doc) and doc.path:
+            if _is_python(doc) and doc.path and not _is_notebook_cell(self.server, uri):
                 texts[os.path.abspath(doc.path)] = doc.source
         return texts
 
     async def lint(self, uri: str) -> None:
         doc = self.server.workspace.get_text_document(uri)
-        if not _is_python(doc):
+        if not _is_python(doc) or _is_notebook_cell(self.server, uri):  # cells: lsp_notebooks
             return
         version, text, path = doc.version, doc.source, doc.path or "untitled.py"
         try:
@@ -641,9 +647,17 @@ def create_server(settings: LintSettings | None = None) -> LanguageServer:
         raise ImportError(INSTALL_HINT) from _MISSING
     from kerascheck import __version__
 
-    server = LanguageServer(SOURCE, __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+    from kerascheck import lsp_notebooks
+
+    server = LanguageServer(
+        SOURCE,
+        __version__,
+        text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+        notebook_document_sync=lsp_notebooks.SYNC_OPTIONS,
+    )
     state = _State(server, settings)
     server.kerascheck_state = state  # type: ignore[attr-defined]  # for tests and debugging
+    lsp_notebooks.register(server, state)
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: LanguageServer, params: lsp.InitializedParams) -> None:

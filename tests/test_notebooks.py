@@ -80,11 +80,120 @@ def test_magic_and_shell_lines_are_skipped(tmp_path, lines):
     assert [(f["code"], f["cell"], f["location"]["row"]) for f in found] == [("KC101", 2, len(lines) + 1)]
 
 
-@pytest.mark.parametrize("head", [["%%bash\n"], ["\n", "%%writefile train.py\n"], ["%%time\n"]])
-def test_cell_magic_cells_are_not_python(tmp_path, head):
+@pytest.mark.parametrize(
+    "head",
+    [["%%bash\n"], ["\n", "%%writefile train.py\n"], ["%%html\n"], ["%%javascript\n"], ["%%sh\n"], ["%%script bash\n"], ["%%python\n"]],
+)
+def test_non_python_cell_magics_are_skipped(tmp_path, head):
     body = ["model.predict_classes(x)\n", "echo $HOME (not python\n"]
     write(tmp_path / "nb.ipynb", notebook(code_cell(IMPORTS + [MODEL]), code_cell(head + body)))
     assert findings(tmp_path) == []
+
+
+@pytest.mark.parametrize("head", ["%%time\n", "%%timeit -n1 -r1\n", "%%capture out\n", "%%prun -s cumulative\n", "%%debug\n"])
+def test_python_cell_magics_are_checked_in_place(tmp_path, head):
+    # The body of these runs in the kernel (often the training cell itself): checked, with
+    # positions still relative to the cell (the magic line is line 1).
+    body = ["%load_ext autoreload\n", "labels = model.predict_classes(x)\n"]
+    write(tmp_path / "nb.ipynb", notebook(code_cell(IMPORTS + [MODEL]), code_cell([head, *body])))
+    found = findings(tmp_path, "nb.ipynb", "--select", "KC001,KC101")
+    assert [(f["code"], f["cell"], f["location"]["row"], f["location"]["column"]) for f in found] == [("KC101", 2, 3, 10)]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["!pip install tensorflow \\\n", "    keras==3.0 \\\n", "  --quiet\n"],
+        ["files = !ls data/ \\\n", "   | grep csv\n"],
+        ["%env CUDA_VISIBLE_DEVICES=0 \\\n", "\n"],
+        ["for i in range(2):\n", "    !echo {i} \\\n", "        done\n"],
+    ],
+)
+def test_shell_continuations_never_cause_a_syntax_error(tmp_path, lines):
+    write(tmp_path / "nb.ipynb", notebook(code_cell(IMPORTS + [MODEL]), code_cell([*lines, "labels = model.predict_classes(x)\n"])))
+    found = findings(tmp_path, "nb.ipynb", "--select", "KC001,KC101")
+    assert [(f["code"], f["cell"], f["location"]["row"]) for f in found] == [("KC101", 2, len(lines) + 1)]
+
+
+def test_a_broken_cell_is_reported_and_the_others_still_checked(tmp_path):
+    write(
+        tmp_path / "nb.ipynb",
+        notebook(
+            code_cell(IMPORTS + [MODEL]),
+            markdown("A cell someone left half-edited:"),
+            code_cell(["x = 1\n", "def broken(:\n", "    pass\n"]),
+            code_cell(["labels = model.predict_classes(x)\n"]),
+        ),
+    )
+    found = findings(tmp_path, "nb.ipynb", "--select", "KC001,KC101")
+    assert [(f["code"], f["cell"], f["location"]["row"]) for f in found] == [("KC001", 3, 2), ("KC101", 4, 1)]
+
+
+def test_cells_run_top_to_bottom_as_one_program(tmp_path):
+    # ``model`` is rebound in cell 3: the call in cell 4 follows cell order (a loaded model).
+    write(
+        tmp_path / "nb.ipynb",
+        notebook(
+            code_cell(IMPORTS + [MODEL]),
+            code_cell(["model.predict_classes(x)\n"]),
+            code_cell(["model = keras.models.load_model('m.keras')\n"]),
+        ),
+    )
+    found = findings(tmp_path, "nb.ipynb", "--select", "KC101")
+    assert [(f["cell"], f["location"]["row"]) for f in found] == [(2, 1)]
+
+
+def test_nbformat_3_worksheets_and_input(tmp_path):
+    document = {
+        "metadata": {"name": "old"},
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "worksheets": [
+            {
+                "cells": [
+                    {"cell_type": "markdown", "metadata": {}, "source": ["# old notebook"]},
+                    {"cell_type": "code", "collapsed": False, "input": ["from tensorflow import keras\n", MODEL], "language": "python", "metadata": {}, "outputs": []},
+                    {"cell_type": "code", "collapsed": False, "input": "labels = model.predict_classes(x)", "language": "python", "metadata": {}, "outputs": []},
+                ]
+            }
+        ],
+    }
+    write(tmp_path / "nb.ipynb", document)
+    found = findings(tmp_path, "nb.ipynb", "--select", "KC001,KC101")
+    assert [(f["code"], f["cell"], f["location"]["row"]) for f in found] == [("KC101", 3, 1)]
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        (json.dumps(notebook(code_cell(["x = 1\n", 7, None]))), "not a string or a list of strings"),
+        ('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}", "nests too deeply"),
+    ],
+    ids=["non-string-source", "deep-json"],
+)
+def test_a_malformed_notebook_is_kc002_for_that_notebook_only(tmp_path, text, reason):
+    (tmp_path / "bad.ipynb").write_text(text, encoding="utf-8")
+    (tmp_path / "train.py").write_text("from tensorflow import keras\n" + MODEL + "labels = model.predict_classes(x)\n", encoding="utf-8")
+    found = findings(tmp_path, ".", "--select", "KC001,KC002,KC101")
+    assert [(f["code"], Path(f["filename"]).name) for f in found] == [("KC002", "bad.ipynb"), ("KC101", "train.py")]
+    assert reason in found[0]["message"]
+
+
+def test_other_kernel_languages_are_not_python(tmp_path):
+    document = notebook(code_cell(["library(keras)\n", "model %>% fit(x, y)\n"]))
+    document["metadata"] = {"kernelspec": {"language": "R", "name": "ir"}, "language_info": {"name": "R"}}
+    write(tmp_path / "nb.ipynb", document)
+    assert findings(tmp_path) == []
+
+
+def test_a_location_cited_in_a_message_names_the_cell(tmp_path):
+    write(
+        tmp_path / "nb.ipynb",
+        notebook(code_cell(IMPORTS), code_cell([MODEL]), code_cell(["keras.utils.set_random_seed(0)\n"])),
+    )
+    found = findings(tmp_path, "nb.ipynb", "--select", "KC303")
+    assert [(f["cell"], f["location"]["row"]) for f in found] == [(3, 1)]
+    assert "(cell 2, line 1)" in found[0]["message"]
 
 
 def test_magic_lookalikes_that_are_python_are_checked(tmp_path):

@@ -1,8 +1,10 @@
 """KC4xx: what a saved model needs at inference time, and how it is loaded.
 
-KC401 and KC404 are project rules: they read the facts the seeds family's
-:class:`~kerascheck.rules.seeds.ProgramFacts` collector records (preprocessors fitted, names
-dumped, models saved, custom classes), so a scaler dumped in another module counts as saved.
+KC401 and KC404 are project rules: they read the facts the shared
+:class:`~kerascheck.rules.program_facts.ProgramFacts` collector records (preprocessors fitted,
+names dumped, models saved, custom classes) over each program that runs the file, so a scaler
+dumped in another module of the same program counts as saved, and a file of another program
+does not.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from kerascheck.findings import Finding, Severity
 from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.rules import matchers as m
-from kerascheck.rules.seeds import (
+from kerascheck.rules.program_facts import (
     FIT_METHODS,
     KERAS_PREPROCESSING_LAYERS,
     LOADERS,
@@ -26,16 +28,18 @@ from kerascheck.rules.seeds import (
     CustomObjectsGiven,
     NamesSaved,
     PreprocessorFitted,
-    ProjectGraph,
     ProjectRule,
     SavedClass,
     SavesModel,
     chained_fit,
+    facts_in,
+    programs_with,
     is_training_call,
 )
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.names import dotted
+from kerascheck.static.programs import Program
 
 
 class UnsavedPreprocessor(ProjectRule):
@@ -123,20 +127,22 @@ class UnsavedPreprocessor(ProjectRule):
 
     @classmethod
     def finish(cls, project: ProjectContext) -> Iterable[Finding]:
-        graph = ProjectGraph(project)
         reported: set[tuple[str, str | None]] = set()
-        for path, fit in graph.facts(project.facts, PreprocessorFitted):
+        for path, fit in facts_in(project, sorted(project.facts), PreprocessorFitted):
             key = (path, fit.name)
             if key in reported and fit.name is not None:
                 continue
-            scope = graph.scope(path)
-            if not any(True for _ in graph.facts(scope, SavesModel)):
+            own = {n for _, f in facts_in(project, [path], NamesSaved) for n in f.names}
+            if fit.name is not None and fit.name in own:
                 continue
-            if fit.name is not None:
-                own = {n for _, f in graph.facts([path], NamesSaved) for n in f.names}
-                dumped = {n for _, f in graph.facts(scope, NamesSaved) for n in f.dumped}
-                if fit.name in own or fit.name in dumped:
-                    continue
+
+            def loses_it(program: Program, name: str | None = fit.name) -> bool:
+                if not any(True for _ in facts_in(project, program.files, SavesModel)):
+                    return False
+                return name is None or name not in {n for _, f in facts_in(project, program.files, NamesSaved) for n in f.dumped}
+
+            if not any(loses_it(program) for program in programs_with(project, path)):
+                continue
             reported.add(key)
             what = f"`{fit.name}` ({fit.cls})" if fit.name else f"this {fit.cls}"
             where = "is used outside the saved model and " if fit.cls in KERAS_PREPROCESSING_LAYERS else ""
@@ -491,16 +497,22 @@ class UnregisteredCustomObject(ProjectRule):
 
     @classmethod
     def finish(cls, project: ProjectContext) -> Iterable[Finding]:
-        graph = ProjectGraph(project)
-        for path, custom in graph.facts(project.facts, CustomClass):
+        for path, custom in facts_in(project, sorted(project.facts), CustomClass):
             if custom.registered:
                 continue
-            scope = graph.scope(path)
-            if not any(f.full for _, f in graph.facts(scope, SavesModel)):
+
+            def saves_it(program: Program, custom: CustomClass = custom) -> bool:
+                files = program.files
+                if not any(f.full for _, f in facts_in(project, files, SavesModel)):
+                    return False
+                # a Model subclass is only in the saved file when one of its instances is saved
+                return not custom.is_model or any(f.name == custom.name for _, f in facts_in(project, files, SavedClass))
+
+            programs = programs_with(project, path)
+            if not any(saves_it(program) for program in programs):
                 continue
-            if custom.is_model and not any(f.name == custom.name for _, f in graph.facts(scope, SavedClass)):
-                continue  # a Model subclass is only in the saved file when one of its instances is saved
-            if any(True for _ in graph.facts(scope, CustomObjectsGiven)):
+            # The model is loaded by another program (``predict.py``) that runs this file too.
+            if any(True for program in programs for _ in facts_in(project, program.files, CustomObjectsGiven)):
                 continue
             message = (
                 f"custom class `{custom.name}` is saved as part of a whole model but is not registered: "

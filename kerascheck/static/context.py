@@ -19,6 +19,7 @@ from kerascheck.findings import Edit, Location
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.models import ModelTracker
 from kerascheck.static.names import ImportTable
+from kerascheck.static.programs import ProgramModel
 from kerascheck.static.semantic import SemanticModel
 
 TAPE_NAMES = frozenset({"tensorflow.GradientTape", "tensorflow.autodiff.GradientTape"})
@@ -502,8 +503,11 @@ class ProjectContext:
     facts: dict[str, list[Any]]
     target_keras: str
     options: Mapping[str, Any]
-    #: path -> dotted module name guessed from the path (``pkg/utils/seed.py`` -> ``pkg.utils.seed``).
+    #: path -> the dotted name the file is imported as (its stem when nothing imports it).
     modules: dict[str, str] = field(default_factory=dict)
+    #: The programs of the project: :meth:`ProgramModel.programs_of` a file, each
+    #: :class:`~kerascheck.static.programs.Program`'s files and entry point (docs/plugins.md).
+    programs: ProgramModel = field(default_factory=ProgramModel)
 
     @property
     def keras_major(self) -> int:

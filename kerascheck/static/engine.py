@@ -29,7 +29,7 @@ from kerascheck.checkdoc import version_matches
 from kerascheck.config import Config
 from kerascheck.findings import Finding, Location, Severity
 from kerascheck.rule import Rule
-from kerascheck.static import files, suppress
+from kerascheck.static import files, programs, suppress
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.files import SourceFile, UnreadableSource
 
@@ -52,6 +52,8 @@ class FileResult:
     suppressions: suppress.SuppressionMap = field(default_factory=suppress.SuppressionMap)
     joined_lines: dict[int, int] | None = None  # notebooks: cell number -> first joined line
     source: str | None = None  # kept only when asked (fixes, LSP)
+    #: The file's import statements, for the program model of the project phase.
+    imports: programs.ModuleImports = programs.ModuleImports()
 
 
 @dataclass
@@ -247,6 +249,11 @@ class Engine:
         if source.cell_map is not None:
             result.joined_lines = {cell: start for start, cell in source.cell_map.starts}
         result.suppressions = suppress.scan(source.text)
+        if not path.endswith(".pyi"):  # stubs never run
+            result.imports = programs.scan_imports(source.text, path, lambda line, column: self._line_location(source, line, column))
+        for error in source.cell_errors:  # notebook cells left out of the check: the others go on
+            code = SYNTAX_ERROR if error.syntax else NOT_ANALYSED
+            result.findings.append(self._engine_finding(code, error.message, self._line_location(source, error.line, error.column)))
         problem: str | None = None
         try:
             if len(source.text) > _DEEP_TEXT:
@@ -356,12 +363,12 @@ class Engine:
     def finish(self, results: Sequence[FileResult], *, root: Path | None = None) -> list[Finding]:
         """Project phase, then suppressions, per-file ignores and severity overrides."""
         project_findings: dict[str, list[Finding]] = {}
-        modules = {r.path: module_name_for(r.path, root) for r in results}
-        for rule in self.enabled.values():
-            if not rule.is_project_rule():
-                continue
+        project_rules = [rule for rule in self.enabled.values() if rule.is_project_rule()]
+        model = self.program_model(results, root=root) if project_rules else programs.ProgramModel()
+        modules = {r.path: model.module_name(r.path) for r in results}
+        for rule in project_rules:
             facts = {r.path: r.facts[rule.code] for r in results if rule.code in r.facts}
-            context = ProjectContext(facts, self.config.target_keras, self.options[rule.code], modules)
+            context = ProjectContext(facts, self.config.target_keras, self.options[rule.code], modules, model)
             try:
                 produced = list(rule.finish(context))
             except Exception as exc:
@@ -386,6 +393,10 @@ class Engine:
             final.extend(leftovers)
         final.sort(key=Finding.sort_key)
         return final
+
+    def program_model(self, results: Sequence[FileResult], *, root: Path | None = None) -> programs.ProgramModel:
+        """How the checked files group into programs (built once per run, from their imports)."""
+        return programs.ProgramModel.build({r.path: r.imports for r in results}, root or Path(self.config.root))
 
     def _postprocess(self, result: FileResult, findings: list[Finding]) -> list[Finding]:
         joined = result.joined_lines
@@ -525,19 +536,6 @@ def _with_severity(finding: Finding, severity: Severity) -> Finding:
     from dataclasses import replace
 
     return replace(finding, severity=severity)
-
-
-def module_name_for(path: str, root: Path | None) -> str:
-    """``pkg/utils/seed.py`` -> ``pkg.utils.seed`` (relative to ``root`` when possible)."""
-    p = Path(path)
-    try:
-        p = p.resolve().relative_to((root or Path.cwd()).resolve())
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
-        pass
-    parts = list(p.parent.parts) + ([p.stem] if p.name else [])
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(part for part in parts if part not in ("", ".", "..", "/"))
 
 
 # -- running many files ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kerascheck.findings import Edit, Finding, Fix
-from kerascheck.static import files, tempfiles
+from kerascheck.static import files, notebooks, tempfiles
 from kerascheck.static.engine import (
     INTERNAL_ERROR,
     NOT_ANALYSED,
@@ -87,11 +87,11 @@ def apply_to_document(document: Document, findings: Sequence[Finding], *, unsafe
 def _apply_to_notebook(document: Document, findings: Sequence[Finding]) -> tuple[Document, list[Finding]]:
     """Apply fixes cell by cell to the cells' own text, then splice the changed cells back."""
     try:
-        notebook = files.load_notebook(document.path, document.text)
-        joined = files.notebook_source(document.path, document.text)
+        notebook = notebooks.load_notebook(document.path, document.text)
+        joined = notebooks.notebook_source(document.path, document.text)
     except files.UnreadableSource:
         return document, []
-    cells = files.code_cells(notebook)
+    cells = notebooks.code_cells(notebook)
     cell_map = joined.cell_map
     by_cell: dict[int, list[Finding]] = {}
     for finding in findings:
@@ -116,7 +116,7 @@ def _apply_to_notebook(document: Document, findings: Sequence[Finding]) -> tuple
     if not new_sources:
         return document, []
     try:
-        text = files.replace_cell_sources(document.text, new_sources)
+        text = notebooks.replace_cell_sources(document.text, new_sources)
     except (ValueError, IndexError):
         return document, []
     return replace(document, text=text), applied
@@ -169,10 +169,10 @@ class Fixer:
         """Check the document's text as the run would (suppressions, project facts of the
         other files, per-file ignores) and return its findings."""
         result = self.engine.check_file(document.path, stdin_text=document.text)
-        others = [
-            FileResult(r.path, [], r.facts, SuppressionMap(), r.joined_lines)
+        others = [  # with their imports: the program model needs every file, even without facts
+            FileResult(r.path, [], r.facts, SuppressionMap(), r.joined_lines, imports=r.imports)
             for path, r in self.results.items()
-            if path != document.path and r.facts
+            if path != document.path
         ]
         findings = self.engine.finish([*others, result], root=self.root)
         return [f for f in findings if f.location.path == document.path], result
@@ -287,8 +287,8 @@ def unified_diff(fix: FileFix) -> str:
     before, after = fix.before, fix.after
     if not before.is_notebook:
         return _diff(before.text, after.text, before.path, before.path)
-    old = files.code_cells(files.load_notebook(before.path, before.text))
-    new = files.code_cells(files.load_notebook(after.path, after.text))
+    old = notebooks.code_cells(notebooks.load_notebook(before.path, before.text))
+    new = notebooks.code_cells(notebooks.load_notebook(after.path, after.text))
     parts = []
     for number in sorted(set(old) | set(new)):
         if old.get(number) != new.get(number):

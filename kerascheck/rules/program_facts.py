@@ -1,0 +1,745 @@
+"""Facts about programs that several rule families need, recorded once per file.
+
+The KC3xx (seeding) and KC4xx (persistence) project rules share one :class:`ProgramFacts`
+collector per file: the first project rule created for a file drives it during the one walk, and
+every project rule reads the same list of facts in ``finish``, combined per program
+(:class:`~kerascheck.static.programs.Program`, from ``ProjectContext.programs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import libcst as cst
+
+from kerascheck.findings import Edit, Location
+from kerascheck.rule import Rule
+from kerascheck.rules import matchers as m
+from kerascheck.static import ast_helpers as ah
+from kerascheck.static.context import FileContext, ProjectContext
+from kerascheck.static.names import dotted
+from kerascheck.static.programs import Program
+
+# -- facts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trains:
+    """The file's first ``fit``/``train_on_batch`` call (``loop=False``) and its first
+    ``apply_gradients`` (``loop=True``, often inside a ``train_step`` that a later ``fit`` runs)."""
+
+    location: Location
+    loop: bool = False
+    #: Names whose call runs the file's training: the functions that train and the functions of
+    #: the same file that call them (``__main__`` for training under the ``__main__`` guard).
+    #: Empty when the training runs at module level, on import. In an imported module, training
+    #: counts only for programs whose other files call (or pass on) one of these names.
+    callers: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """A global seed call: ``kind`` is all | python | numpy | tf | torch."""
+
+    kind: str
+    call: str
+    location: Location
+    #: The edits that seed everything with ``keras.utils.set_random_seed(<same argument>)``
+    #: instead, with the name it uses bound before it runs (empty when no such fix exists).
+    fix: tuple[Edit, ...] = ()
+    #: The plain function the call is in, when it only seeds if that function is called
+    #: (None at module level, in methods, decorated functions, and functions that also train).
+    helper: str | None = None
+
+
+@dataclass(frozen=True)
+class Referenced:
+    """Names the file calls or passes as arguments (``seed_all(0)``, ``app.run(main)``): a
+    seeding helper counts only when one of its program's files references it."""
+
+    names: frozenset[str]
+    #: Those of ``names`` that are functions defined at the top of this same file (a call to
+    #: the file's own ``main()`` is not a call to another module's ``main``).
+    own: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Deterministic:
+    """``enable_op_determinism()`` / ``TF_DETERMINISTIC_OPS`` / ``use_deterministic_algorithms``."""
+
+
+@dataclass(frozen=True)
+class PreprocessorFitted:
+    """A preprocessor fitted (``fit``/``fit_transform``/``fit_on_texts``/``adapt``); name None
+    for an unnamed one (``StandardScaler().fit_transform(x)``)."""
+
+    name: str | None
+    cls: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class NamesSaved:
+    """Names dumped (joblib/pickle/json/``to_json``...) or handed on (returned, stored, passed)."""
+
+    names: frozenset[str]
+    #: Only those passed to a dump/save call (the ones that count from another module).
+    dumped: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SavesModel:
+    """The file saves a model: ``full`` for a whole model (custom objects must be loadable)."""
+
+    full: bool
+
+
+@dataclass(frozen=True)
+class CustomClass:
+    """A custom Layer/Model class and what makes it loadable."""
+
+    name: str
+    location: Location
+    registered: bool
+    has_get_config: bool
+    #: ``__init__`` parameters besides ``self``/``*args``/``**kwargs``.
+    init_params: bool
+    #: A ``keras.Model`` subclass (saved only through its own instances, see :class:`SavedClass`).
+    is_model: bool = False
+
+
+@dataclass(frozen=True)
+class SavedClass:
+    """An instance of this file's ``keras.Model`` subclass ``name`` is saved whole."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class CustomObjectsGiven:
+    """``custom_objects=`` / ``custom_object_scope`` / ``get_custom_objects`` appear in the file."""
+
+
+# -- what the collector recognises -----------------------------------------------------------
+
+SEED_FUNCTIONS: Mapping[str, str] = {
+    "keras.utils.set_random_seed": "all",
+    "keras.src.utils.rng_utils.set_random_seed": "all",
+    "keras.src.utils.set_random_seed": "all",
+    "transformers.set_seed": "all",
+    "random.seed": "python",
+    "numpy.random.seed": "numpy",
+    "tensorflow.random.set_seed": "tf",
+    "tensorflow.set_random_seed": "tf",
+    "tensorflow.random.set_random_seed": "tf",
+    "tensorflow.compat.v1.set_random_seed": "tf",
+    "tensorflow.compat.v1.random.set_random_seed": "tf",
+    "tensorflow.compat.v2.random.set_seed": "tf",
+    "torch.manual_seed": "torch",
+    "pytorch_lightning.seed_everything": "torch",
+    "lightning.seed_everything": "torch",
+    "lightning.pytorch.seed_everything": "torch",
+}
+DETERMINISM_FUNCTIONS = frozenset(
+    {
+        "tensorflow.config.experimental.enable_op_determinism",
+        "tensorflow.config.enable_op_determinism",
+        "torch.use_deterministic_algorithms",
+    }
+)
+
+#: Preprocessors whose fitted state inference needs (class name -> the class's short name).
+PREPROCESSORS: Mapping[str, str] = {
+    **{
+        f"sklearn.preprocessing.{n}": n
+        for n in (
+            "StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler", "Normalizer",
+            "QuantileTransformer", "PowerTransformer", "KBinsDiscretizer", "LabelEncoder",
+            "OneHotEncoder", "OrdinalEncoder", "LabelBinarizer", "MultiLabelBinarizer",
+            "PolynomialFeatures", "TargetEncoder",
+        )
+    },
+    "sklearn.feature_extraction.text.CountVectorizer": "CountVectorizer",
+    "sklearn.feature_extraction.text.TfidfVectorizer": "TfidfVectorizer",
+    "sklearn.decomposition.PCA": "PCA",
+    "sklearn.decomposition.TruncatedSVD": "TruncatedSVD",
+    "sklearn.impute.SimpleImputer": "SimpleImputer",
+    "keras.preprocessing.text.Tokenizer": "Tokenizer",
+    "keras.layers.TextVectorization": "TextVectorization",
+    "keras.layers.Normalization": "Normalization",
+    "keras.layers.StringLookup": "StringLookup",
+    "keras.layers.IntegerLookup": "IntegerLookup",
+    "keras.layers.Discretization": "Discretization",
+    "keras.layers.experimental.preprocessing.TextVectorization": "TextVectorization",
+    "keras.layers.experimental.preprocessing.Normalization": "Normalization",
+    "keras.layers.experimental.preprocessing.StringLookup": "StringLookup",
+}
+#: Preprocessors that are Keras layers: kept inside the saved model when the model uses them.
+KERAS_PREPROCESSING_LAYERS = frozenset(
+    {"TextVectorization", "Normalization", "StringLookup", "IntegerLookup", "Discretization"}
+)
+FIT_METHODS = frozenset({"fit", "fit_transform", "fit_on_texts", "fit_on_sequences", "adapt", "partial_fit"})
+#: Fit methods that return the fitted preprocessor itself (sklearn's ``fit`` returns ``self``).
+_FIT_RETURNS_SELF = frozenset({"fit", "partial_fit"})
+#: Calls that write their arguments somewhere (matched by the called name's last component).
+DUMP_NAMES = frozenset(
+    {"dump", "dumps", "save", "savez", "savez_compressed", "to_json", "save_pretrained", "log_model",
+     "log_artifact", "write", "write_text", "put", "save_model", "set_vocabulary"}
+)
+#: Methods that persist the preprocessor they are called on.
+SELF_PERSISTING = frozenset({"to_json", "save", "get_config", "get_vocabulary", "get_weights", "save_pretrained"})
+#: Calls that look at a value without keeping it.
+INERT_CALLS = frozenset({"print", "len", "str", "repr", "type", "isinstance", "id", "hasattr", "getattr", "vars", "dir"})
+LOADERS = frozenset({"joblib.load", "pickle.load", "pickle.loads", "dill.load", "cloudpickle.load",
+                     "keras.preprocessing.text.tokenizer_from_json"})
+FULL_MODEL_SAVERS = frozenset({"keras.models.save_model", "keras.saving.save_model"})
+CHECKPOINT = "keras.callbacks.ModelCheckpoint"
+
+
+#: Libraries whose ``fit`` is not gradient training of Keras weights (their own fixed seeds).
+FOREIGN_ESTIMATORS = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "tensorflow_decision_forests.")
+
+
+def is_training_call(context: FileContext, node: cst.Call, foreign: set[str] | frozenset[str] = frozenset()) -> bool:
+    """``model.fit`` (or Keras 2's ``fit_generator``), ``model.train_on_batch`` or
+    ``optimizer.apply_gradients`` (a custom loop).
+
+    ``foreign`` names hold estimators of other libraries (``tfdf.keras.GradientBoostedTreesModel``).
+    """
+    method = ah.method_call(node)
+    if method is None or context.qualified(node.func) is not None:
+        return False
+    receiver, name = method
+    if name in m.MODEL_FIT_METHODS or name == "train_on_batch":
+        if isinstance(receiver, cst.Name) and receiver.value in foreign:
+            return False
+        return m.receiver_is_model(context, receiver, name)
+    return name == "apply_gradients" and context.uses_keras and not context.models.defines_method(name)
+
+
+def chained_fit(context: FileContext, value: cst.BaseExpression) -> str | None:
+    """The preprocessor class short name when ``value`` constructs and fits one in a chain that
+    evaluates to the fitted preprocessor (``StandardScaler().fit(x)``), else None.
+    ``StandardScaler().fit_transform(x)`` evaluates to the data, not the scaler."""
+    if not isinstance(value, cst.Call):
+        return None
+    method = ah.method_call(value)
+    if method is None or method[1] not in _FIT_RETURNS_SELF or not isinstance(method[0], cst.Call):
+        return None
+    return PREPROCESSORS.get(context.qualified(method[0].func) or "")
+
+
+def seed_kind(context: FileContext, node: cst.Call) -> str | None:
+    return SEED_FUNCTIONS.get(context.qualified(node.func) or "")
+
+
+def set_random_seed_name(context: FileContext) -> str | None:
+    """How this file can spell ``keras.utils.set_random_seed`` (``tf.keras.utils...``), if it can."""
+    aliases = context.imports.aliases
+    for local, target in aliases.items():
+        if context.qualified(cst.Name(local)) == "keras" and target in ("keras", "tensorflow.keras", "tf_keras"):
+            return f"{local}.utils.set_random_seed"
+    for local, target in aliases.items():
+        if target == "tensorflow":
+            return f"{local}.keras.utils.set_random_seed"
+    return None
+
+
+class ProgramFacts:
+    """Records the project facts of one file, once, for every project rule of this module and
+    of the persistence family (they share the list: each rule's ``finish`` reads what it needs)."""
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self.facts: list[Any] = []
+        self.owner: object | None = None
+        self._trains: set[bool] = set()
+        self._preprocessors: dict[str, str] = {}
+        self._saved: set[str] = set()
+        self._dumped: set[str] = set()
+        self._saves: set[bool] = set()
+        self._lambda_depth = 0
+        self._foreign: set[str] = set()
+        self._saved_classes: set[str] = set()
+        self._constructed: dict[str, str] = {}  # name -> the class it was built from (``Block()``)
+        self._bound_fits: dict[int, str] = {}  # id(``Scaler().fit(x)``) -> the name it is bound to
+        #: Seed calls in order, each with the ids of its enclosing functions (decided at the end).
+        self._seeds: list[tuple[Seeds, tuple[int, ...]]] = []
+        #: Seed calls whose fix must move them below a later import: id -> (call, new text, name).
+        self._moves: dict[int, tuple[cst.Call, str, str]] = {}
+        self._moved_seeds: dict[int, int] = {}  # index in ``_seeds`` -> id of its call
+        self._bound_so_far: set[str] = set()  # local names bound by the imports walked so far
+        self._last_binding: dict[str, cst.Import | cst.ImportFrom] = {}  # ... at module level
+        self._seeding_functions: set[int] = set()  # ids of functions holding a helper seed
+        self._training_functions: set[int] = set()  # ... of those that also train
+        self._referenced: set[str] = set()
+        self._first_trains: list[tuple[Location, bool]] = []  # the first fit, the first custom step
+        self._training_names: set[str] = set()  # functions holding a training call ("" at module level)
+        self._calls_in: dict[str, set[str]] = {}  # function name -> the names it calls
+        self._defined: set[str] = set()  # functions defined at the top of the file
+        self._main_guard = 0  # inside ``if __name__ == "__main__":`` at module level
+        #: Positions without libcst's whole-file codegen (most files end up reporting nothing).
+        self.locator = m.FastLocator(context)
+
+    @staticmethod
+    def of(rule: Rule) -> ProgramFacts:
+        context = rule.context
+        collector = context.__dict__.get("_program_facts")
+        if collector is None:
+            collector = ProgramFacts(context)
+            collector.owner = rule
+            context.__dict__["_program_facts"] = collector
+        return collector
+
+    # -- events ------------------------------------------------------------------------------
+
+    def on_call(self, node: cst.Call) -> None:
+        context = self.context
+        self.locator.count(node)
+        qualified = context.qualified(node.func)
+        self._reference(node, qualified)
+        if qualified is not None:
+            kind = SEED_FUNCTIONS.get(qualified)
+            if kind is not None:
+                self._seed(node, kind)
+            elif qualified in DETERMINISM_FUNCTIONS:
+                self.facts.append(Deterministic())
+            elif qualified in FULL_MODEL_SAVERS:
+                self._saves.add(True)
+                saved = ah.argument(node, 0, "model")
+                if saved is not None:
+                    self._saved_instance(saved)
+            elif qualified == CHECKPOINT:
+                self._saves.add(not ah.is_true(ah.keyword_value(node, "save_weights_only")))
+            if qualified.rsplit(".", 1)[-1] in DUMP_NAMES:
+                self._record_dump(node)
+            elif qualified not in INERT_CALLS:
+                self._escape(node)  # ``Sequential([norm, ...])``, ``Pipeline([("s", scaler)])``
+            return
+        method = ah.method_call(node)
+        if method is None:
+            if isinstance(node.func, cst.Name):
+                name = node.func.value
+                if name in self._preprocessors and self._lambda_depth == 0:
+                    self._saved.add(name)  # a preprocessing layer called on a tensor: in the model
+                elif name not in INERT_CALLS:
+                    self._escape(node)
+            return
+        receiver, name = method
+        loop = name == "apply_gradients"
+        if is_training_call(context, node, self._foreign):
+            self._training_functions.update(id(f) for f in context.functions)
+            self._training_names.add(self._current_function())
+            if loop not in self._trains:
+                self._trains.add(loop)
+                self._first_trains.append((self.locator.location(node), loop))
+        if name in FIT_METHODS:
+            self._fitted(node, receiver)
+        if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors and name in SELF_PERSISTING:
+            self._saved.add(receiver.value)
+        if name in ("save", "save_weights") and m.receiver_is_model(context, receiver, name):
+            self._saves.add(name == "save")
+            if name == "save":
+                self._saved_instance(receiver)
+        elif name in ("export",) and m.receiver_is_model(context, receiver, name):
+            self._saves.add(False)
+        if name in DUMP_NAMES:
+            self._record_dump(node)
+        elif name not in FIT_METHODS:
+            self._escape(node)
+
+    def on_assign(self, node: cst.Assign | cst.AnnAssign) -> None:
+        value = node.value
+        if value is None:
+            return
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        name = ah.assigned_name(node)
+        if isinstance(value, cst.Call) and name is not None:
+            qualified = self.context.qualified(value.func) or ""
+            cls = PREPROCESSORS.get(qualified) or chained_fit(self.context, value)
+            if cls is not None:
+                self._preprocessors[name] = cls
+                if not qualified:
+                    self._bound_fits[id(value)] = name  # ``scaler = StandardScaler().fit(x)``
+                return
+            if isinstance(value.func, (cst.Name, cst.Attribute)):
+                self._constructed[name] = (dotted(value.func) or "").rsplit(".", 1)[-1]
+            if qualified.startswith(FOREIGN_ESTIMATORS):
+                self._foreign.add(name)
+            else:
+                self._foreign.discard(name)
+        if isinstance(value, cst.Name) and any(not isinstance(t, cst.Name) for t in targets):
+            self._saved.add(value.value)  # ``self.scaler = scaler``, ``artifacts["s"] = scaler``
+
+    def on_return(self, node: cst.Return) -> None:
+        value = node.value
+        if isinstance(value, cst.Name):
+            self._saved.add(value.value)
+        elif isinstance(value, (cst.Tuple, cst.List, cst.Dict)):
+            self._saved.update(_element_names(value))
+
+    def on_lambda(self, entering: bool) -> None:
+        self._lambda_depth += 1 if entering else -1
+
+    def on_module_end(self, node: cst.Module) -> None:
+        context = self.context
+        source = context.source
+        if "TF_DETERMINISTIC_OPS" in source:
+            self.facts.append(Deterministic())
+        if "custom_object" in source:
+            self.facts.append(CustomObjectsGiven())
+        for saves_full in sorted(self._saves):
+            self.facts.append(SavesModel(saves_full))
+        if self._saved or self._dumped:
+            self.facts.append(NamesSaved(frozenset(self._saved | self._dumped), frozenset(self._dumped)))
+        for info in context.models.classes.values():
+            if context.models.is_layer_class(info.name):
+                self.facts.append(_custom_class(context, info.node, self.locator))
+        for saved in sorted(self._saved_classes):
+            self.facts.append(SavedClass(saved))
+        for index, (seed, functions) in enumerate(self._seeds):
+            if index in self._moved_seeds:
+                seed = replace(seed, fix=self._moved_seed_fix(*self._moves[self._moved_seeds[index]]))
+            if seed.helper is not None and any(f in self._training_functions for f in functions):
+                seed = replace(seed, helper=None)  # seeds the training that follows it in the function
+            self.facts.append(seed)
+        if any(seed.helper is not None for seed, _ in self._seeds) or self._referenced:
+            own = self._defined & self._referenced
+            self.facts.append(Referenced(frozenset(self._referenced), frozenset(own - set(context.imports.aliases))))
+        callers = self._training_callers()
+        for location, loop in self._first_trains:
+            self.facts.append(Trains(location, loop, callers))
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _seed(self, node: cst.Call, kind: str) -> None:
+        functions = self.context.functions
+        helper = None
+        if functions and not self.context.classes and not functions[-1].decorators:
+            helper = functions[-1].name.value
+            self._seeding_functions.update(id(f) for f in functions)
+        edits = self._seed_fix(node) if kind != "all" else ()
+        seed = Seeds(kind, self.context.code(node.func), self.locator.location(node), edits, helper)
+        self._seeds.append((seed, tuple(id(f) for f in functions)))
+
+    def on_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        """Names bound by imports so far, and the last top-level import binding each one (a
+        seed fix must not use a name before the import that binds it)."""
+        names = _bound_names(node)
+        self._bound_so_far.update(names)
+        if not self.context.functions:
+            for name in names:
+                self._last_binding[name] = node
+
+    def _seed_fix(self, node: cst.Call) -> tuple[Edit, ...]:
+        """Edits replacing a partial seed call by ``keras.utils.set_random_seed(<argument>)``.
+
+        The name used must be bound when the new call runs: in a function (run after the
+        module's imports) or after the import at module level, the call is replaced in place;
+        a module-level call above the import that binds the name moves below the last
+        top-level import binding it; with no import of Keras at all, ``import keras`` is added
+        on the line before. Only a call that is a whole statement on its own line is moved.
+        """
+        context = self.context
+        argument = ah.positional(node)[0].value if ah.positional(node) else ah.keyword_value(node, "seed")
+        if argument is None or len(node.args) != 1:
+            return ()
+        spelling = set_random_seed_name(context)
+        call = context.code(argument)
+        if spelling is not None:
+            root = spelling.split(".", 1)[0]
+            if context.functions or root in self._bound_so_far:
+                return (self.locator.edit(node, f"{spelling}({call})"),)
+            self._moves[id(node)] = (node, f"{spelling}({call})", root)
+            self._moved_seeds[len(self._seeds)] = id(node)
+            return ()  # decided at the end of the module, when the last binding import is known
+        statement_start = self._whole_statement(node)
+        if statement_start is None:
+            return ()
+        indent = " " * (statement_start - 1)
+        return (self.locator.edit(node, f"import keras\n{indent}keras.utils.set_random_seed({call})"),)
+
+    def _whole_statement(self, node: cst.Call) -> int | None:
+        """The column ``node`` starts at when it is the whole statement on its own line(s)."""
+        line, column, end_line, end_column = self.context.source_range(node)
+        lines = self.context.source.split("\n")
+        if line > len(lines) or end_line > len(lines):
+            return None
+        before, after = lines[line - 1][: column - 1], lines[end_line - 1][end_column - 1 :]
+        if before.strip() or (after.strip() and not after.strip().startswith("#")):
+            return None
+        return column
+
+    def _moved_seed_fix(self, node: cst.Call, text: str, root: str) -> tuple[Edit, ...]:
+        binding = self._last_binding.get(root)
+        column = self._whole_statement(node)
+        if binding is None or column is None:
+            return ()
+        context = self.context
+        line, _, end_line, end_column = context.source_range(node)
+        _, import_column, import_end, import_end_column = context.source_range(binding)
+        last = context.source.split("\n")[end_line - 1].rstrip("\r")
+        comment = last[end_column - 1 :]  # a trailing comment moves with the call
+        indent = " " * (import_column - 1)
+        remove = _edit(context, line, 1, end_line, len(last) + 1, "")
+        insert = _edit(context, import_end, import_end_column, import_end, import_end_column, f"\n{indent}{text}{comment}")
+        return (remove, insert)
+
+    def _reference(self, node: cst.Call, qualified: str | None) -> None:
+        """Record the called name (as written and as imported) and names passed as arguments."""
+        func = node.func
+        names = []
+        if qualified is not None:
+            if qualified not in SEED_FUNCTIONS:  # ``random.seed`` does not call a helper ``seed``
+                names.append(qualified.rsplit(".", 1)[-1])
+        elif isinstance(func, cst.Name):
+            names.append(func.value)
+        elif isinstance(func, cst.Attribute):
+            names.append(func.attr.value)
+        names.extend(arg.value.value for arg in node.args if isinstance(arg.value, cst.Name))
+        self._referenced.update(names)
+        if self.context.functions:
+            self._calls_in.setdefault(self.context.functions[-1].name.value, set()).update(names)
+
+    def on_function(self, node: cst.FunctionDef) -> None:
+        if len(self.context.functions) == 1 and not self.context.classes:
+            self._defined.add(node.name.value)
+
+    def on_if(self, node: cst.If, entering: bool) -> None:
+        if not self.context.functions and not self.context.classes and _is_main_guard(node.test):
+            self._main_guard += 1 if entering else -1
+
+    def _current_function(self) -> str:
+        if self.context.functions:
+            return self.context.functions[-1].name.value
+        return "__main__" if self._main_guard else ""
+
+    def _training_callers(self) -> frozenset[str]:
+        """The names whose call runs this file's training (empty: it runs on import)."""
+        if "" in self._training_names:
+            return frozenset()
+        callers = set(self._training_names)
+        grew = True
+        while grew:  # functions of this file that call a function that trains
+            grew = False
+            for function, called in self._calls_in.items():
+                if function not in callers and called & callers:
+                    callers.add(function)
+                    grew = True
+        return frozenset(callers)
+
+    def _saved_instance(self, expr: cst.BaseExpression) -> None:
+        if isinstance(expr, cst.Name) and expr.value in self._constructed:
+            self._saved_classes.add(self._constructed[expr.value])  # may be imported from a module
+        info = self.context.models.model(expr)
+        if info is not None and info.origin == "subclass" and isinstance(info.node, cst.Call):
+            if isinstance(info.node.func, cst.Name):
+                self._saved_classes.add(info.node.func.value)
+
+    def _fitted(self, node: cst.Call, receiver: cst.BaseExpression) -> None:
+        if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors:
+            name: str | None = receiver.value
+            cls = self._preprocessors[receiver.value]
+        elif isinstance(receiver, cst.Call) and (self.context.qualified(receiver.func) or "") in PREPROCESSORS:
+            name, cls = self._bound_fits.get(id(node)), PREPROCESSORS[self.context.qualified(receiver.func) or ""]
+        else:
+            return
+        self.facts.append(PreprocessorFitted(name, cls, self.locator.location(node)))
+
+    def _record_dump(self, node: cst.Call) -> None:
+        names = set()
+        for arg in node.args:
+            names.update(m.names_in(arg.value))
+        self._dumped.update(names)
+
+    def _escape(self, node: cst.Call) -> None:
+        if not self._preprocessors:
+            return
+        for arg in node.args:
+            value = arg.value
+            if isinstance(value, cst.Name):
+                self._saved.add(value.value)
+            elif isinstance(value, (cst.Tuple, cst.List, cst.Dict)):
+                self._saved.update(_element_names(value))
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    if not isinstance(test.comparisons[0].operator, cst.Equal):
+        return False
+    sides = {ah.string_value(test.left) or dotted(test.left), ah.string_value(test.comparisons[0].comparator) or dotted(test.comparisons[0].comparator)}
+    return sides == {"__name__", "__main__"}
+
+
+def _bound_names(node: cst.Import | cst.ImportFrom) -> list[str]:
+    """The local names an import statement binds (``import a.b`` binds ``a``)."""
+    if isinstance(node.names, cst.ImportStar):
+        return []
+    names = []
+    for alias in node.names:
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            names.append(alias.asname.name.value)
+        else:
+            written = dotted(alias.name) or ""
+            names.append(written.split(".", 1)[0] if isinstance(node, cst.Import) else written)
+    return names
+
+
+def _edit(context: FileContext, line: int, column: int, end_line: int, end_column: int, text: str) -> Edit:
+    """An edit of a span of the checked text (cell-relative in notebooks)."""
+    if context.cell_map is None:
+        return Edit(line, column, end_line, end_column, text)
+    cell, cell_line = context.cell_map.locate(line)
+    _, cell_end = context.cell_map.locate(end_line)
+    return Edit(cell_line, column, cell_end, end_column, text, cell=cell)
+
+
+def _element_names(value: cst.BaseExpression) -> set[str]:
+    """Bare names held by a tuple/list/dict display (one level, and pairs inside it)."""
+    names: set[str] = set()
+    if isinstance(value, cst.Dict):
+        elements = [e.value for e in value.elements if isinstance(e, cst.DictElement)]
+    elif isinstance(value, (cst.Tuple, cst.List)):
+        elements = [e.value for e in value.elements]
+    else:
+        return names
+    for element in elements:
+        if isinstance(element, cst.Name):
+            names.add(element.value)
+        elif isinstance(element, (cst.Tuple, cst.List)):
+            names.update(_element_names(element))
+    return names
+
+
+def _custom_class(context: FileContext, node: cst.ClassDef, locator: m.FastLocator) -> CustomClass:
+    registered = any(
+        (dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").endswith(
+            "register_keras_serializable"
+        )
+        for d in node.decorators
+    )
+    has_get_config, init_params = False, False
+    for stmt in node.body.body:
+        if isinstance(stmt, cst.FunctionDef):
+            if stmt.name.value in ("get_config", "from_config"):
+                has_get_config = True
+            elif stmt.name.value == "__init__":
+                params = [p for p in (*stmt.params.posonly_params, *stmt.params.params, *stmt.params.kwonly_params)]
+                init_params = len(params) > 1
+    is_model = context.models.is_model_class(node.name.value)
+    location = locator.class_name_location(node)
+    return CustomClass(node.name.value, location, registered, has_get_config, init_params, is_model)
+
+
+class ProjectRule(Rule):
+    """A rule that reads the shared :class:`ProgramFacts` of every file.
+
+    The first project rule created for a file drives the collector; the others only share its
+    list of facts, so enabling more of them costs nothing more in the walk.
+    """
+
+    requires_keras = False  # a helper module that only calls ``random.seed`` still counts
+
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        super().__init__(context, options)
+        self._collector = ProgramFacts.of(self)
+        self._drives = self._collector.owner is self
+        self.facts = self._collector.facts
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._drives:
+            self._collector.on_call(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._drives:
+            self._collector.on_assign(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._drives:
+            self._collector.on_function(node)
+
+    def visit_If(self, node: cst.If) -> None:
+        if self._drives:
+            self._collector.on_if(node, True)
+
+    def leave_If(self, node: cst.If) -> None:
+        if self._drives:
+            self._collector.on_if(node, False)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if self._drives:
+            self._collector.on_import(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if self._drives:
+            self._collector.on_import(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if self._drives:
+            self._collector.on_assign(node)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self._drives:
+            self._collector.on_return(node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        if self._drives:
+            self._collector.on_lambda(True)
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        if self._drives:
+            self._collector.on_lambda(False)
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        if self._drives:
+            self._collector.locator.fstring_depth += 1
+
+    def leave_FormattedString(self, node: cst.FormattedString) -> None:
+        if self._drives:
+            self._collector.locator.fstring_depth -= 1
+
+    def leave_Module(self, node: cst.Module) -> None:
+        if self._drives:
+            self._collector.on_module_end(node)
+
+
+# -- reading facts per program ---------------------------------------------------------------
+
+FactT = TypeVar("FactT")
+
+
+def facts_in(project: ProjectContext, files: Iterable[str], kind: type[FactT]) -> Iterator[tuple[str, FactT]]:
+    """``(path, fact)`` for every fact of ``kind`` recorded in ``files``, in the given order."""
+    for path in files:
+        for fact in project.facts.get(path, ()):
+            if isinstance(fact, kind):
+                yield path, fact
+
+
+def has_fact(project: ProjectContext, program: Program, kind: type, test: Any = None) -> bool:
+    """True if a file of ``program`` recorded a fact of ``kind`` (passing ``test``, if given)."""
+    return any(test is None or test(fact) for _, fact in facts_in(project, program.files, kind))
+
+
+def referenced_names(project: ProjectContext, program: Program, *, outside: str | None = None) -> set[str]:
+    """Names the program's files call or pass on (a helper counts only when referenced).
+    With ``outside``: only the calls other files make to names they do not define themselves
+    (what they can reach of module ``outside``)."""
+    if outside is None:
+        return {name for _, fact in facts_in(project, program.files, Referenced) for name in fact.names}
+    return {
+        name
+        for path, fact in facts_in(project, program.files, Referenced)
+        if path != outside
+        for name in fact.names - fact.own
+    }
+
+
+def programs_with(project: ProjectContext, path: str) -> tuple[Program, ...]:
+    """The programs ``path`` runs in (a file the model does not know forms its own)."""
+    found = project.programs.programs_of(path)
+    return found or (Program(path, (path,), {path: "__main__"}),)

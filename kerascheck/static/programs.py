@@ -1,0 +1,425 @@
+"""The programs of a project: which checked files run together, found the way Python imports.
+
+A *program* is what one ``python script.py`` (or one notebook kernel) runs: its entry point and
+every project module it imports, transitively. Entry points are every script that no other
+checked file (module or notebook) imports, every script with an ``if __name__ == "__main__":``
+block (meant to be run, even if others import its functions), and every notebook (nothing can
+import a notebook). A module imported
+by two scripts belongs to both programs.
+
+Imports are resolved to files exactly as Python's path finder does, over the checked files:
+
+* the search path of a program is the entry point's own directory (``sys.path[0]``), then the
+  project roots: the config root, its ``src/`` directory when there is one, and the directory
+  holding each top-level package (a directory with ``__init__.py`` whose parent has none), or
+  holding the namespace package above it when imports spell that path (``import
+  server.services`` for ``app/server/services/__init__.py``: ``app``);
+* in each directory, a package (``name/__init__.py``) wins over a module (``name.py``); a
+  directory without ``__init__.py`` is a namespace package only when no directory of the search
+  path has a package or module of that name;
+* ``import a.b.c`` runs ``a``, ``a.b`` and ``a.b.c``; ``from a import b`` also imports the
+  submodule ``a.b`` when there is one; relative imports resolve from the importing file's
+  directory;
+* an import that resolves to no checked file is external (an installed library): a file that
+  merely has the same name elsewhere in the tree is never used, and neither is a notebook.
+
+Everything here is computed once per run, in the project phase, from the import statements
+each file's check recorded (:func:`scan_imports`).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kerascheck.findings import Location
+
+_PyCF_ONLY_AST = 0x400
+_PyCF_ALLOW_TOP_LEVEL_AWAIT = 0x2000  # notebooks: ``await`` at the top of a cell
+
+#: Suffixes of files a program can run (stubs and notebooks are never imported).
+_IMPORTABLE = ".py"
+_NOTEBOOK = ".ipynb"
+
+
+@dataclass(frozen=True)
+class ImportStatement:
+    """One ``import`` as written: ``import a.b`` is ``("a.b", 0, ())``; ``from ..a import b, c``
+    is ``("a", 2, ("b", "c"))``; ``from . import x`` is ``("", 1, ("x",))``."""
+
+    module: str
+    level: int
+    names: tuple[str, ...]
+    location: Location
+    #: ``from`` imports (their ``names`` may be submodules); plain ``import a.b`` otherwise.
+    is_from: bool = False
+
+    def text(self) -> str:
+        dots = "." * self.level
+        if not self.is_from:
+            return f"import {self.module}"
+        return f"from {dots}{self.module} import {', '.join(self.names)}"
+
+
+@dataclass(frozen=True)
+class ModuleImports:
+    """What the program model needs to know about one file."""
+
+    statements: tuple[ImportStatement, ...] = ()
+    #: The file has an ``if __name__ == "__main__":`` block: it is meant to be run, so it is an
+    #: entry point even when another module imports it (for its functions).
+    main_guard: bool = False
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    if not isinstance(statement, ast.If) or not isinstance(statement.test, ast.Compare):
+        return False
+    test = statement.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = {side.id for side in sides if isinstance(side, ast.Name)}
+    strings = {side.value for side in sides if isinstance(side, ast.Constant)}
+    return names == {"__name__"} and strings == {"__main__"}
+
+
+def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -> ModuleImports:
+    """Every import statement of ``text`` (also inside functions, ``try`` and ``if`` blocks:
+    they run when reached), and whether it has a ``__main__`` guard. ``locate(line, column)``
+    maps a position of ``text`` to a location (notebooks: the cell). A file that does not
+    compile has none."""
+    if "import" not in text and "__main__" not in text:
+        return ModuleImports()
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = compile(text, path, "exec", flags=_PyCF_ONLY_AST | _PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ModuleImports()
+    main_guard = any(_is_main_guard(statement) for statement in tree.body)
+    found: list[ImportStatement] = []
+    pending: list[ast.AST] = [tree]
+    while pending:  # statements only: imports are never inside expressions
+        node = pending.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import):
+                for alias in child.names:
+                    found.append(ImportStatement(alias.name, 0, (), locate(child.lineno, child.col_offset + 1)))
+            elif isinstance(child, ast.ImportFrom):
+                names = tuple(alias.name for alias in child.names)
+                where = locate(child.lineno, child.col_offset + 1)
+                found.append(ImportStatement(child.module or "", child.level or 0, names, where, is_from=True))
+            elif isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
+                pending.append(child)
+    found.sort(key=lambda statement: (statement.location.cell or 0, statement.location.line, statement.location.column))
+    return ModuleImports(tuple(found), main_guard)
+
+
+@dataclass(frozen=True)
+class Program:
+    """One entry point and the project files it runs.
+
+    ``files`` starts with the entry point, then the modules in the order Python first imports
+    them (breadth first). ``reached_by`` says, for each imported file, which file imported it
+    and with which statement (the first time), so a finding can cite the import chain.
+    """
+
+    entry: str
+    files: tuple[str, ...]
+    #: path -> the dotted module name it is imported as in this program (the entry: ``__main__``).
+    modules: Mapping[str, str] = field(default_factory=dict)
+    reached_by: Mapping[str, tuple[str, ImportStatement]] = field(default_factory=dict)
+
+    @property
+    def is_notebook(self) -> bool:
+        return self.entry.endswith(_NOTEBOOK)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.modules
+
+    def chain(self, path: str) -> list[tuple[str, ImportStatement]]:
+        """The imports from the entry point down to ``path`` (empty for the entry itself)."""
+        steps: list[tuple[str, ImportStatement]] = []
+        while path in self.reached_by:
+            importer, statement = self.reached_by[path]
+            steps.append((importer, statement))
+            path = importer
+        return list(reversed(steps))
+
+    def entry_import(self, path: str) -> ImportStatement | None:
+        """The import statement *in the entry point* through which ``path`` is run (None for
+        the entry itself): where a program's finding about ``path`` is reported."""
+        steps = self.chain(path)
+        return steps[0][1] if steps else None
+
+
+@dataclass(frozen=True)
+class ProgramModel:
+    """The programs of the checked files (see the module docstring)."""
+
+    programs: tuple[Program, ...] = ()
+    #: The project roots on every program's search path (absolute), after ``sys.path[0]``.
+    roots: tuple[str, ...] = ()
+    #: path -> the programs it belongs to, entry points first.
+    by_file: Mapping[str, tuple[Program, ...]] = field(default_factory=dict)
+    #: path -> its import statements that resolve to no checked file (external libraries).
+    external: Mapping[str, tuple[ImportStatement, ...]] = field(default_factory=dict)
+
+    def programs_of(self, path: str) -> tuple[Program, ...]:
+        """The programs ``path`` belongs to (empty for a file that is not Python, e.g. a stub)."""
+        return self.by_file.get(path, ())
+
+    def program(self, entry: str) -> Program | None:
+        """The program whose entry point is ``entry``, if ``entry`` is one."""
+        for program in self.by_file.get(entry, ()):
+            if program.entry == entry:
+                return program
+        return None
+
+    def module_name(self, path: str) -> str:
+        """The dotted name ``path`` is imported as (its file stem when nothing imports it)."""
+        for program in self.by_file.get(path, ()):
+            name = program.modules.get(path, "__main__")
+            if name != "__main__":
+                return name
+        stem = Path(path).stem
+        return Path(path).parent.name if stem == "__init__" else stem
+
+    @classmethod
+    def build(cls, imports: Mapping[str, ModuleImports], root: Path | str) -> ProgramModel:
+        """The programs of the files ``imports`` names (path -> what :func:`scan_imports` found)."""
+        return _Builder(imports, Path(root)).build()
+
+
+# -- building ----------------------------------------------------------------------------------
+
+
+def _absolute(path: str) -> str:
+    return os.path.normpath(os.path.abspath(path))
+
+
+class _Builder:
+    def __init__(self, imports: Mapping[str, ModuleImports], root: Path) -> None:
+        self.imports = imports
+        #: absolute path -> the path as given, for every checked importable file.
+        self.files: dict[str, str] = {}
+        self.notebooks: list[str] = []
+        self.scripts: list[str] = []
+        for path in sorted(imports):
+            if path.endswith(_IMPORTABLE):
+                self.files[_absolute(path)] = path
+                self.scripts.append(path)
+            elif path.endswith(_NOTEBOOK):
+                self.notebooks.append(path)
+        #: Directories holding checked modules (namespace-package candidates), with ancestors.
+        self.directories: set[str] = set()
+        for absolute in self.files:
+            parent = os.path.dirname(absolute)
+            while parent not in self.directories:
+                self.directories.add(parent)
+                up = os.path.dirname(parent)
+                if up == parent:
+                    break
+                parent = up
+        self.roots = self._roots(_absolute(str(root)))
+        self._resolved: dict[tuple[str, str], list[tuple[str, ImportStatement, str]]] = {}
+        self._external: dict[str, list[ImportStatement]] = {}
+
+    def _has_init(self, directory: str) -> bool:
+        return os.path.join(directory, "__init__.py") in self.files
+
+    def _roots(self, config_root: str) -> tuple[str, ...]:
+        roots = [config_root]
+        src = os.path.join(config_root, "src")
+        if src in self.directories:
+            roots.append(src)
+        imported = {
+            statement.module
+            for found in self.imports.values()
+            for statement in found.statements
+            if not statement.level
+        }
+        tops = set()
+        for absolute in self.files:
+            if os.path.basename(absolute) == "__init__.py":
+                package = os.path.dirname(absolute)
+                while self._has_init(os.path.dirname(package)):
+                    package = os.path.dirname(package)
+                tops.add(os.path.dirname(package))
+                tops.update(self._namespace_roots(package, imported))
+        roots.extend(sorted(tops - set(roots)))
+        return tuple(roots)
+
+    @staticmethod
+    def _namespace_roots(package: str, imported: set[str]) -> list[str]:
+        """Directories above namespace packages (no ``__init__.py``) holding ``package``, when
+        an import spells that path: ``import server.services`` for ``app/server/services/`` can
+        only work with ``app`` on ``sys.path``."""
+        found = []
+        name, directory = os.path.basename(package), os.path.dirname(package)
+        for _ in range(3):
+            name = f"{os.path.basename(directory)}.{name}"
+            directory = os.path.dirname(directory)
+            if any(module == name or module.startswith(name + ".") for module in imported):
+                found.append(directory)
+        return found
+
+    # -- Python's path finder, over the checked files --
+
+    def _find(self, name: str, directories: Sequence[str]) -> tuple[str | None, list[str]]:
+        """``(file, package directories)`` of ``name`` in ``directories``: a package gives its
+        ``__init__.py`` and directory, a module its file and no directory, a namespace package
+        no file and its directories, nothing found ``(None, [])``."""
+        namespace: list[str] = []
+        for directory in directories:
+            package = os.path.join(directory, name)
+            init = os.path.join(package, "__init__.py")
+            if init in self.files:
+                return init, [package]
+            module = package + ".py"
+            if module in self.files:
+                return module, []
+            if package in self.directories:
+                namespace.append(package)
+        return None, namespace
+
+    def _resolve(self, statement: ImportStatement, importer: str, search: Sequence[str]) -> list[tuple[str, str]]:
+        """The checked files ``statement`` in ``importer`` runs, each with its module name."""
+        if statement.level:
+            base = os.path.dirname(importer)
+            for _ in range(statement.level - 1):
+                base = os.path.dirname(base)
+            package_name = self._package_name(importer, statement.level)
+            prefix = package_name.split(".") if package_name else []
+            init = os.path.join(base, "__init__.py")
+            found: list[tuple[str, str]] = [(init, package_name)] if init in self.files else []
+            directories = [base]
+            parts = statement.module.split(".") if statement.module else []
+        else:
+            directories, prefix, found = list(search), [], []
+            parts = statement.module.split(".")
+        for part in parts:
+            file, packages = self._find(part, directories)
+            prefix.append(part)
+            if file is not None:
+                found.append((file, ".".join(prefix)))
+            if not packages:
+                if file is None:
+                    return found  # not a project module: external from here on
+                directories = []
+                break
+            directories = packages
+        if statement.is_from and directories:
+            for name in statement.names:
+                if name != "*":
+                    file, _ = self._find(name, directories)
+                    if file is not None:
+                        found.append((file, ".".join([*prefix, name])))
+        return found
+
+    def _package_name(self, importer: str, level: int) -> str:
+        """The dotted package a relative import of ``level`` starts from (for display)."""
+        directory = os.path.dirname(importer)
+        for _ in range(level - 1):
+            directory = os.path.dirname(directory)
+        parts = []
+        while self._has_init(directory):
+            parts.append(os.path.basename(directory))
+            directory = os.path.dirname(directory)
+        return ".".join(reversed(parts))
+
+    def _edges(self, path: str, sys_path0: str) -> list[tuple[str, ImportStatement, str]]:
+        """The files ``path``'s imports run when the program starts in ``sys_path0``."""
+        key = (sys_path0, path)
+        cached = self._resolved.get(key)
+        if cached is not None:
+            return cached
+        search = [sys_path0, *(root for root in self.roots if root != sys_path0)]
+        importer = _absolute(path)
+        edges: list[tuple[str, ImportStatement, str]] = []
+        for statement in self.imports[path].statements if path in self.imports else ():
+            targets = self._resolve(statement, importer, search)
+            if not targets:
+                self._external.setdefault(path, []).append(statement)
+            for target, module in targets:
+                if target != importer:
+                    edges.append((self.files[target], statement, module))
+        self._resolved[key] = edges
+        return edges
+
+    def _program(self, entry: str) -> Program:
+        sys_path0 = os.path.dirname(_absolute(entry))
+        order = [entry]
+        modules = {entry: "__main__"}
+        reached_by: dict[str, tuple[str, ImportStatement]] = {}
+        index = 0
+        while index < len(order):
+            current = order[index]
+            index += 1
+            for target, statement, module in self._edges(current, sys_path0):
+                if target not in modules:
+                    modules[target] = module
+                    reached_by[target] = (current, statement)
+                    order.append(target)
+        return Program(entry, tuple(order), modules, reached_by)
+
+    def build(self) -> ProgramModel:
+        imported: set[str] = set()
+        for path in (*self.scripts, *self.notebooks):  # a helper only a notebook imports is no entry point
+            imported.update(target for target, _, _ in self._edges(path, os.path.dirname(_absolute(path))) if target != path)
+        runnable = [p for p in self.scripts if p not in imported or self.imports[p].main_guard]
+        entries = runnable + self.notebooks
+        programs = [self._program(entry) for entry in entries]
+        reached = {path for program in programs for path in program.files}
+        # Modules only ever imported from a search path no program has (or import cycles that
+        # nothing outside imports) would belong to no program: each becomes its own.
+        for path in self.scripts:
+            if path not in reached:
+                program = self._program(path)
+                programs.append(program)
+                reached.update(program.files)
+        by_file: dict[str, list[Program]] = {}
+        for program in programs:
+            for path in program.files:
+                by_file.setdefault(path, []).append(program)
+        ordered = {path: tuple(sorted(found, key=lambda p: p.entry != path)) for path, found in by_file.items()}
+        external = {path: tuple(statements) for path, statements in self._external.items()}
+        return ProgramModel(tuple(programs), self.roots, ordered, external)
+
+
+# -- showing -----------------------------------------------------------------------------------
+
+
+def describe(model: ProgramModel, *, relative_to: Path | None = None) -> Iterator[str]:
+    """Lines showing how the tree is grouped (``kerascheck check --show-programs``)."""
+
+    def shown(path: str) -> str:
+        if relative_to is None:
+            return path
+        try:
+            return Path(_absolute(path)).relative_to(relative_to.resolve()).as_posix()
+        except ValueError:
+            return path
+
+    roots = ", ".join(shown(root) or "." for root in model.roots)
+    yield f"{len(model.programs)} program{'s' if len(model.programs) != 1 else ''} (search path after each entry point's directory: {roots})"
+    for program in sorted(model.programs, key=lambda p: p.entry):
+        kind = "notebook" if program.is_notebook else "script"
+        yield ""
+        yield f"{shown(program.entry)}  ({kind}, {len(program.files)} file{'s' if len(program.files) != 1 else ''})"
+        children: dict[str, list[str]] = {}
+        for path in program.files[1:]:
+            children.setdefault(program.reached_by[path][0], []).append(path)
+        pending = [(path, 1) for path in reversed(children.get(program.entry, []))]
+        while pending:  # depth first: each module under the file that first imported it
+            path, depth = pending.pop()
+            statement = program.reached_by[path][1]
+            count = len(model.programs_of(path))
+            note = f"  [in {count} programs]" if count > 1 else ""
+            yield f"{'   ' * (depth - 1)}└─ {shown(path)}  ({program.modules[path]}: {statement.text()}){note}"
+            pending.extend((child, depth + 1) for child in reversed(children.get(path, [])))
