@@ -236,7 +236,7 @@ class Engine:
     def _check_source(self, source: SourceFile, result: FileResult) -> None:
         path = source.path
         uses_keras = bool(self._keras_words.search(source.text))
-        rule_classes = [r for r in self.file_rules if uses_keras or not r.requires_keras]
+        rule_classes = [r for r in self.file_rules if uses_keras or _wants_without_keras(r, source.text)]
         if not rule_classes and _compiles(source):
             # The pre-filter: no rule would look at this file, and CPython's own parser (about
             # 10x faster than libcst's) says it has no syntax error to report. Anything else
@@ -404,6 +404,13 @@ def _special_file(path: str) -> str | None:
         return None
     kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
     return f"not a regular file ({kind}): not read"
+
+
+def _wants_without_keras(rule: type[Rule], text: str) -> bool:
+    """Whether ``rule`` looks at a file that does not mention Keras (its ``text_filter``)."""
+    if rule.requires_keras:
+        return False
+    return rule.text_filter is None or rule.text_filter.search(text) is not None
 
 
 def _compiles(source: SourceFile) -> bool:
