@@ -17,24 +17,30 @@ from kerascheck.probes.base import Probe  # noqa: E402
 from kerascheck.report.base import Reporter, RunSummary  # noqa: E402
 from kerascheck.rule import Invalid, Rule, Valid  # noqa: E402
 from kerascheck.static.context import FileContext, ProjectContext  # noqa: E402
+from kerascheck.static.semantic import Binding, ModelObject, SemanticModel, Site, Value  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Applicability",
+    "Binding",
     "Edit",
     "FileContext",
     "Finding",
     "Fix",
     "Invalid",
     "Location",
+    "ModelObject",
     "Probe",
     "ProjectContext",
     "Reporter",
     "Rule",
     "RunSummary",
+    "SemanticModel",
     "Severity",
+    "Site",
     "Valid",
+    "Value",
     "__version__",
     "check",
     "hookimpl",

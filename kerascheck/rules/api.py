@@ -278,7 +278,10 @@ class LegacySaveFormat(Rule):
     ```
 
     ## Fix safety
-    Unsafe: code that loads the file elsewhere must use the new name too.
+    Unsafe: the fix renames every string literal of the file that names the same file (the
+    save, the ``load_model`` that reads it back, a checkpoint path held in a variable) and drops
+    a ``save_format="h5"`` beside it; it offers no fix when a load builds the path from pieces it
+    cannot rename. Code in *other* files that loads the old name must be updated by hand.
     """
 
     code = "KC104"
@@ -309,15 +312,15 @@ class LegacySaveFormat(Rule):
         path = _saved_model_path(self, node)
         if path is None:
             return
-        text = m.path_literal(path)
+        text = m.path_literal(path, self.context)
         if text is None:
             return
         for suffix in (".h5", ".hdf5"):
             if text.endswith(suffix) and not text.endswith(".weights.h5"):
                 if suffix == ".hdf5" and self.context.qualified(node.func) in _CHECKPOINT:
                     return  # ModelCheckpoint rejects .hdf5 outright: KC105's business
-                edit = m.replace_string_suffix(self.context, path, suffix, ".keras")
-                fix = m.fix(edit, safe=False, message="Save in the `.keras` format") if edit else None
+                # Renames every literal use of the file (its loads too) and drops save_format="h5".
+                fix = m.rename_path_fix(self.context, node, path, suffix, ".keras", "Save in the `.keras` format")
                 self.report(node, f"full model saved in the legacy HDF5 format (`{suffix}`); save to `.keras` so it reloads faithfully", fix=fix)
                 return
 
@@ -393,8 +396,8 @@ class RejectedFilePath(Rule):
             self._checkpoint(node)
             return
         if qualified in ("keras.models.load_model", "keras.saving.load_model"):
-            text = m.path_literal(ah.argument(node, 0, "filepath"))
-            if text is not None and m.is_complete_path(ah.argument(node, 0, "filepath")) and _no_extension(text):
+            text = m.path_literal(ah.argument(node, 0, "filepath"), context)
+            if text is not None and m.is_complete_path(ah.argument(node, 0, "filepath"), context) and _no_extension(text):
                 self.report(node, "Keras 3 `load_model` cannot load a SavedModel directory; wrap it with `keras.layers.TFSMLayer(path, call_endpoint='serving_default')` or re-save as `.keras`")
             return
         method = ah.method_call(node)
@@ -404,10 +407,10 @@ class RejectedFilePath(Rule):
         if name not in ("save", "save_weights", "load_weights") or not m.receiver_is_model(context, receiver, name):
             return
         path = ah.argument(node, 0, "filepath")
-        text = m.path_literal(path)
+        text = m.path_literal(path, context)
         if text is None:
             return
-        complete = m.is_complete_path(path)
+        complete = m.is_complete_path(path, context)
         if name == "save":
             if (complete and _no_extension(text)) or text.endswith((".tf", ".pb", "/")):
                 self.report(node, "Keras 3 `model.save` needs a `.keras` (or legacy `.h5`) extension; a SavedModel directory path raises ValueError (use `model.export(...)` for SavedModel)")
@@ -419,10 +422,10 @@ class RejectedFilePath(Rule):
 
     def _checkpoint(self, node: cst.Call) -> None:
         path = ah.argument(node, 0, "filepath")
-        text = m.path_literal(path)
+        text = m.path_literal(path, self.context)
         if text is None:
             return
-        complete = m.is_complete_path(path)
+        complete = m.is_complete_path(path, self.context)
         if _saves_weights_only(node):
             if not text.endswith(".weights.h5"):
                 self.report(node, f"with `save_weights_only=True`, Keras 3 `ModelCheckpoint` requires a path ending in `.weights.h5` (got `{text}`); it raises ValueError")

@@ -12,7 +12,7 @@ from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
-from kerascheck.static.models import self_attributes
+from kerascheck.static.semantic import Site
 
 #: Layers whose only job at training time is noise: calling them with ``training=True`` is the
 #: Monte-Carlo dropout idiom, with ``training=False`` it switches them off for good.
@@ -30,8 +30,8 @@ NOISE_LAYERS = frozenset(
 #: Layers that ``training=False`` cripples when they are built fresh in the class (a frozen
 #: *pre-trained* backbone in inference mode is the transfer-learning idiom and is not among them).
 FROZEN_IS_A_BUG = NOISE_LAYERS | {"keras.layers.BatchNormalization"}
-_AUGMENT = re.compile(r"augment", re.I)
-_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|encoder|decoder|generator|discriminator|backbone|student|teacher|classifier)s?(?:_|$|\d)", re.I)
+_AUGMENT = re.compile(r"augment", re.IGNORECASE)
+_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|encoder|decoder|generator|discriminator|backbone|student|teacher|classifier)s?(?:_|$|\d)", re.IGNORECASE)
 
 
 def _self_attribute(func: cst.BaseExpression) -> str | None:
@@ -65,8 +65,11 @@ def _layer_constructor(rule: Rule, expr: cst.BaseExpression | None) -> str | Non
 class TrainingTrueAtInference(Rule):
     """
     ## What it does
-    Finds ``model(x, training=True)`` / ``layer(x, training=True)`` outside training code, that
-    is outside a ``tf.GradientTape`` block, a ``train_step`` and functions named ``train*``.
+    Finds ``model(x, training=True)`` / ``layer(x, training=True)`` outside training code.
+    Training code is a ``tf.GradientTape`` block, a ``train_step``-like function or one named
+    ``train*``, a loop or function that applies gradients (``optimizer.apply_gradients``,
+    ``minimize``), and every function of the file called from those (the semantic model's call
+    graph: a helper method called from ``train_step`` is training code wherever it is defined).
     Calls inside a custom layer's ``call`` are KC203's.
 
     ## Why is this bad?
@@ -77,11 +80,14 @@ class TrainingTrueAtInference(Rule):
     the argument, ``model(x, training=False)`` and ``model.predict(x)`` all run in inference
     mode.
 
-    Deliberate Monte-Carlo dropout is left alone: a Dropout layer constructed and called in
-    place (``layers.Dropout(0.5)(x, training=True)``), data-augmentation models (named
-    ``*augment*`` or built only from ``Random*`` layers), and calls inside a function or class
-    whose name says so (``mc_predict``, ``MCDropout``, ``predict_with_uncertainty``) or with a
-    comment on the line (or the line above) mentioning Monte Carlo / MC dropout / uncertainty.
+    Deliberate Monte-Carlo dropout is left alone, recognised by its shape: stochastic passes
+    repeated in a comprehension or loop and reduced to a statistic
+    (``np.mean([model(x, training=True) for _ in range(T)], 0)``, or appended to a list that is
+    averaged / its standard deviation taken). Also left alone: a Dropout layer constructed and
+    called in place (``layers.Dropout(0.5)(x, training=True)``), data-augmentation models
+    (named ``*augment*`` or built only from ``Random*`` layers), and calls inside a function or
+    class whose name says so (``mc_predict``, ``MCDropout``) or with a comment on the line (or
+    the line above) mentioning Monte Carlo / MC dropout / uncertainty.
 
     ## Example
     ```python
@@ -113,8 +119,26 @@ class TrainingTrueAtInference(Rule):
         # A user function with a ``training`` parameter is not a layer.
         "import keras\ndef make_dataset(files, training):\n    return files\nds = make_dataset(files, training=True)\n",
         "import keras\nclass Loader:\n    def __init__(self, training):\n        self.training = training\nds = Loader(training=True)\n",
+        # A helper defined above ``train_step`` and called from its tape block is training code.
+        "import keras\nimport tensorflow as tf\nclass GAN(keras.Model):\n    def discriminate(self, images):\n        return self.discriminator(images, training=True)\n\n    def train_step(self, data):\n        with tf.GradientTape() as tape:\n            score = self.discriminate(data)\n        return {'score': score}\n",
+        # A custom training loop: the loss helper runs under the tape of a loop applying gradients.
+        "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\noptimizer = tf.keras.optimizers.Adam()\n\ndef compute_loss(x, y):\n    return loss_object(y, model(x, training=True))\n\nfor epoch in range(EPOCHS):\n    for x, y in train_ds:\n        with tf.GradientTape() as tape:\n            loss = compute_loss(x, y)\n        grads = tape.gradient(loss, model.trainable_variables)\n        optimizer.apply_gradients(zip(grads, model.trainable_variables))\n",
+        "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\nfor step in range(100):\n    optimizer.minimize(lambda: loss_fn(model(x, training=True), y), model.trainable_variables)\n",
+        # Monte-Carlo dropout, recognised by its shape: repeated stochastic passes reduced to a statistic.
+        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nsamples = np.stack([model(x_test, training=True) for _ in range(30)])\nmean = samples.mean(axis=0)\n",
+        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\n\ndef sample(x, passes):\n    draws = []\n    for _ in range(passes):\n        draws.append(model(x, training=True).numpy())\n    return np.mean(draws, axis=0), np.std(draws, axis=0)\n",
     )
     INVALID = (
+        # Batches gathered in training mode are not Monte-Carlo samples (no statistic over them).
+        Invalid(
+            "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\noutputs = []\nfor batch in dataset:\n    outputs.append(model(batch, training=True))\nresult = np.concatenate(outputs)\n",
+            line=6,
+        ),
+        # The helper is called from inference code only, not from the training step.
+        Invalid(
+            "import keras\nclass GAN(keras.Model):\n    def discriminate(self, images):\n        return self.discriminator(images, training=True)\n\n    def score(self, images):\n        return self.discriminate(images)\n",
+            line=4,
+        ),
         Invalid("import keras\nmodel = keras.models.load_model('m.keras')\ny = model(x, training=True)\n", line=3, message="BatchNormalization"),
         Invalid("import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(3)])\nfor batch in ds:\n    print(model(batch, training=True))\n", line=4),
         Invalid("from keras import layers\nbn = layers.BatchNormalization()\nh = layers.BatchNormalization()(x, training=True)\nh2 = bn(x, training=True)\n", count=2),
@@ -126,32 +150,32 @@ class TrainingTrueAtInference(Rule):
 
     def __init__(self, context, options) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context, options)
-        #: Names bound to a Keras layer constructor: name -> canonical layer name.
-        self._layers: dict[str, str] = {}
-
-    def leave_Assign(self, node: cst.Assign) -> None:
-        # On leave: the value's own calls still see the previous binding (``p = np.argmax(p)``).
-        name = ah.assigned_name(node)
-        if name is not None:
-            layer = _layer_constructor(self, node.value)
-            if layer is not None:
-                self._layers[name] = layer
-            else:
-                self._layers.pop(name, None)
+        #: Calls outside code known to be training code so far, decided in ``leave_Module``
+        #: (a helper defined above ``train_step`` is training code only once the call is seen).
+        self._pending: list[tuple[cst.Call, Site]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         if m.literal_bool(ah.keyword_value(node, "training")) is not True:
             return
         context = self.context
-        if context.in_training_code or m.in_layer_method(self.context, "call") or not self._is_layer_or_model(node.func):
+        if m.in_layer_method(self.context, "call") or not self._is_layer_or_model(node.func):
             return
-        if m.declares_mc_dropout(context, node):
+        if m.mc_dropout_named(context):
             return
-        self.report(
-            node,
-            f"`{context.code(node.func)}(..., training=True)` outside training code: Dropout stays on and "
-            "BatchNormalization uses (and updates) batch statistics; use `training=False` or `predict`",
-        )
+        site = context.semantic.here()
+        if not context.semantic.is_training_code(site):
+            self._pending.append((node, site))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        semantic = self.context.semantic
+        for call, site in self._pending:
+            if semantic.is_training_code(site) or semantic.is_monte_carlo(site) or m.mc_dropout_commented(self.context, call):
+                continue
+            self.report(
+                call,
+                f"`{self.context.code(call.func)}(..., training=True)` outside training code: Dropout stays on and "
+                "BatchNormalization uses (and updates) batch statistics; use `training=False` or `predict`",
+            )
 
     def _is_layer_or_model(self, func: cst.BaseExpression) -> bool:
         context = self.context
@@ -163,8 +187,9 @@ class TrainingTrueAtInference(Rule):
                 return bool(context.classes) and context.enclosing_class_is_layer()
             if _AUGMENT.search(func.value):
                 return False
-            if func.value in self._layers:
-                return self._layers[func.value] not in NOISE_LAYERS
+            bound = self._bound_layer(func)
+            if bound is not None:
+                return bound not in NOISE_LAYERS
             if context.models.is_model(func):
                 return not self._augmentation_model(func)
             if func.value in context.models.classes or context.qualified(func) is not None:
@@ -180,6 +205,12 @@ class TrainingTrueAtInference(Rule):
                 and not _AUGMENT.search(attr)
             )
         return False
+
+    def _bound_layer(self, func: cst.Name) -> str | None:
+        """The layer a name is bound to (``bn = layers.BatchNormalization()``), when every
+        binding the use sees constructs the same layer class."""
+        kinds = {_layer_constructor(self, b.value) for b in self.context.semantic.lookup(func.value)}
+        return kinds.pop() if len(kinds) == 1 else None
 
     def _augmentation_model(self, func: cst.BaseExpression) -> bool:
         info = self.context.models.model(func)
@@ -367,7 +398,7 @@ class TrainingOverriddenInCall(Rule):
         if attr is not None:
             if attr in _class_methods(self):
                 return
-            kind = _layer_constructor(self, self_attributes(context.classes[-1]).get(attr))
+            kind = _layer_constructor(self, context.semantic.initial_attributes(context.classes[-1]).get(attr))
         elif isinstance(func, cst.Call):
             kind = _layer_constructor(self, func)
             if kind is None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -11,8 +13,10 @@ from kerascheck.findings import Applicability, Edit, Fix, Location
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
 from kerascheck.static.names import dotted
+from kerascheck.static.semantic import Site
+from kerascheck.static.semantic.keras_models import LOAD_FUNCTIONS, LOAD_METHODS
 
-_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|classifier|regressor|autoencoder|encoder|decoder|generator|discriminator)s?(?:_|$|\d)", re.I)
+_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|classifier|regressor|autoencoder|encoder|decoder|generator|discriminator)s?(?:_|$|\d)", re.IGNORECASE)
 
 #: Methods only Keras models have (no sklearn/torch/etc. namesake). Calls of these on a receiver
 #: whose origin is unknown are Keras calls unless the file defines a method of that name.
@@ -29,16 +33,18 @@ def receiver_is_model(context: FileContext, receiver: cst.BaseExpression, method
     """``receiver.method(...)`` is (very likely) a call on a Keras model.
 
     True when the receiver visibly holds a Keras model (``Sequential``, ``Model``, ``load_model``,
-    a ``keras.Model`` subclass, a function returning one), or when ``method`` exists only on
-    Keras models and no class in this file defines it (so it cannot be a user's own method), or
-    when the receiver is named like a model (``model``, ``self.model``, ``clf_model``) in a file
-    that uses Keras and no class of the file defines ``method``.
+    a ``keras.Model`` subclass, a function returning one; through the bindings the use sees),
+    or when ``method`` exists only on Keras models and no class in this file defines it (so it
+    cannot be a user's own method), or when the receiver is named like a model (``model``,
+    ``self.model``, ``clf_model``) in a file that uses Keras and no class of the file defines
+    ``method``. A wrapper class's ``self.model`` is a model even when the wrapper defines its own
+    ``fit``/``predict``, unless ``self.model`` holds an instance of a class of this file.
     """
-    if context.models.is_model(receiver):
+    if context.models.is_model(receiver) or context.semantic.model_of(receiver) is not None:
         return True
-    if context.models.defines_method(method):
-        return False
     if isinstance(receiver, cst.Call):
+        return False
+    if context.models.defines_method(method) and not _wrapped_model(context, receiver):
         return False
     if method in KERAS_ONLY_METHODS and context.uses_keras:
         return True
@@ -46,6 +52,18 @@ def receiver_is_model(context: FileContext, receiver: cst.BaseExpression, method
     if name is None or context.qualified(receiver) is not None:
         return False
     return context.uses_keras and bool(_MODELISH.search(name.rsplit(".", 1)[-1]))
+
+
+def _wrapped_model(context: FileContext, receiver: cst.BaseExpression) -> bool:
+    """``self.<attr>`` whose bindings are not instances of a class of this file."""
+    if not (isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name) and receiver.value.value == "self"):
+        return False
+    semantic = context.semantic
+    for binding in semantic.scopes.lookup_attribute(receiver.attr.value, semantic.here()):
+        value = binding.value
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in context.models.classes:
+            return False
+    return True
 
 
 class _NameCollector(cst.CSTVisitor):
@@ -63,15 +81,19 @@ def names_in(expr: cst.BaseExpression) -> set[str]:
     return collector.names
 
 
-def path_literal(expr: cst.BaseExpression | None) -> str | None:
-    """The statically known *ending* of a file path expression.
+def path_literal(expr: cst.BaseExpression | None, context: FileContext | None = None) -> str | None:
+    """The statically known *ending* of a file path expression, None if unknown.
 
-    ``"m.h5"`` -> ``"m.h5"``; ``f"{out}/model_{epoch}.h5"`` -> ``"/model_{}.h5"`` (the text after
-    the last placeholder is reliable, the rest is not); ``os.path.join(d, "m.h5")`` -> ``"m.h5"``;
-    ``d + "/m.h5"`` -> ``"/m.h5"``; a ``Path(...) / "m.h5"`` -> ``"m.h5"``. None if unknown.
+    With ``context``, through the semantic model's ``value_of`` (names, parameters, helpers,
+    ``+``, f-strings, ``%``, ``.format``, ``os.path.join``, ``Path`` and ``/``): the whole
+    path when it is known, else its known suffix (``out + "/best.h5"`` -> ``"/best.h5"``).
+    Without, only the literal text of the expression is read (``f"{d}/m_{e}.h5"`` -> ``"/m_{}.h5"``).
     """
     if expr is None:
         return None
+    if context is not None:
+        value = context.semantic.value_of(expr)
+        return value.tail if value.is_string and value.tail else None
     text = ah.string_value(expr)
     if text is not None:
         return text
@@ -93,9 +115,137 @@ def path_literal(expr: cst.BaseExpression | None) -> str | None:
     return None
 
 
-def is_complete_path(expr: cst.BaseExpression | None) -> bool:
-    """The whole path is a literal (not only its ending)."""
+def is_complete_path(expr: cst.BaseExpression | None, context: FileContext | None = None) -> bool:
+    """The path's file name is known: a literal; with ``context``, a fully known value or one
+    whose known ending includes a ``/`` (``save + "/warmup/chkpt"``)."""
+    if context is not None and expr is not None:
+        value = context.semantic.value_of(expr)
+        return value.text is not None or (value.is_string and "/" in value.tail)
     return ah.string_value(expr) is not None
+
+
+def suffix_source(context: FileContext, expr: cst.BaseExpression | None, depth: int = 0) -> cst.BaseExpression | None:
+    """The string literal that writes the ending of a path expression (``"m.h5"`` in
+    ``os.path.join(out, "m.h5")``, in ``path = out + "/m.h5"`` for ``path``...), or None."""
+    if expr is None or depth > 8:
+        return None
+    if isinstance(expr, cst.SimpleString):
+        return expr
+    if isinstance(expr, cst.ConcatenatedString):
+        return suffix_source(context, expr.right, depth + 1)  # type: ignore[arg-type]
+    if isinstance(expr, cst.FormattedString):
+        return expr if expr.parts and isinstance(expr.parts[-1], cst.FormattedStringText) else None
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Divide)):
+        return suffix_source(context, expr.right, depth + 1)
+    if isinstance(expr, cst.Call):
+        qualified = context.qualified(expr.func) or ""
+        if qualified in ("os.path.join", "pathlib.Path", "str", "os.fspath") and expr.args and not ah.has_star_args(expr):
+            return suffix_source(context, expr.args[-1].value, depth + 1)
+        return None
+    if isinstance(expr, cst.Name):
+        bindings = context.semantic.lookup(expr.value)
+        if len(bindings) == 1 and bindings[0].kind == "assign" and bindings[0].value is not None:
+            return suffix_source(context, bindings[0].value, depth + 1)
+    return None
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _descendants(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node under ``root`` (any order), reading children without libcst's ``visit``
+    (which rebuilds the whole tree): for the rare whole-file look of a fix."""
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        kind = type(node)
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(node))
+        for name in names:
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                stack.append(value)
+            elif isinstance(value, (tuple, list)):
+                stack.extend(item for item in value if isinstance(item, cst.CSTNode))
+
+
+def _strings_and_loads(context: FileContext) -> tuple[list[cst.SimpleString | cst.FormattedString], list[cst.Call]]:
+    """String literals and load calls (``load_model``, ``load_weights``...) of the whole file."""
+    strings: list[cst.SimpleString | cst.FormattedString] = []
+    loads: list[cst.Call] = []
+    for node in _descendants(context.module):
+        if isinstance(node, (cst.SimpleString, cst.FormattedString)):
+            strings.append(node)
+        elif isinstance(node, cst.Call):
+            qualified = context.qualified(node.func)
+            method = ah.method_call(node)
+            if qualified in LOAD_FUNCTIONS or (qualified is None and method is not None and method[1] in LOAD_METHODS):
+                loads.append(node)
+    return strings, loads
+
+
+def _literal_tail(node: cst.SimpleString | cst.FormattedString) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    last = node.parts[-1] if node.parts else None
+    return last.value if isinstance(last, cst.FormattedStringText) else None
+
+
+def rename_path_fix(context: FileContext, call: cst.Call, path: cst.BaseExpression, old: str, new: str, message: str) -> Fix | None:
+    """An unsafe fix renaming a saved file's extension everywhere the file names it.
+
+    Every string literal of the file ending with the same file name (the save, the
+    ``load_model`` reading it back, a ``ModelCheckpoint``...) gets the new suffix, and a
+    ``save_format="h5"`` beside the path is removed (Keras 3 takes the format from the
+    extension). None when the path's literal cannot be found, when another load or save of the
+    file builds a possibly equal path the fix cannot rewrite, or when ``save_format`` is not a
+    literal: a rename that misses a use breaks the program.
+    """
+    source = suffix_source(context, path)
+    tail = _literal_tail(source) if source is not None else None  # type: ignore[arg-type]
+    if source is None or tail is None or not tail.endswith(old):
+        return None
+    file_name = tail.rsplit("/", 1)[-1]
+    strings, loads = _strings_and_loads(context)
+    literals = [node for node in strings if (_literal_tail(node) or "").endswith(file_name)]
+    if not any(node is source for node in literals):
+        literals.append(source)  # type: ignore[arg-type]
+    edits: list[Edit] = []
+    renamed: set[int] = set()
+    for node in literals:
+        edit = replace_string_suffix(context, node, old, new)
+        if edit is None:
+            return None
+        edits.append(edit)
+        renamed.add(id(node))
+    # A load of the file through a value this fix does not rewrite (``load_model(f"{d}/{n}.h5")``).
+    for load in loads:
+        argument = ah.argument(load, 0, "filepath")
+        if argument is None:
+            continue
+        inner = suffix_source(context, argument)
+        if inner is not None and id(inner) in renamed:
+            continue
+        value = context.semantic.value_of(argument)
+        if (value.is_string and value.tail.endswith(file_name)) or (inner is None and old in context.code(argument)) or (
+            inner is not None and (_literal_tail(inner) or "").endswith(old)  # type: ignore[arg-type]
+        ):
+            return None
+    save_format = ah.keyword(call, "save_format")
+    if save_format is not None:
+        fmt = ah.string_value(save_format.value)
+        if fmt is None:
+            return None
+        if fmt.lower() in ("h5", "hdf5"):
+            index = next(i for i, a in enumerate(call.args) if a is save_format)
+            previous = call.args[index - 1] if index else None
+            if previous is None or not isinstance(previous.comma, cst.Comma):
+                return None
+            edits.append(context.edit_span(previous.comma, save_format, ""))
+    return fix(edits, safe=False, message=message)
 
 
 def fix(edits: list[Edit] | Edit, *, safe: bool, message: str) -> Fix:
@@ -156,8 +306,8 @@ _RESHAPE = frozenset({"numpy.reshape", "tensorflow.reshape", "keras.ops.reshape"
 _FILLED = frozenset({"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "tensorflow.zeros", "tensorflow.ones",
                      "keras.ops.zeros", "keras.ops.ones"})
 _NEW_AXIS = frozenset({"numpy.newaxis", "tensorflow.newaxis"})
-_MC_NAME = re.compile(r"(?:^|_)mc(?:_|$)|^MC[A-Z_]|MonteCarlo|monte_?carlo|uncertaint|bayes", re.I)
-_MC_COMMENT = re.compile(r"#.*(?:monte.?carlo|mc.?dropout|\bmc\b|uncertaint|bayesian)", re.I)
+_MC_NAME = re.compile(r"(?:^|_)mc(?:_|$)|^MC[A-Z_]|MonteCarlo|monte_?carlo|uncertaint|bayes", re.IGNORECASE)
+_MC_COMMENT = re.compile(r"#.*(?:monte.?carlo|mc.?dropout|\bmc\b|uncertaint|bayesian)", re.IGNORECASE)
 
 
 def predict_receiver(context: FileContext, call: cst.Call, methods: frozenset[str] = PREDICT_METHODS) -> cst.BaseExpression | None:
@@ -182,6 +332,8 @@ def is_single_sample(
     expr: cst.BaseExpression | None,
     names: frozenset[str] | set[str] = frozenset(),
     items: frozenset[str] | set[str] = frozenset(),
+    site: Site | None = None,
+    depth: int = 0,
 ) -> bool:
     """``expr`` is a batch of exactly one sample, built visibly from one item.
 
@@ -191,10 +343,10 @@ def is_single_sample(
     ``items`` are loop variables, which count only wrapped as ``[item]`` (``for batch in ds:
     predict(batch)`` predicts whole batches).
     """
-    if expr is None:
+    if expr is None or depth > 6:
         return False
     if isinstance(expr, cst.Name):
-        return expr.value in names
+        return expr.value in names or _bound_to_single_sample(context, expr, site, depth)
     if isinstance(expr, cst.Subscript) and expr.slice:
         first = expr.slice[0].slice
         if isinstance(first, cst.Index):
@@ -217,7 +369,7 @@ def is_single_sample(
         element = expr.elements[0].value
         return (
             isinstance(element, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.List))
-            or (isinstance(element, cst.Name) and (element.value in names or element.value in items))
+            or (isinstance(element, cst.Name) and (element.value in names or element.value in items or _bound_to_single_sample(context, element, site, depth)))
         )
     if not isinstance(expr, cst.Call):
         return False
@@ -242,16 +394,50 @@ def is_single_sample(
     return False
 
 
+def _bound_to_single_sample(context: FileContext, name: cst.Name, site: Site | None = None, depth: int = 0) -> bool:
+    """The last binding the use of ``name`` sees holds a one-sample expression (``x = img[None]``,
+    also under ``if x.ndim < 4:``; loop variables alone do not count), or ``name`` is a
+    parameter that every call of the file passes one sample (``act(self.preprocess(s))`` with
+    ``preprocess`` returning ``np.reshape(s, [1, 4])``)."""
+    semantic = context.semantic
+    bindings = semantic.lookup(name.value, site)
+    if not bindings:
+        return False
+    last = bindings[-1]
+    if last.kind == "param":
+        passed = semantic.arguments_for(last)
+        return bool(passed) and all(is_single_sample(context, value, site=where, depth=depth + 1) for value, where in passed)
+    if last.kind != "assign" or last.value is None:
+        return False
+    value = last.value
+    if isinstance(value, cst.Name):
+        return _bound_to_single_sample(context, value, last.site, depth + 1)
+    if isinstance(value, cst.Call) and context.qualified(value.func) is None:
+        function = semantic.function_called(value, last.site)
+        if function is not None:
+            returns = semantic.returns_of(function)
+            return bool(returns) and all(is_single_sample(context, r, site=w, depth=depth + 1) for r, w in returns)
+    return is_single_sample(context, value, site=last.site, depth=depth + 1)
+
+
 def declares_mc_dropout(context: FileContext, node: cst.CSTNode) -> bool:
     """The author says ``training=True`` at inference is deliberate (Monte-Carlo dropout,
     uncertainty estimation): an enclosing class or function is named so (``MCDropout``,
     ``mc_predict``, ``predict_with_uncertainty``), or a comment on the call's lines or the line
     above says so."""
-    for scope in (*context.classes, *context.functions):
-        if _MC_NAME.search(scope.name.value):
-            return True
+    return mc_dropout_named(context) or mc_dropout_commented(context, node)
+
+
+def mc_dropout_named(context: FileContext) -> bool:
+    """An enclosing class or function of the current node is named for Monte-Carlo dropout."""
+    return any(_MC_NAME.search(scope.name.value) for scope in (*context.classes, *context.functions))
+
+
+def mc_dropout_commented(context: FileContext, node: cst.CSTNode) -> bool:
+    """A comment on ``node``'s lines or the line above mentions Monte-Carlo dropout (needs the
+    file's positions: ask only before reporting)."""
     line, _, end_line, _ = context.source_range(node)
-    lines = context.module.code.splitlines()
+    lines = context.source.splitlines()
     return any(_MC_COMMENT.search(text) for text in lines[max(line - 2, 0) : end_line])
 
 

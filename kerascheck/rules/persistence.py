@@ -27,8 +27,8 @@ from kerascheck.rules.seeds import (
     NamesSaved,
     PreprocessorFitted,
     ProjectGraph,
-    SavedClass,
     ProjectRule,
+    SavedClass,
     SavesModel,
     chained_fit,
     is_training_call,
@@ -148,8 +148,8 @@ class UnsavedPreprocessor(ProjectRule):
 
 
 #: Names of loaded objects that hold a preprocessor (a loaded ``clf`` may rightly be refitted).
-_PREPROCESSOR_NAME = re.compile(r"scaler|encoder|tokeni[sz]er|vectori[sz]er|normali[sz]er|pca|imputer|transformer|binarizer|lookup", re.I)
-_EVAL_DATA = re.compile(r"(?:^|_|\.)(?:test|tst|val|valid|validation|holdout|dev|eval)(?:_|$|\d|s\b)", re.I)
+_PREPROCESSOR_NAME = re.compile(r"scaler|encoder|tokeni[sz]er|vectori[sz]er|normali[sz]er|pca|imputer|transformer|binarizer|lookup", re.IGNORECASE)
+_EVAL_DATA = re.compile(r"(?:^|_|\.)(?:test|tst|val|valid|validation|holdout|dev|eval)(?:_|$|\d|s\b)", re.IGNORECASE)
 
 
 class RefitPreprocessorAtInference(Rule):
@@ -382,16 +382,20 @@ class UnsafeModelLoad(Rule):
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
-        self._downloads: dict[str, str] = {}  # name -> path ending
         self._lambdas: list[cst.Call] = []
         self._saves_full = False
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        name = ah.assigned_name(node)
-        if name is not None and isinstance(node.value, cst.Call) and self.context.qualified(node.value.func) == "keras.utils.get_file":
-            call = node.value
-            ending = m.path_literal(ah.argument(call, 0, "fname")) or m.path_literal(ah.argument(call, 1, "origin")) or ""
-            self._downloads[name] = ending
+    def _download_ending(self, path: cst.BaseExpression | None) -> str | None:
+        """The file-name ending of a ``keras.utils.get_file`` download ``path`` holds (directly
+        or through the bindings of a name), else None."""
+        context = self.context
+        candidates = [path]
+        if isinstance(path, cst.Name):
+            candidates = [b.value for b in context.semantic.lookup(path.value)]
+        for value in candidates:
+            if isinstance(value, cst.Call) and context.qualified(value.func) == "keras.utils.get_file":
+                return m.path_literal(ah.argument(value, 0, "fname"), context) or m.path_literal(ah.argument(value, 1, "origin"), context) or ""
+        return None
 
     def visit_Call(self, node: cst.Call) -> None:
         context = self.context
@@ -400,12 +404,7 @@ class UnsafeModelLoad(Rule):
             if ah.is_false(ah.keyword_value(node, "safe_mode")):
                 self.report(node, "`safe_mode=False` lets the file run arbitrary Python code when loaded; only use it on files you produced")
                 return
-            path = ah.argument(node, 0, "filepath")
-            ending = None
-            if isinstance(path, cst.Name) and path.value in self._downloads:
-                ending = self._downloads[path.value]
-            elif isinstance(path, cst.Call) and context.qualified(path.func) == "keras.utils.get_file":
-                ending = m.path_literal(ah.argument(path, 0, "fname")) or ""
+            ending = self._download_ending(ah.argument(node, 0, "filepath"))
             if ending is not None and ending.lower().endswith((".h5", ".hdf5")):
                 self.report(node, "legacy `.h5` model downloaded and loaded: the HDF5 format is not covered by the `.keras` format's safe-mode checks; prefer a trusted `.keras` file")
         elif qualified == "keras.config.enable_unsafe_deserialization":

@@ -13,6 +13,7 @@ from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.models import ModelInfo, dense_units, layer_activation
+from kerascheck.static.semantic import Site
 
 # argmax functions and the name of their first parameter; all of them default to flattening the
 # array (NumPy, ``keras.ops``) or to ``axis=0``, the batch axis (TensorFlow).
@@ -37,53 +38,9 @@ def _comprehension_names(node: cst.ListComp | cst.SetComp | cst.GeneratorExp | c
     return names
 
 
-class _Names(cst.CSTVisitor):
-    """Names read (``used``) and bound (``bound``: assignment, loop and ``with`` targets) in a
-    subtree."""
-
-    def __init__(self) -> None:
-        self.used: set[str] = set()
-        self.bound: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.used.add(node.value)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.bound.update(ah.target_names(node.target))
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.bound.update(ah.target_names(node.target))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.bound.update(ah.target_names(node.target))
-
-    def visit_For(self, node: cst.For) -> None:
-        self.bound.update(ah.target_names(node.target))
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self.bound.update(ah.target_names(node.target))
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self.bound.update(ah.target_names(node.name))
-
-
-def _names(node: cst.CSTNode) -> _Names:
-    names = _Names()
-    node.visit(names)
-    return names
-
-
 class _PredictionRule(Rule):
     """Shared bookkeeping: loops per function, loop variables, names holding one sample, and
     names holding the result of a ``predict`` (not registered itself)."""
-
-    def __init__(self, context: Any, options: Any) -> None:
-        super().__init__(context, options)
-        #: Loops (``for``/``while``/comprehensions) of the current function, outermost first.
-        #: Names bound to a single-sample expression (``x = img[None]``).
-        self._samples: set[str] = set()
-        #: Names bound to the result of ``model.predict(...)``: name -> that call.
-        self._predictions: dict[str, cst.Call] = {}
 
     # -- scopes and loops -------------------------------------------------------------------
 
@@ -102,35 +59,24 @@ class _PredictionRule(Rule):
                 names.update(_comprehension_names(loop))
         return names
 
-    def leave_Assign(self, node: cst.Assign) -> None:
-        # On leave: the value's own calls still see the previous binding (``p = np.argmax(p)``).
-        name = ah.assigned_name(node)
-        if name is None:
-            return
-        value = node.value
-        # Loop variables alone are not samples for this (``for batch in ds``); only explicit
-        # one-sample constructions are.
-        if m.is_single_sample(self.context, value, self._samples):
-            self._samples.add(name)
-        else:
-            self._samples.discard(name)
-        if isinstance(value, cst.Call) and m.predict_receiver(self.context, value) is not None:
-            self._predictions[name] = value
-        else:
-            self._predictions.pop(name, None)
-
     # -- shared questions -------------------------------------------------------------------
 
     def prediction(self, expr: cst.BaseExpression | None) -> cst.Call | None:
         """The ``model.predict(...)`` call whose whole result ``expr`` is, else None."""
         if isinstance(expr, cst.Name):
-            return self._predictions.get(expr.value)
+            # Through the bindings the use sees: every one must hold a ``predict`` result.
+            bindings = self.context.semantic.lookup(expr.value)
+            values = [b.value for b in bindings if b.kind == "assign"]
+            if not bindings or len(values) != len(bindings):
+                return None
+            calls = [self.prediction(v) if not isinstance(v, cst.Name) else None for v in values]
+            return calls[-1] if all(c is not None for c in calls) else None
         if isinstance(expr, cst.Call) and m.predict_receiver(self.context, expr) is not None:
             return expr
         return None
 
     def predicts_one_sample(self, predict: cst.Call) -> bool:
-        return m.is_single_sample(self.context, ah.argument(predict, 0, "x"), self._samples)
+        return m.is_single_sample(self.context, ah.argument(predict, 0, "x"))
 
     def argmax_call(self, node: cst.Call) -> tuple[cst.BaseExpression | None, cst.BaseExpression | None, str] | None:
         """``(array, axis, kind)`` for an argmax call (``np.argmax``/``tf.argmax``/``keras.ops``
@@ -141,7 +87,7 @@ class _PredictionRule(Rule):
             return ah.argument(node, 0, _ARGMAX[qualified]), ah.argument(node, 1, "axis"), qualified
         method = ah.method_call(node)
         if qualified is None and method is not None and method[1] == "argmax" and isinstance(method[0], cst.Name):
-            if method[0].value in self._predictions:
+            if self.prediction(method[0]) is not None:
                 return method[0], ah.argument(node, 0, "axis"), "method"
         return None
 
@@ -175,10 +121,6 @@ class PredictInLoop(_PredictionRule):
         probabilities = model(x, training=False)
     ```
     """
-
-    def __init__(self, context: Any, options: Any) -> None:
-        super().__init__(context, options)
-        self._sample_reads: dict[str, set[str]] = {}
 
     code = "KC501"
     name = "predict-in-loop"
@@ -215,17 +157,11 @@ class PredictInLoop(_PredictionRule):
         Invalid("import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor t in range(100):\n    x_pred = np.zeros((1, maxlen, vocab))\n    p = model.predict(x_pred, verbose=0)[0]\n", line=6),
     )
 
-    def _sample_sources(self, data: cst.BaseExpression) -> set[str]:
-        """For a name bound to a one-sample expression, the names that expression read."""
-        if isinstance(data, cst.Name):
-            return self._sample_reads.get(data.value, set())
-        return set()
-
-    def leave_Assign(self, node: cst.Assign) -> None:
-        super().leave_Assign(node)
-        name = ah.assigned_name(node)
-        if name is not None and name in self._samples:
-            self._sample_reads[name] = _names(node.value).used | {name}
+    def __init__(self, context: Any, options: Any) -> None:
+        super().__init__(context, options)
+        #: Single-sample predictions in loops, decided at the end (the loop may rebind the input
+        #: after the call): (call, receiver, data, site, loops).
+        self._candidates: list[tuple[cst.Call, cst.BaseExpression, cst.BaseExpression, Site, tuple[cst.CSTNode, ...]]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.in_loop:
@@ -234,15 +170,28 @@ class PredictInLoop(_PredictionRule):
         if receiver is None:
             return
         data = ah.argument(node, 0, "x")
-        if not m.is_single_sample(self.context, data, self._samples, self.loop_names()):
+        if not m.is_single_sample(self.context, data, items=self.loop_names()):
             return
         assert data is not None
-        # The same input on every iteration is a warm-up or timing loop, not a batching problem.
-        bound: set[str] = set()
-        for loop in self.context.function_loops:
-            bound |= _names(loop).bound
-        if not (_names(data).used | self._sample_sources(data)) & bound:
-            return
+        semantic = self.context.semantic
+        self._candidates.append((node, receiver, data, semantic.here(), tuple(self.context.function_loops)))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        semantic = self.context.semantic
+        for call, receiver, data, site, loops in self._candidates:
+            # The same input on every iteration is a warm-up or timing loop, not a batching problem.
+            bound: set[str] = set()
+            for loop in loops:
+                bound |= semantic.names_bound_in(loop)
+            read = m.names_in(data)
+            if isinstance(data, cst.Name):  # a name bound to a one-sample expression: what it read
+                for binding in semantic.lookup(data.value, site):
+                    if binding.value is not None:
+                        read |= m.names_in(binding.value)
+            if read & bound:
+                self._report(call, receiver)
+
+    def _report(self, node: cst.Call, receiver: cst.BaseExpression) -> None:
         model = self.context.code(receiver)
         self.report(
             node,
@@ -308,6 +257,11 @@ class ArgmaxWithoutAxis(_PredictionRule):
         ),
     )
 
+    def __init__(self, context: Any, options: Any) -> None:
+        super().__init__(context, options)
+        #: argmax over the prediction of a parameter, decided when every call is seen.
+        self._pending: list[tuple[cst.Call, cst.BaseExpression, str, cst.Name, Site]] = []
+
     def visit_Call(self, node: cst.Call) -> None:
         found = self.argmax_call(node)
         if found is None:
@@ -318,6 +272,19 @@ class ArgmaxWithoutAxis(_PredictionRule):
         predict = self.prediction(array)
         if predict is None or self.predicts_one_sample(predict):
             return
+        data = ah.argument(predict, 0, "x")
+        if isinstance(data, cst.Name) and any(b.kind == "param" for b in self.context.semantic.lookup(data.value)):
+            # A parameter: what the file's calls pass is known only at the end.
+            self._pending.append((node, array, kind, data, self.context.semantic.here()))
+            return
+        self._report(node, array, kind)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for call, array, kind, data, site in self._pending:
+            if not m.is_single_sample(self.context, data, site=site):
+                self._report(call, array, kind)
+
+    def _report(self, node: cst.Call, array: cst.BaseExpression, kind: str) -> None:
         if kind == "method":
             fix_edit = m.replace_in_source(self.context, node, f"{self.context.code(node.func)}(axis=-1)") if not node.args else None
         else:
@@ -396,18 +363,12 @@ class PredictOnBatchWholeDataset(_PredictionRule):
         ),
     )
 
-    def __init__(self, context: Any, options: Any) -> None:
-        super().__init__(context, options)
-        self._loaded: set[str] = set()
-
-    def leave_Assign(self, node: cst.Assign) -> None:
-        super().leave_Assign(node)
-        name = ah.assigned_name(node)
-        if name is not None:
-            if _loaded_whole(self.context, node.value):
-                self._loaded.add(name)
-            else:
-                self._loaded.discard(name)
+    def _loaded(self, name: cst.BaseExpression) -> bool:
+        """A name every binding of which holds an array loaded whole from disk."""
+        if not isinstance(name, cst.Name):
+            return False
+        bindings = self.context.semantic.lookup(name.value)
+        return bool(bindings) and all(b.value is not None and _loaded_whole(self.context, b.value) for b in bindings)
 
     def visit_Call(self, node: cst.Call) -> None:
         receiver = m.predict_receiver(self.context, node, frozenset({"predict_on_batch"}))
@@ -424,7 +385,7 @@ class PredictOnBatchWholeDataset(_PredictionRule):
         if name is None or name in self.loop_names():
             return
         words = set(name.lower().split("_"))
-        if words & _WHOLE_DATA_WORDS or name.lower() in ("ds", "data") or name in self._loaded:
+        if words & _WHOLE_DATA_WORDS or name.lower() in ("ds", "data") or self._loaded(data):
             self.report(
                 node,
                 f"`{model}.predict_on_batch({name})` runs `{name}` through the model as one batch (all activations in "
@@ -546,6 +507,11 @@ class ArgmaxOnSingleOutput(_PredictionRule):
             line=7,
         ),
     )
+
+    def __init__(self, context: Any, options: Any) -> None:
+        super().__init__(context, options)
+        #: argmax over the prediction of a parameter, decided when every call is seen.
+        self._pending: list[tuple[cst.Call, cst.BaseExpression, str, cst.Name, Site]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         found = self.argmax_call(node)

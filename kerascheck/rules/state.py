@@ -12,7 +12,6 @@ from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
-from kerascheck.static.models import self_attributes
 
 _MUTATING_METHODS = frozenset(
     {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem", "add", "discard", "appendleft"}
@@ -154,11 +153,8 @@ class PythonStateInCall(Rule):
         super().__init__(context, options)
         self._call: cst.FunctionDef | None = None
         self._inits: dict[str, cst.BaseExpression] = {}
-        self._module_containers: set[str] | None = None
         #: Depth of ``if self.<flag>:`` blocks whose flag ``__init__`` sets to False.
         self._opt_in = 0
-        #: Names ``call`` declares ``global``/``nonlocal``.
-        self._globals: set[str] = set()
 
     def _is_off_flag(self, test: cst.BaseExpression) -> bool:
         attr = _self_attr(test)
@@ -175,12 +171,11 @@ class PythonStateInCall(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._call is None and m.in_layer_method(self.context, "call"):
             self._call = node
-            self._inits = self_attributes(self.context.classes[-1])
+            self._inits = self.context.semantic.initial_attributes(self.context.classes[-1])
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node is self._call:
             self._call = None
-            self._globals = set()
 
     def _report(self, node: cst.CSTNode, what: str) -> None:
         if self._opt_in:
@@ -199,14 +194,14 @@ class PythonStateInCall(Rule):
         operator = self.context.code(node.operator).strip()
         if attr is not None:
             self._report(node, f"`self.{attr} {operator} ...`")
-        elif isinstance(node.target, cst.Name) and node.target.value in self._globals:
+        elif isinstance(node.target, cst.Name) and node.target.value in self._declared_global():
             self._report(node, f"`{node.target.value} {operator} ...` on a global")
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._call is None:
             return
         for target in node.targets:
-            if isinstance(target.target, cst.Name) and target.target.value in self._globals:
+            if isinstance(target.target, cst.Name) and target.target.value in self._declared_global():
                 self._report(node, f"`{target.target.value} = ...` on a global")
                 return
             attr = _self_attr(target.target)
@@ -229,70 +224,20 @@ class PythonStateInCall(Rule):
         attr = _self_attr(receiver)
         if attr is not None and _is_container(self.context, self._inits.get(attr)):
             self._report(node, f"`self.{attr}.{method[1]}(...)`")
-        elif isinstance(receiver, cst.Name) and receiver.value in self._containers_at_module_level() and not self._bound_locally(receiver.value):
+        elif isinstance(receiver, cst.Name) and self._module_container(receiver):
             self._report(node, f"`{receiver.value}.{method[1]}(...)` on a module-level container")
 
-    def visit_Global(self, node: cst.Global) -> None:
-        if self._call is not None:
-            self._globals.update(n.name.value for n in node.names)
+    def _declared_global(self) -> set[str]:
+        """Names the current function declares ``global``/``nonlocal``."""
+        scope = self.context.semantic.scopes.scope
+        return scope.globals | scope.nonlocals
 
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        if self._call is not None:
-            self._globals.update(n.name.value for n in node.names)
-
-    def _containers_at_module_level(self) -> set[str]:
-        if self._module_containers is None:
-            found: set[str] = set()
-            for stmt in self.context.module.body:
-                if isinstance(stmt, cst.SimpleStatementLine):
-                    for small in stmt.body:
-                        if isinstance(small, cst.Assign) and _is_container(self.context, small.value):
-                            name = ah.assigned_name(small)
-                            if name is not None:
-                                found.add(name)
-            self._module_containers = found
-        return self._module_containers
-
-    def _bound_locally(self, name: str) -> bool:
-        """``name`` is a parameter of ``call`` or assigned in it (a local, not the global)."""
-        assert self._call is not None
-        if ah.function_param(self._call, name) is not None:
-            return True
-        finder = _Binds(name)
-        self._call.body.visit(finder)
-        return finder.found
-
-
-class _Binds(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.found = False
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        if self.name in ah.target_names(node.target):
-            self.found = True
-
-
-class _ResetFinder(cst.CSTVisitor):
-    """Does a subtree reset RNN states (``layer.reset_states()``, or a call to a function of
-    this file that does)?"""
-
-    def __init__(self, resetting_functions: set[str]) -> None:
-        self.functions = resetting_functions
-        self.found = False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        method = ah.method_call(node)
-        if method is not None and method[1] in _RESET_METHODS:
-            self.found = True
-        elif isinstance(node.func, cst.Name) and node.func.value in self.functions:
-            self.found = True
-
-
-def _resets(node: cst.CSTNode, functions: set[str]) -> bool:
-    finder = _ResetFinder(functions)
-    node.visit(finder)
-    return finder.found
+    def _module_container(self, name: cst.Name) -> bool:
+        """``name`` is not local to ``call`` and a module-level binding holds a list/dict/set."""
+        bindings = self.context.semantic.lookup(name.value)
+        if any(b.scope.kind != "module" for b in bindings):
+            return False  # a parameter or local of ``call`` (or an enclosing function)
+        return any(b.value is not None and _is_container(self.context, b.value) for b in bindings)
 
 
 class _StatefulRule(Rule):
@@ -302,7 +247,8 @@ class _StatefulRule(Rule):
         method = ah.method_call(node)
         if method is None or method[1] not in methods or not isinstance(method[0], cst.Name):
             return None
-        if self.context.qualified(node.func) is not None or not self.context.models.is_stateful(method[0]):
+        # Per model: a stateful layer makes only the model built with it stateful.
+        if self.context.qualified(node.func) is not None or not self.context.semantic.is_stateful(method[0]):
             return None
         return method[0], method[1]
 
@@ -368,7 +314,8 @@ class StatefulPredictWithoutReset(_StatefulRule):
         super().__init__(context, options)
         #: Per function scope: model name -> it was predicted and not reset since.
         self._pending: list[dict[str, cst.Call]] = [{}]
-        self._resetting: set[str] | None = None
+        #: Predictions in loops, decided at the end: a reset may come later in the loop body.
+        self._in_loops: list[tuple[cst.Call, str, tuple[cst.CSTNode, ...]]] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._pending.append({})
@@ -376,20 +323,10 @@ class StatefulPredictWithoutReset(_StatefulRule):
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._pending.pop()
 
-    def _resetting_functions(self) -> set[str]:
-        """Functions of this file whose body resets RNN states (computed on first need)."""
-        if self._resetting is None:
-            self._resetting = set()
-            functions = [s for s in self.context.module.body if isinstance(s, cst.FunctionDef)]
-            for function in functions:
-                if _resets(function.body, set()):
-                    self._resetting.add(function.name.value)
-        return self._resetting
-
     def visit_Call(self, node: cst.Call) -> None:
         method = ah.method_call(node)
         resetting = (method is not None and method[1] in _RESET_METHODS) or (
-            isinstance(node.func, cst.Name) and self._pending[-1] and node.func.value in self._resetting_functions()
+            self._pending[-1] and self.context.semantic.function_does(node, _RESET_METHODS)
         )
         if resetting:
             self._pending[-1].clear()
@@ -398,19 +335,27 @@ class StatefulPredictWithoutReset(_StatefulRule):
         if found is None:
             return
         model = found[0].value
-        message = (
-            f"stateful RNN model `{model}` is predicted repeatedly without resetting its state: each `predict` "
-            "continues from the state the last one left, so the same input gives different outputs; call "
-            "`layer.reset_states()` on its stateful layers between independent predictions"
-        )
-        loops = [loop for loop in self.context.function_loops if isinstance(loop, (cst.For, cst.While))]
+        loops = tuple(loop for loop in self.context.function_loops if isinstance(loop, (cst.For, cst.While)))
         if loops:
-            if not any(_resets(loop, self._resetting_functions()) for loop in loops):
-                self.report(node, message)
+            self._in_loops.append((node, model, loops))
             return
         if model in self._pending[-1]:
-            self.report(node, message)
+            self._report(node, model)
         self._pending[-1][model] = node
+
+    def leave_Module(self, node: cst.Module) -> None:
+        semantic = self.context.semantic
+        for call, model, loops in self._in_loops:
+            if not any(semantic.does_in_loop(loop, _RESET_METHODS) for loop in loops):
+                self._report(call, model)
+
+    def _report(self, node: cst.Call, model: str) -> None:
+        self.report(
+            node,
+            f"stateful RNN model `{model}` is predicted repeatedly without resetting its state: each `predict` "
+            "continues from the state the last one left, so the same input gives different outputs; call "
+            "`layer.reset_states()` on its stateful layers between independent predictions",
+        )
 
 
 class StatefulFitShuffle(_StatefulRule):
@@ -447,6 +392,8 @@ class StatefulFitShuffle(_StatefulRule):
         "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nmodel.fit(x, y, batch_size=1, shuffle=False)\n",
         "import keras\nfrom keras import layers\nmodel = keras.Sequential([layers.LSTM(8), layers.Dense(1)])\nmodel.fit(x, y)\n",
         "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.LSTM(8, stateful=True)])\nds = tf.data.Dataset.from_tensor_slices((x, y)).batch(1)\nmodel.fit(ds, epochs=3)\n",
+        # Per model: the stateful layer of one model does not make an unrelated encoder-decoder stateful.
+        "import keras\nfrom keras import layers\nstateful = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nstateful.fit(x, y, batch_size=1, shuffle=False)\ninputs = keras.Input(shape=(None, 16))\nhidden = layers.LSTM(32)(inputs)\noutputs = layers.Dense(16)(hidden)\nseq2seq = keras.Model(inputs, outputs)\nseq2seq.fit(a, b, epochs=3)\n",
     )
     INVALID = (
         Invalid(
@@ -458,6 +405,16 @@ class StatefulFitShuffle(_StatefulRule):
             "import keras\nfrom keras import layers\nmodel = keras.Sequential()\nmodel.add(layers.LSTM(8, stateful=True, batch_input_shape=(1, 10, 3)))\nmodel.fit(x, y, shuffle=True, batch_size=1)\n",
             line=5,
             fixed="import keras\nfrom keras import layers\nmodel = keras.Sequential()\nmodel.add(layers.LSTM(8, stateful=True, batch_input_shape=(1, 10, 3)))\nmodel.fit(x, y, shuffle=False, batch_size=1)\n",
+        ),
+        # A functional model is stateful through the layers on its path, seen through names.
+        Invalid(
+            "import keras\nfrom keras import layers\nplain = keras.Sequential([layers.Dense(4)])\nplain.fit(a, b)\ninputs = keras.Input(batch_shape=(1, 10, 3))\nrecurrent = layers.LSTM(8, stateful=True)\nhidden = recurrent(inputs)\nmodel = keras.Model(inputs, layers.Dense(1)(hidden))\nmodel.fit(x, y, batch_size=1)\n",
+            line=9, count=1,
+        ),
+        # A model built by a factory function of the file.
+        Invalid(
+            "import keras\nfrom keras import layers\n\ndef build(units):\n    model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.GRU(units, stateful=True)])\n    model.compile('adam', 'mse')\n    return model\n\nnet = build(16)\nnet.fit(x, y, batch_size=1)\n",
+            line=10,
         ),
     )
 
@@ -554,7 +511,7 @@ class StatefulBatchSize(_StatefulRule):
                 f"`batch_size=32`; pass `batch_size={size}`",
             )
             return
-        value = ah.int_value(given)
+        value = self.context.semantic.int_value(given)
         if value is not None and value != size:
             self.report(
                 node,

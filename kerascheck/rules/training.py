@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
@@ -15,177 +16,170 @@ from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
 from kerascheck.static.models import ModelInfo, dense_units, layer_activation
+from kerascheck.static.semantic import (
+    CallbackList,
+    ModelEvent,
+    ModelObject,
+    Site,
+    Value,
+)
 
 EARLY_STOPPING = "keras.callbacks.EarlyStopping"
 CHECKPOINT = "keras.callbacks.ModelCheckpoint"
 #: Methods that use the weights a model holds after ``fit``.
-USES = frozenset({"predict", "evaluate", "save", "save_weights", "export", "predict_on_batch", "test_on_batch",
+USES = frozenset({"predict", "evaluate", "save", "save_weights", "export", "predict_on_batch", "test_on_batch", "return",
                   "predict_generator", "evaluate_generator"})
-LOADS = frozenset({"load_weights"})
-LOAD_FUNCTIONS = frozenset({"keras.models.load_model", "keras.saving.load_model", "tensorflow.train.latest_checkpoint"})
-
-
-@dataclass
-class _Fit:
-    node: cst.Call
-    receiver: str
-    order: int
-    scope: int  # id of the enclosing function node, 0 at module level
-
-
-@dataclass
-class _Timeline:
-    """The training-related events of one file, in source order (shared by KC601-KC603)."""
-
-    fits: list[_Fit] = field(default_factory=list)
-    #: (order, receiver text, scope, bound locally) of predict/evaluate/save/return.
-    uses: list[tuple[int, str, int, bool]] = field(default_factory=list)
-    #: (order, path expression text or None) of ``load_weights``/``load_model``/``restore``.
-    loads: list[tuple[int, str | None]] = field(default_factory=list)
-    early_stopping: list[cst.Call] = field(default_factory=list)
-    checkpoints: list[cst.Call] = field(default_factory=list)
-    #: Callback calls/names given to a keras-tuner ``search`` (their weights are thrown away).
-    search_callbacks: set[str] = field(default_factory=set)
-    assigned: dict[int, str] = field(default_factory=dict)  # id(call) -> the name it is bound to
-    constants: dict[str, int] = field(default_factory=dict)
-    order: int = 0
-
-    def used_after(self, fit: _Fit, receiver: str | None = None) -> bool:
-        """The weights ``fit`` leaves are used before the same model is trained again."""
-        next_fit = min(
-            (f.order for f in self.fits if f.order > fit.order and f.receiver == fit.receiver and f.scope == fit.scope),
-            default=None,
-        )
-        # Uses in the same function (or both at module level), or, for a module-level fit, in a
-        # function reading the global (``return model`` of a function that builds its own
-        # ``model`` is not a use of this one).
-        return any(
-            order > fit.order and (scope == fit.scope or (fit.scope == 0 and not local))
-            and (next_fit is None or order < next_fit)
-            and (receiver is None or text == receiver)
-            for order, text, scope, local in self.uses
-        )
-
-    def loaded_after(self, order: int, path: str | None = None) -> bool:
-        return any(o > order and (path is None or p is None or p == path) for o, p in self.loads)
-
-    def in_search(self, call: cst.Call) -> bool:
-        return str(id(call)) in self.search_callbacks or self.assigned.get(id(call)) in self.search_callbacks
 
 
 class _TimelineRule(Rule):
-    """Builds the :class:`_Timeline` of the file during the walk (once, shared by the rules)."""
+    """The training story of each model object (from ``context.semantic``): which ``fit``
+    trains it, with which callbacks, and what happens to it afterwards."""
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
-        timeline = context.__dict__.get("_training_timeline")
-        self._drives = timeline is None
-        if timeline is None:
-            timeline = _Timeline()
-            context.__dict__["_training_timeline"] = timeline
-        self.timeline: _Timeline = timeline
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if not self._drives:
-            return
-        name = ah.assigned_name(node)
-        if name is None:
-            return
-        if isinstance(node.value, cst.Call):
-            self.timeline.assigned[id(node.value)] = name
-        value = ah.int_value(node.value)
-        if value is not None and not self.context.functions:
-            self.timeline.constants[name] = value
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if self._drives and node.value is not None:
-            self.timeline.order += 1
-            self.timeline.uses.append(_use(self.context, self.timeline.order, node.value))
+        #: ``EarlyStopping``/``ModelCheckpoint`` constructor calls of the file, with their sites.
+        self.early_stopping: list[tuple[cst.Call, Site]] = []
+        self.checkpoints: list[tuple[cst.Call, Site]] = []
+        self._fits: list[_Fit] | None = None
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self._drives:
-            return
-        context, timeline = self.context, self.timeline
-        timeline.order += 1
-        qualified = context.qualified(node.func)
+        qualified = self.context.qualified(node.func)
         if qualified == EARLY_STOPPING:
-            timeline.early_stopping.append(node)
-            return
-        if qualified == CHECKPOINT:
-            timeline.checkpoints.append(node)
-            return
-        if qualified in LOAD_FUNCTIONS:
-            timeline.loads.append((timeline.order, _path_text(context, ah.argument(node, 0, "filepath"))))
-            return
-        method = ah.method_call(node)
-        if method is None or qualified is not None:
-            return
-        receiver, name = method
-        text = context.code(receiver)
-        if name in m.MODEL_FIT_METHODS and m.receiver_is_model(context, receiver, name):
-            timeline.fits.append(_Fit(node, text, timeline.order, _scope(context)))
-        elif name in USES:
-            timeline.uses.append(_use(context, timeline.order, receiver))
-        elif name in LOADS or name in ("restore", "expect_partial"):
-            timeline.loads.append((timeline.order, _path_text(context, ah.argument(node, 0, "filepath"))))
-        elif name == "search":
-            callbacks = ah.keyword_value(node, "callbacks")
-            if isinstance(callbacks, (cst.List, cst.Tuple)):
-                for element in callbacks.elements:
-                    value = element.value
-                    timeline.search_callbacks.add(value.value if isinstance(value, cst.Name) else str(id(value)))
+            self.early_stopping.append((node, self.context.semantic.here()))
+        elif qualified == CHECKPOINT:
+            self.checkpoints.append((node, self.context.semantic.here()))
+
+    # -- per-fit facts (valid in leave_Module) ---------------------------------------------
+
+    def fits(self) -> list[_Fit]:
+        """Every ``fit`` of a model, with the model objects and callbacks it really receives."""
+        if self._fits is None:
+            semantic = self.context.semantic
+            found = []
+            for event, models in semantic.fits():
+                if not m.receiver_is_model(self.context, event.receiver, event.method):
+                    continue
+                found.append(_Fit(event, models, semantic.callbacks_of(event)))
+            self._fits = found
+        return self._fits
+
+    def searches(self) -> list[CallbackList]:
+        """Callbacks given to keras-tuner ``search`` calls (their models are thrown away)."""
+        semantic = self.context.semantic
+        return [semantic.callbacks_of(e) for e in semantic.keras_models.events if e.method == "search"]
+
+    def receiving(self, call: cst.Call) -> list[_Fit]:
+        return [fit for fit in self.fits() if any(c is call for c, _ in fit.callbacks.calls)]
+
+    def in_search(self, call: cst.Call) -> bool:
+        return any(any(c is call for c, _ in found.calls) for found in self.searches())
+
+    def later_events(self, fit: _Fit, methods: frozenset[str]) -> list[ModelEvent]:
+        """Events of the fitted model after ``fit`` and before it is trained again: in the same
+        function, or anywhere after a module-level ``fit`` (a function reading the global)."""
+        semantic = self.context.semantic
+        site = fit.event.site
+        found: list[ModelEvent] = []
+        for model in fit.models:
+            events = semantic.events_of(model)
+            # The next fit that certainly runs after this one (not one in an exclusive ``else``).
+            next_fit = min(
+                (
+                    e.site.order for e in events
+                    if e.method in m.MODEL_FIT_METHODS and e.site.order > site.order and e.site.function is site.function
+                    and site.branch[: len(e.site.branch)] == e.site.branch
+                ),
+                default=None,
+            )
+            for event in events:
+                if event.method not in methods or event.site.order <= site.order:
+                    continue
+                if next_fit is not None and event.site.order > next_fit:
+                    continue
+                if event.site.function is site.function or site.function is None:
+                    found.append(event)
+            # A model built on this one (``keras.Model(inputs, model(x))``) runs its weights.
+            for derived in semantic.keras_models.derived_from(model):
+                found.extend(
+                    e for e in semantic.events_of(derived)
+                    if e.method in methods and e.site.order > site.order and (next_fit is None or e.site.order < next_fit)
+                    and (e.site.function is site.function or site.function is None)
+                )
+            # ``evaluate_model(model, data)``: the helper's uses of its parameter are this model's
+            # (and so on, through helpers that hand it further).
+            handed = [(model, site)]
+            seen: set[int] = set()
+            while handed:
+                holder, after = handed.pop()
+                for parameter_model, parameter in semantic.passed_models([holder], after, next_fit if holder is model else None):
+                    if id(parameter_model) in seen:
+                        continue
+                    seen.add(id(parameter_model))
+                    found.extend(e for e in semantic.events_of(parameter_model) if e.method in methods)
+                    handed.append((parameter_model, parameter.site))
+            if _self_attribute(fit.event.receiver):
+                # A wrapper class: its ``predict``/``save`` methods run after its training method.
+                found.extend(
+                    e for e in events
+                    if e.method in methods and e.site.function is not site.function and _same_class(e.site, site)
+                    and (next_fit is None)
+                )
+        return found
+
+    def used_after(self, fit: _Fit) -> bool:
+        return bool(self.later_events(fit, USES))
+
+    def loads_after(self, fit: _Fit) -> list[tuple[Value, bool]]:
+        """Paths loaded after ``fit`` (``load_weights`` of the fitted model, ``load_model`` and
+        checkpoint restores anywhere after it), each with whether it reloads a file this model
+        saved after the ``fit`` (its last-epoch weights, not a best checkpoint)."""
+        semantic = self.context.semantic
+        order = fit.event.site.order
+        saved = [semantic.value_of(ah.argument(e.call, 0, "filepath"), e.site) for e in self.later_events(fit, _SAVES) if isinstance(e.call, cst.Call)]
+        loads: list[tuple[Value, bool]] = []
+        for call, site in semantic.keras_models.loads:
+            if site.order <= order:
+                continue
+            method = ah.method_call(call)
+            if method is not None and method[1] == "load_weights" and semantic.qualified(call.func) is None:
+                loaded_into = semantic.models_of(method[0], site)
+                # weights loaded into another visible model do not restore this one
+                if not any(model in loaded_into for model in fit.models) and (not fit.models or any(model.is_keras for model in loaded_into)):
+                    continue
+            path = semantic.value_of(ah.argument(call, 0, "filepath"), site)
+            own = path.is_known and any(s.is_known and s.value == path.value for s in saved)
+            loads.append((path, own))
+        return loads
 
 
-def _use(context: FileContext, order: int, expr: cst.BaseExpression) -> tuple[int, str, int, bool]:
-    root = expr
-    while isinstance(root, cst.Attribute):
-        root = root.value
-    function = context.function
-    local = function is not None and isinstance(root, cst.Name) and root.value in _local_names(function)
-    return order, context.code(expr), _scope(context), local
+@dataclass(frozen=True)
+class _Fit:
+    event: ModelEvent
+    models: list[ModelObject]
+    callbacks: CallbackList
+
+    @property
+    def call(self) -> cst.Call:
+        assert isinstance(self.event.call, cst.Call)
+        return self.event.call
 
 
-_LOCALS: dict[int, tuple[cst.FunctionDef, frozenset[str]]] = {}
+_SAVES = frozenset({"save", "save_weights"})
 
 
-class _Binder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.names.update(ah.target_names(node.target))
-
-    def visit_Param(self, node: cst.Param) -> None:
-        self.names.add(node.name.value)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.names.update(ah.target_names(node.target))
+def _self_attribute(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
 
 
-def _local_names(function: cst.FunctionDef) -> frozenset[str]:
-    """Names a function binds itself (parameters, assignment and loop targets)."""
-    cached = _LOCALS.get(id(function))
-    if cached is not None and cached[0] is function:
-        return cached[1]
-    binder = _Binder()
-    function.visit(binder)
-    names = frozenset(binder.names)
-    if len(_LOCALS) > 256:
-        _LOCALS.clear()
-    _LOCALS[id(function)] = (function, names)
-    return names
+def _same_class(a: Site, b: Site) -> bool:
+    def owner(site: Site):  # type: ignore[no-untyped-def]
+        scope = site.scope
+        while scope is not None and scope.kind != "class":
+            scope = scope.parent
+        return scope
 
-
-def _scope(context: FileContext) -> int:
-    return id(context.function) if context.function is not None else 0
-
-
-def _path_text(context: FileContext, expr: cst.BaseExpression | None) -> str | None:
-    """A comparable form of a path argument (a literal's value, else its source), None when absent."""
-    if expr is None:
-        return None
-    literal = ah.string_value(expr)
-    return literal if literal is not None else context.code(expr)
+    first = owner(a)
+    return first is not None and first is owner(b)
 
 
 def _restores(call: cst.Call) -> bool:
@@ -200,8 +194,11 @@ class LastEpochWeights(_TimelineRule):
     """
     ## What it does
     Finds ``fit`` with validation data and more than one epoch whose model is then used
-    (``predict``, ``evaluate``, ``save``, returned) with neither ``EarlyStopping`` nor a
-    best-only ``ModelCheckpoint`` in the file and no reload of saved weights after ``fit``.
+    (``predict``, ``evaluate``, ``save``, returned, handed to a helper that uses it) when that
+    ``fit`` receives neither ``EarlyStopping`` nor a best-only ``ModelCheckpoint`` (nor a
+    callback class of the file that sets or loads weights itself) and the model is not reloaded
+    from saved weights afterwards (reloading the file it saved after ``fit`` restores the last
+    epoch, so it does not count). Each ``fit`` is judged by the callbacks it really receives.
     (``EarlyStopping`` without restore and best checkpoints never loaded are KC602/KC603.)
 
     ## Why is this bad?
@@ -241,8 +238,22 @@ class LastEpochWeights(_TimelineRule):
         "import keras\nmodel = keras.Sequential()\nhist = model.fit(x, y, validation_data=(xv, yv), epochs=40)\n\ndef build():\n    model = keras.Sequential()\n    return model\n",
         # unknown number of epochs: stay silent
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=args.epochs)\nmodel.evaluate(xt, yt)\n",
+        # a callback list built in a variable and appended to; epochs through a constant
+        "import keras\nEPOCHS = 40\nmodel = keras.Sequential()\ncallbacks = [keras.callbacks.TensorBoard('logs')]\ncallbacks.append(keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True))\nmodel.fit(x, y, validation_split=0.2, epochs=EPOCHS, callbacks=callbacks)\nmodel.evaluate(xt, yt)\n",
+        # the name is rebound to another model before it is used: the fitted one is not used
+        "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=30)\nmodel = keras.models.load_model('pretrained.keras')\nmodel.evaluate(xt, yt)\n",
     )
     INVALID = (
+        # two models in one file: the EarlyStopping only protects the fit that receives it
+        Invalid(
+            "import keras\nencoder = keras.Sequential([keras.layers.Dense(8)])\nclassifier = keras.Sequential([keras.layers.Dense(2)])\nstop = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)\nencoder.fit(x, x, validation_split=0.2, epochs=20, callbacks=[stop])\nclassifier.fit(x, y, validation_split=0.2, epochs=20)\nclassifier.evaluate(xt, yt)\n",
+            line=6, count=1,
+        ),
+        # reloading the file just saved after fit restores the last epoch, not the best one
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=25)\nmodel.save_weights('last.weights.h5')\nmodel.load_weights('last.weights.h5')\nmodel.predict(xt)\n",
+            line=3,
+        ),
         Invalid(
             "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=50)\nmodel.save('model.keras')\n",
             line=3, message="last epoch",
@@ -268,31 +279,49 @@ class LastEpochWeights(_TimelineRule):
     )
 
     def leave_Module(self, node: cst.Module) -> None:
-        timeline = self.timeline
-        if timeline.early_stopping or any(ah.is_true(ah.keyword_value(c, "save_best_only")) for c in timeline.checkpoints):
-            return  # KC602/KC603 say what is missing
-        for fit in timeline.fits:
-            call = fit.node
+        semantic = self.context.semantic
+        for fit in self.fits():
+            call = fit.call
             if not (ah.keyword_value(call, "validation_data") is not None or _positive(ah.keyword_value(call, "validation_split"))):
                 continue
+            if not fit.callbacks.complete or any(_keeps_best(self.context, c, where) for c, where in fit.callbacks.calls):
+                continue  # KC602/KC603 say what is missing; unseen callbacks may restore the best
             # ``fit(x, y, batch_size, epochs)`` / ``fit_generator(generator, steps_per_epoch, epochs)``
-            position = 2 if isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit_generator" else 3
-            epochs = self._epochs(ah.argument(call, position, "epochs"))
+            position = 2 if fit.event.method == "fit_generator" else 3
+            # ``epochs`` through names; a parameter may take several values: all must exceed 1.
+            possible = semantic.int_values(ah.argument(call, position, "epochs"), fit.event.site)
+            epochs = min(possible) if possible else None
             if epochs is None or epochs <= 1:
                 continue
-            if timeline.loaded_after(fit.order) or not timeline.used_after(fit, fit.receiver):
+            if not self.used_after(fit) or any(not own for _, own in self.loads_after(fit)):
                 continue
             self.report(
                 call,
-                f"after `fit` with validation over {epochs} epochs, `{fit.receiver}` holds the last epoch's "
+                f"after `fit` with validation over {_epochs_text(possible or [epochs])} epochs, `{self.context.code(fit.event.receiver)}` holds the last epoch's "
                 "weights, not the best validated ones; use `EarlyStopping(restore_best_weights=True)` or "
                 "reload a best-only checkpoint",
             )
 
-    def _epochs(self, expr: cst.BaseExpression | None) -> int | None:
-        if isinstance(expr, cst.Name):
-            return self.timeline.constants.get(expr.value)
-        return ah.int_value(expr)
+
+def _epochs_text(possible: list[int]) -> str:
+    low, high = min(possible), max(possible)
+    return str(low) if low == high else f"{low} to {high}"
+
+
+def _keeps_best(context: FileContext, call: cst.Call, site: Site) -> bool:
+    """An ``EarlyStopping``, a ``ModelCheckpoint`` keeping only the best epoch, or a callback
+    class of the file that manages weights itself (``set_weights``/``load_weights`` in its body;
+    a callback that only logs or stops at a threshold leaves the last epoch's weights)."""
+    qualified = context.qualified(call.func)
+    if qualified == EARLY_STOPPING or (qualified == CHECKPOINT and ah.is_true(ah.keyword_value(call, "save_best_only"))):
+        return True
+    if not isinstance(call.func, cst.Name):
+        return False
+    classes = [b.node for b in context.semantic.lookup(call.func.value, site) if b.kind == "class"]
+    return any(_MANAGES_WEIGHTS.search(context.code(node)) for node in classes)
+
+
+_MANAGES_WEIGHTS = re.compile(r"\.(?:set_weights|load_weights)\(|best_weights")
 
 
 def _positive(expr: cst.BaseExpression | None) -> bool:
@@ -373,16 +402,16 @@ class EarlyStoppingNoRestore(_TimelineRule):
     )
 
     def leave_Module(self, node: cst.Module) -> None:
-        timeline = self.timeline
-        first_fit = min((f.order for f in timeline.fits), default=None)
-        if first_fit is not None and timeline.loaded_after(first_fit):
-            return
-        for call in timeline.early_stopping:
+        fits = self.fits()
+        for call, _ in self.early_stopping:
+            receiving = self.receiving(call) or ([] if self.in_search(call) else fits[:1])
+            if receiving and all(self.loads_after(fit) for fit in receiving):
+                continue  # saved weights are loaded back after every fit it stops
             restore = ah.keyword_value(call, "restore_best_weights")
             explicit_false = restore is not None and ah.is_false(restore)
             if restore is not None and not explicit_false:
                 continue  # True, or decided by a variable
-            if (restore is None and ah.has_star_args(call)) or timeline.in_search(call):
+            if (restore is None and ah.has_star_args(call)) or (self.in_search(call) and not self.receiving(call)):
                 continue
             if explicit_false:
                 edit: Edit | None = self.context.edit(restore, "True")
@@ -407,10 +436,12 @@ class EarlyStoppingNoRestore(_TimelineRule):
 class BestCheckpointNeverLoaded(_TimelineRule):
     """
     ## What it does
-    Finds ``ModelCheckpoint(..., save_best_only=True)`` in a file that uses the model after
-    ``fit`` (``predict``, ``evaluate``, ``save``, returns it) without loading the checkpoint
-    back, unless ``EarlyStopping(restore_best_weights=True)`` on the same metric already
-    restores the best weights.
+    Finds ``ModelCheckpoint(..., save_best_only=True)`` given to a ``fit`` whose model is used
+    afterwards (``predict``, ``evaluate``, ``save``, returned, handed to a helper, or run inside
+    a model built on it) without loading the checkpoint back, unless an
+    ``EarlyStopping(restore_best_weights=True)`` on the same metric in the same ``fit``
+    restores the best weights. A later load counts only if it loads the checkpoint's path (paths
+    compared by value: ``os.path.join``, f-strings and variables are followed).
 
     ## Why is this bad?
     The checkpoint writes the best epoch's weights to disk but does not put them back into the
@@ -445,8 +476,16 @@ class BestCheckpointNeverLoaded(_TimelineRule):
         # the checkpoint is the output of this script (loaded by another one)
         "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\n",
         "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('all_{epoch}.keras')\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\nmodel.evaluate(xt, yt)\n",
+
+        # the same path built twice (os.path.join through a constant and a variable)
+        "import os\nimport keras\nOUT = 'runs'\nbest_path = os.path.join(OUT, 'best.weights.h5')\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint(filepath=os.path.join(OUT, 'best.weights.h5'), save_best_only=True, save_weights_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\nmodel.load_weights(best_path)\nmodel.evaluate(xt, yt)\n",
     )
     INVALID = (
+        # a later load of another file (the last epoch's) is not the best checkpoint
+        Invalid(
+            "import os\nimport keras\nOUT = 'runs'\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint(filepath=os.path.join(OUT, 'best.weights.h5'), save_best_only=True, save_weights_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\nmodel.save_weights(f'{OUT}/last.weights.h5')\nmodel.load_weights(os.path.join(OUT, 'last.weights.h5'))\nmodel.evaluate(xt, yt)\n",
+            line=5,
+        ),
         Invalid(
             "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\nmodel.evaluate(x_test, y_test)\n",
             line=3, message="never loaded",
@@ -464,28 +503,32 @@ class BestCheckpointNeverLoaded(_TimelineRule):
     )
 
     def leave_Module(self, node: cst.Module) -> None:
-        timeline = self.timeline
-        if not timeline.fits:
+        semantic = self.context.semantic
+        fits = self.fits()
+        if not fits:
             return
-        restored = {_monitor(c) for c in timeline.early_stopping if _restores(c)}
-        first_fit = min(timeline.fits, key=lambda f: f.order)
-        if not any(timeline.used_after(fit, fit.receiver) for fit in timeline.fits):
-            return
-        for call in timeline.checkpoints:
-            if not ah.is_true(ah.keyword_value(call, "save_best_only")) or timeline.in_search(call):
+        for call, site in self.checkpoints:
+            if not ah.is_true(ah.keyword_value(call, "save_best_only")):
                 continue
-            if _monitor(call) in restored:
-                continue
-            path_expr = ah.argument(call, 0, "filepath")
-            path = _path_text(self.context, path_expr)
-            templated = path is not None and "{" in path  # ``best_{epoch}.keras``: loaded by another name
-            if timeline.loaded_after(first_fit.order, None if templated else path):
-                continue
-            self.report(
-                call,
-                "best-only checkpoint is written but never loaded back after `fit`: the model used afterwards "
-                "holds the last epoch's weights; load the checkpoint (or use `EarlyStopping(restore_best_weights=True)`)",
-            )
+            receiving = self.receiving(call)
+            if not receiving:
+                if self.in_search(call) or all(fit.callbacks.complete for fit in fits):
+                    continue  # given to no fit of this file
+                receiving = [fit for fit in fits if not fit.callbacks.complete]
+            path = semantic.value_of(ah.argument(call, 0, "filepath"), site)
+            templated = "{" in path.head or "{" in path.tail or not path.is_known  # ``best_{epoch}.keras``
+            for fit in receiving:
+                restored = {_monitor(c) for c, _ in fit.callbacks.calls if self.context.qualified(c.func) == EARLY_STOPPING and _restores(c)}
+                if _monitor(call) in restored or not self.used_after(fit):
+                    continue
+                if any(templated or loaded.may_equal(path) for loaded, _ in self.loads_after(fit)):
+                    continue
+                self.report(
+                    call,
+                    "best-only checkpoint is written but never loaded back after `fit`: the model used afterwards "
+                    "holds the last epoch's weights; load the checkpoint (or use `EarlyStopping(restore_best_weights=True)`)",
+                )
+                break
 
 
 _SOFTMAX_FUNCTIONS = frozenset(
@@ -687,19 +730,6 @@ class LossActivationMismatch(Rule):
         ),
     )
 
-    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
-        super().__init__(context, options)
-        self._losses: dict[str, cst.Call] = {}
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        name = ah.assigned_name(node)
-        if name is None:
-            return
-        if isinstance(node.value, cst.Call) and (self.context.qualified(node.value.func) or "").startswith("keras.losses."):
-            self._losses[name] = node.value
-        else:
-            self._losses.pop(name, None)
-
     def visit_Call(self, node: cst.Call) -> None:
         method = ah.method_call(node)
         if method is None or method[1] != "compile" or self.context.qualified(node.func) is not None:
@@ -747,11 +777,13 @@ class LossActivationMismatch(Rule):
         """(loss name, from_logits) of a loss string, function, instance or bound instance."""
         if expr is None:
             return None, False
-        text = ah.string_value(expr)
+        text = self.context.semantic.string_value(expr)  # ``loss=LOSS`` with ``LOSS = "mse"`` too
         if text is not None:
             return text, False
-        if isinstance(expr, cst.Name) and expr.value in self._losses:
-            expr = self._losses[expr.value]
+        if isinstance(expr, cst.Name):  # ``loss = keras.losses.X(...)``: the binding the use sees
+            bindings = self.context.semantic.lookup(expr.value)
+            if len(bindings) == 1 and isinstance(bindings[0].value, cst.Call):
+                expr = bindings[0].value
         if isinstance(expr, cst.Call):
             qualified = self.context.qualified(expr.func) or ""
             if not qualified.startswith("keras.losses."):

@@ -19,8 +19,8 @@ from kerascheck.findings import Edit, Location
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.models import ModelTracker
 from kerascheck.static.names import ImportTable
+from kerascheck.static.semantic import SemanticModel
 
-TRAINING_FUNCTION_NAMES = frozenset({"train_step", "training_step", "_train_step", "train_on_batch"})
 TAPE_NAMES = frozenset({"tensorflow.GradientTape", "tensorflow.autodiff.GradientTape"})
 TF_FUNCTION_NAMES = frozenset({"tensorflow.function", "tensorflow.compat.v1.function"})
 
@@ -83,6 +83,8 @@ class FileContext:
         self.in_import = False
         self._tape_withs: list[bool] = []
         self._prescan()
+        #: The semantic model of the file (public API for rules and plugins: docs/plugins.md).
+        self.semantic = SemanticModel(module, self.imports, self.models, self.qualified, self.code, self.edit)
 
     # -- versions --------------------------------------------------------------------------
 
@@ -198,11 +200,10 @@ class FileContext:
 
     @property
     def in_training_code(self) -> bool:
-        """Inside a gradient tape, a ``train_step``-like function, or a function named
-        ``train*``: places where ``training=True`` is intended."""
-        if self.in_gradient_tape or self.in_function_named(TRAINING_FUNCTION_NAMES):
-            return True
-        return any(f.name.value.lstrip("_").startswith("train") for f in self.functions)
+        """Inside a gradient tape, a ``train_step``-like function, a function named
+        ``train*``, a loop or function that applies gradients, or a function called from one
+        (as far as the walk has seen: ``semantic.is_training_code`` in ``leave_Module`` is final)."""
+        return self.semantic.is_training_code()
 
     @property
     def in_tf_function(self) -> bool:
@@ -242,43 +243,115 @@ class FileContext:
         self.imports.add(node)
         self._qualified_memo.clear()
         self.in_import = True
+        self.semantic.on_import(node)
 
     def leave_Import(self, node: cst.Import) -> None:
         self.in_import = False
+        self.semantic.leave_import()
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         self.imports.add(node)
         self._qualified_memo.clear()
         self.in_import = True
+        self.semantic.on_import(node)
 
     def leave_ImportFrom(self, node: cst.ImportFrom) -> None:
         self.in_import = False
+        self.semantic.leave_import()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if node.name.value not in self.models.classes:
             self.models.add_class(node)
         self.classes.append(node)
+        self.semantic.on_class(node)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self.classes.pop()
+        self.semantic.leave_scope()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.append(node)
         self._function_loops.append([])
+        self.semantic.on_function(node)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.pop()
         self._function_loops.pop()
+        self.semantic.leave_scope()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.semantic.on_lambda(node)
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self.semantic.leave_scope()
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.semantic.on_comp_for(node)
+
+    def visit_If(self, node: cst.If) -> None:
+        self.semantic.on_if(node)
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self.semantic.on_try(node)
+
+    visit_TryStar = visit_Try
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self.semantic.on_except(node)
+
+    def visit_Match(self, node: cst.Match) -> None:
+        self.semantic.on_match(node)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.semantic.on_global(node)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.semantic.on_nonlocal(node)
+
+    # Conditional arms (``if`` bodies, loop bodies, handlers) are blocks the semantic model marks.
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.semantic.enter_block(node)
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.semantic.leave_block(node)
+
+    visit_SimpleStatementSuite = visit_IndentedBlock
+    leave_SimpleStatementSuite = leave_IndentedBlock
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        # On leave: the value's own names still see the previous binding (``p = f(p)``).
+        self.semantic.on_assign(node)
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.semantic.on_ann_assign(node)
+
+    def leave_AugAssign(self, node: cst.AugAssign) -> None:
+        self.semantic.on_aug_assign(node)
+
+    def leave_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.semantic.on_walrus(node)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        self.semantic.finish()
 
     # Loops and comprehensions, innermost last; ``function_loops`` restarts in every ``def``.
     def _enter_loop(self, node: cst.CSTNode) -> None:
-        if isinstance(node, (cst.For, cst.While)):
+        if isinstance(node, cst.For):
             self.loops.append(node)
+            self.semantic.on_for(node)
+        elif isinstance(node, cst.While):
+            self.loops.append(node)
+            self.semantic.on_while(node)
+        else:
+            self.semantic.on_comprehension(node)
         self._function_loops[-1].append(node)
 
     def _leave_loop(self, node: cst.CSTNode) -> None:
         if isinstance(node, (cst.For, cst.While)):
             self.loops.pop()
+            self.semantic.leave_loop()
+        else:
+            self.semantic.leave_scope()
         self._function_loops[-1].pop()
 
     visit_For = visit_While = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_loop
@@ -291,9 +364,12 @@ class FileContext:
         )
         self._tape_withs.append(is_tape)
         self._tape_depth += is_tape
+        self.semantic.on_with(node, is_tape)
 
     def leave_With(self, node: cst.With) -> None:
-        self._tape_depth -= self._tape_withs.pop()
+        is_tape = self._tape_withs.pop()
+        self._tape_depth -= is_tape
+        self.semantic.leave_with(is_tape)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         name = ah.assigned_name(node)
@@ -306,12 +382,14 @@ class FileContext:
             self.models.on_assign(name, node.value)
 
     def visit_Call(self, node: cst.Call) -> None:
+        self.semantic.on_call(node, self.qualified(node.func))
         self.models.on_call(node)
         method = ah.method_call(node)
         if method is not None:
             self.models.on_method_call(method[0], method[1], node)
 
     def visit_Return(self, node: cst.Return) -> None:
+        self.semantic.on_return(node)
         if self.functions:
             self.models.on_return(self.functions[-1].name.value, node.value)
 
@@ -377,7 +455,7 @@ class _PositionState(CodegenState):
 
 
 class _SyntacticSpan:
-    __slots__ = ("state", "node", "start_node", "end_node", "line", "column")
+    __slots__ = ("column", "end_node", "line", "node", "start_node", "state")
 
     def __init__(self, state: _PositionState, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None) -> None:
         self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
@@ -431,3 +509,30 @@ class ProjectContext:
     def keras_major(self) -> int:
         head = self.target_keras.split(".", 1)[0]
         return int(head) if head.isdigit() else 3
+
+
+class _ContextOnly(cst.CSTVisitor):
+    """Feeds one :class:`FileContext` its events, with libcst's own traversal (no rules)."""
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        handler = getattr(self.context, "visit_" + type(node).__name__, None)
+        if handler is not None:
+            handler(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        handler = getattr(self.context, "leave_" + type(original_node).__name__, None)
+        if handler is not None:
+            handler(original_node)
+
+
+def analyse(source: str, path: str = "<string>", *, target_keras: str = "3") -> FileContext:
+    """The context (and semantic model) of ``source`` after a whole walk, without any rule:
+    for tests, tools and plugin authors exploring what ``context.semantic`` answers."""
+    module = cst.parse_module(source)
+    context = FileContext(path, source, module, target_keras=target_keras)
+    module.visit(_ContextOnly(context))
+    return context

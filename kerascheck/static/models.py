@@ -1,7 +1,8 @@
 """Which names hold Keras models, and what their output layer is (simple intra-file flow).
 
 The tracker is fed by the engine's context visitor in source order. It is deliberately
-flow-insensitive per name: ``model = Sequential(...)`` anywhere in a file makes ``model`` a Keras
+flow-insensitive per name (per-object, flow-sensitive facts are the semantic model's:
+``kerascheck.static.semantic``): ``model = Sequential(...)`` anywhere in a file makes ``model`` a Keras
 model in that file. Where a value's origin cannot be seen (a parameter, an attribute, a call to
 an unknown function), the name is not a model and rules stay silent.
 """
@@ -106,8 +107,6 @@ class ModelTracker:
         self._layer_inputs: dict[int, cst.BaseExpression] = {}
         #: ``inp = keras.Input(...)``: name -> the ``Input`` call.
         self.inputs: dict[str, cst.Call] = {}
-        #: Every ``LSTM(..., stateful=True)``-style constructor call of the file, in order.
-        self.stateful_layers: list[cst.Call] = []
         #: Literal fixed batch sizes seen (``Input(batch_shape=(8, ...))``, ``batch_size=8``).
         self.batch_sizes: set[int] = set()
         #: Names bound to a ``tf.data`` pipeline / Keras dataset / ``ImageDataGenerator.flow``.
@@ -255,12 +254,11 @@ class ModelTracker:
                 self.function_models[function] = self.models[value.value]
 
     def on_call(self, call: cst.Call) -> None:
-        """Every call of the file: records stateful RNN layers and fixed batch sizes."""
+        """Every call of the file: records fixed batch sizes (which model is stateful is the
+        semantic model's per-object fact: ``context.semantic.is_stateful``)."""
         qualified = self.imports.qualified(call.func)
         if qualified is None or not (qualified.startswith("keras.layers.") or qualified in INPUT_CONSTRUCTORS):
             return
-        if is_stateful_rnn(call, self.imports):
-            self.stateful_layers.append(call)
         size = fixed_batch_size(call)
         if size is not None:
             self.batch_sizes.add(size)
@@ -282,20 +280,6 @@ class ModelTracker:
             return True
         method = ah.method_call(expr)
         return method is not None and method[1] in DATASET_METHODS and qualified == ""
-
-    def is_stateful(self, expr: cst.BaseExpression) -> bool:
-        """``expr`` names a model built in this file with a stateful RNN layer.
-
-        A ``Sequential`` whose layers are visible is judged by its own layers; a functional,
-        subclassed or factory-built model counts as stateful when the file builds any stateful
-        RNN layer. Loaded models are unknown (False).
-        """
-        info = self.model(expr)
-        if info is None or info.origin == "loaded":
-            return False
-        if info.origin == "sequential" and info.layers:
-            return any(is_stateful_rnn(layer, self.imports) for layer in info.layers)
-        return bool(self.stateful_layers)
 
     def fixed_batch_size(self, expr: cst.BaseExpression) -> int | None:
         """The literal batch size a (stateful) model was built for, when visible."""
@@ -362,30 +346,3 @@ def fixed_batch_size(call: cst.Call) -> int | None:
         if isinstance(shape, (cst.Tuple, cst.List)) and shape.elements:
             return ah.int_value(shape.elements[0].value)
     return ah.int_value(ah.keyword_value(call, "batch_size"))
-
-
-def self_attributes(node: cst.ClassDef, methods: tuple[str, ...] = ("__init__", "build")) -> dict[str, cst.BaseExpression]:
-    """``self.attr = value`` bindings in a class's ``__init__``/``build`` (first one wins):
-    which sublayer or Python value each attribute starts as."""
-    found: dict[str, cst.BaseExpression] = {}
-    for stmt in node.body.body:
-        if not isinstance(stmt, cst.FunctionDef) or stmt.name.value not in methods:
-            continue
-        pending: list[cst.BaseStatement | cst.BaseSmallStatement] = list(stmt.body.body)
-        while pending:
-            item = pending.pop(0)
-            if isinstance(item, cst.SimpleStatementLine):
-                pending[:0] = list(item.body)
-            elif isinstance(item, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
-                pending.extend(item.body.body)
-            elif isinstance(item, (cst.Assign, cst.AnnAssign)):
-                targets = [t.target for t in item.targets] if isinstance(item, cst.Assign) else [item.target]
-                for target in targets:
-                    if (
-                        isinstance(target, cst.Attribute)
-                        and isinstance(target.value, cst.Name)
-                        and target.value.value == "self"
-                        and item.value is not None
-                    ):
-                        found.setdefault(target.attr.value, item.value)
-    return found

@@ -1,7 +1,8 @@
 """TF1 -> TF2 migration rules for Keras code (prefix ``TF``).
 
-Built only on kerascheck's public API: :class:`kerascheck.Rule` and what a rule reads through
-``self.context`` (``qualified``, ``raw_qualified``, ``code``, ``edit``). Every fact a message states
+Built only on kerascheck's public API: :class:`kerascheck.Rule`, its semantic model
+``self.context.semantic`` (``qualified``, ``raw_qualified``, ``uses_keras``, ``in_import``,
+``number_value``, ``keras_name``) and the rule's text helpers (``self.context.code``/``edit``). Every fact a message states
 was measured on TensorFlow 2.21 / Keras 3.15.
 
 Names are resolved, never matched as text: ``tf.Session``, ``tensorflow.Session`` and
@@ -104,40 +105,21 @@ class _Tf1Rule(Rule):
 
     def __init__(self, context: Any, options: Any) -> None:
         super().__init__(context, options)
-        self.keras_code = False
+        self.semantic = context.semantic
         self.eager_disabled = False
-        self.import_depth = 0
         self.deferred: list[tuple[cst.CSTNode, str, Fix | None, Severity | None, str]] = []
 
-    def _note_keras(self, expr: cst.BaseExpression) -> None:
-        name = self.context.qualified(expr)
-        if name is not None and (name == "keras" or name.startswith("keras.")):
-            self.keras_code = True
+    @property
+    def keras_code(self) -> bool:
+        """The file uses Keras (final in ``leave_Module``)."""
+        return self.semantic.uses_keras
 
-    def visit_Import(self, node: cst.Import) -> None:
-        self.import_depth += 1
-        for alias in node.names:
-            self._note_keras(alias.asname.name if alias.asname else alias.name)  # type: ignore[arg-type]
-
-    def leave_Import(self, node: cst.Import) -> None:
-        self.import_depth -= 1
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self.import_depth += 1
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            self._note_keras(alias.asname.name if alias.asname else alias.name)  # type: ignore[arg-type]
-
-    def leave_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self.import_depth -= 1
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if not self.keras_code and not self.import_depth:
-            self._note_keras(node)
+    @property
+    def import_depth(self) -> int:
+        return int(self.semantic.in_import)
 
     def visit_Call(self, node: cst.Call) -> None:
-        member = tf_member(self.context.qualified(node.func))
+        member = tf_member(self.semantic.qualified(node.func))
         if member is not None and member[0] in _EAGER_OFF:
             self.eager_disabled = True
 
@@ -207,7 +189,7 @@ class TfSession(_Tf1Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
-        member = tf_member(self.context.qualified(node.func))
+        member = tf_member(self.semantic.qualified(node.func))
         if member is None or member[0] not in _SESSIONS:
             return
         name, compat = member
@@ -274,7 +256,7 @@ class TfPlaceholder(_Tf1Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
-        member = tf_member(self.context.qualified(node.func))
+        member = tf_member(self.semantic.qualified(node.func))
         if member is None or member[0] not in _PLACEHOLDERS:
             return
         name, compat = member
@@ -367,14 +349,12 @@ class TfContrib(_Tf1Rule):
         self._calls: dict[int, cst.Call] = {}  # id(call.func) -> call, to fix whole calls
 
     def visit_Import(self, node: cst.Import) -> None:
-        super().visit_Import(node)
         for alias in node.names:
             name = self.context.code(alias.name)
             if name == "tensorflow.contrib" or name.startswith("tensorflow.contrib."):
                 self.report(alias, f"`{name}` was removed in TensorFlow 2.0 (ModuleNotFoundError)" + self._advice(name[len("tensorflow.contrib.") :]))
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        super().visit_ImportFrom(node)
         if node.relative or node.module is None:
             return
         module = self.context.code(node.module)
@@ -386,15 +366,14 @@ class TfContrib(_Tf1Rule):
                     self.report(alias, "`tensorflow.contrib` was removed in TensorFlow 2.0 (ImportError)")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        super().visit_Attribute(node)
         if self.import_depth or id(node) in self._inner:
             return
         root = chain_root(node)
         # Only chains spelled from tensorflow itself: uses of an imported contrib alias
         # (``slim.conv2d``) were reported once, at the import.
-        if root is None or self.context.raw_qualified(root) != TF:
+        if root is None or self.semantic.raw_qualified(root) != TF:
             return
-        member = tf_member(self.context.qualified(node))
+        member = tf_member(self.semantic.qualified(node))
         if member is None or member[1] or not (member[0] == "contrib" or member[0].startswith("contrib.")):
             return
         inner = node.value
@@ -417,14 +396,14 @@ class TfContrib(_Tf1Rule):
         call = self._calls.get(id(node))
         if call is None:
             return None
-        tf_name = root.value
+        keras_name = self.semantic.keras_name()
         if path == "layers.xavier_initializer" and not call.args:
-            text = f"{tf_name}.keras.initializers.GlorotUniform()"
+            text = f"{keras_name}.initializers.GlorotUniform()"
         elif path == "layers.l2_regularizer" and len(call.args) == 1 and call.args[0].keyword is None:
-            scale = _number(call.args[0].value)
+            scale = self.semantic.number_value(call.args[0].value)
             if scale is None:
                 return None
-            text = f"{tf_name}.keras.regularizers.L2({_format_number(scale / 2)})"
+            text = f"{keras_name}.regularizers.L2({_format_number(scale / 2)})"
         else:
             return None
         return Fix((self.context.edit(call, text),), Applicability.UNSAFE, f"Replace with `{text}`")
@@ -432,15 +411,6 @@ class TfContrib(_Tf1Rule):
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
         self._calls[id(node.func)] = node
-
-
-def _number(expr: cst.BaseExpression) -> float | None:
-    if isinstance(expr, (cst.Float, cst.Integer)):
-        try:
-            return float(expr.value.replace("_", ""))
-        except ValueError:
-            return None
-    return None
 
 
 def _format_number(value: float) -> str:
@@ -535,14 +505,12 @@ class CompatV1Leftover(_Tf1Rule):
         self._inner: set[int] = set()
 
     def visit_Import(self, node: cst.Import) -> None:
-        super().visit_Import(node)
         for alias in node.names:
             name = self.context.code(alias.name)
             if name == V1 or (name.startswith(V1 + ".") and not name.startswith(V1 + ".keras")):
                 self.defer(alias, f"`{name}` is TensorFlow 1 compatibility code in a Keras program; port its uses to TF2/Keras", when="keras")
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        super().visit_ImportFrom(node)
         if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
             return
         module = self.context.code(node.module)
@@ -557,13 +525,12 @@ class CompatV1Leftover(_Tf1Rule):
             self.defer(node, f"`from {module} import {', '.join(names)}` imports TensorFlow 1 compatibility APIs into a Keras program; port them to TF2/Keras", when="keras")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        super().visit_Attribute(node)
         if self.import_depth or id(node) in self._inner:
             return
         root = chain_root(node)
-        if root is None or self.context.raw_qualified(root) != TF:
+        if root is None or self.semantic.raw_qualified(root) != TF:
             return  # an alias of tensorflow.compat.v1 was reported at its import
-        member = tf_member(self.context.raw_qualified(node))
+        member = tf_member(self.semantic.raw_qualified(node))
         if member is None or not member[1]:
             return
         inner = node.value
@@ -648,7 +615,7 @@ class EagerDisabled(_Tf1Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
-        member = tf_member(self.context.qualified(node.func))
+        member = tf_member(self.semantic.qualified(node.func))
         if member is None or member[0] not in _EAGER_OFF:
             return
         self.defer(

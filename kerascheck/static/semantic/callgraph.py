@@ -1,0 +1,160 @@
+"""Intra-module call graph (functions and same-class methods) and where training code runs.
+
+Training code starts at entry points: functions named like a training step (``train_step``,
+``train_on_batch``, ``train*``), functions that apply gradients (``optimizer.apply_gradients``,
+``optimizer.minimize``), ``tf.GradientTape`` blocks, and loops that apply gradients (a custom
+training loop). Every function called from training code, or handed to a call made there
+(``strategy.run(step_fn)``), is training code too; so is a function nested in one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from kerascheck.static.semantic.scopes import Scope, ScopeTracker, Site
+
+#: Functions whose body is a training step, by name (the framework calls them while fitting).
+TRAINING_FUNCTION_NAMES = frozenset({"train_step", "training_step", "_train_step", "train_on_batch", "train_batch"})
+#: Optimizer methods that change weights: code calling them is training code.
+GRADIENT_METHODS = frozenset({"apply_gradients", "minimize"})
+
+
+@dataclass(frozen=True, eq=False)
+class CallSite:
+    """One call inside the file: what it calls (``("name", f)`` or ``("self", m)``), the local
+    names it passes as arguments (functions may be handed over: ``tf.function(step)``)."""
+
+    call: cst.Call
+    site: Site
+    callee: tuple[str, str] | None
+    references: tuple[str, ...]
+
+
+class CallGraph:
+    def __init__(self, scopes: ScopeTracker) -> None:
+        self.scopes = scopes
+        self.calls: list[CallSite] = []
+        #: id(FunctionDef) -> call sites of it (filled by :meth:`finish`).
+        self._callers: dict[int, list[CallSite]] | None = None
+        self._gradient_loops: set[int] = set()
+        self._gradient_functions: set[int] = set()
+        self._training: set[int] | None = None
+
+    # -- recording (during the walk) -------------------------------------------------------
+
+    def record(self, call: cst.Call, site: Site) -> None:
+        func = call.func
+        callee: tuple[str, str] | None = None
+        if isinstance(func, cst.Name):
+            callee = ("name", func.value)
+        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            callee = ("self", func.attr.value)
+        elif isinstance(func, cst.Attribute) and func.attr.value in GRADIENT_METHODS:
+            self._gradient_loops.update(site.loops)
+            if site.function is not None:
+                self._gradient_functions.add(id(site.function))
+        references = tuple(a.value.value for a in call.args if isinstance(a.value, cst.Name))
+        if callee is not None or references:
+            self.calls.append(CallSite(call, site, callee, references))
+            self._callers = None
+            self._training = None
+
+    # -- resolution ------------------------------------------------------------------------
+
+    def resolve(self, spelled: tuple[str, str], site: Site) -> cst.FunctionDef | None:
+        """The function of this file that ``name(...)``/``self.name(...)`` at ``site`` calls."""
+        kind, name = spelled
+        if kind == "name":
+            bindings = self.scopes.lookup(name, site)
+        else:
+            scope: Scope | None = site.scope
+            while scope is not None and scope.kind != "class":
+                scope = scope.parent
+            bindings = list(scope.bindings.get(name, ())) if scope is not None else []
+        defs = [b.node for b in bindings if b.kind == "def"]
+        if len(defs) != len(bindings) or not defs:
+            return None
+        node = defs[-1]
+        return node if isinstance(node, cst.FunctionDef) else None
+
+    def callers(self, function: cst.FunctionDef) -> list[CallSite]:
+        """The call sites of ``function`` in this file."""
+        if self._callers is None:
+            table: dict[int, list[CallSite]] = {}
+            for record in self.calls:
+                if record.callee is None:
+                    continue
+                target = self.resolve(record.callee, record.site)
+                if target is not None:
+                    table.setdefault(id(target), []).append(record)
+            self._callers = table
+        return self._callers.get(id(function), [])
+
+    def passed_as_value(self, function: cst.FunctionDef) -> bool:
+        """``function`` is handed to another call (``map(f, xs)``): its arguments are unseen."""
+        name = function.name.value
+        return any(name in record.references for record in self.calls)
+
+    def reaching(self, direct: set[int]) -> set[int]:
+        """ids of the functions that are in ``direct`` or call (directly or not) one of them."""
+        found = set(direct)
+        changed = True
+        while changed:
+            changed = False
+            for record in self.calls:
+                caller = record.site.function
+                if caller is None or id(caller) in found or record.callee is None:
+                    continue
+                target = self.resolve(record.callee, record.site)
+                if target is not None and id(target) in found:
+                    found.add(id(caller))
+                    changed = True
+        return found
+
+    def call_targets(self, record: CallSite) -> cst.FunctionDef | None:
+        return self.resolve(record.callee, record.site) if record.callee is not None else None
+
+    # -- training code ---------------------------------------------------------------------
+
+    def training_functions(self) -> set[int]:
+        """ids of the functions that are training code (entry points, then what they call)."""
+        if self._training is not None:
+            return self._training
+        training: set[int] = set(self._gradient_functions)
+        for scope in self.scopes.iter_scopes():
+            node = scope.node
+            if isinstance(node, cst.FunctionDef):
+                name = node.name.value
+                if name in TRAINING_FUNCTION_NAMES or name.lstrip("_").startswith("train"):
+                    training.add(id(node))
+        changed = True
+        while changed:
+            changed = False
+            for record in self.calls:
+                if not self._site_is_training(record.site, training):
+                    continue
+                targets: list[cst.FunctionDef] = []
+                if record.callee is not None:
+                    target = self.resolve(record.callee, record.site)
+                    if target is not None:
+                        targets.append(target)
+                for name in record.references:
+                    target = self.resolve(("name", name), record.site)
+                    if target is not None:
+                        targets.append(target)
+                for target in targets:
+                    if id(target) not in training:
+                        training.add(id(target))
+                        changed = True
+        self._training = training
+        return training
+
+    def _site_is_training(self, site: Site, training: set[int]) -> bool:
+        if site.tape or any(loop in self._gradient_loops for loop in site.loops):
+            return True
+        return any(id(function) in training for function in site.functions)
+
+    def is_training(self, site: Site) -> bool:
+        return self._site_is_training(site, self.training_functions())

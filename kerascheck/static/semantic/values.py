@@ -1,0 +1,494 @@
+"""A small abstract evaluator: what value an expression holds, as far as the file shows.
+
+:class:`Value` is a known ``str``/``int``/``float``/``bool``, a partially known string (a known
+prefix and/or suffix: ``out_dir + "/best.h5"`` ends with ``/best.h5``), or unknown. The
+evaluator follows names (through the bindings the use sees, merging branches), parameters
+(their default and the arguments of the file's calls), returns of helpers in the same file,
+``+``, ``*`` and ``/`` on numbers, f-strings, ``%``, ``.format``, ``os.path.join``,
+``pathlib.Path`` and its ``/``, ``str()``/``os.fspath()``/``with_suffix``.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import libcst as cst
+
+from kerascheck.static import ast_helpers as ah
+
+if TYPE_CHECKING:
+    from kerascheck.static.semantic.model import SemanticModel
+    from kerascheck.static.semantic.scopes import Site
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Value:
+    """What an expression evaluates to: ``known`` (``value`` set), ``string`` (a string whose
+    ``prefix`` and ``suffix`` are known, the middle is not) or ``unknown``."""
+
+    kind: Literal["known", "string", "unknown"]
+    value: Scalar | None = None
+    prefix: str = ""
+    suffix: str = ""
+
+    @property
+    def is_known(self) -> bool:
+        return self.kind == "known"
+
+    @property
+    def is_string(self) -> bool:
+        """A string, fully or partly known."""
+        return self.kind == "string" or isinstance(self.value, str)
+
+    @property
+    def text(self) -> str | None:
+        """The whole string, when it is known."""
+        return self.value if isinstance(self.value, str) else None
+
+    @property
+    def int(self) -> int | None:
+        v = self.value
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+    @property
+    def number(self) -> float | None:
+        v = self.value
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    @property
+    def head(self) -> str:
+        """The known start of a string value ('' when unknown)."""
+        return self.value if isinstance(self.value, str) else self.prefix
+
+    @property
+    def tail(self) -> str:
+        """The known end of a string value ('' when unknown)."""
+        return self.value if isinstance(self.value, str) else self.suffix
+
+    def endswith(self, suffix: str | tuple[str, ...]) -> bool:
+        """The string certainly ends with ``suffix``."""
+        return self.is_string and self.tail.endswith(suffix)
+
+    def may_equal(self, other: Value) -> bool:
+        """The two values can be the same (unknown parts may be anything)."""
+        if self.is_known and other.is_known:
+            return self.value == other.value
+        if not (self.is_string and other.is_string):
+            return True
+        heads = sorted((self.head, other.head), key=len)
+        tails = sorted((self.tail, other.tail), key=len)
+        return heads[1].startswith(heads[0]) and tails[1].endswith(tails[0])
+
+
+UNKNOWN = Value("unknown")
+
+
+def known(value: Scalar) -> Value:
+    return Value("known", value)
+
+
+def partial(prefix: str, suffix: str) -> Value:
+    return Value("string", None, prefix, suffix) if prefix or suffix else Value("string")
+
+
+def concat(parts: Iterable[Value]) -> Value:
+    """String concatenation of (possibly partial) string values."""
+    items = list(parts)
+    if all(p.is_known and isinstance(p.value, str) for p in items):
+        return known("".join(p.value for p in items))  # type: ignore[misc]
+    prefix = ""
+    for part in items:
+        if part.is_known and isinstance(part.value, str):
+            prefix += part.value
+            continue
+        prefix += part.prefix
+        break
+    suffix = ""
+    for part in reversed(items):
+        if part.is_known and isinstance(part.value, str):
+            suffix = part.value + suffix
+            continue
+        suffix = part.suffix + suffix
+        break
+    return partial(prefix, suffix)
+
+
+def merge(values: Iterable[Value]) -> Value:
+    """"One of these": equal known values stay known; strings keep their common prefix and
+    suffix; anything else is unknown."""
+    items = list(values)
+    if not items:
+        return UNKNOWN
+    first = items[0]
+    if all(v.is_known and v.value == first.value and type(v.value) is type(first.value) for v in items):
+        return first
+    if not all(v.is_string for v in items):
+        return UNKNOWN
+    heads = [v.head for v in items]
+    tails = [v.tail for v in items]
+    prefix = _common_prefix(heads)
+    suffix = _common_prefix([t[::-1] for t in tails])[::-1]
+    return partial(prefix, suffix)
+
+
+def _common_prefix(texts: list[str]) -> str:
+    if not texts:
+        return ""
+    shortest = min(texts, key=len)
+    for index, char in enumerate(shortest):
+        if any(t[index] != char for t in texts):
+            return shortest[:index]
+    return shortest
+
+
+_JOIN = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
+_PATH = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.PurePosixPath"})
+_AS_TEXT = frozenset({"str", "os.fspath", "os.path.abspath", "os.path.normpath", "os.path.expanduser", "os.path.realpath"})
+_MAX_DEPTH = 24
+
+
+class Evaluator:
+    """``value_of`` over one file's semantic model (memoised per node and site)."""
+
+    def __init__(self, semantic: SemanticModel) -> None:
+        self.semantic = semantic
+        self._active: set[tuple[int, int]] = set()
+        self._memo: dict[tuple[int, int], tuple[cst.BaseExpression, Value]] = {}
+
+    def value_of(self, expr: cst.BaseExpression | None, site: Site, depth: int = 0) -> Value:
+        if expr is None or depth > _MAX_DEPTH:
+            return UNKNOWN
+        key = (id(expr), site.order)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is expr:
+            return hit[1]
+        if key in self._active:  # a cycle (``x = x + "a"`` in a loop)
+            return UNKNOWN
+        self._active.add(key)
+        try:
+            result = self._evaluate(expr, site, depth + 1)
+        finally:
+            self._active.discard(key)
+        if self.semantic.complete:
+            self._memo[key] = (expr, result)
+        return result
+
+    def candidates(self, expr: cst.BaseExpression | None, site: Site) -> list[Value]:
+        """The values ``expr`` may hold, one per binding (a parameter: its default and each
+        argument the file passes), before they are merged into one :class:`Value`."""
+        if not isinstance(expr, cst.Name):
+            return [self.value_of(expr, site)]
+        bindings = self.semantic.scopes.lookup(expr.value, site)
+        if not bindings:
+            return [UNKNOWN]
+        found: list[Value] = []
+        for binding in bindings:
+            if binding.kind != "param":
+                found.append(self._binding_value(binding, 0))
+                continue
+            param = binding.node
+            assert isinstance(param, cst.Param)
+            passed = self.semantic.arguments_for(binding)
+            if passed is None:
+                return [UNKNOWN]
+            if param.default is not None:
+                found.append(self.value_of(param.default, self.semantic.definition_site(binding.site) or binding.site))
+            found.extend(self.value_of(value, where) for value, where in passed)
+            if not found:
+                found.append(UNKNOWN)
+        return found
+
+    # -- by node type ----------------------------------------------------------------------
+
+    def _evaluate(self, expr: cst.BaseExpression, site: Site, depth: int) -> Value:
+        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+            text = ah.string_value(expr)
+            if text is not None:
+                return known(text)
+            if isinstance(expr, cst.ConcatenatedString):
+                return concat([self.value_of(expr.left, site, depth), self.value_of(expr.right, site, depth)])  # type: ignore[arg-type]
+            return UNKNOWN
+        if isinstance(expr, cst.Integer):
+            number = ah.int_value(expr)
+            return known(number) if number is not None else UNKNOWN
+        if isinstance(expr, cst.Float):
+            try:
+                return known(float(expr.value.replace("_", "")))
+            except ValueError:
+                return UNKNOWN
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+            inner = self.value_of(expr.expression, site, depth)
+            negated = inner.number
+            return known(-inner.value) if negated is not None else UNKNOWN  # type: ignore[operator]
+        if isinstance(expr, cst.FormattedString):
+            return self._fstring(expr, site, depth)
+        if isinstance(expr, cst.Name):
+            if expr.value in ("True", "False"):
+                return known(expr.value == "True")
+            return self._name(expr.value, site, depth)
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+            bindings = self.semantic.scopes.lookup_attribute(expr.attr.value, site)
+            return merge(self._binding_value(b, depth) for b in bindings) if bindings else UNKNOWN
+        if isinstance(expr, cst.BinaryOperation):
+            return self._binary(expr, site, depth)
+        if isinstance(expr, cst.Call):
+            return self._call(expr, site, depth)
+        if isinstance(expr, cst.IfExp):
+            return merge([self.value_of(expr.body, site, depth), self.value_of(expr.orelse, site, depth)])
+        return UNKNOWN
+
+    def _name(self, name: str, site: Site, depth: int) -> Value:
+        bindings = self.semantic.scopes.lookup(name, site)
+        if not bindings:
+            return UNKNOWN
+        return merge(self._binding_value(b, depth) for b in bindings)
+
+    def _binding_value(self, binding, depth: int) -> Value:  # type: ignore[no-untyped-def]
+        if binding.kind == "param":
+            return self._parameter(binding, depth)
+        if binding.kind == "augassign":
+            node = binding.node
+            assert isinstance(node, cst.AugAssign)
+            previous = self.semantic.scopes.lookup(binding.name, binding.site)
+            left = merge(self._binding_value(b, depth + 1) for b in previous) if previous else UNKNOWN
+            right = self.value_of(node.value, binding.site, depth)
+            operator = type(node.operator).__name__.replace("Assign", "")
+            return _arithmetic(operator, left, right)
+        if binding.kind in ("assign", "annotation", "walrus", "attribute") and binding.value is not None:
+            return self.value_of(binding.value, binding.site, depth)
+        return UNKNOWN
+
+    def _parameter(self, binding, depth: int) -> Value:  # type: ignore[no-untyped-def]
+        """A parameter holds its default or any argument the file's calls pass."""
+        candidates: list[Value] = []
+        param = binding.node
+        assert isinstance(param, cst.Param)
+        if param.default is not None:
+            parent_site = self.semantic.definition_site(binding.site)
+            candidates.append(self.value_of(param.default, parent_site or binding.site, depth))
+        arguments = self.semantic.arguments_for(binding)
+        if arguments is None:
+            return UNKNOWN  # called with ``*args``/``**kwargs``, or passed around as a value
+        for expr, site in arguments:
+            candidates.append(self.value_of(expr, site, depth))
+        if not candidates:
+            return UNKNOWN
+        return merge(candidates)
+
+    def _fstring(self, expr: cst.FormattedString, site: Site, depth: int) -> Value:
+        parts: list[Value] = []
+        for part in expr.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(known(part.value.replace("{{", "{").replace("}}", "}")))
+                continue
+            assert isinstance(part, cst.FormattedStringExpression)
+            inner = self.value_of(part.expression, site, depth)
+            if inner.is_known and part.format_spec is None and part.conversion is None and not isinstance(inner.value, bool):
+                parts.append(known(str(inner.value)))
+            elif inner.is_known and part.conversion is None and _literal_spec(part.format_spec) is not None:
+                try:
+                    parts.append(known(format(inner.value, _literal_spec(part.format_spec) or "")))
+                except (TypeError, ValueError):
+                    parts.append(partial("", ""))
+            elif inner.is_string and part.format_spec is None and part.conversion in (None, "s"):
+                parts.append(inner)
+            else:
+                parts.append(partial("", ""))
+        return concat(parts)
+
+    def _binary(self, expr: cst.BinaryOperation, site: Site, depth: int) -> Value:
+        left = self.value_of(expr.left, site, depth)
+        operator = type(expr.operator).__name__
+        if operator == "Modulo" and left.is_string:
+            return self._percent(left, expr.right, site, depth)
+        right = self.value_of(expr.right, site, depth)
+        if operator == "Divide" and (right.is_string or left.is_string or self._is_path(expr.left, site)):
+            return _join([left, right])
+        return _arithmetic(operator, left, right)
+
+    def _percent(self, template: Value, args: cst.BaseExpression, site: Site, depth: int) -> Value:
+        text = template.text
+        elements = [e.value for e in args.elements] if isinstance(args, cst.Tuple) else [args]
+        values = [self.value_of(e, site, depth) for e in elements]
+        if text is not None and all(v.is_known for v in values):
+            try:
+                return known(text % tuple(v.value for v in values))
+            except (TypeError, ValueError, KeyError):
+                return UNKNOWN
+        head, tail = template.head, template.tail
+        cut = head.find("%")
+        prefix = head if cut < 0 else head[:cut]
+        last = tail.rfind("%")
+        suffix = tail if last < 0 else _after_conversion(tail[last:])
+        return partial(prefix, suffix)
+
+    def _call(self, call: cst.Call, site: Site, depth: int) -> Value:
+        semantic = self.semantic
+        qualified = semantic.qualified(call.func) or (call.func.value if isinstance(call.func, cst.Name) else None)
+        args = [a for a in call.args if not a.star]
+        if qualified in _JOIN and args and len(args) == len(call.args):
+            return _join([self.value_of(a.value, site, depth) for a in args])
+        if qualified in _PATH:
+            if not args:
+                return known(".")
+            return _join([self.value_of(a.value, site, depth) for a in args])
+        if qualified in _AS_TEXT and len(args) == 1 and len(call.args) == 1:
+            inner = self.value_of(args[0].value, site, depth)
+            return inner if inner.is_string else UNKNOWN
+        if qualified in ("int", "float") and len(args) == 1:
+            inner = self.value_of(args[0].value, site, depth)
+            try:
+                return known(int(inner.value) if qualified == "int" else float(inner.value)) if inner.is_known else UNKNOWN  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                return UNKNOWN
+        method = ah.method_call(call)
+        if method is not None and qualified is None:
+            receiver, name = method
+            if name == "format":
+                return self._format(self.value_of(receiver, site, depth), call, site, depth)
+            if name in ("joinpath",):
+                return _join([self.value_of(receiver, site, depth), *(self.value_of(a.value, site, depth) for a in args)])
+            if name == "with_suffix" and len(args) == 1:
+                base = self.value_of(receiver, site, depth)
+                suffix = self.value_of(args[0].value, site, depth)
+                if suffix.text is not None:
+                    if base.text is not None:
+                        stem = base.text.rsplit("/", 1)
+                        last = stem[-1]
+                        dot = last.rfind(".")
+                        if dot > 0:
+                            last = last[:dot]
+                        stem[-1] = last + suffix.text
+                        return known("/".join(stem))
+                    return partial(base.head if "." not in base.head.rsplit("/", 1)[-1] else "", suffix.text)
+                return UNKNOWN
+            if name in ("lower", "upper", "strip") and not args:
+                inner = self.value_of(receiver, site, depth)
+                if inner.text is not None:
+                    return known(getattr(inner.text, name)())
+                return UNKNOWN
+        function = semantic.function_called(call, site)
+        if function is not None:
+            returns = semantic.returns_of(function)
+            if returns:
+                return merge(self.value_of(value, where, depth) for value, where in returns)
+        return UNKNOWN
+
+    def _format(self, template: Value, call: cst.Call, site: Site, depth: int) -> Value:
+        text = template.text
+        if text is not None and not ah.has_star_args(call):
+            positional = [self.value_of(a.value, site, depth) for a in call.args if a.keyword is None]
+            named = {a.keyword.value: self.value_of(a.value, site, depth) for a in call.args if a.keyword is not None}
+            if all(v.is_known for v in positional) and all(v.is_known for v in named.values()):
+                try:
+                    return known(text.format(*(v.value for v in positional), **{k: v.value for k, v in named.items()}))
+                except (IndexError, KeyError, ValueError, AttributeError, TypeError):
+                    return UNKNOWN
+        if not template.is_string:
+            return UNKNOWN
+        return partial(_literal_head(template.head), _literal_tail(template.tail) if text is not None or template.suffix else "")
+
+    def _is_path(self, expr: cst.BaseExpression, site: Site) -> bool:
+        """``expr`` is a ``pathlib.Path`` (constructed here or bound to one)."""
+        if isinstance(expr, cst.Call):
+            return self.semantic.qualified(expr.func) in _PATH
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            return self._is_path(expr.left, site)
+        if isinstance(expr, cst.Name):
+            return any(
+                b.value is not None and b.kind == "assign" and self._is_path(b.value, b.site)
+                for b in self.semantic.scopes.lookup(expr.value, site)
+            )
+        return False
+
+
+def _join(parts: list[Value]) -> Value:
+    """``os.path.join`` / ``Path / ...`` of (partial) string values."""
+    pieces: list[Value] = []
+    for index, part in enumerate(parts):
+        if index and part.text is not None and part.text.startswith("/"):
+            pieces = [part]  # an absolute component restarts the path
+            continue
+        if pieces:
+            previous = pieces[-1]
+            if not (previous.is_known and isinstance(previous.value, str) and previous.value.endswith("/")):
+                pieces.append(known("/"))
+        if not part.is_string:
+            part = partial("", "")
+        pieces.append(part)
+    return concat(pieces) if pieces else UNKNOWN
+
+
+def _arithmetic(operator: str, left: Value, right: Value) -> Value:
+    if operator == "Add" and (left.is_string or right.is_string):
+        if (left.is_known and not left.is_string) or (right.is_known and not right.is_string):
+            return UNKNOWN  # ``"a" + 1`` raises
+        return concat([left if left.is_string else partial("", ""), right if right.is_string else partial("", "")])
+    if not (left.is_known and right.is_known):
+        return UNKNOWN
+    a, b = left.value, right.value
+    try:
+        if operator == "Add":
+            return known(a + b)  # type: ignore[operator]
+        if operator == "Subtract":
+            return known(a - b)  # type: ignore[operator]
+        if operator == "Multiply":
+            return known(a * b)  # type: ignore[operator]
+        if operator == "FloorDivide":
+            return known(a // b)  # type: ignore[operator]
+        if operator == "Divide":
+            return known(a / b)  # type: ignore[operator]
+        if operator == "Power" and isinstance(b, int) and abs(b) < 64:
+            return known(a**b)  # type: ignore[operator]
+    except (TypeError, ZeroDivisionError, OverflowError, ValueError):
+        return UNKNOWN
+    return UNKNOWN
+
+
+def _literal_spec(spec: object) -> str | None:
+    """The text of an f-string format spec without nested fields (``02d``), else None."""
+    if not spec:
+        return None
+    parts = list(spec)  # type: ignore[call-overload]
+    if all(isinstance(p, cst.FormattedStringText) for p in parts):
+        return "".join(p.value for p in parts)
+    return None
+
+
+def _literal_head(template: str) -> str:
+    """The text of a ``str.format`` template before its first replacement field."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return ""
+    return parsed[0][0] if parsed else template
+
+
+def _literal_tail(template: str) -> str:
+    """The text of a ``str.format`` template after its last replacement field."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return ""
+    if not parsed:
+        return ""
+    literal, field_name, _, _ = parsed[-1]
+    return literal if field_name is None else ""
+
+
+def _after_conversion(text: str) -> str:
+    """``%(name)02d.h5`` -> ``.h5``: the text after a ``%`` conversion specifier."""
+    index = 1
+    if index < len(text) and text[index] == "(":
+        close = text.find(")", index)
+        if close < 0:
+            return ""
+        index = close + 1
+    while index < len(text) and text[index] in "#0- +.*123456789hlL":
+        index += 1
+    return text[index + 1 :] if index < len(text) else ""
