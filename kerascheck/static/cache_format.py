@@ -35,10 +35,10 @@ class Undecodable(ValueError):
 
 def encode(value: Any) -> Any:
     """``value`` as JSON-ready data (lists, strings, numbers and one-key tag objects)."""
+    if isinstance(value, enum.Enum):  # first: a ``str``/``int`` enum (Severity) must stay an enum
+        return {"enum": _class_name(type(value)), "value": encode(value.value)}
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, enum.Enum):
-        return {"enum": _class_name(type(value)), "value": encode(value.value)}
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, list):
