@@ -303,10 +303,11 @@ def main() -> int:
     parser.add_argument("--peers-on", default="keras-io", help="corpora to run Fixit/pylint on (comma-separated; default keras-io: on the stdlib they take many minutes)")
     parser.add_argument("--stdlib-no-tests", action="store_true", help="leave out the stdlib's test suites")
     parser.add_argument("--site-packages", type=int, default=1500, help="files of site-packages to use (whole top-level packages, smallest first)")
+    parser.add_argument("--startup-only", action="store_true", help="only the one-file start-up and warm project-run figures")
     args = parser.parse_args()
     args.jobs = [int(j) for j in args.jobs.split(",")]
     args.peer_corpora = set(args.peers_on.split(","))
-    corpora = args.corpus or ["keras-io", "stdlib", "site-packages"]
+    corpora = [] if args.startup_only else args.corpus or ["keras-io", "stdlib", "site-packages"]
     rows: list[list[str]] = []
     with tempfile.TemporaryDirectory(prefix="kerascheck-bench-") as tmp:
         work = Path(tmp)

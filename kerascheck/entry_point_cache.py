@@ -5,9 +5,10 @@ the metadata of every installed distribution: about a tenth of a second of each 
 for an answer that changes only when a distribution is installed, upgraded or removed. The
 answer is kept in ``entry-points.json`` next to the result cache's key (the per-user cache
 directory of :func:`kerascheck.static.cache_key.key_path`, never inside a project), keyed on
-what an install changes: ``sys.path`` and, in each of its directories, the names and
-modification times of the ``*.dist-info``/``*.egg-info`` entries and of their
-``entry_points.txt``. The entry carries a MAC made with the per-user key, because it names
+what an install changes: the directories of ``sys.path`` that hold distributions, in order, with
+the names and modification times of their ``*.dist-info``/``*.egg-info`` entries and of their
+``entry_points.txt`` (a directory without distributions, such as the working directory of
+``python -m``, does not change the answer and is left out). The entry carries a MAC made with the per-user key, because it names
 modules that are then imported: a file that does not verify is ignored (the scan runs).
 
 Any problem (no key, unreadable or unwritable file) falls back to the scan; this module never
@@ -71,7 +72,7 @@ def scan(group: str) -> tuple[EntryPoint, ...]:
 
 def installation_key(group: str) -> str:
     """Hash of what installing, upgrading or removing a distribution changes."""
-    parts: list[object] = [_FORMAT, group, sys.executable, sys.version, list(sys.path)]
+    parts: list[object] = [_FORMAT, group, sys.prefix, sys.version]
     for entry in sys.path:
         try:
             with os.scandir(entry or ".") as listing:
@@ -79,6 +80,8 @@ def installation_key(group: str) -> str:
         except OSError:
             parts.append((entry, None))  # not a directory (a zip, a missing path): part of the key as is
             continue
+        if not names:
+            continue  # no distributions here (the working directory of ``python -m``): not in the key
         directory = entry or "."
         stamps = []
         for name in names:
