@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
 
-from kerascheck.findings import Severity
+from kerascheck.findings import Fix, Severity
 from kerascheck.hookspecs import hookimpl
+from kerascheck.keras_api import Removed, RemovedKeyword, TargetApi, facts, target_for
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
@@ -173,19 +174,66 @@ class RemovedPredictProba(Rule):
         self.report(node, "`predict_proba` was removed from Keras models (AttributeError); `predict` returns the probabilities", fix=fix)
 
 
-_GENERATOR_METHODS = {"fit_generator": "fit", "predict_generator": "predict", "evaluate_generator": "evaluate"}
+def _keras_target(context: FileContext, raw: str) -> TargetApi | None:
+    """The generated API data to check ``raw`` (a qualified name as imported) against.
+
+    None where the code chose its Keras explicitly: ``tf_keras`` (the Keras 2 package),
+    ``tensorflow.python.keras`` (private, KC108) and, for Keras 2 targets,
+    ``tensorflow.compat.v1.keras`` (TF1 compatibility, which TF 2.15 keeps; TF >= 2.16 with
+    Keras 3 has no such module). ``tensorflow.keras`` under Keras 3 is ``tf.keras``, which keeps
+    some legacy names.
+    """
+    if raw.startswith(("tf_keras", "tensorflow.python")):
+        return None
+    if raw.startswith("tensorflow.compat.v1") and context.keras_major < 3:
+        return None
+    return target_for(context.target_keras, tf_keras=raw.startswith("tensorflow"))
+
+
+def _current_name(target: TargetApi, qualified: str) -> str:
+    """Where a name imported from a removed module lives now (``keras.layers.recurrent.LSTM``
+    -> ``keras.layers.LSTM``), so its keywords are judged there; else ``qualified``."""
+    removed = target.removed(qualified)
+    if removed is not None and removed.is_module:
+        return removed.moved(qualified[len(removed.name) + 1 :]) or qualified
+    return qualified
+
+
+def _release(label: str) -> str:
+    return "Keras 1.2" if label == "1" else f"Keras {label}"
+
+
+def _target_name(context: FileContext) -> str:
+    return "Keras 3" if context.keras_major >= 3 else "Keras 2.15"
+
+
+def _names_a_model(receiver: cst.BaseExpression) -> bool:
+    text = dotted(receiver)
+    return text is not None and "model" in text.rsplit(".", 1)[-1].lower()
+
+
+def _model_receiver(context: FileContext, receiver: cst.BaseExpression, method: str) -> bool:
+    """``receiver.method(...)`` is a call on a Keras model: the shared matcher, or an attribute
+    named like a model (``self.model.fit(...)``) in a file using Keras, even when a class of the
+    file defines ``method`` itself (that class's own method is called on ``self``)."""
+    if m.receiver_is_model(context, receiver, method):
+        return True
+    return context.uses_keras and isinstance(receiver, cst.Attribute) and _names_a_model(receiver)
 
 
 class RemovedModelMethods(Rule):
     """
     ## What it does
-    Finds ``fit_generator``, ``predict_generator`` and ``evaluate_generator`` calls on models,
-    and ``self.add_metric(...)`` inside a custom layer (removed in Keras 3).
+    Finds calls of model and layer methods that the target Keras no longer has, from the
+    generated API data (``kerascheck.keras_api``): ``fit_generator``, ``predict_generator``,
+    ``evaluate_generator``, ``add_metric`` (on ``self`` in a custom layer, or on a model), and
+    every other public ``Model``/``Sequential``/``Layer`` method an older Keras had.
+    ``predict_classes`` and ``predict_proba`` have their own rules (KC101, KC102).
 
     ## Why is this bad?
-    The ``*_generator`` methods were deprecated in TF 2.1 and removed in Keras 3: they raise
-    ``AttributeError``. ``fit``, ``predict`` and ``evaluate`` accept generators and
-    ``keras.utils.PyDataset`` directly. ``Layer.add_metric`` no longer exists in Keras 3.
+    The call raises ``AttributeError``. The ``*_generator`` methods were deprecated in TF 2.1
+    and removed in Keras 3: ``fit``, ``predict`` and ``evaluate`` accept generators and
+    ``keras.utils.PyDataset`` directly. ``add_metric`` no longer exists in Keras 3.
 
     ## Example
     ```python
@@ -198,17 +246,20 @@ class RemovedModelMethods(Rule):
     ```
 
     ## Fix safety
-    Safe for the generator methods (the arguments are the same); none for ``add_metric``.
+    Safe for the generator methods (hand-written fact: the arguments are the same); none for
+    the others.
     """
 
     code = "KC103"
     name = "removed-model-methods"
-    summary = "`fit_generator`/`predict_generator`/`evaluate_generator`/`add_metric` were removed"
+    summary = "Model or layer method removed from Keras"
     severity = Severity.ERROR
     VALID = (
         "import keras\nmodel.fit(train_gen, epochs=10)\n",
         "import keras\nclass Trainer:\n    def fit_generator(self, g):\n        pass\nTrainer().fit_generator(g)\nt = Trainer()\nt.fit_generator(g)\n",
         Valid("import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        self.add_metric(x)\n        return x\n", target_keras="2.15"),
+        Valid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="1"),
+        "import keras\nif hasattr(metric, 'reset_states'):\n    metric.reset_states()\n",
     )
     INVALID = (
         Invalid(
@@ -225,27 +276,54 @@ class RemovedModelMethods(Rule):
             line=4,
             message="add_metric",
         ),
+        Invalid("from keras.models import Model\nmodel = Model(inputs, outputs)\nmodel.add_metric(acc, name='acc')\n", line=3, message="add_metric"),
+        Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="2.15", message="deprecated"),
+        Invalid("import keras\nmodel = keras.Sequential()\nmodel.reset_states()\n", message="reset_state()"),
+        Invalid("import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit_generator(b)\n", line=4),
     )
+
+    def _is_model(self, receiver: cst.BaseExpression, name: str) -> bool:
+        """A removed method other than the ``*_generator`` ones may still exist on layers or
+        metrics (``reset_states``): only a receiver that visibly holds a model, or is named
+        like one, counts."""
+        if not _model_receiver(self.context, receiver, name):
+            return False
+        return name in facts.METHOD_REPLACEMENTS or self.context.models.is_model(receiver) or _names_a_model(receiver)
 
     def visit_Call(self, node: cst.Call) -> None:
         method = ah.method_call(node)
         if method is None:
             return
         receiver, name = method
-        if name in _GENERATOR_METHODS and m.receiver_is_model(self.context, receiver, name):
-            new = _GENERATOR_METHODS[name]
+        if name in ("predict_classes", "predict_proba") or self.context.qualified(node.func) is not None:
+            return
+        target = target_for(self.context.target_keras, tf_keras=False)
+        if target is None:
+            return
+        if isinstance(receiver, cst.Name) and receiver.value == "self":
+            if not self.context.enclosing_class_is_layer() or self.context.models.defines_method(name):
+                return
+            last, owner = target.removed_method("Layer", name), "Layer"
+        else:
+            last = target.removed_method("Model", name) or target.removed_method("Sequential", name)
+            if last is None and name in facts.METHOD_REPLACEMENTS:
+                last = "2.15"  # deprecated, still there in Keras 2: reported with its fix
+            if last is None or not self._is_model(receiver, name):
+                return
+            owner = "Model"
+        if last is None:
+            return
+        new = facts.METHOD_REPLACEMENTS.get(name)
+        if new is not None:
             assert isinstance(node.func, cst.Attribute)
             fix = m.fix(m.replace_in_source(self.context, node.func.attr, new), safe=True, message=f"Use `{new}`")
             when = "removed in Keras 3" if self.context.keras_major >= 3 else "deprecated since TF 2.1"
             self.report(node, f"`{name}` is {when}; `{new}` accepts generators and datasets", fix=fix)
-        elif (
-            name == "add_metric"
-            and self.context.keras_major >= 3
-            and isinstance(receiver, cst.Name)
-            and receiver.value == "self"
-            and self.context.enclosing_class_is_layer()
-        ):
-            self.report(node, "`Layer.add_metric` was removed in Keras 3; compute the metric in `compile(metrics=...)` or a custom `train_step`")
+            return
+        advice = "; compute the metric in `compile(metrics=...)` or a custom `train_step`" if name == "add_metric" else ""
+        if name == "reset_states":
+            advice = "; call `reset_state()` on each stateful layer"
+        self.report(node, f"`{owner}.{name}` is gone from {_target_name(self.context)} (last in {_release(last)}): calling it raises{advice}")
 
 
 _FULL_MODEL_SAVERS = frozenset({"keras.models.save_model", "keras.saving.save_model"})
@@ -438,31 +516,16 @@ def _no_extension(path: str) -> bool:
     return "." not in last and "{" not in last
 
 
-# name -> (replacement or None, where it applies, breaks also under Keras 2)
-_REMOVED_ARGS: dict[str, tuple[str | None, str, bool]] = {
-    "lr": ("learning_rate", "optimizer", False),
-    "decay": (None, "optimizer", False),
-    "nb_epoch": ("epochs", "fit", True),
-    "workers": (None, "fit", False),
-    "use_multiprocessing": (None, "fit", False),
-    "max_queue_size": (None, "fit", False),
-    "init": (None, "layer", True),
-    "W_regularizer": (None, "layer", True),
-    "b_regularizer": (None, "layer", True),
-    "batch_input_shape": (None, "layer", False),
-    "period": (None, "checkpoint", False),
-    "save_format": (None, "save", False),
-}
-_FIT_METHODS = frozenset({"fit", "fit_generator", "evaluate", "predict", "evaluate_generator", "predict_generator"})
-
-
 class RemovedArgument(Rule):
     """
     ## What it does
-    Finds keyword arguments Keras 3 rejects or silently ignores: ``lr=`` and ``decay=`` on
-    optimizers, ``nb_epoch``/``workers``/``use_multiprocessing``/``max_queue_size`` on
-    ``fit``/``evaluate``/``predict``, Keras-1 layer arguments (``init``, ``W_regularizer``),
-    ``batch_input_shape`` on layers, ``period`` on ``ModelCheckpoint``, ``save_format`` on saves.
+    Finds keyword arguments the target Keras rejects or silently ignores, from the generated
+    API data (``kerascheck.keras_api``): every keyword an older Keras accepted for a public
+    callable (layer, optimizer, callback, function) or a model method that the target no
+    longer accepts. Examples: ``lr=`` and ``decay=`` on optimizers; ``nb_epoch``/``workers``/
+    ``use_multiprocessing`` on ``fit``; Keras-1 layer arguments (``init``, ``border_mode``,
+    ``subsample``, ``W_regularizer``, ``nb_filter``...); ``batch_input_shape`` on layers;
+    ``period`` on ``ModelCheckpoint``; ``save_format`` on ``model.save``.
 
     ## Why is this bad?
     Most raise ``TypeError``/``ValueError``. ``decay=`` is worse: Keras 3 accepts it with a
@@ -473,6 +536,7 @@ class RemovedArgument(Rule):
     ```python
     opt = keras.optimizers.Adam(lr=1e-3, decay=1e-6)
     model.fit(x, y, nb_epoch=10)
+    Conv2D(32, (3, 3), border_mode="same", W_regularizer=l2(0.01))
     ```
 
     ## Use instead
@@ -480,10 +544,14 @@ class RemovedArgument(Rule):
     schedule = keras.optimizers.schedules.InverseTimeDecay(1e-3, decay_steps=1, decay_rate=1e-6)
     opt = keras.optimizers.Adam(learning_rate=schedule)
     model.fit(x, y, epochs=10)
+    Conv2D(32, (3, 3), padding="same", kernel_regularizer=l2(0.01))
     ```
 
     ## Fix safety
-    Safe for the one-to-one renames (``lr`` -> ``learning_rate``, ``nb_epoch`` -> ``epochs``).
+    Safe for one-to-one renames: those Keras 2 itself applied to Keras-1 keywords
+    (``border_mode`` -> ``padding``, ``init`` -> ``kernel_initializer``...) and the hand-written
+    ``lr`` -> ``learning_rate``, ``nb_epoch`` -> ``epochs``. None where the value changes too
+    (``dim_ordering='tf'``, ``samples_per_epoch``) or the new keyword is already given.
     """
 
     code = "KC106"
@@ -494,7 +562,9 @@ class RemovedArgument(Rule):
         "import keras\nopt = keras.optimizers.Adam(learning_rate=1e-3)\nmodel.fit(x, y, epochs=3)\n",
         "import keras\nfrom sklearn.svm import SVC\nclf = SVC(decay=1)\n",
         "import keras\nimport torch\nopt = torch.optim.SGD(params, lr=0.1)\n",
+        "import keras\nd = keras.layers.Dense(10, input_shape=(4,), kernel_initializer='he_normal')\n",
         Valid("import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, workers=4, use_multiprocessing=True)\n", target_keras="2.15"),
+        Valid("from tensorflow.keras.optimizers import Adam\nopt = Adam(lr=0.001)\n", target_keras="2.15"),
     )
     INVALID = (
         Invalid(
@@ -508,121 +578,142 @@ class RemovedArgument(Rule):
             fixed="import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, epochs=5)\n",
         ),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit(gen, workers=4, use_multiprocessing=True)\n", count=2),
-        Invalid("from keras.layers import Dense\nd = Dense(10, init='uniform', W_regularizer=reg)\n", count=2),
+        Invalid(
+            "from keras.layers import Dense\nd = Dense(10, init='uniform', W_regularizer=reg)\n",
+            count=2,
+            fixed="from keras.layers import Dense\nd = Dense(10, kernel_initializer='uniform', kernel_regularizer=reg)\n",
+        ),
+        Invalid(
+            "from keras.layers import Conv2D\nc = Conv2D(32, (3, 3), border_mode='same', subsample=(2, 2))\n",
+            count=2,
+            fixed="from keras.layers import Conv2D\nc = Conv2D(32, (3, 3), padding='same', strides=(2, 2))\n",
+        ),
+        Invalid("from keras.layers import Conv2D\nc = Conv2D(32, (3, 3), dim_ordering='tf')\n", target_keras="2.15", message="data_format"),
+        Invalid("import keras\nd = keras.layers.Dense(4, batch_input_shape=(None, 3))\n"),
+        Invalid("from keras.layers.recurrent import LSTM\nl = LSTM(4, stateful=True, batch_input_shape=(2, 3, 1))\n", message="batch_input_shape"),
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, nb_epoch=2)\n",
+            fixed="import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, epochs=2)\n",
+        ),
+        Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, samples_per_epoch=100, nb_worker=4)\n", count=2, message="steps_per_epoch"),
         Invalid("import keras\ncb = keras.callbacks.ModelCheckpoint('m.keras', period=5)\n"),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.save('m', save_format='tf')\n", message="save_format"),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        kinds = self._kinds(node)
-        if not kinds:
+        if not any(arg.keyword is not None for arg in node.args):
             return
+        removed = self._removed(node)
+        if not removed:
+            return
+        given = {arg.keyword.value for arg in node.args if arg.keyword is not None}
         for arg in node.args:
-            if arg.keyword is None:
+            if arg.keyword is None or arg.keyword.value not in removed:
                 continue
-            entry = _REMOVED_ARGS.get(arg.keyword.value)
-            if entry is None:
-                continue
-            replacement, kind, breaks_in_keras2 = entry
-            if kind not in kinds or (self.context.keras_major < 3 and not breaks_in_keras2):
-                continue
-            name = arg.keyword.value
-            if name == "decay":
-                message = "`decay=` is accepted with a warning and then silently ignored by Keras 3 optimizers; use a `keras.optimizers.schedules` learning-rate schedule"
-            elif replacement:
-                message = f"`{name}=` was removed; use `{replacement}=`"
-            else:
-                message = f"`{name}=` is not accepted by Keras {self.context.keras_major}"
-            fix = None
-            if replacement:
-                fix = m.fix(m.replace_in_source(self.context, arg.keyword, replacement), safe=True, message=f"Rename to `{replacement}`")
+            entry = removed[arg.keyword.value]
+            new = entry.replacement or facts.KEYWORD_RENAMES.get(entry.keyword, "")
+            message, fix = self._message(entry, new), None
+            plain = not entry.value_converted and entry.keyword not in facts.COUNT_CHANGING_RENAMES
+            if new and plain and new not in given and not entry.ignored:
+                fix = m.fix(m.replace_in_source(self.context, arg.keyword, new), safe=True, message=f"Rename to `{new}`")
             self.report(arg, message, fix=fix)
 
-    def _kinds(self, node: cst.Call) -> set[str]:
-        qualified = self.context.qualified(node.func) or ""
-        if qualified.startswith("keras.optimizers.") and not qualified.startswith("keras.optimizers.schedules"):
-            return {"optimizer"}
-        if qualified.startswith("keras.layers."):
-            return {"layer"}
-        if qualified in _CHECKPOINT:
-            return {"checkpoint"}
-        if qualified in _FULL_MODEL_SAVERS:
-            return {"save"}
+    def _message(self, entry: RemovedKeyword, new: str) -> str:
+        name = f"`{entry.keyword}=`"
+        if entry.ignored:
+            return f"{name} is accepted with a warning and then silently ignored by {_target_name(self.context)} ({entry.message[6:]})" + (
+                "; use a `keras.optimizers.schedules` learning-rate schedule" if entry.keyword == "decay" else ""
+            )
+        if new:
+            text = f"{name} was removed; use `{new}=`"
+            if entry.value_converted or entry.keyword in facts.COUNT_CHANGING_RENAMES:
+                text += " (its value means something else: convert it too)"
+            return text
+        since = f" (last in {_release(entry.last)})" if entry.last else ""
+        text = f"{name} is not accepted by {_target_name(self.context)}{since}"
+        return f"{text}: {entry.message}" if entry.message else text
+
+    def _removed(self, node: cst.Call) -> Mapping[str, RemovedKeyword]:
+        raw = self.context.raw_qualified(node.func)
+        if raw is not None:
+            qualified = canonical(raw)
+            target = _keras_target(self.context, raw) if qualified.startswith("keras.") else None
+            if target is None:
+                return {}
+            return target.removed_keywords(_current_name(target, qualified))
         method = ah.method_call(node)
-        if method is None or qualified:
-            return set()
-        receiver, name = method
-        if name in _FIT_METHODS and m.receiver_is_model(self.context, receiver, name):
-            return {"fit"}
-        if name in ("save", "save_weights") and m.receiver_is_model(self.context, receiver, name):
-            return {"save"}
-        return set()
-
-
-# canonical module/name prefix -> (message, 1:1 replacement prefix or None)
-_REMOVED_MODULES: tuple[tuple[str, str, str | None], ...] = (
-    ("keras.wrappers.scikit_learn", "`keras.wrappers.scikit_learn` was removed; use `keras.wrappers.SKLearnClassifier`/`SKLearnRegressor` (or the scikeras package)", None),
-    ("keras.layers.experimental.preprocessing", "`layers.experimental.preprocessing` was removed; the preprocessing layers live in `keras.layers`", "keras.layers"),
-    ("keras.engine", "`keras.engine` is gone in Keras 3; import public classes from `keras` / `keras.layers`", None),
-    ("keras.utils.np_utils", "`keras.utils.np_utils` was removed; use `keras.utils` (e.g. `keras.utils.to_categorical`)", "keras.utils"),
-    ("keras.optimizers.legacy", "`keras.optimizers.legacy` still imports in Keras 3 but constructing an optimizer from it raises; use `keras.optimizers`", "keras.optimizers"),
-    ("keras.backend.get_session", "`get_session` does not exist in Keras 3 (there is no global TF1 session)", None),
-    ("keras.layers.CuDNNLSTM", "`CuDNNLSTM` was removed; `keras.layers.LSTM` uses cuDNN automatically when it can", None),
-    ("keras.layers.CuDNNGRU", "`CuDNNGRU` was removed; `keras.layers.GRU` uses cuDNN automatically when it can", None),
-    ("keras.layers.merge", "`keras.layers.merge` was removed; use `keras.layers.Concatenate`/`Add`/... ", None),
-    ("keras.layers.core", "`keras.layers.core` is private in Keras 3; import layers from `keras.layers`", "keras.layers"),
-    ("keras.layers.convolutional", "`keras.layers.convolutional` is private in Keras 3; import layers from `keras.layers`", "keras.layers"),
-    ("keras.legacy", "`keras.legacy` was removed", None),
-)
-# Legacy modules that survive only under ``tf.keras`` (they are gone from the ``keras`` package).
-_GONE_ONLY_FROM_KERAS = (
-    ("keras.preprocessing.image.ImageDataGenerator", "`keras.preprocessing.image.ImageDataGenerator` is gone from Keras 3; use `keras.utils.image_dataset_from_directory` with preprocessing layers"),
-    ("keras.preprocessing.text", "`keras.preprocessing.text` is gone from Keras 3; use `keras.layers.TextVectorization`"),
-)
+        if method is None or not _model_receiver(self.context, method[0], method[1]):
+            return {}
+        target = target_for(self.context.target_keras, tf_keras=False)
+        if target is None:
+            return {}
+        name = method[1]
+        found = dict(target.removed_method_keywords("Model", name))
+        replacement = facts.METHOD_REPLACEMENTS.get(name)
+        if replacement is not None and target.removed_method("Model", name) is not None:
+            # KC103 rewrites the call to ``replacement``: judge its keywords against that.
+            given = [arg.keyword.value for arg in node.args if arg.keyword is not None]
+            found.update(target.rejected_by_model_method(replacement, given, old_method=name))
+        fact = facts.METHOD_KEYWORD_FACTS.get((name, "save_format"))
+        if fact is not None and self.context.keras_major >= 3:
+            found["save_format"] = RemovedKeyword("save_format", "2.15", "", False, fact)
+        return found
 
 
 class RemovedModule(Rule):
     """
     ## What it does
-    Finds imports and uses of Keras modules and names that Keras 3 removed:
-    ``keras.wrappers.scikit_learn``, ``layers.experimental.preprocessing``, ``keras.engine``,
-    ``keras.utils.np_utils``, ``keras.optimizers.legacy``, ``get_session``, ``CuDNNLSTM``/
-    ``CuDNNGRU``, and ``keras.preprocessing.image.ImageDataGenerator``/``keras.preprocessing.text``
-    when reached through the ``keras`` package (they still work under ``tf.keras``).
-    ``set_learning_phase`` and ``learning_phase`` are reported by KC204.
+    Finds imports and uses of Keras modules and names that the target Keras does not have, from
+    the generated API data (``kerascheck.keras_api``): every module and public name an older
+    Keras (1.2, 2.3, 2.15) had that the target lacks. Examples: ``keras.layers.recurrent``,
+    ``keras.layers.advanced_activations``, ``keras.utils.np_utils``, ``keras.utils.generic_utils``,
+    ``keras.engine``, ``keras.wrappers.scikit_learn``, ``multi_gpu_model``, Keras-1 ``Merge``/
+    ``merge``, ``CuDNNLSTM``, and ``keras.backend`` functions Keras 3 dropped (``K.function``,
+    ``K.set_session``, ``K.placeholder``...). Under Keras 3, code reaching Keras through
+    ``tf.keras`` is checked against ``tf.keras``, which keeps some legacy names
+    (``ImageDataGenerator``). Names Keras 3 keeps only as stubs that raise
+    (``keras.optimizers.legacy.Adam``) count as removed. ``set_learning_phase`` and
+    ``learning_phase`` are reported by KC204.
 
     ## Why is this bad?
-    The import fails (``ModuleNotFoundError``/``AttributeError``) on Keras 3, or, for
-    ``keras.optimizers.legacy``, the import works and constructing the optimizer raises.
+    The import fails (``ModuleNotFoundError``/``ImportError``) or the attribute access raises
+    ``AttributeError`` on the target Keras.
 
     ## Example
     ```python
-    from tensorflow.keras.layers.experimental.preprocessing import Rescaling
+    from keras.layers.advanced_activations import LeakyReLU
     from keras.utils.np_utils import to_categorical
+    from keras.utils import multi_gpu_model
     ```
 
     ## Use instead
     ```python
-    from tensorflow.keras.layers import Rescaling
+    from keras.layers import LeakyReLU
     from keras.utils import to_categorical
+    # multi_gpu_model: build the model inside tf.distribute.MirroredStrategy().scope()
     ```
 
     ## Fix safety
-    Safe where the names moved one-to-one (``experimental.preprocessing`` -> ``layers``,
-    ``np_utils`` -> ``utils``, ``optimizers.legacy`` -> ``optimizers``), for ``from ... import``
-    statements.
+    Where the target keeps every imported name under the same name, ``from ... import``
+    statements are rewritten to import each name from its new module (one statement per
+    module), and attribute chains (``tf.keras.layers.experimental.preprocessing.Rescaling``)
+    are shortened. Safe when the new module is in the same Keras package as the old one
+    (``keras.layers.recurrent`` -> ``keras.layers``), unsafe otherwise
+    (``keras.engine.topology.Layer`` -> ``keras.Layer``).
     """
 
     code = "KC107"
     name = "removed-module"
     summary = "Module or name removed from Keras"
     severity = Severity.ERROR
-    keras_versions = ">=3"
     VALID = (
         "from tensorflow.keras.layers import Rescaling\nfrom keras.utils import to_categorical\n",
         "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n",
         "import tensorflow as tf\ngen = tf.keras.preprocessing.image.ImageDataGenerator(rescale=1/255)\n",
+        "from keras import backend as K\nK.clear_session()\nK.epsilon()\n",
         Valid("from tensorflow.keras.layers.experimental.preprocessing import Rescaling\n", target_keras="2.12"),
+        Valid("from keras.utils import multi_gpu_model\n", target_keras="1"),
+        Valid("from tensorflow.compat.v1.keras.layers import CuDNNLSTM\n", target_keras="2.15"),
     )
     INVALID = (
         Invalid(
@@ -634,11 +725,28 @@ class RemovedModule(Rule):
             "from keras.utils.np_utils import to_categorical\n",
             fixed="from keras.utils import to_categorical\n",
         ),
+        Invalid(
+            "from keras.layers.advanced_activations import LeakyReLU, PReLU\n",
+            fixed="from keras.layers import LeakyReLU, PReLU\n",
+        ),
+        Invalid(
+            "from keras.layers.recurrent import LSTM\nfrom keras.layers.embeddings import Embedding\n",
+            count=2,
+            fixed="from keras.layers import LSTM\nfrom keras.layers import Embedding\n",
+        ),
         Invalid("from keras.wrappers.scikit_learn import KerasClassifier\n", message="SKLearnClassifier"),
         Invalid("from keras.preprocessing.image import ImageDataGenerator\n"),
         Invalid("import tensorflow as tf\nx = tf.keras.layers.experimental.preprocessing.Rescaling(1/255)\n", count=1),
         Invalid("from keras import backend as K\nsess = K.get_session()\n", line=2),
+        Invalid("from keras import backend as K\nf = K.function([model.input], [model.output])\n", line=2, message="keras.backend.function"),
         Invalid("from keras.layers import CuDNNLSTM\n"),
+        Invalid("from tensorflow.compat.v1.keras.layers import CuDNNLSTM\n", message="CuDNNLSTM"),
+        Invalid("from keras.utils import multi_gpu_model\n", message="MirroredStrategy"),
+        Invalid("from keras.utils import multi_gpu_model\n", target_keras="2.15"),
+        Invalid("from keras.layers import Merge, Dense\n", message="Concatenate"),
+        Invalid("from keras.layers.merge import add, concatenate\n", fixed="from keras.layers import add, concatenate\n"),
+        Invalid("from keras.utils.generic_utils import Progbar\n", fixed="from keras.utils import Progbar\n"),
+        Invalid("from keras.optimizers.legacy import Adam\n", fixed="from keras.optimizers import Adam\n"),
     )
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
@@ -651,54 +759,120 @@ class RemovedModule(Rule):
             return
         raw_module = dotted(node.module) or ""
         module = canonical(raw_module)
-        names = [] if isinstance(node.names, cst.ImportStar) else [a.name.value for a in node.names if isinstance(a.name, cst.Name)]
-        for full in [module, *(f"{module}.{n}" for n in names)]:
-            found = self._lookup(full, raw_module)
-            if found is None:
-                continue
-            message, replacement, prefix = found
-            fix = None
-            if replacement and full == module and module.startswith(prefix):
-                new_module = raw_module[: len(raw_module) - len(module)] + replacement + module[len(prefix):]
-                fix = m.fix(m.replace_in_source(self.context, node.module, new_module), safe=True, message=f"Import from `{new_module}`")
-            self.report(node, message, fix=fix)
+        target = _keras_target(self.context, raw_module) if module.split(".", 1)[0] == "keras" else None
+        if target is None:
             return
+        aliases = [] if isinstance(node.names, cst.ImportStar) else [a for a in node.names if isinstance(a.name, cst.Name)]
+        removed = target.removed(module)
+        if removed is not None:
+            names = [_imported_name(a) for a in aliases]
+            fix = self._import_fix(node, raw_module, module, removed, aliases)
+            self.report(node, self._message(removed, names), fix=fix)
+            return
+        for alias in aliases:
+            full = f"{module}.{_imported_name(alias)}"
+            found = target.removed(full)
+            if found is None or full in facts.REPORTED_ELSEWHERE:
+                continue
+            fix = None
+            if found.replacement and len(aliases) == 1 and not found.is_module:
+                new_module = found.replacement.rpartition(".")[0]
+                if new_module != module:
+                    text = f"from {_respell(raw_module, module, new_module)} import {_alias_text(self.context, alias)}"
+                    fix = m.fix(m.replace_in_source(self.context, node, text), safe=_same_package(new_module, module), message=f"Import from `{new_module}`")
+            self.report(node, self._message(found, []), fix=fix)
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             raw = dotted(alias.name) or ""
-            found = self._lookup(canonical(raw), raw)
+            name = canonical(raw)
+            target = _keras_target(self.context, raw) if name.split(".", 1)[0] == "keras" else None
+            found = target.removed(name) if target is not None else None
             if found is not None:
-                self.report(node, found[0])
+                self.report(node, self._message(found, []))
                 return
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if id(node) in self._inner or self.context.in_import:
             return
-        qualified = self.context.qualified(node)
-        if qualified is None:
+        raw = self.context.raw_qualified(node)
+        if raw is None:
             return
-        raw = self.context.raw_qualified(node) or ""
-        found = self._lookup(qualified, raw)
-        if found is None:
+        qualified = canonical(raw)
+        target = _keras_target(self.context, raw) if qualified.startswith("keras.") else None
+        found = target.removed(qualified) if target is not None else None
+        if found is None or qualified in facts.REPORTED_ELSEWHERE:
             return
-        self.report(node, found[0])
+        rest = qualified[len(found.name) + 1 :]
+        new = found.replacement if not found.is_module else (found.moved(rest) if rest and "." not in rest else "")
+        fix = None
+        local = self.context.code(node)
+        suffix = qualified[len("keras") :]
+        if new and local.endswith(suffix) and "\n" not in local:
+            text = local[: len(local) - len(suffix)] + new[len("keras") :]
+            old_module = found.name if found.is_module else found.name.rpartition(".")[0]
+            fix = m.fix(m.replace_in_source(self.context, node, text), safe=_same_package(new.rpartition(".")[0], old_module), message=f"Use `{text}`")
+        self.report(node, self._message(found, [rest] if found.is_module and rest else []), fix=fix)
         inner = node.value
         while isinstance(inner, cst.Attribute):
             self._inner.add(id(inner))
             inner = inner.value
 
+    def _message(self, removed: Removed, names: Sequence[str]) -> str:
+        kind = "module" if removed.is_module else "name"
+        text = f"{kind} `{removed.name}` does not exist in {_target_name(self.context)} (last in {_release(removed.last)})"
+        moves = [f"`{name}` is `{removed.moved(name)}`" for name in names if removed.moved(name)]
+        advice = facts.advice_for(f"{removed.name}.{names[0]}" if removed.is_module and len(names) == 1 else removed.name)
+        if removed.replacement:
+            return f"{text}; use `{removed.replacement}`"
+        if moves and len(moves) == len(names):
+            return f"{text}; " + ", ".join(moves[:4])
+        if advice:
+            return f"{text}; {advice}"
+        return text + (("; " + ", ".join(moves[:4])) if moves else "")
 
-    @staticmethod
-    def _lookup(name: str, raw: str) -> tuple[str, str | None, str] | None:
-        for prefix, message, replacement in _REMOVED_MODULES:
-            if name == prefix or name.startswith(prefix + "."):
-                return message, replacement, prefix
-        if raw.startswith("keras"):  # the standalone package, not tf.keras
-            for prefix, message in _GONE_ONLY_FROM_KERAS:
-                if name == prefix or name.startswith(prefix + "."):
-                    return message, None, prefix
-        return None
+    def _import_fix(
+        self, node: cst.ImportFrom, raw_module: str, module: str, removed: Removed, aliases: Sequence[cst.ImportAlias]
+    ) -> Fix | None:
+        """``from old import a, b`` -> one ``from new import ...`` per module the names moved to."""
+        if not aliases:
+            return None
+        groups: dict[str, list[str]] = {}
+        for alias in aliases:
+            new = removed.moved(_imported_name(alias))
+            if not new:
+                return None
+            groups.setdefault(new.rpartition(".")[0], []).append(_alias_text(self.context, alias))
+        statements = [f"from {_respell(raw_module, module, new)} import {', '.join(names)}" for new, names in groups.items()]
+        line, column, _, _ = self.context.source_range(node)
+        before = self.context.source.splitlines()[line - 1][: column - 1]
+        separator = "\n" + before if not before.strip() else "; "
+        safe = all(_same_package(new, removed.name) for new in groups)
+        return m.fix(m.replace_in_source(self.context, node, separator.join(statements)), safe=safe, message=f"Import from `{'`, `'.join(groups)}`")
+
+
+def _respell(raw: str, canonical_name: str, new: str) -> str:
+    """``new`` (canonical ``keras.``) spelled with the Keras prefix ``raw`` was written with
+    (``tensorflow.keras.layers.x`` with ``keras.layers`` -> ``tensorflow.keras.layers``)."""
+    root = raw[: len(raw) - len(canonical_name) + len("keras")]
+    return root + new[len("keras") :]
+
+
+def _imported_name(alias: cst.ImportAlias) -> str:
+    """The name a ``from ... import`` alias imports (aliases here are plain names)."""
+    return alias.name.value if isinstance(alias.name, cst.Name) else ""
+
+
+def _alias_text(context: FileContext, alias: cst.ImportAlias) -> str:
+    text = context.code(alias.name)
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        text += f" as {alias.asname.name.value}"
+    return text
+
+
+def _same_package(new_module: str, old_module: str) -> bool:
+    """Both under the same ``keras.<package>`` (``keras.layers.recurrent`` -> ``keras.layers``)."""
+    return new_module.split(".")[:2] == old_module.split(".")[:2]
 
 
 class PrivateKerasApi(Rule):
@@ -773,9 +947,13 @@ _CONV_LAYERS = {
 }
 
 
-_KERAS1_KEYWORDS = frozenset(
-    {"border_mode", "subsample", "init", "dim_ordering", "nb_filter", "nb_row", "nb_col", "W_regularizer", "b_regularizer"}
-)
+def _keras1_keywords(callable_path: str) -> frozenset[str]:
+    """The Keras-1 keywords of a layer, from the generated data: those Keras 2 converted
+    (``border_mode``, ``subsample``, ``nb_filter``...) and those only Keras 1 had."""
+    target = target_for("2.15", tf_keras=False)
+    if target is None:
+        return frozenset()
+    return frozenset(k for k, entry in target.removed_keywords(callable_path).items() if entry.last == "1" or entry.replacement)
 
 
 class Keras1PositionalArgs(Rule):
@@ -821,18 +999,23 @@ class Keras1PositionalArgs(Rule):
             fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(3, 3), activation='relu')\n",
         ),
         Invalid("import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n"),
+        Invalid("from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, 3, 3, border_mode='same')\n", line=2),
         Invalid("from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n", message="strides=3"),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        dims = _CONV_LAYERS.get(self.context.qualified(node.func) or "")
+        qualified = self.context.qualified(node.func) or ""
+        target = target_for("2.15", tf_keras=False)
+        if target is not None and qualified.startswith("keras.layers."):
+            qualified = _current_name(target, qualified)  # ``keras.layers.convolutional.Conv2D``
+        dims = _CONV_LAYERS.get(qualified)
         if dims is None:
             return
         args = ah.positional(node)
         if len(args) < 3 or ah.int_value(args[1].value) is None or ah.int_value(args[2].value) is None:
             return
         kernel = [a for a in args[1 : 1 + dims] if ah.int_value(a.value) is not None]
-        if len(kernel) != dims or not self._looks_like_keras1(node, args, kernel):
+        if len(kernel) != dims or not self._looks_like_keras1(node, args, kernel, _keras1_keywords(qualified)):
             return
         size = ", ".join(self.context.code(a.value) for a in kernel)
         # Replace the span from the first kernel int to the last one (commas between included).
@@ -841,14 +1024,14 @@ class Keras1PositionalArgs(Rule):
         self.report(node, f"Keras-1 style call: `{self.context.code(node.func)}({self.context.code(args[0].value)}, {size}, ...)` means kernel_size={self.context.code(args[1].value)}, strides={self.context.code(args[2].value)} in Keras 2+; pass `kernel_size=({size})`", fix=fix)
 
     @staticmethod
-    def _looks_like_keras1(node: cst.Call, args: list[cst.Arg], kernel: list[cst.Arg]) -> bool:
+    def _looks_like_keras1(node: cst.Call, args: list[cst.Arg], kernel: list[cst.Arg], keras1: Collection[str]) -> bool:
         """Keras 2+ code passes strides positionally too (``Conv2D(256, 3, 2, "same")``), so
         only flag what is recognisably Keras 1: a Keras-1 keyword (``border_mode``,
         ``subsample``, ``init``, ...), or a square kernel spelled out (``Conv2D(32, 3, 3)``,
         every size equal and above 1) with no positional padding after it."""
-        if any(a.keyword is not None and a.keyword.value in _KERAS1_KEYWORDS for a in node.args):
+        if any(a.keyword is not None and a.keyword.value in keras1 for a in node.args):
             return True
-        sizes = {ah.int_value(a.value) for a in kernel}
+        sizes = {size for size in (ah.int_value(a.value) for a in kernel) if size is not None}
         return len(sizes) == 1 and min(sizes) > 1 and len(args) == 1 + len(kernel)
 
 

@@ -19,7 +19,7 @@ labels = keras.utils.to_categorical(np.random.randint(4, size=(256,)), 4)
 model.fit(data, labels, epochs=3, batch_size=32)  # expect: KC301
 
 # function returning the hidden activations; pass 0 for test mode, 1 for train mode
-get_hidden = K.function([model.input, K.learning_phase()], [model.get_layer("hidden").output])  # expect: KC204
+get_hidden = K.function([model.input, K.learning_phase()], [model.get_layer("hidden").output])  # expect: KC204, KC107
 hidden_test = get_hidden([data[:10], 0])[0]
 hidden_train = get_hidden([data[:10], 1])[0]
 print(hidden_test.shape, np.abs(hidden_test - hidden_train).max())

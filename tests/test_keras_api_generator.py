@@ -1,0 +1,154 @@
+"""The generator (``tools/keras_api.py`` + ``tools/keras_api_extract.py``) on a small package
+written here, laid out like Keras 2.3 (the real releases are too slow to install in a test)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+extract = _load("keras_api_extract")
+generator = _load("keras_api")
+
+_FILES = {
+    "keras/__init__.py": "from . import layers\nfrom . import utils\n",
+    "keras/legacy/__init__.py": "",
+    "keras/legacy/interfaces.py": (
+        "def generate_legacy_interface(**kwargs):\n    return lambda f: f\n"
+        "legacy_dense_support = generate_legacy_interface(\n"
+        "    conversions=[('output_dim', 'units'), ('init', 'kernel_initializer')])\n"
+        "legacy_pool_support = generate_legacy_interface(\n"
+        "    conversions=[('dim_ordering', 'data_format')], value_conversions={'dim_ordering': {'tf': 'channels_last'}})\n"
+    ),
+    "keras/engine/__init__.py": "from .base_layer import Layer\n",
+    "keras/engine/base_layer.py": (
+        "class Layer(object):\n"
+        "    def __init__(self, **kwargs):\n"
+        "        allowed_kwargs = {'input_shape', 'batch_input_shape', 'name'}\n"
+        "    def add_metric(self, value):\n        pass\n"
+        "    @property\n    def weights(self):\n        return []\n"
+    ),
+    "keras/layers/__init__.py": "from ..engine import Layer\nfrom .core import *\nfrom .recurrent import LSTM\n",
+    "keras/layers/core.py": (
+        "from .. import legacy\nfrom ..legacy import interfaces\nfrom ..engine.base_layer import Layer\n"
+        "class Dense(Layer):\n"
+        "    @interfaces.legacy_dense_support\n"
+        "    def __init__(self, units, kernel_initializer='glorot', **kwargs):\n        pass\n"
+        "class Pool(Layer):\n"
+        "    @interfaces.legacy_pool_support\n"
+        "    def __init__(self, data_format=None, **kwargs):\n        pass\n"
+    ),
+    "keras/layers/recurrent.py": "from ..engine.base_layer import Layer\nclass LSTM(Layer):\n    def __init__(self, units, **kwargs):\n        pass\n",
+    "keras/utils/__init__.py": "from .generic_utils import Progbar\nif True:\n    from .gpu import multi_gpu_model\n",
+    "keras/utils/generic_utils.py": "class Progbar(object):\n    def __init__(self, target):\n        pass\n",
+    "keras/utils/gpu.py": "def multi_gpu_model(model, gpus=None):\n    return model\n",
+}
+
+
+def _old_release(tmp_path: Path) -> dict:
+    for name, text in _FILES.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return extract.extract_source(tmp_path / "keras", "2.3.1")
+
+
+def test_source_extraction_reads_modules_signatures_and_keras_own_conversions(tmp_path):
+    surface = _old_release(tmp_path)["surfaces"]["keras"]
+    assert "keras.layers.recurrent" in surface["modules"]
+    assert surface["modules"]["keras.layers"]["Dense"] == "c"
+    assert surface["modules"]["keras.utils"]["multi_gpu_model"] == "f"  # imported under ``if``
+    assert surface["signatures"]["keras.layers.Dense"] == ["units", "kernel_initializer", "**"]
+    assert surface["renames"]["keras.layers.Dense"] == {"output_dim": ["units", False], "init": ["kernel_initializer", False]}
+    assert surface["renames"]["keras.layers.Pool"]["dim_ordering"] == ["data_format", True]
+    assert surface["layer_keywords"] == ["batch_input_shape", "input_shape", "name"]
+    assert "add_metric" in surface["methods"]["Layer"] and "weights" not in surface["methods"]["Layer"]
+
+
+def _new_release() -> dict:
+    """A Keras-3-like target, written as the import mode would report it."""
+    surface = {
+        "modules": {
+            "keras": {"layers": "m", "utils": "m", "ops": "m"},
+            "keras.layers": {"Dense": "c", "LSTM": "c", "Layer": "c", "Pool": "c"},
+            "keras.utils": {"Progbar": "c"},
+            "keras.ops": {},
+        },
+        "signatures": {
+            "keras.layers.Dense": ["units", "kernel_initializer", "**"],
+            "keras.layers.Pool": ["data_format", "**"],
+            "keras.layers.LSTM": ["units", "**"],
+            "keras.layers.Layer": ["name", "**"],
+        },
+        "methods": {"Layer": {"add_metric": []}, "Layer.attributes": {"add_metric": [], "weights": []}},
+        "probes": {
+            "keras.layers.Dense": {"init": ["reject", "Unrecognized keyword arguments: init"], "output_dim": ["reject", "Unrecognized"], "input_shape": ["ok", ""], "batch_input_shape": ["reject", "Unrecognized"]},
+            "keras.layers.Pool": {"dim_ordering": ["reject", "Unrecognized"]},
+        },
+        "disabled": {"Layer.add_metric": "add_metric() is deprecated"},
+    }
+    return {"version": "3.0", "surfaces": {"keras": surface, "tf.keras": surface}}
+
+
+def test_diff_lists_what_the_target_lost_with_replacements(tmp_path, monkeypatch):
+    old = _old_release(tmp_path)
+    empty = {"version": "0", "surfaces": {"keras": {"modules": {}, "signatures": {}, "methods": {}, "probes": {}}}}
+    releases = {"1": empty, "2.3": old, "2.15": _new_release(), "3": _new_release()}
+    targets = generator.diff(releases)
+    keras3 = targets["3"]
+    assert keras3["modules"]["keras.layers.recurrent"][1]["LSTM"] == "keras.layers.LSTM"
+    assert keras3["modules"]["keras.utils.generic_utils"][1] == {"Progbar": "keras.utils.Progbar"}
+    assert keras3["symbols"]["keras.utils.multi_gpu_model"] == ["2.3", ""]
+    dense = dict(keras3["keywords"]["keras.layers.Dense"])
+    if dense.pop("*", None):  # the keywords most layers lost are kept once, for all of them
+        dense.update(keras3["layer_keywords"])
+    assert dense["output_dim"] == ["2.3", "units"]  # compact: [last, replacement]
+    assert "kernel_initializer" not in dense
+    assert "input_shape" not in dense  # the probe saw it accepted
+    assert dense["batch_input_shape"] == ["2.3"]  # a base-layer keyword (``allowed_kwargs``)
+    assert "units" not in keras3["keywords"].get("keras.layers.LSTM", {})  # not probed: ``**kwargs`` may take it
+    assert keras3["keywords"]["keras.layers.Pool"]["dim_ordering"] == ["2.3", "data_format", 1]
+    assert "add_metric" in keras3["methods"]["Layer"]  # a stub that only raises counts as removed
+
+
+class _Optimizer:
+    def __init__(self, learning_rate=0.1, **kwargs):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=2)
+        if "lr" in kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+
+
+class _Layer:
+    def __init__(self, units, **kwargs):
+        if "alpha" in kwargs:
+            alpha = kwargs.pop("alpha")
+            if alpha is None:
+                raise ValueError("The negative_slope value cannot be None")
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to Layer: {kwargs}")
+
+
+def test_probe_calls_the_constructor():
+    assert extract._probe_one(_Optimizer, None, "decay")[0] == "warn"
+    assert extract._probe_one(_Optimizer, None, "lr")[0] == "reject"
+    assert extract._probe_one(_Layer, None, "alpha") == ["ok", ""]  # None rejected, a number taken
+    assert extract._probe_one(_Layer, None, "border_mode")[0] == "reject"  # ``units`` filled in
+
+
+def test_rejection_must_be_about_the_keyword():
+    assert not extract._names_unknown_keyword("Dense.__init__() missing 1 required positional argument: 'units'", "init")
+    assert not extract._names_unknown_keyword("Expected `trainable` to be a boolean", "trainable")
+    assert extract._names_unknown_keyword("Unrecognized keyword arguments passed to Dense: {'init': None}", "init")
