@@ -1,11 +1,14 @@
-"""Time one end-to-end probe run of a small model (child start-up and TF import included).
+"""Time end-to-end probe runs of small models (child start-up and TF import included).
 
-    python bench/probe_bench.py [--repeat 3]
+    python bench/probe_bench.py [--repeat 3] [--jobs 2]
 
-Builds a small clean model once (in this process), then times ``run_probes`` with every
+Builds a small clean model once (in a subprocess), then times ``run_probes`` with every
 built-in probe on it: Python start-up, TensorFlow/Keras import, loading, input synthesis and
-all probes in the child. Also reports what importing the probe runner costs the parent and
-checks that it does not import TensorFlow. Target: under 10 s per model.
+all probes in the child. Then times one run over five different small example models
+(``examples/models/build.py``: dense, stateful LSTM, dict inputs with an Embedding, a
+string-input TextVectorization model and a CNN), sequentially and with ``--jobs``. Also
+reports what importing the probe runner costs the parent and checks that it does not import
+TensorFlow. Target: under 10 s per model.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def parent_import_cost() -> tuple[float, bool]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
 
     from kerascheck.probes.builtin import BUILTIN_PROBES
@@ -64,6 +68,20 @@ def main() -> int:
             timings.append(time.perf_counter() - started)
             if findings:
                 print("unexpected findings:", *[f.message for f in findings], sep="\n  ")
+        five = five_models(Path(scratch))
+        if five is None:
+            return 2
+        custom = (str(ROOT / "examples" / "models" / "custom_layers.py"),)
+        targets = [ProbeTarget(path=str(p)) for p in five]
+        for jobs in (1, args.jobs):
+            started = time.perf_counter()
+            findings = run_probes(targets, BUILTIN_PROBES, ProbeSettings(custom_objects=custom, jobs=jobs))
+            seconds = time.perf_counter() - started
+            print(
+                f"5 small models ({', '.join(p.name for p in five)}), jobs={jobs}: {seconds:.1f} s in "
+                f"total, {seconds / len(five):.1f} s per model, findings: "
+                f"{sorted(f'{Path(f.location.path).name}:{f.code}' for f in findings)}"
+            )
     best, worst = min(timings), max(timings)
     verdict = "OK" if best < TARGET_SECONDS else "SLOW"
     print(
@@ -73,6 +91,36 @@ def main() -> int:
     )
     return 0 if best < TARGET_SECONDS and not imported else 1
 
+
+FIVE = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+import build, keras
+out = Path(sys.argv[1])
+build.build_all(out, names=["clean.keras", "stateful_lstm.keras", "clean_multi_input.keras", "clean_text.keras"])
+keras.utils.set_random_seed(0)
+image = keras.Input((None, None, 3))
+x = image
+for filters in (8, 16, 32):
+    x = keras.layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
+    x = keras.layers.BatchNormalization()(x)
+cnn = keras.Model(image, keras.layers.Dense(10, activation="softmax")(keras.layers.GlobalAveragePooling2D()(x)))
+cnn.save(out / "cnn.keras")
+"""
+
+
+def five_models(out: Path) -> list[Path] | None:
+    """Five small models of different kinds, built in a subprocess."""
+    built = subprocess.run(
+        [sys.executable, "-c", FIVE, str(out), str(ROOT / "examples" / "models")],
+        capture_output=True, text=True, check=False,
+    )
+    if built.returncode != 0:
+        print(built.stderr[-2000:], file=sys.stderr)
+        return None
+    names = ["clean.keras", "stateful_lstm.keras", "clean_multi_input.keras", "clean_text.keras", "cnn.keras"]
+    return [out / name for name in names]
 
 if __name__ == "__main__":
     sys.exit(main())

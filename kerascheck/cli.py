@@ -10,9 +10,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+from kerascheck.cli_common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS  # noqa: F401 - re-exported
+from kerascheck.cli_common import emit_findings as _emit
+from kerascheck.cli_common import open_session_from_args as _open_session
 
 _EPILOG = """\
 examples:
@@ -140,76 +142,6 @@ def _add_probe_args(parser: argparse.ArgumentParser) -> None:
     from kerascheck.probes.command import add_arguments
 
     add_arguments(parser)
-
-
-# -- plugins: split '-p no:NAME' ----------------------------------------------------------------
-
-
-def _plugin_lists(values: Sequence[str]) -> tuple[list[str], list[str]]:
-    load, blocked = [], []
-    for value in values:
-        if value.startswith("no:"):
-            blocked.append(value[3:])
-        else:
-            load.append(value)
-    return load, blocked
-
-
-def _open_session(args: argparse.Namespace, start: Path, overrides: dict[str, Any] | None = None) -> Any:
-    from kerascheck.api import open_session
-    from kerascheck.config import split_selectors
-
-    load, blocked = _plugin_lists(getattr(args, "plugins", []) or [])
-    overrides = dict(overrides or {})
-    if getattr(args, "select", None):
-        overrides["select"] = split_selectors(args.select)
-    if getattr(args, "target_keras", None):
-        overrides["target_keras"] = args.target_keras
-    return open_session(
-        config_path=getattr(args, "config", None),
-        start=start,
-        plugins=load,
-        blocked=blocked,
-        overrides=overrides,
-        extend_select=getattr(args, "extend_select", None) or (),
-        extend_ignore=getattr(args, "ignore", None) or (),
-        allow_config_plugins=getattr(args, "allow_config_plugins", False),
-        plugin_search=os.getcwd(),
-    )
-
-
-def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
-    if args.color == "always":
-        return True
-    if args.color == "never" or os.environ.get("NO_COLOR"):
-        return False
-    return stream.isatty()
-
-
-def _emit(args: argparse.Namespace, session: Any, findings: list[Any], summary: Any) -> int:
-    fmt = args.output_format or "text"
-    reporters = session.registry.reporters
-    if fmt not in reporters:
-        sys.stderr.write(f"kerascheck: error: unknown output format {fmt!r} (available: {', '.join(sorted(reporters))})\n")
-        return EXIT_ERROR
-    stream: TextIO
-    if args.output_file:
-        try:
-            stream = open(args.output_file, "w", encoding="utf-8")
-        except OSError as exc:
-            sys.stderr.write(f"kerascheck: error: cannot write {args.output_file}: {exc.strerror or exc}\n")
-            return EXIT_ERROR
-    else:
-        stream = sys.stdout
-    try:
-        reporter = reporters[fmt](stream, checks=session.registry.checks, color=fmt == "text" and not args.output_file and _use_color(args, stream))
-        reporter.report(findings, summary)
-    finally:
-        if stream is not sys.stdout:
-            stream.close()
-    if any(f.code == "KC000" for f in findings):
-        return EXIT_ERROR if not args.exit_zero else EXIT_CLEAN
-    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
 
 
 # -- commands ---------------------------------------------------------------------------------

@@ -144,6 +144,65 @@ def build_dict_predict() -> keras.Model:
 
 
 #: file name -> builder. The suffix decides the format.
+
+def build_nan_weights() -> keras.Model:
+    """KP109: a diverged classifier (one kernel holds NaN and Inf); also compiled with a
+    probability loss and a softmax head, which KP108 must not misread."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(8, activation="relu", name="hidden")(inputs)
+    outputs = keras.layers.Dense(3, activation="softmax", name="head")(hidden)
+    model = keras.Model(inputs, outputs, name="nan_weights")
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    kernel = model.get_layer("hidden").kernel.numpy()
+    kernel[0, 0], kernel[1, 1] = np.nan, np.inf
+    model.get_layer("hidden").kernel.assign(kernel)
+    return model
+
+
+def build_batch_centre() -> keras.Model:
+    """KP110: a layer that centres on the batch mean."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Dense(2)(cl.BatchCentre(name="centre")(inputs))
+    return keras.Model(inputs, outputs, name="batch_centre")
+
+
+def build_numpy_round() -> keras.Model:
+    """KP111: a layer running NumPy through tf.numpy_function, which no export can carry."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    outputs = cl.NumpyRound(name="round")(keras.layers.Dense(3)(inputs))
+    return keras.Model(inputs, outputs, name="numpy_round")
+
+
+def build_half_precision() -> keras.Model:
+    """KP112: built under the mixed_float16 policy with no float32 head."""
+    keras.utils.set_random_seed(0)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        inputs = keras.Input((4,))
+        outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.Dense(8)(inputs))
+        return keras.Model(inputs, outputs, name="half_precision")
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def build_text_h5(name: str = "text_h5") -> keras.Model:
+    """KP104 when saved as .h5: a TextVectorization vocabulary that .h5 does not store."""
+    keras.utils.set_random_seed(0)
+    vectorize = keras.layers.TextVectorization(max_tokens=20, output_sequence_length=4, name="vectorize")
+    vectorize.adapt(["good film", "bad plot twist", "great cast"])
+    text = keras.Input((1,), dtype="string")
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(20, 3)(vectorize(text)))
+    return keras.Model(text, keras.layers.Dense(1, activation="sigmoid")(pooled), name=name)
+
+
+def build_clean_text() -> keras.Model:
+    """Clean: string input through TextVectorization, saved as .keras (vocabulary kept)."""
+    return build_text_h5(name="clean_text")
+
 MODELS: dict[str, Callable[[], keras.Model]] = {
     "clean.keras": build_clean,
     "clean_multi_input.keras": build_clean_multi_input,
@@ -157,6 +216,12 @@ MODELS: dict[str, Callable[[], keras.Model]] = {
     "rounding_predict.keras": build_rounding_predict,
     "single_unit_softmax.keras": build_single_unit_softmax,
     "dict_predict.keras": build_dict_predict,
+    "nan_weights.keras": build_nan_weights,
+    "batch_centre.keras": build_batch_centre,
+    "numpy_round.keras": build_numpy_round,
+    "half_precision.keras": build_half_precision,
+    "text.h5": build_text_h5,
+    "clean_text.keras": build_clean_text,
 }
 
 
@@ -174,6 +239,9 @@ def build_all(out: Path = OUT, names: list[str] | None = None) -> dict[str, Path
     if names is None or "clean_savedmodel" in names:
         build_clean().export(str(out / "clean_savedmodel"), verbose=False)
         written["clean_savedmodel"] = out / "clean_savedmodel"
+    if names is None or "clean_multi_savedmodel" in names:  # a signature of named inputs
+        build_clean_multi_input().export(str(out / "clean_multi_savedmodel"), verbose=False)
+        written["clean_multi_savedmodel"] = out / "clean_multi_savedmodel"
     return written
 
 

@@ -114,3 +114,24 @@ class RoundingPredictModel(keras.Model):
     def predict_step(self, data: Any) -> Any:
         x = data[0] if isinstance(data, tuple) else data
         return ops.round(self(x, training=False))
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class BatchCentre(keras.layers.Layer):
+    """Buggy (KP110): subtracts the mean over the *batch*, so outputs depend on the batch."""
+
+    def call(self, x: Any) -> Any:
+        return x - ops.mean(x, axis=0, keepdims=True)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class NumpyRound(keras.layers.Layer):
+    """Buggy (KP111): rounds through ``tf.numpy_function``, Python code that a SavedModel
+    cannot carry, so the exported model cannot run where it is served."""
+
+    def call(self, x: Any) -> Any:
+        import numpy as np
+        import tensorflow as tf
+
+        rounded = tf.numpy_function(lambda a: np.round(a, 2).astype(a.dtype), [x], x.dtype)
+        return tf.ensure_shape(rounded, x.shape)

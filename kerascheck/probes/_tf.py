@@ -62,12 +62,16 @@ def walk_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def stateful_layers(model: Any) -> list[tuple[str, Any]]:
-    """The RNN layers (wrappers included) that keep state between calls."""
-    return [
-        (path, layer)
-        for path, layer in walk_layers(model)
-        if getattr(layer, "stateful", False) and hasattr(layer, "reset_states")
-    ]
+    """The RNN layers that keep state between calls, outermost only: a stateful
+    ``Bidirectional`` is listed once, not with its forward and backward layers."""
+    found: list[tuple[str, Any]] = []
+    for path, layer in walk_layers(model):
+        if not (getattr(layer, "stateful", False) and hasattr(layer, "reset_states")):
+            continue
+        if any(path.startswith(f"{outer}/") for outer, _ in found):
+            continue
+        found.append((path, layer))
+    return found
 
 
 def reset_states(model: Any) -> None:
@@ -152,6 +156,11 @@ def first_divergence(
     return None
 
 
+def layer_divergence(names: list[str], first: list[Any], second: list[Any]) -> tuple[tuple[str, float], ...]:
+    """``((layer, largest absolute difference), ...)`` between two runs, in layer order."""
+    return tuple((name, max_difference(a, b)) for name, a, b in zip(names, first, second))
+
+
 def layer_outputs(model: Any, inputs: Any, batch_size: int) -> tuple[list[str], list[Any]] | None:
     """Run ``inputs`` through a layer-output model; ``(names, outputs)`` or ``None``."""
     built = layer_output_model(model)
@@ -162,3 +171,22 @@ def layer_outputs(model: Any, inputs: Any, batch_size: int) -> tuple[list[str], 
     if len(names) == 1:
         outputs = [outputs]
     return names, list(outputs)
+
+
+#: Vocabulary entries that are not words: padding, out-of-vocabulary and mask tokens.
+SPECIAL_TOKENS = frozenset({"", "[UNK]", "[MASK]", "-1", "0"})
+
+
+def empty_vocabularies(model: Any) -> list[str]:
+    """Paths of lookup layers whose vocabulary holds nothing but special tokens."""
+    empty: list[str] = []
+    for path, layer in walk_layers(model):
+        if not hasattr(layer, "get_vocabulary") or any(path.startswith(f"{e}/") for e in empty):
+            continue  # TextVectorization's inner StringLookup is the same vocabulary
+        try:
+            words = [str(w) for w in layer.get_vocabulary()]
+        except Exception:  # noqa: BLE001, S112 - a layer that cannot list its vocabulary is not judged
+            continue
+        if all(w in SPECIAL_TOKENS for w in words):
+            empty.append(path)
+    return empty

@@ -28,20 +28,25 @@ def probe(
     select: Sequence[str] | None = None,
     *,
     unsafe: bool = False,
-    timeout: float = 120.0,
+    timeout: float | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     probes: Sequence[type[Probe]] | None = None,
     custom_objects: Sequence[str] = (),
     allow_factory: bool = False,
+    allow_savedmodel: bool = False,
     seed: int = 0,
 ) -> list[Finding]:
     """Probe a saved model, a factory (``"file.py:fn"``) or an in-memory ``keras.Model``.
 
     ``sample`` is a ``.npy``/``.npz`` path, an array, a list of arrays or a dict of arrays
     keyed by input name. ``select`` keeps probes by code (``KP104``), prefix (``KP1``) or slug
-    (``reload-mismatch``). ``probes`` defaults to the built-in probes.
+    (``reload-mismatch``); an unknown selector is a ``ConfigError``, as for ``check()``.
+    ``probes`` defaults to every registered probe: built-in and installed plugins'.
+
+    Problems of the model (it cannot be saved, loaded, given inputs or probed) come back as
+    findings (KP001/KP002), never as exceptions; only a wrong argument raises.
     """
-    chosen = select_probes(probes if probes is not None else _default_probes(), select)
+    chosen = select_probes(probes if probes is not None else registered_probes(), select, validate=True)
     with tempfile.TemporaryDirectory(prefix="kerascheck-api-") as scratch:
         work = Path(scratch)
         sample_path = _sample_file(sample, work) if sample is not None else None
@@ -51,8 +56,17 @@ def probe(
         if isinstance(model_or_path, (str, os.PathLike)):
             target = ProbeTarget.parse(os.fspath(model_or_path))
         elif _is_keras_model(model_or_path):
-            target, sample_path, reference = _save_in_memory(model_or_path, sample_path, work, seed)
             label = f"<in-memory model {model_or_path.name!r}>"
+            saved = work / f"{model_or_path.name or 'model'}.keras"
+            try:
+                model_or_path.save(saved)
+            except Exception as exc:  # noqa: BLE001 - a model that cannot be saved is a finding
+                from kerascheck.probes.loading import short_cause
+                from kerascheck.probes.runner import load_failure
+
+                return [load_failure(label, f"the model could not be saved as .keras: {short_cause(exc)}")]
+            target = ProbeTarget(path=str(saved))
+            sample_path, reference = _record_reference(model_or_path, sample_path, work, seed)
             modules += [m for m in _custom_modules(model_or_path) if m not in modules]
         else:
             raise TypeError(
@@ -64,6 +78,7 @@ def probe(
             timeout=timeout,
             unsafe=unsafe,
             allow_factory=allow_factory,
+            allow_savedmodel=allow_savedmodel,
             custom_objects=tuple(modules),
             sample=str(sample_path) if sample_path else None,
             reference=str(reference) if reference else None,
@@ -75,23 +90,31 @@ def probe(
     return findings
 
 
-def select_probes(probes: Iterable[type[Probe]], select: Sequence[str] | None) -> list[type[Probe]]:
-    """The probes matching any selector (code, code prefix or slug); all when ``select`` is None."""
+def registered_probes() -> list[type[Probe]]:
+    """Every probe the installed plugins register (the built-in ones included)."""
+    from kerascheck.plugins import load_plugins
+
+    return list(load_plugins(()).probes.values())
+
+
+def select_probes(
+    probes: Iterable[type[Probe]], select: Sequence[str] | None, *, validate: bool = False
+) -> list[type[Probe]]:
+    """The probes matching any selector (code, code prefix or slug); all when ``select`` is None.
+
+    With ``validate``, a selector matching none of ``probes`` raises ``ConfigError``.
+    """
+    from kerascheck.config import ConfigError, selector_matches
+
     probes = list(probes)
     if not select:
         return probes
     wanted = [s.strip() for s in select]
-    return [
-        p
-        for p in probes
-        if any(p.code == s or p.name == s or (s and p.code.startswith(s)) for s in wanted)
-    ]
-
-
-def _default_probes() -> list[type[Probe]]:
-    from kerascheck.probes.builtin import BUILTIN_PROBES
-
-    return list(BUILTIN_PROBES)
+    if validate:
+        for selector in wanted:
+            if not any(selector_matches(selector, p) for p in probes):
+                raise ConfigError("probe()", "select", f"unknown probe code, prefix or name {selector!r}")
+    return [p for p in probes if any(selector_matches(s, p) for s in wanted)]
 
 
 def _is_keras_model(obj: Any) -> bool:
@@ -119,28 +142,33 @@ def _sample_file(sample: Any, work: Path) -> Path:
     return path
 
 
-def _save_in_memory(model: Any, sample_path: Path | None, work: Path, seed: int) -> tuple[ProbeTarget, Path, Path]:
-    """Save ``model`` as ``.keras`` plus the probe inputs and the model's outputs for them."""
+def _record_reference(model: Any, sample_path: Path | None, work: Path, seed: int) -> tuple[Path | None, Path | None]:
+    """Write the probe inputs and the model's own outputs for them, when they can be made.
+
+    ``(sample file, reference outputs file)``; when the model cannot be given inputs or
+    cannot predict in this process, the child makes its own and reports why it cannot.
+    """
     import numpy as np
 
     from kerascheck.probes import _tf, inputs
 
-    saved = work / f"{model.name or 'model'}.keras"
-    model.save(saved)
-    sig = inputs.signature(model)
-    if sample_path is not None:
-        data, batch = inputs.load_sample(sample_path, sig)
-    else:
-        data, batch = inputs.synthesize(sig, np.random.default_rng(seed))
-    arrays = _tf.flatten_outputs(data)
-    sample_path = work / "inputs.npz"
-    np.savez(sample_path, **{spec.name: a for spec, a in zip(sig.specs, arrays)})
-    _tf.reset_states(model)
-    outputs = _tf.flatten_outputs(model.predict(data, batch_size=batch, verbose=0))
-    _tf.reset_states(model)
+    try:
+        sig = inputs.signature(model)
+        if sample_path is not None:
+            data, batch = inputs.load_sample(sample_path, sig)
+        else:
+            data, batch = inputs.synthesize(sig, np.random.default_rng(seed))
+        arrays = data if sig.kind == "list" else list(data.values()) if sig.kind == "dict" else [data]
+        written = work / "inputs.npz"
+        np.savez(written, **{spec.name: np.asarray(a) for spec, a in zip(sig.specs, arrays)})
+        _tf.reset_states(model)
+        outputs = _tf.flatten_outputs(model.predict(inputs.as_model_inputs(data), batch_size=batch, verbose=0))
+        _tf.reset_states(model)
+    except Exception:  # noqa: BLE001 - the child reports the same problem as a finding
+        return sample_path, None
     reference = work / "reference.npz"
     np.savez(reference, *outputs)
-    return ProbeTarget(path=str(saved)), sample_path, reference
+    return written, reference
 
 
 def _custom_modules(model: Any) -> list[str]:

@@ -7,7 +7,8 @@ probe module must not import TensorFlow or Keras at module level: do it inside `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -16,6 +17,10 @@ from kerascheck.findings import Finding, Location, Severity
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+#: How many layers a grouped finding names before it says "and N more".
+MAX_NAMED_LAYERS = 5
 
 
 class Probe(Documented):
@@ -100,9 +105,17 @@ class ProbeContext:
         self.reference = reference
 
     def finding(
-        self, message: str, layer: str | None = None, severity: Severity | None = None
+        self,
+        message: str,
+        layer: str | None = None,
+        severity: Severity | None = None,
+        extra: tuple[tuple[str, Any], ...] = (),
     ) -> Finding:
-        """A finding of this probe located at ``path::layer`` (or at the model when no layer)."""
+        """A finding of this probe located at ``path::layer`` (or at the model when no layer).
+
+        ``extra`` carries data for reports, e.g. ``("divergence", ((layer, max diff), ...))``
+        for the per-layer plot of the HTML report.
+        """
         return Finding(
             code=self.probe.code,
             name=self.probe.name,
@@ -110,7 +123,27 @@ class ProbeContext:
             severity=severity or self.probe.severity,
             location=Location(path=self.path, logical=layer),
             docs_url=self.probe.docs_url(),
+            extra=extra,
         )
+
+    def layers_finding(
+        self, kind: str, paths: Sequence[str], statement: str, severity: Severity | None = None
+    ) -> Finding:
+        """One finding for one cause seen in several layers (52 untrained BatchNormalization
+        layers are one problem): names the first few with the count, and keeps every path in
+        ``extra["layers"]``. A single layer is located at that layer. ``kind`` qualifies the
+        word "layer" (``"BatchNormalization"`` → "BatchNormalization layer 'bn'"; ``""`` for
+        none).
+        """
+        if len(paths) == 1:
+            subject = f"{kind} layer {paths[0]!r}".strip()
+            finding = self.finding(f"{subject}: {statement}", layer=paths[0], severity=severity)
+        else:
+            shown = ", ".join(repr(p) for p in paths[:MAX_NAMED_LAYERS])
+            more = f" and {len(paths) - MAX_NAMED_LAYERS} more" if len(paths) > MAX_NAMED_LAYERS else ""
+            subject = " ".join(part for part in (str(len(paths)), kind, "layers") if part)
+            finding = self.finding(f"{subject} ({shown}{more}): {statement}", severity=severity)
+        return dataclasses.replace(finding, extra=(("layers", tuple(paths)),))
 
     # Helpers shared by several probes; they import Keras lazily via kerascheck.probes._tf.
 

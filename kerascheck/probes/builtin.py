@@ -10,7 +10,13 @@ from kerascheck.probes.determinism import (
     TrainingFlagSensitive,
 )
 from kerascheck.probes.failures import ModelLoadFailed, ProbeFailed
+from kerascheck.probes.numerics import (
+    BatchDependentOutput,
+    HalfPrecisionOutput,
+    NonFiniteValues,
+)
 from kerascheck.probes.persistence import ReloadMismatch, UnsafeArtifact
+from kerascheck.probes.serving import ServingMismatch
 from kerascheck.probes.state import StatefulLayers
 from kerascheck.probes.structure import BatchNormNeverTrained, OutputStructure
 from kerascheck.probes.training import BestEpochNotRestored, PythonStateInTraining
@@ -28,6 +34,10 @@ BUILTIN_PROBES: tuple[type[Probe], ...] = (
     BatchNormNeverTrained,
     PredictPathsDisagree,
     OutputStructure,
+    NonFiniteValues,
+    BatchDependentOutput,
+    ServingMismatch,
+    HalfPrecisionOutput,
     BestEpochNotRestored,
     PythonStateInTraining,
 )

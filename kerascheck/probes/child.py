@@ -1,9 +1,11 @@
-"""The probe subprocess: ``python -m kerascheck.probes.child`` with a pickled request on stdin.
+"""The probe subprocess, started by the runner's bootstrap with a pickled request on stdin.
 
 It loads one model, makes inputs, runs each probe and appends a pickled record to the result
-file after every step: ``("start", step)``, ``("findings", step, [Finding, ...])`` and finally
-``("done",)``. Steps are ``"load"``, ``"inputs"`` and probe codes. Every expected failure
-becomes a finding; the process exits 0 unless Python itself dies.
+file after every step: ``("start", step)``, ``("findings", step, [Finding, ...])``,
+``("failed", probe code, cause)`` for a probe that could not run (the parent groups equal
+causes into one KP002), ``("peak_memory", bytes)`` and finally ``("done",)``. Steps are
+``"load"``, ``"inputs"`` and probe codes. Every expected failure becomes a finding; the
+process exits 0 unless Python itself dies.
 """
 
 from __future__ import annotations
@@ -54,11 +56,26 @@ def _finding(probe: Any, label: str, message: str, layer: str | None = None,
     )
 
 
+def _peak_memory() -> int | None:
+    """This process's peak resident memory in bytes (for calibrating the parent's estimate)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
+
+
 def main() -> int:
     request = pickle.load(sys.stdin.buffer)
     for entry in request["sys_path"]:
         if entry not in sys.path:
             sys.path.append(entry)  # after our own entries: plugins' probe modules, never shadowing
+    target = request["target"]
+    if target.factory is not None or request["custom_objects"]:
+        # Code the user named on the command line (--factory, --custom-objects mypkg.layers)
+        # may be a module of the working directory; last, so it shadows nothing installed.
+        sys.path.append(request["cwd"])
     records = _Records(request["result_path"])
     try:
         _probe(request, records)
@@ -69,13 +86,14 @@ def main() -> int:
         records.write("findings", "internal", [
             _finding(ModelLoadFailed, request["target"].label, f"internal error while probing: {detail}")
         ])
+    records.write("peak_memory", _peak_memory())
     records.write("done")
     records.close()
     return 0
 
 
 def _probe(request: dict[str, Any], records: _Records) -> None:
-    from kerascheck.probes.failures import ModelLoadFailed, ProbeFailed
+    from kerascheck.probes.failures import ModelLoadFailed
 
     target = request["target"]
     label: str = target.label
@@ -94,6 +112,11 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
 
     say(f"TensorFlow/Keras {keras.__version__} imported in {time.perf_counter() - started:.2f}s")
     from kerascheck.probes import _tf, inputs, loading
+
+    outdated = loading.keras_version_problem(keras.__version__)
+    if outdated and target.path is not None and not request["unsafe"]:
+        records.write("findings", "load", [_finding(ModelLoadFailed, label, outdated)])
+        return
 
     keras.utils.set_random_seed(request["seed"])  # factories build the same weights every run
     started = time.perf_counter()
@@ -120,6 +143,7 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
             data, batch_size = inputs.load_sample(request["sample"], sig)
         else:
             data, batch_size = inputs.synthesize(sig, np.random.default_rng(request["seed"]))
+        data = inputs.as_model_inputs(data)
     except inputs.InputError as exc:
         input_problem = str(exc)
     reference = None
@@ -133,9 +157,7 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
         for probe in probes:
             records.write("start", probe.code)
             if input_problem is not None and probe.needs_inputs:
-                records.write("findings", probe.code, [_finding(
-                    ProbeFailed, label, f"{probe.code} ({probe.name}) not run: {input_problem}"
-                )])
+                records.write("failed", probe.code, f"not run: {input_problem}")
                 continue
             workdir = Path(scratch) / probe.code
             workdir.mkdir()
@@ -157,11 +179,13 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
                 reference=reference,
             )
             started = time.perf_counter()
+            found: list[Finding] = []
             try:
-                found = list(probe().run(ctx) or ())
+                for finding in probe().run(ctx) or ():  # what came before a failure is kept
+                    found.append(finding)  # noqa: PERF402
             except Exception as exc:  # noqa: BLE001 - one broken probe must not hide the others
                 detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-                found = [_finding(ProbeFailed, label, f"{probe.code} ({probe.name}) raised {detail[:300]}")]
+                records.write("failed", probe.code, f"raised {detail[:300]}")
             finally:
                 # Undo whatever the probe changed (BatchNorm statistics from training=True
                 # calls, seed counters, RNN state) so the next probe sees the loaded model.

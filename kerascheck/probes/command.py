@@ -2,7 +2,13 @@
 
 Same configuration, selection, reporters and exit codes as ``check``. There are no source lines
 to put ``# noqa`` on, so suppression is config-level: ``ignore`` and ``per-file-ignores``
-(matched against the model path).
+(matched against the model path). Failure findings (KP001, KP002: a model that could not be
+loaded or a probe that could not run) are never filtered: a model that was not probed must not
+pass.
+
+Nothing the configuration names is executed unless a command-line flag says so: the
+``custom-objects`` modules of ``[tool.kerascheck.probe]`` are imported only with
+``--trust-config`` (paths resolve against the configuration file's directory).
 """
 
 from __future__ import annotations
@@ -34,10 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--factory", action="store_true", help="allow factory targets (imports and runs your code to build the model)")
     parser.add_argument("--unsafe", action="store_true", help="load with safe_mode=False: runs Lambda layers' Python code (trusted files only)")
+    parser.add_argument("--allow-savedmodel", action="store_true", help="probe SavedModel directories: runs their TensorFlow graph (trusted models only)")
     parser.add_argument("--custom-objects", action="append", default=None, metavar="MODULE", help="import this module (dotted name or .py path) before loading, so its registered custom objects resolve (repeatable)")
+    parser.add_argument("--trust-config", action="store_true", help="import the custom-objects modules named in [tool.kerascheck.probe] (they run code)")
     parser.add_argument("--sample", metavar="FILE", help="inputs to probe with (.npy, or .npz keyed by input name) instead of synthesised ones")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="per-model time limit, including TensorFlow start-up (default 120)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="per-model time limit, including TensorFlow start-up (default 120, more for models over 100 MB)")
     parser.add_argument("--seed", type=int, metavar="N", help="seed for synthesised inputs (default 0)")
+    parser.add_argument("--report", metavar="FILE.html", help="also write a self-contained HTML report (findings and per-layer divergence plots)")
     parser.add_argument("-j", "--jobs", type=int, metavar="N", help="models probed at the same time, each in its own process (default 1)")
 
 
@@ -53,6 +62,31 @@ def _probe_config(config: Config) -> dict[str, Any]:
     return values
 
 
+def _config_relative(config: Config, value: str) -> str:
+    """A path from the configuration, taken relative to the configuration file's directory."""
+    if config.path is None or Path(value).is_absolute():
+        return value
+    return str(Path(config.path).resolve().parent / value)
+
+
+def custom_object_modules(args: argparse.Namespace, config: Config, file_settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """``--custom-objects`` modules; the configuration's only with ``--trust-config``."""
+    if args.custom_objects:
+        return tuple(args.custom_objects)
+    configured = [str(entry) for entry in file_settings.get("custom-objects", ())]
+    if not configured:
+        return ()
+    if not args.trust_config:
+        sys.stderr.write(
+            f"kerascheck: note: not importing probe.custom-objects from {config.path} "
+            f"({', '.join(configured)}): importing runs code; pass --trust-config to allow it\n"
+        )
+        return ()
+    from kerascheck.probes.loading import is_module_path
+
+    return tuple(_config_relative(config, e) if is_module_path(e) else e for e in configured)
+
+
 def _probe_selection(config: Config, probes: Mapping[str, Any]) -> Config:
     """A config ``select`` naming only static rules (``["KC1"]``) must not switch probes off."""
     if config.select is None:
@@ -64,7 +98,7 @@ def _probe_selection(config: Config, probes: Mapping[str, Any]) -> Config:
 
 def run(args: argparse.Namespace) -> int:
     from kerascheck import __version__
-    from kerascheck.cli import EXIT_ERROR, _emit, _open_session
+    from kerascheck.cli_common import EXIT_ERROR, emit_findings, open_session_from_args
     from kerascheck.probes.runner import ProbeSettings, ProbeTarget, run_probes
     from kerascheck.report.base import RunSummary
 
@@ -77,18 +111,19 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_ERROR
     first = next((t.path for t in targets if t.path), None)
-    session = _open_session(args, Path(first).parent if first and Path(first).parent.exists() else Path("."))
+    session = open_session_from_args(args, Path(first).parent if first and Path(first).parent.exists() else Path("."))
     registry = session.registry
     config = _probe_selection(session.config, registry.probes)
     file_settings = _probe_config(config)
     enabled = [p for p in registry.probes.values() if configuration.is_enabled(config, p)]
     settings = ProbeSettings(
         options={p.code: config.options_for(p) for p in enabled},
-        timeout=args.timeout if args.timeout is not None else float(file_settings.get("timeout", 120.0)),
+        timeout=args.timeout if args.timeout is not None else (float(file_settings["timeout"]) if "timeout" in file_settings else None),
         unsafe=args.unsafe,
         allow_factory=args.factory,
-        custom_objects=tuple(args.custom_objects or file_settings.get("custom-objects", ())),
-        sample=args.sample or file_settings.get("sample"),
+        allow_savedmodel=args.allow_savedmodel,
+        custom_objects=custom_object_modules(args, config, file_settings),
+        sample=args.sample or (_config_relative(config, file_settings["sample"]) if "sample" in file_settings else None),
         seed=args.seed if args.seed is not None else int(file_settings.get("seed", 0)),
         verbose=args.verbose,
         jobs=max(1, args.jobs or int(file_settings.get("jobs", 1))),
@@ -103,18 +138,32 @@ def run(args: argparse.Namespace) -> int:
     findings = run_probes(targets, enabled, settings, on_progress=progress)
     if show_progress:
         sys.stderr.write("\r\033[K")
-    findings = _filter(findings, config, registry.probes)
+    findings = filter_findings(findings, config, registry.probes)
+    if args.report:
+        from kerascheck.probes import html_report
+
+        try:
+            html_report.write(args.report, findings, [t.label for t in targets], __version__)
+        except OSError as exc:
+            sys.stderr.write(f"kerascheck: error: cannot write {args.report}: {exc.strerror or exc}\n")
+            return EXIT_ERROR
     summary = RunSummary(files=len(targets), statistics=args.statistics, tool_version=__version__, kind="probe")
-    return _emit(args, session, findings, summary)
+    return emit_findings(args, session, findings, summary)
 
 
-def _filter(findings: Sequence[Finding], config: Config, probes: Mapping[str, Any]) -> list[Finding]:
-    """Selection, per-file ignores (by model path) and severity overrides, as for ``check``."""
+def filter_findings(findings: Sequence[Finding], config: Config, probes: Mapping[str, Any]) -> list[Finding]:
+    """Selection, per-file ignores (by model path) and severity overrides, as for ``check``.
+
+    Failure findings (the runner's own codes, KP001/KP002) are kept whatever the selection.
+    """
     from dataclasses import replace
 
     kept = []
     for finding in findings:
         probe = probes.get(finding.code)
+        if probe is not None and probe.runner_emitted:
+            kept.append(finding)
+            continue
         if probe is not None and not configuration.is_enabled(config, probe, path=finding.location.path):
             continue
         if probe is not None and config.severity:

@@ -71,27 +71,43 @@ class NondeterministicPredict(Probe):
         from kerascheck.probes import _tf
 
         atol, rtol = float(ctx.options["atol"]), float(ctx.options["rtol"])
+        watched = [v for v in ctx.model.non_trainable_variables if not _tf.is_seed_state(v)]
+        before = _tf.snapshot(watched)
         first = _predict_fresh(ctx)
         second = _predict_fresh(ctx)
         if _tf.close(first, second, atol, rtol):
             return
+        owners = _tf.variable_owners(ctx.model)
+        updated = [
+            owners.get(id(v), "") for v, old, new in zip(watched, before, _tf.snapshot(watched))
+            if old.shape != new.shape or not (old == new).all()
+        ]
         difference = _tf.max_difference(first, second)
         culprit = None
         ctx.reset_states()
         run_a = _tf.layer_outputs(ctx.model, ctx.inputs, ctx.batch_size)
         ctx.reset_states()
         run_b = _tf.layer_outputs(ctx.model, ctx.inputs, ctx.batch_size)
+        divergence: tuple[tuple[str, float], ...] = ()
         if run_a is not None and run_b is not None:
             culprit = _tf.first_divergence(run_a[0], run_a[1], run_b[1], atol, rtol)
+            divergence = _tf.layer_divergence(run_a[0], run_a[1], run_b[1])
         if culprit is not None:
             kind = type(ctx.model.get_layer(culprit)).__name__
             where = f"; the first layer whose output differs is {culprit!r} ({kind})"
         else:
             where = ""
+        if updated:
+            # Different outputs because state moved, not because of randomness.
+            names = ", ".join(repr(path or "the model") for path in dict.fromkeys(updated))
+            cause = f"{names} updates its variables during predict, so each call sees different state"
+        else:
+            cause = "a layer draws random numbers in inference mode"
         yield ctx.finding(
             f"the same input predicted twice gives different outputs (max difference "
-            f"{difference:.3g}){where}: a layer draws random numbers in inference mode",
-            layer=culprit,
+            f"{difference:.3g}){where}: {cause}",
+            layer=culprit or (updated[0] or None if updated else None),
+            extra=(("divergence", divergence),) if divergence else (),
         )
 
 
@@ -162,12 +178,20 @@ class TrainingFlagSensitive(Probe):
                 "call the model as model(x, training=False)"
             )
             return
-        for path, layer in suspects:
-            yield ctx.finding(
-                f"{what}: {type(layer).__name__} {layer.name!r} defaults call(training=True), "
-                "so model(x) runs it in training mode; default training to None and call "
-                "model(x, training=False) at inference",
-                layer=path,
+        custom = [path for path, layer in suspects if not _is_builtin(layer)]
+        builtin = [path for path, layer in suspects if _is_builtin(layer)]
+        if custom:
+            yield ctx.layers_finding(
+                "custom", custom,
+                f"{what}: call() defaults training=True, so model(x) runs it in training mode; "
+                "default training to None and call model(x, training=False) at inference",
+            )
+        if builtin:
+            yield ctx.layers_finding(
+                "built-in augmentation", builtin,
+                f"{what}: Keras augmentation layers are active unless told training=False; "
+                "call model(x, training=False) (predict already does) or apply augmentation "
+                "outside the model you serve",
             )
 
 
@@ -236,3 +260,8 @@ class PredictPathsDisagree(Probe):
         yield ctx.finding(
             "prediction paths disagree" + cause + ": max difference " + "; ".join(disagreements)
         )
+
+
+def _is_builtin(layer: Any) -> bool:
+    """A layer class that ships with Keras (its defaults are not the user's to change)."""
+    return type(layer).__module__.split(".")[0] in ("keras", "tf_keras", "tensorflow")

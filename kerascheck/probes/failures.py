@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import ClassVar
 
-from kerascheck.findings import Finding, Severity
+from kerascheck.findings import Finding, Location, Severity
 from kerascheck.probes.base import Probe, ProbeContext
 
 
@@ -74,3 +74,31 @@ class ProbeFailed(_RunnerEmitted):
     name = "probe-failed"
     summary = "A probe could not run on this model (the message names the cause)"
     severity = Severity.WARNING
+
+
+def grouped_probe_failures(label: str, failures: Sequence[tuple[str, str]], names: Mapping[str, str]) -> list[Finding]:
+    """One KP002 per distinct cause: ``failures`` are ``(probe code, cause)`` pairs.
+
+    Six probes skipped because no inputs could be made are one problem, reported once with the
+    probes it stopped.
+    """
+    by_cause: dict[str, list[str]] = {}
+    for code, cause in failures:
+        by_cause.setdefault(cause, []).append(code)
+    findings = []
+    for cause, codes in by_cause.items():
+        if len(codes) == 1:
+            subject = f"{codes[0]} ({names.get(codes[0], 'probe')})"
+        else:
+            subject = f"{len(codes)} probes ({', '.join(codes)})"
+        findings.append(
+            Finding(
+                code=ProbeFailed.code,
+                name=ProbeFailed.name,
+                message=f"{subject} {cause}",
+                severity=ProbeFailed.severity,
+                location=Location(path=label),
+                docs_url=ProbeFailed.docs_url(),
+            )
+        )
+    return findings

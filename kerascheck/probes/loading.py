@@ -17,6 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: The first Keras whose ``safe_mode`` holds for every format kerascheck loads: 3.11.0 fixed
+#: the ``.keras`` config bypasses (CVE-2025-8747, CVE-2025-9906), 3.11.3 made ``.h5`` honour
+#: ``safe_mode`` (CVE-2025-9905), 3.14.0 closed the TFSMLayer bypass (CVE-2026-1462) and the
+#: archive path traversal. Keep in step with the ``probe`` extra in pyproject.toml.
+MIN_SAFE_KERAS = (3, 14, 0)
+#: Keras 3.13+ needs Python 3.11; the maintainers backport security fixes to the 3.12 line for
+#: Python 3.10 users, and 3.12.1 has the ones above.
+SAFE_BACKPORT_LINE = ((3, 12, 1), (3, 13, 0))
+
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 # HDF5 files may start with a user block of 512 * 2**n bytes; the signature follows it.
 _HDF5_OFFSETS = (0, 512, 1024, 2048, 4096)
@@ -53,6 +62,25 @@ def short_cause(exc: BaseException, limit: int = 300) -> str:
     return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
 
 
+def keras_version_problem(version: str) -> str | None:
+    """Why a Keras ``version`` cannot be trusted to load untrusted files safely, or ``None``."""
+    numbers = []
+    for part in version.split(".")[:3]:
+        digits = re.match(r"\d+", part)
+        numbers.append(int(digits.group()) if digits else 0)
+    found = tuple(numbers)
+    low, high = SAFE_BACKPORT_LINE
+    if found >= MIN_SAFE_KERAS or low <= found < high:
+        return None
+    wanted = ".".join(map(str, MIN_SAFE_KERAS))
+    return (
+        f"not loaded: Keras {version} is older than {wanted}, and older versions load some files "
+        "with safe_mode ignored or bypassed (CVE-2025-9905, CVE-2025-9906, CVE-2026-1462), so a "
+        f"file could run code; upgrade (pip install 'keras>={wanted}') or, for a file you trust, "
+        "probe it with --unsafe"
+    )
+
+
 def import_custom_objects(modules: list[str]) -> None:
     """Import modules that register custom objects (a ``.py`` path or a dotted module name)."""
     for entry in modules:
@@ -64,8 +92,13 @@ def import_custom_objects(modules: list[str]) -> None:
             raise LoadFailure(f"importing custom objects from {entry!r} failed: {short_cause(exc)}")
 
 
+def is_module_path(entry: str) -> bool:
+    """Whether a custom-objects/factory entry is a file path (else a dotted module name)."""
+    return entry.endswith(".py") or "/" in entry or "\\" in entry
+
+
 def _import_entry(entry: str) -> Any:
-    if entry.endswith(".py") or "/" in entry or "\\" in entry:
+    if is_module_path(entry):
         path = Path(entry).resolve()
         if not path.is_file():
             raise LoadFailure(f"custom objects module {entry!r} does not exist")
@@ -140,39 +173,70 @@ def load_path(path_text: str, unsafe: bool) -> LoadedModel:
         raise LoadFailure(
             f"unsupported model file {path.name!r}: expected .keras, .h5 or a SavedModel directory"
         )
-    lambdas = lambda_layers_in_file(path) if not unsafe else []
-    return _load_keras_file(path, source_format, unsafe, lambdas)
+    if not unsafe:
+        # Refused before Keras sees the file: its own safe_mode check has had bypasses.
+        lambdas = lambda_layers_in_file(path)
+        if lambdas:
+            raise _lambda_refusal(lambdas)
+    return _load_keras_file(path, source_format, unsafe)
 
 
-def _load_keras_file(path: Path, source_format: str, unsafe: bool, lambdas: list[str]) -> LoadedModel:
+def _lambda_refusal(lambdas: list[str]) -> LoadFailure:
+    named = ", ".join(repr(n) for n in lambdas) or "a Lambda layer"
+    return LoadFailure(
+        f"refused to load: {named} holds Python bytecode (a Lambda layer), which can run "
+        "arbitrary code; if you trust this file, probe it with --unsafe",
+        code="KP105",
+        layer=lambdas[0] if len(lambdas) == 1 else None,
+    )
+
+
+def _load_keras_file(path: Path, source_format: str, unsafe: bool) -> LoadedModel:
     import keras
 
     kwargs: dict[str, Any] = {"safe_mode": not unsafe}
     try:
         model = keras.saving.load_model(path, compile=True, **kwargs)
+        _check_preprocessing_state(model, source_format)
         return LoadedModel(model, source_format, reload_kwargs={**kwargs, "compile": True})
+    except LoadFailure:
+        raise
     except Exception as exc:  # noqa: BLE001 - classified below
         first = exc
-    if _is_safe_mode_refusal(first):
-        named = ", ".join(repr(n) for n in lambdas) or "a Lambda layer"
-        raise LoadFailure(
-            f"refused to load: {named} holds Python bytecode (a Lambda layer), which can run "
-            "arbitrary code; if you trust this file, probe it with --unsafe",
-            code="KP105",
-            layer=lambdas[0] if len(lambdas) == 1 else None,
-        )
+    if _is_safe_mode_refusal(first):  # a Lambda our config reader did not see
+        raise _lambda_refusal([])
     # The architecture may load without the training configuration (Keras 3.15: .h5 compiled
     # with loss="mse" fails only while compiling); probes still run, KP104 reports the failure.
     try:
         model = keras.saving.load_model(path, compile=False, **kwargs)
     except Exception as exc:  # noqa: BLE001
         raise LoadFailure(f"loading {path.name} failed: {short_cause(exc)}") from None
+    _check_preprocessing_state(model, source_format)
     return LoadedModel(
         model,
         source_format,
         compile_error=short_cause(first),
         reload_kwargs={**kwargs, "compile": False},
     )
+
+
+def _check_preprocessing_state(model: Any, source_format: str) -> None:
+    """An .h5 file drops lookup vocabularies; the model then fails on every input (an
+    uninitialised table), so this is reported once, as the round-trip problem it is (KP104)."""
+    if source_format != "h5":
+        return
+    from kerascheck.probes._tf import empty_vocabularies
+
+    empty = empty_vocabularies(model)
+    if empty:
+        named = ", ".join(repr(p) for p in empty)
+        raise LoadFailure(
+            f"lookup layer(s) {named} have an empty vocabulary after loading this .h5 file: .h5 "
+            "does not store TextVectorization/StringLookup vocabularies, so the model cannot map "
+            "any input; save it as .keras",
+            code="KP104",
+            layer=empty[0] if len(empty) == 1 else None,
+        )
 
 
 def _is_safe_mode_refusal(exc: BaseException) -> bool:
@@ -240,8 +304,17 @@ def _load_saved_model(path: Path) -> LoadedModel:
             f"{sorted(signatures) or 'none'}); Keras 3 can only wrap an endpoint with TFSMLayer"
         )
     specs = signatures["serving_default"].structured_input_signature[1]
+
+    class NamedInputsTFSMLayer(keras.layers.TFSMLayer):
+        """Signatures take their inputs as keyword arguments; TFSMLayer passes one positional."""
+
+        def call(self, inputs: Any, training: bool = False, **kwargs: Any) -> Any:
+            if isinstance(inputs, dict):
+                return self.call_endpoint_fn(**inputs, **kwargs)
+            return super().call(inputs, training=training, **kwargs)
+
     try:
-        layer = keras.layers.TFSMLayer(str(path), call_endpoint="serving_default")
+        layer = NamedInputsTFSMLayer(str(path), call_endpoint="serving_default")
         inputs = {
             name: keras.Input(
                 shape=tuple(spec.shape[1:]), batch_size=spec.shape[0], dtype=spec.dtype.name, name=name

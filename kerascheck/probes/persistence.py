@@ -94,7 +94,7 @@ class ReloadMismatch(Probe):
             again = ctx.predict(model=reloaded)
             if _tf.close(reference, again, atol, rtol):
                 continue
-            culprit = self._first_differing_layer(ctx, reloaded, atol, rtol)
+            culprit, divergence = self._first_differing_layer(ctx, reloaded, atol, rtol)
             where = ""
             if culprit is not None:
                 kind = type(ctx.model.get_layer(culprit)).__name__
@@ -107,6 +107,7 @@ class ReloadMismatch(Probe):
                 f"predictions of the model saved as .{fmt} and loaded back differ by up to "
                 f"{_tf.max_difference(reference, again):.3g}{where}",
                 layer=culprit,
+                extra=(("divergence", divergence),) if divergence else (),
             )
 
     @staticmethod
@@ -140,7 +141,10 @@ class ReloadMismatch(Probe):
         )
 
     @staticmethod
-    def _first_differing_layer(ctx: ProbeContext, reloaded: Any, atol: float, rtol: float) -> str | None:
+    def _first_differing_layer(
+        ctx: ProbeContext, reloaded: Any, atol: float, rtol: float
+    ) -> tuple[str | None, tuple[tuple[str, float], ...]]:
+        """The first layer whose output differs after the round trip, and every layer's difference."""
         from kerascheck.probes import _tf
 
         ctx.reset_states()
@@ -148,8 +152,11 @@ class ReloadMismatch(Probe):
         ctx.reset_states(reloaded)
         copy = _tf.layer_outputs(reloaded, ctx.inputs, ctx.batch_size)
         if original is None or copy is None or original[0] != copy[0]:
-            return None
-        return _tf.first_divergence(original[0], original[1], copy[1], atol, rtol)
+            return None, ()
+        return (
+            _tf.first_divergence(original[0], original[1], copy[1], atol, rtol),
+            _tf.layer_divergence(original[0], original[1], copy[1]),
+        )
 
 
 class UnsafeArtifact(Probe):
@@ -191,20 +198,19 @@ class UnsafeArtifact(Probe):
 
         from kerascheck.probes import _tf
 
-        for path, layer in _tf.walk_layers(ctx.model):
-            if not isinstance(layer, keras.layers.Lambda):
-                continue
-            if ctx.source_format == "factory":
-                yield ctx.finding(
-                    f"Lambda layer {layer.name!r}: saving this model writes Python bytecode "
-                    "that keras.saving.load_model refuses without safe_mode=False",
-                    layer=path,
-                    severity=Severity.WARNING,
-                )
-            else:
-                yield ctx.finding(
-                    f"Lambda layer {layer.name!r} holds Python bytecode; it was loaded only "
-                    "because --unsafe was given",
-                    layer=path,
-                    severity=Severity.INFO,
-                )
+        lambdas = [path for path, layer in _tf.walk_layers(ctx.model) if isinstance(layer, keras.layers.Lambda)]
+        if not lambdas:
+            return
+        if ctx.source_format == "factory":
+            yield ctx.layers_finding(
+                "Lambda", lambdas,
+                "saving this model writes Python bytecode that keras.saving.load_model refuses "
+                "without safe_mode=False",
+                severity=Severity.WARNING,
+            )
+        else:
+            yield ctx.layers_finding(
+                "Lambda", lambdas, "holds Python bytecode; loaded only because --unsafe was given",
+                severity=Severity.INFO,
+            )
+

@@ -1,9 +1,12 @@
 """Parent side of probing: one child process per target, with a timeout, never a traceback.
 
-The parent never imports TensorFlow. For each target it starts
-``python -m kerascheck.probes.child``, sends a pickled request on stdin and reads pickled
-records back from a result file the child appends to after every step (so a timeout or crash
-still keeps the findings of the probes that finished, and says which step was running).
+The parent never imports TensorFlow. For each target it starts an isolated child (see
+:func:`child_command`: nothing is imported from the working directory), sends a pickled request
+on stdin and reads pickled records back from a result file the child appends to after every
+step (so a timeout or crash still keeps the findings of the probes that finished, and says which
+step was running). Every child runs in its own process group inside a scratch directory that is
+also its ``TMPDIR``: on a timeout, Ctrl-C or SIGTERM the group is killed and the directory
+removed, so nothing is left running or on disk.
 """
 
 from __future__ import annotations
@@ -14,22 +17,27 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kerascheck.findings import Finding, Location
 from kerascheck.probes.base import Probe
-from kerascheck.probes.failures import ModelLoadFailed
+from kerascheck.probes.failures import ModelLoadFailed, grouped_probe_failures
 
-#: What a probe run costs besides the model: TensorFlow and Keras take ~560 MB once imported.
+#: Peak memory of a probe run is about ``TF_BASELINE_BYTES + MODEL_COPIES * file size``.
+#: Calibrated with ``python bench/probe_memory.py`` (the child's peak RSS for Dense models of
+#: 10-300 MB, every built-in probe; docs/probes.md has the table): TensorFlow, Keras and a
+#: tiny model peak at ~550 MB, and each MB of weights costs ~13 MB at the peak (the loaded
+#: model, its .keras/.h5 round-trip copies, the model.export SavedModel and their
+#: serialisation buffers). The constants add a margin over the fit.
 TF_BASELINE_BYTES = 700 * 2**20
-#: The model is held in memory up to about four times (loaded, reloaded .h5 and .keras copies,
-#: serialisation buffers) while KP104 runs.
-MODEL_COPIES = 4
+MODEL_COPIES = 14
 #: Lines the child writes to stderr for the parent to relay in verbose mode.
 VERBOSE_PREFIX = "kerascheck-probe: "
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -69,11 +77,15 @@ class ProbeSettings:
     """How to probe. ``options`` maps a probe code (or slug) to ``{"option": value}``."""
 
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    timeout: float = 120.0
+    #: Seconds per target, TensorFlow start-up included; ``None``: :func:`default_timeout`.
+    timeout: float | None = None
     #: Load with ``safe_mode=False`` (runs Lambda bytecode): only for trusted files.
     unsafe: bool = False
     #: Allow factory targets, which import and run the user's code.
     allow_factory: bool = False
+    #: Allow SavedModel directories: probing one runs its TensorFlow graph, which can hold
+    #: arbitrary ops (file writes, ``py_function`` is not even needed), so only trusted ones.
+    allow_savedmodel: bool = False
     #: Modules (dotted names or ``.py`` paths) imported in the child before loading.
     custom_objects: tuple[str, ...] = ()
     #: ``.npy``/``.npz`` inputs to use instead of synthesised ones.
@@ -105,19 +117,83 @@ def run_probes(
     Probes that only document callback or runner codes are skipped.
     """
     runnable = [p for p in probes if p.runs_on_models()]
+    budget = MemoryBudget(available_memory() if settings.check_memory else None)
 
     def one(index: int) -> list[Finding]:
         if on_progress is not None:
             on_progress(index, len(targets), targets[index].label)
-        return _probe_target(targets[index], runnable, settings)
+        return _probe_target(targets[index], runnable, settings, budget)
 
-    if settings.jobs <= 1 or len(targets) <= 1:
-        results = [one(i) for i in range(len(targets))]
-    else:
-        # Threads only wait on child processes, so they run truly in parallel.
-        with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
-            results = list(pool.map(one, range(len(targets))))
+    with _terminate_children_on_signal():
+        if settings.jobs <= 1 or len(targets) <= 1:
+            results = [one(i) for i in range(len(targets))]
+        else:
+            # Threads only wait on child processes, so they run truly in parallel.
+            with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
+                results = list(pool.map(one, range(len(targets))))
     return [finding for result in results for finding in result]
+
+
+class _LiveChildren:
+    """The probe children running now, so an interruption can kill every one of them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processes: set[subprocess.Popen[bytes]] = set()
+
+    def add(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes.add(process)
+
+    def discard(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes.discard(process)
+
+    def kill_all(self) -> None:
+        with self._lock:
+            processes = list(self._processes)
+        for process in processes:
+            kill_group(process)
+
+
+_LIVE = _LiveChildren()
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill a child and every process it started (its process group on POSIX), then reap it."""
+    if os.name == "posix":
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    else:
+        process.kill()
+    process.wait()
+
+
+@contextmanager
+def _terminate_children_on_signal() -> Iterator[None]:
+    """Turn SIGTERM into ``KeyboardInterrupt`` while probing; on either, kill every child.
+
+    Only the main thread may install signal handlers; elsewhere the caller owns signals and
+    the children are still killed when the interruption reaches this frame.
+    """
+    previous = None
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+
+        def interrupt(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    except BaseException:
+        _LIVE.kill_all()
+        raise
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def load_failure(target_label: str, message: str) -> Finding:
@@ -132,8 +208,57 @@ def load_failure(target_label: str, message: str) -> Finding:
     )
 
 
+class MemoryBudget:
+    """The memory the running children are expected to peak at, counted together: with
+    ``jobs > 1`` a target waits until the others leave room for it, and a target that would
+    not fit even alone is not started."""
+
+    def __init__(self, available: int | None) -> None:
+        self.available = available
+        self.reserved = 0
+        self._changed = threading.Condition()
+
+    def acquire(self, needed: int) -> bool:
+        """Reserve ``needed`` bytes (waiting for running targets); False if it can never fit."""
+        if self.available is None:
+            return True
+        with self._changed:
+            if needed > self.available:
+                return False
+            while self.reserved and self.reserved + needed > self.available:
+                self._changed.wait()
+            self.reserved += needed
+            return True
+
+    def release(self, needed: int) -> None:
+        if self.available is None:
+            return
+        with self._changed:
+            self.reserved -= needed
+            self._changed.notify_all()
+
+
+#: Default time limit: a floor, plus time per MB of model. ``bench/probe_memory.py`` measured
+#: a whole probe run at ~20 s + 0.27 s/MB on a busy 2-core machine (300 MB: 100 s); the
+#: default doubles the per-MB cost so a big model gets time instead of a timeout.
+DEFAULT_TIMEOUT = 120.0
+TIMEOUT_PER_MB = 0.6
+
+
+def default_timeout(target: ProbeTarget) -> float:
+    """The time limit for ``target`` when none is set: 120 s, more for models over ~100 MB."""
+    size = _artifact_size(Path(target.path)) if target.path is not None and Path(target.path).exists() else 0
+    return max(DEFAULT_TIMEOUT, 60.0 + TIMEOUT_PER_MB * size / 2**20)
+
+
+def estimated_memory(target: ProbeTarget) -> int:
+    """Bytes a probe run of ``target`` is expected to peak at (factories: the baseline)."""
+    size = _artifact_size(Path(target.path)) if target.path is not None else 0
+    return TF_BASELINE_BYTES + MODEL_COPIES * size
+
+
 def _probe_target(
-    target: ProbeTarget, probes: Sequence[type[Probe]], settings: ProbeSettings
+    target: ProbeTarget, probes: Sequence[type[Probe]], settings: ProbeSettings, budget: MemoryBudget
 ) -> list[Finding]:
     label = target.label
     problem = _precheck(target, settings)
@@ -141,9 +266,27 @@ def _probe_target(
         return [load_failure(label, problem)]
     if not probes:
         return []
+    needed = estimated_memory(target)
+    if not budget.acquire(needed):
+        size = needed - TF_BASELINE_BYTES
+        return [load_failure(
+            label,
+            f"not probed: the model is {size / MODEL_COPIES / 2**20:.0f} MB and probing it needs "
+            f"about {needed / 2**20:.0f} MB, but only {(budget.available or 0) / 2**20:.0f} MB of "
+            "memory is available",
+        )]
+    try:
+        return _run_target(target, probes, settings)
+    finally:
+        budget.release(needed)
+
+
+def _run_target(target: ProbeTarget, probes: Sequence[type[Probe]], settings: ProbeSettings) -> list[Finding]:
+    label = target.label
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kerascheck-probe-") as scratch:
         result_path = Path(scratch) / "result.pickle"
+        cwd = os.getcwd()
         request = {
             "target": target,
             "probes": [p.ref() for p in probes],
@@ -155,23 +298,29 @@ def _probe_target(
             "seed": settings.seed,
             "verbose": settings.verbose,
             "result_path": str(result_path),
-            "sys_path": [os.path.abspath(p or os.curdir) for p in sys.path],
+            "sys_path": forwarded_sys_path(sys.path, cwd),
+            "cwd": cwd,
         }
-        returncode, timed_out, stderr = _run_child(request, settings, Path(scratch))
+        timeout = settings.timeout if settings.timeout is not None else default_timeout(target)
+        returncode, timed_out, stderr = _run_child(request, settings, Path(scratch), timeout)
         records = _read_records(result_path)
     findings = [f for record in records if record[0] == "findings" for f in record[2]]
+    failures = [(record[1], record[2]) for record in records if record[0] == "failed"]
+    findings += grouped_probe_failures(label, failures, {p.code: p.name for p in probes})
     done = any(record[0] == "done" for record in records)
     stage = _running_stage(records, probes)
     if settings.verbose:
         for line in stderr.splitlines():
             if line.startswith(VERBOSE_PREFIX):
                 print(line[len(VERBOSE_PREFIX) :], file=sys.stderr)
-        print(f"{label}: {time.perf_counter() - started:.2f}s in total", file=sys.stderr)
+        peak = next((record[1] for record in records if record[0] == "peak_memory" and record[1]), None)
+        memory = f", peak memory {peak / 2**20:.0f} MB" if peak else ""
+        print(f"{label}: {time.perf_counter() - started:.2f}s in total{memory}", file=sys.stderr)
     if timed_out:
         findings.append(
             load_failure(
                 label,
-                f"probing timed out after {settings.timeout:g} s while {stage}; "
+                f"probing timed out after {timeout:g} s while {stage}; "
                 "raise the timeout (--timeout) or select fewer probes",
             )
         )
@@ -181,7 +330,7 @@ def _probe_target(
 
 
 def _precheck(target: ProbeTarget, settings: ProbeSettings) -> str | None:
-    """Problems found without starting a child: flags, missing files, memory."""
+    """Problems found without starting a child: flags, missing files (memory: MemoryBudget)."""
     if target.factory is not None:
         if not settings.allow_factory:
             return (
@@ -192,16 +341,12 @@ def _precheck(target: ProbeTarget, settings: ProbeSettings) -> str | None:
     path = Path(str(target.path))
     if not path.exists():
         return f"model file {target.path!r} not found"
-    if settings.check_memory:
-        size = _artifact_size(path)
-        available = available_memory()
-        needed = TF_BASELINE_BYTES + MODEL_COPIES * size
-        if available is not None and needed > available:
-            return (
-                f"not probed: the model is {size / 2**20:.0f} MB and probing it needs about "
-                f"{needed / 2**20:.0f} MB, but only {available / 2**20:.0f} MB of memory is "
-                "available"
-            )
+    if path.is_dir() and (path / "saved_model.pb").is_file() and not settings.allow_savedmodel:
+        return (
+            f"not probed: {target.path!r} is a TensorFlow SavedModel, and probing one runs its "
+            "graph, which can do anything the saved ops do (write files, read the network); if "
+            "you trust it, allow it explicitly (--allow-savedmodel / allow_savedmodel=True)"
+        )
     return None
 
 
@@ -223,8 +368,50 @@ def available_memory() -> int | None:
     return None
 
 
-def child_environment(seed: int) -> dict[str, str]:
-    """The child's environment: quiet TensorFlow on CPU, and this kerascheck importable."""
+def package_root() -> str:
+    """The directory holding this ``kerascheck`` package (also for an uninstalled checkout)."""
+    import kerascheck
+
+    return str(Path(kerascheck.__file__).absolute().parent.parent)
+
+
+def forwarded_sys_path(entries: Sequence[str], cwd: str) -> list[str]:
+    """The parent's ``sys.path`` for the child (plugins' probe modules), minus the working dir.
+
+    ``python -m kerascheck`` puts the working directory first; a cloned repository's
+    ``numpy.py`` must never be importable because of that.
+    """
+    here = os.path.realpath(cwd)
+    kept = []
+    for entry in entries:
+        absolute = os.path.normpath(os.path.join(cwd, entry or os.curdir))
+        if entry and os.path.realpath(absolute) != here and absolute not in kept:
+            kept.append(absolute)
+    return kept
+
+
+#: Run by ``python -c`` as the child's first code: nothing has been imported from the working
+#: directory yet (``-c`` adds it to ``sys.path`` only for user code), so removing it here keeps
+#: a repository's ``keras.py``/``numpy.py`` from shadowing anything. ``-I``/``-P`` would also
+#: drop user site-packages (``pip install --user tensorflow``) or need Python 3.11.
+CHILD_BOOTSTRAP = (
+    "import os, sys\n"
+    "here = os.path.realpath(os.getcwd())\n"
+    "sys.path[:] = [sys.argv[1]] + [os.path.abspath(p) for p in sys.path\n"
+    "                               if p and os.path.realpath(p) != here]\n"
+    "from kerascheck.probes.child import main\n"
+    "sys.exit(main())\n"
+)
+
+
+def child_command(settings: ProbeSettings) -> list[str]:
+    """The child's command line: the bootstrap, with this kerascheck's root as ``argv[1]``."""
+    return [settings.python or sys.executable, "-c", CHILD_BOOTSTRAP, package_root()]
+
+
+def child_environment(seed: int, scratch: Path | None = None) -> dict[str, str]:
+    """The child's environment: quiet TensorFlow on CPU, this kerascheck importable, and (given
+    ``scratch``) temporary files inside the parent's scratch directory."""
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ info/warning logs on stderr
     env["CUDA_VISIBLE_DEVICES"] = ""  # CPU: deterministic kernels, no GPU memory grab
@@ -233,41 +420,46 @@ def child_environment(seed: int) -> dict[str, str]:
     env["PYTHONHASHSEED"] = str(seed)
     env["PYTHONWARNINGS"] = "ignore"  # so the last stderr line of a crash is the cause
     env["PYTHONUNBUFFERED"] = "1"
-    import kerascheck  # the very package this parent runs, even from an uninstalled checkout
-
-    package_root = str(Path(kerascheck.__file__).absolute().parent.parent)
+    root = package_root()  # the very package this parent runs, even from an uninstalled checkout
     existing = env.get("PYTHONPATH")
-    env["PYTHONPATH"] = package_root + (os.pathsep + existing if existing else "")
+    env["PYTHONPATH"] = root + (os.pathsep + existing if existing else "")
+    if scratch is not None:
+        temp = scratch / "tmp"
+        temp.mkdir(exist_ok=True)
+        # Whatever the child (or TF, or user code) puts in tempfile goes where we clean up.
+        for name in ("TMPDIR", "TEMP", "TMP"):
+            env[name] = str(temp)
     return env
 
 
-def _run_child(request: dict[str, Any], settings: ProbeSettings, scratch: Path) -> tuple[int, bool, str]:
-    """Run the child; ``(returncode, timed_out, stderr text)``."""
-    command = [settings.python or sys.executable, "-m", "kerascheck.probes.child"]
+def _run_child(request: dict[str, Any], settings: ProbeSettings, scratch: Path, timeout: float) -> tuple[int, bool, str]:
+    """Run the child; ``(returncode, timed_out, stderr text)``.
+
+    The child's process group is killed on a timeout and on any interruption of this thread
+    (Ctrl-C, SIGTERM turned into ``KeyboardInterrupt``), then the exception goes on.
+    """
     stderr_path = scratch / "stderr.txt"
-    posix = os.name == "posix"
     with open(stderr_path, "wb") as stderr_file:
         process = subprocess.Popen(
-            command,
+            child_command(settings),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,  # user code may print; results go to the result file
             stderr=stderr_file,
-            env=child_environment(settings.seed),
-            start_new_session=posix,  # a process group, so a timeout kills TF's helpers too
+            env=child_environment(settings.seed, scratch),
+            start_new_session=os.name == "posix",  # a process group: TF's helpers die with it
         )
+        _LIVE.add(process)
         timed_out = False
         try:
-            process.communicate(pickle.dumps(request), timeout=settings.timeout)
+            process.communicate(pickle.dumps(request), timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            if posix:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            else:
-                process.kill()
-            process.wait()
+            kill_group(process)
+        except BaseException:
+            kill_group(process)
+            raise
+        finally:
+            _LIVE.discard(process)
     stderr = stderr_path.read_text(encoding="utf-8", errors="replace")
     return process.returncode, timed_out, stderr
 

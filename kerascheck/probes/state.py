@@ -64,33 +64,36 @@ class StatefulLayers(Probe):
         after = _tf.snapshot(watched)
         moved = _tf.max_difference(first, second)
 
-        for path, layer in stateful:
-            kind = type(layer).__name__
+        if stateful:
+            kinds = {type(layer).__name__ for _, layer in stateful}
+            kind = f"stateful {kinds.pop() if len(kinds) == 1 else 'RNN'}"
             if moved > atol:
                 effect = f"the same input predicted twice differs by up to {moved:.3g}"
             else:
                 effect = "its state persists across predict calls"
-            yield ctx.finding(
-                f"stateful {kind} {layer.name!r}: {effect}; call layer.reset_states() between "
-                f"independent sequences and predict with batch_size={ctx.batch_size} "
-                "(the model's fixed batch size)",
-                layer=path,
+            yield ctx.layers_finding(
+                kind,
+                [path for path, _ in stateful],
+                f"{effect}; call layer.reset_states() between independent sequences and predict "
+                f"with batch_size={ctx.batch_size} (the model's fixed batch size)",
             )
 
         stateful_paths = {path for path, _ in stateful}
-        reported: set[str] = set()
+        changed: dict[str, str] = {}
         for variable, old, new in zip(watched, before, after):
             if old.shape == new.shape and (old == new).all():
                 continue
             path = owners.get(id(variable), "")
-            if path in reported or any(path == p or path.startswith(f"{p}/") for p in stateful_paths):
+            if path in changed or any(path == p or path.startswith(f"{p}/") for p in stateful_paths):
                 continue
-            reported.add(path)
-            label = path or "the model"
-            yield ctx.finding(
-                f"layer {label!r} changes its non-trainable variable "
-                f"{getattr(variable, 'path', variable.name)!r} during predict, so predictions "
-                "depend on earlier calls",
-                layer=path or None,
+            changed[path] = str(getattr(variable, "path", variable.name))
+        if changed:
+            paths = list(changed)
+            example = changed[paths[0]]
+            yield ctx.layers_finding(
+                "",
+                [p or "the model" for p in paths],
+                f"changes non-trainable variables during predict (e.g. {example!r}), so "
+                "predictions depend on earlier calls",
             )
         ctx.reset_states()

@@ -47,18 +47,21 @@ class BatchNormNeverTrained(Probe):
 
         from kerascheck.probes import _tf
 
+        untrained = []
         for path, layer in _tf.walk_layers(ctx.model):
             if not isinstance(layer, keras.layers.BatchNormalization) or not layer.built:
                 continue
             mean = np.asarray(keras.ops.convert_to_numpy(layer.moving_mean))
             variance = np.asarray(keras.ops.convert_to_numpy(layer.moving_variance))
             if np.all(mean == 0.0) and np.all(variance == 1.0):
-                yield ctx.finding(
-                    f"BatchNormalization {layer.name!r} still has moving_mean all 0 and "
-                    "moving_variance all 1: it was never trained, so at inference it does not "
-                    "normalise",
-                    layer=path,
-                )
+                untrained.append(path)
+        if untrained:
+            yield ctx.layers_finding(
+                "BatchNormalization",
+                untrained,
+                "moving_mean is still all 0 and moving_variance all 1: never trained, so at "
+                "inference it does not normalise",
+            )
 
 
 class OutputStructure(Probe):
@@ -148,6 +151,8 @@ class OutputStructure(Probe):
         if kind is None or len(outputs) != 1:
             return
         (output,) = outputs
+        if not np.all(np.isfinite(output)):
+            return  # NaN/Inf is KP109's finding; no activation would make it a probability
         atol = float(ctx.options["atol"])
         out_of_range = bool(np.any(output < -atol) or np.any(output > 1 + atol))
         sums_off = (

@@ -1,4 +1,4 @@
-"""KP201 and KP202: reported by :class:`kerascheck.keras.KerascheckCallback` during ``fit``.
+"""KP201 and KP202: reported by :class:`kerascheck.callback.KerascheckCallback` during ``fit``.
 
 These classes carry the codes and documentation (``kerascheck rule KP201``); the runner never
 runs them on a saved model (``callback_only``).
@@ -42,14 +42,17 @@ class BestEpochNotRestored(Probe):
 
     ## Options
     * `monitor` (default `"val_loss"`), `mode` (default `"auto"`: `max` for accuracy/AUC-like
-      names, `min` otherwise), `min_delta` (default `0.0`): passed to the callback's constructor.
+      names, `min` otherwise), `min_delta` (default `0.0`, absolute) and `relative_delta`
+      (default `0.01`: the last epoch must be worse than the best by more than 1 % of the best
+      value, so noise is not reported): passed to the callback's constructor. When `monitor`
+      is never logged, an info finding says so.
     """
 
     code = "KP201"
     name = "best-epoch-not-restored"
     summary = "Training ends on weights worse than the best epoch and nothing restores them"
     callback_only: ClassVar[bool] = True
-    options = {"monitor": "val_loss", "mode": "auto", "min_delta": 0.0}
+    options = {"monitor": "val_loss", "mode": "auto", "min_delta": 0.0, "relative_delta": 0.01}
 
 
 class PythonStateInTraining(Probe):

@@ -7,8 +7,8 @@ half-written file, and it changes nothing but the text:
 * **Edits made meanwhile are kept.** The file's identity and content digest are taken when it
   is read; right before the replace they are compared again (device, inode, size, mtime and a
   digest of the bytes), and the file is left alone if anything changed. After the replace, the
-  old file is looked at once more: if a write reached it in the instant between the check and
-  the replace, that text is put back and the fix is reported as not applied.
+  old file is watched briefly: if a write reached it (a writer that opened it just before the
+  replace), that text is put back and the fix is reported as not applied.
 * **Owner, group and mode are kept** (the temporary file gets them before it takes the file's
   place). If the owner cannot be kept (a file of another user, when not running as root), the
   file is not rewritten rather than handed to the runner.
@@ -197,8 +197,8 @@ def _replace(target: str, data: bytes, info: os.stat_result, original_fd: int) -
     finally:
         if temporary is not None:
             tempfiles.remove_quietly(temporary)
-    after = os.fstat(original_fd)
-    if (after.st_size, after.st_mtime_ns) != (info.st_size, info.st_mtime_ns):
+    after = _settled(original_fd, info)
+    if after is not None:
         # Someone wrote to the file in the instant between the last check and the replace: put
         # their text back rather than lose it.
         with os.fdopen(os.dup(original_fd), "rb") as handle:
@@ -211,6 +211,28 @@ def _replace(target: str, data: bytes, info: os.stat_result, original_fd: int) -
             tempfiles.remove_quietly(restored)
             raise FixError(f"it changed on disk while kerascheck was writing it and its changed text could not be put back: {exc.strerror or exc}") from None
         raise FixError("it changed on disk while kerascheck was writing it; the changed text was kept and the fix not applied (run again)")
+
+
+#: After the replace, the old file is watched this many times, this many seconds apart: a
+#: writer that opened it just before the rename (an appender preempted between ``open`` and
+#: ``write``) lands there, and its text must be put back. A rename-based write cannot close
+#: this window entirely (editors that save by renaming share it); watching shrinks it from
+#: microseconds to the point where a preempted writer is still caught.
+_SETTLE_CHECKS = 3
+_SETTLE_PAUSE = 0.005
+
+
+def _settled(original_fd: int, info: os.stat_result) -> os.stat_result | None:
+    """The old file's state if a write reached it after the replace, else None."""
+    import time
+
+    for attempt in range(_SETTLE_CHECKS):
+        if attempt:
+            time.sleep(_SETTLE_PAUSE)
+        after = os.fstat(original_fd)
+        if (after.st_size, after.st_mtime_ns) != (info.st_size, info.st_mtime_ns):
+            return after
+    return None
 
 
 def _write_temporary(target: str, data: bytes, info: os.stat_result) -> str:

@@ -12,7 +12,7 @@ keras = pytest.importorskip("keras")
 pytest.importorskip("tensorflow")
 
 from kerascheck.findings import Severity  # noqa: E402
-from kerascheck.keras import KerascheckCallback  # noqa: E402
+from kerascheck.callback import KerascheckCallback  # noqa: E402
 from kerascheck.probes.api import probe  # noqa: E402
 
 
@@ -63,3 +63,58 @@ def test_api_probes_an_in_memory_model_against_its_own_predictions(build_module:
 def test_api_path_with_array_sample(build_module: ModuleType, example_models: dict) -> None:
     findings = probe(example_models["single_unit_softmax.keras"], sample=np.ones((2, 6), "float32"), select=["KP108"])
     assert [(f.code, f.severity) for f in findings] == [("KP108", Severity.WARNING)]
+
+
+def test_kp201_ignores_noise_and_shows_values_that_differ() -> None:
+    check = KerascheckCallback(verbose=False, select=("KP201",))
+    for epoch, value in enumerate([0.9, 0.5, 0.50025]):  # a 0.05 % wiggle after the best epoch
+        check.on_epoch_end(epoch, {"val_loss": value})
+    check.on_train_end()
+    assert check.findings == []
+
+    strict = KerascheckCallback(verbose=False, select=("KP201",), relative_delta=0.0)
+    for epoch, value in enumerate([0.9, 0.5, 0.50025]):
+        strict.on_epoch_end(epoch, {"val_loss": value})
+    strict.on_train_end()
+    (finding,) = strict.findings
+    assert "val_loss=0.5002," in finding.message and "reached 0.5;" in finding.message  # never "equal"
+
+
+def test_kp201_says_when_the_monitored_metric_never_appears() -> None:
+    check = KerascheckCallback(verbose=False, select=("KP201",))
+    for epoch in range(3):
+        check.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+    check.on_train_end()
+    (finding,) = check.findings
+    assert finding.code == "KP201" and finding.severity is Severity.INFO
+    assert "'val_loss' was never logged (logged: loss)" in finding.message
+
+
+def test_api_rejects_unknown_selectors_like_check() -> None:
+    from kerascheck.config import ConfigError
+
+    with pytest.raises(ConfigError, match="KP9"):
+        probe("model.keras", select=["KP9"])
+
+
+class Unbuilt(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(2)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+def test_api_returns_findings_for_models_it_cannot_feed_or_save(build_module: ModuleType) -> None:
+    vectorize = keras.layers.TextVectorization(max_tokens=20, output_sequence_length=4)
+    vectorize.adapt(["good film", "bad plot twist"])
+    text = keras.Input((1,), dtype="string")
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(20, 3)(vectorize(text)))
+    string_model = keras.Model(text, keras.layers.Dense(1, activation="sigmoid")(pooled), name="reviews")
+    # a string-input model is probed like any other (its inputs come from the vocabulary)
+    assert probe(string_model, select=["KP102", "KP104"]) == []
+    # an unbuilt subclassed model: no weights, no signature; findings, not an exception
+    findings = probe(Unbuilt(name="unbuilt"))
+    assert findings and {f.code for f in findings} <= {"KP001", "KP002"}
+    assert all(f.location.path == "<in-memory model 'unbuilt'>" for f in findings)

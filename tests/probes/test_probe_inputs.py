@@ -70,3 +70,52 @@ def test_sample_rows_fit_a_fixed_batch(tmp_path: Path) -> None:
     data, batch = inputs.load_sample(path, sig)
     assert batch == 4 and data.shape == (4, 3)
     np.testing.assert_array_equal(data[2], data[0])
+
+
+def text_model() -> keras.Model:
+    vectorize = keras.layers.TextVectorization(max_tokens=20, output_sequence_length=5, name="vectorize")
+    vectorize.adapt(["the cat sat on the mat", "a dog ran far away"])
+    text = keras.Input((1,), dtype="string", name="text")
+    tag = keras.Input((1,), dtype="string", name="tag")
+    lookup = keras.layers.StringLookup(vocabulary=["red", "green", "blue"], name="lookup")
+    tokens = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(20, 4)(vectorize(text)))
+    colour = keras.layers.Flatten()(keras.layers.Embedding(5, 2)(lookup(tag)))
+    return keras.Model([text, tag], keras.layers.Dense(2)(keras.layers.Concatenate()([tokens, colour])))
+
+
+def test_string_inputs_come_from_the_vocabulary_they_feed() -> None:
+    model = text_model()
+    sig = inputs.signature(model)
+    data, batch = inputs.synthesize(sig, np.random.default_rng(0))
+    text, tag = data
+    assert set(tag.ravel()) <= {"red", "green", "blue"}
+    words = {word for sentence in text.ravel() for word in sentence.split()}
+    assert words and words <= {"the", "cat", "sat", "on", "mat", "a", "dog", "ran", "far", "away"}
+    # every token is known: no input maps to the out-of-vocabulary index
+    assert not np.any(model.get_layer("lookup")(inputs.as_model_inputs(tag)).numpy() == 0)
+    assert model.predict(inputs.as_model_inputs(data), verbose=0).shape == (batch, 2)
+
+
+def test_none_spatial_dims_survive_the_models_downsampling() -> None:
+    image = keras.Input((None, None, 3))
+    x = image
+    for _ in range(5):  # downsamples by 32, like MobileNet or ResNet
+        x = keras.layers.Conv2D(4, 3, strides=2, padding="valid")(x)
+    model = keras.Model(image, keras.layers.GlobalAveragePooling2D()(x))
+    (spec,) = inputs.signature(model).specs
+    data, _ = inputs.synthesize(inputs.signature(model), np.random.default_rng(0))
+    assert data.shape[1] == data.shape[2] == spec.free_size >= 64
+    assert model.predict(data, verbose=0).shape == (inputs.DEFAULT_BATCH, 4)
+
+
+def test_ragged_inputs_get_rows_of_different_lengths() -> None:
+    tokens = keras.Input((None,), ragged=True, dtype="int32")
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(30, 3)(tokens))
+    model = keras.Model(tokens, keras.layers.Dense(2)(pooled))
+    (spec,) = inputs.signature(model).specs
+    assert spec.ragged and spec.int_high == 30
+    data, batch = inputs.synthesize(inputs.signature(model), np.random.default_rng(0))
+    lengths = data.row_lengths().numpy()
+    assert len(lengths) == batch and lengths.min() >= 1 and len(set(lengths)) > 1
+    assert data.flat_values.numpy().max() < 30
+    assert model.predict(data, verbose=0).shape == (batch, 2)

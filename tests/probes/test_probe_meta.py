@@ -27,7 +27,7 @@ def test_builtin_probes_are_well_documented() -> None:
 def test_hook_returns_every_builtin() -> None:
     assert kerascheck_register_probes() == list(BUILTIN_PROBES)
     runnable = [p.code for p in BUILTIN_PROBES if p.runs_on_models()]
-    assert runnable == [f"KP10{i}" for i in range(1, 9)]
+    assert runnable == [f"KP{100 + i}" for i in range(1, 13)]
 
 
 def test_importing_runner_and_probes_does_not_import_tensorflow() -> None:
@@ -69,7 +69,7 @@ def test_target_needs_exactly_one_kind() -> None:
 
 def test_select_by_code_prefix_and_slug() -> None:
     picked = select_probes(BUILTIN_PROBES, ["KP10", "best-epoch-not-restored", "KP001"])
-    assert [p.code for p in picked] == ["KP001"] + [f"KP10{i}" for i in range(1, 9)] + ["KP201"]
+    assert [p.code for p in picked] == ["KP001"] + [f"KP10{i}" for i in range(1, 10)] + ["KP201"]
     assert select_probes(BUILTIN_PROBES, None) == list(BUILTIN_PROBES)
 
 
@@ -91,4 +91,41 @@ def test_child_environment_is_quiet_cpu_and_finds_this_package() -> None:
     import kerascheck
 
     assert env["PYTHONPATH"].split(":")[0] == str(Path(kerascheck.__file__).absolute().parent.parent)
-    assert ProbeSettings().timeout == 120.0 and ProbeSettings().unsafe is False
+    assert ProbeSettings().timeout is None and ProbeSettings().unsafe is False
+
+
+def test_default_timeout_grows_with_the_model(tmp_path: Path) -> None:
+    from kerascheck.probes.runner import default_timeout
+
+    small, big = tmp_path / "small.keras", tmp_path / "big.keras"
+    small.write_bytes(b"x" * 1000)
+    with big.open("wb") as handle:  # sparse: 1 GB without writing it
+        handle.truncate(2**30)
+    assert default_timeout(ProbeTarget(path=str(small))) == 120.0
+    assert default_timeout(ProbeTarget(path=str(big))) == 60.0 + 0.6 * 1024
+    assert default_timeout(ProbeTarget(factory="m.py:f")) == 120.0
+
+
+def test_memory_budget_counts_parallel_models_together() -> None:
+    import threading
+
+    from kerascheck.probes.runner import MemoryBudget
+
+    budget = MemoryBudget(available=10)
+    assert budget.acquire(11) is False  # never fits, even alone
+    assert budget.acquire(6) is True
+    started, acquired = threading.Event(), threading.Event()
+
+    def second() -> None:
+        started.set()
+        budget.acquire(6)  # 6 + 6 > 10: waits for the first to finish
+        acquired.set()
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    started.wait()
+    assert not acquired.is_set() and budget.reserved == 6
+    budget.release(6)
+    worker.join()
+    assert acquired.is_set() and budget.reserved == 6
+    assert MemoryBudget(available=None).acquire(10**15) is True  # unknown memory: not limited

@@ -1,6 +1,6 @@
 """A Keras callback that checks a training run: ``KerascheckCallback``.
 
-    from kerascheck.keras import KerascheckCallback
+    from kerascheck.callback import KerascheckCallback
     check = KerascheckCallback()
     model.fit(x, y, validation_data=(xv, yv), epochs=20, callbacks=[check])
     check.findings   # [Finding(...)], also printed one line each at the end of fit
@@ -39,12 +39,13 @@ _OWN_ROOT = str(Path(__file__).resolve().parent)
 class KerascheckCallback(keras.callbacks.Callback):
     """Check a ``fit`` run; findings are printed at the end and kept in :attr:`findings`.
 
-    KP201: the last epoch's ``monitor`` value is worse (by more than ``min_delta``) than the
-    best epoch's, and no ``EarlyStopping(restore_best_weights=True)`` in the same ``fit`` call
+    KP201: the last epoch's ``monitor`` value is worse than the best epoch's by more than
+    ``max(min_delta, relative_delta * |best|)`` (so a 0.05 % wiggle is not a finding), and no ``EarlyStopping(restore_best_weights=True)`` in the same ``fit`` call
     restores the best weights. The callbacks of the running ``fit`` are found by looking up
     the ``CallbackList`` that holds this callback in the calling frames; if it cannot be
     found, no restoring callback is assumed. The check uses the logged metric values, so it
-    costs nothing per batch.
+    costs nothing per batch. When ``monitor`` is never logged (no validation data, a typo), an
+    info finding says so instead of staying silent.
 
     KP202: plain Python attributes of the model and its layers (numbers, strings, booleans,
     ``None``, and the length of lists/dicts/sets of such values) are recorded at
@@ -57,8 +58,10 @@ class KerascheckCallback(keras.callbacks.Callback):
         monitor: str = "val_loss",
         mode: str = "auto",
         min_delta: float = 0.0,
+        relative_delta: float = 0.01,
         verbose: bool = True,
         select: tuple[str, ...] = ("KP201", "KP202"),
+        report: str | Path | None = None,
     ) -> None:
         super().__init__()
         if mode not in ("auto", "min", "max"):
@@ -66,8 +69,11 @@ class KerascheckCallback(keras.callbacks.Callback):
         self.monitor = monitor
         self.mode = mode
         self.min_delta = abs(float(min_delta))
+        self.relative_delta = abs(float(relative_delta))
         self.verbose = verbose
         self.select = tuple(select)
+        #: An HTML file written at the end of fit: the findings and the monitored curve.
+        self.report = report
         self.findings: list[Finding] = []
         self._reset()
 
@@ -76,6 +82,10 @@ class KerascheckCallback(keras.callbacks.Callback):
         self.best_epoch: int | None = None
         self.last: float | None = None
         self.last_epoch: int | None = None
+        self.epochs = 0
+        self.logged: set[str] = set()
+        #: ``(epoch, value)`` of the monitored metric, for the report's curve.
+        self.curve: list[tuple[int, float]] = []
         self._before: dict[str, dict[str, Any]] = {}
         self._restorer: Any = None
         self._where = Location(path="<fit>")
@@ -94,12 +104,15 @@ class KerascheckCallback(keras.callbacks.Callback):
         self._before = _python_state(self.model)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.epochs += 1
+        self.logged.update(logs or {})
         value = (logs or {}).get(self.monitor)
         if value is None:
             return
         value = float(value)
         if math.isnan(value):
             return
+        self.curve.append((epoch, value))
         self.last, self.last_epoch = value, epoch
         if self.best is None or self._improves(value, self.best):
             self.best, self.best_epoch = value, epoch
@@ -112,6 +125,10 @@ class KerascheckCallback(keras.callbacks.Callback):
         if self.verbose:
             for finding in self.findings:
                 print(f"{finding.location.display()}: {finding.code} {finding.message}", file=sys.stderr)
+        if self.report is not None:
+            from kerascheck.probes import html_report
+
+            html_report.write_training(self.report, self.findings, self.monitor, self.curve, self.best_epoch)
 
     # --- checks -----------------------------------------------------------------------
 
@@ -126,17 +143,29 @@ class KerascheckCallback(keras.callbacks.Callback):
             return value > reference + self.min_delta
         return value < reference - self.min_delta
 
+    def tolerance(self) -> float:
+        """How much worse than the best the last epoch may be before KP201 reports it."""
+        return max(self.min_delta, self.relative_delta * abs(self.best or 0.0))
+
     def _check_best_epoch(self) -> list[Finding]:
+        if self.best is None and self.epochs:
+            logged = ", ".join(sorted(self.logged)) or "nothing"
+            message = (
+                f"KP201 could not check this fit: {self.monitor!r} was never logged (logged: "
+                f"{logged}); pass validation data or KerascheckCallback(monitor=...)"
+            )
+            return [_finding(BestEpochNotRestored, message, self._where, Severity.INFO)]
         if self.best is None or self.last is None or self.best_epoch == self.last_epoch:
             return []
-        if not self._improves(self.best, self.last):
-            return []  # within min_delta of the best
+        if abs(self.last - self.best) <= self.tolerance():
+            return []  # within tolerance of the best: noise, not a lost model
         if self._restorer is not None:
             return []
         assert self.best_epoch is not None and self.last_epoch is not None
+        last, best = _distinct(self.last, self.best)
         message = (
-            f"training ended at epoch {self.last_epoch + 1} with {self.monitor}={self.last:.4g}, "
-            f"but epoch {self.best_epoch + 1} reached {self.best:.4g}; the model keeps the last "
+            f"training ended at epoch {self.last_epoch + 1} with {self.monitor}={last}, "
+            f"but epoch {self.best_epoch + 1} reached {best}; the model keeps the last "
             "epoch's weights: use EarlyStopping(restore_best_weights=True) or load the best "
             "checkpoint after fit"
         )
@@ -166,6 +195,15 @@ class KerascheckCallback(keras.callbacks.Callback):
             )
             findings.append(_finding(PythonStateInTraining, message, where))
         return findings
+
+
+def _distinct(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` with the fewest significant digits (4 or more) that tell them apart."""
+    for digits in range(4, 17):
+        left, right = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if left != right:
+            return left, right
+    return repr(a), repr(b)
 
 
 def _finding(probe: Any, message: str, location: Location, severity: Severity | None = None) -> Finding:
