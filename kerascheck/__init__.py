@@ -13,7 +13,7 @@ if _safe_path.started_by_python_m():  # before anything else is imported: see sa
 from kerascheck.api import check, probe  # noqa: E402
 from kerascheck.findings import Applicability, Edit, Finding, Fix, Location, Severity  # noqa: E402
 from kerascheck.hookspecs import hookimpl  # noqa: E402
-from kerascheck.probes.base import Probe  # noqa: E402
+from kerascheck.probes.base import Probe, ProbeContext  # noqa: E402
 from kerascheck.report.base import Reporter, RunSummary  # noqa: E402
 from kerascheck.rule import Invalid, Rule, Valid  # noqa: E402
 from kerascheck.static.context import FileContext, ProjectContext  # noqa: E402
@@ -32,6 +32,7 @@ __all__ = [
     "Location",
     "ModelObject",
     "Probe",
+    "ProbeContext",
     "ProjectContext",
     "Reporter",
     "Rule",

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kerascheck.config import Config, load_config, split_selectors, validate_against, validate_plugin_options
+from kerascheck.checkdoc import Documented
+from kerascheck.config import (
+    Config,
+    check_target_keras,
+    load_config,
+    selector_matches,
+    split_selectors,
+    validate_against,
+    validate_plugin_options,
+)
 from kerascheck.findings import Finding
 from kerascheck.plugins import Registry, load_plugins
 
@@ -44,10 +53,10 @@ def open_session(
     """
     config = load_config(config_path, start)
     changes = dict(overrides or {})
+    if "target_keras" in changes:
+        check_target_keras(changes["target_keras"], "command line", "--target-keras")
     if extend_select:
         changes["extend_select"] = (*config.extend_select, *split_selectors(extend_select))
-    if extend_ignore:
-        changes["ignore"] = (*config.ignore, *split_selectors(extend_ignore))
     if changes:
         config = config.with_overrides(**changes)
     from kerascheck.plugins import config_plugins_to_load
@@ -60,9 +69,31 @@ def open_session(
     )
     extra = (*configured, *plugins)
     registry = load_plugins(plugins, blocked=blocked, search=plugin_search, config_plugins=configured, config_search=config_search)
+    ignore = config.ignore
+    cli_selected = (*changes.get("select", ()), *split_selectors(extend_select))
+    if cli_selected:  # as in ruff: selecting on the command line re-enables what the config ignores
+        ignore = unignore(ignore, cli_selected, registry.checks)
+    if extend_ignore:
+        ignore = (*ignore, *split_selectors(extend_ignore))
+    if ignore != config.ignore:
+        config = config.with_overrides(ignore=ignore)
     validate_against(config, registry.checks)
     validate_plugin_options(config, registry.config_options)
     return Session(config, registry, tuple(extra), tuple(blocked))
+
+
+def unignore(ignore: Sequence[str], selected: Sequence[str], checks: Mapping[str, type[Documented]]) -> tuple[str, ...]:
+    """``ignore`` without the checks ``selected`` names: a selector that covers none of them is
+    kept as written; one that does is replaced by the codes it covers that stay ignored."""
+    kept: list[str] = []
+    for selector in ignore:
+        covered = [c for c in checks.values() if selector_matches(selector, c)]
+        released = [c for c in covered if any(selector_matches(s, c) for s in selected)]
+        if not released:
+            kept.append(selector)
+        else:
+            kept.extend(c.code for c in sorted(covered, key=lambda c: c.code) if c not in released)
+    return tuple(kept)
 
 
 def check(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
-from kerascheck.findings import Severity, docs_url_for
+from kerascheck.findings import Finding, Severity, docs_url_for
 
 #: Documentation sections every rule and probe docstring carries (ruff's layout).
 REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
@@ -36,6 +37,9 @@ class Documented:
     default_enabled: ClassVar[bool] = True
     #: Set by the plugin manager: the distribution (or module) that registered the check.
     plugin: ClassVar[str] = ""
+    #: A plugin's own documentation page for the check, with ``{code}`` and ``{name}`` filled
+    #: in (``"https://my-plugin.example/rules/{code}/"``); None: kerascheck's site.
+    docs_url_template: ClassVar[str | None] = None
 
     @classmethod
     def docs(cls) -> str:
@@ -47,13 +51,17 @@ class Documented:
         text = cls.docs()
         parts = _SECTION_RE.split(text)
         result: dict[str, str] = {}
-        for title, body in zip(parts[1::2], parts[2::2]):
+        for title, body in zip(parts[1::2], parts[2::2], strict=True):
             result[title.strip()] = body.strip()
         return result
 
     @classmethod
-    def docs_url(cls) -> str:
-        return docs_url_for(cls.code)
+    def docs_url(cls, base: str | None = None) -> str:
+        """The check's documentation page: the plugin's own (``docs_url_template``) or its page
+        on kerascheck's site at ``base`` (the ``docs-base-url`` setting; None: the default)."""
+        if cls.docs_url_template:
+            return cls.docs_url_template.format(code=cls.code, name=cls.name)
+        return docs_url_for(cls.code, base)
 
     @classmethod
     def prefix(cls) -> str:
@@ -75,6 +83,21 @@ class Documented:
         if missing:
             problems.append(f"docstring lacks sections: {', '.join(missing)}")
         return problems
+
+
+def with_docs_urls(findings: Sequence[Finding], checks: Mapping[str, type[Documented]], base: str | None) -> list[Finding]:
+    """``findings`` with the documentation URL of their check on the site at ``base``.
+
+    Findings are made where no configuration is at hand (worker and probe processes, the
+    cache), so every output resolves the configured base here, in one place.
+    """
+    if not base:
+        return list(findings)
+    result = []
+    for finding in findings:
+        check = checks.get(finding.code)
+        result.append(replace(finding, docs_url=check.docs_url(base)) if check is not None else finding)
+    return result
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:

@@ -10,11 +10,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from kerascheck.cli_common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS  # noqa: F401 - re-exported
 from kerascheck.cli_common import emit_findings as _emit
 from kerascheck.cli_common import open_session_from_args as _open_session
+from kerascheck.cli_common import warn as _warn
 
 _EPILOG = """\
 examples:
@@ -30,7 +31,7 @@ exit codes: 0 clean, 1 findings, 2 usage/config/internal error.
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # exit 2 with usage, like argparse, but no traceback ever
+    def error(self, message: str) -> NoReturn:  # exit 2 with usage, like argparse, but no traceback ever
         self.print_usage(sys.stderr)
         sys.stderr.write(f"kerascheck: error: {message}\n")
         raise SystemExit(EXIT_ERROR)
@@ -50,14 +51,21 @@ def _add_plugin_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_selection_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--select", action="append", metavar="CODES", help="only these codes/prefixes/slugs (comma-separated; replaces the config's select)")
+    parser.add_argument(
+        "--select", action="append", metavar="CODES", help="only these codes/prefixes/slugs (comma-separated; replaces the config's select)"
+    )
     parser.add_argument("--extend-select", action="append", metavar="CODES", help="enable these in addition")
     parser.add_argument("--ignore", action="append", metavar="CODES", help="disable these codes/prefixes/slugs")
     parser.add_argument("--target-keras", metavar="VERSION", help='Keras version the code targets ("3", "2.15"); default from config, else 3')
 
 
 def _add_output_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output-format", default=None, metavar="FORMAT", help="text (default), json, sarif, github, or a plugin's format")
+    parser.add_argument(
+        "--output-format",
+        default=None,
+        metavar="FORMAT",
+        help="concise (default; alias text), full (source line, caret, fix diff), grouped, json, sarif, github, gitlab, junit, or a plugin's format",
+    )
     parser.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--statistics", action="store_true", help="show counts per rule instead of each finding")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -78,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="show the version and the loaded plugins")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    check = sub.add_parser("check", help="statically check Python files, directories and notebooks", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG)
+    check = sub.add_parser(
+        "check", help="statically check Python files, directories and notebooks", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG
+    )
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); '-' reads stdin")
     _add_selection_args(check)
     _add_output_args(check)
@@ -181,7 +191,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
         findings, results = run_check(session, paths, jobs=args.jobs, on_file=progress.tick)
     progress.done()
     if args.verbose:
-        sys.stderr.write(f"kerascheck: checked {len(results)} files in {time.perf_counter() - began:.2f}s\n")
+        for result in results:
+            sys.stderr.write(f"kerascheck: checked {result.path}\n")
+        sys.stderr.write(f"kerascheck: checked {len(results)} file{'s' if len(results) != 1 else ''} in {time.perf_counter() - began:.2f}s\n")
+    if not results and not args.quiet:
+        _warn(f"no Python files or notebooks found to check under {', '.join(paths)}")
+    _suppression_warnings(results, session.registry)
     fixed = 0
     if args.fix or args.diff or args.add_noqa or args.baseline or args.write_baseline:
         from kerascheck.static.fixer import run_cli as fix_flow
@@ -192,13 +207,52 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if outcome.exit_code is not None:
             return outcome.exit_code
         findings, fixed = outcome.findings, outcome.fixed
-    summary = RunSummary(files=len(results), fixed=fixed, statistics=args.statistics, show_fixes=args.show_fixes, tool_version=__version__)
+        if stdin and outcome.fixes:
+            source = outcome.fixes[0].after.text
+    summary = RunSummary(
+        files=len(results),
+        fixed=fixed,
+        statistics=args.statistics,
+        show_fixes=args.show_fixes,
+        tool_version=__version__,
+        unsafe_fixes=args.unsafe_fixes,
+        verbose=args.verbose,
+        sources={results[0].path: source} if stdin and results else {},
+    )
     if stdin and args.fix:  # stdout carries the fixed source; the report goes to stderr
         import contextlib
 
         with contextlib.redirect_stdout(sys.stderr):
             return _emit(args, session, findings, summary)
     return _emit(args, session, findings, summary)
+
+
+def _suppression_warnings(results: Sequence[Any], registry: Any) -> None:
+    """Warn about ``# noqa`` comments that cannot do what their author meant."""
+    prefixes = registry.prefixes()
+    for result in results:
+        for item in result.suppressions.items:
+            where = _suppression_place(result, item.line)
+            if item.kind == "noqa" and item.without_colon:
+                _warn(f"{where}: '# noqa' without a colon suppresses every finding on the line; write '# noqa: CODE'")
+            for code in item.codes:
+                if code.upper().startswith(prefixes) and not _names_a_check(code, registry):
+                    _warn(f"{where}: '{code}' in a suppression comment names no known rule (see 'kerascheck rules')")
+
+
+def _names_a_check(selector: str, registry: Any) -> bool:
+    from kerascheck.config import selector_matches
+
+    return any(selector_matches(selector, check) for check in registry.checks.values())
+
+
+def _suppression_place(result: Any, line: int) -> str:
+    """``path:line``, or ``path:cell N:line`` in a notebook (suppression lines are joined lines)."""
+    joined = result.joined_lines
+    if joined:
+        cell = max((c for c, start in joined.items() if start <= line), default=min(joined))
+        return f"{result.path}:cell {cell}:{line - joined[cell] + 1}"
+    return f"{result.path}:{line}"
 
 
 class _Progress:
@@ -226,12 +280,14 @@ def _cmd_rule(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     kind = "probe" if check.code in session.registry.probes else "rule"
     state = "on by default" if check.default_enabled else "off by default (enable with select)"
-    lines = [f"# {check.name} ({check.code})", "", f"{check.summary}.", "", f"Kind: {kind}; severity: {check.severity.value}; {state}; plugin: {check.plugin}."]
+    facts = f"Kind: {kind}; severity: {check.severity.value}; {state}; plugin: {check.plugin}."
+    lines = [f"# {check.name} ({check.code})", "", f"{check.summary}.", "", facts]
     versions = getattr(check, "keras_versions", None)
     if versions:
         lines.append(f"Applies to Keras {versions}.")
     if check.options:
         lines.append("Options: " + ", ".join(f"{k} = {v!r}" for k, v in check.options.items()))
+    lines.append(f"Documentation: {check.docs_url(session.config.docs_base_url)}")
     lines += ["", check.docs(), ""]
     sys.stdout.write("\n".join(lines))
     return EXIT_CLEAN
@@ -254,7 +310,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
                 "plugin": c.plugin,
                 "options": {k: v for k, v in c.options.items()},
                 "fixable": bool(c.sections().get("Fix safety")),
-                "url": c.docs_url(),
+                "url": c.docs_url(session.config.docs_base_url),
             }
             for c in checks
         ]

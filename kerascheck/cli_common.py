@@ -37,8 +37,8 @@ def open_session_from_args(args: argparse.Namespace, start: Path, overrides: dic
     if getattr(args, "select", None):
         overrides["select"] = split_selectors(args.select)
     if getattr(args, "target_keras", None):
-        overrides["target_keras"] = args.target_keras
-    return open_session(
+        overrides["target_keras"] = args.target_keras  # validated by open_session, like the config key
+    session = open_session(
         config_path=getattr(args, "config", None),
         start=start,
         plugins=load,
@@ -49,6 +49,17 @@ def open_session_from_args(args: argparse.Namespace, start: Path, overrides: dic
         allow_config_plugins=getattr(args, "allow_config_plugins", False),
         plugin_search=os.getcwd(),
     )
+    for name in session.registry.unknown_blocked:
+        loaded = ", ".join(sorted({p.distribution for p in session.registry.plugins}))
+        warn(f"'-p no:{name}' matches no plugin (loaded: {loaded}; 'kerascheck plugins' lists their names)")
+    if getattr(args, "verbose", False):
+        sys.stderr.write(f"kerascheck: configuration: {session.config.path or 'none found, defaults'}\n")
+    return session
+
+
+def warn(message: str) -> None:
+    """A warning on stderr (the run goes on)."""
+    sys.stderr.write(f"kerascheck: warning: {message}\n")
 
 
 def use_color(args: argparse.Namespace, stream: TextIO) -> bool:
@@ -59,8 +70,16 @@ def use_color(args: argparse.Namespace, stream: TextIO) -> bool:
     return stream.isatty()
 
 
+#: Formats meant for a terminal, which colour when it is one.
+COLOR_FORMATS = frozenset({"text", "concise", "full", "grouped"})
+
+
 def emit_findings(args: argparse.Namespace, session: Any, findings: list[Any], summary: Any) -> int:
     """Report ``findings`` with the chosen reporter and return the exit code."""
+    from dataclasses import replace
+
+    from kerascheck.checkdoc import with_docs_urls
+
     fmt = args.output_format or "text"
     reporters = session.registry.reporters
     if fmt not in reporters:
@@ -69,14 +88,17 @@ def emit_findings(args: argparse.Namespace, session: Any, findings: list[Any], s
     stream: TextIO
     if args.output_file:
         try:
-            stream = open(args.output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+            stream = open(args.output_file, "w", encoding="utf-8")  # closed below
         except OSError as exc:
             sys.stderr.write(f"kerascheck: error: cannot write {args.output_file}: {exc.strerror or exc}\n")
             return EXIT_ERROR
     else:
         stream = sys.stdout
+    findings = with_docs_urls(findings, session.registry.checks, session.config.docs_base_url)
+    summary = replace(summary, docs_base_url=session.config.docs_base_url)
     try:
-        reporter = reporters[fmt](stream, checks=session.registry.checks, color=fmt == "text" and not args.output_file and use_color(args, stream))
+        color = fmt in COLOR_FORMATS and not args.output_file and use_color(args, stream)
+        reporter = reporters[fmt](stream, checks=session.registry.checks, color=color)
         reporter.report(findings, summary)
     finally:
         if stream is not sys.stdout:

@@ -7,6 +7,7 @@ validated; a mistake raises :class:`ConfigError` naming the file, the key and wh
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -55,6 +56,11 @@ class Config:
     probe: tuple[tuple[str, Any], ...] = ()
     cache: bool = True
     cache_dir: str = ".kerascheck_cache"
+    #: The documentation site every ``docs_url`` points into (None: kerascheck's published site).
+    docs_base_url: str | None = None
+    #: Files larger than this many bytes are not parsed (KC002): libcst's parser needs several
+    #: hundred times a file's size in memory (a 3 MB file: about 2 GB).
+    max_file_size: int = 2_000_000
 
     @property
     def all_excludes(self) -> tuple[str, ...]:
@@ -95,7 +101,23 @@ _KEYS: dict[str, _Key] = {
     "probe": _Key(dict, "a table of probe settings"),
     "cache": _Key(bool, "true or false"),
     "cache-dir": _Key(str, "a directory path"),
+    "docs-base-url": _Key(str, 'the URL of the documentation site, e.g. "https://docs.example.com/kerascheck/"'),
+    "max-file-size": _Key(int, "a size in bytes (an integer > 0)"),
 }
+
+#: ``[tool.kerascheck.probe]`` keys and their types (the single table: ``kerascheck probe``
+#: reads it too).
+PROBE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "timeout": (int, float),
+    "custom-objects": list,
+    "sample": str,
+    "seed": int,
+    "jobs": int,
+}
+
+#: ``"3"``, ``"2.15"``, ``"3.1.0"``: ASCII digits only, a few of them.
+_VERSION = re.compile(r"[0-9]{1,4}(?:\.[0-9]{1,4}){0,2}", re.ASCII)
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", re.ASCII)
 
 
 def find_config_file(start: Path) -> Path | None:
@@ -115,11 +137,22 @@ def find_config_file(start: Path) -> Path | None:
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = path.read_bytes()
+    except OSError:
         return False
-    # Cheap pre-check before parsing: most pyproject files are not ours.
-    return "tool.kerascheck" in text and "kerascheck" in _read_toml(path).get("tool", {})
+    # Cheap pre-check before parsing: most pyproject files are not ours. Bytes, so that a file
+    # that is not UTF-8 but mentions kerascheck is reported (by _read_toml), not skipped.
+    return b"kerascheck" in data and _tool_table(_read_toml(path), str(path)) is not None
+
+
+def _tool_table(data: Mapping[str, Any], source: str) -> Any:
+    """``[tool.kerascheck]``, also written ``[tool]`` + ``kerascheck = {...}`` (one TOML table)."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, Mapping):
+        raise ConfigError(source, "tool", f"must be a table, not {_type_name(tool)}")
+    return tool.get("kerascheck")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -128,6 +161,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), None, f"invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), None, f"not UTF-8 text (TOML files must be UTF-8): byte {exc.start}") from None
+    except RecursionError:
+        raise ConfigError(str(path), None, "invalid TOML: nested too deeply") from None
     except OSError as exc:
         raise ConfigError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
 
@@ -146,7 +183,7 @@ def load_config(explicit: str | None = None, start: Path | None = None) -> Confi
         path = found
     data = _read_toml(path)
     if path.name == "pyproject.toml" or "tool" in data:
-        table = data.get("tool", {}).get("kerascheck")
+        table = _tool_table(data, str(path))
         if table is None:
             if path.name == "pyproject.toml":
                 raise ConfigError(str(path), None, "has no [tool.kerascheck] table")
@@ -196,14 +233,25 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
     plugin_options = _tables(table.get("plugin-options", {}), source, "plugin-options")
     keras_modules = []
     for module, target in table.get("keras-modules", {}).items():
-        if not isinstance(target, str):
-            raise ConfigError(source, f"keras-modules.{module}", "must be a string")
+        if not _DOTTED_NAME.fullmatch(module):
+            raise ConfigError(source, f"keras-modules.{module!r}", "must be a dotted module name (e.g. \"myproj.nn\")")
+        if not isinstance(target, str) or not _DOTTED_NAME.fullmatch(target):
+            raise ConfigError(source, f"keras-modules.{module}", "must be a dotted module name (a string such as \"keras.layers\")")
         keras_modules.append((module, target))
 
-    target = table.get("target-keras", "3")
-    head = target.split(".", 1)[0]
-    if not head.isdigit() or int(head) not in (2, 3):
-        raise ConfigError(source, "target-keras", f'must name Keras 2 or 3 (e.g. "3", "2.15"), not {target!r}')
+    target = check_target_keras(table.get("target-keras", "3"), source)
+
+    probe = table.get("probe", {})
+    for key, value in probe.items():
+        expected = PROBE_KEYS.get(key)
+        if expected is None:
+            raise ConfigError(source, f"probe.{key}", f"unknown option; known: {', '.join(sorted(PROBE_KEYS))}")
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(source, f"probe.{key}", f"has the wrong type ({_type_name(value)})")
+
+    max_file_size = table.get("max-file-size", Config.max_file_size)
+    if max_file_size <= 0:
+        raise ConfigError(source, "max-file-size", f"must be a size in bytes greater than 0, not {max_file_size}")
 
     return Config(
         path=source,
@@ -221,10 +269,20 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
         plugins=strings("plugins"),
         plugin_options=plugin_options,
         keras_modules=tuple(keras_modules),
-        probe=tuple(sorted(table.get("probe", {}).items())),
+        probe=tuple(sorted(probe.items())),
         cache=table.get("cache", True),
         cache_dir=table.get("cache-dir", ".kerascheck_cache"),
+        docs_base_url=table.get("docs-base-url"),
+        max_file_size=max_file_size,
     )
+
+
+def check_target_keras(target: str, source: str, key: str = "target-keras") -> str:
+    """``target`` if it names Keras 2 or 3 (``"3"``, ``"2.15"``), else a ConfigError."""
+    if not _VERSION.fullmatch(target) or int(target.split(".", 1)[0]) not in (2, 3):
+        shown = target if len(target) <= 40 else target[:40] + "..."
+        raise ConfigError(source, key, f'must name Keras 2 or 3 with ASCII digits (e.g. "3", "2.15"), not {shown!r}')
+    return target
 
 
 def _tables(value: Mapping[str, Any], source: str, key: str) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
@@ -353,7 +411,10 @@ def per_file_ignores_for(config: Config, path: str) -> list[str]:
         return []
     import fnmatch
 
-    resolved = Path(path).resolve()
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop: match the path as given
+        resolved = Path(path).absolute()
     try:
         rel = resolved.relative_to(Path(config.root).resolve()).as_posix()
     except ValueError:

@@ -124,9 +124,11 @@ class Finding:
         }
 
 
-DOCS_BASE_URL = "https://kerascheck.readthedocs.io/en/latest/rules/"
+#: Where the documentation site (built by ``mkdocs build``) is published; the ``docs-base-url``
+#: configuration key replaces it, e.g. for a company-internal copy of the site.
+DEFAULT_DOCS_BASE_URL = "https://kerascheck.readthedocs.io/en/latest/"
 
 
-def docs_url_for(code: str) -> str:
-    """Where the documentation of a rule or probe lives."""
-    return f"{DOCS_BASE_URL}{code}/"
+def docs_url_for(code: str, base: str | None = None) -> str:
+    """Where the documentation page of a rule or probe is on the site at ``base``."""
+    return f"{(base or DEFAULT_DOCS_BASE_URL).rstrip('/')}/rules/{code}/"

@@ -18,6 +18,11 @@ Project rules (``Rule.finish``) need facts from every file of the program; the s
 them from the other files of the project (cached by mtime; open documents use their unsaved
 text) so a single open file is not judged without the rest of its program.
 
+Checks are debounced per document (``DEBOUNCE_SECONDS``): a burst of changes costs one check of
+the latest text, and results for outdated text are never published. Documents are checked in
+the server's process, behind the engine's guards (size limit, ``compile()`` pre-check, parsing
+on a large stack), which keep the known crash shapes from libcst's native parser.
+
 Notebook documents (``notebookDocument/*``) are not supported: a client that syncs notebooks
 cell by cell gets no diagnostics for them; ``kerascheck check`` covers ``.ipynb`` files.
 """
@@ -38,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kerascheck.checkdoc import with_docs_urls
 from kerascheck.findings import Edit, Finding, Severity
 
 try:
@@ -58,6 +64,9 @@ CONFIG_NAMES = ("pyproject.toml", "kerascheck.toml")
 MAX_PROJECT_FILES = 2000
 #: Seconds a listing of the project's files is reused (new files are seen after this delay).
 TARGETS_TTL = 5.0
+#: Seconds without a further change before a changed document is checked again: a burst of
+#: keystrokes costs one check, not one per keystroke (which once left the server 85 s behind).
+DEBOUNCE_SECONDS = 0.1
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +222,7 @@ class Linter:
             findings = engine.finish([result, *others], root=root)
             own = os.path.abspath(path)
             kept = [f for f in findings if os.path.abspath(f.location.path) == own]
+            kept = with_docs_urls(kept, loaded.session.registry.checks, loaded.session.config.docs_base_url)
             if not complete:
                 kept = [f for f in kept if not _is_project_rule(engine, f.code)]
             return CheckOutcome(kept, loaded)
@@ -383,11 +393,11 @@ def suppression_code_at(line_text: str, column: int) -> str | None:
     return None
 
 
-def rule_markdown(check: Any) -> str:
+def rule_markdown(check: Any, docs_base_url: str | None = None) -> str:
     """Hover text for a rule or probe: title, summary, documentation and link."""
     head = f"**{check.code}** `{check.name}` ({check.severity.value})"
     parts = [head, "", f"{check.summary}.", "", check.docs()]
-    url = check.docs_url()
+    url = check.docs_url(docs_base_url)
     if url:
         parts += ["", f"[Documentation]({url})"]
     return "\n".join(parts)
@@ -459,6 +469,38 @@ class _State:
         self.linter = Linter(self._workspace_root, settings)
         #: uri -> (document version, findings) of the last published diagnostics.
         self.findings: dict[str, tuple[int | None, list[Finding]]] = {}
+        #: uri -> the check waiting to run (cancelled and replaced by every newer change).
+        self._waiting: dict[str, asyncio.Task[None]] = {}
+        #: uri -> held while that document is being checked (one check per document at a time).
+        self._checking: dict[str, asyncio.Lock] = {}
+
+    def schedule(self, uri: str, delay: float = DEBOUNCE_SECONDS) -> None:
+        """Check ``uri`` once no newer change has arrived for ``delay`` seconds.
+
+        Latest version wins: a newer change cancels the waiting check (never one already
+        running, whose result is then stale and not published, see :meth:`lint`), so after the
+        last change exactly one check of the final text runs, at most one check later.
+        """
+        waiting = self._waiting.get(uri)
+        if waiting is not None:
+            waiting.cancel()
+        self._waiting[uri] = asyncio.get_running_loop().create_task(self._lint_when_quiet(uri, delay))
+
+    def forget(self, uri: str) -> None:
+        waiting = self._waiting.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        self.findings.pop(uri, None)
+
+    async def _lint_when_quiet(self, uri: str, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lock = self._checking.setdefault(uri, asyncio.Lock())
+        async with lock:  # cancellable while waiting: a newer change replaces this check
+            if self._waiting.get(uri) is not asyncio.current_task():
+                return
+            del self._waiting[uri]  # from here on, this check runs to the end
+            await self.lint(uri)
 
     def _workspace_root(self) -> str | None:
         try:
@@ -500,9 +542,9 @@ class _State:
             lsp.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=[to_diagnostic(doc, lines, f) for f in findings])
         )
 
-    async def lint_all(self) -> None:
+    def lint_all(self) -> None:
         for uri in list(self.server.workspace.text_documents):
-            await self.lint(uri)
+            self.schedule(uri, delay=0)
 
     def code_actions(self, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         uri = params.text_document.uri
@@ -574,7 +616,7 @@ class _State:
         check = loaded.session.registry.find(code)
         if check is None:
             return None
-        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=rule_markdown(check)))
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=rule_markdown(check, loaded.session.config.docs_base_url)))
 
     async def register_watchers(self) -> None:
         capabilities = self.server.client_capabilities
@@ -609,26 +651,26 @@ def create_server(settings: LintSettings | None = None) -> LanguageServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: LanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        await state.lint(params.text_document.uri)
+        state.schedule(params.text_document.uri, delay=0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        await state.lint(params.text_document.uri)
+        state.schedule(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: LanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        await state.lint(params.text_document.uri)
+        state.schedule(params.text_document.uri, delay=0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        state.findings.pop(params.text_document.uri, None)
+        state.forget(params.text_document.uri)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def did_change_watched_files(ls: LanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
         if any(change.uri.rsplit("/", 1)[-1] in CONFIG_NAMES for change in params.changes):
             state.linter.invalidate()
-            await state.lint_all()
+            state.lint_all()
 
     @server.feature(
         lsp.TEXT_DOCUMENT_CODE_ACTION,

@@ -72,6 +72,8 @@ class Registry:
     reporters: dict[str, type[Any]] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     config_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ``-p no:NAME`` names that matched no plugin (the CLI warns about them).
+    unknown_blocked: tuple[str, ...] = ()
 
     @property
     def checks(self) -> dict[str, type[Documented]]:
@@ -94,6 +96,58 @@ class Registry:
     def fingerprint(self) -> tuple[tuple[str, str, str], ...]:
         """Which plugin distributions and versions are loaded (part of the cache key)."""
         return tuple(sorted((p.module, p.distribution, p.version) for p in self.plugins))
+
+
+def source_fingerprint(plugins: Iterable[tuple[str, str, str]]) -> tuple[tuple[str, int, int], ...]:
+    """``(file, mtime_ns, size)`` of every Python file of the plugins whose code can change
+    without a new version: ``-p`` modules (version ``"local"``) and editable installs.
+
+    ``plugins`` is :meth:`Registry.fingerprint`. The whole top-level package of each such
+    plugin module counts, so a rule class defined beside the hook module is covered too. The
+    result cache makes this part of its key, so editing a rule never serves stale results.
+    """
+    import os
+    import sys
+
+    files: set[str] = set()
+    for module_name, distribution, version in plugins:
+        if distribution == BUILTIN_DISTRIBUTION or not (version == "local" or _is_editable(distribution)):
+            continue
+        module = sys.modules.get(module_name)
+        top = sys.modules.get(module_name.split(".")[0])
+        for candidate in (top, module):
+            root = getattr(candidate, "__path__", None)
+            if root:  # a package: every .py file under its directories
+                for directory in root:
+                    for folder, _, names in os.walk(directory):
+                        files.update(os.path.join(folder, n) for n in names if n.endswith(".py"))
+                break
+            file = getattr(candidate, "__file__", None)
+            if file and candidate is module:
+                files.add(file)
+    stats = []
+    for file in sorted(files):
+        try:
+            st = os.stat(file)
+        except OSError:
+            continue
+        stats.append((file, st.st_mtime_ns, st.st_size))
+    return tuple(stats)
+
+
+def _is_editable(distribution: str) -> bool:
+    """Installed with ``pip install -e`` (PEP 610 ``direct_url.json``: ``dir_info.editable``)."""
+    import json
+    from importlib import metadata
+
+    try:
+        text = metadata.distribution(distribution).read_text("direct_url.json")
+    except (metadata.PackageNotFoundError, OSError):
+        return False
+    try:
+        return bool(json.loads(text or "{}").get("dir_info", {}).get("editable", False))
+    except (ValueError, AttributeError):
+        return False
 
 
 def _new_manager() -> pluggy.PluginManager:
@@ -184,38 +238,85 @@ def load_plugins(
     with ``search`` first on ``sys.path``), then ``config_plugins`` (already allowed by
     :func:`config_plugins_to_load`, imported with ``config_search`` first).
 
-    ``blocked`` names entry points or modules not to load (``-p no:NAME``).
+    ``blocked`` names plugins not to load (``-p no:NAME``): a distribution name as ``kerascheck
+    plugins`` prints it, an entry-point name, or a module name.
     """
     blocked = set(blocked)
+    matched: set[str] = set()
     manager = _new_manager()
     registry = Registry(manager)
     sources: list[tuple[str, str, str, str, str | None]] = []  # (name, module, distribution, version, search)
     from kerascheck import __version__ as builtin_version  # no metadata scan for our own version
-    for module in BUILTIN_PLUGINS:
-        sources.append((module, module, BUILTIN_DISTRIBUTION, builtin_version, None))
+    for builtin in BUILTIN_PLUGINS:
+        sources.append((builtin, builtin, BUILTIN_DISTRIBUTION, builtin_version, None))
     if use_entry_points:
         from kerascheck.entry_point_cache import entry_points  # the metadata scan, remembered
 
+<<<<<<< HEAD
         for entry_point in entry_points(ENTRY_POINT_GROUP):
             sources.append((entry_point.name, entry_point.module, entry_point.distribution, entry_point.version, None))
     for module in config_plugins:
         sources.append((module, module, module, "local", config_search))
     for module in extra:
         sources.append((module, module, module, "local", search))
+=======
+        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = entry_point.dist
+            dist_name = dist.metadata["Name"] if dist is not None else entry_point.value
+            version = dist.version if dist is not None else "unknown"
+            sources.append((entry_point.name, entry_point.value.split(":")[0], dist_name, version, None))
+    for configured in config_plugins:
+        sources.append((configured, configured, configured, "local", config_search))
+    for local in extra:
+        sources.append((local, local, local, "local", search))
+>>>>>>> main
 
     for name, module_name, distribution, version, directory in sources:
-        if name in blocked or module_name in blocked:
+        names = {name, module_name, distribution, _normalized(distribution)} & (blocked | {_normalized(b) for b in blocked})
+        if names:
+            matched.update(b for b in blocked if b in names or _normalized(b) in names)
             continue
         if manager.get_plugin(module_name) is not None:
             continue  # the same module named twice (entry point and -p)
         module = _import(module_name, f"from {distribution}", directory)
+        _check_hook_names(module, distribution)
         try:
             manager.register(module, name=module_name)
+            manager.check_pending()  # an implementation of a hook kerascheck does not have
         except Exception as exc:
             raise PluginError(f"plugin {module_name!r} ({distribution}) is invalid: {exc}") from None
         prefixes = _collect(registry, manager, module, name, distribution)
         registry.plugins.append(PluginInfo(name, distribution, version, module_name, prefixes))
+    registry.unknown_blocked = tuple(sorted(blocked - matched))
     return registry
+
+
+def _normalized(distribution: str) -> str:
+    """PEP 503 form, so ``-p no:kerascheck_tf1`` and ``-p no:kerascheck-tf1`` both match."""
+    import re
+
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+HOOK_NAMES = frozenset(name for name in dir(hookspecs) if name.startswith(f"{hookspecs.PROJECT_NAME}_"))
+
+
+def _check_hook_names(module: ModuleType, distribution: str) -> None:
+    """A misspelt hook, or a hook without ``@hookimpl``, would be silently ignored: refuse it."""
+    import difflib
+
+    marker = f"{hookspecs.PROJECT_NAME}_impl"
+    for attribute, value in vars(module).items():
+        if not attribute.startswith(f"{hookspecs.PROJECT_NAME}_") or not callable(value):
+            continue
+        if attribute not in HOOK_NAMES:
+            close = difflib.get_close_matches(attribute, sorted(HOOK_NAMES), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (hooks: {', '.join(sorted(HOOK_NAMES))})"
+            raise PluginError(f"plugin {module.__name__!r} ({distribution}) defines {attribute!r}, which is not a kerascheck hook{hint}")
+        if not hasattr(value, marker) and getattr(value, "__module__", None) == module.__name__:
+            raise PluginError(
+                f"plugin {module.__name__!r} ({distribution}): {attribute!r} is not marked with @kerascheck.hookimpl, so it would never be called"
+            )
 
 
 def _results(hook_caller: Any, module: ModuleType) -> list[Any]:

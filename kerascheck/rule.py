@@ -43,8 +43,10 @@ class Valid:
 class Invalid:
     """Code the rule must flag.
 
-    ``line`` (1-based) pins where the first finding is; ``message`` is a substring the message
-    must contain; ``fixed`` is the source after applying the rule's fixes (safe and unsafe).
+    ``line`` (1-based) pins where the first finding is; ``findings`` pins every finding as
+    ``[(line, column), ...]`` (1-based, in order); ``message`` is a substring the message must
+    contain; ``fixed`` is the source after applying the rule's fixes (safe and unsafe), required
+    when the rule offers a fix for the example.
     """
 
     code: str
@@ -52,6 +54,7 @@ class Invalid:
     message: str | None = None
     fixed: str | None = None
     count: int | None = None
+    findings: Sequence[tuple[int, int]] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     target_keras: str = "3"
     project: Mapping[str, str] = field(default_factory=dict)

@@ -119,6 +119,30 @@ def test_baseline_with_fix_reports_what_remains_and_is_new(legacy):
     assert (code, out) == (0, "All checks passed (1 file checked, 2 fixed).\n")
 
 
+def test_baseline_still_matches_after_fix_changed_the_line(tmp_path):
+    """--fix rewrites one finding's code on a line another (unfixable) finding stands on: the
+    other finding's line text changes, and the baseline still recognises it."""
+    source = HEADER + "opt = keras.optimizers.Adam(lr=0.01); labels = model.predict_classes(x_test)\n"
+    (tmp_path / "train.py").write_text(source, encoding="utf-8")
+    assert run("train.py", "--select", "KC1", "--write-baseline", "baseline.json", cwd=tmp_path)[0] == 0
+    code, out, _ = run("train.py", "--select", "KC1", "--baseline", "baseline.json", "--fix", cwd=tmp_path)
+    assert "learning_rate=0.01" in (tmp_path / "train.py").read_text()
+    assert (code, out) == (0, "All checks passed (1 file checked, 1 fixed).\n")
+    code, out, _ = run("train.py", "--select", "KC1", "--baseline", "baseline.json", cwd=tmp_path)
+    assert (code, out) == (0, "All checks passed (1 file checked).\n")
+
+
+def test_a_similar_line_matches_only_one_entry(tmp_path):
+    """The similar-line fallback is one to one: a second edited copy is new."""
+    line = "labels = model.predict_classes(x_test)\n"
+    (tmp_path / "train.py").write_text(HEADER + line, encoding="utf-8")
+    assert run("train.py", "--select", "KC101", "--write-baseline", "baseline.json", cwd=tmp_path)[0] == 0
+    edited = "labels = model.predict_classes(x_test1)\n"
+    (tmp_path / "train.py").write_text(HEADER + edited + edited, encoding="utf-8")
+    code, out, _ = run("train.py", "--select", "KC101", "--baseline", "baseline.json", cwd=tmp_path)
+    assert code == 1 and out.startswith("train.py:5:10: KC101") and "Found 1 problem" in out
+
+
 def test_baseline_for_notebooks(tmp_path):
     cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": [HEADER, "p = model.predict_classes(x)\n"]}
     document = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}

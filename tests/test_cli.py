@@ -95,7 +95,7 @@ def test_github_annotations(run_cli, project):
 def test_statistics(run_cli, project):
     result = run_cli("check", "bad.py", "--statistics", cwd=project)
     assert "\tKC101\tremoved-predict-classes" in result.stdout
-    assert "\tKC106\tremoved-argument [*]" in result.stdout
+    assert "\tKC106\tremoved-argument\t[*] 1 safe fix" in result.stdout
 
 
 def test_output_file(run_cli, project):

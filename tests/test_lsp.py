@@ -396,3 +396,51 @@ def test_project_rules_see_the_other_files(tmp_path: Path, monkeypatch: pytest.M
     assert "KC301" in unseeded
     imports_seed = "import keras\nimport seed\nmodel = keras.Sequential()\nmodel.fit(x)\n"
     assert "KC301" not in [f.code for f in linter.check(str(train), imports_seed).findings]
+
+
+class _History(dict):
+    """``client.diagnostics`` that also remembers every publication, in order."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.published: list[list[types.Diagnostic]] = []
+
+    def __setitem__(self, uri: str, diagnostics: list[types.Diagnostic]) -> None:
+        self.published.append(list(diagnostics))
+        super().__setitem__(uri, diagnostics)
+
+
+@pytest.mark.asyncio
+async def test_lsp_converges_after_burst_of_changes(client: LanguageClient, project: Path) -> None:
+    """Hundreds of didChange notifications in a row (fast typing, a paste, an editor macro):
+    the server must not fall behind checking every version. Its last diagnostics must be those
+    of the final text, and no stale result may be published after them."""
+    uri = (project / "train.py").as_uri()
+    assert [d.code for d in await _after(client, uri, lambda: _open(client, uri, BUGGY))] == ["KC102"]
+    history = _History(client.diagnostics)
+    client.diagnostics = history
+
+    def text_of(version: int) -> str:
+        # Odd versions hold the bug, each on its own line (after ``version`` blank lines), so
+        # the diagnostics say which version they were computed for.
+        return "\n" * version + BUGGY if version % 2 else FIXED
+
+    versions = 601
+    for version in range(2, versions + 1):
+        _replace(client, uri, text_of(version), version)
+    final_line = versions + 2  # 0-based line of ``predict_proba`` in the final text
+
+    def final_published() -> bool:
+        last = history.published[-1] if history.published else None
+        return bool(last) and last[0].code == "KC102" and last[0].range.start.line == final_line
+
+    async def converged() -> None:
+        while not final_published():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(converged(), TIMEOUT)
+    await asyncio.sleep(1.0)  # nothing stale may follow the final diagnostics
+    assert final_published()
+    assert [d.code for d in history.published[-1]] == ["KC102"]
+    # Debounced: far fewer checks were published than versions sent.
+    assert len(history.published) < versions / 4

@@ -289,14 +289,21 @@ def test_binary_file(tree: Path) -> None:
     assert [code for code, _ in found["good.py"]] == ["KC101"]
 
 
-def test_huge_file_is_checked(tree: Path) -> None:
+def test_huge_file_is_checked_up_to_the_size_limit(tree: Path) -> None:
+    """~3 MB: over the default max-file-size (libcst would need gigabytes), so KC002; checked
+    when the limit is raised."""
     filler = "# " + "x" * 98 + "\n"
     text = '"""' + "padding line\n" * 150_000 + '"""\n' + filler * 10_000 + BUGGY  # ~3 MB
     (tree / "huge.py").write_text(text, encoding="utf-8")
     assert (tree / "huge.py").stat().st_size > 2_500_000
     found = _by_file(_check_tree([str(tree)], root=tree))
-    assert [code for code, _ in found["huge.py"]] == ["KC101"]
+    [(code, message)] = found["huge.py"]
+    assert code == "KC002" and "over the max-file-size limit (2.0 MB)" in message
     assert [code for code, _ in found["good.py"]] == ["KC101"]
+    config = Config(root=str(tree), select=("KC0", "KC1"), max_file_size=4_000_000)
+    engine = Engine(REGISTRY.rules, config)
+    findings = engine.finish(check_paths(engine, [str(tree / "huge.py")], jobs=1), root=tree)
+    assert [f.code for f in findings] == ["KC101"]
 
 
 def test_latin1_with_coding_cookie_is_decoded(tree: Path) -> None:

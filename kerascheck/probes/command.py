@@ -23,14 +23,8 @@ from kerascheck import config as configuration
 from kerascheck.config import Config, ConfigError
 from kerascheck.findings import Finding
 
-#: ``[tool.kerascheck.probe]`` keys and their types.
-PROBE_CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
-    "timeout": (int, float),
-    "custom-objects": list,
-    "sample": str,
-    "seed": int,
-    "jobs": int,
-}
+#: ``[tool.kerascheck.probe]`` keys and their types (validated when the config is loaded).
+PROBE_CONFIG_KEYS = configuration.PROBE_KEYS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,1 +1,2 @@
-"""Output formats: text, json, sarif, github (each one module, registered as a plugin)."""
+"""Output formats (each one module, registered as a plugin): concise (alias text), full, grouped,
+json, sarif, github, gitlab, junit."""

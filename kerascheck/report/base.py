@@ -1,14 +1,14 @@
-"""What every output format receives."""
+"""What every output format receives, and the text every terminal format shares."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from kerascheck.checkdoc import Documented
-from kerascheck.findings import Finding
+from kerascheck.findings import Finding, Severity
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,14 @@ class RunSummary:
     show_fixes: bool = False
     tool_version: str = ""
     kind: str = "check"  # "check" | "probe"
+    #: ``--unsafe-fixes`` was given: unsafe fixes count as available, never as "hidden".
+    unsafe_fixes: bool = False
+    #: Source text that is not on disk (stdin), by the path findings report.
+    sources: Mapping[str, str] = field(default_factory=dict)
+    #: ``-v``: show details such as a crashed plugin's traceback.
+    verbose: bool = False
+    #: The configured documentation site (``docs-base-url``); None: the default.
+    docs_base_url: str | None = None
 
 
 class Reporter:
@@ -35,9 +43,96 @@ class Reporter:
         raise NotImplementedError
 
 
-def statistics(findings: Sequence[Finding]) -> list[tuple[str, str, int, int]]:
-    """``(code, name, count, fixable)`` per code, most frequent first."""
+def traceback_of(finding: Finding) -> str | None:
+    """The plugin traceback an internal-error finding carries, if any."""
+    value = dict(finding.extra).get("traceback")
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class CodeStatistics:
+    """One row of ``--statistics``."""
+
+    code: str
+    name: str
+    count: int
+    safe_fixes: int
+    unsafe_fixes: int
+
+
+def statistics(findings: Sequence[Finding]) -> list[CodeStatistics]:
+    """Counts per code, most frequent first, with how many have a safe or an unsafe fix."""
     counts = Counter(f.code for f in findings)
-    fixable = Counter(f.code for f in findings if f.fix is not None)
+    safe = Counter(f.code for f in findings if f.fix is not None and f.fix.is_safe)
+    unsafe = Counter(f.code for f in findings if f.fix is not None and not f.fix.is_safe)
     names = {f.code: f.name for f in findings}
-    return [(code, names[code], n, fixable[code]) for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [CodeStatistics(code, names[code], n, safe[code], unsafe[code]) for code, n in ordered]
+
+
+_COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
+BOLD, DIM, CYAN, RED, GREEN, RESET = "\033[1m", "\033[2m", "\033[36m", "\033[31m", "\033[32m", "\033[0m"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+class TerminalReporter(Reporter):
+    """Shared by the human-readable formats: colour, ``--statistics`` and the summary line."""
+
+    def paint(self, text: str, style: str) -> str:
+        return f"{style}{text}{RESET}" if self.color else text
+
+    def severity_style(self, finding: Finding) -> str:
+        return _COLORS[finding.severity]
+
+    @staticmethod
+    def fix_marker(finding: Finding, summary: RunSummary) -> str:
+        """`` [*]`` when ``--fix`` (with the run's ``--unsafe-fixes`` choice) would apply the fix."""
+        if finding.fix is not None and (finding.fix.is_safe or summary.unsafe_fixes):
+            return " [*]"
+        return ""
+
+    def report(self, findings: Sequence[Finding], summary: RunSummary) -> None:
+        if summary.statistics:
+            self.write_statistics(findings)
+        else:
+            self.write_findings(findings, summary)
+        self.stream.write(self.summary_line(findings, summary) + "\n")
+
+    def write_findings(self, findings: Sequence[Finding], summary: RunSummary) -> None:
+        raise NotImplementedError
+
+    def write_traceback(self, finding: Finding, summary: RunSummary, indent: str = "    ") -> None:
+        """With ``-v``, the traceback a crashed plugin left on its ``KC000`` finding."""
+        text = traceback_of(finding)
+        if summary.verbose and text:
+            self.stream.write("".join(f"{indent}{line}\n" for line in text.rstrip().splitlines()))
+
+    def write_statistics(self, findings: Sequence[Finding]) -> None:
+        """``count  code  name  [*] N safe fixes, [-] M unsafe fixes`` per code."""
+        for row in statistics(findings):
+            fixes = []
+            if row.safe_fixes:
+                fixes.append(f"[*] {row.safe_fixes} safe fix{'es' if row.safe_fixes != 1 else ''}")
+            if row.unsafe_fixes:
+                fixes.append(f"[-] {row.unsafe_fixes} unsafe fix{'es' if row.unsafe_fixes != 1 else ''}")
+            tail = f"\t{', '.join(fixes)}" if fixes else ""
+            self.stream.write(f"{row.count:>6}\t{row.code}\t{row.name}{tail}\n")
+
+    def summary_line(self, findings: Sequence[Finding], summary: RunSummary) -> str:
+        noun = "model" if summary.kind == "probe" else "file"
+        checked = _plural(summary.files, noun)
+        fixed = f", {summary.fixed} fixed" if summary.fixed else ""
+        if not findings:
+            return self.paint(f"All checks passed ({checked} checked{fixed}).", DIM)
+        safe = sum(1 for f in findings if f.fix is not None and f.fix.is_safe)
+        unsafe = sum(1 for f in findings if f.fix is not None and not f.fix.is_safe)
+        if summary.unsafe_fixes:  # already requested: every fix is available, none is "more"
+            hint = f" {safe + unsafe} fixable with --fix." if safe + unsafe else ""
+        else:
+            hint = f" {safe} fixable with --fix." if safe else ""
+            if unsafe:
+                hint += f" {unsafe} more with --unsafe-fixes."
+        return f"Found {_plural(len(findings), 'problem')} in {checked}{fixed}.{hint}"

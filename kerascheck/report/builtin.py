@@ -6,12 +6,26 @@ from collections.abc import Mapping
 
 from kerascheck.hookspecs import hookimpl
 from kerascheck.report.base import Reporter
+from kerascheck.report.concise import ConciseReporter
+from kerascheck.report.full import FullReporter
 from kerascheck.report.github import GithubReporter
+from kerascheck.report.gitlab import GitlabReporter
+from kerascheck.report.grouped import GroupedReporter
 from kerascheck.report.json_format import JsonReporter
+from kerascheck.report.junit import JunitReporter
 from kerascheck.report.sarif import SarifReporter
-from kerascheck.report.text import TextReporter
 
 
 @hookimpl
 def kerascheck_register_reporters() -> Mapping[str, type[Reporter]]:
-    return {"text": TextReporter, "json": JsonReporter, "sarif": SarifReporter, "github": GithubReporter}
+    return {
+        "concise": ConciseReporter,
+        "text": ConciseReporter,  # the original name of the concise format
+        "full": FullReporter,
+        "grouped": GroupedReporter,
+        "json": JsonReporter,
+        "sarif": SarifReporter,
+        "github": GithubReporter,
+        "gitlab": GitlabReporter,
+        "junit": JunitReporter,
+    }

@@ -277,9 +277,9 @@ class RemovedModelMethods(Rule):
             message="add_metric",
         ),
         Invalid("from keras.models import Model\nmodel = Model(inputs, outputs)\nmodel.add_metric(acc, name='acc')\n", line=3, message="add_metric"),
-        Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="2.15", message="deprecated"),
+        Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="2.15", message="deprecated", fixed="import keras\nmodel = keras.Sequential()\nmodel.fit(gen)\n"),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.reset_states()\n", message="reset_state()"),
-        Invalid("import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit_generator(b)\n", line=4),
+        Invalid("import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit_generator(b)\n", line=4, fixed="import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit(b)\n"),
     )
 
     def _is_model(self, receiver: cst.BaseExpression, name: str) -> bool:
@@ -383,7 +383,7 @@ class LegacySaveFormat(Rule):
             "from tensorflow.keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint(f'{out}/best_{{epoch}}.h5', save_best_only=True)\n",
             fixed="from tensorflow.keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint(f'{out}/best_{{epoch}}.keras', save_best_only=True)\n",
         ),
-        Invalid("import tensorflow as tf\ntf.keras.models.save_model(model, 'm.hdf5')\n", line=2),
+        Invalid("import tensorflow as tf\ntf.keras.models.save_model(model, 'm.hdf5')\n", line=2, fixed="import tensorflow as tf\ntf.keras.models.save_model(model, 'm.keras')\n"),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -736,7 +736,7 @@ class RemovedModule(Rule):
         ),
         Invalid("from keras.wrappers.scikit_learn import KerasClassifier\n", message="SKLearnClassifier"),
         Invalid("from keras.preprocessing.image import ImageDataGenerator\n"),
-        Invalid("import tensorflow as tf\nx = tf.keras.layers.experimental.preprocessing.Rescaling(1/255)\n", count=1),
+        Invalid("import tensorflow as tf\nx = tf.keras.layers.experimental.preprocessing.Rescaling(1/255)\n", count=1, fixed="import tensorflow as tf\nx = tf.keras.layers.Rescaling(1/255)\n"),
         Invalid("from keras import backend as K\nsess = K.get_session()\n", line=2),
         Invalid("from keras import backend as K\nf = K.function([model.input], [model.output])\n", line=2, message="keras.backend.function"),
         Invalid("from keras.layers import CuDNNLSTM\n"),
@@ -998,9 +998,9 @@ class Keras1PositionalArgs(Rule):
             line=2,
             fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(3, 3), activation='relu')\n",
         ),
-        Invalid("import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n"),
-        Invalid("from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, 3, 3, border_mode='same')\n", line=2),
-        Invalid("from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n", message="strides=3"),
+        Invalid("import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n", fixed="import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, kernel_size=(3, 3, 3))\n"),
+        Invalid("from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, 3, 3, border_mode='same')\n", line=2, fixed="from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, kernel_size=(3, 3), border_mode='same')\n"),
+        Invalid("from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n", message="strides=3", fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(5, 3), border_mode='same')\n"),
     )
 
     def visit_Call(self, node: cst.Call) -> None:

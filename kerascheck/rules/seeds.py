@@ -871,10 +871,12 @@ class PartialSeeding(ProjectRule):
             "import numpy as np\nimport tensorflow as tf\nnp.random.seed(7)\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
             target_keras="2.15",
             message="TensorFlow's global seed",
+            fixed="import numpy as np\nimport tensorflow as tf\ntf.keras.utils.set_random_seed(7)\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
         ),
         Invalid(
             "import random\nimport keras\nrandom.seed(1)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
             message="not the backend",
+            fixed="import random\nimport keras\nkeras.utils.set_random_seed(1)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
         ),
     )
 

@@ -410,11 +410,13 @@ class StatefulFitShuffle(_StatefulRule):
         Invalid(
             "import keras\nfrom keras import layers\nplain = keras.Sequential([layers.Dense(4)])\nplain.fit(a, b)\ninputs = keras.Input(batch_shape=(1, 10, 3))\nrecurrent = layers.LSTM(8, stateful=True)\nhidden = recurrent(inputs)\nmodel = keras.Model(inputs, layers.Dense(1)(hidden))\nmodel.fit(x, y, batch_size=1)\n",
             line=9, count=1,
+            fixed="import keras\nfrom keras import layers\nplain = keras.Sequential([layers.Dense(4)])\nplain.fit(a, b)\ninputs = keras.Input(batch_shape=(1, 10, 3))\nrecurrent = layers.LSTM(8, stateful=True)\nhidden = recurrent(inputs)\nmodel = keras.Model(inputs, layers.Dense(1)(hidden))\nmodel.fit(x, y, batch_size=1, shuffle=False)\n",
         ),
         # A model built by a factory function of the file.
         Invalid(
             "import keras\nfrom keras import layers\n\ndef build(units):\n    model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.GRU(units, stateful=True)])\n    model.compile('adam', 'mse')\n    return model\n\nnet = build(16)\nnet.fit(x, y, batch_size=1)\n",
             line=10,
+            fixed="import keras\nfrom keras import layers\n\ndef build(units):\n    model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.GRU(units, stateful=True)])\n    model.compile('adam', 'mse')\n    return model\n\nnet = build(16)\nnet.fit(x, y, batch_size=1, shuffle=False)\n",
         ),
     )
 

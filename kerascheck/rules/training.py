@@ -392,6 +392,7 @@ class EarlyStoppingNoRestore(_TimelineRule):
         Invalid(
             "import keras\nstop = keras.callbacks.EarlyStopping(patience=2)\n",
             target_keras="2.15", message="only when",
+            fixed="import keras\nstop = keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)\n",
         ),
         # an explicit False is the default: the same last-epoch weights
         Invalid(

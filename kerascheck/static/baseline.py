@@ -5,10 +5,17 @@ findings that are not in it. A finding is identified without its line number, so
 code above it does not make it "new": by its file (relative to the baseline file), its code, the
 text of its source line (whitespace-normalised) and its occurrence index among findings with the
 same file, code and text. Messages are stored for people reading the file, never compared.
+
+A finding whose line text changed (``--fix`` rewrote another finding on the same line, or the
+line was reformatted) is still recognised: a finding no entry matches exactly takes, one to one,
+a remaining entry of the same file and code whose line text is similar (``SIMILARITY``).
+Exact matches are made first, so a copy of a known line next to the original is still new.
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,6 +27,8 @@ from kerascheck.static import files
 
 FORMAT_KEY = "kerascheck-baseline"
 FORMAT_VERSION = 1
+#: How alike (difflib ratio, 0..1) a changed line must be to its baseline entry's line.
+SIMILARITY = 0.75
 
 
 class BaselineError(ConfigError):
@@ -37,6 +46,10 @@ class Fingerprint:
     code: str
     text: str
     occurrence: int
+
+    def digest(self) -> str:
+        """A hex id of the fingerprint (SARIF ``partialFingerprints``, GitLab ``fingerprint``)."""
+        return hashlib.sha256("\0".join((self.path, self.code, self.text, str(self.occurrence))).encode("utf-8")).hexdigest()
 
 
 class _Lines:
@@ -118,6 +131,8 @@ def load(baseline_path: str) -> frozenset[Fingerprint]:
         raise BaselineError(baseline_path, f"cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise BaselineError(baseline_path, f"not valid JSON: {exc}") from None
+    except RecursionError:  # JSON nested thousands of levels deep: no baseline kerascheck wrote
+        raise BaselineError(baseline_path, "not a kerascheck baseline (JSON nested too deeply)") from None
     if not isinstance(document, dict) or document.get(FORMAT_KEY) != FORMAT_VERSION or not isinstance(document.get("findings"), list):
         raise BaselineError(baseline_path, f"not a kerascheck baseline (expected {{\"{FORMAT_KEY}\": {FORMAT_VERSION}, \"findings\": [...]}})")
     known = set()
@@ -131,5 +146,26 @@ def load(baseline_path: str) -> frozenset[Fingerprint]:
 
 def new_findings(findings: Sequence[Finding], known: frozenset[Fingerprint], baseline_path: str, sources: Mapping[str, str] | None = None) -> list[Finding]:
     """The findings that are not in the baseline, in their original order."""
-    old = {id(finding) for finding, fp in fingerprints(findings, baseline_path, sources) if fp in known}
+    pairs = fingerprints(findings, baseline_path, sources)
+    old = {id(finding) for finding, fp in pairs if fp in known}
+    unused = sorted(known - {fp for _, fp in pairs})
+    for finding, fp in pairs:
+        if id(finding) in old:
+            continue
+        similar = _most_similar(fp, unused)
+        if similar is not None:
+            unused.remove(similar)
+            old.add(id(finding))
     return [finding for finding in findings if id(finding) not in old]
+
+
+def _most_similar(fp: Fingerprint, candidates: Sequence[Fingerprint]) -> Fingerprint | None:
+    """The entry of the same file and code whose line text is most like ``fp``'s, if alike enough."""
+    best, best_ratio = None, SIMILARITY
+    for candidate in candidates:
+        if candidate.path != fp.path or candidate.code != fp.code:
+            continue
+        ratio = difflib.SequenceMatcher(None, candidate.text, fp.text).ratio()
+        if ratio >= best_ratio:
+            best, best_ratio = candidate, ratio
+    return best

@@ -84,6 +84,7 @@ def settings_key(config: Any, fingerprint: Iterable[tuple[str, str, str]]) -> st
     import libcst
 
     from kerascheck import __version__
+    from kerascheck.plugins import source_fingerprint as plugin_sources
 
     fingerprint = tuple(fingerprint)
     parts = (
@@ -93,6 +94,7 @@ def settings_key(config: Any, fingerprint: Iterable[tuple[str, str, str]]) -> st
         getattr(libcst, "__version__", getattr(libcst, "LIBCST_VERSION", "")),
         fingerprint,
         _code_fingerprint(module for module, _, _ in fingerprint),
+        plugin_sources(fingerprint),
         repr(config),  # a frozen dataclass of tuples, strings and enums: repr is deterministic
         config.target_keras,
     )

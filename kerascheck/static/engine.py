@@ -4,6 +4,12 @@ Per file (in a worker process when there are many files): read -> parse -> one w
 shared :class:`FileContext` and all rules -> raw findings, suppression comments and the facts
 project rules recorded. In the parent: the project phase (``Rule.finish`` over all facts),
 suppressions, per-file ignores and severity overrides, then sorting.
+
+One file never sinks the run: a file over ``max-file-size`` is not parsed; CPython's
+``compile()`` sees every file before libcst does (syntax errors, and the nesting that makes
+libcst's native parser blow up); the parse and walk run on a thread with a large stack and an
+iterative walk; and worker processes (:mod:`kerascheck.static.workers`) are replaced when one
+dies, its file alone getting a KC002. Each of these ends as a finding for that file.
 """
 
 from __future__ import annotations
@@ -111,12 +117,22 @@ class _Dispatcher(cst.CSTVisitor):
     def walk(self, root: cst.CSTNode) -> None:
         """The same visit/leave events, in the same order, as ``root.visit(self)``, at a
         fraction of the cost: libcst's ``visit`` rebuilds (and re-validates) every node of the
-        tree even for a read-only visitor; this walk only reads the children."""
+        tree even for a read-only visitor; this walk only reads the children.
+
+        Iterative (an explicit stack), so a valid file of any depth (a 1,000-term ``a + b``
+        chain, 1,000 ``elif``s, long implicit string concatenations) is walked, not refused
+        with a RecursionError. A node is pushed again, as ``(node, handlers)``, to be left,
+        but only when some handler wants to leave it."""
         visit_table, leave_table, run = self._visit, self._leave, self._run
         fields_of = _CHILD_FIELDS
         node_type = cst.CSTNode
-
-        def walk(node: cst.CSTNode) -> None:
+        stack: list[Any] = [root]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node = pop()
+            if type(node) is tuple:  # (node, its leave handlers): its children are done
+                run(node[1], node[0])
+                continue
             kind = type(node)
             fields = fields_of.get(kind)
             if fields is None:
@@ -125,18 +141,19 @@ class _Dispatcher(cst.CSTVisitor):
             handlers = visit_table.get(name)
             if handlers:
                 run(handlers, node)
+            handlers = leave_table.get(name)
+            if handlers:
+                push((node, handlers))
+            children: list[cst.CSTNode] = []
             for field_name in fields:
                 value = getattr(node, field_name)
                 if isinstance(value, node_type):
-                    walk(value)
+                    children.append(value)
                 elif type(value) is tuple or type(value) is list:
-                    for child in value:
-                        walk(child)
-            handlers = leave_table.get(name)
-            if handlers:
-                run(handlers, node)
-
-        walk(root)
+                    children.extend(value)
+            if children:
+                children.reverse()
+                stack.extend(children)
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -205,49 +222,86 @@ class Engine:
     # -- one file ------------------------------------------------------------------------
 
     def check_file(self, path: str, stdin_text: str | None = None, *, keep_source: bool = False) -> FileResult:
+        """Check one file. Whatever the file holds, the answer is a :class:`FileResult`: a file
+        that cannot be analysed gets a KC002 finding saying why, never an exception."""
         result = FileResult(path)
         special = _special_file(path) if stdin_text is None else None
         if special is not None:  # reading a FIFO would block the run forever
             result.findings.append(self._engine_finding(NOT_ANALYSED, f"{path}: {special}", Location(path)))
+            return result
+        limit = self.config.max_file_size
+        size = _size(path) if stdin_text is None and not path.endswith(".ipynb") else 0
+        if size > limit:
+            result.findings.append(self._too_large(path, size))  # not even read
             return result
         try:
             source = files.read(path, stdin_text)
         except UnreadableSource as exc:
             result.findings.append(self._engine_finding(NOT_ANALYSED, str(exc), Location(path)))
             return result
+        if len(source.text) > limit:  # stdin, or a notebook's code cells
+            result.findings.append(self._too_large(path, len(source.text.encode("utf-8", "surrogatepass"))))
+            return result
         if keep_source:
             result.source = source.text
         if source.cell_map is not None:
             result.joined_lines = {cell: start for start, cell in source.cell_map.starts}
         result.suppressions = suppress.scan(source.text)
+        problem: str | None = None
         try:
-            self._check_source(source, result)
+            if len(source.text) > _DEEP_TEXT:
+                _run_deep(self._check_source, source, result)
+            else:
+                self._check_source(source, result)
         except RecursionError:
+            problem = "not analysed: the file nests expressions too deeply for the parser (recursion limit)"
+        except MemoryError:
+            problem = "not analysed: the parser ran out of memory on this file"
+        if problem is not None:
             result.findings = [f for f in result.findings if f.code != INTERNAL_ERROR]
-            result.findings.append(
-                self._engine_finding(
-                    NOT_ANALYSED,
-                    "not analysed: the file nests expressions too deeply for the parser (recursion limit)",
-                    Location(path),
-                )
-            )
+            result.findings.append(self._engine_finding(NOT_ANALYSED, problem, Location(path)))
         return result
+
+    def crashed(self, path: str, reason: str) -> FileResult:
+        """The result of a file whose check killed its worker process (or was stopped);
+        ``reason`` says which, as :mod:`kerascheck.static.workers` words it."""
+        message = f"not analysed: {reason}; other files are unaffected"
+        return FileResult(path, findings=[self._engine_finding(NOT_ANALYSED, message, Location(path))])
+
+    def _too_large(self, path: str, size: int) -> Finding:
+        limit = self.config.max_file_size
+        message = (
+            f"not analysed: {_megabytes(size)} is over the max-file-size limit ({_megabytes(limit)}): "
+            "the parser needs several hundred times a file's size in memory"
+        )
+        return self._engine_finding(NOT_ANALYSED, message, Location(path))
 
     def _check_source(self, source: SourceFile, result: FileResult) -> None:
         path = source.path
         uses_keras = bool(self._keras_words.search(source.text))
         rule_classes = [r for r in self.file_rules if uses_keras or _wants_without_keras(r, source.text)]
-        if not rule_classes and _compiles(source):
-            # The pre-filter: no rule would look at this file, and CPython's own parser (about
-            # 10x faster than libcst's) says it has no syntax error to report. Anything else
-            # takes the full path below, so KC001 findings are exactly those of a libcst parse.
+        # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
+        # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
+        # native parser blow up (brackets nested past 200 levels: gigabytes of memory; ASTs
+        # nested past its recursion limit) before libcst ever sees them.
+        verdict = _compile_verdict(source)
+        if verdict is not None:
+            result.findings.append(self._verdict_finding(source, verdict))
             return
+        if not rule_classes:
+            return  # the pre-filter: no rule would look at this file
         try:
             module = cst.parse_module(source.text)
         except cst.ParserSyntaxError as exc:
-            result.findings.append(self._syntax_finding(source, exc))
+            location = self._line_location(source, exc.raw_line, exc.raw_column + 1)
+            message = f"not analysed: valid Python that libcst {getattr(cst, '__version__', '')} cannot parse ({exc.message})".replace("  ", " ")
+            result.findings.append(self._engine_finding(NOT_ANALYSED, message, location))
             return
-        if not rule_classes:
+        except (KeyboardInterrupt, SystemExit, RecursionError, MemoryError):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a Rust panic (PanicException) is a BaseException
+            message = f"not analysed: the parser failed on this file ({type(exc).__name__}: {exc})"
+            result.findings.append(self._engine_finding(NOT_ANALYSED, message, Location(path)))
             return
         context = FileContext(
             path,
@@ -269,7 +323,7 @@ class Engine:
                 f"internal error in rule {rule.code} ({type(rule).__module__}): "
                 f"{type(exc).__name__}: {exc}; other rules' findings are unaffected"
             )
-            result.findings.append(self._engine_finding(INTERNAL_ERROR, message, where))
+            result.findings.append(with_traceback(self._engine_finding(INTERNAL_ERROR, message, where), exc))
 
         _Dispatcher(context, rules, report_crash).walk(module)
         for rule in rules:
@@ -277,24 +331,11 @@ class Engine:
             if rule.facts:
                 result.facts[rule.code] = rule.facts
 
-    def _syntax_finding(self, source: SourceFile, exc: cst.ParserSyntaxError) -> Finding:
-        # libcst rejects a few files CPython accepts: only a ``compile()`` failure is a syntax error.
-        import warnings
-
-        try:
-            with warnings.catch_warnings():  # SyntaxWarnings about user code are not ours to print
-                warnings.simplefilter("ignore")
-                compile(source.text, source.path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
-        except SyntaxError as syntax:
-            line = syntax.lineno or 1
-            column = syntax.offset or 1
-            location = self._line_location(source, line, column)
-            return self._engine_finding(SYNTAX_ERROR, f"syntax error: {syntax.msg}", location)
-        except (ValueError, RecursionError, MemoryError) as other:
-            return self._engine_finding(NOT_ANALYSED, f"not analysed: {type(other).__name__}: {other}", Location(source.path))
-        location = self._line_location(source, exc.raw_line, exc.raw_column + 1)
-        message = f"not analysed: valid Python that libcst {cst.__version__ if hasattr(cst, '__version__') else ''} cannot parse ({exc.message})".replace("  ", " ")
-        return self._engine_finding(NOT_ANALYSED, message, location)
+    def _verdict_finding(self, source: SourceFile, verdict: BaseException) -> Finding:
+        if isinstance(verdict, SyntaxError):
+            location = self._line_location(source, verdict.lineno or 1, verdict.offset or 1)
+            return self._engine_finding(SYNTAX_ERROR, f"syntax error: {verdict.msg}", location)
+        return self._engine_finding(NOT_ANALYSED, f"not analysed: {type(verdict).__name__}: {verdict}", Location(source.path))
 
     @staticmethod
     def _line_location(source: SourceFile, line: int, column: int) -> Location:
@@ -325,10 +366,13 @@ class Engine:
                 produced = list(rule.finish(context))
             except Exception as exc:
                 produced = [
-                    self._engine_finding(
-                        INTERNAL_ERROR,
-                        f"internal error in the project phase of rule {rule.code}: {type(exc).__name__}: {exc}",
-                        Location(results[0].path if results else "."),
+                    with_traceback(
+                        self._engine_finding(
+                            INTERNAL_ERROR,
+                            f"internal error in the project phase of rule {rule.code}: {type(exc).__name__}: {exc}",
+                            Location(results[0].path if results else "."),
+                        ),
+                        exc,
                     )
                 ]
             for finding in produced:
@@ -392,6 +436,15 @@ class Engine:
 _ENGINE_CODES = frozenset({INTERNAL_ERROR, SYNTAX_ERROR, NOT_ANALYSED, UNUSED_SUPPRESSION})
 
 
+def with_traceback(finding: Finding, exc: BaseException) -> Finding:
+    """``finding`` carrying the plugin's traceback (``extra["traceback"]``) for -v, JSON and tests."""
+    import traceback
+    from dataclasses import replace
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return replace(finding, extra=(*finding.extra, ("traceback", text)))
+
+
 def _special_file(path: str) -> str | None:
     """Why ``path`` must not be read (a FIFO, socket or device), or None."""
     import stat
@@ -413,16 +466,66 @@ def _wants_without_keras(rule: type[Rule], text: str) -> bool:
     return rule.text_filter is None or rule.text_filter.search(text) is not None
 
 
-def _compiles(source: SourceFile) -> bool:
+def _compile_verdict(source: SourceFile) -> BaseException | None:
+    """Why CPython refuses ``source`` (a SyntaxError, or RecursionError/MemoryError/ValueError
+    for what it cannot even build), or None when it compiles."""
     import warnings
 
     try:
         with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
             warnings.simplefilter("ignore")
             compile(source.text, source.path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return exc
+    return None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+#: Texts longer than this are analysed on a thread with a large stack (`_run_deep`): a few
+#: hundred bytes can already nest deeply enough for libcst's recursive code generation (used
+#: for positions) to pass the default recursion limit, and a few kilobytes to overflow a normal
+#: stack in its native parser (a segfault). Starting the thread costs about 0.1 ms.
+_DEEP_TEXT = 256
+#: The stack of that thread (address space reserved, used only as deep as the parse goes): a
+#: 2 MB chain of ``a or a or ...`` (400,000 levels) parses in under 1 GiB.
+_DEEP_STACK = 1 << 30
+#: The recursion limit while on that thread (Python helpers that recurse over the tree).
+_DEEP_RECURSION = 60_000
+
+
+def _run_deep(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` on a fresh thread with a large stack and recursion limit (exceptions
+    are re-raised here). Falls back to the current thread if no such thread can be started."""
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        previous_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(previous_limit, _DEEP_RECURSION))
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+        finally:
+            sys.setrecursionlimit(previous_limit)
+
+    previous = threading.stack_size()
+    try:
+        threading.stack_size(_DEEP_STACK)
+        thread = threading.Thread(target=target, name="kerascheck-deep-parse", daemon=True)
+        thread.start()
+    except (RuntimeError, ValueError, MemoryError):
+        return function(*args)
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 def _with_severity(finding: Finding, severity: Severity) -> Finding:
@@ -436,7 +539,7 @@ def module_name_for(path: str, root: Path | None) -> str:
     p = Path(path)
     try:
         p = p.resolve().relative_to((root or Path.cwd()).resolve())
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
         pass
     parts = list(p.parent.parts) + ([p.stem] if p.name else [])
     if parts and parts[-1] == "__init__":
@@ -470,9 +573,13 @@ def _init_worker(
 
 def _worker_check(path: str) -> FileResult:
     assert _WORKER_ENGINE is not None
-    if _WORKER_CACHE is not None:
-        return _WORKER_CACHE.check(path, _WORKER_ENGINE.check_file)
-    return _WORKER_ENGINE.check_file(path)
+    try:
+        if _WORKER_CACHE is not None:
+            return _WORKER_CACHE.check(path, _WORKER_ENGINE.check_file)
+        return _WORKER_ENGINE.check_file(path)
+    except Exception as exc:  # a bug on one file: reported for that file, the worker goes on
+        message = f"internal error while checking this file: {type(exc).__name__}: {exc}"
+        return FileResult(path, findings=[_WORKER_ENGINE._engine_finding(INTERNAL_ERROR, message, Location(path))])
 
 
 #: Below this many files, starting worker processes costs more than it saves.
@@ -532,7 +639,8 @@ def _check_paths(
                 on_result(result)
         return results
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+
+    from kerascheck.static import workers as worker_pool
 
     if sys.platform.startswith("linux"):
         # Forked workers inherit the loaded plugins and engine: no per-worker start-up.
@@ -544,13 +652,16 @@ def _check_paths(
     # Largest files first, so no worker is left with a big file while the others are idle at
     # the end (results go back to the given order below).
     order = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
-    chunksize = max(1, min(32, len(paths) // (workers * 8)))
+    ordered = [paths[i] for i in order]
     by_index: dict[int, FileResult] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
-        for index, result in zip(order, pool.map(_worker_check, [paths[i] for i in order], chunksize=chunksize)):
-            by_index[index] = result
-            if on_result:
-                on_result(result)
+    for position, outcome in worker_pool.run(
+        ordered, workers=workers, context=context, initializer=_init_worker, initargs=initargs, task=_worker_check
+    ):
+        if isinstance(outcome, worker_pool.Crash):
+            outcome = engine.crashed(outcome.path, outcome.reason)
+        by_index[order[position]] = outcome
+        if on_result:
+            on_result(outcome)
     return [by_index[i] for i in range(len(paths))]
 
 

@@ -76,15 +76,13 @@ class _GitIgnore:
 
     def load(self, directory: Path) -> None:
         path = directory / ".gitignore"
-        if not path.is_file():
-            return
-        import pathspec  # deferred: most runs never need it
-
         try:
+            if not path.is_file():
+                return
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
-            return
-        self._specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+            return  # an unreadable .gitignore ignores nothing (as git does)
+        self._specs.append((directory, _gitignore_spec(lines)))
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         for base, spec in self._specs:
@@ -95,6 +93,34 @@ class _GitIgnore:
             if spec.match_file(rel + ("/" if is_dir else "")):  # type: ignore[attr-defined]
                 return True
         return False
+
+
+def _gitignore_spec(lines: list[str]) -> object:
+    """The spec of a ``.gitignore``'s lines. Git silently ignores a line it cannot use (a lone
+    ``\\`` or ``!``, a range like ``[b-a]``); pathspec raises on them, so such lines are
+    dropped one by one and the rest of the file still applies."""
+    import pathspec  # deferred: most runs never need it
+
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except Exception:  # noqa: BLE001 - pathspec raises several types for a bad pattern
+        usable = []
+        for line in lines:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+            except Exception:  # noqa: BLE001
+                continue
+            usable.append(line)
+        return pathspec.GitIgnoreSpec.from_lines(usable)
+
+
+def resolved(path: Path) -> Path:
+    """``path.resolve()``, or the absolute path when it cannot be resolved (a symlink loop
+    raises RuntimeError before Python 3.13; an unreadable parent raises OSError)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 def discover(
@@ -120,12 +146,12 @@ def discover(
             continue
         gitignore = _GitIgnore()
         if respect_gitignore:
-            for ancestor in _repository_ancestors(path.resolve()):
+            for ancestor in _repository_ancestors(resolved(path)):
                 gitignore.load(ancestor)
-            if gitignore.ignored(path.resolve(), is_dir=True):
+            if gitignore.ignored(resolved(path), is_dir=True):
                 # The user named an ignored directory explicitly: check it, minus its own ignores.
                 gitignore = _GitIgnore()
-                gitignore.load(path.resolve())
+                gitignore.load(resolved(path))
         yield from _walk(path, root, patterns, gitignore, respect_gitignore, seen)
 
 
@@ -136,8 +162,11 @@ def _repository_ancestors(directory: Path) -> list[Path]:
     for parent in [directory, *directory.parents]:
         if parent != directory:
             chain.append(parent)
-        if (parent / ".git").exists():
-            return list(reversed(chain))
+        try:
+            if (parent / ".git").exists():
+                return list(reversed(chain))
+        except OSError:  # an unreadable parent: no repository found through it
+            break
     return [directory]
 
 
@@ -150,8 +179,12 @@ def _walk(
     seen: set[str],
 ) -> Iterator[str]:
     try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
     except OSError:
+        # Not silently skipped: the directory itself is yielded, and reading it says why it
+        # could not be searched (a KC002 finding for it alone).
+        yield os.path.normpath(directory)
         return
     for entry in entries:
         entry_path = Path(entry.path)
@@ -162,11 +195,11 @@ def _walk(
             continue
         if _matches(rel, entry.name, patterns):
             continue
-        if respect_gitignore and gitignore.ignored(entry_path.resolve(), is_dir):
+        if respect_gitignore and gitignore.ignored(resolved(entry_path), is_dir):
             continue
         if is_dir:
             if respect_gitignore:
-                gitignore.load(entry_path.resolve())
+                gitignore.load(resolved(entry_path))
             yield from _walk(entry_path, root, patterns, gitignore, respect_gitignore, seen)
         elif entry.name.endswith(SOURCE_SUFFIXES):
             shown = os.path.normpath(entry.path)  # "./a.py" and "a.py" are one file
@@ -177,7 +210,7 @@ def _walk(
 
 def _relative(path: Path, root: Path) -> str:
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return resolved(path).relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -193,6 +226,15 @@ def decode(data: bytes, path: str) -> str:
         raise UnreadableSource(f"cannot decode {path}: {exc}") from None
 
 
+def _directory_problem(path: str) -> str:
+    try:
+        with os.scandir(path):
+            pass
+    except OSError as exc:
+        return f"{path}: directory not searched: {exc.strerror or exc}"
+    return f"{path}: is a directory"
+
+
 def read(path: str, stdin_text: str | None = None) -> SourceFile:
     """Read a file to check; raises :class:`UnreadableSource` with a reason."""
     if stdin_text is not None:
@@ -204,10 +246,12 @@ def read(path: str, stdin_text: str | None = None) -> SourceFile:
         except FileNotFoundError:
             raise UnreadableSource(f"{path}: no such file") from None
         except IsADirectoryError:
-            raise UnreadableSource(f"{path}: is a directory") from None
+            raise UnreadableSource(_directory_problem(path)) from None
         except OSError as exc:
+            if os.path.isdir(path):
+                raise UnreadableSource(_directory_problem(path)) from None
             raise UnreadableSource(f"{path}: cannot read: {exc.strerror or exc}") from None
-        if b"\0" in data[:8192] and not path.endswith(".ipynb"):
+        if b"\0" in data and not path.endswith(".ipynb"):  # anywhere: memchr scans fast
             raise UnreadableSource(f"{path}: binary file (contains NUL bytes)")
         text = decode(data, path) if not path.endswith(".ipynb") else data.decode("utf-8", "replace")
     if path.endswith(".ipynb"):

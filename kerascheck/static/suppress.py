@@ -18,6 +18,7 @@ from kerascheck.findings import Finding
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z0-9_\-]+(?:[\s,]+[A-Za-z0-9_\-]+)*))?", re.I)
 _IGNORE = re.compile(r"#\s*kerascheck:\s*ignore(?P<file>-file)?(?:\[(?P<codes>[^\]]*)\])?")
 _SPLIT = re.compile(r"[\s,]+")
+_CODES_WITHOUT_COLON = re.compile(r"\s+[A-Z]+[0-9]+\b")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Suppression:
     last_line: int
     codes: tuple[str, ...]
     kind: str  # "noqa" | "ignore" | "ignore-file"
+    #: ``# noqa KC101``: codes with no colon, read (like flake8) as a blanket ``# noqa``.
+    without_colon: bool = False
 
 
 @dataclass
@@ -87,7 +90,9 @@ def _parse(text: str, line: int, column: int, first: int, last: int) -> list[Sup
         found.append(Suppression(line, column, first, last, codes, kind))
     match = _NOQA.search(text)
     if match:
-        found.append(Suppression(line, column, first, last, _codes(match.group("codes")), "noqa"))
+        codes = _codes(match.group("codes"))
+        without_colon = not codes and bool(_CODES_WITHOUT_COLON.match(text, match.end()))
+        found.append(Suppression(line, column, first, last, codes, "noqa", without_colon))
     return found
 
 
