@@ -40,17 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-<<<<<<< HEAD
-#: The keras-io corpus: next to the checkout (``/work/main``) or, from a worktree, in /work/shared.
-KERAS_IO = next(
-    (p for p in (ROOT.parent / "shared" / "corpus" / "keras-io" / "examples", Path("/work/shared/corpus/keras-io/examples")) if p.is_dir()),
-    ROOT.parent / "shared" / "corpus" / "keras-io" / "examples",
-)
-=======
 #: The shared corpus sits beside the checkout (``/work/main``) or its worktrees (``/work/wt/x``).
 _SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()), ROOT.parent / "shared")
 KERAS_IO = _SHARED / "corpus" / "keras-io" / "examples"
->>>>>>> main
 BIN = Path(sys.executable).parent
 
 

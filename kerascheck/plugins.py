@@ -252,24 +252,12 @@ def load_plugins(
     if use_entry_points:
         from kerascheck.entry_point_cache import entry_points  # the metadata scan, remembered
 
-<<<<<<< HEAD
         for entry_point in entry_points(ENTRY_POINT_GROUP):
             sources.append((entry_point.name, entry_point.module, entry_point.distribution, entry_point.version, None))
-    for module in config_plugins:
-        sources.append((module, module, module, "local", config_search))
-    for module in extra:
-        sources.append((module, module, module, "local", search))
-=======
-        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = entry_point.dist
-            dist_name = dist.metadata["Name"] if dist is not None else entry_point.value
-            version = dist.version if dist is not None else "unknown"
-            sources.append((entry_point.name, entry_point.value.split(":")[0], dist_name, version, None))
     for configured in config_plugins:
         sources.append((configured, configured, configured, "local", config_search))
     for local in extra:
         sources.append((local, local, local, "local", search))
->>>>>>> main
 
     for name, module_name, distribution, version, directory in sources:
         names = {name, module_name, distribution, _normalized(distribution)} & (blocked | {_normalized(b) for b in blocked})

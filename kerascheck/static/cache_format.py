@@ -35,11 +35,7 @@ class Undecodable(ValueError):
 
 def encode(value: Any) -> Any:
     """``value`` as JSON-ready data (lists, strings, numbers and one-key tag objects)."""
-<<<<<<< HEAD
-    if isinstance(value, enum.Enum):  # first: a ``str``/``int`` enum (Severity) must stay an enum
-=======
     if isinstance(value, enum.Enum):  # before str: Severity and Applicability are str enums
->>>>>>> main
         return {"enum": _class_name(type(value)), "value": encode(value.value)}
     if value is None or isinstance(value, (bool, str)):
         return value
