@@ -180,9 +180,9 @@ def _import(module: str, origin: str, search: str | None = None) -> ModuleType:
 
 def installed_plugin_modules() -> frozenset[str]:
     """The modules installed distributions register in the ``kerascheck`` entry-point group."""
-    from importlib import metadata
+    from kerascheck.entry_point_cache import entry_points
 
-    return frozenset(ep.value.split(":")[0] for ep in metadata.entry_points(group=ENTRY_POINT_GROUP))
+    return frozenset(ep.module for ep in entry_points(ENTRY_POINT_GROUP))
 
 
 def config_plugins_to_load(
@@ -250,13 +250,10 @@ def load_plugins(
     for builtin in BUILTIN_PLUGINS:
         sources.append((builtin, builtin, BUILTIN_DISTRIBUTION, builtin_version, None))
     if use_entry_points:
-        from importlib import metadata
+        from kerascheck.entry_point_cache import entry_points  # the metadata scan, remembered
 
-        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = entry_point.dist
-            dist_name = dist.metadata["Name"] if dist is not None else entry_point.value
-            version = dist.version if dist is not None else "unknown"
-            sources.append((entry_point.name, entry_point.value.split(":")[0], dist_name, version, None))
+        for entry_point in entry_points(ENTRY_POINT_GROUP):
+            sources.append((entry_point.name, entry_point.module, entry_point.distribution, entry_point.version, None))
     for configured in config_plugins:
         sources.append((configured, configured, configured, "local", config_search))
     for local in extra:

@@ -12,6 +12,7 @@ facts of every checked file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -78,8 +79,17 @@ class Rule(Documented):
     keras_versions: ClassVar[str | None] = None
     #: False for rules that make sense in files that never mention Keras/TensorFlow (KC001).
     requires_keras: ClassVar[bool] = True
+    #: For a rule with ``requires_keras = False``: which of the files that do not mention Keras
+    #: it needs (``pattern.search(text)``); the others are never parsed for it. A file that
+    #: mentions Keras always reaches the rule. ``None``: every file. See docs/plugins.md.
+    text_filter: ClassVar[re.Pattern[str] | None] = None
 
     _handler_names: ClassVar[dict[str, tuple[str, ...]]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.text_filter is not None and not isinstance(cls.text_filter, re.Pattern):
+            raise TypeError(f"{cls.__name__}.text_filter must be a compiled pattern (re.compile(...)) or None")
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         self.context = context

@@ -231,3 +231,15 @@ def test_facts_round_trip_as_json_and_unstorable_facts_are_not_cached(tmp_path: 
     (tmp_path / "n.py").write_bytes(b"y = 2\n")
     cache.store(odd.path, digest(b"y = 2\n"), odd)
     assert cache.not_cacheable == 1 and cache.lookup(odd.path) is None
+
+
+def test_cached_findings_keep_their_types(project: Path, no_checking) -> None:
+    """``Severity`` is a ``str`` enum: it must come back as the enum (reporters read ``.value``),
+    not as the plain string it compares equal to."""
+    from kerascheck.findings import Severity
+
+    cold, _ = run_check(_session(project), [str(project / "src")], jobs=1)
+    no_checking()
+    warm, _ = run_check(_session(project), [str(project / "src")], jobs=1)
+    assert warm and all(type(f.severity) is Severity for f in warm)
+    assert [f.to_dict() for f in warm] == [f.to_dict() for f in cold]

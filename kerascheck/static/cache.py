@@ -39,7 +39,7 @@ from kerascheck.static.cache_key import KeyUnavailable, load_or_create_key, sign
 from kerascheck.static.engine import INTERNAL_ERROR, FileResult
 
 #: Bump when the layout or the stored shape of :class:`FileResult` changes.
-FORMAT = 2
+FORMAT = 3  # 3: str enums stored as enums (entries of 2 hold Severity as a plain string)
 _MAGIC = b"KC2 "
 _DIGEST_SIZE = 16
 #: An entry larger than this is not read (results are a few kilobytes).

@@ -286,7 +286,7 @@ class Engine:
     def _check_source(self, source: SourceFile, result: FileResult) -> None:
         path = source.path
         uses_keras = bool(self._keras_words.search(source.text))
-        rule_classes = [r for r in self.file_rules if uses_keras or not r.requires_keras]
+        rule_classes = [r for r in self.file_rules if uses_keras or _wants_without_keras(r, source.text)]
         # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
         # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
         # native parser blow up (brackets nested past 200 levels: gigabytes of memory; ASTs
@@ -468,6 +468,13 @@ def _special_file(path: str) -> str | None:
         return None
     kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
     return f"not a regular file ({kind}): not read"
+
+
+def _wants_without_keras(rule: type[Rule], text: str) -> bool:
+    """Whether ``rule`` looks at a file that does not mention Keras (its ``text_filter``)."""
+    if rule.requires_keras:
+        return False
+    return rule.text_filter is None or rule.text_filter.search(text) is not None
 
 
 def _compile_verdict(source: SourceFile) -> BaseException | None:
