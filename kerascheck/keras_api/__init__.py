@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["KerasApi", "Removed", "RemovedKeyword", "TargetApi", "load", "target_for"]
+__all__ = ["KerasApi", "Removed", "RemovedKeyword", "TargetApi", "load", "module_names", "target_for"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,25 @@ def load() -> KerasApi:
 
     text = resources.files(__package__).joinpath("data.json").read_text(encoding="utf-8")
     return KerasApi(json.loads(text))
+
+
+@functools.cache
+def module_names(module: str) -> frozenset[str]:
+    """Public names the data knows directly inside ``module`` (canonical, ``keras.layers``):
+    what ``from keras.layers import *`` binds, as far as the rules can tell. The data holds
+    every name an API rule looks at (removed names, callables with removed keywords, where a
+    removed module's names went), so a name it lacks is one no rule would report on."""
+    prefix = module + "."
+    found: set[str] = set()
+    for target in load().targets.values():
+        for table in (target._symbols, target._keywords, target._modules):
+            for qualified in table:
+                if qualified.startswith(prefix):
+                    found.add(qualified[len(prefix) :].split(".", 1)[0])
+        entry = target._modules.get(module)
+        if entry is not None:
+            found.update(entry[1])
+    return frozenset(name for name in found if name.isidentifier() and not name.startswith("_"))
 
 
 def target_for(target_keras: str, *, tf_keras: bool) -> TargetApi | None:

@@ -35,21 +35,17 @@ from typing import Any
 
 from kerascheck.static import cache_format, tempfiles
 from kerascheck.static.cache_dir import CacheDirUnusable, claim, configured_directory
-from kerascheck.static.cache_key import KeyUnavailable, load_or_create_key, sign, verify
+from kerascheck.static.cache_key import DIGEST_SIZE as _DIGEST_SIZE
+from kerascheck.static.cache_key import KeyUnavailable, digest, load_or_create_key, sign, verify
 from kerascheck.static.engine import INTERNAL_ERROR, FileResult
 
 #: Bump when the layout or the stored shape of :class:`FileResult` changes.
 FORMAT = 3  # 3: str enums stored as enums (entries of 2 hold Severity as a plain string)
 _MAGIC = b"KC2 "
-_DIGEST_SIZE = 16
 #: An entry larger than this is not read (results are a few kilobytes).
 MAX_ENTRY_BYTES = 32 * 1024 * 1024
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-
-
-def digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=_DIGEST_SIZE).digest()
 
 
 def _code_fingerprint(modules: Iterable[str]) -> list[tuple[str, int, int]]:
@@ -192,7 +188,18 @@ class ResultCache:
             return None
         if stored != current.hex() or not isinstance(result, FileResult) or result.path != path:
             return None
+        if not self._dependencies_unchanged(result):
+            return None
         return result
+
+    @classmethod
+    def _dependencies_unchanged(cls, result: FileResult) -> bool:
+        """The modules the file's star imports read (``utils.py``) still hold what was read."""
+        for dependency, recorded in result.dependencies:
+            current = cls._read_digest(dependency)
+            if current is None or current.hex() != recorded:
+                return False
+        return True
 
     def check(self, path: str, check_file: Callable[[str], FileResult]) -> FileResult:
         """Check ``path`` with ``check_file`` and store the result if the file did not change

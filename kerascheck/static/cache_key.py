@@ -24,6 +24,14 @@ from pathlib import Path
 KEY_BYTES = 32
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
+#: Bytes of a content digest (blake2b): files' texts in cache entries, star-imported modules.
+DIGEST_SIZE = 16
+
+
+def digest(data: bytes) -> bytes:
+    """The content digest of ``data``."""
+    return hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
+
 
 class KeyUnavailable(Exception):
     """The key cannot be read or created; the message says why (the cache is then off)."""

@@ -61,6 +61,7 @@ class FileContext:
         cell_map: CellMap | None = None,
         keras_aliases: Mapping[str, str] | None = None,
         plugin_options: Mapping[str, Mapping[str, Any]] | None = None,
+        star_bindings: Mapping[str, str] | None = None,
     ) -> None:
         self.path = path
         self.source = source
@@ -68,6 +69,8 @@ class FileContext:
         self.target_keras = target_keras
         self.cell_map = cell_map
         self.imports = ImportTable()
+        #: Names the file's ``from project_module import *`` bind (kerascheck.static.star_imports).
+        self.imports.bind(star_bindings or {})
         self.models = ModelTracker(self.imports)
         self._keras_aliases = dict(keras_aliases or {})
         #: Plugin-wide options by plugin name (``[tool.kerascheck.plugin-options.<name>]``).

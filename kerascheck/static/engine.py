@@ -29,7 +29,7 @@ from kerascheck.checkdoc import version_matches
 from kerascheck.config import Config
 from kerascheck.findings import Finding, Location, Severity
 from kerascheck.rule import Rule
-from kerascheck.static import files, programs, suppress
+from kerascheck.static import files, programs, star_imports, suppress
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.files import SourceFile, UnreadableSource
 
@@ -54,6 +54,9 @@ class FileResult:
     source: str | None = None  # kept only when asked (fixes, LSP)
     #: The file's import statements, for the program model of the project phase.
     imports: programs.ModuleImports = programs.ModuleImports()
+    #: ``(path, content digest hex)`` of the project modules the file's star imports read: the
+    #: result is valid only while they are unchanged (the result cache checks them).
+    dependencies: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -285,7 +288,9 @@ class Engine:
 
     def _check_source(self, source: SourceFile, result: FileResult) -> None:
         path = source.path
-        uses_keras = bool(self._keras_words.search(source.text))
+        star = star_imports.bindings(path, source.text) if path != "-" else star_imports.StarBindings()
+        result.dependencies = star.dependencies
+        uses_keras = star.uses_keras or bool(self._keras_words.search(source.text))
         rule_classes = [r for r in self.file_rules if uses_keras or _wants_without_keras(r, source.text)]
         # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
         # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
@@ -318,6 +323,7 @@ class Engine:
             cell_map=source.cell_map,
             keras_aliases=self.keras_aliases,
             plugin_options=self.plugin_options,
+            star_bindings=star.names,
         )
         rules = [rule_class(context, self.options[rule_class.code]) for rule_class in rule_classes]
 

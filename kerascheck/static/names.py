@@ -10,6 +10,8 @@ its root name. Keras is reachable under several prefixes (``tf.keras``, ``keras`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import libcst as cst
 
 # Longest first: the first matching prefix wins.
@@ -84,6 +86,13 @@ class ImportTable:
                 local = alias.asname.name.value
             self.aliases[local] = f"{base}.{imported}" if base else imported
             self.modules.add(self.aliases[local])
+
+    def bind(self, names: dict[str, str] | Mapping[str, str]) -> None:
+        """Bind names an import elsewhere made (a project module's ``import *``), before the
+        file's own imports, which take precedence."""
+        for local, target in names.items():
+            self.aliases.setdefault(local, target)
+            self.modules.add(target)
 
     def raw(self, expr: cst.BaseExpression) -> str | None:
         """The qualified name as imported (``tensorflow.keras.layers.Dense``), or None.
