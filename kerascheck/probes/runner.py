@@ -29,6 +29,7 @@ from typing import Any
 from kerascheck.findings import Finding, Location
 from kerascheck.probes.base import Probe
 from kerascheck.probes.failures import ModelLoadFailed, grouped_probe_failures
+from kerascheck.process_exit import killed_by
 
 #: Peak memory of a probe run is about ``TF_BASELINE_BYTES + MODEL_COPIES * file size``.
 #: Calibrated with ``python bench/probe_memory.py`` (the child's peak RSS for Dense models of
@@ -503,11 +504,8 @@ def _crash_message(returncode: int, stage: str, stderr: str) -> str:
         if line.strip() and not line.startswith(VERBOSE_PREFIX)
     ]
     last = f": {lines[-1][:300]}" if lines else ""
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
+    name = killed_by(returncode)
+    if name is not None:
         hint = " (out of memory?)" if name == "SIGKILL" else ""
         return f"the probe subprocess crashed with {name}{hint} while {stage}{last}"
     return f"the probe subprocess exited with status {returncode} while {stage}{last}"

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from kerascheck.findings import Finding
-from kerascheck.static import baseline, files
+from kerascheck.static import baseline, files, notebooks
 from kerascheck.static.text_edits import apply_fixes
 
 
@@ -41,7 +41,7 @@ class SourceText:
                     data = handle.read()
                 text = data.decode("utf-8", "replace") if path.endswith(".ipynb") else files.decode(data, path)
             if path.endswith(".ipynb"):
-                return files.code_cells(files.load_notebook(path, text)).get(cell or 0)
+                return notebooks.code_cells(notebooks.load_notebook(path, text)).get(cell or 0)
             return text
         except (OSError, files.UnreadableSource):
             return None

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from kerascheck.process_exit import killed_by
+
 #: A worker checking one file for longer than this is stopped and the file reported instead.
 TASK_TIMEOUT = 300.0
 #: Files sent to a worker ahead of the one it is checking.
@@ -78,11 +80,8 @@ class _Worker:
 
 def _death_reason(process: Any) -> str:
     code = process.exitcode
-    if code is not None and code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
+    name = killed_by(code) if code is not None else None
+    if name is not None:
         hint = ", out of memory?" if name == "SIGKILL" else ""
         return f"the parser crashed on this file (the worker checking it was killed by {name}{hint})"
     return f"the parser crashed on this file (the worker checking it exited with status {code})"
