@@ -991,6 +991,8 @@ class Keras1PositionalArgs(Rule):
         "from keras.layers import Conv2D\nc = Conv2D(32, (3, 3), (2, 2))\n",
         # Keras 2+ positional strides (and padding), as keras-io's RetinaNet writes them
         "from tensorflow import keras\nc = keras.layers.Conv2D(256, 3, 2, 'same')\nd = keras.layers.Conv2D(256, 1, 1, 'same')\ne = keras.layers.Conv2D(64, 3, 1)\n",
+        # a 1x1 Keras-1 kernel reads as kernel 1, stride 1 in Keras 2+: the same layer
+        "from keras.layers import Convolution2D\nc = Convolution2D(1, 1, 1, border_mode='same')\n",
     )
     INVALID = (
         Invalid(
@@ -1017,6 +1019,8 @@ class Keras1PositionalArgs(Rule):
         kernel = [a for a in args[1 : 1 + dims] if ah.int_value(a.value) is not None]
         if len(kernel) != dims or not self._looks_like_keras1(node, args, kernel, _keras1_keywords(qualified)):
             return
+        if dims == 2 and all(ah.int_value(a.value) == 1 for a in kernel):
+            return  # Keras 2+ reads ``(f, 1, 1)`` as kernel 1, stride 1: what Keras 1 meant
         size = ", ".join(self.context.code(a.value) for a in kernel)
         # Replace the span from the first kernel int to the last one (commas between included).
         edit = self.context.edit_span(kernel[0].value, kernel[-1].value, f"kernel_size=({size})")
