@@ -258,7 +258,7 @@ def bench_warm_project(work: Path) -> list[str]:
     script = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from kerascheck.api import open_session\n"
+        "from kerascheck.python_api import open_session\n"
         "from kerascheck.static.cache import ResultCache\n"
         "from kerascheck.static.engine import Engine, check_paths, iter_targets\n"
         "session = open_session(config_path=sys.argv[1], start=Path(sys.argv[2]))\n"

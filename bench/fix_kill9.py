@@ -12,7 +12,6 @@ fixed text. A final ``--fix`` run must then remove every temporary file the kill
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import signal
 import subprocess

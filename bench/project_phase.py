@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from kerascheck.api import open_session
 from kerascheck.findings import Location
+from kerascheck.python_api import open_session
 from kerascheck.static import files, programs
 from kerascheck.static.engine import Engine, check_paths, iter_targets
 
@@ -35,7 +35,7 @@ def main(target: str) -> None:
             source = files.read(path)
         except files.UnreadableSource:
             continue
-        programs.scan_imports(source.text, path, lambda line, column: Location(path, line, column))
+        programs.scan_imports(source.text, path, lambda line, column, path=path: Location(path, line, column))
     scanned = time.process_time()
     print(f"{len(results)} files, {len(model.programs)} programs, {len(findings)} findings")
     print(f"per-file checks        {checked - began:8.3f} s")

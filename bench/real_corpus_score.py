@@ -458,7 +458,7 @@ def table(result: Result, markdown: bool = False, opt_in: frozenset[str] = froze
         lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
     else:
         widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-        lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+        lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
     return "\n".join(lines)
 
 

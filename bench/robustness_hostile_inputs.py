@@ -127,7 +127,12 @@ def _cases() -> list[Case]:
         Case("huge files", "3MB", _write("hostile.py", KERAS + "x = 1\n" * 500_000), "KC002"),
         Case("huge files", "50MB-not-read", _write("hostile.py", KERAS + ("#" * 99 + "\n") * 500_000), "KC002"),
         Case("huge files", "1.5MB-analysed", _write("hostile.py", KERAS + "x = 1\n" * 250_000), "analysed"),
-        Case("huge files", "limit-from-config", _all(_write("hostile.py", KERAS + "x = 1\n" * 2000), _write("pyproject.toml", "[tool.kerascheck]\nmax-file-size = 1000\n")), "KC002"),
+        Case(
+            "huge files",
+            "limit-from-config",
+            _all(_write("hostile.py", KERAS + "x = 1\n" * 2000), _write("pyproject.toml", "[tool.kerascheck]\nmax-file-size = 1000\n")),
+            "KC002",
+        ),
     ]
     cases += [
         Case("NUL bytes", "at-0", _write("hostile.py", b"\0" + KERAS.encode()), "KC002"),
@@ -150,13 +155,23 @@ def _cases() -> list[Case]:
     ]
     cases += [
         Case("unreadable", "directory", _unreadable_dir("hostile"), "KC002", hostile="hostile", needs_setpriv=True),
-        Case("unreadable", "file", _all(_write("hostile.py", KERAS), lambda root: (root / "hostile.py").chmod(0)), "KC002", needs_setpriv=True),
+        Case(
+            "unreadable", "file", _all(_write("hostile.py", KERAS), lambda root: (root / "hostile.py").chmod(0)), "KC002", needs_setpriv=True
+        ),
     ]
     cases += [
-        Case("gitignore lines", name, _all(_write(".gitignore", line + "\nignored_*.py\n"), _write("hostile.py", KERAS), _write("ignored_x.py", GOOD.replace("probs", "bad"))), "analysed")
+        Case(
+            "gitignore lines",
+            name,
+            _all(_write(".gitignore", line + "\nignored_*.py\n"), _write("hostile.py", KERAS), _write("ignored_x.py", GOOD.replace("probs", "bad"))),
+            "analysed",
+        )
         for name, line in (("backslash", "\\"), ("bang", "!"), ("reversed-range", "a[b-a]"), ("unclosed-bracket", "a["), ("nul-ish", "\\\\\\"))
     ]
-    cases += [Case("FIFOs", "fifo-py", _fifo("hostile.py"), "KC002"), Case("FIFOs", "fifo-ipynb", _fifo("hostile.ipynb"), "KC002", hostile="hostile.ipynb")]
+    cases += [
+        Case("FIFOs", "fifo-py", _fifo("hostile.py"), "KC002"),
+        Case("FIFOs", "fifo-ipynb", _fifo("hostile.ipynb"), "KC002", hostile="hostile.ipynb"),
+    ]
     bad_configs = [
         ("pyproject-not-utf8", "pyproject.toml", b"[tool.kerascheck]\nselect = ['KC1']\n# \xff\xfe\n", ()),
         ("config-flag-not-utf8", "custom.toml", b"[tool.kerascheck]\n# \xff\n", ("--config", "custom.toml")),
@@ -178,7 +193,10 @@ def _cases() -> list[Case]:
         ("wrong-shape", b'{"kerascheck-baseline": 1, "findings": [1, 2]}'),
         ("wrong-version", b'{"kerascheck-baseline": 99, "findings": []}'),
     ]
-    cases += [Case("corrupt baselines", name, _write("baseline.json", data), "baseline-error", extra_args=("--baseline", "baseline.json")) for name, data in bad_baselines]
+    cases += [
+        Case("corrupt baselines", name, _write("baseline.json", data), "baseline-error", extra_args=("--baseline", "baseline.json"))
+        for name, data in bad_baselines
+    ]
     return cases
 
 
@@ -259,7 +277,7 @@ def main() -> int:
             label = f"{case.name} (-j{jobs})"
             (outcome.failed if problem else outcome.held).append(label + (f": {problem}" if problem else ""))
             print(f"{'held  ' if not problem else 'FAILED'} {case.family}: {label}{': ' + problem if problem else ''}", flush=True)
-    print(f"\n| family | held | failed |\n|---|---:|---:|")
+    print("\n| family | held | failed |\n|---|---:|---:|")
     for family, outcome in results.items():
         print(f"| {family} | {len(outcome.held)} | {len(outcome.failed)} |")
     total_failed = sum(len(o.failed) for o in results.values())

@@ -10,15 +10,15 @@ from kerascheck import safe_path as _safe_path
 if _safe_path.started_by_python_m():  # before anything else is imported: see safe_path
     _safe_path.drop_working_directory()
 
-from kerascheck.api import check, probe  # noqa: E402
-from kerascheck.findings import Applicability, Edit, Finding, Fix, Location, Severity  # noqa: E402
-from kerascheck.hookspecs import hookimpl  # noqa: E402
-from kerascheck.probes.base import Probe, ProbeContext  # noqa: E402
-from kerascheck.report.base import Reporter, RunSummary  # noqa: E402
-from kerascheck.rule import Invalid, Rule, Valid  # noqa: E402
-from kerascheck.static.context import FileContext, ProjectContext  # noqa: E402
-from kerascheck.static.programs import ImportStatement, ModuleImports, Program, ProgramModel  # noqa: E402
-from kerascheck.static.semantic import Binding, ModelObject, SemanticModel, Site, Value  # noqa: E402
+from kerascheck.findings import Applicability, Edit, Finding, Fix, Location, Severity
+from kerascheck.hookspecs import hookimpl
+from kerascheck.probes.base import Probe, ProbeContext
+from kerascheck.python_api import check, probe
+from kerascheck.report.base import Reporter, RunSummary
+from kerascheck.rule import Invalid, Rule, Valid
+from kerascheck.static.context import FileContext, ProjectContext
+from kerascheck.static.programs import ImportStatement, ModuleImports, Program, ProgramModel
+from kerascheck.static.semantic import Binding, ModelObject, SemanticModel, Site, Value
 
 __version__ = "0.1.0"
 
@@ -32,8 +32,8 @@ __all__ = [
     "ImportStatement",
     "Invalid",
     "Location",
-    "ModuleImports",
     "ModelObject",
+    "ModuleImports",
     "Probe",
     "ProbeContext",
     "Program",

@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--extend-exclude", action="append", metavar="GLOB", help="exclude these paths in addition")
     check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore excludes")
     check.add_argument("--show-fixes", action="store_true", help="describe the available fix under each finding")
-    check.add_argument("--show-programs", action="store_true", help="print how the files group into programs (entry points and what they import), then exit")
+    check.add_argument(
+        "--show-programs", action="store_true", help="print how the files group into programs (entry points and what they import), then exit"
+    )
     _add_fix_args(check)
 
     probe = sub.add_parser("probe", help="load saved models in a subprocess and probe how they behave")
@@ -162,7 +164,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import time
 
     from kerascheck import __version__
-    from kerascheck.api import run_check
+    from kerascheck.python_api import run_check
     from kerascheck.report.base import RunSummary
 
     paths = args.paths or ["."]

@@ -28,9 +28,9 @@ def plugin_lists(values: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def open_session_from_args(args: argparse.Namespace, start: Path, overrides: dict[str, Any] | None = None) -> Any:
-    """The :class:`kerascheck.api.Session` for parsed arguments (config, plugins, selection)."""
-    from kerascheck.api import open_session
+    """The :class:`kerascheck.python_api.Session` for parsed arguments (config, plugins, selection)."""
     from kerascheck.config import split_selectors
+    from kerascheck.python_api import open_session
 
     load, blocked = plugin_lists(getattr(args, "plugins", []) or [])
     overrides = dict(overrides or {})

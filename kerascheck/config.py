@@ -207,7 +207,7 @@ def parse_table(table: Mapping[str, Any], *, source: str, root: str) -> Config:
             raise ConfigError(source, key, f"unknown option{hint}; known: {', '.join(sorted(_KEYS))}")
         if not isinstance(value, spec.kind) or (spec.kind is not bool and isinstance(value, bool)):
             raise ConfigError(source, key, f"must be {spec.description}, not {_type_name(value)}")
-        if spec.description == _LIST:
+        if spec.description == _LIST and isinstance(value, list):  # the kind check above made it a list
             _check_strings(value, source, key)
 
     def strings(key: str) -> tuple[str, ...]:

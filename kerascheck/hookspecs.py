@@ -30,6 +30,7 @@ def kerascheck_register_rules() -> Sequence[type[Rule]]:
 
     Every code must start with a prefix no other plugin uses (``KC`` is kerascheck's own).
     """
+    raise NotImplementedError  # a specification: pluggy calls the plugins' implementations, never this
 
 
 @hookspec
@@ -39,11 +40,13 @@ def kerascheck_register_probes() -> Sequence[type[Probe]]:
     Probes run inside the probe subprocess, so the module defining them must be importable there
     and must import TensorFlow/Keras lazily (inside ``run``), never at module import time.
     """
+    raise NotImplementedError  # a specification: pluggy calls the plugins' implementations, never this
 
 
 @hookspec
 def kerascheck_register_reporters() -> Mapping[str, type[Reporter]]:
     """Return output formats this plugin adds, as ``{"format-name": ReporterClass}``."""
+    raise NotImplementedError  # a specification: pluggy calls the plugins' implementations, never this
 
 
 @hookspec
@@ -55,3 +58,4 @@ def kerascheck_add_config_options() -> Mapping[str, Any]:
     error. Rules read them as ``self.context.plugin_options["<plugin-name>"]``. Options of a single
     rule belong on the rule class (``Rule.options``).
     """
+    raise NotImplementedError  # a specification: pluggy calls the plugins' implementations, never this

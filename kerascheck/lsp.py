@@ -107,7 +107,7 @@ class Loaded:
 
     key: str  # the config file path, or "" for the defaults
     signature: tuple[Any, ...]  # (path, mtime_ns, size): changes when the file does
-    session: Any = None  # kerascheck.api.Session
+    session: Any = None  # kerascheck.python_api.Session
     engine: Any = None  # kerascheck.static.engine.Engine
     facts_engine: Any = None  # an engine running only the project rules (for other files)
     error: str | None = None
@@ -155,7 +155,7 @@ class Linter:
             return self._load_for(path)
 
     def _load_for(self, path: Path) -> Loaded:
-        from kerascheck.api import open_session
+        from kerascheck.python_api import open_session
         from kerascheck.config import ConfigError, find_config_file
         from kerascheck.plugins import PluginError
         from kerascheck.static.engine import Engine

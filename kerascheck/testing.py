@@ -275,7 +275,7 @@ def run_probe(
     The probe's module must be importable by module name (a plugin module, not a test file).
     A crash of the probe (``KP002``) fails with its message.
     """
-    from kerascheck.api import probe as run
+    from kerascheck.python_api import probe as run
 
     findings = run(model, sample, probes=[probe], options={probe.code: dict(options)} if options else None, timeout=timeout)
     crashes = [f for f in findings if f.code == PROBE_CRASH]

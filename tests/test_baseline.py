@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from test_fix import run
 
 HEADER = "import numpy as np\nfrom tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
@@ -55,7 +54,8 @@ def test_add_noqa(tmp_path, body, expected):
 
 
 def test_add_noqa_from_stdin_prints_the_source(tmp_path):
-    code, out, err = run("-", "--stdin-filename", "a.py", "--select", "KC101", "--add-noqa", cwd=tmp_path, stdin=HEADER + "p = model.predict_classes(x)\n")
+    source = HEADER + "p = model.predict_classes(x)\n"
+    code, out, _err = run("-", "--stdin-filename", "a.py", "--select", "KC101", "--add-noqa", cwd=tmp_path, stdin=source)
     assert code == 0 and out == HEADER + "p = model.predict_classes(x)  # noqa: KC101\n"
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kerascheck.api import Session, open_session, run_check
 from kerascheck.findings import Location
 from kerascheck.plugins import load_plugins
+from kerascheck.python_api import Session, open_session, run_check
 from kerascheck.rule import Rule
 from kerascheck.static import engine as engine_module
 from kerascheck.static.cache import ResultCache, settings_key

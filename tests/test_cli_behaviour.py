@@ -101,4 +101,4 @@ def test_noqa_warnings(run_cli, tmp_path):
     assert warnings == [
         "kerascheck: warning: t.py:3: '# noqa' without a colon suppresses every finding on the line; write '# noqa: CODE'",
         "kerascheck: warning: t.py:4: 'KC999' in a suppression comment names no known rule (see 'kerascheck rules')",
-    ]  # E501 is another tool's code, a blanket `# noqa` is deliberate
+    ]  # E501 is another tool's code, a bare noqa (line 5) is deliberate

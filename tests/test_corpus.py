@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,7 @@ KNOWN_FALSE_POSITIVES: dict[str, set[tuple[int, str]]] = {}
 UNITS = corpus.units()
 
 
-@lru_cache(maxsize=None)
+@cache
 def outcome(name: str) -> corpus.Outcome:
     unit = next(u for u in UNITS if u.name == name)
     return corpus.run_unit(unit)

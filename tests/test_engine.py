@@ -118,7 +118,13 @@ def test_findings_in_notebook_cells(tmp_path):
         "cells": [
             {"cell_type": "markdown", "metadata": {}, "source": ["# title"]},
             {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 1, "source": ["%matplotlib inline\n", "import keras\n"]},
-            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 2, "source": ["!pip install x\n", "m = keras.Sequential()\n", "m.predict_classes(x)\n"]},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": 2,
+                "source": ["!pip install x\n", "m = keras.Sequential()\n", "m.predict_classes(x)\n"],
+            },
         ],
         "metadata": {},
         "nbformat": 4,

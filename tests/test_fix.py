@@ -80,7 +80,7 @@ def test_cli_fixes_every_fixable_example(rule, example, tmp_path):
         (tmp_path / name).write_text(text, encoding="utf-8")
     target = tmp_path / "example.py"
     target.write_text(example.code, encoding="utf-8")
-    code, out, err = run("example.py", "--fix", "--unsafe-fixes", cwd=tmp_path)
+    _code, out, err = run("example.py", "--fix", "--unsafe-fixes", cwd=tmp_path)
     assert target.read_text(encoding="utf-8") == example.fixed, err
     compile(example.fixed, "example.py", "exec")
     assert f"{rule.code} " not in out, out  # the rule accepts the fixed code
@@ -101,7 +101,7 @@ BUGGY = (
 
 def test_fix_applies_safe_fixes_only_and_reports_what_remains(tmp_path):
     (tmp_path / "bad.py").write_text(BUGGY, encoding="utf-8")
-    code, out, err = run("bad.py", "--select", "KC1", "--fix", cwd=tmp_path)
+    code, out, _err = run("bad.py", "--select", "KC1", "--fix", cwd=tmp_path)
     assert code == 1  # the unsafe KC101 fix was not applied: a finding remains
     assert "learning_rate=0.01" in (tmp_path / "bad.py").read_text()
     assert "predict_classes" in (tmp_path / "bad.py").read_text()

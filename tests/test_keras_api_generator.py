@@ -50,7 +50,9 @@ _FILES = {
         "    @interfaces.legacy_pool_support\n"
         "    def __init__(self, data_format=None, **kwargs):\n        pass\n"
     ),
-    "keras/layers/recurrent.py": "from ..engine.base_layer import Layer\nclass LSTM(Layer):\n    def __init__(self, units, **kwargs):\n        pass\n",
+    "keras/layers/recurrent.py": (
+        "from ..engine.base_layer import Layer\nclass LSTM(Layer):\n    def __init__(self, units, **kwargs):\n        pass\n"
+    ),
     "keras/utils/__init__.py": "from .generic_utils import Progbar\nif True:\n    from .gpu import multi_gpu_model\n",
     "keras/utils/generic_utils.py": "class Progbar(object):\n    def __init__(self, target):\n        pass\n",
     "keras/utils/gpu.py": "def multi_gpu_model(model, gpus=None):\n    return model\n",
@@ -94,7 +96,12 @@ def _new_release() -> dict:
         },
         "methods": {"Layer": {"add_metric": []}, "Layer.attributes": {"add_metric": [], "weights": []}},
         "probes": {
-            "keras.layers.Dense": {"init": ["reject", "Unrecognized keyword arguments: init"], "output_dim": ["reject", "Unrecognized"], "input_shape": ["ok", ""], "batch_input_shape": ["reject", "Unrecognized"]},
+            "keras.layers.Dense": {
+                "init": ["reject", "Unrecognized keyword arguments: init"],
+                "output_dim": ["reject", "Unrecognized"],
+                "input_shape": ["ok", ""],
+                "batch_input_shape": ["reject", "Unrecognized"],
+            },
             "keras.layers.Pool": {"dim_ordering": ["reject", "Unrecognized"]},
         },
         "disabled": {"Layer.add_metric": "add_metric() is deprecated"},

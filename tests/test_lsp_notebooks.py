@@ -11,7 +11,6 @@ import pytest
 pytest_lsp = pytest.importorskip("pytest_lsp")
 from lsprotocol import types  # noqa: E402
 from pytest_lsp import LanguageClient  # noqa: E402
-
 from test_lsp import TIMEOUT, _apply, client, project  # noqa: E402,F401  (the shared session fixtures)
 
 pytestmark = pytest.mark.slow
@@ -39,11 +38,11 @@ def _open(client: LanguageClient, notebook: Path, cells: list[tuple[types.Notebo
                 uri=notebook.as_uri(),
                 notebook_type="jupyter-notebook",
                 version=1,
-                cells=[types.NotebookCell(kind=kind, document=uri) for uri, (kind, _) in zip(uris, cells)],
+                cells=[types.NotebookCell(kind=kind, document=uri) for uri, (kind, _) in zip(uris, cells, strict=True)],
             ),
             cell_text_documents=[
                 types.TextDocumentItem(uri=uri, language_id="python" if kind == types.NotebookCellKind.Code else "markdown", version=1, text=text)
-                for uri, (kind, text) in zip(uris, cells)
+                for uri, (kind, text) in zip(uris, cells, strict=True)
             ],
         )
     )

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_fix import FIXABLE, STATEMENTS, run
 
 from kerascheck.findings import Edit, Finding, Fix, Location, Severity
 from kerascheck.static import files, fixer
-
-from test_fix import FIXABLE, STATEMENTS, run
 
 IMPORTS = ["import numpy as np\n", "from tensorflow import keras\n"]
 MODEL = "model = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
@@ -75,7 +74,7 @@ def findings(tmp_path: Path, name: str = "nb.ipynb", *extra: str) -> list[dict]:
     ],
 )
 def test_magic_and_shell_lines_are_skipped(tmp_path, lines):
-    write(tmp_path / "nb.ipynb", notebook(code_cell(IMPORTS + [MODEL]), code_cell(lines + ["labels = model.predict_classes(x)\n"])))
+    write(tmp_path / "nb.ipynb", notebook(code_cell([*IMPORTS, MODEL]), code_cell([*lines, "labels = model.predict_classes(x)\n"])))
     found = findings(tmp_path, "nb.ipynb", "--select", "KC001,KC101")
     assert [(f["code"], f["cell"], f["location"]["row"]) for f in found] == [("KC101", 2, len(lines) + 1)]
 
@@ -86,7 +85,7 @@ def test_magic_and_shell_lines_are_skipped(tmp_path, lines):
 )
 def test_non_python_cell_magics_are_skipped(tmp_path, head):
     body = ["model.predict_classes(x)\n", "echo $HOME (not python\n"]
-    write(tmp_path / "nb.ipynb", notebook(code_cell(IMPORTS + [MODEL]), code_cell(head + body)))
+    write(tmp_path / "nb.ipynb", notebook(code_cell([*IMPORTS, MODEL]), code_cell(head + body)))
     assert findings(tmp_path) == []
 
 
@@ -95,7 +94,7 @@ def test_python_cell_magics_are_checked_in_place(tmp_path, head):
     # The body of these runs in the kernel (often the training cell itself): checked, with
     # positions still relative to the cell (the magic line is line 1).
     body = ["%load_ext autoreload\n", "labels = model.predict_classes(x)\n"]
-    write(tmp_path / "nb.ipynb", notebook(code_cell(IMPORTS + [MODEL]), code_cell([head, *body])))
+    write(tmp_path / "nb.ipynb", notebook(code_cell([*IMPORTS, MODEL]), code_cell([head, *body])))
     found = findings(tmp_path, "nb.ipynb", "--select", "KC001,KC101")
     assert [(f["code"], f["cell"], f["location"]["row"], f["location"]["column"]) for f in found] == [("KC101", 2, 3, 10)]
 
@@ -110,7 +109,7 @@ def test_python_cell_magics_are_checked_in_place(tmp_path, head):
     ],
 )
 def test_shell_continuations_never_cause_a_syntax_error(tmp_path, lines):
-    write(tmp_path / "nb.ipynb", notebook(code_cell(IMPORTS + [MODEL]), code_cell([*lines, "labels = model.predict_classes(x)\n"])))
+    write(tmp_path / "nb.ipynb", notebook(code_cell([*IMPORTS, MODEL]), code_cell([*lines, "labels = model.predict_classes(x)\n"])))
     found = findings(tmp_path, "nb.ipynb", "--select", "KC001,KC101")
     assert [(f["code"], f["cell"], f["location"]["row"]) for f in found] == [("KC101", 2, len(lines) + 1)]
 
@@ -119,7 +118,7 @@ def test_a_broken_cell_is_reported_and_the_others_still_checked(tmp_path):
     write(
         tmp_path / "nb.ipynb",
         notebook(
-            code_cell(IMPORTS + [MODEL]),
+            code_cell([*IMPORTS, MODEL]),
             markdown("A cell someone left half-edited:"),
             code_cell(["x = 1\n", "def broken(:\n", "    pass\n"]),
             code_cell(["labels = model.predict_classes(x)\n"]),
@@ -134,7 +133,7 @@ def test_cells_run_top_to_bottom_as_one_program(tmp_path):
     write(
         tmp_path / "nb.ipynb",
         notebook(
-            code_cell(IMPORTS + [MODEL]),
+            code_cell([*IMPORTS, MODEL]),
             code_cell(["model.predict_classes(x)\n"]),
             code_cell(["model = keras.models.load_model('m.keras')\n"]),
         ),
@@ -144,6 +143,7 @@ def test_cells_run_top_to_bottom_as_one_program(tmp_path):
 
 
 def test_nbformat_3_worksheets_and_input(tmp_path):
+    no_outputs = {"metadata": {}, "outputs": []}
     document = {
         "metadata": {"name": "old"},
         "nbformat": 3,
@@ -152,8 +152,8 @@ def test_nbformat_3_worksheets_and_input(tmp_path):
             {
                 "cells": [
                     {"cell_type": "markdown", "metadata": {}, "source": ["# old notebook"]},
-                    {"cell_type": "code", "collapsed": False, "input": ["from tensorflow import keras\n", MODEL], "language": "python", "metadata": {}, "outputs": []},
-                    {"cell_type": "code", "collapsed": False, "input": "labels = model.predict_classes(x)", "language": "python", "metadata": {}, "outputs": []},
+                    {"cell_type": "code", "collapsed": False, "input": ["from tensorflow import keras\n", MODEL], "language": "python", **no_outputs},
+                    {"cell_type": "code", "collapsed": False, "input": "labels = model.predict_classes(x)", "language": "python", **no_outputs},
                 ]
             }
         ],
@@ -206,7 +206,7 @@ def test_magic_lookalikes_that_are_python_are_checked(tmp_path):
         "if x:  # really?\n",  # a comment ending in '?' is not help syntax
         "    labels = model.predict_classes(x)  # why?\n",
     ]
-    write(tmp_path / "nb.ipynb", notebook(code_cell(IMPORTS + [MODEL]), code_cell(cell)))
+    write(tmp_path / "nb.ipynb", notebook(code_cell([*IMPORTS, MODEL]), code_cell(cell)))
     found = findings(tmp_path, "nb.ipynb", "--select", "KC001,KC101")
     assert [(f["code"], f["cell"], f["location"]["row"]) for f in found] == [("KC101", 2, 7)]
     source = files.read(str(tmp_path / "nb.ipynb"))
@@ -288,7 +288,7 @@ def test_unchanged_lines_keep_their_exact_json(tmp_path):
 
 def test_diff_shows_cells_and_writes_nothing(tmp_path):
     before = write(tmp_path / "nb.ipynb", _buggy_notebook())
-    code, out, err = run("nb.ipynb", "--select", "KC106", "--diff", cwd=tmp_path)
+    code, out, _err = run("nb.ipynb", "--select", "KC106", "--diff", cwd=tmp_path)
     assert code == 1
     assert out.startswith("--- nb.ipynb:cell 3\n+++ nb.ipynb:cell 3\n")
     assert "-opt = keras.optimizers.Adam(lr=0.01)\n+opt = keras.optimizers.Adam(learning_rate=0.01)\n" in out
@@ -319,7 +319,7 @@ def test_a_fix_never_edits_a_magic_line(tmp_path):
 
 @st.composite
 def generated_notebooks(draw: st.DrawFn) -> dict:
-    cells = [code_cell(IMPORTS + [MODEL], outputs=[OUTPUT])]
+    cells = [code_cell([*IMPORTS, MODEL], outputs=[OUTPUT])]
     for _ in range(draw(st.integers(1, 4))):
         kind = draw(st.sampled_from(["fixable", "fixable", "statement", "magic", "markdown"]))
         if kind == "markdown":
@@ -353,7 +353,7 @@ def test_property_notebook_fixes(document, indent):
         first = path.read_text(encoding="utf-8")
         fixed = json.loads(first)  # still valid JSON
         assert _without_sources(fixed) == _without_sources(document)  # outputs and metadata untouched
-        for old, new in zip(document["cells"], fixed["cells"]):
+        for old, new in zip(document["cells"], fixed["cells"], strict=True):  # a fix adds or drops no cell
             assert type(old["source"]) is type(new["source"])
             if old["cell_type"] != "code":
                 assert old == new

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import sysconfig
 import textwrap
 import venv
@@ -121,7 +120,7 @@ def tf1_env(tmp_path_factory: pytest.TempPathFactory) -> Env:
 def test_installed_plugin_is_listed_with_its_version(tf1_env: Env, tmp_path: Path) -> None:
     proc = tf1_env.kerascheck("plugins", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("kerascheck-tf1 "))
+    line = next(row for row in proc.stdout.splitlines() if row.startswith("kerascheck-tf1 "))
     assert line.startswith("kerascheck-tf1 0.1.0 ")
     assert "prefixes: TF" in line
     assert "kerascheck_tf1.rules" in line

@@ -62,10 +62,16 @@ def run_cli(root: Path, *args: str) -> tuple[int, str, str]:
 SRC_LAYOUT = {
     "src/trainer/__init__.py": "",
     "src/trainer/data.py": "import numpy as np\nx = np.zeros((8, 2))\ny = np.zeros(8)\n",
-    "src/trainer/loop.py": "import keras\nfrom . import data\nfrom .models import build\n\n\ndef train(model):\n    model.fit(data.x, data.y, epochs=2)\n",
+    "src/trainer/loop.py": (
+        "import keras\nfrom . import data\nfrom .models import build\n\n"
+        "\ndef train(model):\n    model.fit(data.x, data.y, epochs=2)\n"
+    ),
     "src/trainer/models/__init__.py": "from .mlp import build\n",
     "src/trainer/models/mlp.py": "import keras\n\ndef build():\n    return keras.Sequential([keras.layers.Dense(1)])\n",
-    "scripts/train.py": "import keras\nfrom trainer.loop import train\nfrom trainer.models import build\n\nkeras.utils.set_random_seed(0)\ntrain(build())\n",
+    "scripts/train.py": (
+        "import keras\nfrom trainer.loop import train\nfrom trainer.models import build\n"
+        "\nkeras.utils.set_random_seed(0)\ntrain(build())\n"
+    ),
     "scripts/finetune.py": "import keras\nfrom trainer import loop\nfrom trainer.models import build\n\nloop.train(build())\n",
 }
 
@@ -231,8 +237,10 @@ def test_a_library_that_trains_in_an_uncalled_function_does_not_make_a_program_t
 def test_results_are_identical_with_one_and_two_workers(tmp_path):
     files = dict(SRC_LAYOUT)
     for index in range(16):  # enough files for the worker pool to start
-        files[f"experiments/exp{index}.py"] = f"import keras\nfrom trainer.loop import train\n{'keras.utils.set_random_seed(0)' if index % 2 else ''}\ntrain(keras.Sequential())\n"
-    files["notebooks/explore.ipynb"] = notebook("%matplotlib inline\n", "from trainer import loop\nimport keras\n", "loop.train(keras.Sequential())\n")
+        seed = "keras.utils.set_random_seed(0)" if index % 2 else ""
+        files[f"experiments/exp{index}.py"] = f"import keras\nfrom trainer.loop import train\n{seed}\ntrain(keras.Sequential())\n"
+    cells = ("%matplotlib inline\n", "from trainer import loop\nimport keras\n", "loop.train(keras.Sequential())\n")
+    files["notebooks/explore.ipynb"] = notebook(*cells)
     root = tree(tmp_path, files)
     outputs = [run_cli(root, "check", "--no-cache", "--output-format", "json", "-j", jobs) for jobs in ("1", "2")]
     assert outputs[0][0] == outputs[1][0] == 1
@@ -263,8 +271,14 @@ def test_a_script_others_import_functions_from_is_still_an_entry_point(tmp_path)
     root = tree(
         tmp_path,
         {
-            "lstm.py": "import keras\n\ndef read_data():\n    return 1\n\ndef main():\n    model = keras.Sequential()\n    model.fit(read_data(), 1)\n\nif __name__ == '__main__':\n    main()\n",
-            "predict.py": "import keras\nfrom lstm import read_data\n\ndef main():\n    keras.models.load_model('m.keras').predict(read_data())\n\nif __name__ == '__main__':\n    main()\n",
+            "lstm.py": (
+                "import keras\n\ndef read_data():\n    return 1\n\ndef main():\n"
+                "    model = keras.Sequential()\n    model.fit(read_data(), 1)\n\nif __name__ == '__main__':\n    main()\n"
+            ),
+            "predict.py": (
+                "import keras\nfrom lstm import read_data\n\ndef main():\n"
+                "    keras.models.load_model('m.keras').predict(read_data())\n\nif __name__ == '__main__':\n    main()\n"
+            ),
         },
     )
     assert grouping(model_of(root), root) == {"lstm.py": [], "predict.py": ["lstm.py"]}
@@ -324,7 +338,10 @@ DOCS_SAMPLE = {
     "src/trainer/loop.py": "import keras\nfrom . import data\n\n\ndef train(model):\n    model.fit(data.x, data.y, epochs=2)\n",
     "src/trainer/models/__init__.py": "from .mlp import build\n",
     "src/trainer/models/mlp.py": "import keras\n\n\ndef build():\n    return keras.Sequential([keras.layers.Dense(1)])\n",
-    "scripts/train.py": "import keras\nfrom trainer.loop import train\nfrom trainer.models import build\n\nkeras.utils.set_random_seed(0)\ntrain(build())\n",
+    "scripts/train.py": (
+        "import keras\nfrom trainer.loop import train\nfrom trainer.models import build\n"
+        "\nkeras.utils.set_random_seed(0)\ntrain(build())\n"
+    ),
     "scripts/finetune.py": "import keras\nfrom trainer import loop\nfrom trainer.models import build\n\nloop.train(build())\n",
     "tools/keras.py": "import keras\nkeras.utils.set_random_seed(1)\n",
     "notebooks/keras.ipynb": notebook("%matplotlib inline\nimport keras\nfrom trainer.models import build\n"),

@@ -165,9 +165,8 @@ def test_a_true_positive_no_longer_reported_counts_as_missed(synthetic):
 def test_main_prints_tables_markdown_and_stubs(synthetic, tmp_path, capsys):
     corpus_dir, labels_dir = synthetic
     stubs = tmp_path / "stubs.jsonl"
-    code = score.main(
-        ["--corpus", "all", "--corpus-dir", str(corpus_dir), "--labels-dir", str(labels_dir), "--markdown", "--details", "--write-unlabelled", str(stubs)]
-    )
+    where = ["--corpus-dir", str(corpus_dir), "--labels-dir", str(labels_dir)]
+    code = score.main(["--corpus", "all", *where, "--markdown", "--details", "--write-unlabelled", str(stubs)])
     out = capsys.readouterr().out
     assert code == 0
     assert "## corpus real (3 labels)" in out and "## corpus keras-io (0 labels)" in out

@@ -111,9 +111,15 @@ def _statement(draw: st.DrawFn, depth: int = 0) -> str:
     compound = st.one_of(
         st.builds(lambda b: "for i in range(3):\n" + _indent(b), body),
         st.builds(lambda b: "with tf.GradientTape() as tape:\n" + _indent(b), body),
-        st.builds(lambda n, b: f"def {n}(self, x, training=None):\n" + _indent(b), st.sampled_from(["call", "train_step", "train", "infer", "f"]), body),
+        st.builds(
+            lambda n, b: f"def {n}(self, x, training=None):\n" + _indent(b), st.sampled_from(["call", "train_step", "train", "infer", "f"]), body
+        ),
         st.builds(lambda b: "@tf.function\ndef step(x):\n" + _indent(b), body),
-        st.builds(lambda base, b: f"class M({base}):\n" + _indent(b), st.sampled_from(["keras.Model", "layers.Layer", "object", "tf.keras.layers.Layer"]), body),
+        st.builds(
+            lambda base, b: f"class M({base}):\n" + _indent(b),
+            st.sampled_from(["keras.Model", "layers.Layer", "object", "tf.keras.layers.Layer"]),
+            body,
+        ),
     )
     return draw(st.one_of(simple, compound))
 
@@ -128,7 +134,7 @@ keras_programs = st.lists(_statement(), min_size=1, max_size=8).map(lambda lines
 @FUZZ
 @given(code=keras_programs)
 def test_keras_shaped_programs_never_crash_a_rule_and_fixes_parse(engine: Engine, code: str) -> None:
-    result, final = _run(engine, code)
+    _result, final = _run(engine, code)
     assert not any(f.code == "KC001" for f in final), f"the generator wrote invalid code:\n{code}"
     _assert_fixes_parse(engine, code, final)
 
@@ -350,5 +356,5 @@ def test_file_deleted_between_discovery_and_checking(tree: Path, jobs: int) -> N
 
 def test_deeply_nested_expression_is_not_analysed_never_a_crash(engine: Engine) -> None:
     code = HEADER + "y = " + "(" * 300 + "x" + ")" * 300 + "\n" + "z = " + "-" * 5000 + "x\n"
-    result, final = _run(engine, code)
+    _result, final = _run(engine, code)
     assert {f.code for f in final} <= {"KC001", "KC002"}

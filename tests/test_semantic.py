@@ -319,7 +319,7 @@ def test_kc104_fixed_program_runs(tmp_path) -> None:  # type: ignore[no-untyped-
     )
     fixed = fix_source(LegacySaveFormat, program)
     namespace: dict[str, object] = {}
-    exec(compile(fixed, "fixed.py", "exec"), namespace)  # noqa: S102 - running the fixed program is the test
+    exec(compile(fixed, "fixed.py", "exec"), namespace)
     assert namespace["restored"].count_params() == 4  # type: ignore[attr-defined]
 
 

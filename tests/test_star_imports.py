@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kerascheck.api import open_session, run_check
+from kerascheck.python_api import open_session, run_check
 from kerascheck.static import engine as engine_module
 from kerascheck.static import star_imports
 

@@ -117,7 +117,8 @@ def with_keyword(call: cst.Call, keyword: str, value: str) -> cst.Call | None:
         return call.with_changes(args=[new_arg])
     last = args[-1]
     if isinstance(last.comma, cst.Comma):  # trailing comma: the new argument on its own line
-        separator = args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else cst.Comma(whitespace_after=call.whitespace_before_args)
+        previous = args[-2].comma if len(args) > 1 else None
+        separator = previous if isinstance(previous, cst.Comma) else cst.Comma(whitespace_after=call.whitespace_before_args)
         args[-1] = last.with_changes(comma=separator)
         args.append(new_arg.with_changes(comma=last.comma))
     else:

@@ -144,7 +144,9 @@ def load(baseline_path: str) -> frozenset[Fingerprint]:
     return frozenset(known)
 
 
-def new_findings(findings: Sequence[Finding], known: frozenset[Fingerprint], baseline_path: str, sources: Mapping[str, str] | None = None) -> list[Finding]:
+def new_findings(
+    findings: Sequence[Finding], known: frozenset[Fingerprint], baseline_path: str, sources: Mapping[str, str] | None = None
+) -> list[Finding]:
     """The findings that are not in the baseline, in their original order."""
     pairs = fingerprints(findings, baseline_path, sources)
     old = {id(finding) for finding, fp in pairs if fp in known}

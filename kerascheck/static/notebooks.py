@@ -16,6 +16,7 @@ exactly through :class:`CellMap`). What is not Python becomes neutral Python of 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import tokenize
@@ -330,7 +331,7 @@ def _render_source(text: str, span: tuple[int, int], new_source: str) -> str:
         if raw[index] == ",":
             index = _WHITESPACE.match(raw, index + 1).end()  # type: ignore[union-attr]
     reuse: dict[str, str] = {}
-    for value, (start, end) in zip(old, elements):
+    for value, (start, end) in zip(old, elements, strict=True):  # both read from the same JSON list
         if isinstance(value, str):
             reuse.setdefault(value, raw[start:end])
     items = [reuse.get(line) or json.dumps(line, ensure_ascii=ensure_ascii) for line in split_lines(new_source, keepends=True)]
@@ -339,7 +340,7 @@ def _render_source(text: str, span: tuple[int, int], new_source: str) -> str:
     prefix = raw[: elements[0][0]]
     suffix = raw[elements[-1][1] :]
     # The original separators, gap by gap (a hand-wrapped list keeps its wrapping).
-    separators = [raw[a[1] : b[0]] for a, b in zip(elements, elements[1:])]
+    separators = [raw[a[1] : b[0]] for a, b in itertools.pairwise(elements)]
     default = separators[-1] if separators else ("," + prefix[1:] if "\n" in prefix else ", ")
     if not items:
         return "[]"

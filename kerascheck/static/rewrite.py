@@ -186,16 +186,17 @@ def _replace(target: str, data: bytes, info: os.stat_result, original_fd: int) -
     """Replace the original by a temporary file holding ``data`` with the original's owner and
     mode, unless the original changed meanwhile."""
     temporary = _write_temporary(target, data, info)
+    replaced = False
     try:
         now = os.fstat(original_fd)
         if (now.st_size, now.st_mtime_ns) != (info.st_size, info.st_mtime_ns) or not _same_file(target, info):
             raise FixError("it changed on disk while kerascheck was fixing it; left as it is now (run again to fix it)")
         os.replace(temporary, target)
-        temporary = None
+        replaced = True
     except OSError as exc:
         raise FixError(f"cannot write: {exc.strerror or exc}") from None
     finally:
-        if temporary is not None:
+        if not replaced:
             tempfiles.remove_quietly(temporary)
     after = _settled(original_fd, info)
     if after is not None:
@@ -209,7 +210,8 @@ def _replace(target: str, data: bytes, info: os.stat_result, original_fd: int) -
             os.replace(restored, target)
         except OSError as exc:
             tempfiles.remove_quietly(restored)
-            raise FixError(f"it changed on disk while kerascheck was writing it and its changed text could not be put back: {exc.strerror or exc}") from None
+            reason = exc.strerror or exc
+            raise FixError(f"it changed on disk while kerascheck was writing it and its changed text could not be put back: {reason}") from None
         raise FixError("it changed on disk while kerascheck was writing it; the changed text was kept and the fix not applied (run again)")
 
 

@@ -31,7 +31,7 @@ class Suppression:
     last_line: int
     codes: tuple[str, ...]
     kind: str  # "noqa" | "ignore" | "ignore-file"
-    #: ``# noqa KC101``: codes with no colon, read (like flake8) as a blanket ``# noqa``.
+    #: codes after "noqa" with no colon between: read (like flake8) as a blanket noqa.
     without_colon: bool = False
 
 

@@ -168,7 +168,10 @@ class TfSession(_Tf1Rule):
     VALID = (
         "import tensorflow as tf\nimport keras\nmodel = keras.Sequential()\npreds = model.predict(x)\n",
         # TF1-style graph code without Keras, through the compat module: it works.
-        "import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\nx = tf.placeholder(tf.float32)\nwith tf.Session() as sess:\n    sess.run(x, {x: 1.0})\n",
+        (
+            "import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\nx = tf.placeholder(tf.float32)\n"
+            "with tf.Session() as sess:\n    sess.run(x, {x: 1.0})\n"
+        ),
         # A class of the project named Session is not TensorFlow's.
         "import tensorflow as tf\nclass Session:\n    pass\ns = Session()\n",
     )
@@ -261,7 +264,11 @@ class TfPlaceholder(_Tf1Rule):
             return
         name, compat = member
         if not compat:
-            self.report(node, f"`tf.{name}` does not exist in TensorFlow 2 (AttributeError); use `keras.Input(shape=..., dtype=...)` for a model input, or pass arrays to the model")
+            self.report(
+                node,
+                f"`tf.{name}` does not exist in TensorFlow 2 (AttributeError); use `keras.Input(shape=..., dtype=...)` for a model input,"
+                " or pass arrays to the model",
+            )
             return
         self.defer(
             node,
@@ -466,7 +473,10 @@ class CompatV1Leftover(_Tf1Rule):
         # TF1-style code without Keras: the compat module is the point there.
         "import tensorflow as tf\ninit = tf.compat.v1.global_variables_initializer()\n",
         # Log verbosity is harmless, and compat.v1.keras is plain Keras.
-        "import tensorflow as tf\nimport keras\ntf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)\nm = tf.compat.v1.keras.Sequential()\n",
+        (
+            "import tensorflow as tf\nimport keras\ntf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)\n"
+            "m = tf.compat.v1.keras.Sequential()\n"
+        ),
         "import tensorflow as tf\nimport keras\nnoise = tf.random.normal([8, 4])\n",
     )
     INVALID = (
@@ -522,7 +532,9 @@ class CompatV1Leftover(_Tf1Rule):
             return
         names = [n for n in names if n.split(".")[0] not in _NOT_LEFTOVERS]
         if names:
-            self.defer(node, f"`from {module} import {', '.join(names)}` imports TensorFlow 1 compatibility APIs into a Keras program; port them to TF2/Keras", when="keras")
+            imported = ", ".join(names)
+            message = f"`from {module} import {imported}` imports TensorFlow 1 compatibility APIs into a Keras program; port them to TF2/Keras"
+            self.defer(node, message, when="keras")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if self.import_depth or id(node) in self._inner:

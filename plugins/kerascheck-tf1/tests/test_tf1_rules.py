@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from kerascheck_tf1.rules import RULES, CompatV1Leftover, TfContrib, TfSession
 
 from kerascheck.testing import check_example, check_source, rule_example_params
-from kerascheck_tf1.rules import RULES, CompatV1Leftover, TfContrib, TfSession
 
 
 @pytest.mark.parametrize(("rule", "example"), rule_example_params(RULES))
