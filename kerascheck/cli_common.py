@@ -70,17 +70,14 @@ def use_color(args: argparse.Namespace, stream: TextIO) -> bool:
     return stream.isatty()
 
 
-#: Formats meant for a terminal, which colour when it is one.
-COLOR_FORMATS = frozenset({"text", "concise", "full", "grouped"})
-
-
 def emit_findings(args: argparse.Namespace, session: Any, findings: list[Any], summary: Any) -> int:
     """Report ``findings`` with the chosen reporter and return the exit code."""
     from dataclasses import replace
 
     from kerascheck.checkdoc import with_docs_urls
+    from kerascheck.report.base import DEFAULT_FORMAT, is_for_people
 
-    fmt = args.output_format or "text"
+    fmt = args.output_format or DEFAULT_FORMAT
     reporters = session.registry.reporters
     if fmt not in reporters:
         sys.stderr.write(f"kerascheck: error: unknown output format {fmt!r} (available: {', '.join(sorted(reporters))})\n")
@@ -97,7 +94,7 @@ def emit_findings(args: argparse.Namespace, session: Any, findings: list[Any], s
     findings = with_docs_urls(findings, session.registry.checks, session.config.docs_base_url)
     summary = replace(summary, docs_base_url=session.config.docs_base_url)
     try:
-        color = fmt in COLOR_FORMATS and not args.output_file and use_color(args, stream)
+        color = is_for_people(reporters, fmt) and not args.output_file and use_color(args, stream)
         reporter = reporters[fmt](stream, checks=session.registry.checks, color=color)
         reporter.report(findings, summary)
     finally:

@@ -130,6 +130,16 @@ def test_show_fixes_lists_applied_fixes(tmp_path):
     assert out.startswith("Fixed 2 problems:\n- bad.py:\n    1 \u00d7 KC101 (removed-predict-classes)\n    1 \u00d7 KC106 (removed-argument)\n")
 
 
+@pytest.mark.parametrize(("output_format", "on_stdout"), [("concise", True), ("full", True), ("grouped", True), ("json", False), ("sarif", False)])
+def test_show_fixes_joins_every_human_readable_format_and_never_machine_output(tmp_path, output_format, on_stdout):
+    (tmp_path / "bad.py").write_text(BUGGY, encoding="utf-8")
+    _, out, err = run("bad.py", "--select", "KC1", "--fix", "--unsafe-fixes", "--show-fixes", "--output-format", output_format, cwd=tmp_path)
+    described = "Fixed 2 problems:\n- bad.py:\n"
+    assert (described in out, described in err) == (on_stdout, not on_stdout)
+    if not on_stdout:
+        json.loads(out)  # the machine-read report stays valid
+
+
 def test_stdin_fix_prints_the_fixed_source(tmp_path):
     code, out, err = run("-", "--stdin-filename", "bad.py", "--select", "KC1", "--fix", cwd=tmp_path, stdin=BUGGY)
     assert out == BUGGY.replace("lr=", "learning_rate=")

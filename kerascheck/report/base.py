@@ -31,6 +31,10 @@ class RunSummary:
     docs_base_url: str | None = None
 
 
+#: The output format when neither ``--output-format`` nor the config names one.
+DEFAULT_FORMAT = "text"
+
+
 class Reporter:
     """Base class of output formats: subclass and implement :meth:`report`."""
 
@@ -41,6 +45,14 @@ class Reporter:
 
     def report(self, findings: Sequence[Finding], summary: RunSummary) -> None:
         raise NotImplementedError
+
+
+def is_for_people(reporters: Mapping[str, type[Reporter]], output_format: str | None) -> bool:
+    """Whether ``output_format`` (None: the default) is a human-readable format (a
+    :class:`TerminalReporter`, a plugin's too): it colours on a terminal, and ``--show-fixes``
+    text goes to stdout with it instead of to stderr, where it cannot break machine-read output."""
+    reporter = reporters.get(output_format or DEFAULT_FORMAT)
+    return reporter is not None and issubclass(reporter, TerminalReporter)
 
 
 def traceback_of(finding: Finding) -> str | None:

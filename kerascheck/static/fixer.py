@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kerascheck.findings import Edit, Finding, Fix
+from kerascheck.report.base import is_for_people
 from kerascheck.static import files, notebooks, tempfiles
 from kerascheck.static.engine import (
     INTERNAL_ERROR,
@@ -408,7 +409,8 @@ def run_cli(
         if stdin_text is not None:
             out.write(changed[0].after.text if changed else stdin_text)
         if args.show_fixes and changed:
-            (err if stdin_text is not None or (args.output_format or "text") != "text" or args.output_file else out).write(describe_fixes(changed))
+            beside_report = stdin_text is None and not args.output_file and is_for_people(session.registry.reporters, args.output_format)
+            (out if beside_report else err).write(describe_fixes(changed))
 
     if args.write_baseline:
         count = baseline.write(args.write_baseline, outcome.findings, sources)
