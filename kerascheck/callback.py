@@ -154,7 +154,7 @@ class KerascheckCallback(keras.callbacks.Callback):
                 f"KP201 could not check this fit: {self.monitor!r} was never logged (logged: "
                 f"{logged}); pass validation data or KerascheckCallback(monitor=...)"
             )
-            return [_finding(BestEpochNotRestored, message, self._where, Severity.INFO)]
+            return [BestEpochNotRestored.finding_at(self._where, message, severity=Severity.INFO)]
         if self.best is None or self.last is None or self.best_epoch == self.last_epoch:
             return []
         if abs(self.last - self.best) <= self.tolerance():
@@ -169,7 +169,7 @@ class KerascheckCallback(keras.callbacks.Callback):
             "epoch's weights: use EarlyStopping(restore_best_weights=True) or load the best "
             "checkpoint after fit"
         )
-        return [_finding(BestEpochNotRestored, message, self._where)]
+        return [BestEpochNotRestored.finding_at(self._where, message)]
 
     def _check_python_state(self) -> list[Finding]:
         after = _python_state(self.model)
@@ -193,7 +193,7 @@ class KerascheckCallback(keras.callbacks.Callback):
                 "per batch, and the value is not saved; keep such state in a non-trainable "
                 "variable (add_weight(..., trainable=False) and assign)"
             )
-            findings.append(_finding(PythonStateInTraining, message, where))
+            findings.append(PythonStateInTraining.finding_at(where, message))
         return findings
 
 
@@ -204,17 +204,6 @@ def _distinct(a: float, b: float) -> tuple[str, str]:
         if left != right:
             return left, right
     return repr(a), repr(b)
-
-
-def _finding(probe: Any, message: str, location: Location, severity: Severity | None = None) -> Finding:
-    return Finding(
-        code=probe.code,
-        name=probe.name,
-        message=message,
-        severity=severity or probe.severity,
-        location=location,
-        docs_url=probe.docs_url(),
-    )
 
 
 def _find_restorer(callback: Any, frames: list[inspect.FrameInfo]) -> Any:

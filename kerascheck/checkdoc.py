@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from kerascheck.findings import Finding, Severity, docs_url_for
+from kerascheck.findings import Finding, Fix, Location, Severity, docs_url_for
 
 #: Documentation sections every rule and probe docstring carries (ruff's layout).
 REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
@@ -62,6 +62,19 @@ class Documented:
         if cls.docs_url_template:
             return cls.docs_url_template.format(code=cls.code, name=cls.name)
         return docs_url_for(cls.code, base)
+
+    @classmethod
+    def finding_at(cls, location: Location, message: str, fix: Fix | None = None, severity: Severity | None = None) -> Finding:
+        """A finding of this check at ``location`` (the check's severity unless ``severity``)."""
+        return Finding(
+            code=cls.code,
+            name=cls.name,
+            message=message,
+            severity=severity or cls.severity,
+            location=location,
+            fix=fix,
+            docs_url=cls.docs_url(),
+        )
 
     @classmethod
     def prefix(cls) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import libcst as cst
 
 from kerascheck.checkdoc import Documented
-from kerascheck.findings import Finding, Fix, Location, Severity
+from kerascheck.findings import Finding, Fix, Severity
 
 if TYPE_CHECKING:
     from kerascheck.static.context import FileContext, ProjectContext
@@ -109,24 +109,6 @@ class Rule(Documented):
     ) -> None:
         """Report a finding at ``node``."""
         self.findings.append(self.finding_at(self.context.location(node), message, fix, severity))
-
-    @classmethod
-    def finding_at(
-        cls,
-        location: Location,
-        message: str,
-        fix: Fix | None = None,
-        severity: Severity | None = None,
-    ) -> Finding:
-        return Finding(
-            code=cls.code,
-            name=cls.name,
-            message=message,
-            severity=severity or cls.severity,
-            location=location,
-            fix=fix,
-            docs_url=cls.docs_url(),
-        )
 
     def record(self, fact: Any) -> None:
         """Keep a small fact about this file for :meth:`finish`: picklable (it crosses worker
