@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from plugin_envs import PluginEnv, write_distribution
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,3 +44,28 @@ def _private_cache_key(tmp_path_factory):
         os.environ.pop("XDG_CACHE_HOME", None)
     else:
         os.environ["XDG_CACHE_HOME"] = previous
+
+
+@pytest.fixture(scope="session")
+def plugin_env(tmp_path_factory) -> Callable[..., PluginEnv]:
+    """``plugin_env(*projects)``: a fresh virtual environment (tests/plugin_envs.py) with these
+    plugin projects ``pip install``ed, as a user would install them."""
+
+    def install(*projects: Path) -> PluginEnv:
+        env = PluginEnv(tmp_path_factory.mktemp("plugin-env") / "venv")
+        for project in projects:
+            env.pip_install(project)
+        return env
+
+    return install
+
+
+@pytest.fixture(scope="session")
+def plugin_project(tmp_path_factory) -> Callable[..., Path]:
+    """``plugin_project(name, module, entry_point, code, version=...)``: a minimal plugin
+    distribution's sources (pyproject.toml and one module) in a new temporary directory."""
+
+    def write(name: str, module: str, entry_point: str, code: str, version: str = "2.3.4") -> Path:
+        return write_distribution(tmp_path_factory.mktemp("plugin-src"), name, module, entry_point, code, version)
+
+    return write

@@ -1,29 +1,18 @@
 """Third-party plugins as real installed distributions, found through the entry point.
 
-Each test builds a fresh virtual environment in a temporary directory, ``pip install``s a
-plugin distribution into it (``--no-deps --no-build-isolation``: nothing is downloaded), and runs
-``python -m kerascheck`` there, so the plugin is discovered exactly as it would be for a user:
-through its ``[project.entry-points.kerascheck]`` entry point, with its own version.
-
-The new environment sees the running interpreter's packages (kerascheck, libcst, pip,
-setuptools) through a ``.pth`` file that calls ``site.addsitedir`` on them. That is what
-``venv --system-site-packages`` would give if the tests ran on a system interpreter, but it
-also works when they run inside a virtual environment themselves (whose "system" packages
-would be the base interpreter's, without kerascheck). Nothing is installed into the running
-environment, so other tests never see these plugins.
+Each test ``pip install``s a plugin distribution into a fresh virtual environment (the
+``plugin_env`` fixture, tests/plugin_envs.py) and runs ``python -m kerascheck`` there, so the
+plugin is discovered exactly as it would be for a user: through its
+``[project.entry-points.kerascheck]`` entry point, with its own version.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sysconfig
-import textwrap
-import venv
 from pathlib import Path
 
 import pytest
+from plugin_envs import PluginEnv
 
 pytestmark = pytest.mark.slow
 
@@ -41,83 +30,12 @@ with tf.Session() as sess:
 """
 
 
-class Env:
-    """A virtual environment in a temporary directory that sees the running one's packages."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(path)
-        bindir = "Scripts" if os.name == "nt" else "bin"
-        self.python = str(path / bindir / ("python.exe" if os.name == "nt" else "python"))
-        site_packages = self._run_python("import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
-        parents = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
-        lines = "".join(f"import site; site.addsitedir({p!r})\n" for p in parents)
-        Path(site_packages, "_kerascheck_test_parent.pth").write_text(lines, encoding="utf-8")
-
-    def _run_python(self, code: str) -> str:
-        return subprocess.run([self.python, "-c", code], check=True, capture_output=True, text=True, timeout=120).stdout
-
-    def pip_install(self, project: Path) -> None:
-        # Build from a copy: a non-editable setuptools build writes build/ and *.egg-info
-        # next to the sources, which must not appear in the repository.
-        source = self.path.parent / f"src-{project.name}"
-        shutil.copytree(project, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-        proc = subprocess.run(
-            [self.python, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "--quiet", str(source)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-
-    def kerascheck(self, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.python, "-m", "kerascheck", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, "NO_COLOR": "1"},
-        )
-
-
-def _distribution(root: Path, name: str, module: str, entry_point: str, code: str) -> Path:
-    """Write a minimal plugin project (pyproject.toml + one module) under ``root/name``."""
-    project = root / name
-    project.mkdir(parents=True)
-    (project / f"{module}.py").write_text(textwrap.dedent(code), encoding="utf-8")
-    (project / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""\
-            [build-system]
-            requires = ["setuptools>=64"]
-            build-backend = "setuptools.build_meta"
-
-            [project]
-            name = "{name}"
-            version = "2.3.4"
-
-            [project.entry-points.kerascheck]
-            {entry_point} = "{module}"
-
-            [tool.setuptools]
-            py-modules = ["{module}"]
-            """
-        ),
-        encoding="utf-8",
-    )
-    return project
-
-
 @pytest.fixture(scope="module")
-def tf1_env(tmp_path_factory: pytest.TempPathFactory) -> Env:
-    env = Env(tmp_path_factory.mktemp("tf1") / "venv")
-    env.pip_install(TF1_PLUGIN)
-    return env
+def tf1_env(plugin_env) -> PluginEnv:
+    return plugin_env(TF1_PLUGIN)
 
 
-def test_installed_plugin_is_listed_with_its_version(tf1_env: Env, tmp_path: Path) -> None:
+def test_installed_plugin_is_listed_with_its_version(tf1_env: PluginEnv, tmp_path: Path) -> None:
     proc = tf1_env.kerascheck("plugins", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     line = next(row for row in proc.stdout.splitlines() if row.startswith("kerascheck-tf1 "))
@@ -126,7 +44,7 @@ def test_installed_plugin_is_listed_with_its_version(tf1_env: Env, tmp_path: Pat
     assert "kerascheck_tf1.rules" in line
 
 
-def test_installed_plugin_reports_through_the_entry_point(tf1_env: Env, tmp_path: Path) -> None:
+def test_installed_plugin_reports_through_the_entry_point(tf1_env: PluginEnv, tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(TF1_CODE, encoding="utf-8")
     proc = tf1_env.kerascheck("check", "--output-format", "json", "train.py", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
@@ -144,7 +62,7 @@ def test_installed_plugin_reports_through_the_entry_point(tf1_env: Env, tmp_path
     assert doc.returncode == 0 and "## Why is this bad?" in doc.stdout and "kerascheck-tf1" in doc.stdout
 
 
-def test_plugin_can_be_blocked(tf1_env: Env, tmp_path: Path) -> None:
+def test_plugin_can_be_blocked(tf1_env: PluginEnv, tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(TF1_CODE, encoding="utf-8")
     proc = tf1_env.kerascheck("check", "-p", "no:tf1", "train.py", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
@@ -154,24 +72,17 @@ def test_plugin_can_be_blocked(tf1_env: Env, tmp_path: Path) -> None:
     assert "kerascheck-tf1" not in listing.stdout
 
 
-def test_plugin_tests_pass_in_the_installed_environment(tf1_env: Env, tmp_path: Path) -> None:
+def test_plugin_tests_pass_in_the_installed_environment(tf1_env: PluginEnv, tmp_path: Path) -> None:
     """The plugin's own test-suite (examples as tests) passes against the installed plugin."""
     tests = tmp_path / "tests"
     shutil.copytree(TF1_PLUGIN / "tests", tests)
-    proc = subprocess.run(
-        [tf1_env.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tests)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = tf1_env.pytest(tests, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert " passed" in proc.stdout
 
 
-def test_prefix_collision_names_both_plugins(tmp_path: Path) -> None:
-    project = _distribution(
-        tmp_path / "src",
+def test_prefix_collision_names_both_plugins(tmp_path: Path, plugin_env, plugin_project) -> None:
+    project = plugin_project(
         "kc-squatter",
         "kc_squatter",
         "squatter",
@@ -207,8 +118,7 @@ def test_prefix_collision_names_both_plugins(tmp_path: Path) -> None:
             return [Squat]
         ''',
     )
-    env = Env(tmp_path / "venv")
-    env.pip_install(project)
+    env = plugin_env(project)
     (tmp_path / "work").mkdir()
     (tmp_path / "work" / "a.py").write_text("import keras\n", encoding="utf-8")
     proc = env.kerascheck("check", "a.py", cwd=tmp_path / "work")
@@ -221,9 +131,8 @@ def test_prefix_collision_names_both_plugins(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stdout + ok.stderr
 
 
-def test_a_raising_plugin_rule_becomes_an_internal_error_finding(tmp_path: Path) -> None:
-    project = _distribution(
-        tmp_path / "src",
+def test_a_raising_plugin_rule_becomes_an_internal_error_finding(tmp_path: Path, plugin_env, plugin_project) -> None:
+    project = plugin_project(
         "kc-fragile",
         "kc_fragile",
         "fragile",
@@ -263,8 +172,7 @@ def test_a_raising_plugin_rule_becomes_an_internal_error_finding(tmp_path: Path)
             return [Fragile]
         ''',
     )
-    env = Env(tmp_path / "venv")
-    env.pip_install(project)
+    env = plugin_env(project)
     work = tmp_path / "work"
     work.mkdir()
     (work / "broken.py").write_text(

@@ -1,7 +1,7 @@
 """The plugin in docs/plugins.md, exactly as printed there, is a working distribution.
 
 The guide's ``# file: PATH`` code blocks are written to a temporary directory, installed with
-pip into a fresh virtual environment (see ``test_plugin_distribution.Env``) and used the way
+pip into a fresh virtual environment (the ``plugin_env`` fixture) and used the way
 its reader would: its own tests pass, ``kerascheck plugins`` lists it, ``kerascheck check``
 reports through its entry point with the plugin's own documentation URL, and the name
 ``kerascheck plugins`` prints blocks it.
@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from test_plugin_distribution import Env
+from plugin_envs import PluginEnv
 
 pytestmark = pytest.mark.slow
 
@@ -40,28 +39,20 @@ def test_the_guide_has_a_complete_plugin():
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Env, Path]:
+def demo(tmp_path_factory: pytest.TempPathFactory, plugin_env) -> tuple[PluginEnv, Path]:
     root = tmp_path_factory.mktemp("from-docs")
     for path, text in guide_files().items():
         target = root / "src" / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    env = Env(root / "venv")
-    env.pip_install(root / "src" / "kerascheck-demo")
-    return env, root
+    return plugin_env(root / "src" / "kerascheck-demo"), root
 
 
 def test_its_own_tests_pass_against_the_installed_plugin(demo, tmp_path):
     env, root = demo
     tests = tmp_path / "tests"
     shutil.copytree(root / "src" / "kerascheck-demo" / "tests", tests)
-    proc = subprocess.run(
-        [env.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tests)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = env.pytest(tests, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert re.search(r"\b6 passed\b", proc.stdout), proc.stdout  # 4 examples, metadata, aliases
 

@@ -4,14 +4,10 @@ selectors against them, like ``check()`` (a real distribution, installed in a fr
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
-
-from tests.test_plugin_distribution import Env
+from plugin_envs import PluginEnv
 
 pytestmark = pytest.mark.slow
 
@@ -61,51 +57,27 @@ except ConfigError as exc:
 
 
 @pytest.fixture(scope="module")
-def plugin_env(tmp_path_factory: pytest.TempPathFactory) -> Env:
-    root = tmp_path_factory.mktemp("probe-plugin")
-    project = root / "kerascheck-nan"
-    project.mkdir()
-    (project / "kerascheck_nan.py").write_text(PROBE_PLUGIN, encoding="utf-8")
-    (project / "pyproject.toml").write_text(textwrap.dedent("""\
-        [build-system]
-        requires = ["setuptools>=64"]
-        build-backend = "setuptools.build_meta"
-
-        [project]
-        name = "kerascheck-nan"
-        version = "1.0.0"
-
-        [project.entry-points.kerascheck]
-        nan = "kerascheck_nan"
-
-        [tool.setuptools]
-        py-modules = ["kerascheck_nan"]
-        """), encoding="utf-8")
-    env = Env(root / "venv")
-    env.pip_install(project)
-    return env
+def nan_env(plugin_env, plugin_project) -> PluginEnv:
+    return plugin_env(plugin_project("kerascheck-nan", "kerascheck_nan", "nan", PROBE_PLUGIN, version="1.0.0"))
 
 
-def call_probe(env: Env, cwd: Path, *select: str) -> object:
-    result = subprocess.run(
-        [env.python, "-c", CALL, *select], cwd=cwd, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "NO_COLOR": "1"}, check=False,
-    )
+def call_probe(env: PluginEnv, cwd: Path, *select: str) -> object:
+    result = env.run("-c", CALL, *select, cwd=cwd)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_api_probe_selects_installed_plugin_probes(plugin_env: Env, tmp_path: Path) -> None:
+def test_api_probe_selects_installed_plugin_probes(nan_env: PluginEnv, tmp_path: Path) -> None:
     import kerascheck
     from kerascheck.config import ConfigError
 
     with pytest.raises(ConfigError):  # here, without the plugin, XP101 names nothing
         kerascheck.probe(str(tmp_path / "missing.keras"), select=["XP101"])
     # with it installed, its probe is selectable; the missing model is a finding, not an error
-    assert call_probe(plugin_env, tmp_path, "XP101") == ["KP001"]
-    assert call_probe(plugin_env, tmp_path, "nan-output") == ["KP001"]
+    assert call_probe(nan_env, tmp_path, "XP101") == ["KP001"]
+    assert call_probe(nan_env, tmp_path, "nan-output") == ["KP001"]
 
 
-def test_api_probe_rejects_selectors_no_probe_matches(plugin_env: Env, tmp_path: Path) -> None:
-    answer = call_probe(plugin_env, tmp_path, "XP999")
+def test_api_probe_rejects_selectors_no_probe_matches(nan_env: PluginEnv, tmp_path: Path) -> None:
+    answer = call_probe(nan_env, tmp_path, "XP999")
     assert isinstance(answer, dict) and "unknown probe code, prefix or name 'XP999'" in answer["error"]
