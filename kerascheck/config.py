@@ -326,9 +326,7 @@ def validate_against(config: Config, checks: Mapping[str, type[Documented]]) -> 
         ("severity", [code for code, _ in config.severity]),
     ]
     for key, values in selectors:
-        for selector in values:
-            if not any(selector_matches(selector, check) for check in checks.values()):
-                raise ConfigError(source, key, f"unknown rule code, prefix or name {selector!r}")
+        check_selectors(values, checks, source, key)
     by_name = {check.name: check for check in checks.values()}
     for name, entries in config.options:
         check = checks.get(name) or by_name.get(name)
@@ -347,6 +345,13 @@ def validate_against(config: Config, checks: Mapping[str, type[Documented]]) -> 
                     f"options.{name}.{option}",
                     f"must be {_type_name(default)}, not {_type_name(value)}",
                 )
+
+
+def check_selectors(selectors: Iterable[str], checks: Mapping[str, type[Documented]], source: str, key: str) -> None:
+    """Every selector names a loaded check (code, prefix or slug)."""
+    for selector in selectors:
+        if not any(selector_matches(selector, check) for check in checks.values()):
+            raise ConfigError(source, key, f"unknown rule code, prefix or name {selector!r}")
 
 
 def validate_plugin_options(config: Config, defaults: Mapping[str, Mapping[str, Any]]) -> None:

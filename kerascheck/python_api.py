@@ -10,6 +10,7 @@ from typing import Any
 from kerascheck.checkdoc import Documented
 from kerascheck.config import (
     Config,
+    check_selectors,
     check_target_keras,
     load_config,
     selector_matches,
@@ -69,6 +70,9 @@ def open_session(
     )
     extra = (*configured, *plugins)
     registry = load_plugins(plugins, blocked=blocked, search=plugin_search, config_plugins=configured, config_search=config_search)
+    # A selector given on the command line is blamed on it, not on the configuration file.
+    for key, given in (("--select", changes.get("select", ())), ("--extend-select", extend_select), ("--ignore", extend_ignore)):
+        check_selectors(split_selectors(given), registry.checks, "command line", key)
     ignore = config.ignore
     cli_selected = (*changes.get("select", ()), *split_selectors(extend_select))
     if cli_selected:  # as in ruff: selecting on the command line re-enables what the config ignores

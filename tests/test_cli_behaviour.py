@@ -50,6 +50,14 @@ def test_cli_select_re_enables_and_cli_ignore_still_wins(run_cli, project):
     assert result.returncode == 0
 
 
+@pytest.mark.parametrize("option", ["--select", "--extend-select", "--ignore"])
+def test_an_unknown_code_on_the_command_line_is_blamed_on_it_not_on_the_config(run_cli, project, option):
+    result = run_cli("check", "t.py", option, "KC101,NOPE", cwd=project)
+    assert result.returncode == 2
+    assert f"configuration error: command line: key '{option}': unknown rule code, prefix or name 'NOPE'" in result.stderr
+    assert "pyproject.toml" not in result.stderr
+
+
 def test_block_a_plugin_by_the_name_plugins_prints(run_cli, tmp_path):
     listing = run_cli("plugins", cwd=tmp_path).stdout
     names = [line.split()[0] for line in listing.splitlines() if not line.startswith("kerascheck ")]
