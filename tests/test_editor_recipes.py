@@ -2,9 +2,14 @@
 
 * Neovim: the "Neovim 0.7" snippet, as printed, in the Neovim Debian ships (0.7.2),
   ``--headless``: diagnostics and code actions from the real server.
-* VS Code (generic LSP client) and Helix cannot run here: their settings are parsed from the
-  guide, and the command they name is started and spoken to over stdio the way those clients
-  do (initialize, didOpen, publishDiagnostics, codeAction, shutdown, exit).
+* VS Code: the extension in editors/vscode, built and installed with the guide's commands into
+  a real VS Code (code-server, the same workbench served to a browser; installed by
+  editors/vscode/install-code-server.sh), driven in headless Chromium: the squiggle, the
+  Problems panel, the quick fixes, and applying the preferred one.
+* The Generic LSP Client extension (Marketplace only) and Helix (no Debian 12 package; its
+  releases are on GitHub) cannot be installed here: their settings are parsed from the guide,
+  and the command they name is started and spoken to over stdio the way those clients do
+  (initialize, didOpen, publishDiagnostics, codeAction, shutdown, exit).
 """
 
 from __future__ import annotations
@@ -209,3 +214,133 @@ def test_editor_links_use_the_configured_docs_base_url(shim, project):
     _, diagnostics, _ = lsp_session([str(shim), "lsp"], project, _env(shim))
     (kc102,) = [d for d in diagnostics if d.get("code") == "KC102"]
     assert kc102["codeDescription"]["href"] == "https://docs.example.com/kc/rules/KC102/"
+
+
+# -- VS Code: the editors/vscode extension in code-server, driven in Chromium -----------------------
+
+EXTENSION = ROOT / "editors" / "vscode"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _build_vsix(tmp_path: Path) -> Path:
+    """The guide's build commands, on a copy of editors/vscode (npm fetches vscode-languageclient
+    and @vscode/vsce from the npm registry)."""
+    console = guide_block("console", "vsce package")
+    source = tmp_path / "extension"
+    shutil.copytree(EXTENSION, source)
+    for line in console.splitlines():
+        if not line.startswith("$ ") or line.startswith(("$ cd ", "$ code")):
+            continue
+        command = line[2:].split("#")[0].split()
+        proc = subprocess.run(command, cwd=source, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, f"{line}: {proc.stdout[-2000:]} {proc.stderr[-2000:]}"
+    return source / "kerascheck.vsix"
+
+
+@pytest.fixture
+def code_server(tmp_path, shim, project):
+    """code-server with the built extension installed and the guide's settings.json (the command
+    is the reader's path: here the shim), serving ``project`` on a free local port."""
+    executable = os.environ.get("KERASCHECK_CODE_SERVER") or shutil.which("code-server")
+    if executable is None:
+        pytest.skip("code-server is not installed (editors/vscode/install-code-server.sh installs it from the npm registry)")
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.skip("Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)")
+    pytest.importorskip("selenium", reason="the docs extra drives Chromium")
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: the extension cannot be built")
+    vsix = _build_vsix(tmp_path)
+    data, extensions = tmp_path / "user-data", tmp_path / "extensions"
+    common = ["--user-data-dir", str(data), "--extensions-dir", str(extensions)]
+    installed = subprocess.run([executable, *common, "--install-extension", str(vsix)], capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0 and "successfully installed" in installed.stdout, installed.stdout + installed.stderr
+    settings = json.loads(guide_block("json", '"kerascheck.command"'))
+    assert settings["kerascheck.command"][0].endswith("/bin/kerascheck")  # a path the reader fills in
+    settings["kerascheck.command"][0] = str(shim)
+    settings["workbench.startupEditor"] = "none"
+    (data / "User").mkdir(parents=True, exist_ok=True)
+    (data / "User" / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    port = _free_port()
+    server = subprocess.Popen(
+        [executable, *common, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-telemetry", "--disable-update-check",
+         "--disable-workspace-trust", "--config", str(tmp_path / "code-server.yaml"), str(project)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            if "HTTP server listening" in line:
+                break
+        else:
+            raise AssertionError("code-server exited before listening")
+        yield f"http://127.0.0.1:{port}/?folder={project}"
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def test_vscode_extension_shows_diagnostics_and_applies_the_fix_in_code_server(code_server, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--window-size=1400,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+    def chord(*keys: str) -> None:
+        *modifiers, key = keys
+        actions = ActionChains(driver)
+        for modifier in modifiers:
+            actions.key_down(modifier)
+        actions.send_keys(key)
+        for modifier in reversed(modifiers):
+            actions.key_up(modifier)
+        actions.perform()
+
+    def rows(selector: str) -> list[str]:
+        return [row.text for row in driver.find_elements(By.CSS_SELECTOR, selector)]
+
+    try:
+        driver.get(code_server)
+        WebDriverWait(driver, 120).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".monaco-workbench .part.statusbar"))
+        chord(Keys.CONTROL, "p")  # Quick Open
+        WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".quick-input-widget input"))
+        ActionChains(driver).send_keys("buggy.py").perform()
+        WebDriverWait(driver, 60).until(lambda d: any("buggy.py" in row for row in rows(".quick-input-list .monaco-list-row")))
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        WebDriverWait(driver, 120).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".squiggly-error"))
+
+        chord(Keys.CONTROL, Keys.SHIFT, "m")  # the Problems panel
+        WebDriverWait(driver, 60).until(lambda d: any("KC102" in row for row in rows(".markers-panel .monaco-list-row")))
+        (problem,) = [row for row in rows(".markers-panel .monaco-list-row") if "KC102" in row]
+        assert "`predict_proba` was removed" in problem and "kerascheck" in problem and "[Ln 3, Col 9]" in problem
+
+        driver.find_element(By.CSS_SELECTOR, ".monaco-editor .view-lines").click()
+        chord(Keys.CONTROL, "g")  # Go to Line
+        ActionChains(driver).pause(1).send_keys("3:10", Keys.ENTER).pause(1).perform()
+        chord(Keys.CONTROL, ".")  # Quick Fix
+        WebDriverWait(driver, 60).until(lambda d: len(rows(".action-widget .monaco-list-row")) >= 3)
+        assert rows(".action-widget .monaco-list-row")[1:] == ["Use `predict` (KC102)", "Ignore KC102 on this line"]
+        ActionChains(driver).send_keys(Keys.ENTER).perform()  # the first, preferred (safe) fix
+        WebDriverWait(driver, 60).until(lambda d: "model.predict(x)" in d.find_element(By.CSS_SELECTOR, ".monaco-editor .view-lines").text)
+        WebDriverWait(driver, 60).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".squiggly-error"))
+    except Exception:
+        driver.save_screenshot(str(tmp_path / "vscode.png"))  # what the editor showed, for the failure report
+        raise
+    finally:
+        driver.quit()
