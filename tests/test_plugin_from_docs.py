@@ -30,6 +30,16 @@ def guide_files() -> dict[str, str]:
     return {m.group("path"): f"# file: {m.group('path')}\n{m.group('body')}" for m in _BLOCK.finditer(text)}
 
 
+def test_the_public_api_table_names_exactly_the_exports():
+    import kerascheck
+
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index("## The public API") : text.index("## Hooks")]
+    first_cells = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    named = {name for cell in first_cells for name in re.findall(r"`([\w.]+)`", cell)} - {"kerascheck.testing"}
+    assert named == set(kerascheck.__all__) | {"__version__"}
+
+
 def test_the_guide_has_a_complete_plugin():
     assert set(guide_files()) == {
         "kerascheck-demo/pyproject.toml",
