@@ -12,6 +12,7 @@ set -euo pipefail
 prefix="${1:-/opt/code-server}"
 version=4.99.3
 
+apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential python3 libkrb5-dev ripgrep >/dev/null
 
 mkdir -p "$prefix"
