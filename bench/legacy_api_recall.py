@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kerascheck.keras_api import facts, target_for
+from kerascheck.keras_api import facts, learning_phase_names, target_for
 from kerascheck.static.names import canonical
 
 CODES = ("KC103", "KC106", "KC107")
@@ -92,7 +92,7 @@ class _Grep(ast.NodeVisitor):
             return
         for alias in node.names:
             name = f"{module}.{alias.name}"
-            if alias.name != "*" and target.removed(name) is not None and name not in facts.REPORTED_ELSEWHERE:
+            if alias.name != "*" and target.removed(name) is not None and name not in learning_phase_names():
                 self.hits.append(("KC107", node.lineno, name))
                 return
 
@@ -109,7 +109,7 @@ class _Grep(ast.NodeVisitor):
             target = self._target(raw) if raw else None
             if target is not None:
                 name = canonical(raw)
-                if target.removed(name) is not None and name not in facts.REPORTED_ELSEWHERE:
+                if target.removed(name) is not None and name not in learning_phase_names():
                     self.hits.append(("KC107", node.lineno, name))
                     inner = node.value
                     while isinstance(inner, ast.Attribute):

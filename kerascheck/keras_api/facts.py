@@ -64,11 +64,6 @@ METHOD_KEYWORD_FACTS = MappingProxyType(
     }
 )
 
-#: Names another rule reports with its own explanation (KC204, the global learning phase).
-REPORTED_ELSEWHERE = frozenset(
-    {"keras.backend.learning_phase", "keras.backend.set_learning_phase", "keras.backend.symbolic_learning_phase"}
-)
-
 
 def advice_for(name: str) -> str:
     """The advice for a removed qualified name: its own entry or its longest module's."""

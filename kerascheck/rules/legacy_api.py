@@ -9,7 +9,7 @@ import libcst as cst
 
 from kerascheck.findings import Fix, Severity
 from kerascheck.hookspecs import hookimpl
-from kerascheck.keras_api import Removed, RemovedKeyword, TargetApi, facts, target_for
+from kerascheck.keras_api import Removed, RemovedKeyword, TargetApi, facts, learning_phase_names, target_for
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
@@ -772,7 +772,7 @@ class RemovedModule(Rule):
         for alias in aliases:
             full = f"{module}.{_imported_name(alias)}"
             found = target.removed(full)
-            if found is None or full in facts.REPORTED_ELSEWHERE:
+            if found is None or full in learning_phase_names():
                 continue
             fix = None
             if found.replacement and len(aliases) == 1 and not found.is_module:
@@ -801,7 +801,7 @@ class RemovedModule(Rule):
         qualified = canonical(raw)
         target = _keras_target(self.context, raw) if qualified.startswith("keras.") else None
         found = target.removed(qualified) if target is not None else None
-        if found is None or qualified in facts.REPORTED_ELSEWHERE:
+        if found is None or qualified in learning_phase_names():
             return
         rest = qualified[len(found.name) + 1 :]
         new = found.replacement if not found.is_module else (found.moved(rest) if rest and "." not in rest else "")
