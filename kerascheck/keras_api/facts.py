@@ -74,3 +74,32 @@ def advice_for(name: str) -> str:
             return advice
         probe = probe.rpartition(".")[0]
     return ""
+
+
+#: Keras-1 ``merge(inputs, mode=...)`` modes and the Keras 2+ merge function each one is, with
+#: the keyword renames and the defaults Keras 1 applied (``merge`` was a function that built
+#: a ``Merge`` layer; Keras 2 replaced it with one function per mode).
+#: mode -> (function in ``keras.layers``, {Keras-1 keyword: new keyword}, {keyword: default}).
+MERGE_MODES = MappingProxyType(
+    {
+        "sum": ("add", {}, {}),
+        "mul": ("multiply", {}, {}),
+        "ave": ("average", {}, {}),
+        "max": ("maximum", {}, {}),
+        "concat": ("concatenate", {"concat_axis": "axis"}, {}),
+        "dot": ("dot", {"dot_axes": "axes"}, {"axes": "-1"}),
+        "cos": ("dot", {"dot_axes": "axes"}, {"axes": "-1", "normalize": "True"}),
+    }
+)
+
+#: What to do instead of optimizer methods Keras removed (the data says which are gone).
+REMOVED_METHOD_ADVICE = MappingProxyType(
+    {
+        "get_updates": "compute gradients with `tf.GradientTape` and call `optimizer.apply_gradients(zip(grads, vars))`",
+        "get_gradients": "compute gradients with `tf.GradientTape`",
+        "minimize": "compute gradients with `tf.GradientTape` and call `optimizer.apply_gradients(zip(grads, vars))`",
+        "compute_gradients": "compute gradients with `tf.GradientTape`",
+        "aggregate_gradients": "gradients are aggregated by the distribution strategy; drop the call",
+        "get_weights": "read `optimizer.variables` (and `set_weights` takes the same list)",
+    }
+)

@@ -76,6 +76,11 @@ class ImportTable:
         base = "." * len(node.relative) + module_name(node.module)
         self.modules.add(base)
         if isinstance(node.names, cst.ImportStar):
+            if canonical(base).split(".", 1)[0] == "keras":
+                # ``from keras.layers import *``: the names any Keras release had there.
+                from kerascheck.keras_api import module_names  # the data loads on first use only
+
+                self.bind({name: f"{base}.{name}" for name in module_names(canonical(base))})
             return
         for alias in node.names:
             imported = alias.name.value if isinstance(alias.name, cst.Name) else dotted(alias.name)
