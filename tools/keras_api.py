@@ -105,7 +105,7 @@ def _replacement(name: str, kind: str, old_module: str, index: dict[str, list[tu
             continue
         parts = module.split(".")
         common = 0
-        for a, b in zip(parts, old_parts):
+        for a, b in zip(parts, old_parts, strict=False):
             if a != b:
                 break
             common += 1
@@ -411,8 +411,10 @@ def main() -> None:
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n")
     total = time.monotonic() - started
-    print(f"wrote {arguments.output} ({arguments.output.stat().st_size} bytes) in {total:.1f}s "
-          f"(install {installed_at - started:.1f}s, extract {total - (installed_at - started):.1f}s)")
+    print(
+        f"wrote {arguments.output} ({arguments.output.stat().st_size} bytes) in {total:.1f}s "
+        f"(install {installed_at - started:.1f}s, extract {total - (installed_at - started):.1f}s)"
+    )
 
 
 if __name__ == "__main__":

@@ -132,7 +132,7 @@ def walk_installed(root: types.ModuleType, public: str, disabled: dict[str, str]
                 continue
             try:
                 obj = getattr(module, attr)
-            except Exception:  # noqa: BLE001, S112 - a lazy attribute that fails is not public API
+            except Exception:
                 continue
             if isinstance(obj, types.ModuleType):
                 if attr in _SKIP_SUBMODULES or not obj.__name__.startswith(package + "."):
@@ -278,8 +278,19 @@ def _required(target: type, filler: object) -> dict[str, object]:
     }
 
 
-_REJECTIONS = ("unrecognized", "not recognized", "unexpected keyword", "not understood", "not supported",
-               "no longer", "deprecated", "invalid keyword", "not a valid", "not allowed", "unknown")
+_REJECTIONS = (
+    "unrecognized",
+    "not recognized",
+    "unexpected keyword",
+    "not understood",
+    "not supported",
+    "no longer",
+    "deprecated",
+    "invalid keyword",
+    "not a valid",
+    "not allowed",
+    "unknown",
+)
 
 
 def _names_unknown_keyword(text: str, keyword: str) -> bool:
@@ -296,7 +307,7 @@ def _call(target: type, keyword: str, value: object, required: dict[str, object]
         warnings.simplefilter("always")
         try:
             target(**required, **{keyword: value})
-        except Exception as error:  # noqa: BLE001 - the probe classifies any failure
+        except Exception as error:
             text = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             return ["reject", text] if _names_unknown_keyword(text, keyword) else None
     for warning in caught:
@@ -574,11 +585,24 @@ def extract_source(root: Path, version: str) -> dict:
                 methods[role] = _class_methods(source, origin[0], origin[2])
                 for (defining, qualname), interface in users.items():
                     owner, _, method = qualname.partition(".")
-                    if method and (defining, owner) == (origin[0], origin[1]) or (method and method in methods[role] and owner in ("Model", "Sequential")):
+                    if (
+                        (method
+                        and (defining, owner) == (origin[0], origin[1]))
+                        or (method and method in methods[role] and owner in ("Model", "Sequential"))
+                    ):
                         method_renames.setdefault(role, {})[method] = interfaces[interface]
                 break
-    surface = {"modules": modules, "signatures": signatures, "methods": methods, "probes": {}, "renames": renames, "method_renames": method_renames,
-               "layer_keywords": layer_keywords, "aliases": aliases, "class_methods": class_methods}
+    surface = {
+        "modules": modules,
+        "signatures": signatures,
+        "methods": methods,
+        "probes": {},
+        "renames": renames,
+        "method_renames": method_renames,
+        "layer_keywords": layer_keywords,
+        "aliases": aliases,
+        "class_methods": class_methods,
+    }
     return {"version": _source_version(source) or version, "python": "source", "surfaces": {"keras": surface}}
 
 

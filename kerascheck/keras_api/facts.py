@@ -22,15 +22,15 @@ COUNT_CHANGING_RENAMES = frozenset({"samples_per_epoch", "nb_val_samples", "val_
 
 #: Removed model methods with a same-arguments replacement: ``fit`` and friends accept
 #: generators and ``PyDataset`` since TF 2.1.
-METHOD_REPLACEMENTS = MappingProxyType(
-    {"fit_generator": "fit", "predict_generator": "predict", "evaluate_generator": "evaluate"}
-)
+METHOD_REPLACEMENTS = MappingProxyType({"fit_generator": "fit", "predict_generator": "predict", "evaluate_generator": "evaluate"})
 
 #: What to use instead of removed names that have no namesake in the target, by qualified name
 #: or module prefix (the longest matching entry wins).
 REMOVED_NAME_ADVICE = MappingProxyType(
     {
-        "keras.layers.Merge": "use the merge layers (`Concatenate`, `Add`, `Multiply`, `Average`, `Maximum`, `Dot`); `mode='concat'` is `Concatenate(axis=...)`",
+        "keras.layers.Merge": (
+            "use the merge layers (`Concatenate`, `Add`, `Multiply`, `Average`, `Maximum`, `Dot`); `mode='concat'` is `Concatenate(axis=...)`"
+        ),
         "keras.layers.merge": "use the merge layers or functions (`keras.layers.concatenate`, `add`, `multiply`, `average`, `maximum`, `dot`)",
         "keras.engine.topology.merge": "use the merge layers or functions (`keras.layers.concatenate`, `add`, `multiply`, ...)",
         "keras.engine.topology.Merge": "use the merge layers (`keras.layers.Concatenate`, `Add`, `Multiply`, ...)",
@@ -47,7 +47,9 @@ REMOVED_NAME_ADVICE = MappingProxyType(
         "keras.backend.placeholder": "use `keras.Input(shape=...)`",
         "keras.backend.gradients": "use `tf.GradientTape` (or the backend's own autodiff)",
         "keras.wrappers.scikit_learn": "use `keras.wrappers.SKLearnClassifier`/`SKLearnRegressor` (Keras 3.5+) or the scikeras package",
-        "keras.preprocessing.image.ImageDataGenerator": "use `keras.utils.image_dataset_from_directory` with preprocessing layers (or keep it under `tf.keras` with Keras 2)",
+        "keras.preprocessing.image.ImageDataGenerator": (
+            "use `keras.utils.image_dataset_from_directory` with preprocessing layers (or keep it under `tf.keras` with Keras 2)"
+        ),
         "keras.preprocessing.text": "use `keras.layers.TextVectorization`",
         "keras.engine": "import the public classes from `keras` / `keras.layers` / `keras.utils`",
         "keras.legacy": "the Keras-1 compatibility layer is gone; use the Keras 2+ arguments",
@@ -59,7 +61,10 @@ REMOVED_NAME_ADVICE = MappingProxyType(
 #: shows them): (method, keyword) -> what Keras 3 does.
 METHOD_KEYWORD_FACTS = MappingProxyType(
     {
-        ("save", "save_format"): "Keras 3 ignores it with a warning when the path ends in `.keras`/`.h5` (the extension picks the format) and raises ValueError otherwise; use `model.export()` for a SavedModel",
+        ("save", "save_format"): (
+            "Keras 3 ignores it with a warning when the path ends in `.keras`/`.h5` (the extension picks the format) "
+            "and raises ValueError otherwise; use `model.export()` for a SavedModel"
+        ),
         ("save_weights", "save_format"): "Keras 3 `save_weights` has no `save_format`: weights go to a `.weights.h5` file",
     }
 )

@@ -80,15 +80,23 @@ class RemovedPredictClasses(Rule):
     )
     INVALID = (
         Invalid(
-            "import numpy as np\nfrom tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\nlabels = model.predict_classes(x_test)\n",
+            "import numpy as np\nfrom tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
+            "labels = model.predict_classes(x_test)\n",
             line=4,
-            fixed="import numpy as np\nfrom tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\nlabels = np.argmax(model.predict(x_test), axis=-1)\n",
+            fixed=(
+                "import numpy as np\nfrom tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
+                "labels = np.argmax(model.predict(x_test), axis=-1)\n"
+            ),
         ),
         Invalid(
-            "import numpy as np\nfrom keras.models import Sequential\nfrom keras.layers import Dense\nmodel = Sequential()\nmodel.add(Dense(1, activation='sigmoid'))\ny = model.predict_classes(x)\n",
+            "import numpy as np\nfrom keras.models import Sequential\nfrom keras.layers import Dense\nmodel = Sequential()\n"
+            "model.add(Dense(1, activation='sigmoid'))\ny = model.predict_classes(x)\n",
             line=6,
             message="sigmoid",
-            fixed="import numpy as np\nfrom keras.models import Sequential\nfrom keras.layers import Dense\nmodel = Sequential()\nmodel.add(Dense(1, activation='sigmoid'))\ny = (model.predict(x) > 0.5).astype(\"int32\")\n",
+            fixed=(
+                "import numpy as np\nfrom keras.models import Sequential\nfrom keras.layers import Dense\nmodel = Sequential()\n"
+                "model.add(Dense(1, activation='sigmoid'))\ny = (model.predict(x) > 0.5).astype(\"int32\")\n"
+            ),
         ),
         Invalid("import keras\nmodel = keras.models.load_model('m.keras')\nprint(model.predict_classes(x))\n", line=3),
     )
@@ -298,8 +306,11 @@ class RemovedModelMethods(Rule):
     severity = Severity.ERROR
     VALID = (
         "import keras\nmodel.fit(train_gen, epochs=10)\n",
-        "import keras\nclass Trainer:\n    def fit_generator(self, g):\n        pass\nTrainer().fit_generator(g)\nt = Trainer()\nt.fit_generator(g)\n",
-        Valid("import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        self.add_metric(x)\n        return x\n", target_keras="2.15"),
+        "import keras\nclass Trainer:\n    def fit_generator(self, g):\n        pass\nTrainer().fit_generator(g)\nt = Trainer()\n"
+        "t.fit_generator(g)\n",
+        Valid(
+            "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        self.add_metric(x)\n        return x\n", target_keras="2.15"
+        ),
         Valid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="1"),
         "import keras\nif hasattr(metric, 'reset_states'):\n    metric.reset_states()\n",
     )
@@ -319,9 +330,18 @@ class RemovedModelMethods(Rule):
             message="add_metric",
         ),
         Invalid("from keras.models import Model\nmodel = Model(inputs, outputs)\nmodel.add_metric(acc, name='acc')\n", line=3, message="add_metric"),
-        Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="2.15", message="deprecated", fixed="import keras\nmodel = keras.Sequential()\nmodel.fit(gen)\n"),
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n",
+            target_keras="2.15",
+            message="deprecated",
+            fixed="import keras\nmodel = keras.Sequential()\nmodel.fit(gen)\n",
+        ),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.reset_states()\n", message="reset_state()"),
-        Invalid("import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit_generator(b)\n", line=4, fixed="import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit(b)\n"),
+        Invalid(
+            "import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit_generator(b)\n",
+            line=4,
+            fixed="import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit(b)\n",
+        ),
     )
 
     def _is_model(self, receiver: cst.BaseExpression, name: str) -> bool:
@@ -492,7 +512,8 @@ class RemovedObjectMethods(Rule):
         # a variable named like an optimizer is not one
         "import keras\nopt = make_optimizer()\nupdates = opt.get_updates(loss, params)\n",
         Valid("import keras\nopt = keras.optimizers.Adam(1e-3)\nopt.minimize(loss, var_list)\n", target_keras="2.15"),
-        "import keras\nclass Clip(keras.optimizers.Adam):\n    def clipped(self, grads):\n        return grads\nopt = Clip()\nopt.clipped(g)\nopt.apply(g)\n",
+        "import keras\nclass Clip(keras.optimizers.Adam):\n    def clipped(self, grads):\n        return grads\nopt = Clip()\nopt.clipped(g)\n"
+        "opt.apply(g)\n",
         "import keras\ncb = keras.callbacks.EarlyStopping()\ncb.set_model(model)\ncb.on_batch_begin(0)\n",
     )
     INVALID = (
@@ -500,7 +521,8 @@ class RemovedObjectMethods(Rule):
         Invalid("from tensorflow.keras.optimizers import SGD\nsgd = SGD(0.1)\nsgd.minimize(loss, var_list)\n", line=3, message="minimize"),
         Invalid("import keras\nmodel = keras.Sequential()\nw = model.optimizer.get_weights()\n", line=3, message="variables"),
         Invalid(
-            "import tensorflow as tf\nfrom tensorflow.keras.optimizers import RMSprop\nclass GC(RMSprop):\n    def get_gradients(self, loss, params):\n        return super().get_gradients(loss, params)\n",
+            "import tensorflow as tf\nfrom tensorflow.keras.optimizers import RMSprop\nclass GC(RMSprop):\n"
+            "    def get_gradients(self, loss, params):\n        return super().get_gradients(loss, params)\n",
             findings=[(4, 9), (5, 16)],
         ),
         Invalid("import keras\nopt = keras.optimizers.Adam(1e-3)\nopt.get_updates(loss, params)\n", target_keras="2.15", message="Keras 2.15"),
@@ -598,9 +620,16 @@ class LegacySaveFormat(Rule):
         ),
         Invalid(
             "from tensorflow.keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint(f'{out}/best_{{epoch}}.h5', save_best_only=True)\n",
-            fixed="from tensorflow.keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint(f'{out}/best_{{epoch}}.keras', save_best_only=True)\n",
+            fixed=(
+                "from tensorflow.keras.callbacks import ModelCheckpoint\n"
+                "cb = ModelCheckpoint(f'{out}/best_{{epoch}}.keras', save_best_only=True)\n"
+            ),
         ),
-        Invalid("import tensorflow as tf\ntf.keras.models.save_model(model, 'm.hdf5')\n", line=2, fixed="import tensorflow as tf\ntf.keras.models.save_model(model, 'm.keras')\n"),
+        Invalid(
+            "import tensorflow as tf\ntf.keras.models.save_model(model, 'm.hdf5')\n",
+            line=2,
+            fixed="import tensorflow as tf\ntf.keras.models.save_model(model, 'm.keras')\n",
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -693,7 +722,11 @@ class RejectedFilePath(Rule):
         if qualified in ("keras.models.load_model", "keras.saving.load_model"):
             text = m.path_literal(ah.argument(node, 0, "filepath"), context)
             if text is not None and m.is_complete_path(ah.argument(node, 0, "filepath"), context) and _no_extension(text):
-                self.report(node, "Keras 3 `load_model` cannot load a SavedModel directory; wrap it with `keras.layers.TFSMLayer(path, call_endpoint='serving_default')` or re-save as `.keras`")
+                self.report(
+                    node,
+                    "Keras 3 `load_model` cannot load a SavedModel directory; "
+                    "wrap it with `keras.layers.TFSMLayer(path, call_endpoint='serving_default')` or re-save as `.keras`",
+                )
             return
         method = ah.method_call(node)
         if method is None or qualified is not None:
@@ -708,7 +741,11 @@ class RejectedFilePath(Rule):
         complete = m.is_complete_path(path, context)
         if name == "save":
             if (complete and _no_extension(text)) or text.endswith((".tf", ".pb", "/")):
-                self.report(node, "Keras 3 `model.save` needs a `.keras` (or legacy `.h5`) extension; a SavedModel directory path raises ValueError (use `model.export(...)` for SavedModel)")
+                self.report(
+                    node,
+                    "Keras 3 `model.save` needs a `.keras` (or legacy `.h5`) extension; "
+                    "a SavedModel directory path raises ValueError (use `model.export(...)` for SavedModel)",
+                )
         elif name == "save_weights":
             if not text.endswith(".weights.h5"):
                 self.report(node, f"Keras 3 `save_weights` requires a path ending in `.weights.h5` (got `{text}`); it raises ValueError")
@@ -723,9 +760,15 @@ class RejectedFilePath(Rule):
         complete = m.is_complete_path(path, self.context)
         if _saves_weights_only(node):
             if not text.endswith(".weights.h5"):
-                self.report(node, f"with `save_weights_only=True`, Keras 3 `ModelCheckpoint` requires a path ending in `.weights.h5` (got `{text}`); it raises ValueError")
+                self.report(
+                    node,
+                    f"with `save_weights_only=True`, Keras 3 `ModelCheckpoint` requires a path ending in `.weights.h5` "
+                    f"(got `{text}`); it raises ValueError",
+                )
         elif text.endswith(".hdf5") or (complete and _no_extension(text)):
-            self.report(node, f"Keras 3 `ModelCheckpoint` requires a full-model path ending in `.keras` (got `{text}`); it raises ValueError at construction")
+            self.report(
+                node, f"Keras 3 `ModelCheckpoint` requires a full-model path ending in `.keras` (got `{text}`); it raises ValueError at construction"
+            )
 
 
 def _no_extension(path: str) -> bool:
@@ -812,11 +855,17 @@ class RemovedArgument(Rule):
             "import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, nb_epoch=2)\n",
             fixed="import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, epochs=2)\n",
         ),
-        Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, samples_per_epoch=100, nb_worker=4)\n", count=2, message="steps_per_epoch"),
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, samples_per_epoch=100, nb_worker=4)\n",
+            count=2,
+            message="steps_per_epoch",
+        ),
         Invalid("import keras\ncb = keras.callbacks.ModelCheckpoint('m.keras', period=5)\n"),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.save('m', save_format='tf')\n", message="save_format"),
         # a callable Keras 3 dropped: what it had lost while Keras 2 still had it
-        Invalid("from keras.preprocessing import image\ngen = image.ImageDataGenerator(rotation_range=10, dim_ordering='tf')\n", message="dim_ordering"),
+        Invalid(
+            "from keras.preprocessing import image\ngen = image.ImageDataGenerator(rotation_range=10, dim_ordering='tf')\n", message="dim_ordering"
+        ),
         # a removed alias: judged as what it was (``Deconvolution2D`` was ``Conv2DTranspose``)
         Invalid(
             "from keras.layers import *\nup = Deconvolution2D(8, (3, 3), border_mode='same', subsample=(2, 2))\n",
@@ -947,7 +996,8 @@ class RemovedModule(Rule):
         Valid("from keras.utils import multi_gpu_model\n", target_keras="1"),
         Valid("from tensorflow.compat.v1.keras.layers import CuDNNLSTM\n", target_keras="2.15"),
         # names of a star import that Keras 3 still has, and a star-bound name the file rebinds
-        "from keras.layers import *\nfrom keras.models import *\nm = Sequential([Dense(3), Convolution2D(8, 3)])\ndef Merge(*a):\n    return a\nMerge(1)\n",
+        "from keras.layers import *\nfrom keras.models import *\nm = Sequential([Dense(3), Convolution2D(8, 3)])\ndef Merge(*a):\n    return a\n"
+        "Merge(1)\n",
     )
     INVALID = (
         Invalid(
@@ -970,7 +1020,11 @@ class RemovedModule(Rule):
         ),
         Invalid("from keras.wrappers.scikit_learn import KerasClassifier\n", message="SKLearnClassifier"),
         Invalid("from keras.preprocessing.image import ImageDataGenerator\n"),
-        Invalid("import tensorflow as tf\nx = tf.keras.layers.experimental.preprocessing.Rescaling(1/255)\n", count=1, fixed="import tensorflow as tf\nx = tf.keras.layers.Rescaling(1/255)\n"),
+        Invalid(
+            "import tensorflow as tf\nx = tf.keras.layers.experimental.preprocessing.Rescaling(1/255)\n",
+            count=1,
+            fixed="import tensorflow as tf\nx = tf.keras.layers.Rescaling(1/255)\n",
+        ),
         Invalid("from keras import backend as K\nsess = K.get_session()\n", line=2),
         Invalid("from keras import backend as K\nf = K.function([model.input], [model.output])\n", line=2, message="keras.backend.function"),
         Invalid("from keras.layers import CuDNNLSTM\n"),
@@ -983,7 +1037,8 @@ class RemovedModule(Rule):
         Invalid("from keras.optimizers.legacy import Adam\n", fixed="from keras.optimizers import Adam\n"),
         # Keras-1 ``merge`` calls: the function of their mode, when every argument maps
         Invalid(
-            "from keras.layers import *\nx = merge([a, b], mode='concat', concat_axis=1)\ny = merge([x, c])\nz = merge([q, k], mode='dot', dot_axes=2)\n",
+            "from keras.layers import *\nx = merge([a, b], mode='concat', concat_axis=1)\ny = merge([x, c])\n"
+            "z = merge([q, k], mode='dot', dot_axes=2)\n",
             count=3,
             fixed="from keras.layers import *\nx = concatenate([a, b], axis=1)\ny = add([x, c])\nz = dot([q, k], axes=2)\n",
         ),
@@ -991,7 +1046,11 @@ class RemovedModule(Rule):
             "from keras.layers import *\nx = merge([a, b], mode='cos', name='sim')\n",
             fixed="from keras.layers import *\nx = dot([a, b], name='sim', axes=-1, normalize=True)\n",
         ),
-        Invalid("from keras.layers import *\nx = merge([a, b], mode=f)\ny = merge([a, b], mode='concat', output_shape=s)\n", count=2, message="merge layers"),
+        Invalid(
+            "from keras.layers import *\nx = merge([a, b], mode=f)\ny = merge([a, b], mode='concat', output_shape=s)\n",
+            count=2,
+            message="merge layers",
+        ),
         # names a star import bound, which no import statement of the file shows
         Invalid(
             "from keras.layers import *\nup = Deconvolution2D(8, 3, 3, (None, 8, 8, 8))(x)\n",
@@ -999,7 +1058,9 @@ class RemovedModule(Rule):
             message="keras.layers.Conv2DTranspose",
             fixed="from keras.layers import *\nup = Conv2DTranspose(8, 3, 3, (None, 8, 8, 8))(x)\n",
         ),
-        Invalid("from keras import initializations\nw = initializations.uniform((3, 3), scale=0.1)\n", count=2, message="keras.initializers.RandomUniform"),
+        Invalid(
+            "from keras import initializations\nw = initializations.uniform((3, 3), scale=0.1)\n", count=2, message="keras.initializers.RandomUniform"
+        ),
     )
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
@@ -1032,7 +1093,9 @@ class RemovedModule(Rule):
                 new_module = found.replacement.rpartition(".")[0]
                 if new_module != module:
                     text = f"from {_respell(raw_module, module, new_module)} import {_alias_text(self.context, alias)}"
-                    fix = m.fix(m.replace_in_source(self.context, node, text), safe=_same_package(new_module, module), message=f"Import from `{new_module}`")
+                    fix = m.fix(
+                        m.replace_in_source(self.context, node, text), safe=_same_package(new_module, module), message=f"Import from `{new_module}`"
+                    )
             self.report(node, self._message(found, []), fix=fix)
 
     def visit_Import(self, node: cst.Import) -> None:
@@ -1134,7 +1197,9 @@ class RemovedModule(Rule):
         if new and local.endswith(suffix) and "\n" not in local:
             text = local[: len(local) - len(suffix)] + new[len("keras") :]
             old_module = found.name if found.is_module else found.name.rpartition(".")[0]
-            fix = m.fix(m.replace_in_source(self.context, node, text), safe=_same_package(new.rpartition(".")[0], old_module), message=f"Use `{text}`")
+            fix = m.fix(
+                m.replace_in_source(self.context, node, text), safe=_same_package(new.rpartition(".")[0], old_module), message=f"Use `{text}`"
+            )
         self.report(node, self._message(found, [rest] if found.is_module and rest else []), fix=fix)
         inner = node.value
         while isinstance(inner, cst.Attribute):
@@ -1156,9 +1221,7 @@ class RemovedModule(Rule):
             return f"{text}; {advice}"
         return text + (("; " + ", ".join(moves[:4])) if moves else "")
 
-    def _import_fix(
-        self, node: cst.ImportFrom, raw_module: str, module: str, removed: Removed, aliases: Sequence[cst.ImportAlias]
-    ) -> Fix | None:
+    def _import_fix(self, node: cst.ImportFrom, raw_module: str, module: str, removed: Removed, aliases: Sequence[cst.ImportAlias]) -> Fix | None:
         """``from old import a, b`` -> one ``from new import ...`` per module the names moved to."""
         if not aliases:
             return None
@@ -1315,7 +1378,8 @@ class Keras1PositionalArgs(Rule):
         "from keras.layers import Conv2D\nc = Conv2D(32, 3, activation='relu')\nd = Conv2D(32, (3, 3), strides=2)\n",
         "from keras.layers import Conv2D\nc = Conv2D(32, (3, 3), (2, 2))\n",
         # Keras 2+ positional strides (and padding), as keras-io's RetinaNet writes them
-        "from tensorflow import keras\nc = keras.layers.Conv2D(256, 3, 2, 'same')\nd = keras.layers.Conv2D(256, 1, 1, 'same')\ne = keras.layers.Conv2D(64, 3, 1)\n",
+        "from tensorflow import keras\nc = keras.layers.Conv2D(256, 3, 2, 'same')\nd = keras.layers.Conv2D(256, 1, 1, 'same')\n"
+        "e = keras.layers.Conv2D(64, 3, 1)\n",
         # a 1x1 Keras-1 kernel reads as kernel 1, stride 1 in Keras 2+: the same layer
         "from keras.layers import Convolution2D\nc = Convolution2D(1, 1, 1, border_mode='same')\n",
         # every call of the helper passes 1, 1
@@ -1328,14 +1392,28 @@ class Keras1PositionalArgs(Rule):
             line=2,
             fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(3, 3), activation='relu')\n",
         ),
-        Invalid("import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n", fixed="import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, kernel_size=(3, 3, 3))\n"),
-        Invalid("from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, 3, 3, border_mode='same')\n", line=2, fixed="from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, kernel_size=(3, 3), border_mode='same')\n"),
-        Invalid("from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n", message="strides=3", fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(5, 3), border_mode='same')\n"),
+        Invalid(
+            "import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n",
+            fixed="import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, kernel_size=(3, 3, 3))\n",
+        ),
+        Invalid(
+            "from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, 3, 3, border_mode='same')\n",
+            line=2,
+            fixed="from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, kernel_size=(3, 3), border_mode='same')\n",
+        ),
+        Invalid(
+            "from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n",
+            message="strides=3",
+            fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(5, 3), border_mode='same')\n",
+        ),
         # a helper's parameters, with a Keras-1 keyword: Keras 1 took only integers there
         Invalid(
             "from keras.layers import *\ndef conv(x, nf, sz, stride=1):\n    return Convolution2D(nf, sz, sz, subsample=(stride, stride))(x)\n",
             line=3,
-            fixed="from keras.layers import *\ndef conv(x, nf, sz, stride=1):\n    return Convolution2D(nf, kernel_size=(sz, sz), subsample=(stride, stride))(x)\n",
+            fixed=(
+                "from keras.layers import *\ndef conv(x, nf, sz, stride=1):\n"
+                "    return Convolution2D(nf, kernel_size=(sz, sz), subsample=(stride, stride))(x)\n"
+            ),
         ),
     )
 
@@ -1375,7 +1453,13 @@ class Keras1PositionalArgs(Rule):
         # Replace the span from the first kernel argument to the last one (commas between included).
         edit = self.context.edit_span(kernel[0].value, kernel[-1].value, f"kernel_size=({size})")
         fix = m.fix(edit, safe=False, message=f"Use `kernel_size=({size})`")
-        self.report(node, f"Keras-1 style call: `{self.context.code(node.func)}({self.context.code(args[0].value)}, {size}, ...)` means kernel_size={self.context.code(args[1].value)}, strides={self.context.code(args[2].value)} in Keras 2+; pass `kernel_size=({size})`", fix=fix)
+        self.report(
+            node,
+            f"Keras-1 style call: `{self.context.code(node.func)}({self.context.code(args[0].value)}, {size}, ...)` "
+            f"means kernel_size={self.context.code(args[1].value)}, strides={self.context.code(args[2].value)} in Keras 2+; "
+            f"pass `kernel_size=({size})`",
+            fix=fix,
+        )
 
     @staticmethod
     def _looks_like_keras1(args: list[cst.Arg], kernel: list[cst.Arg], values: list[list[int] | None], keras1: bool) -> bool:
