@@ -1148,7 +1148,9 @@ class RemovedModule(Rule):
             self.report(node, f"{text}; {facts.advice_for('keras.layers.merge')}")
             return
         function, renames, defaults = spec
-        extra = "".join(f", {renames.get(k, k)}={v}" for k, v in defaults.items())
+        keywords = [arg for arg in node.args if arg.keyword is not None and arg.keyword.value in renames]
+        given = {renames[arg.keyword.value]: self.context.code(arg.value) for arg in keywords if arg.keyword is not None}
+        extra = "".join(f", {k}={v}" for k, v in {**defaults, **given}.items())
         text += f"; `mode={mode!r}` is `keras.layers.{function}(inputs{extra})`"
         self.report(node, text, fix=self._merge_fix(node, function, renames, defaults))
 
@@ -1367,7 +1369,9 @@ class Keras1PositionalArgs(Rule):
 
     ## Fix safety
     Unsafe: it changes the stride back to the default ``1``, which changes output shapes (the
-    intent of Keras-1 code, but downstream layer sizes may have been tuned to the bug).
+    intent of Keras-1 code, but downstream layer sizes may have been tuned to the bug). None
+    when a positional argument follows the kernel sizes (Keras-1 ``Deconvolution2D``'s
+    ``output_shape``): it cannot follow ``kernel_size=``.
     """
 
     code = "KC109"
@@ -1387,6 +1391,9 @@ class Keras1PositionalArgs(Rule):
         "from keras.layers import Conv2D\nc = Conv2D(32, (3, 3), (2, 2), border_mode='same')\n",
     )
     INVALID = (
+        # Keras-1 ``Deconvolution2D(nb_filter, nb_row, nb_col, output_shape)``: reported, no fix
+        # (a positional argument cannot follow ``kernel_size=``)
+        Invalid("from keras.layers import *\nd = Deconvolution2D(8, 3, 3, (None, 8, 8, 8), border_mode='same')\n", message="kernel_size=(3, 3)"),
         Invalid(
             "from keras.layers import Conv2D\nc = Conv2D(32, 3, 3, activation='relu')\n",
             line=2,
@@ -1450,9 +1457,11 @@ class Keras1PositionalArgs(Rule):
         if dims == 2 and all(v is not None and set(v) == {1} for v in values):
             return  # Keras 2+ reads ``(f, 1, 1)`` as kernel 1, stride 1: what Keras 1 meant
         size = ", ".join(self.context.code(a.value) for a in kernel)
-        # Replace the span from the first kernel argument to the last one (commas between included).
-        edit = self.context.edit_span(kernel[0].value, kernel[-1].value, f"kernel_size=({size})")
-        fix = m.fix(edit, safe=False, message=f"Use `kernel_size=({size})`")
+        fix = None
+        if len(args) == 1 + dims:  # a positional argument after ``kernel_size=`` would not parse
+            # Replace the span from the first kernel argument to the last one (commas between included).
+            edit = self.context.edit_span(kernel[0].value, kernel[-1].value, f"kernel_size=({size})")
+            fix = m.fix(edit, safe=False, message=f"Use `kernel_size=({size})`")
         self.report(
             node,
             f"Keras-1 style call: `{self.context.code(node.func)}({self.context.code(args[0].value)}, {size}, ...)` "
