@@ -371,13 +371,17 @@ def _class_method_diff(surface: dict, old: list[tuple[str, dict]], methods: dict
 
 def exports(releases: dict[str, dict]) -> dict[str, list[str]]:
     """Every public name each public module had in any release and surface: what
-    ``from keras.<module> import *`` binds, whichever Keras the code was written for."""
+    ``from keras.<module> import *`` binds, whichever Keras the code was written for. A module
+    imported under another name (``K``, Keras 1's ``keras.backend`` inside its layer modules)
+    is left out: it is not ``<module>.K``, and the code's own ``K`` means the same module."""
     found: dict[str, set[str]] = {}
     for release in releases.values():
         for surface in release["surfaces"].values():
-            for module, names in surface["modules"].items():
+            modules = surface["modules"]
+            for module, names in modules.items():
                 if _public_module(module):
-                    found.setdefault(module, set()).update(n for n in names if not n.startswith("_"))
+                    kept = (n for n, kind in names.items() if not n.startswith("_") and (kind != "m" or f"{module}.{n}" in modules))
+                    found.setdefault(module, set()).update(kept)
     return {module: sorted(names) for module, names in sorted(found.items())}
 
 
