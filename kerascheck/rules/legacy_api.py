@@ -995,9 +995,10 @@ class RemovedModule(Rule):
         Valid("from tensorflow.keras.layers.experimental.preprocessing import Rescaling\n", target_keras="2.12"),
         Valid("from keras.utils import multi_gpu_model\n", target_keras="1"),
         Valid("from tensorflow.compat.v1.keras.layers import CuDNNLSTM\n", target_keras="2.15"),
-        # names of a star import that Keras 3 still has, and a star-bound name the file rebinds
+        # names of a star import that Keras 3 still has, and star-bound names the file rebinds
         "from keras.layers import *\nfrom keras.models import *\nm = Sequential([Dense(3), Convolution2D(8, 3)])\ndef Merge(*a):\n    return a\n"
         "Merge(1)\n",
+        "from keras.layers import *\ndef join(merge, a, b):\n    return merge([a, b])\n",
     )
     INVALID = (
         Invalid(
@@ -1122,10 +1123,13 @@ class RemovedModule(Rule):
         found = target.removed(qualified) if target is not None else None
         if target is None or found is None or qualified in learning_phase_names():
             return
+        bindings = self.context.semantic.lookup(func.value)  # type: ignore[attr-defined]
+        if any(binding.kind != "import" for binding in bindings):
+            return  # the file's own ``merge`` (a function, a parameter...)
         if qualified.rpartition(".")[2] == "merge" and qualified.startswith(("keras.layers.", "keras.engine.")):
             self._merge(node)
             return
-        if self.context.semantic.lookup(func.value):  # type: ignore[attr-defined]
+        if bindings:
             return  # imported by this file: its import statement is reported
         rest = qualified[len(found.name) + 1 :] if found.is_module else ""
         if found.is_module and (not rest or found.moved(rest)):
