@@ -25,8 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 NOT_YET_CLEAN = frozenset(
     {
         "bench/bench_static.py",
-        "bench/legacy_api_recall.py",
-        "kerascheck/keras_api/facts.py",
         "kerascheck/lsp.py",
         "kerascheck/probes/_tf.py",
         "kerascheck/probes/api.py",
@@ -43,7 +41,6 @@ NOT_YET_CLEAN = frozenset(
         "kerascheck/probes/state.py",
         "kerascheck/probes/structure.py",
         "kerascheck/probes/training.py",
-        "kerascheck/rules/api.py",
         "kerascheck/rules/inference.py",
         "kerascheck/rules/matchers.py",
         "kerascheck/rules/persistence.py",
@@ -57,8 +54,6 @@ NOT_YET_CLEAN = frozenset(
         "kerascheck/static/semantic/keras_models.py",
         "kerascheck/static/semantic/model.py",
         "kerascheck/static/semantic/values.py",
-        "tools/keras_api.py",
-        "tools/keras_api_extract.py",
     }
 )
 

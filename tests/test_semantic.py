@@ -10,8 +10,8 @@ import textwrap
 import libcst as cst
 import pytest
 
-from kerascheck.rules.legacy_api import LegacySaveFormat
 from kerascheck.rules.inference import TrainingTrueAtInference
+from kerascheck.rules.legacy_api import LegacySaveFormat
 from kerascheck.rules.state import StatefulFitShuffle
 from kerascheck.rules.training import BestCheckpointNeverLoaded, LastEpochWeights
 from kerascheck.static.context import FileContext, analyse
