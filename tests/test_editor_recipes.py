@@ -260,7 +260,8 @@ def code_server(tmp_path, shim, project):
         pytest.skip("npm is not installed: the extension cannot be built")
     vsix = _build_vsix(tmp_path)
     data, extensions = tmp_path / "user-data", tmp_path / "extensions"
-    common = ["--user-data-dir", str(data), "--extensions-dir", str(extensions)]
+    # Everything code-server writes stays in tmp_path (its config file too, not ~/.config).
+    common = ["--user-data-dir", str(data), "--extensions-dir", str(extensions), "--config", str(tmp_path / "code-server.yaml")]
     installed = subprocess.run([executable, *common, "--install-extension", str(vsix)], capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0 and "successfully installed" in installed.stdout, installed.stdout + installed.stderr
     settings = json.loads(guide_block("json", '"kerascheck.command"'))
@@ -272,7 +273,7 @@ def code_server(tmp_path, shim, project):
     port = _free_port()
     server = subprocess.Popen(
         [executable, *common, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-telemetry", "--disable-update-check",
-         "--disable-workspace-trust", "--config", str(tmp_path / "code-server.yaml"), str(project)],
+         "--disable-workspace-trust", str(project)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "NO_COLOR": "1"},
     )
     try:
