@@ -155,9 +155,9 @@ class Linter:
             return self._load_for(path)
 
     def _load_for(self, path: Path) -> Loaded:
-        from kerascheck.python_api import open_session
         from kerascheck.config import ConfigError, find_config_file
         from kerascheck.plugins import PluginError
+        from kerascheck.python_api import open_session
         from kerascheck.static.engine import Engine
 
         directory = self._start_directory(path)
