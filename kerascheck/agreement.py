@@ -25,6 +25,7 @@ and returns one list:
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ from pathlib import Path
 from kerascheck.findings import Finding, Location, ProbeVerdict
 from kerascheck.static import layer_sites
 from kerascheck.static.layer_sites import FactorySites
+
+_PROBE_CODE = re.compile(r"\bKP\d{3}\b")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,21 @@ class ProbedFactory:
     target: str = ""
 
 
+def probed_factory(target: str, path: str, factory: str, enabled: Iterable[str], findings: Iterable[Finding]) -> ProbedFactory:
+    """What really ran on one factory target: every enabled probe, minus those a KP002 names
+    (could not run); none when the model was not built or the run did not finish (KP001:
+    load failure, timeout, crash), so silence is never read as a contradiction."""
+    codes = set(enabled)
+    for finding in findings:
+        if finding.location.path != target and dict(finding.extra).get("factory") != target:
+            continue
+        if finding.code == "KP001":
+            return ProbedFactory(path, factory, frozenset(), target)
+        if finding.code == "KP002":
+            codes -= set(_PROBE_CODE.findall(finding.message))
+    return ProbedFactory(path, factory, frozenset(codes), target)
+
+
 @dataclass(frozen=True)
 class Agreement:
     """The merged findings of one run and how the halves agreed."""
@@ -110,7 +128,7 @@ def reconcile(static_findings: Iterable[Finding], probe_findings: Iterable[Findi
         match = next((p for p in probes if _confirms(finding, p, places)), None)
         if match is not None:
             used.add(id(match))
-            target = str(dict(match.extra).get("probe_target", ""))
+            target = str(dict(match.extra).get("factory", ""))
             verdict = ProbeVerdict("confirmed", match.code, _detail(match), target)
             result.append(dataclasses.replace(finding, probe_verdict=verdict))
             confirmed += 1
@@ -151,7 +169,7 @@ class _Places:
 
     def factory_of(self, probe: Finding) -> tuple[str, str] | None:
         """(source path, qualname) of the factory a mapped probe finding came from."""
-        target = dict(probe.extra).get("probe_target")
+        target = dict(probe.extra).get("factory")
         if not isinstance(target, str):
             return None
         for known in self.probed:
@@ -168,7 +186,7 @@ class _Places:
         if not _same_file(loc.path, path) or loc.cell is not None:
             return False
         sites = self.sites(path, factory)
-        if sites is not None and _overlaps(loc, sites.definition):
+        if sites is not None and _overlaps(loc, sites.body):
             return True
         return factory in layer_sites.factories_using(path, loc.line, loc.column)
 
@@ -209,7 +227,7 @@ def _refuting_run(static: Finding, probes: list[Finding], places: _Places) -> tu
             ran = pair.probes & factory.probes
             if not ran or not _holds_cause(static, factory, pair, places):
                 continue
-            reported = any(p.code in pair.probes and dict(p.extra).get("probe_target") == factory.target for p in probes)
+            reported = any(p.code in pair.probes and dict(p.extra).get("factory") == factory.target for p in probes)
             if not reported:
                 return factory, ran
     return None

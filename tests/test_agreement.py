@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import kerascheck
-from kerascheck.agreement import PAIRS, ProbedFactory, reconcile
+from kerascheck.agreement import PAIRS, ProbedFactory, probed_factory, reconcile
 from kerascheck.findings import Finding, Location, Severity
-from kerascheck.static.layer_sites import map_probe_findings
+from kerascheck.static.layer_sites import map_probe_findings, map_target_findings
 
 DATA = Path(__file__).parent / "data" / "probe_map" / "factories.py"
 
@@ -108,3 +108,75 @@ def test_finding_json_carries_the_verdict_only_when_set(static: list[Finding]) -
     merged = next(f for f in result.findings if f.code == "KC202")
     assert merged.to_dict()["probe_verdict"]["verdict"] == "confirmed"
     assert "probe_verdict" not in static[1].to_dict()
+
+
+def test_probed_factory_reads_what_really_ran() -> None:
+    target = f"{DATA}:stateful_lstm"
+    failed = Finding("KP002", "probe-failed", "2 probes (KP103, KP107) not run: no inputs", Severity.WARNING, Location(target))
+    assert probed_factory(target, str(DATA), "stateful_lstm", {"KP101", "KP103", "KP107"}, [failed]).probes == {"KP101"}
+    broken = Finding("KP001", "model-load-failed", "factory stateful_lstm() raised ValueError", Severity.ERROR, Location(target))
+    assert probed_factory(target, str(DATA), "stateful_lstm", {"KP101"}, [broken]).probes == frozenset()
+
+
+# == the real thing: factories built and probed by TensorFlow in the probe subprocess ============
+
+FACTORIES = ("stateful_lstm", "noisy_default", "one_unit_softmax", "counting")
+
+
+@pytest.fixture(scope="module")
+def real_probe_run() -> tuple[list[Finding], list[ProbedFactory], set[str]]:
+    pytest.importorskip("keras")
+    from kerascheck.probes.determinism import NondeterministicPredict, TrainingFlagSensitive
+    from kerascheck.probes.runner import ProbeSettings, ProbeTarget, run_probes
+    from kerascheck.probes.state import StatefulLayers
+    from kerascheck.probes.structure import OutputStructure
+    from kerascheck.probes.training import PythonStateInTraining
+
+    candidates = (StatefulLayers, NondeterministicPredict, TrainingFlagSensitive, OutputStructure, PythonStateInTraining)
+    probes = [p for p in candidates if p.runs_on_models()]  # KP202 runs on models once probe-run's change is in
+    labels = [f"{DATA}:{name}" for name in FACTORIES]
+    raw = run_probes([ProbeTarget(factory=label) for label in labels], probes, ProbeSettings(allow_factory=True, jobs=2))
+    enabled = {p.code for p in probes}
+    probed = [probed_factory(label, str(DATA), name, enabled, raw) for label, name in zip(labels, FACTORIES)]
+    return map_target_findings(raw, labels), probed, enabled
+
+
+@pytest.mark.tf
+def test_real_probe_findings_land_on_the_constructing_lines(real_probe_run: tuple[list[Finding], list[ProbedFactory], set[str]]) -> None:
+    mapped, probed, enabled = real_probe_run
+    assert all(p.probes == enabled for p in probed)  # every selected probe ran on every factory
+    where = {(f.code, f.location.line) for f in mapped}
+    assert ("KP101", 36) in where  # layers.LSTM(4, stateful=True)
+    assert ("KP103", 16) in where  # NoisyBlock.call(self, x, training=True)
+    assert ("KP108", 52) in where  # layers.Dense(1, activation="softmax")
+    if "KP202" in enabled:
+        assert ("KP202", 29) in where  # CallCounter.call, where self.calls += 1 runs
+    assert all(f.location.path == str(DATA) and f.location.logical is None for f in mapped)
+
+
+@pytest.mark.tf
+def test_real_probe_findings_confirm_the_static_findings(
+    static: list[Finding], real_probe_run: tuple[list[Finding], list[ProbedFactory], set[str]]
+) -> None:
+    mapped, probed, enabled = real_probe_run
+    result = reconcile(static, mapped, probed)
+    verdicts = {(f.code, f.location.line): f.probe_verdict for f in result.findings if f.code.startswith("KC")}
+    assert {key: (v.verdict, v.probe) if v else None for key, v in verdicts.items()} == {
+        ("KC202", 16): ("confirmed", "KP103"),
+        ("KC701", 30): ("confirmed", "KP202") if "KP202" in enabled else None,
+        ("KC604", 52): ("confirmed", "KP108"),
+        ("KC605", 54): ("confirmed", "KP108"),
+        ("KC702", 83): ("confirmed", "KP101"),
+    }
+    assert result.contradicted == 0
+    # one finding per cause: the probe findings that confirmed are not reported again
+    assert not {f.code for f in result.findings} & {"KP101", "KP103", "KP108"}
+
+
+@pytest.mark.tf
+def test_probe_factory_command_reports_at_source_lines(run_cli) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("keras")
+    result = run_cli("probe", "--factory", "factories.py:stateful_lstm", "--select", "KP101", cwd=DATA.parent)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("factories.py:36:9: KP101 [stateful-layers] stateful LSTM layer 'lstm': ")
+    assert "(model built by stateful_lstm())" in result.stdout

@@ -277,9 +277,10 @@ def test_map_probe_findings_moves_findings_to_constructing_lines() -> None:
         ("KP101", 41, None, ("mystery",)),  # ... and unknown layers on the def line
     ]
     assert all(f.location.path == str(DATA) for f in mapped)
-    assert all(dict(f.extra)["probe_target"] == target for f in mapped)
-    assert "(layer 'embed')" in mapped[1].message  # the layer name stays in the message
-    assert mapped[0].message == findings[0].message  # already named there
+    assert all(dict(f.extra)["factory"] == target for f in mapped)
+    assert mapped[1].message.endswith("(layer 'embed', model built by noisy_default())")  # the layer name stays
+    assert mapped[0].message == findings[0].message + " (model built by noisy_default())"  # already named there
+    assert (mapped[2].location.line, mapped[2].location.column, mapped[2].location.end_column) == (41, 1, 18)  # ``def noisy_default``
 
 
 def test_map_probe_findings_leaves_findings_alone_without_the_source(tmp_path: Path) -> None:

@@ -96,8 +96,11 @@ class FactorySites:
 
     path: str
     factory: str
-    #: The factory's ``def`` (spanning its whole body).
+    #: The factory's ``def`` line, from ``def`` to the end of its name (where findings about
+    #: the whole model go).
     definition: Location
+    #: The whole function, ``def`` to the end of its body ("inside the factory").
+    body: Location
     sites: tuple[LayerSite, ...]
     _events: tuple[_Event, ...] = dataclasses.field(default=(), repr=False, compare=False)
 
@@ -207,7 +210,19 @@ def factory_sites(path: str | Path, factory: str, source: str | None = None) -> 
     simulation.run_factory(function)
     events = tuple(simulation.events)
     sites = tuple(dict.fromkeys(e.site for e in events if e.site is not None))
-    return FactorySites(str(path), factory, analysis.context.location(function), sites, events)
+    context = analysis.context
+    return FactorySites(str(path), factory, _def_line(context, function), context.location(function), sites, events)
+
+
+def _def_line(context: FileContext, function: cst.FunctionDef) -> Location:
+    """``def name`` (``async def name``) of ``function``, without decorators or body."""
+    name = context.location(function.name)
+    lines = context.source.splitlines()
+    text = lines[name.line - 1] if 0 < name.line <= len(lines) else ""
+    keyword = "async def" if function.asynchronous is not None else "def"
+    start = text.rfind(keyword, 0, max(name.column - 1, 0))
+    column = start + 1 if start >= 0 else name.column
+    return dataclasses.replace(name, column=column)
 
 
 def factories_using(path: str | Path, line: int, column: int, source: str | None = None) -> frozenset[str]:
@@ -308,7 +323,8 @@ def map_probe_findings(findings: Iterable[Finding], path: str | Path, factory: s
     def for behaviour of a user-defined layer); a grouped finding (``extra["layers"]``) becomes
     one finding per distinct site, each keeping the whole message; layers no single site can
     have made, and findings about the whole model, go to the factory's ``def`` line. The layer
-    name stays in the message and the original target and layers in ``extra``. Findings are
+    name and the factory are named in the message; ``extra`` keeps the probe target
+    (``"factory"``: ``file.py:build``) and the layers (``"layers"``). Findings are
     returned unchanged when the factory cannot be found in the source.
     """
     mapped = sites if sites is not None else factory_sites(path, factory, source)
@@ -321,17 +337,35 @@ def map_probe_findings(findings: Iterable[Finding], path: str | Path, factory: s
     return result
 
 
+def map_target_findings(findings: Iterable[Finding], labels: Iterable[str], root: str | Path = ".") -> list[Finding]:
+    """:func:`map_probe_findings` for every factory target label (``file.py:fn``) of a probe
+    run whose source is found under ``root``; other findings (saved models) are unchanged."""
+    result = list(findings)
+    for label in dict.fromkeys(labels):
+        resolved = factory_source(label, root)
+        if resolved is None:
+            continue
+        path, qualname = resolved
+        mine = [f for f in result if f.location.path == label]
+        if not mine:
+            continue
+        shown = label.rpartition(":")[0] if label.rpartition(":")[0].endswith(".py") else str(path)
+        moved = map_probe_findings(mine, shown, qualname, path.read_text(encoding="utf-8") if path.is_file() else None)
+        result = [f for f in result if f.location.path != label] + moved
+    return sorted(result, key=Finding.sort_key)
+
+
 def _relocate(finding: Finding, sites: FactorySites) -> list[Finding]:
     layers = _layers_of(finding)
     target = finding.location.path
     if not layers:
-        return [_moved(finding, sites.definition, target, ())]
+        return [_moved(finding, sites.definition, target, sites.factory, ())]
     groups: dict[Location, list[str]] = {}
     for layer in layers:
         site = sites.site_of(layer)
         where = site.location_for(finding.code) if site is not None else sites.definition
         groups.setdefault(where, []).append(layer)
-    return [_moved(finding, where, target, tuple(names)) for where, names in groups.items()]
+    return [_moved(finding, where, target, sites.factory, tuple(names)) for where, names in groups.items()]
 
 
 def _layers_of(finding: Finding) -> tuple[str, ...]:
@@ -342,13 +376,18 @@ def _layers_of(finding: Finding) -> tuple[str, ...]:
     return (finding.location.logical,) if finding.location.logical else ()
 
 
-def _moved(finding: Finding, where: Location, target: str, layers: tuple[str, ...]) -> Finding:
+def _moved(finding: Finding, where: Location, target: str, factory: str, layers: tuple[str, ...]) -> Finding:
     message = finding.message
+    notes = []
     missing = [layer for layer in layers if repr(layer) not in message and layer not in message]
     if missing:
-        message = f"{message} (layer {', '.join(repr(layer) for layer in missing)})"
+        notes.append(f"layer {', '.join(repr(layer) for layer in missing)}")
+    if f"{factory}()" not in message:
+        notes.append(f"model built by {factory}()")
+    if notes:
+        message = f"{message} ({', '.join(notes)})"
     extra = dict(finding.extra)
-    extra["probe_target"] = target
+    extra["factory"] = target
     if layers:
         extra["layers"] = layers
     location = dataclasses.replace(where, logical=None)
