@@ -150,8 +150,7 @@ def reconcile(static_findings: Iterable[Finding], probe_findings: Iterable[Findi
 
 
 def _detail(probe: Finding) -> str:
-    text = probe.message
-    return text if len(text) <= 160 else text[:157] + "..."
+    return probe.message
 
 
 class _Places:
