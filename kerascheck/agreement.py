@@ -108,6 +108,25 @@ class Agreement:
         return f"{self.confirmed} static finding{'s' if self.confirmed != 1 else ''} confirmed, {self.contradicted} contradicted by probing"
 
 
+def reconcile_factories(static_findings: Iterable[Finding], raw_probe_findings: Iterable[Finding],
+                        factories: Iterable[tuple[str, str, str]], enabled: Iterable[str]) -> Agreement:
+    """The whole join for a run that probed factory targets: ``raw_probe_findings`` as the
+    runner returns them (``path::layer`` of each target), ``factories`` as ``(target label,
+    source path, qualname)``, ``enabled`` the probe codes that were selected. Maps the probe
+    findings to source lines, works out what really ran, and reconciles."""
+    raw = list(raw_probe_findings)
+    codes = set(enabled)
+    mapped: list[Finding] = []
+    probed: list[ProbedFactory] = []
+    labels = set()
+    for label, path, factory in factories:
+        labels.add(label)
+        mapped.extend(layer_sites.map_probe_findings([f for f in raw if f.location.path == label], path, factory))
+        probed.append(probed_factory(label, path, factory, codes, raw))
+    mapped.extend(f for f in raw if f.location.path not in labels)
+    return reconcile(static_findings, mapped, probed)
+
+
 def pair_of(static_code: str, probe_code: str) -> Pair | None:
     return next((p for p in PAIRS if static_code in p.static and probe_code in p.probes), None)
 
