@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from kerascheck.findings import Finding, Location, Severity
-from kerascheck.static.layer_sites import factory_sites, factory_source, map_probe_findings, to_snake_case
+from kerascheck.static.layer_order import to_snake_case
+from kerascheck.static.layer_sites import factory_sites, factory_source, map_probe_findings
 
 DATA = Path(__file__).parent / "data" / "probe_map" / "factories.py"
 
