@@ -62,3 +62,13 @@ def test_json_and_sarif_carry_the_verdict() -> None:
     assert "confirmed by running the model" in results[0]["message"]["text"]
     assert results[1]["properties"]["probeVerdict"]["verdict"] == "contradicted"
     assert "properties" not in results[2]
+
+
+def test_the_verdict_survives_the_result_cache_and_old_entries_still_decode() -> None:
+    from kerascheck.static import cache_format
+
+    decoder = cache_format.Decoder(())
+    assert cache_format.loads(cache_format.dumps([CONFIRMED]), decoder)[0].probe_verdict == CONFIRMED.probe_verdict
+    old = cache_format.dumps([PLAIN]).replace(b',["probe_verdict",null]', b"")
+    assert b"probe_verdict" not in old
+    assert cache_format.loads(old, decoder) == [PLAIN]

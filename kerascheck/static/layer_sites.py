@@ -99,7 +99,10 @@ def factory_sites(path: str | Path, factory: str, source: str | None = None) -> 
     function = _find_function(analysis.module, factory)
     if function is None:
         return None
-    events = tuple(simulate(analysis.context, analysis.sites, analysis.module, function))
+    try:
+        events = tuple(simulate(analysis.context, analysis.sites, analysis.module, function))
+    except RecursionError:  # a pathological file: no mapping rather than a crash
+        return None
     sites = tuple(dict.fromkeys(e.site for e in events if e.site is not None))
     context = analysis.context
     return FactorySites(str(path), factory, _def_line(context, function), context.location(function), sites, events)
@@ -134,7 +137,11 @@ def factories_using(path: str | Path, line: int, column: int, source: str | None
         if (where.line, where.column) != (line, column):
             continue
         site = analysis.sites.get(id(call))
-        for model in semantic.models_of(method[0], site):
+        try:
+            models = semantic.models_of(method[0], site)
+        except RecursionError:  # the semantic model on a self-recursive factory
+            continue
+        for model in models:
             if model.origin == "factory" and isinstance(model.definition, cst.FunctionDef):
                 found.add(_qualname(analysis, model.definition))
             elif model.is_keras and model.site.function is not None:
