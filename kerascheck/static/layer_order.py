@@ -47,6 +47,17 @@ _MODEL_CLASSES = {"keras.Sequential": "Sequential", "keras.models.Sequential": "
 _INPUTS = frozenset({"keras.Input", "keras.layers.Input"})
 _AUTO_SUFFIX = re.compile(r"^(?P<prefix>.+)_(?P<index>\d+)$")
 _MAX_INLINE_DEPTH = 6
+#: Loops up to this many known iterations are replayed one iteration after another (their
+#: constructions interleave: ``conv2d``, ``batch_normalization``, ``conv2d_1``, ...).
+_MAX_UNROLL = 64
+#: ``keras.layers.add(...)`` and friends construct the layer class of the same name.
+_MERGE_FUNCTIONS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average", "maximum": "Maximum",
+                    "minimum": "Minimum", "concatenate": "Concatenate", "dot": "Dot"}
+#: Keras layers that make automatically named sublayers when they are built (Keras 3.15
+#: source: ``MultiHeadAttention._build_attention`` makes a ``Softmax`` and a ``Dropout``).
+_INTERNAL_SUBLAYERS = {"MultiHeadAttention": ("softmax", "dropout"), "GroupedQueryAttention": ("softmax", "dropout"),
+                       "GroupQueryAttention": ("softmax", "dropout"), "TextVectorization": ("string_lookup",)}
+_EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue)
 
 
 def to_snake_case(name: str) -> str:
@@ -176,7 +187,13 @@ class _Simulation:
         #: Once code we cannot see may have built layers, every counter's high is unbounded.
         self.unbounded = False
         self._active: list[cst.CSTNode] = []
+        #: Known values while replaying, innermost last: ``("call", {parameter: argument})``
+        #: for a helper call (a scope boundary), ``("loop", {target: element})`` for one
+        #: iteration of a loop over known values.
+        self._frames: list[tuple[str, dict[str, tuple[cst.BaseExpression, Site | None]]]] = []
         self._site_cache: dict[tuple[int, str], LayerSite] = {}
+        #: Constructor calls called right away (``Layer(...)(x)``): built at that call.
+        self._called_now: set[int] = set()
 
     # -- entry points --------------------------------------------------------------------------
 
@@ -191,30 +208,26 @@ class _Simulation:
 
     def _block(self, statements: Sequence[cst.CSTNode], count: _Count) -> None:
         for statement in statements:
-            self._statement(statement, count)
+            if self._statement(statement, count):  # ``if x: return`` / ``continue``: the rest may not run
+                count = count.optional()
 
-    def _statement(self, node: cst.CSTNode, count: _Count) -> None:
+    def _statement(self, node: cst.CSTNode, count: _Count) -> bool:
+        """Replay one statement; whether it may leave the block early."""
         if count.never or isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            return  # a def runs nothing until called (decorators and defaults aside)
+            return False  # a def runs nothing until called (decorators and defaults aside)
+        if isinstance(node, cst.If):
+            return self._if(node, count)
         if isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
                 self._expression(small, count)
-        elif isinstance(node, cst.If):
-            if _is_main_guard(node):
-                return
-            self._expression(node.test, count)
-            self._block(node.body.body, count.optional())
-            if node.orelse is not None:
-                orelse = node.orelse
-                self._statement(orelse, count) if isinstance(orelse, cst.If) else self._block(orelse.body.body, count.optional())
         elif isinstance(node, cst.For):
             self._expression(node.iter, count)
-            self._block(node.body.body, count.times(self._trips(node.iter, node)))
+            self._for(node, count)
             if node.orelse is not None:
                 self._block(node.orelse.body.body, count.optional())
         elif isinstance(node, cst.While):
             self._expression(node.test, count)
-            self._block(node.body.body, count.times(_ANY))
+            self._loop(node.body.body, _ANY, count)
         elif isinstance(node, (cst.With)):
             for item in node.items:
                 self._expression(item.item, count)
@@ -233,6 +246,86 @@ class _Simulation:
                 self._block(case.body.body, count.optional())
         elif isinstance(node, cst.IndentedBlock):
             self._block(node.body, count)
+        return _may_exit(node)
+
+    def _if(self, node: cst.If, count: _Count) -> bool:
+        """Only the arm a known test takes runs (``if stride != 1`` with ``stride`` bound)."""
+        if _is_main_guard(node):
+            return False
+        self._expression(node.test, count)
+        taken = self._truth(node.test, self.sites.get(id(node.test)))
+        orelse = node.orelse
+        exits = False
+        if taken is not False:
+            self._block(node.body.body, count if taken else count.optional())
+            exits |= _may_exit(node.body)
+        if orelse is not None and taken is not True:
+            arm = count if taken is False else count.optional()
+            if isinstance(orelse, cst.If):
+                exits |= self._if(orelse, arm)
+            else:
+                self._block(orelse.body.body, arm)
+                exits |= _may_exit(orelse.body)
+        return exits
+
+    # -- known values ----------------------------------------------------------------------
+
+    def _truth(self, test: cst.BaseExpression, site: Site | None) -> bool | None:
+        """The truth of a test when it is known from literals, module constants and the
+        values bound while replaying (``stride != 1``, ``use_bn``, ``not residual``)."""
+        if isinstance(test, cst.BooleanOperation):
+            left, right = self._truth(test.left, site), self._truth(test.right, site)
+            if isinstance(test.operator, cst.And):
+                return False if False in (left, right) else (True if left is True and right is True else None)
+            return True if True in (left, right) else (False if left is False and right is False else None)
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self._truth(test.expression, site)
+            return None if inner is None else not inner
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            known, left = self._constant(test.left, site)
+            known_right, right = self._constant(test.comparisons[0].comparator, site)
+            if not (known and known_right):
+                return None
+            return _compare(test.comparisons[0].operator, left, right)
+        known, value = self._constant(test, site)
+        return bool(value) if known else None
+
+    def _constant(self, expr: cst.BaseExpression, site: Site | None) -> tuple[bool, object]:
+        """(known, value) of a literal, a module constant or a value bound while replaying
+        (``site``: where ``expr`` is read; None for a parameter default)."""
+        expr, site = self._argument(expr, site)
+        if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
+            return True, {"True": True, "False": False, "None": None}[expr.value]
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus) and isinstance(expr.expression, (cst.Integer, cst.Float)):
+            return True, -expr.expression.evaluated_value
+        if isinstance(expr, (cst.Integer, cst.Float)):
+            return True, expr.evaluated_value
+        if site is None and not _is_literal(expr):
+            return False, None  # a default that is not a literal: where it is read is unknown
+        value = self.semantic.value_of(expr, site)
+        return (True, value.value) if value.is_known else (False, None)
+
+    def _for(self, node: cst.For, count: _Count) -> None:
+        """A ``for`` body replayed iteration by iteration when the values are known and few
+        (constructions interleave across iterations; the target is bound to each value unless
+        the body rebinds it), else once with an unknown multiplicity (every counter it
+        touches becomes a range)."""
+        body = node.body.body
+        values = self._values(node.iter)
+        if values is None or len(values) > _MAX_UNROLL:
+            self._block(body, count.times(_Count(0, None)))
+            return
+        exits = any(_may_exit(statement, loops=False) for statement in body)
+        rebound = _assigned_names(node.body)
+        for value in values:
+            frame = {k: v for k, v in _bind_target(node.target, value, self.sites.get(id(node.iter))).items() if k not in rebound}
+            self._frames.append(("loop", frame))
+            try:
+                self._block(body, count)
+            finally:
+                self._frames.pop()
+            if exits:  # a ``break`` may end the loop early
+                count = count.optional()
 
     # -- expressions (Python's evaluation order) ------------------------------------------------
 
@@ -251,38 +344,85 @@ class _Simulation:
             self._expression(node.left, count)
             self._expression(node.right, count.optional())
             return
+        called_now = isinstance(node, cst.Call) and isinstance(node.func, cst.Call)
+        if called_now:
+            self._called_now.add(id(node.func))  # ``Layer(...)(x)``: built by this very call
         for child in node.children:
             self._expression(child, count)
         if isinstance(node, cst.Call):
+            if called_now:
+                self._built(node.func, count)  # type: ignore[arg-type]
             self._call(node, count)
 
     def _comprehension(self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp, count: _Count) -> None:
-        inner = count
-        clause: cst.CompFor | None = node.for_in
-        first = True
-        while clause is not None:
-            self._expression(clause.iter, count if first else inner)
-            inner = inner.times(self._trips(clause.iter, clause))
-            if clause.ifs:
-                inner = inner.optional()
-            clause, first = clause.inner_for_in, False
-        if isinstance(node, cst.DictComp):
-            self._expression(node.key, inner)
-            self._expression(node.value, inner)
-        else:
-            self._expression(node.elt, inner)
+        elements: list[cst.BaseExpression] = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
+        self._clause(node.for_in, elements, count)
 
-    def _trips(self, iterable: cst.BaseExpression, where: cst.CSTNode) -> _Count:
-        """How many times a loop over ``iterable`` runs, when the file shows it."""
-        if isinstance(iterable, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in iterable.elements):
-            return _Count(len(iterable.elements), len(iterable.elements))
-        if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) and iterable.func.value == "range":
-            site = self.sites.get(id(iterable))
-            numbers = [self.semantic.int_value(a.value, site) for a in iterable.args if a.keyword is None]
-            if numbers and all(n is not None for n in numbers) and len(numbers) <= 3 and not iterable.args[-1].star:
-                trips = len(range(*numbers))  # type: ignore[arg-type]
-                return _Count(trips, trips)
-        return _ANY
+    def _clause(self, clause: cst.CompFor, elements: list[cst.BaseExpression], count: _Count) -> None:
+        """One ``for ... in ... if ...`` of a comprehension, then the inner ones, then the
+        element(s), iteration by iteration (as a ``for`` statement)."""
+        self._expression(clause.iter, count)
+        values = self._values(clause.iter)
+        if values is not None and len(values) > _MAX_UNROLL:
+            values = None
+        site = self.sites.get(id(clause.iter))
+        for value in values if values is not None else [None]:
+            inner = count if value is not None else count.times(_Count(0, None))
+            frame = _bind_target(clause.target, value, site) if value is not None else {}
+            self._frames.append(("loop", frame))
+            try:
+                if clause.ifs:
+                    truths = [self._truth(condition.test, self.sites.get(id(condition.test))) for condition in clause.ifs]
+                    if False in truths:
+                        continue
+                    if None in truths:
+                        inner = inner.optional()
+                if clause.inner_for_in is not None:
+                    self._clause(clause.inner_for_in, elements, inner)
+                else:
+                    for element in elements:
+                        self._expression(element, inner)
+            finally:
+                self._frames.pop()
+
+    def _values(self, iterable: cst.BaseExpression, site: Site | None = None) -> list[cst.BaseExpression] | None:
+        """The values a loop over ``iterable`` takes, when the file shows them (literal lists,
+        ``range`` of known numbers, ``enumerate``; a helper's parameter is read from the
+        argument of the call being replayed, a name from its single assignment)."""
+        iterable, site = self._argument(iterable, site or self.sites.get(id(iterable)))
+        if isinstance(iterable, cst.Name) and site is not None:  # ``for f in FILTERS`` with FILTERS = [...]
+            bindings = self.semantic.lookup(iterable.value, site)
+            if len(bindings) == 1 and bindings[0].kind in ("assign", "annotation") and bindings[0].value is not None:
+                iterable, site = bindings[0].value, bindings[0].site
+        if isinstance(iterable, (cst.List, cst.Tuple)):
+            if any(isinstance(e, cst.StarredElement) for e in iterable.elements):
+                return None
+            return [e.value for e in iterable.elements]
+        if not (isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name)) or any(a.star or a.keyword for a in iterable.args):
+            return None
+        kind = iterable.func.value
+        if kind == "enumerate" and len(iterable.args) == 1:
+            inner = self._values(iterable.args[0].value, site)
+            return None if inner is None else [_pair(cst.Integer(str(i)), v) for i, v in enumerate(inner)]
+        if kind == "range" and 1 <= len(iterable.args) <= 3:
+            numbers = [self._constant(a.value, site) for a in iterable.args]
+            if all(known and isinstance(n, int) and not isinstance(n, bool) for known, n in numbers):
+                span = range(*[n for _, n in numbers])  # type: ignore[misc]
+                return [cst.Integer(str(n)) if n >= 0 else cst.UnaryOperation(cst.Minus(), cst.Integer(str(-n))) for n in span[: _MAX_UNROLL + 1]]
+        return None
+
+    def _argument(self, expr: cst.BaseExpression, site: Site | None) -> tuple[cst.BaseExpression, Site | None]:
+        """``expr`` itself, or the value it is bound to while replaying: a loop target's
+        current element, a helper parameter's argument (followed into the caller's bindings)."""
+        index = len(self._frames) - 1
+        while index >= 0 and isinstance(expr, cst.Name):
+            kind, table = self._frames[index]
+            if expr.value in table:
+                expr, site = table[expr.value]
+            elif kind == "call":
+                break  # a helper's own names are not its caller's
+            index -= 1
+        return expr, site
 
     # -- calls -----------------------------------------------------------------------------
 
@@ -297,6 +437,10 @@ class _Simulation:
                 self._construct(call, _MODEL_CLASSES[qualified], count, site)
             elif qualified.startswith("keras.layers.") and qualified.rsplit(".", 1)[-1][:1].isupper():
                 self._construct(call, qualified.rsplit(".", 1)[-1], count, site)
+                if id(call) not in self._called_now:
+                    self._internal_sublayers(qualified.rsplit(".", 1)[-1], count)
+            elif qualified.startswith("keras.layers.") and qualified.rsplit(".", 1)[-1] in _MERGE_FUNCTIONS:
+                self._construct(call, _MERGE_FUNCTIONS[qualified.rsplit(".", 1)[-1]], count, site)
             elif qualified.startswith("keras.ops."):
                 # A ``keras.ops`` call on symbolic tensors creates an auto-named Operation
                 # (``ops.add`` takes the counter ``layers.Add`` uses); on eager ones none.
@@ -310,7 +454,35 @@ class _Simulation:
             return
         function = self._local_function(call, site)
         if function is not None:
-            self._function(function, count)
+            arguments = _bind_arguments(function, call, site, self._is_method_call(call))
+            rebound = _assigned_names(function.body)
+            self._frames.append(("call", {k: v for k, v in arguments.items() if k not in rebound}))
+            try:
+                self._function(function, count)
+            finally:
+                self._frames.pop()
+
+    def _is_method_call(self, call: cst.Call) -> bool:
+        return isinstance(call.func, cst.Attribute)
+
+    def _built(self, constructor: cst.Call, count: _Count) -> None:
+        """``Layer(...)(x)``: a Keras layer that makes automatically named sublayers when
+        built makes them now (after the call's arguments), in a known order."""
+        qualified = self.context.qualified(constructor.func) or ""
+        if qualified.startswith("keras.layers."):
+            for prefix in _INTERNAL_SUBLAYERS.get(qualified.rsplit(".", 1)[-1], ()):
+                self._bump(prefix, count, None)
+
+    def _internal_sublayers(self, class_name: str, count: _Count) -> None:
+        """A Keras layer that makes automatically named sublayers when built (at its first
+        call, which the file may or may not make right away): those counters become ranges,
+        and the names may belong to layers no site shows."""
+        for prefix in _INTERNAL_SUBLAYERS.get(class_name, ()):
+            if count.never:
+                return
+            low, _ = self.counters.get(prefix, (0, 0))
+            self.events.append(Construction(None, prefix, low=low, high=None))
+            self.counters[prefix] = (low, None)
 
     def _local_class(self, call: cst.Call, site: Site | None) -> cst.ClassDef | None:
         if not isinstance(call.func, cst.Name) or site is None:
@@ -523,3 +695,129 @@ def _makes_calls(function: cst.FunctionDef) -> bool:
 
     function.visit(_Finder())
     return bool(found)
+
+
+def _may_exit(node: cst.CSTNode, *, loops: bool = True) -> bool:
+    """``node`` may leave its block early: a ``return``/``raise`` (and with ``loops``, a
+    ``break``/``continue``) inside it, not in a nested function, class or lambda; loops
+    nested in it keep their own ``break``/``continue``."""
+    if isinstance(node, (cst.Return, cst.Raise)):
+        return True
+    if isinstance(node, (cst.Break, cst.Continue)):
+        return loops
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return False
+    inner_loops = loops and not isinstance(node, (cst.For, cst.While))
+    return any(_may_exit(child, loops=inner_loops) for child in node.children)
+
+
+def _bind_arguments(function: cst.FunctionDef, call: cst.Call, site: Site | None, method: bool) -> dict[str, tuple[cst.BaseExpression, Site | None]]:
+    """Parameter name -> the argument ``call`` passes (or the default), for replaying
+    ``function``'s body as this call runs it; ``*args``/``**kwargs`` calls bind only keywords."""
+    params = function.params
+    positional = [p for p in (*params.posonly_params, *params.params)]
+    if method and positional and positional[0].name.value in ("self", "cls"):
+        positional = positional[1:]
+    bound: dict[str, tuple[cst.BaseExpression, Site | None]] = {}
+    for param in (*positional, *params.kwonly_params):
+        if param.default is not None:
+            bound[param.name.value] = (param.default, None)
+    starred = any(a.star for a in call.args)
+    for index, arg in enumerate(a for a in call.args if a.keyword is None and not a.star):
+        if not starred and index < len(positional):
+            bound[positional[index].name.value] = (arg.value, site)
+    for arg in call.args:
+        if arg.keyword is not None:
+            bound[arg.keyword.value] = (arg.value, site)
+    if starred:  # positions unknown: keep only what keywords say
+        bound = {name: value for name, value in bound.items() if any(a.keyword is not None and a.keyword.value == name for a in call.args)}
+    return bound
+
+
+def _compare(operator: cst.BaseCompOp, left: object, right: object) -> bool | None:
+    try:
+        if isinstance(operator, cst.Equal):
+            return left == right
+        if isinstance(operator, cst.NotEqual):
+            return left != right
+        if isinstance(operator, cst.Is):
+            return left is right
+        if isinstance(operator, cst.IsNot):
+            return left is not right
+        if isinstance(operator, cst.LessThan):
+            return left < right  # type: ignore[operator]
+        if isinstance(operator, cst.LessThanEqual):
+            return left <= right  # type: ignore[operator]
+        if isinstance(operator, cst.GreaterThan):
+            return left > right  # type: ignore[operator]
+        if isinstance(operator, cst.GreaterThanEqual):
+            return left >= right  # type: ignore[operator]
+    except TypeError:
+        return None
+    return None
+
+
+def _pair(first: cst.BaseExpression, second: cst.BaseExpression) -> cst.Tuple:
+    return cst.Tuple([cst.Element(first), cst.Element(second)])
+
+
+Bound = dict[str, tuple[cst.BaseExpression, Site | None]]
+
+
+def _bind_target(target: cst.BaseAssignTargetExpression, value: cst.BaseExpression, site: Site | None) -> Bound:
+    """``for a, b in [(8, 1), ...]``: each name of the target with its part of one element."""
+    if isinstance(target, cst.Name):
+        return {target.value: (value, site)}
+    if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)) and len(target.elements) == len(value.elements):
+        bound: Bound = {}
+        for part, element in zip(target.elements, value.elements, strict=True):
+            if isinstance(part, cst.StarredElement) or isinstance(element, cst.StarredElement):
+                return {}
+            bound.update(_bind_target(part.value, element.value, site))  # type: ignore[arg-type]
+        return bound
+    return {}
+
+
+def _assigned_names(tree: cst.CSTNode) -> set[str]:
+    """Names (re)bound anywhere in ``tree``: their bound values cannot be trusted there."""
+    found: set[str] = set()
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            pass
+
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            found.update(_names_in(node.target))
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            found.update(_names_in(node.target))
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            found.update(_names_in(node.target))
+
+        def visit_For(self, node: cst.For) -> None:
+            found.update(_names_in(node.target))
+
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+            found.update(_names_in(node.target))
+
+    tree.visit(_Finder())
+    return found
+
+
+def _names_in(target: cst.CSTNode) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {name for element in target.elements for name in _names_in(element.value)}
+    if isinstance(target, cst.StarredElement):
+        return _names_in(target.value)
+    return set()
+
+
+def _is_literal(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Name):
+        return expr.value in ("True", "False", "None")
+    if isinstance(expr, cst.UnaryOperation):
+        return _is_literal(expr.expression)
+    return isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString))

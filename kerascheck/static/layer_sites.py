@@ -47,19 +47,16 @@ class FactorySites:
 
     def site_of(self, layer_path: str) -> LayerSite | None:
         """The site that constructed the layer at ``layer_path`` (``outer/inner``), innermost
-        component first (a Keras-internal sublayer maps to the layer that made it), or None
-        when no single site can have made it."""
+        component first (a Keras-internal sublayer, or an inner name several sites may carry,
+        maps to the layer that contains it), or None when no single site can have made it."""
         for component in reversed([part for part in layer_path.split("/") if part]):
             for candidate in _name_variants(component):
                 found = self._unique_site(candidate)
                 if found is not None:
                     return found
-                if found is None and self._claimed(candidate):
-                    return None  # several sites may carry this name: never guess
+            # No single site for this component (several may carry its name, or none):
+            # the layer that contains it is still a right place, never a guessed one.
         return None
-
-    def _claimed(self, name: str) -> bool:
-        return len(self._candidates(name)) > 1
 
     def _unique_site(self, name: str) -> LayerSite | None:
         found = self._candidates(name)
@@ -345,6 +342,10 @@ class _SiteRecorder(cst.CSTVisitor):
         if isinstance(node, cst.Call):
             self.sites[id(node)] = self.context.semantic.here()
             self.calls.append(node)
+        elif isinstance(node, (cst.For, cst.CompFor)):  # what a loop iterates over (its values)
+            self.sites[id(node.iter)] = self.context.semantic.here()
+        elif isinstance(node, (cst.If, cst.CompIf)):  # a test the replay may decide
+            self.sites[id(node.test)] = self.context.semantic.here()
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
