@@ -180,3 +180,23 @@ def test_probe_factory_command_reports_at_source_lines(run_cli) -> None:  # type
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith("factories.py:36:9: KP101 [stateful-layers] stateful LSTM layer 'lstm': ")
     assert "(model built by stateful_lstm())" in result.stdout
+
+
+@pytest.mark.tf
+def test_a_probe_that_measures_nothing_contradicts_for_real() -> None:
+    pytest.importorskip("keras")
+    from kerascheck.agreement import reconcile_factories
+    from kerascheck.probes.determinism import TrainingFlagSensitive
+    from kerascheck.probes.runner import ProbeSettings, ProbeTarget, run_probes
+
+    harmless = DATA.parent / "harmless_default.py"
+    static = kerascheck.check([harmless], select=["KC"])
+    assert [(f.code, f.location.line) for f in static] == [("KC202", 9)]
+    label = f"{harmless}:doubled"
+    raw = run_probes([ProbeTarget(factory=label)], [TrainingFlagSensitive], ProbeSettings(allow_factory=True))
+    assert raw == []  # the layer does not depend on training: model(x) == predict(x)
+    result = reconcile_factories(static, raw, [(label, str(harmless), "doubled")], {"KP103"})
+    assert (result.confirmed, result.contradicted) == (0, 1)
+    (finding,) = result.findings
+    assert finding.probe_verdict is not None and finding.probe_verdict.verdict == "contradicted"
+    assert finding.probe_verdict.describe() == f"contradicted by probing {label}: KP103 ran on this model and measured nothing of the kind"
