@@ -397,3 +397,23 @@ def test_mapping_is_never_wrong_on_real_architectures(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.rstrip().endswith("6 unmapped (9.7%), 0 wrong (0.0%)"), done.stdout
     assert "vision_transformer: 41 layers: 41 right" in done.stdout
+
+
+def test_while_loops_and_comprehensions() -> None:
+    source = """
+        import keras
+        from keras import layers
+
+        def build():
+            inputs = keras.Input((4,))
+            x = layers.Dense(4)(inputs)
+            while x.shape[-1] < 16:
+                x = layers.Dense(x.shape[-1] * 2)(x)
+            heads = [layers.Dense(1, name=f"head_{i}")(x) for i in range(3)]
+            towers = [layers.Dropout(0.1)(x) for _ in range(2)]
+            return keras.Model(inputs, heads + towers)
+    """
+    # The while loop runs an unknown number of times: every later Dense is its (line 9).
+    assert lines_of(source, "build", ["dense", "dense_1", "dense_7", "head_2", "dropout_1"]) == {
+        "dense": 7, "dense_1": 9, "dense_7": 9, "head_2": 10, "dropout_1": 11,
+    }

@@ -50,6 +50,13 @@ _MAX_INLINE_DEPTH = 6
 #: Loops up to this many known iterations are replayed one iteration after another (their
 #: constructions interleave: ``conv2d``, ``batch_normalization``, ``conv2d_1``, ...).
 _MAX_UNROLL = 64
+#: Loop iterations replayed per factory in all; beyond it loops count as of unknown length
+#: (nested known loops would otherwise multiply: a bound on time, never a wrong answer).
+_REPLAY_BUDGET = 4000
+#: Expressions replayed per phase (importing the module, calling the factory): beyond it the
+#: rest of that phase counts as code that may build any layers (a bound on time, never a
+#: wrong answer: a long training script at module level must not stall the mapping).
+_STEP_BUDGET = 60000
 #: ``keras.layers.add(...)`` and friends construct the layer class of the same name.
 _MERGE_FUNCTIONS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average", "maximum": "Maximum",
                     "minimum": "Minimum", "concatenate": "Concatenate", "dot": "Dot"}
@@ -194,15 +201,63 @@ class _Simulation:
         self._site_cache: dict[tuple[int, str], LayerSite] = {}
         #: Constructor calls called right away (``Layer(...)(x)``): built at that call.
         self._called_now: set[int] = set()
+        self._budget = _REPLAY_BUDGET
+        self._steps = _STEP_BUDGET
+        #: Per node (the tree is fixed): its children, whether it may exit early (by ``loops``),
+        #: the names it rebinds. libcst computes ``children`` with a whole visit each time.
+        self._children_memo: dict[int, Sequence[cst.CSTNode]] = {}
+        self._exit_memo: dict[tuple[int, bool], bool] = {}
+        self._rebound_memo: dict[int, set[str]] = {}
 
     # -- entry points --------------------------------------------------------------------------
 
     def run_module(self, module: cst.Module) -> None:
         """Module-level code, as importing the module runs it (``__main__`` blocks do not run)."""
+        self._steps = _STEP_BUDGET
         self._block(module.body, _ONCE)
 
     def run_factory(self, function: cst.FunctionDef) -> None:
+        self._steps = _STEP_BUDGET
         self._function(function, _ONCE)
+
+    def _exhausted(self, count: _Count) -> bool:
+        """Spend one step; once the phase's budget is gone, the rest of it is opaque."""
+        self._steps -= 1
+        if self._steps == 0:
+            self._opaque(count)
+        return self._steps < 0
+
+    def _kids(self, node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+        found = self._children_memo.get(id(node))
+        if found is None:
+            found = self._children_memo[id(node)] = node.children
+        return found
+
+    def _may_exit(self, node: cst.CSTNode, loops: bool = True) -> bool:
+        """``node`` may leave its block early: a ``return``/``raise`` (and with ``loops``, a
+        ``break``/``continue``) inside it, not in a nested function, class or lambda; loops
+        nested in it keep their own ``break``/``continue``."""
+        key = (id(node), loops)
+        known = self._exit_memo.get(key)
+        if known is not None:
+            return known
+        if isinstance(node, (cst.Return, cst.Raise)):
+            result = True
+        elif isinstance(node, (cst.Break, cst.Continue)):
+            result = loops
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            result = False
+        else:
+            inner = loops and not isinstance(node, (cst.For, cst.While))
+            result = any(self._may_exit(child, inner) for child in self._kids(node))
+        self._exit_memo[key] = result
+        return result
+
+    def _rebound(self, tree: cst.CSTNode) -> set[str]:
+        found = self._rebound_memo.get(id(tree))
+        if found is None:
+            found = self._rebound_memo[id(tree)] = _assigned_names(tree)
+        return found
 
     # -- statements ------------------------------------------------------------------------
 
@@ -227,7 +282,7 @@ class _Simulation:
                 self._block(node.orelse.body.body, count.optional())
         elif isinstance(node, cst.While):
             self._expression(node.test, count)
-            self._loop(node.body.body, _ANY, count)
+            self._block(node.body.body, count.times(_ANY))
         elif isinstance(node, (cst.With)):
             for item in node.items:
                 self._expression(item.item, count)
@@ -246,7 +301,7 @@ class _Simulation:
                 self._block(case.body.body, count.optional())
         elif isinstance(node, cst.IndentedBlock):
             self._block(node.body, count)
-        return _may_exit(node)
+        return self._may_exit(node)
 
     def _if(self, node: cst.If, count: _Count) -> bool:
         """Only the arm a known test takes runs (``if stride != 1`` with ``stride`` bound)."""
@@ -258,14 +313,14 @@ class _Simulation:
         exits = False
         if taken is not False:
             self._block(node.body.body, count if taken else count.optional())
-            exits |= _may_exit(node.body)
+            exits |= self._may_exit(node.body)
         if orelse is not None and taken is not True:
             arm = count if taken is False else count.optional()
             if isinstance(orelse, cst.If):
                 exits |= self._if(orelse, arm)
             else:
                 self._block(orelse.body.body, arm)
-                exits |= _may_exit(orelse.body)
+                exits |= self._may_exit(orelse.body)
         return exits
 
     # -- known values ----------------------------------------------------------------------
@@ -311,12 +366,12 @@ class _Simulation:
         the body rebinds it), else once with an unknown multiplicity (every counter it
         touches becomes a range)."""
         body = node.body.body
-        values = self._values(node.iter)
-        if values is None or len(values) > _MAX_UNROLL:
-            self._block(body, count.times(_Count(0, None)))
+        values = self._affordable(self._values(node.iter))
+        if values is None:
+            self._block(body, count.times(_ANY))
             return
-        exits = any(_may_exit(statement, loops=False) for statement in body)
-        rebound = _assigned_names(node.body)
+        exits = any(self._may_exit(statement, False) for statement in body)
+        rebound = self._rebound(node.body)
         for value in values:
             frame = {k: v for k, v in _bind_target(node.target, value, self.sites.get(id(node.iter))).items() if k not in rebound}
             self._frames.append(("loop", frame))
@@ -330,7 +385,7 @@ class _Simulation:
     # -- expressions (Python's evaluation order) ------------------------------------------------
 
     def _expression(self, node: cst.CSTNode, count: _Count) -> None:
-        if count.never or isinstance(node, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+        if count.never or isinstance(node, (cst.Lambda, cst.FunctionDef, cst.ClassDef)) or self._exhausted(count):
             return
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             self._comprehension(node, count)
@@ -347,7 +402,7 @@ class _Simulation:
         called_now = isinstance(node, cst.Call) and isinstance(node.func, cst.Call)
         if called_now:
             self._called_now.add(id(node.func))  # ``Layer(...)(x)``: built by this very call
-        for child in node.children:
+        for child in self._kids(node):
             self._expression(child, count)
         if isinstance(node, cst.Call):
             if called_now:
@@ -362,12 +417,10 @@ class _Simulation:
         """One ``for ... in ... if ...`` of a comprehension, then the inner ones, then the
         element(s), iteration by iteration (as a ``for`` statement)."""
         self._expression(clause.iter, count)
-        values = self._values(clause.iter)
-        if values is not None and len(values) > _MAX_UNROLL:
-            values = None
+        values = self._affordable(self._values(clause.iter))
         site = self.sites.get(id(clause.iter))
         for value in values if values is not None else [None]:
-            inner = count if value is not None else count.times(_Count(0, None))
+            inner = count if value is not None else count.times(_ANY)
             frame = _bind_target(clause.target, value, site) if value is not None else {}
             self._frames.append(("loop", frame))
             try:
@@ -384,6 +437,13 @@ class _Simulation:
                         self._expression(element, inner)
             finally:
                 self._frames.pop()
+
+    def _affordable(self, values: list[cst.BaseExpression] | None) -> list[cst.BaseExpression] | None:
+        """``values`` when replaying that many iterations stays within the budget."""
+        if values is None or len(values) > _MAX_UNROLL or len(values) > self._budget:
+            return None
+        self._budget -= len(values)
+        return values
 
     def _values(self, iterable: cst.BaseExpression, site: Site | None = None) -> list[cst.BaseExpression] | None:
         """The values a loop over ``iterable`` takes, when the file shows them (literal lists,
@@ -455,7 +515,7 @@ class _Simulation:
         function = self._local_function(call, site)
         if function is not None:
             arguments = _bind_arguments(function, call, site, self._is_method_call(call))
-            rebound = _assigned_names(function.body)
+            rebound = self._rebound(function.body)
             self._frames.append(("call", {k: v for k, v in arguments.items() if k not in rebound}))
             try:
                 self._function(function, count)
@@ -695,20 +755,6 @@ def _makes_calls(function: cst.FunctionDef) -> bool:
 
     function.visit(_Finder())
     return bool(found)
-
-
-def _may_exit(node: cst.CSTNode, *, loops: bool = True) -> bool:
-    """``node`` may leave its block early: a ``return``/``raise`` (and with ``loops``, a
-    ``break``/``continue``) inside it, not in a nested function, class or lambda; loops
-    nested in it keep their own ``break``/``continue``."""
-    if isinstance(node, (cst.Return, cst.Raise)):
-        return True
-    if isinstance(node, (cst.Break, cst.Continue)):
-        return loops
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-        return False
-    inner_loops = loops and not isinstance(node, (cst.For, cst.While))
-    return any(_may_exit(child, loops=inner_loops) for child in node.children)
 
 
 def _bind_arguments(function: cst.FunctionDef, call: cst.Call, site: Site | None, method: bool) -> dict[str, tuple[cst.BaseExpression, Site | None]]:
