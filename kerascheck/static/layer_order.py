@@ -337,11 +337,11 @@ class _Simulation:
             inner = self._truth(test.expression, site)
             return None if inner is None else not inner
         if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-            known, left = self._constant(test.left, site)
-            known_right, right = self._constant(test.comparisons[0].comparator, site)
+            known, left_value = self._constant(test.left, site)
+            known_right, right_value = self._constant(test.comparisons[0].comparator, site)
             if not (known and known_right):
                 return None
-            return _compare(test.comparisons[0].operator, left, right)
+            return _compare(test.comparisons[0].operator, left_value, right_value)
         known, value = self._constant(test, site)
         return bool(value) if known else None
 
@@ -399,14 +399,14 @@ class _Simulation:
             self._expression(node.left, count)
             self._expression(node.right, count.optional())
             return
-        called_now = isinstance(node, cst.Call) and isinstance(node.func, cst.Call)
-        if called_now:
-            self._called_now.add(id(node.func))  # ``Layer(...)(x)``: built by this very call
+        built_now = node.func if isinstance(node, cst.Call) and isinstance(node.func, cst.Call) else None
+        if built_now is not None:
+            self._called_now.add(id(built_now))  # ``Layer(...)(x)``: built by this very call
         for child in self._kids(node):
             self._expression(child, count)
         if isinstance(node, cst.Call):
-            if called_now:
-                self._built(node.func, count)  # type: ignore[arg-type]
+            if built_now is not None:
+                self._built(built_now, count)
             self._call(node, count)
 
     def _comprehension(self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp, count: _Count) -> None:
@@ -465,9 +465,10 @@ class _Simulation:
             inner = self._values(iterable.args[0].value, site)
             return None if inner is None else [_pair(cst.Integer(str(i)), v) for i, v in enumerate(inner)]
         if kind == "range" and 1 <= len(iterable.args) <= 3:
-            numbers = [self._constant(a.value, site) for a in iterable.args]
-            if all(known and isinstance(n, int) and not isinstance(n, bool) for known, n in numbers):
-                span = range(*[n for _, n in numbers])  # type: ignore[misc]
+            numbers = [value for known, value in (self._constant(a.value, site) for a in iterable.args) if known]
+            ints = [n for n in numbers if isinstance(n, int) and not isinstance(n, bool)]
+            if len(ints) == len(iterable.args):
+                span = range(*ints)
                 return [cst.Integer(str(n)) if n >= 0 else cst.UnaryOperation(cst.Minus(), cst.Integer(str(-n))) for n in span[: _MAX_UNROLL + 1]]
         return None
 
