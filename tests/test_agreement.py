@@ -79,7 +79,6 @@ def test_a_probe_that_ran_and_saw_nothing_contradicts(static: list[Finding]) -> 
     assert ("KC604", 52, "contradicted") in codes(result.findings)
     assert ("KC605", 54, None) in codes(result.findings)  # KP108 cannot see every KC605 cause
     assert result.contradicted == 2
-    assert result.summary() == "0 static findings confirmed, 2 contradicted by probing"
 
 
 def test_nothing_is_contradicted_by_a_probe_that_did_not_run_or_another_model(static: list[Finding]) -> None:
@@ -137,7 +136,7 @@ def real_probe_run() -> tuple[list[Finding], list[ProbedFactory], set[str]]:
     labels = [f"{DATA}:{name}" for name in FACTORIES]
     raw = run_probes([ProbeTarget(factory=label) for label in labels], probes, ProbeSettings(allow_factory=True, jobs=2))
     enabled = {p.code for p in probes}
-    probed = [probed_factory(label, str(DATA), name, enabled, raw) for label, name in zip(labels, FACTORIES)]
+    probed = [probed_factory(label, str(DATA), name, enabled, raw) for label, name in zip(labels, FACTORIES, strict=True)]
     return map_target_findings(raw, labels), probed, enabled
 
 

@@ -34,7 +34,8 @@ def render(reporter: type, findings: list[Finding], **summary: object) -> str:
 
 def test_concise_marks_confirmed_findings_and_shows_details_with_verbose() -> None:
     quiet = render(ConciseReporter, [CONFIRMED, CONTRADICTED, PLAIN])
-    assert "m.py:16:23: KC202 [call-training-default-true] `Noisy.call` defaults to `training=True` (confirmed by running the model: KP103)\n" in quiet
+    line = "m.py:16:23: KC202 [call-training-default-true] `Noisy.call` defaults to `training=True` (confirmed by running the model: KP103)\n"
+    assert line in quiet
     assert "contradicted" not in quiet  # only with -v
     verbose = render(ConciseReporter, [CONFIRMED, CONTRADICTED, PLAIN], verbose=True)
     assert "    confirmed by running the model m.py:build (KP103: custom layer 'noisy': model(x) differs from predict(x))\n" in verbose
