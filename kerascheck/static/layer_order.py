@@ -64,7 +64,8 @@ _MERGE_FUNCTIONS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply"
 #: source: ``MultiHeadAttention._build_attention`` makes a ``Softmax`` and a ``Dropout``).
 _INTERNAL_SUBLAYERS = {"MultiHeadAttention": ("softmax", "dropout"), "GroupedQueryAttention": ("softmax", "dropout"),
                        "GroupQueryAttention": ("softmax", "dropout"), "TextVectorization": ("string_lookup",)}
-_EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue)
+#: Functions that build whole models, some of whose layers take automatic names.
+_PREBUILT_MODELS = ("keras.applications.",)
 
 
 def to_snake_case(name: str) -> str:
@@ -502,6 +503,8 @@ class _Simulation:
                     self._internal_sublayers(qualified.rsplit(".", 1)[-1], count)
             elif qualified.startswith("keras.layers.") and qualified.rsplit(".", 1)[-1] in _MERGE_FUNCTIONS:
                 self._construct(call, _MERGE_FUNCTIONS[qualified.rsplit(".", 1)[-1]], count, site)
+            elif qualified.startswith(_PREBUILT_MODELS):
+                self._opaque(count)  # ``keras.applications.MobileNetV2()`` builds unnamed layers of its own
             elif qualified.startswith("keras.ops."):
                 # A ``keras.ops`` call on symbolic tensors creates an auto-named Operation
                 # (``ops.add`` takes the counter ``layers.Add`` uses); on eager ones none.
@@ -553,7 +556,8 @@ class _Simulation:
             if not isinstance(value, cst.Call):
                 return False
             qualified = self.context.qualified(value.func) or ""
-            constructed = qualified.startswith("keras.layers.") or qualified in _MODEL_CLASSES or self._local_class(value, binding.site) is not None
+            constructed = (qualified.startswith(("keras.layers.", *_PREBUILT_MODELS)) or qualified in _MODEL_CLASSES
+                           or self._local_class(value, binding.site) is not None)
             if not constructed:
                 return False
         return True
