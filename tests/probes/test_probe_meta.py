@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kerascheck.probes.api import select_probes
+from kerascheck.probes.probe_function import select_probes
 from kerascheck.probes.builtin import BUILTIN_PROBES, kerascheck_register_probes
 from kerascheck.probes.runner import ProbeSettings, ProbeTarget, child_environment
 
@@ -33,7 +33,7 @@ def test_hook_returns_every_builtin() -> None:
 def test_importing_runner_and_probes_does_not_import_tensorflow() -> None:
     code = (
         "import json, sys\n"
-        "import kerascheck.probes.runner, kerascheck.probes.api, kerascheck.probes.builtin\n"
+        "import kerascheck.probes.runner, kerascheck.probes.probe_function, kerascheck.probes.builtin\n"
         "from kerascheck.probes.builtin import BUILTIN_PROBES\n"
         "[p.docs() for p in BUILTIN_PROBES]\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
