@@ -102,6 +102,12 @@ def _import_entry(entry: str) -> Any:
         path = Path(entry).resolve()
         if not path.is_file():
             raise LoadFailure(f"custom objects module {entry!r} does not exist")
+        package = _package_of(path)
+        if package is not None:  # import ``pkg.sub.mod`` by name: its relative imports work
+            root, dotted = package
+            if root not in sys.path:
+                sys.path.insert(0, root)
+            return importlib.import_module(dotted)
         directory = str(path.parent)
         if directory not in sys.path:
             sys.path.insert(0, directory)  # so the module's own sibling imports work
@@ -118,12 +124,33 @@ def _import_entry(entry: str) -> Any:
     return importlib.import_module(entry)
 
 
+def is_qualname(text: str) -> bool:
+    """``build`` or ``Models.build``: names a function, or a method of a module's class."""
+    return all(part.isidentifier() for part in text.split("."))
+
+
+def _package_of(path: Path) -> tuple[str, str] | None:
+    """``(directory to put on sys.path, dotted module name)`` for a ``.py`` file inside a
+    regular package (its directory has ``__init__.py``), else None."""
+    if path.suffix != ".py" or not (path.parent / "__init__.py").is_file():
+        return None
+    parts = [] if path.stem == "__init__" else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file() and directory.name.isidentifier():
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    if not parts or not all(part.isidentifier() for part in parts):
+        return None
+    return str(directory), ".".join(parts)
+
+
 def call_factory(spec: str) -> LoadedModel:
-    """Import ``file.py:fn`` or ``pkg.module:fn`` and call ``fn()`` to build the model."""
+    """Import ``file.py:fn`` or ``pkg.module:fn`` (``fn`` may be ``Cls.method``) and call it
+    with no argument to build the model."""
     import keras
 
     module_part, _, attr = spec.rpartition(":")
-    if not module_part or not attr.isidentifier():
+    if not module_part or not is_qualname(attr):
         raise LoadFailure(f"factory {spec!r} is not 'path/to/file.py:function' or 'package.module:function'")
     try:
         module = _import_entry(module_part)
@@ -131,7 +158,9 @@ def call_factory(spec: str) -> LoadedModel:
         raise
     except BaseException as exc:  # noqa: BLE001
         raise LoadFailure(f"importing factory module {module_part!r} failed: {short_cause(exc)}")
-    function = getattr(module, attr, None)
+    function: Any = module
+    for part in attr.split("."):
+        function = getattr(function, part, None)
     if not callable(function):
         raise LoadFailure(f"factory module {module_part!r} has no function {attr!r}")
     try:

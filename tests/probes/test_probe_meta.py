@@ -27,7 +27,7 @@ def test_builtin_probes_are_well_documented() -> None:
 def test_hook_returns_every_builtin() -> None:
     assert kerascheck_register_probes() == list(BUILTIN_PROBES)
     runnable = [p.code for p in BUILTIN_PROBES if p.runs_on_models()]
-    assert runnable == [f"KP{100 + i}" for i in range(1, 13)]
+    assert runnable == [f"KP{100 + i}" for i in range(1, 13)] + ["KP202"]
 
 
 def test_importing_runner_and_probes_does_not_import_tensorflow() -> None:
