@@ -1,0 +1,176 @@
+"""``kerascheck check --probe`` end to end: the static rules, then every model factory of the
+checked code built and probed in the probe subprocess, findings on source lines.
+
+The TensorFlow run is one ``check --probe`` of ``examples/factories/models.py`` (five small
+factories: a stateful LSTM, a custom layer defaulting to ``training=True``, a one-unit softmax,
+a layer mutating Python state, one that raises; and one needing an argument), shared by the
+tests below. The other tests need no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "factories" / "models.py"
+SOURCE = EXAMPLE.read_text(encoding="utf-8").splitlines()
+
+
+def _line(text: str, after: str | None = None) -> int:
+    """1-based line of the first source line containing ``text`` (after the line containing ``after``)."""
+    start = _line(after) if after else 0
+    return next(i for i, line in enumerate(SOURCE, 1) if i > start and text in line)
+
+
+def _cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=900, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def probed() -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+    pytest.importorskip("tensorflow")
+    result = _cli(
+        "-m", "kerascheck", "check", "--probe", str(EXAMPLE.relative_to(ROOT)),
+        "--output-format", "json", "--no-cache", "--probe-jobs", "2",
+    )
+    return result, json.loads(result.stdout)
+
+
+def _one(findings: list[dict[str, Any]], code: str) -> dict[str, Any]:
+    (found,) = [f for f in findings if f["code"] == code]
+    return found
+
+
+@pytest.mark.tf
+def test_check_probe_exit_code_and_static_findings_kept(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+    result, findings = probed
+    assert result.returncode == 1, result.stderr
+    codes = {f["code"] for f in findings}
+    assert {"KC202", "KC701", "KC604", "KC605"} <= codes  # the static half, as without --probe
+    assert {f["filename"] for f in findings} == {"examples/factories/models.py"}
+
+
+@pytest.mark.tf
+def test_stateful_lstm(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+    finding = _one(probed[1], "KP101")
+    assert finding["location"]["row"] == _line("def forecaster")
+    assert "stateful LSTM layer 'lstm'" in finding["message"]
+    assert "(model built by forecaster())" in finding["message"]
+
+
+@pytest.mark.tf
+def test_custom_layer_defaulting_to_training_true(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+    finding = _one(probed[1], "KP103")
+    assert finding["location"]["row"] == _line("def tagger")
+    assert "custom layer 'noisy_dropout'" in finding["message"]
+
+
+@pytest.mark.tf
+def test_one_unit_softmax(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+    finding = _one(probed[1], "KP108")
+    assert finding["location"]["row"] == _line("def spam_filter")
+    assert "softmax to a single unit" in finding["message"]
+
+
+@pytest.mark.tf
+def test_layer_mutating_python_state(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+    finding = _one(probed[1], "KP202")
+    assert finding["location"]["row"] == _line("def counted")
+    assert "layer 'batch_counter'" in finding["message"] and "batches:" in finding["message"]
+
+
+@pytest.mark.tf
+def test_raising_factory_is_kp001_at_its_def(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+    finding = _one(probed[1], "KP001")
+    assert (finding["location"]["row"], finding["location"]["column"]) == (_line("def pretrained_forecaster"), 1)
+    assert "factory pretrained_forecaster() raised FileNotFoundError" in finding["message"]
+
+
+@pytest.mark.tf
+def test_factory_needing_arguments_is_skipped_with_a_note(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+    result, findings = probed
+    note = (
+        f"kerascheck: note: examples/factories/models.py:{_line('def classifier')}: classifier() is not probed: "
+        "parameter 'num_classes' has no default"
+    )
+    assert note in result.stderr.splitlines()
+    assert not any("classifier()" in f["message"] for f in findings)
+
+
+@pytest.mark.tf
+def test_noqa_on_the_reported_line_suppresses_a_probe_finding(tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    (tmp_path / "nets.py").write_text(
+        "import keras\n"
+        "\n"
+        "\n"
+        "def always_one():  # noqa: KP108\n"
+        "    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation='softmax')])\n",
+        encoding="utf-8",
+    )
+    result = _cli("-m", "kerascheck", "check", "--probe", "nets.py", "--select", "KP108", "--no-cache", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "All checks passed!\n"), result.stderr
+
+
+# -- without TensorFlow -------------------------------------------------------------------------
+
+
+def test_check_without_probe_imports_no_tensorflow() -> None:
+    code = (
+        "import sys\n"
+        "from kerascheck.cli import main\n"
+        f"code = main(['check', {str(EXAMPLE)!r}, '--no-cache', '-q'])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras'))\n"
+        "print('LOADED', loaded, code)\n"
+    )
+    result = _cli("-c", code)
+    assert result.stdout.splitlines()[-1] == "LOADED [] 1", result.stderr
+
+
+def test_help_says_it_runs_the_code() -> None:
+    result = _cli("-m", "kerascheck", "check", "--help")
+    text = " ".join(result.stdout.split())
+    assert "--probe also IMPORT AND RUN the checked code" in text
+    assert "'probe' extra" in text
+
+
+def _site_packages_without_tensorflow(where: Path) -> Path:
+    """A directory holding every installed distribution of this environment but TensorFlow
+    and Keras (links), for an interpreter started with ``-S``: TensorFlow is really absent."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    kept = where / "site"
+    kept.mkdir()
+    for entry in site.iterdir():
+        name = entry.name.lower()
+        if name.startswith(("tensorflow", "keras", "tf_keras", "__editable__")) or entry.suffix == ".pth":
+            continue
+        editable = entry / "direct_url.json"
+        if editable.is_file() and '"editable": true' in editable.read_text(encoding="utf-8") and not name.startswith("kerascheck-"):
+            continue  # other editable installs (plugins) need their .pth, which -S does not read
+        (kept / entry.name).symlink_to(entry)
+    return kept
+
+
+def test_probe_without_tensorflow_is_a_clear_usage_error(tmp_path: Path) -> None:
+    site = _site_packages_without_tensorflow(tmp_path)
+    env = {"PYTHONPATH": os.pathsep.join([str(ROOT), str(site)])}
+    probe = _cli("-S", "-m", "kerascheck", "check", "--probe", str(EXAMPLE), "--no-cache", env=env, cwd=tmp_path)
+    assert probe.returncode == 2
+    assert probe.stdout == ""
+    assert "--probe builds and probes models, which needs tensorflow and keras" in probe.stderr
+    assert "pip install 'kerascheck[probe]'" in probe.stderr
+    assert "Traceback" not in probe.stderr
+    # the same environment checks statically without TensorFlow
+    static = _cli("-S", "-m", "kerascheck", "check", str(EXAMPLE), "--no-cache", env=env, cwd=tmp_path)
+    assert static.returncode == 1 and "KC202" in static.stdout, static.stderr
