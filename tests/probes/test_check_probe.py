@@ -116,11 +116,19 @@ def test_noqa_on_the_reported_line_suppresses_a_probe_finding(tmp_path: Path) ->
         "\n"
         "\n"
         "def always_one():  # noqa: KP108\n"
+        "    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation='softmax')])\n"
+        "\n"
+        "\n"
+        "def also_always_one():\n"
         "    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation='softmax')])\n",
         encoding="utf-8",
     )
-    result = _cli("-m", "kerascheck", "check", "--probe", "nets.py", "--select", "KP108", "--no-cache", cwd=tmp_path)
-    assert (result.returncode, result.stdout) == (0, "All checks passed!\n"), result.stderr
+    result = _cli(
+        "-m", "kerascheck", "check", "--probe", "nets.py", "--select", "KP108", "--no-cache", "--probe-jobs", "2",
+        "--output-format", "json", cwd=tmp_path,
+    )
+    findings = json.loads(result.stdout)
+    assert [(f["code"], f["location"]["row"]) for f in findings] == [("KP108", 8)], result.stderr
 
 
 # -- without TensorFlow -------------------------------------------------------------------------
