@@ -478,7 +478,7 @@ def _read_records(path: Path) -> list[tuple[Any, ...]]:
                 records.append(pickle.load(handle))
             except EOFError:
                 break
-            except Exception:  # noqa: BLE001 - truncated record from a killed child
+            except Exception:  # truncated record from a killed child
                 break
     return records
 

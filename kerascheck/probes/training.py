@@ -8,7 +8,7 @@ layers' plain Python attributes before and after.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from kerascheck.findings import Finding, Severity
 from kerascheck.probes.base import Probe, ProbeContext
@@ -54,7 +54,7 @@ class BestEpochNotRestored(Probe):
     name = "best-epoch-not-restored"
     summary = "Training ends on weights worse than the best epoch and nothing restores them"
     callback_only: ClassVar[bool] = True
-    options = {"monitor": "val_loss", "mode": "auto", "min_delta": 0.0, "relative_delta": 0.01}
+    options: ClassVar[dict[str, Any]] = {"monitor": "val_loss", "mode": "auto", "min_delta": 0.0, "relative_delta": 0.01}
 
 
 class PythonStateInTraining(Probe):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kerascheck.probes.probe_function import select_probes
 from kerascheck.probes.builtin import BUILTIN_PROBES, kerascheck_register_probes
+from kerascheck.probes.probe_function import select_probes
 from kerascheck.probes.runner import ProbeSettings, ProbeTarget, child_environment
 
 
