@@ -33,7 +33,8 @@ class KerascheckCallback(keras.callbacks.Callback):
 
     KP201: the last epoch's ``monitor`` value is worse than the best epoch's by more than
     ``max(min_delta, relative_delta * |best|)`` (so a 0.05 % wiggle is not a finding), and no
-    ``EarlyStopping(restore_best_weights=True)`` in the same ``fit`` call restores the best weights. The callbacks of the running ``fit`` are found by looking up
+    ``EarlyStopping(restore_best_weights=True)`` in the same ``fit`` call restores the best
+    weights. The callbacks of the running ``fit`` are found by looking up
     the ``CallbackList`` that holds this callback in the calling frames; if it cannot be
     found, no restoring callback is assumed. The check uses the logged metric values, so it
     costs nothing per batch. When ``monitor`` is never logged (no validation data, a typo), an
