@@ -237,6 +237,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         unsafe_fixes=args.unsafe_fixes,
         verbose=args.verbose,
         sources={results[0].path: source} if stdin and results else {},
+        probed=args.probe,
     )
     if stdin and args.fix:  # stdout carries the fixed source; the report goes to stderr
         import contextlib
@@ -260,11 +261,10 @@ def _check_probe_usage(args: argparse.Namespace, stdin: bool) -> None:
 
 
 def _with_probe_findings(args: argparse.Namespace, session: Any, findings: list[Any], results: Sequence[Any]) -> list[Any]:
-    """The static findings plus what probing the checked code's model factories found."""
-    from kerascheck.findings import Finding
+    """The static findings merged with what probing the checked code's model factories found."""
     from kerascheck.probes.check_probe import probe_factories
 
-    return sorted([*findings, *probe_factories(args, session, results)], key=Finding.sort_key)
+    return probe_factories(args, session, findings, results)
 
 
 def _suppression_warnings(results: Sequence[Any], registry: Any) -> None:

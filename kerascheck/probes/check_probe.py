@@ -6,8 +6,10 @@ Opt-in only: probing a factory imports its module and calls it, which runs the p
 found statically (:mod:`kerascheck.static.model_factories`); each is probed with exactly the
 machinery of ``kerascheck probe --factory``: the same probes, selection, timeouts, safe-mode
 reloads and reporters. A probe finding that names a layer is reported where the layer was
-constructed when that place can be found; every other one (a factory that raises: KP001) is
-reported on the factory's ``def`` line.
+constructed when that place can be found (:mod:`kerascheck.static.layer_sites`); every other
+one (a factory that raises: KP001) on the factory's ``def`` line. A static finding and a probe
+finding of the same cause at the same place become one "confirmed" finding
+(:mod:`kerascheck.agreement`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import argparse
 import dataclasses
 import importlib.util
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kerascheck.findings import Finding, Location
+from kerascheck.findings import Finding
 
 if TYPE_CHECKING:  # imported when probing: building check's parser must stay cheap
     from kerascheck.static import suppress
@@ -33,10 +35,6 @@ PROBE_HELP = (
     "factories callable without arguments), call each in a subprocess and probe the model it "
     "returns, reporting at the lines that built it (needs the 'probe' extra; only for code you trust)"
 )
-
-#: Finds the source location that constructed a layer of a factory's model, or None.
-LayerLocator = Callable[["ModelFactory", str], "Location | None"]
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``check``'s options for probing (all inert without ``--probe``)."""
@@ -88,16 +86,17 @@ def scan_files(paths: Sequence[str]) -> list[FactoryScan]:
     return scans
 
 
-def probe_factories(
-    args: argparse.Namespace,
-    session: Any,
-    results: Sequence[Any],
-    *,
-    locate_layer: LayerLocator | None = None,
-) -> list[Finding]:
-    """Probe every factory of the checked files (``results``: the engine's per-file results)
-    and return the probe findings at source locations, filtered like the static ones
-    (selection, per-file ignores, ``# noqa: KPnnn`` on the reported line)."""
+def probe_factories(args: argparse.Namespace, session: Any, static_findings: Sequence[Finding], results: Sequence[Any]) -> list[Finding]:
+    """The static findings merged with what probing every factory of the checked files found
+    (``results``: the engine's per-file results).
+
+    Probe findings are moved to the source (:func:`at_source`), filtered like static ones
+    (selection, per-file ignores, ``# noqa: KPnnn`` on the reported line), then reconciled
+    with the static findings (:func:`kerascheck.agreement.reconcile`): a static finding a
+    probe confirmed carries that verdict and absorbs the probe finding; one a completed probe
+    contradicted carries that verdict too (``-v``, ``--statistics``).
+    """
+    from kerascheck.agreement import probed_factory, reconcile
     from kerascheck.probes.command import ProbePlan, ProbeProgress, filter_findings
     from kerascheck.probes.runner import ProbeTarget, run_probes
 
@@ -106,7 +105,7 @@ def probe_factories(
         _notes(scans)
     factories = {f.target: f for scan in scans for f in scan.factories}
     if not factories:
-        return []
+        return list(static_findings)
     plan = ProbePlan.of(session)
     settings = plan.settings(
         timeout=args.probe_timeout, seed=None, jobs=args.probe_jobs, verbose=args.verbose, allow_factory=True
@@ -115,25 +114,31 @@ def probe_factories(
     progress = ProbeProgress(not args.quiet and sys.stderr.isatty())
     found = run_probes(targets, plan.probes, settings, on_progress=progress)
     progress.done()
-    placed = [at_source(finding, factories, locate_layer) for finding in found]
-    kept = filter_findings(placed, plan.config, session.registry.probes)
-    return _unsuppressed(kept, {r.path: r.suppressions for r in results})
+    ran = [p.code for p in plan.probes if p.runs_on_models()]
+    probed = [probed_factory(f.target, f.path, f.qualname, ran, found) for f in factories.values()]
+    placed = at_source(found, factories)
+    kept = _unsuppressed(filter_findings(placed, plan.config, session.registry.probes), {r.path: r.suppressions for r in results})
+    return list(reconcile(static_findings, kept, probed).findings)
 
 
-def at_source(finding: Finding, factories: Mapping[str, ModelFactory], locate_layer: LayerLocator | None = None) -> Finding:
-    """A probe finding of a factory target moved to the source: the layer's constructing line
-    when ``locate_layer`` finds it, else the factory's ``def`` line. The layer path stays in
-    ``extra`` (``("layer", path)``) and the message names the factory."""
-    factory = factories.get(finding.location.path)
-    if factory is None:
-        return finding
-    layer = finding.location.logical
-    where = locate_layer(factory, layer) if layer and locate_layer is not None else None
-    message = finding.message
-    if f"{factory.qualname}()" not in message:
-        message = f"{message} (model built by {factory.qualname}())"
-    extra = finding.extra + ((("layer", layer),) if layer else ()) + (("factory", factory.target),)
-    return dataclasses.replace(finding, location=where or factory.location, message=message, extra=extra)
+def at_source(findings: Sequence[Finding], factories: Mapping[str, ModelFactory]) -> list[Finding]:
+    """Probe findings of factory targets (``Location.path`` is ``file.py:fn``) moved to the
+    source: a finding naming a layer to the line that constructed it (or to its class's
+    ``call`` for the behaviour of a user-defined layer), when exactly one place can have made
+    it (:mod:`kerascheck.static.layer_sites`); every other one to the factory's ``def`` line."""
+    from kerascheck.static.layer_sites import map_probe_findings
+
+    placed: list[Finding] = []
+    for target in dict.fromkeys(f.location.path for f in findings):
+        mine = [f for f in findings if f.location.path == target]
+        factory = factories.get(target)
+        if factory is None:
+            placed.extend(mine)
+            continue
+        mapped = map_probe_findings(mine, factory.path, factory.qualname)
+        # The factory's file changed (or vanished) since it was scanned: its ``def`` line still holds.
+        placed.extend(f if f.location.path != target else dataclasses.replace(f, location=factory.location) for f in mapped)
+    return placed
 
 
 def _notes(scans: Sequence[FactoryScan]) -> None:

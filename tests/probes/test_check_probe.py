@@ -37,14 +37,28 @@ def _cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> sub
     )
 
 
-@pytest.fixture(scope="module")
-def probed() -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+Run = tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]
+
+
+def _check_probe(*extra: str) -> Run:
     pytest.importorskip("tensorflow")
     result = _cli(
         "-m", "kerascheck", "check", "--probe", str(EXAMPLE.relative_to(ROOT)),
-        "--output-format", "json", "--no-cache", "--probe-jobs", "2",
+        "--output-format", "json", "--no-cache", "--probe-jobs", "2", *extra,
     )
     return result, json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def probed() -> Run:
+    """Static rules and probes: matching pairs merged."""
+    return _check_probe()
+
+
+@pytest.fixture(scope="module")
+def probes_only() -> Run:
+    """Probe findings alone (``--select KP``): where each one is reported."""
+    return _check_probe("--select", "KP")
 
 
 def _one(findings: list[dict[str, Any]], code: str) -> dict[str, Any]:
@@ -52,53 +66,71 @@ def _one(findings: list[dict[str, Any]], code: str) -> dict[str, Any]:
     return found
 
 
+def _at(finding: dict[str, Any]) -> tuple[int, int]:
+    return finding["location"]["row"], finding["location"]["column"]
+
+
+def _confirmed_by(finding: dict[str, Any]) -> str | None:
+    verdict = finding.get("probe_verdict") or {}
+    return verdict.get("probe") if verdict.get("verdict") == "confirmed" else None
+
+
 @pytest.mark.tf
-def test_check_probe_exit_code_and_static_findings_kept(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+def test_exit_code_and_every_finding_on_a_source_line(probed: Run) -> None:
     result, findings = probed
     assert result.returncode == 1, result.stderr
-    codes = {f["code"] for f in findings}
-    assert {"KC202", "KC701", "KC604", "KC605"} <= codes  # the static half, as without --probe
     assert {f["filename"] for f in findings} == {"examples/factories/models.py"}
+    assert all(f["logical_location"] is None for f in findings)
 
 
 @pytest.mark.tf
-def test_stateful_lstm(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+def test_stateful_lstm_at_its_constructor(probed: Run) -> None:
     finding = _one(probed[1], "KP101")
-    assert finding["location"]["row"] == _line("def forecaster")
+    assert _at(finding) == (_line("layers.LSTM(8, stateful=True)"), 9)
     assert "stateful LSTM layer 'lstm'" in finding["message"]
     assert "(model built by forecaster())" in finding["message"]
 
 
 @pytest.mark.tf
-def test_custom_layer_defaulting_to_training_true(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
-    finding = _one(probed[1], "KP103")
-    assert finding["location"]["row"] == _line("def tagger")
-    assert "custom layer 'noisy_dropout'" in finding["message"]
+def test_custom_layer_defaulting_to_training_true(probed: Run, probes_only: Run) -> None:
+    probe = _one(probes_only[1], "KP103")  # the behaviour of a user-defined layer: its ``call``
+    assert _at(probe) == (_line("def call(self, inputs, training=True)"), 5)
+    assert "custom layer 'noisy_dropout'" in probe["message"]
+    merged = _one(probed[1], "KC202")
+    assert merged["location"]["row"] == _line("def call(self, inputs, training=True)")
+    assert _confirmed_by(merged) == "KP103"
+    assert "KP103" not in {f["code"] for f in probed[1]}  # one finding, not two
 
 
 @pytest.mark.tf
-def test_one_unit_softmax(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
-    finding = _one(probed[1], "KP108")
-    assert finding["location"]["row"] == _line("def spam_filter")
-    assert "softmax to a single unit" in finding["message"]
+def test_one_unit_softmax(probed: Run, probes_only: Run) -> None:
+    probe = _one(probes_only[1], "KP108")
+    assert _at(probe) == (_line('layers.Dense(1, activation="softmax")'), 9)
+    assert "softmax to a single unit" in probe["message"]
+    assert _confirmed_by(_one(probed[1], "KC604")) == "KP108"
+    assert _confirmed_by(_one(probed[1], "KC605")) == "KP108"  # the compile of the same model
+    assert "KP108" not in {f["code"] for f in probed[1]}
 
 
 @pytest.mark.tf
-def test_layer_mutating_python_state(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
-    finding = _one(probed[1], "KP202")
-    assert finding["location"]["row"] == _line("def counted")
-    assert "layer 'batch_counter'" in finding["message"] and "batches:" in finding["message"]
+def test_layer_mutating_python_state(probed: Run, probes_only: Run) -> None:
+    probe = _one(probes_only[1], "KP202")
+    assert _at(probe) == (_line("def call(self, inputs):", after="class BatchCounter"), 5)
+    assert "layer 'batch_counter'" in probe["message"] and "batches:" in probe["message"]
+    merged = _one(probed[1], "KC701")
+    assert merged["location"]["row"] == _line("self.batches += 1")
+    assert _confirmed_by(merged) == "KP202"
 
 
 @pytest.mark.tf
-def test_raising_factory_is_kp001_at_its_def(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+def test_raising_factory_is_kp001_at_its_def(probed: Run) -> None:
     finding = _one(probed[1], "KP001")
-    assert (finding["location"]["row"], finding["location"]["column"]) == (_line("def pretrained_forecaster"), 1)
+    assert _at(finding) == (_line("def pretrained_forecaster"), 1)
     assert "factory pretrained_forecaster() raised FileNotFoundError" in finding["message"]
 
 
 @pytest.mark.tf
-def test_factory_needing_arguments_is_skipped_with_a_note(probed: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]) -> None:
+def test_factory_needing_arguments_is_skipped_with_a_note(probed: Run) -> None:
     result, findings = probed
     note = (
         f"kerascheck: note: examples/factories/models.py:{_line('def classifier')}: classifier() is not probed: "
@@ -109,14 +141,30 @@ def test_factory_needing_arguments_is_skipped_with_a_note(probed: tuple[subproce
 
 
 @pytest.mark.tf
+def test_statistics_count_the_agreement(tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    (tmp_path / "heads.py").write_text(
+        "import keras\n"
+        "\n"
+        "\n"
+        "def head():\n"
+        "    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation='softmax')])\n"
+        "    return model\n",
+        encoding="utf-8",
+    )
+    result = _cli("-m", "kerascheck", "check", "--probe", "heads.py", "--no-cache", "--statistics", cwd=tmp_path)
+    assert "1 static finding confirmed, 0 contradicted by probing" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.tf
 def test_noqa_on_the_reported_line_suppresses_a_probe_finding(tmp_path: Path) -> None:
     pytest.importorskip("tensorflow")
     (tmp_path / "nets.py").write_text(
         "import keras\n"
         "\n"
         "\n"
-        "def always_one():  # noqa: KP108\n"
-        "    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation='softmax')])\n"
+        "def always_one():\n"
+        "    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation='softmax')])  # noqa: KP108\n"
         "\n"
         "\n"
         "def also_always_one():\n"
@@ -128,7 +176,8 @@ def test_noqa_on_the_reported_line_suppresses_a_probe_finding(tmp_path: Path) ->
         "--output-format", "json", cwd=tmp_path,
     )
     findings = json.loads(result.stdout)
-    assert [(f["code"], f["location"]["row"]) for f in findings] == [("KP108", 8)], result.stderr
+    # reported at the Dense layer's line: the noqa there silences the first, not the second
+    assert [(f["code"], f["location"]["row"]) for f in findings] == [("KP108", 9)], result.stderr
 
 
 # -- without TensorFlow -------------------------------------------------------------------------
