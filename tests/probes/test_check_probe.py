@@ -231,3 +231,13 @@ def test_probe_without_tensorflow_is_a_clear_usage_error(tmp_path: Path) -> None
     # the same environment checks statically without TensorFlow
     static = _cli("-S", "-m", "kerascheck", "check", str(EXAMPLE), "--no-cache", env=env, cwd=tmp_path)
     assert static.returncode == 1 and "KC202" in static.stdout, static.stderr
+
+
+def test_docs_page_shows_the_real_file_and_static_output() -> None:
+    """docs/check-probe.md walks through examples/factories/models.py: its listing is the file,
+    and its static output is what ``check`` prints (the probe outputs are the runs above)."""
+    page = (ROOT / "docs" / "check-probe.md").read_text(encoding="utf-8")
+    listing = "".join(f"{i:>3}  {line}\n" for i, line in enumerate(SOURCE, 1))
+    assert f"```python\n{listing}```" in page
+    static = _cli("-m", "kerascheck", "check", "examples/factories/models.py", "--no-cache")
+    assert f"$ kerascheck check examples/factories/models.py\n{static.stdout}```" in page
