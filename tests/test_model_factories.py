@@ -315,3 +315,35 @@ def test_not_a_factory(source: str) -> None:
 
 def test_syntax_error_gives_no_factories() -> None:
     assert scan_source("def build(:\n    pass\n", "broken.py") == FactoryScan("broken.py")
+
+
+def test_function_that_trains_is_skipped_directly_or_through_a_helper() -> None:
+    scan = _scan(
+        """
+        import keras
+
+        def get_compiled_model():
+            model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+            model.compile("adam", "mse")
+            return model
+
+        def _train(model, epochs=3):
+            model.fit(x_train, y_train, epochs=epochs)
+
+        def run_experiment():
+            model = get_compiled_model()
+            history = model.fit(x_train, y_train, validation_split=0.15, epochs=20)
+            model.load_weights("/tmp/best")
+            return model
+
+        def trained():
+            model = get_compiled_model()
+            _train(model)
+            return model
+        """
+    )
+    assert _names(scan) == ["get_compiled_model"]
+    assert _skipped(scan) == {
+        "run_experiment": "it trains the model (calls .fit() at line 14): calling it would run the training",
+        "trained": "it trains the model (through a function it calls that trains): calling it would run the training",
+    }

@@ -8,10 +8,11 @@ and that can be called with no argument: every parameter has a literal default (
 ``name="m"``, ``shape=(4,)``) or is ``*args``/``**kwargs``.
 
 Functions that return a model but cannot be called that way are *skipped*, each with the
-reason (which parameter needs a value, which decorator wraps it, or that it loads a saved model
-rather than building one). A file whose module-level code trains, predicts or saves a model
-outside an ``if __name__ == "__main__":`` block is skipped as a whole: importing it (which
-probing its factories must do) would run that code.
+reason (which parameter needs a value, which decorator wraps it, that it loads a saved model
+rather than building one, or that it trains the model: calling it would run the training).
+A file whose module-level code trains, predicts or saves a model outside an
+``if __name__ == "__main__":`` block is skipped as a whole: importing it (which probing its
+factories must do) would run that code.
 
 Nothing here imports or runs the code; it reads it (the static path never imports TensorFlow).
 """
@@ -35,6 +36,8 @@ _IMPORT_HAZARDS = frozenset(
      "predict_on_batch", "predict_classes", "save", "save_weights", "export", "search"}
 )
 _METHOD_DECORATORS = frozenset({"staticmethod", "classmethod"})
+#: Model methods that train: a function calling one is a training run, not a factory.
+_TRAINING = frozenset({"fit", "fit_generator", "train_on_batch", "search"})
 
 
 @dataclass(frozen=True)
@@ -80,15 +83,21 @@ def scan_source(source: str, path: str) -> FactoryScan:
     """The model factories of one Python source file (``path`` is how results name it)."""
     try:
         context = analyse(source, path)
-    except (cst.ParserSyntaxError, RecursionError, ValueError):
+    except (cst.ParserSyntaxError, ValueError):
         return FactoryScan(path)  # ``check`` reports the syntax error (KC001)
-    return scan_context(context)
+    except RecursionError:
+        return FactoryScan(path, file_skipped="it is nested too deeply to be analysed")
+    try:
+        return scan_context(context)
+    except RecursionError:
+        return FactoryScan(path, file_skipped="it is nested too deeply to be analysed")
 
 
 def scan_context(context: FileContext) -> FactoryScan:
     """The model factories of a file whose semantic model is complete (after the walk)."""
     factories: list[ModelFactory] = []
     skipped: list[SkippedFactory] = []
+    trains = _training_functions(context)
     for qualname, function in _candidates(context.module):
         built = _returned_models(context, function)
         if not built:
@@ -97,6 +106,8 @@ def scan_context(context: FileContext) -> FactoryScan:
         reason = _why_not_callable(context, function, is_method="." in qualname)
         if reason is None and not any(m.origin in _BUILT for m in built):
             reason = "it loads a saved model rather than building one (probe the file: kerascheck probe PATH)"
+        if reason is None and id(function) in trains:
+            reason = f"it trains the model ({trains[id(function)]}): calling it would run the training"
         if reason is None:
             factories.append(ModelFactory(context.path, qualname, where))
         else:
@@ -116,6 +127,20 @@ def _candidates(module: cst.Module) -> Iterator[tuple[str, cst.FunctionDef]]:
             for member in statement.body.body:
                 if isinstance(member, cst.FunctionDef) and _decorator_names(member) & _METHOD_DECORATORS:
                     yield f"{statement.name.value}.{member.name.value}", member
+
+
+def _training_functions(context: FileContext) -> dict[int, str]:
+    """``id(function) -> how it trains`` for the functions of the file that call ``fit``
+    (``train_on_batch``...) themselves or through other functions of the file."""
+    direct: dict[int, str] = {}
+    for event in context.semantic.keras_models.events:
+        function = event.site.function
+        if event.method in _TRAINING and function is not None and id(function) not in direct:
+            direct[id(function)] = f"calls .{event.method}() at line {context.source_range(event.call)[0]}"
+    found = dict(direct)
+    for reached in context.semantic.calls.reaching(set(direct)):
+        found.setdefault(reached, "through a function it calls that trains")
+    return found
 
 
 def _returned_models(context: FileContext, function: cst.FunctionDef) -> list[ModelObject]:
