@@ -180,6 +180,39 @@ def test_noqa_on_the_reported_line_suppresses_a_probe_finding(tmp_path: Path) ->
     assert [(f["code"], f["location"]["row"]) for f in findings] == [("KP108", 9)], result.stderr
 
 
+@pytest.mark.tf
+def test_static_method_factory_in_a_package_with_relative_imports(tmp_path: Path) -> None:
+    """``Zoo.head`` is probed as ``zoo.py:Zoo.head``; its module is imported as ``nets.zoo``
+    (from the package's parent) so its relative import works."""
+    pytest.importorskip("tensorflow")
+    package = tmp_path / "src" / "nets"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "blocks.py").write_text(
+        "import keras\n\n\ndef classifier_head(units=1):\n    return keras.layers.Dense(units, activation='softmax')\n",
+        encoding="utf-8",
+    )
+    (package / "zoo.py").write_text(
+        "import keras\n"
+        "\n"
+        "from .blocks import classifier_head\n"
+        "\n"
+        "\n"
+        "class Zoo:\n"
+        "    @staticmethod\n"
+        "    def head():\n"
+        "        return keras.Sequential([keras.Input((5,)), classifier_head()])\n",
+        encoding="utf-8",
+    )
+    result = _cli(
+        "-m", "kerascheck", "check", "--probe", "src", "--select", "KP001,KP108", "--no-cache", "--output-format", "json", cwd=tmp_path
+    )
+    findings = json.loads(result.stdout)
+    # built in another module: the layer maps to no line of zoo.py, so the def line it is
+    assert [(f["code"], f["filename"], f["location"]["row"]) for f in findings] == [("KP108", "src/nets/zoo.py", 8)], result.stderr
+    assert "(model built by Zoo.head())" in findings[0]["message"]
+
+
 # -- without TensorFlow -------------------------------------------------------------------------
 
 
