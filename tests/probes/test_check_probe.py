@@ -213,6 +213,26 @@ def test_static_method_factory_in_a_package_with_relative_imports(tmp_path: Path
     assert "(model built by Zoo.head())" in findings[0]["message"]
 
 
+@pytest.mark.tf
+def test_probe_timeout_is_kp001_at_the_factory(tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    (tmp_path / "slow.py").write_text(
+        "import time\n"
+        "\n"
+        "import keras\n"
+        "\n"
+        "\n"
+        "def build():\n"
+        "    time.sleep(600)\n"
+        "    return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])\n",
+        encoding="utf-8",
+    )
+    result = _cli("-m", "kerascheck", "check", "--probe", "slow.py", "--probe-timeout", "2", "--no-cache", cwd=tmp_path)
+    assert result.returncode == 1
+    (line,) = [ln for ln in result.stdout.splitlines() if "KP001" in ln]
+    assert line.startswith("slow.py:6:1: KP001 [model-load-failed] probing timed out after 2 s"), line
+
+
 # -- without TensorFlow -------------------------------------------------------------------------
 
 
