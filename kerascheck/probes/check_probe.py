@@ -36,6 +36,7 @@ PROBE_HELP = (
     "returns, reporting at the lines that built it (needs the 'probe' extra; only for code you trust)"
 )
 
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``check``'s options for probing (all inert without ``--probe``)."""
     parser.add_argument("--probe", action="store_true", help=PROBE_HELP)
