@@ -347,3 +347,25 @@ def test_function_that_trains_is_skipped_directly_or_through_a_helper() -> None:
         "run_experiment": "it trains the model (calls .fit() at line 14): calling it would run the training",
         "trained": "it trains the model (through a function it calls that trains): calling it would run the training",
     }
+
+
+def test_file_calling_a_training_function_at_import_is_skipped_whole() -> None:
+    scan = _scan(
+        """
+        import keras
+
+        def get_model():
+            return keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+
+        def run_experiment():
+            model = get_model()
+            model.compile("adam", "mse")
+            model.fit(x_train, y_train, epochs=30)
+            return model
+
+        trained = run_experiment()
+        """
+    )
+    assert scan.factories == ()
+    assert scan.file_skipped is not None
+    assert "calls run_experiment(), which trains a model, at line 13" in scan.file_skipped

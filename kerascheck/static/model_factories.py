@@ -27,6 +27,7 @@ import libcst as cst
 from kerascheck.findings import Location
 from kerascheck.static.context import FileContext, analyse
 from kerascheck.static.semantic.keras_models import ModelObject
+from kerascheck.static.semantic.scopes import Site
 
 #: Model origins that are built by the code (a factory that loads a file is not building one).
 _BUILT = frozenset({"sequential", "functional", "subclass", "factory"})
@@ -112,7 +113,7 @@ def scan_context(context: FileContext) -> FactoryScan:
             factories.append(ModelFactory(context.path, qualname, where))
         else:
             skipped.append(SkippedFactory(context.path, qualname, where, reason))
-    hazard = _import_hazard(context) if factories else None
+    hazard = _import_hazard(context, trains) if factories else None
     if hazard is not None:
         return FactoryScan(context.path, (), tuple(skipped), hazard)
     return FactoryScan(context.path, tuple(factories), tuple(skipped))
@@ -204,21 +205,36 @@ def _def_location(context: FileContext, function: cst.FunctionDef) -> Location:
     return Location(start.path, start.line, start.column, end.end_line, end.end_column, cell=start.cell)
 
 
-def _import_hazard(context: FileContext) -> str | None:
-    """Why importing the file runs model work (module-level ``fit``/``predict``/``save``
-    outside a ``__main__`` guard), or None."""
+def _import_hazard(context: FileContext, trains: dict[int, str]) -> str | None:
+    """Why importing the file runs model work, or None: module-level code outside a
+    ``__main__`` guard calls ``fit``/``predict``/``save``... on a model, or calls a function of
+    the file that trains (``run_experiment()``)."""
     guards = [context.source_range(s) for s in context.module.body if _is_main_guard(s)]
+
+    def at_import(site: Site, node: cst.CSTNode) -> int | None:
+        if site.functions or site.scope.kind != "module":
+            return None
+        line = context.source_range(node)[0]
+        return None if any(first <= line <= last for first, _, last, _ in guards) else line
+
     for event in context.semantic.keras_models.events:
-        if event.method not in _IMPORT_HAZARDS or event.site.functions or event.site.scope.kind != "module":
-            continue
-        line = context.source_range(event.call)[0]
-        if any(first <= line <= last for first, _, last, _ in guards):
-            continue
-        return (
-            f"importing it runs its module-level code, which calls .{event.method}() at line {line}; "
-            "move that code under 'if __name__ == \"__main__\":' to let its factories be probed"
-        )
+        line = at_import(event.site, event.call) if event.method in _IMPORT_HAZARDS else None
+        if line is not None:
+            return _runs_at_import(f"calls .{event.method}() at line {line}")
+    calls = context.semantic.calls
+    for record in calls.calls:
+        target = calls.call_targets(record)
+        line = at_import(record.site, record.call) if target is not None and id(target) in trains else None
+        if line is not None and target is not None:
+            return _runs_at_import(f"calls {target.name.value}(), which trains a model, at line {line}")
     return None
+
+
+def _runs_at_import(what: str) -> str:
+    return (
+        f"importing it runs its module-level code, which {what}; "
+        "move that code under 'if __name__ == \"__main__\":' to let its factories be probed"
+    )
 
 
 def _is_main_guard(statement: cst.CSTNode) -> bool:
