@@ -11,8 +11,8 @@ pytestmark = pytest.mark.tf
 keras = pytest.importorskip("keras")
 pytest.importorskip("tensorflow")
 
-from kerascheck.findings import Severity  # noqa: E402
 from kerascheck.callback import KerascheckCallback  # noqa: E402
+from kerascheck.findings import Severity  # noqa: E402
 from kerascheck.probes.probe_function import probe  # noqa: E402
 
 
