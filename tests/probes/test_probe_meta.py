@@ -51,6 +51,8 @@ def test_importing_runner_and_probes_does_not_import_tensorflow() -> None:
         ("dir/saved_model", "dir/saved_model", None),
         ("models/build.py:build_model", None, "models/build.py:build_model"),
         ("pkg.models:make", None, "pkg.models:make"),
+        ("models/zoo.py:Zoo.small", None, "models/zoo.py:Zoo.small"),
+        ("models/zoo.py:Zoo.", "models/zoo.py:Zoo.", None),
         ("C:\\models\\m.keras", "C:\\models\\m.keras", None),
     ],
 )
