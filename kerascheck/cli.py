@@ -214,8 +214,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         model = ProgramModel.build({r.path: r.imports for r in results}, Path(session.config.root))
         sys.stdout.write("".join(line + "\n" for line in describe(model, relative_to=Path.cwd())))
         return 0
-    if args.probe:
-        findings = _with_probe_findings(args, session, findings, results)
+    if args.probe:  # the static findings merged with what probing the code's model factories found
+        from kerascheck.probes.check_probe import probe_factories
+
+        findings = probe_factories(args, session, findings, results)
     fixed = 0
     if args.fix or args.diff or args.add_noqa or args.baseline or args.write_baseline:
         from kerascheck.static.fixer import run_cli as fix_flow
@@ -258,13 +260,6 @@ def _check_probe_usage(args: argparse.Namespace, stdin: bool) -> None:
         raise _UsageError("--probe imports the checked files, so it cannot check stdin ('-')")
     if args.fix or args.diff or args.add_noqa:
         raise _UsageError("--probe cannot be combined with --fix, --diff or --add-noqa: fix first, then probe")
-
-
-def _with_probe_findings(args: argparse.Namespace, session: Any, findings: list[Any], results: Sequence[Any]) -> list[Any]:
-    """The static findings merged with what probing the checked code's model factories found."""
-    from kerascheck.probes.check_probe import probe_factories
-
-    return probe_factories(args, session, findings, results)
 
 
 def _suppression_warnings(results: Sequence[Any], registry: Any) -> None:
