@@ -103,9 +103,24 @@ class Agreement:
     #: Probe findings merged into a static finding (dropped from ``findings``).
     merged_probe_findings: int
 
-    def summary(self) -> str:
-        """The ``--statistics`` line: the project's precision signal on real code."""
-        return f"{self.confirmed} static finding{'s' if self.confirmed != 1 else ''} confirmed, {self.contradicted} contradicted by probing"
+
+def reconcile_factories(static_findings: Iterable[Finding], raw_probe_findings: Iterable[Finding],
+                        factories: Iterable[tuple[str, str, str]], enabled: Iterable[str]) -> Agreement:
+    """The whole join for a run that probed factory targets: ``raw_probe_findings`` as the
+    runner returns them (``path::layer`` of each target), ``factories`` as ``(target label,
+    source path, qualname)``, ``enabled`` the probe codes that were selected. Maps the probe
+    findings to source lines, works out what really ran, and reconciles."""
+    raw = list(raw_probe_findings)
+    codes = set(enabled)
+    mapped: list[Finding] = []
+    probed: list[ProbedFactory] = []
+    labels = set()
+    for label, path, factory in factories:
+        labels.add(label)
+        mapped.extend(layer_sites.map_probe_findings([f for f in raw if f.location.path == label], path, factory))
+        probed.append(probed_factory(label, path, factory, codes, raw))
+    mapped.extend(f for f in raw if f.location.path not in labels)
+    return reconcile(static_findings, mapped, probed)
 
 
 def pair_of(static_code: str, probe_code: str) -> Pair | None:
@@ -129,7 +144,7 @@ def reconcile(static_findings: Iterable[Finding], probe_findings: Iterable[Findi
         if match is not None:
             used.add(id(match))
             target = str(dict(match.extra).get("factory", ""))
-            verdict = ProbeVerdict("confirmed", match.code, _detail(match), target)
+            verdict = ProbeVerdict("confirmed", match.code, match.message, target)
             result.append(dataclasses.replace(finding, probe_verdict=verdict))
             confirmed += 1
             continue
@@ -147,10 +162,6 @@ def reconcile(static_findings: Iterable[Finding], probe_findings: Iterable[Findi
     result.extend(p for p in probes if id(p) not in used)
     result.sort(key=Finding.sort_key)
     return Agreement(tuple(result), confirmed, contradicted, len(used))
-
-
-def _detail(probe: Finding) -> str:
-    return probe.message
 
 
 class _Places:

@@ -34,7 +34,8 @@ def render(reporter: type, findings: list[Finding], **summary: object) -> str:
 
 def test_concise_marks_confirmed_findings_and_shows_details_with_verbose() -> None:
     quiet = render(ConciseReporter, [CONFIRMED, CONTRADICTED, PLAIN])
-    assert "m.py:16:23: KC202 [call-training-default-true] `Noisy.call` defaults to `training=True` (confirmed by running the model: KP103)\n" in quiet
+    line = "m.py:16:23: KC202 [call-training-default-true] `Noisy.call` defaults to `training=True` (confirmed by running the model: KP103)\n"
+    assert line in quiet
     assert "contradicted" not in quiet  # only with -v
     verbose = render(ConciseReporter, [CONFIRMED, CONTRADICTED, PLAIN], verbose=True)
     assert "    confirmed by running the model m.py:build (KP103: custom layer 'noisy': model(x) differs from predict(x))\n" in verbose
@@ -62,3 +63,13 @@ def test_json_and_sarif_carry_the_verdict() -> None:
     assert "confirmed by running the model" in results[0]["message"]["text"]
     assert results[1]["properties"]["probeVerdict"]["verdict"] == "contradicted"
     assert "properties" not in results[2]
+
+
+def test_the_verdict_survives_the_result_cache_and_old_entries_still_decode() -> None:
+    from kerascheck.static import cache_format
+
+    decoder = cache_format.Decoder(())
+    assert cache_format.loads(cache_format.dumps([CONFIRMED]), decoder)[0].probe_verdict == CONFIRMED.probe_verdict
+    old = cache_format.dumps([PLAIN]).replace(b',["probe_verdict",null]', b"")
+    assert b"probe_verdict" not in old
+    assert cache_format.loads(old, decoder) == [PLAIN]

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from kerascheck.findings import Finding, Location, Severity
-from kerascheck.static.layer_sites import factory_sites, factory_source, map_probe_findings, to_snake_case
+from kerascheck.static.layer_order import to_snake_case
+from kerascheck.static.layer_sites import factory_sites, factory_source, map_probe_findings
 
 DATA = Path(__file__).parent / "data" / "probe_map" / "factories.py"
 
@@ -297,3 +298,122 @@ def test_factory_source_resolves_labels_without_importing(tmp_path: Path) -> Non
     assert factory_source(f"{package / 'models.py'}:Models.small", tmp_path) == (package / "models.py", "Models.small")
     assert factory_source("pkg.absent:build", tmp_path) is None
     assert factory_source("no-colon", tmp_path) is None
+
+
+def test_known_loops_are_replayed_iteration_by_iteration() -> None:
+    source = """
+        import keras
+        from keras import layers
+
+        def block(x, filters, stride):
+            x = layers.Conv2D(filters, 3, strides=stride)(x)
+            x = layers.BatchNormalization()(x)
+            if stride != 1:
+                x = layers.Conv2D(filters, 1)(x)
+            return layers.Activation("relu")(x)
+
+        def build():
+            inputs = keras.Input((16, 16, 3))
+            x = inputs
+            for filters, stride in [(8, 1), (16, 2)]:
+                x = block(x, filters, stride)
+            return keras.Model(inputs, x)
+    """
+    # iteration 1: conv2d (line 6), no shortcut (stride 1); iteration 2: conv2d_1 (6), conv2d_2 (9)
+    assert lines_of(source, "build", ["conv2d", "conv2d_1", "conv2d_2", "conv2d_3", "batch_normalization_1", "activation_1"]) == {
+        "conv2d": 6, "conv2d_1": 6, "conv2d_2": 9, "conv2d_3": None, "batch_normalization_1": 7, "activation_1": 10,
+    }
+
+
+def test_loop_over_a_helper_parameter_and_functional_merge_calls() -> None:
+    source = """
+        import keras
+        from keras import layers
+
+        def mlp(x, hidden_units):
+            for units in hidden_units:
+                x = layers.Dense(units)(x)
+                x = layers.Dropout(0.1)(x)
+            return x
+
+        def build():
+            inputs = keras.Input((4,))
+            x = mlp(inputs, hidden_units=[8, 4])
+            x = layers.add([x, layers.Dense(4)(inputs)])
+            y = layers.concatenate([x, inputs])
+            return keras.Model(inputs, layers.Dense(1)(y))
+    """
+    assert lines_of(source, "build", ["dense_1", "dropout_1", "dense_2", "add", "concatenate", "dense_3"]) == {
+        "dense_1": 7, "dropout_1": 8, "dense_2": 14, "add": 14, "concatenate": 15, "dense_3": 16,
+    }
+
+
+def test_sublayers_keras_makes_itself_never_take_a_visible_sites_name() -> None:
+    source = """
+        import keras
+        from keras import layers
+
+        def build():
+            inputs = keras.Input((6, 4))
+            x = layers.Dropout(0.1)(inputs)
+            x = layers.MultiHeadAttention(num_heads=2, key_dim=4)(x, x)
+            x = layers.Dropout(0.1)(x)
+            return keras.Model(inputs, x)
+    """
+    # MultiHeadAttention's build makes its own Softmax and Dropout ("dropout_1")
+    assert lines_of(source, "build", ["dropout", "multi_head_attention/dropout_1", "dropout_2", "dropout_1"]) == {
+        "dropout": 7, "multi_head_attention/dropout_1": 8, "dropout_2": 9, "dropout_1": None,
+    }
+
+
+def test_a_break_or_early_return_makes_what_follows_uncertain() -> None:
+    source = """
+        import keras
+        from keras import layers
+
+        def build(limit=2):
+            inputs = keras.Input((4,))
+            x = inputs
+            for index in range(4):
+                if index == limit + len(str(x)):
+                    break
+                x = layers.Dense(4)(x)
+            return keras.Model(inputs, layers.Dense(1, name="head")(x))
+    """
+    assert lines_of(source, "build", ["dense", "dense_3", "head"]) == {"dense": 11, "dense_3": 11, "head": 12}
+
+
+@pytest.mark.tf
+def test_mapping_is_never_wrong_on_real_architectures(tmp_path: Path) -> None:
+    """The bench builds the models for real and compares with the true constructing lines."""
+    pytest.importorskip("keras")
+    import subprocess
+    import sys
+
+    architectures = Path(__file__).parent / "data" / "probe_map" / "architectures.py"
+    bench = Path(__file__).parent.parent / "bench" / "layer_mapping_accuracy.py"
+    targets = [f"{architectures}:{name}" for name in ("vision_transformer", "small_resnet")]
+    done = subprocess.run([sys.executable, str(bench), *targets], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("6 unmapped (9.7%), 0 wrong (0.0%)"), done.stdout
+    assert "vision_transformer: 41 layers: 41 right" in done.stdout
+
+
+def test_while_loops_and_comprehensions() -> None:
+    source = """
+        import keras
+        from keras import layers
+
+        def build():
+            inputs = keras.Input((4,))
+            x = layers.Dense(4)(inputs)
+            while x.shape[-1] < 16:
+                x = layers.Dense(x.shape[-1] * 2)(x)
+            heads = [layers.Dense(1, name=f"head_{i}")(x) for i in range(3)]
+            towers = [layers.Dropout(0.1)(x) for _ in range(2)]
+            return keras.Model(inputs, heads + towers)
+    """
+    # The while loop runs an unknown number of times: every later Dense is its (line 9).
+    assert lines_of(source, "build", ["dense", "dense_1", "dense_7", "head_2", "dropout_1"]) == {
+        "dense": 7, "dense_1": 9, "dense_7": 9, "head_2": 10, "dropout_1": 11,
+    }
