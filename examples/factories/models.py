@@ -75,3 +75,11 @@ def pretrained_forecaster(weights="weights/forecaster.weights.h5"):
 
 def classifier(num_classes):
     return keras.Sequential([keras.Input((16,)), layers.Dense(num_classes, activation="softmax")])
+
+
+if __name__ == "__main__":
+    import numpy as np
+
+    model = forecaster()
+    for window in np.random.rand(5, 4, 12, 3):  # five independent 12-step windows
+        print(model.predict(window, batch_size=4))

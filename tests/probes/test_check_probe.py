@@ -1,10 +1,10 @@
 """``kerascheck check --probe`` end to end: the static rules, then every model factory of the
 checked code built and probed in the probe subprocess, findings on source lines.
 
-The TensorFlow run is one ``check --probe`` of ``examples/factories/models.py`` (five small
-factories: a stateful LSTM, a custom layer defaulting to ``training=True``, a one-unit softmax,
-a layer mutating Python state, one that raises; and one needing an argument), shared by the
-tests below. The other tests need no TensorFlow.
+The main TensorFlow runs are two ``check --probe`` of ``examples/factories/models.py`` (five
+small factories: a stateful LSTM, a custom layer defaulting to ``training=True``, a one-unit
+softmax, a layer mutating Python state, one that raises; and one needing an argument), with
+and without the static rules, shared by the tests below. The last tests need no TensorFlow.
 """
 
 from __future__ import annotations
@@ -84,11 +84,15 @@ def test_exit_code_and_every_finding_on_a_source_line(probed: Run) -> None:
 
 
 @pytest.mark.tf
-def test_stateful_lstm_at_its_constructor(probed: Run) -> None:
-    finding = _one(probed[1], "KP101")
-    assert _at(finding) == (_line("layers.LSTM(8, stateful=True)"), 9)
-    assert "stateful LSTM layer 'lstm'" in finding["message"]
-    assert "(model built by forecaster())" in finding["message"]
+def test_stateful_lstm(probed: Run, probes_only: Run) -> None:
+    probe = _one(probes_only[1], "KP101")
+    assert _at(probe) == (_line("layers.LSTM(8, stateful=True)"), 9)
+    assert "stateful LSTM layer 'lstm'" in probe["message"]
+    assert "(model built by forecaster())" in probe["message"]
+    merged = _one(probed[1], "KC702")  # the repeated predict of forecaster()'s model, in __main__
+    assert merged["location"]["row"] == _line("print(model.predict(window")
+    assert _confirmed_by(merged) == "KP101"
+    assert "KP101" not in {f["code"] for f in probed[1]}
 
 
 @pytest.mark.tf
