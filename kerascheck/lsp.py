@@ -473,6 +473,8 @@ class _State:
 
     def __init__(self, server: LanguageServer, settings: LintSettings | None = None) -> None:
         self.server = server
+        #: Probe results as diagnostics, when the client opts in (it runs the project's code).
+        self.probes = EditorProbes()
         self.linter = Linter(self._workspace_root, settings)
         #: uri -> (document version, findings) of the last published diagnostics.
         self.findings: dict[str, tuple[int | None, list[Finding]]] = {}
@@ -480,8 +482,6 @@ class _State:
         self._waiting: dict[str, asyncio.Task[None]] = {}
         #: uri -> held while that document is being checked (one check per document at a time).
         self._checking: dict[str, asyncio.Lock] = {}
-        #: Probe results as diagnostics, when the client opts in (it runs the project's code).
-        self.probes = EditorProbes()
 
     def schedule(self, uri: str, delay: float = DEBOUNCE_SECONDS) -> None:
         """Check ``uri`` once no newer change has arrived for ``delay`` seconds.

@@ -64,7 +64,8 @@ _MERGE_FUNCTIONS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply"
 #: source: ``MultiHeadAttention._build_attention`` makes a ``Softmax`` and a ``Dropout``).
 _INTERNAL_SUBLAYERS = {"MultiHeadAttention": ("softmax", "dropout"), "GroupedQueryAttention": ("softmax", "dropout"),
                        "GroupQueryAttention": ("softmax", "dropout"), "TextVectorization": ("string_lookup",)}
-_EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue)
+#: Functions that build whole models, some of whose layers take automatic names.
+_PREBUILT_MODELS = ("keras.applications.",)
 
 
 def to_snake_case(name: str) -> str:
@@ -502,6 +503,8 @@ class _Simulation:
                     self._internal_sublayers(qualified.rsplit(".", 1)[-1], count)
             elif qualified.startswith("keras.layers.") and qualified.rsplit(".", 1)[-1] in _MERGE_FUNCTIONS:
                 self._construct(call, _MERGE_FUNCTIONS[qualified.rsplit(".", 1)[-1]], count, site)
+            elif qualified.startswith(_PREBUILT_MODELS):
+                self._opaque(count)  # ``keras.applications.MobileNetV2()`` builds unnamed layers of its own
             elif qualified.startswith("keras.ops."):
                 # A ``keras.ops`` call on symbolic tensors creates an auto-named Operation
                 # (``ops.add`` takes the counter ``layers.Add`` uses); on eager ones none.
@@ -514,6 +517,13 @@ class _Simulation:
             self._construct_class(call, local_class, count, site)
             return
         function = self._local_function(call, site)
+        if function is None and isinstance(call.func, cst.Name):
+            callee, _ = self._argument(call.func, site)  # ``block_fn(x)`` with block_fn=conv_block
+            if callee is not call.func and isinstance(callee, cst.Name):
+                function = self._named_function(callee.value)
+            elif not self._harmless_callee(call.func.value, site):
+                self._opaque(count)  # a callable the file does not show (a partial, a parameter)
+                return
         if function is not None:
             arguments = _bind_arguments(function, call, site, self._is_method_call(call))
             rebound = self._rebound(function.body)
@@ -522,6 +532,38 @@ class _Simulation:
                 self._function(function, count)
             finally:
                 self._frames.pop()
+
+    def _named_function(self, name: str) -> cst.FunctionDef | None:
+        """The module-level function ``name`` (a helper handed to another as an argument)."""
+        bindings = self.semantic.scopes.module_scope.bindings.get(name, ())
+        defs = [b.node for b in bindings if b.kind == "def"]
+        return defs[-1] if defs and len(defs) == len(bindings) and isinstance(defs[-1], cst.FunctionDef) else None
+
+    def _harmless_callee(self, name: str, site: Site | None) -> bool:
+        """Calling ``name`` constructs no layer: a builtin, or a layer or model instance
+        (``dense = Dense(3)`` ... ``dense(x)``); a class of the file that makes no layers."""
+        if site is None:
+            return True
+        bindings = self.semantic.lookup(name, site)
+        if not bindings:
+            return True  # a builtin (imports resolve to qualified names before this)
+        for binding in bindings:
+            if binding.kind == "class" and isinstance(binding.node, cst.ClassDef):
+                if self._makes_layers(binding.node):
+                    return False
+                continue
+            value = binding.value  # a loop target may hold functions (``for block in blocks``): not harmless
+            if not isinstance(value, cst.Call):
+                return False
+            qualified = self.context.qualified(value.func) or ""
+            constructed = (qualified.startswith(("keras.layers.", *_PREBUILT_MODELS)) or qualified in _MODEL_CLASSES
+                           or self._local_class(value, binding.site) is not None)
+            if not constructed:
+                return False
+        return True
+
+    def _makes_layers(self, cls: cst.ClassDef) -> bool:
+        return any(_makes_calls(method) for method in cls.body.body if isinstance(method, cst.FunctionDef))
 
     def _is_method_call(self, call: cst.Call) -> bool:
         return isinstance(call.func, cst.Attribute)
