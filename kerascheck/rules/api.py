@@ -14,7 +14,7 @@ from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
-from kerascheck.static.models import dense_units, layer_activation
+from kerascheck.static.semantic.layers import dense_units, layer_activation
 from kerascheck.static.names import canonical, dotted
 
 
@@ -102,8 +102,7 @@ class RemovedPredictClasses(Rule):
         self.report(node, message, fix=fix)
 
     def _replacement(self, node: cst.Call, receiver: cst.BaseExpression) -> tuple[str | None, str]:
-        info = self.context.models.model(receiver)
-        layer = info.output_layer if info else None
+        layer = self.context.semantic.output_layer(receiver)
         if layer is None:
             return None, "unknown"
         imports = self.context.imports
@@ -167,7 +166,7 @@ class RemovedPredictProba(Rule):
         method = ah.method_call(node)
         if method is None or method[1] != "predict_proba":
             return
-        if not self.context.models.is_model(method[0]) or self.context.models.defines_method("predict_proba"):
+        if not self.context.semantic.is_model(method[0]) or self.context.semantic.defines_method("predict_proba"):
             return
         assert isinstance(node.func, cst.Attribute)
         fix = m.fix(m.replace_in_source(self.context, node.func.attr, "predict"), safe=True, message="Use `predict`")
@@ -288,7 +287,7 @@ class RemovedModelMethods(Rule):
         like one, counts."""
         if not _model_receiver(self.context, receiver, name):
             return False
-        return name in facts.METHOD_REPLACEMENTS or self.context.models.is_model(receiver) or _names_a_model(receiver)
+        return name in facts.METHOD_REPLACEMENTS or self.context.semantic.is_model(receiver) or _names_a_model(receiver)
 
     def visit_Call(self, node: cst.Call) -> None:
         method = ah.method_call(node)
@@ -301,7 +300,7 @@ class RemovedModelMethods(Rule):
         if target is None:
             return
         if isinstance(receiver, cst.Name) and receiver.value == "self":
-            if not self.context.enclosing_class_is_layer() or self.context.models.defines_method(name):
+            if not self.context.enclosing_class_is_layer() or self.context.semantic.defines_method(name):
                 return
             last, owner = target.removed_method("Layer", name), "Layer"
         else:
@@ -933,7 +932,7 @@ class PrivateKerasApi(Rule):
         if qualified is not None and (qualified == "keras" or qualified.startswith("keras.")):
             self.report(node, f"`{attr}` is a private attribute of `{qualified}`; it may change or vanish in any Keras release")
             return
-        if self.context.models.is_model(node.value) and isinstance(node.value, cst.Name):
+        if isinstance(node.value, cst.Name) and self.context.semantic.is_model(node.value):
             self.report(node, f"`{attr}` is a private attribute of Keras models; it may change or vanish in any Keras release")
 
 

@@ -45,7 +45,7 @@ def _class_methods(rule: Rule) -> frozenset[str]:
     context = rule.context
     if not context.classes:
         return frozenset()
-    info = context.models.classes.get(context.classes[-1].name.value)
+    info = context.semantic.classes.get(context.classes[-1].name.value)
     return info.methods if info is not None else frozenset()
 
 
@@ -57,7 +57,7 @@ def _layer_constructor(rule: Rule, expr: cst.BaseExpression | None) -> str | Non
     qualified = rule.context.qualified(expr.func)
     if qualified is not None and qualified.startswith("keras.layers."):
         return qualified
-    if isinstance(expr.func, cst.Name) and rule.context.models.is_layer_class(expr.func.value):
+    if isinstance(expr.func, cst.Name) and rule.context.semantic.is_layer_class(expr.func.value):
         return expr.func.value
     return None
 
@@ -190,11 +190,11 @@ class TrainingTrueAtInference(Rule):
             bound = self._bound_layer(func)
             if bound is not None:
                 return bound not in NOISE_LAYERS
-            if context.models.is_model(func):
+            if context.semantic.is_model(func):
                 return not self._augmentation_model(func)
-            if func.value in context.models.classes or context.qualified(func) is not None:
+            if func.value in context.semantic.classes or context.qualified(func) is not None:
                 return False
-            return context.uses_keras and bool(_MODELISH.search(func.value)) and not context.models.defines_method(func.value)
+            return context.uses_keras and bool(_MODELISH.search(func.value)) and not context.semantic.defines_method(func.value)
         attr = _self_attribute(func)
         if attr is not None:
             # ``self.encoder(...)`` in a Layer/Model class, unless it is one of the class's methods.
@@ -213,10 +213,10 @@ class TrainingTrueAtInference(Rule):
         return kinds.pop() if len(kinds) == 1 else None
 
     def _augmentation_model(self, func: cst.BaseExpression) -> bool:
-        info = self.context.models.model(func)
-        if info is None or not info.layers:
+        layers = self.context.semantic.model_layers(func)
+        if not layers:
             return False
-        names = [self.context.qualified(layer.func) or "" for layer in info.layers]
+        names = [self.context.qualified(layer.func) or "" for layer in layers]
         return all(n.startswith(("keras.layers.Random", "keras.layers.Rescaling", "keras.layers.Resizing")) for n in names)
 
 
@@ -229,7 +229,7 @@ def _is_augmentation_class(rule: Rule, cls: cst.ClassDef) -> bool:
     (they augment when called directly, e.g. in ``ds.map``), and custom ones follow suit."""
     if _AUGMENTATION_CLASS.search(cls.name.value):
         return True
-    info = rule.context.models.classes.get(cls.name.value)
+    info = rule.context.semantic.classes.get(cls.name.value)
     return info is not None and any(base.startswith("keras.layers.Random") for base in info.bases)
 
 

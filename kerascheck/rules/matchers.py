@@ -40,11 +40,11 @@ def receiver_is_model(context: FileContext, receiver: cst.BaseExpression, method
     ``method``. A wrapper class's ``self.model`` is a model even when the wrapper defines its own
     ``fit``/``predict``, unless ``self.model`` holds an instance of a class of this file.
     """
-    if context.models.is_model(receiver) or context.semantic.model_of(receiver) is not None:
+    if context.semantic.is_model(receiver):
         return True
     if isinstance(receiver, cst.Call):
         return False
-    if context.models.defines_method(method) and not _wrapped_model(context, receiver):
+    if context.semantic.defines_method(method) and not _wrapped_model(context, receiver):
         return False
     if method in KERAS_ONLY_METHODS and context.uses_keras:
         return True
@@ -61,7 +61,7 @@ def _wrapped_model(context: FileContext, receiver: cst.BaseExpression) -> bool:
     semantic = context.semantic
     for binding in semantic.scopes.lookup_attribute(receiver.attr.value, semantic.here()):
         value = binding.value
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in context.models.classes:
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in semantic.classes:
             return False
     return True
 

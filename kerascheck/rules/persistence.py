@@ -303,7 +303,7 @@ class RefitPreprocessorAtInference(Rule):
         """``model.predict(...)``, ``model.predict_on_batch(...)`` or ``model(...)``."""
         if method is not None:
             return method[1] in ("predict", "predict_on_batch") and m.receiver_is_model(self.context, method[0], method[1])
-        return self.context.models.is_model(node.func) and isinstance(node.func, cst.Name)
+        return isinstance(node.func, cst.Name) and self.context.semantic.is_model(node.func)
 
     def _transformed_by(self, expr: cst.BaseExpression) -> cst.Call | None:
         """The inference-time fit call whose output ``expr`` is, if any."""

@@ -12,8 +12,9 @@ from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
-from kerascheck.static.models import ModelInfo, dense_units, layer_activation
+from kerascheck.static.context import FileContext
 from kerascheck.static.semantic import Site
+from kerascheck.static.semantic.layers import ACTIVATION_LAYERS, dense_units, layer_activation
 
 # argmax functions and the name of their first parameter; all of them default to flattening the
 # array (NumPy, ``keras.ops``) or to ``axis=0``, the batch axis (TensorFlow).
@@ -378,7 +379,7 @@ class PredictOnBatchWholeDataset(_PredictionRule):
         if data is None:
             return
         model = self.context.code(receiver)
-        if self.context.models.is_dataset(data):
+        if self.context.semantic.is_dataset(data):
             self.report(node, f"`{model}.predict_on_batch` does not take a dataset or generator (ValueError); use `{model}.predict(...)`")
             return
         name = data.value if isinstance(data, cst.Name) else data.attr.value if isinstance(data, cst.Attribute) else None
@@ -450,16 +451,20 @@ class PredictInTfFunction(_PredictionRule):
         )
 
 
-def _output_units(info: ModelInfo, context: Any) -> tuple[int | None, str | None]:
-    """``(units, activation)`` of the model's visible output Dense (looking through a trailing
-    ``Activation``)."""
-    layer = info.output_layer
+def _output_units(model: cst.BaseExpression, context: FileContext) -> tuple[int | None, str | None]:
+    """``(units, activation)`` of the visible output Dense of the model ``model`` holds
+    (looking through a trailing ``Activation``)."""
+    semantic = context.semantic
+    layer = semantic.output_layer(model)
     if layer is None:
         return None, None
     imports = context.imports
     activation = layer_activation(layer, imports)
-    if context.qualified(layer.func) in ("keras.layers.Activation", "keras.layers.Softmax") and len(info.layers) >= 2:
-        layer = info.layers[-2]
+    if context.qualified(layer.func) in ACTIVATION_LAYERS:
+        before = semantic.layer_before(layer, model)
+        if before is None:
+            return None, activation
+        layer = before
     return dense_units(layer, imports), activation or layer_activation(layer, imports)
 
 
@@ -525,10 +530,9 @@ class ArgmaxOnSingleOutput(_PredictionRule):
         if predict is None:
             return
         receiver = m.predict_receiver(self.context, predict)
-        info = self.context.models.model(receiver) if receiver is not None else None
-        if info is None:
+        if receiver is None:
             return
-        units, activation = _output_units(info, self.context)
+        units, activation = _output_units(receiver, self.context)
         if units != 1:
             return
         what = f"one-unit {activation} output" if activation else "one-unit output"

@@ -216,7 +216,7 @@ def is_training_call(context: FileContext, node: cst.Call, foreign: set[str] | f
         if isinstance(receiver, cst.Name) and receiver.value in foreign:
             return False
         return m.receiver_is_model(context, receiver, name)
-    return name == "apply_gradients" and context.uses_keras and not context.models.defines_method(name)
+    return name == "apply_gradients" and context.uses_keras and not context.semantic.defines_method(name)
 
 
 def chained_fit(context: FileContext, value: cst.BaseExpression) -> str | None:
@@ -394,8 +394,8 @@ class ProgramFacts:
             self.facts.append(SavesModel(saves_full))
         if self._saved or self._dumped:
             self.facts.append(NamesSaved(frozenset(self._saved | self._dumped), frozenset(self._dumped)))
-        for info in context.models.classes.values():
-            if context.models.is_layer_class(info.name):
+        for info in context.semantic.classes.classes.values():
+            if context.semantic.is_layer_class(info.name):
                 self.facts.append(_custom_class(context, info.node, self.locator))
         for saved in sorted(self._saved_classes):
             self.facts.append(SavedClass(saved))
@@ -533,10 +533,10 @@ class ProgramFacts:
     def _saved_instance(self, expr: cst.BaseExpression) -> None:
         if isinstance(expr, cst.Name) and expr.value in self._constructed:
             self._saved_classes.add(self._constructed[expr.value])  # may be imported from a module
-        info = self.context.models.model(expr)
-        if info is not None and info.origin == "subclass" and isinstance(info.node, cst.Call):
-            if isinstance(info.node.func, cst.Name):
-                self._saved_classes.add(info.node.func.value)
+        if isinstance(expr, cst.Name):
+            for model in self.context.semantic.models_of(expr):
+                if model.origin == "subclass" and isinstance(model.definition, cst.ClassDef):
+                    self._saved_classes.add(model.definition.name.value)
 
     def _fitted(self, node: cst.Call, receiver: cst.BaseExpression) -> None:
         if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors:
@@ -630,7 +630,7 @@ def _custom_class(context: FileContext, node: cst.ClassDef, locator: m.FastLocat
             elif stmt.name.value == "__init__":
                 params = [p for p in (*stmt.params.posonly_params, *stmt.params.params, *stmt.params.kwonly_params)]
                 init_params = len(params) > 1
-    is_model = context.models.is_model_class(node.name.value)
+    is_model = context.semantic.is_model_class(node.name.value)
     location = locator.class_name_location(node)
     return CustomClass(node.name.value, location, registered, has_get_config, init_params, is_model)
 

@@ -514,7 +514,7 @@ class SeedAfterModelBuilt(Rule):
             if qualified.startswith("keras.layers.") and qualified[len("keras.layers."):][:1].isupper():
                 return qualified not in ("keras.layers.Input", "keras.layers.InputLayer")
             return qualified in ("keras.Sequential", "keras.models.Sequential", "keras.Model", "keras.models.Model")
-        origin = self.context.models.model_origin(node)
+        origin = self.context.semantic.model_origin(node)
         return origin in ("subclass", "factory")
 
 

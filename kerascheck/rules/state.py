@@ -254,7 +254,7 @@ class _StatefulRule(Rule):
 
     def data_is_dataset(self, node: cst.Call) -> bool:
         data = ah.argument(node, 0, "x")
-        return data is not None and self.context.models.is_dataset(data)
+        return data is not None and self.context.semantic.is_dataset(data)
 
 
 class StatefulPredictWithoutReset(_StatefulRule):
@@ -500,7 +500,7 @@ class StatefulBatchSize(_StatefulRule):
         if found is None or self.data_is_dataset(node):
             return
         receiver, method = found
-        size = self.context.models.fixed_batch_size(receiver)
+        size = self.context.semantic.fixed_batch_size(receiver)
         if size is None:
             return
         given = ah.argument(node, 1 if method == "predict" else 2, "batch_size")

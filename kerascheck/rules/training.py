@@ -15,7 +15,7 @@ from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
-from kerascheck.static.models import ModelInfo, dense_units, layer_activation
+from kerascheck.static.semantic.layers import ACTIVATION_LAYERS, SEQUENTIAL, dense_units, layer_activation
 from kerascheck.static.semantic import (
     CallbackList,
     ModelEvent,
@@ -602,7 +602,7 @@ class SoftmaxSingleUnit(Rule):
             if self._one_unit(ah.argument(node, 0, "x") or ah.argument(node, 0, "logits")):
                 self.report(node, self._MESSAGE)
             return
-        if qualified in ("keras.Sequential", "keras.models.Sequential"):
+        if qualified in SEQUENTIAL:
             layers = ah.argument(node, 0, "layers")
             if isinstance(layers, (cst.List, cst.Tuple)):
                 calls = [e.value for e in layers.elements if isinstance(e.value, cst.Call)]
@@ -617,9 +617,10 @@ class SoftmaxSingleUnit(Rule):
             return
         method = ah.method_call(node)
         if method is not None and method[1] == "add":
-            info = context.models.model(method[0])
-            if info is not None and len(info.layers) >= 2 and info.layers[-1] is ah.argument(node, 0, "layer"):
-                if self._is_softmax_layer(info.layers[-1]) and dense_units(info.layers[-2], imports) == 1:
+            added = ah.argument(node, 0, "layer")
+            if isinstance(added, cst.Call) and self._is_softmax_layer(added):
+                before = context.semantic.layer_before(added, method[0])
+                if before is not None and dense_units(before, imports) == 1:
                     self.report(node, self._MESSAGE)
 
     def _is_softmax_layer(self, call: cst.Call) -> bool:
@@ -632,7 +633,7 @@ class SoftmaxSingleUnit(Rule):
     def _one_unit(self, expr: cst.BaseExpression | None) -> bool:
         if expr is None:
             return False
-        layer = self.context.models.layer_call(expr)
+        layer = self.context.semantic.layer_of(expr)
         return layer is not None and dense_units(layer, self.context.imports) == 1
 
 
@@ -648,7 +649,6 @@ _CATEGORICAL = frozenset(
 )
 _BINARY = frozenset({"binary_crossentropy", "BinaryCrossentropy", "BinaryFocalCrossentropy", "binary_focal_crossentropy"})
 #: Layers that only apply an activation: the output width is that of the layer they follow.
-_ACTIVATION_LAYERS = frozenset({"keras.layers.Activation", "keras.layers.Softmax"})
 
 
 class LossActivationMismatch(Rule):
@@ -735,16 +735,15 @@ class LossActivationMismatch(Rule):
         method = ah.method_call(node)
         if method is None or method[1] != "compile" or self.context.qualified(node.func) is not None:
             return
-        info = self.context.models.model(method[0])
-        layer = info.output_layer if info is not None else None
-        if info is None or layer is None:
+        layer = self.context.semantic.output_layer(method[0])
+        if layer is None:
             return
         loss, from_logits = self._loss(ah.argument(node, 1, "loss"))
         if loss is None:
             return
         imports = self.context.imports
         activation = layer_activation(layer, imports)
-        units = self._units(info, layer)
+        units = self._units(method[0], layer)
         if activation is None and (self.context.qualified(layer.func) or "").startswith("keras.layers.") and units is not None:
             activation = "linear"
         problem = None
@@ -761,17 +760,14 @@ class LossActivationMismatch(Rule):
         if problem is not None:
             self.report(node, problem)
 
-    def _units(self, info: ModelInfo, layer: cst.Call) -> int | None:
+    def _units(self, model: cst.BaseExpression, layer: cst.Call) -> int | None:
         """The output's width: the output ``Dense``'s units, or those of the ``Dense`` that an
         output ``Activation``/``Softmax`` layer is applied to."""
         imports = self.context.imports
         units = dense_units(layer, imports)
-        if units is not None or (self.context.qualified(layer.func) or "") not in _ACTIVATION_LAYERS:
+        if units is not None or (self.context.qualified(layer.func) or "") not in ACTIVATION_LAYERS:
             return units
-        if info.output is None and len(info.layers) >= 2 and info.layers[-1] is layer:
-            return dense_units(info.layers[-2], imports)
-        applied_to = self.context.models.layer_input(layer)
-        before = self.context.models.layer_call(applied_to) if applied_to is not None else None
+        before = self.context.semantic.layer_before(layer, model)
         return dense_units(before, imports) if before is not None else None
 
     def _loss(self, expr: cst.BaseExpression | None) -> tuple[str | None, bool]:

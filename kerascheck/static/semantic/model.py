@@ -26,6 +26,7 @@ import libcst as cst
 from kerascheck.findings import Edit
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.semantic.callgraph import CallGraph
+from kerascheck.static.semantic.classes import ClassTable
 from kerascheck.static.semantic.keras_models import (
     CallbackList,
     ModelEvent,
@@ -36,7 +37,6 @@ from kerascheck.static.semantic.scopes import Binding, ScopeTracker, Site
 from kerascheck.static.semantic.values import Evaluator, Value
 
 if TYPE_CHECKING:
-    from kerascheck.static.models import ModelTracker
     from kerascheck.static.names import ImportTable
 
 #: Reductions over repeated samples: Monte-Carlo estimates are their inputs.
@@ -54,13 +54,14 @@ class SemanticModel:
         self,
         module: cst.Module,
         imports: ImportTable,
-        models: ModelTracker,
+        classes: ClassTable,
         qualified: Callable[[cst.BaseExpression], str | None],
         code: Callable[[cst.CSTNode], str],
         edit: Callable[[cst.CSTNode, str], Edit],
     ) -> None:
         self.imports = imports
-        self._models = models
+        #: The classes of the file and which are Keras layers/models.
+        self.classes = classes
         self._qualified = qualified
         self._code = code
         self._edit = edit
@@ -300,7 +301,69 @@ class SemanticModel:
     # -- Keras models ------------------------------------------------------------------------
 
     def is_model_class(self, name: str) -> bool:
-        return self._models.is_model_class(name)
+        """``name`` is a ``keras.Model`` subclass defined in this file."""
+        return self.classes.is_model_class(name)
+
+    def is_layer_class(self, name: str) -> bool:
+        """``name`` is a Keras Layer (or Model) subclass defined in this file."""
+        return self.classes.is_layer_class(name)
+
+    def defines_method(self, method: str) -> bool:
+        """Some class of this file defines ``method`` (a call to it may be the user's own)."""
+        return self.classes.defines_method(method)
+
+    def is_model(self, expr: cst.BaseExpression | None, site: Site | None = None) -> bool:
+        """``expr`` visibly holds (or makes) a Keras model, through the bindings the use sees."""
+        return bool(self.keras_models.models_of(expr, site or self.here(), keras_only=True))
+
+    def model_origin(self, expr: cst.BaseExpression | None, site: Site | None = None) -> str | None:
+        """How the Keras model ``expr`` holds was made (``sequential``, ``functional``,
+        ``subclass``, ``loaded``, ``factory``), when all it may hold agree; else None."""
+        origins = {m.origin for m in self.keras_models.models_of(expr, site or self.here(), keras_only=True)}
+        return origins.pop() if len(origins) == 1 else None
+
+    def model_layers(self, expr: cst.BaseExpression | None, site: Site | None = None) -> list[cst.Call] | None:
+        """The layer constructor calls of the one Keras model ``expr`` holds, in order, when
+        they can be seen (``None`` otherwise)."""
+        model = self.model_of(expr, site)
+        return self.keras_models.layers_of(model) if model is not None else None
+
+    def output_layer(self, expr: cst.BaseExpression | None, site: Site | None = None) -> cst.Call | None:
+        """The output layer's constructor call of the model ``expr`` holds (the same one for
+        every model it may hold), when it can be seen."""
+        found = {
+            id(layer): layer
+            for model in self.keras_models.models_of(expr, site or self.here(), keras_only=True)
+            if (layer := self.keras_models.output_layer(model)) is not None
+        }
+        return next(iter(found.values())) if len(found) == 1 else None
+
+    def layer_of(self, expr: cst.BaseExpression | None, site: Site | None = None) -> cst.Call | None:
+        """The layer constructor call whose output ``expr`` holds (``h`` of ``h = Dense(1)(x)``)."""
+        return self.keras_models.layer_of(expr, site or self.here())
+
+    def layer_input(self, layer: cst.Call) -> cst.Call | None:
+        """The layer whose output ``layer`` is applied to (``Dense(1)`` in ``Softmax()(Dense(1)(x))``)."""
+        applied = self.keras_models.layer_input(layer)
+        return self.keras_models.layer_of(applied[0], applied[1]) if applied is not None else None
+
+    def layer_before(self, layer: cst.Call, model: cst.BaseExpression | None = None, site: Site | None = None) -> cst.Call | None:
+        """The layer whose output ``layer`` receives: the one it is applied to in functional
+        code, or the one before it in the Sequential ``model`` holds."""
+        before = self.layer_input(layer)
+        if before is not None or model is None:
+            return before
+        layers = self.model_layers(model, site)
+        return layers[-2] if layers is not None and len(layers) >= 2 and layers[-1] is layer else None
+
+    def is_dataset(self, expr: cst.BaseExpression | None, site: Site | None = None) -> bool:
+        """``expr`` visibly holds a ``tf.data`` pipeline, a Keras dataset or a batch generator."""
+        return self.keras_models.is_dataset(expr, site or self.here())
+
+    def fixed_batch_size(self, expr: cst.BaseExpression | None, site: Site | None = None) -> int | None:
+        """The literal batch size the one Keras model ``expr`` holds was built for."""
+        model = self.model_of(expr, site)
+        return self.keras_models.fixed_batch_size(model) if model is not None else None
 
     def models_of(self, expr: cst.BaseExpression | None, site: Site | None = None) -> list[ModelObject]:
         """Every model object ``expr`` may hold (including values only used like a model)."""
