@@ -196,6 +196,54 @@ class ProgramModel:
         return _Builder(imports, Path(root)).build()
 
 
+# -- Python's path finder ----------------------------------------------------------------------
+
+
+def find_module(
+    name: str,
+    directories: Sequence[str],
+    is_file: Callable[[str], bool] = os.path.isfile,
+    is_dir: Callable[[str], bool] = os.path.isdir,
+) -> tuple[str | None, list[str]]:
+    """One step of Python's path finder: ``(file, package directories)`` of the top-level name
+    ``name`` in ``directories``. A package (``name/__init__.py``) wins over a module
+    (``name.py``) in each directory; a directory without ``__init__.py`` is a namespace package
+    only when no directory has a package or module of that name. A package gives its
+    ``__init__.py`` and directory, a module its file and no directory, a namespace package no
+    file and its directories, nothing found ``(None, [])``. ``is_file``/``is_dir`` say what
+    exists (the disk by default; the program model passes the checked files)."""
+    namespace: list[str] = []
+    for directory in directories:
+        package = os.path.join(directory, name)
+        init = os.path.join(package, "__init__.py")
+        if is_file(init):
+            return init, [package]
+        module = package + ".py"
+        if is_file(module):
+            return module, []
+        if is_dir(package):
+            namespace.append(package)
+    return None, namespace
+
+
+def find_dotted(
+    module: str,
+    directories: Sequence[str],
+    is_file: Callable[[str], bool] = os.path.isfile,
+    is_dir: Callable[[str], bool] = os.path.isdir,
+) -> str | None:
+    """The file the dotted ``module`` (``a.b.c``) is in when imported with ``directories`` as
+    the search path (never a notebook), or None when it is not found there."""
+    file: str | None = None
+    for part in module.split("."):
+        if not directories:
+            return None
+        file, directories = find_module(part, directories, is_file, is_dir)
+        if file is None and not directories:
+            return None
+    return file
+
+
 # -- building ----------------------------------------------------------------------------------
 
 
@@ -272,21 +320,8 @@ class _Builder:
     # -- Python's path finder, over the checked files --
 
     def _find(self, name: str, directories: Sequence[str]) -> tuple[str | None, list[str]]:
-        """``(file, package directories)`` of ``name`` in ``directories``: a package gives its
-        ``__init__.py`` and directory, a module its file and no directory, a namespace package
-        no file and its directories, nothing found ``(None, [])``."""
-        namespace: list[str] = []
-        for directory in directories:
-            package = os.path.join(directory, name)
-            init = os.path.join(package, "__init__.py")
-            if init in self.files:
-                return init, [package]
-            module = package + ".py"
-            if module in self.files:
-                return module, []
-            if package in self.directories:
-                namespace.append(package)
-        return None, namespace
+        """:func:`find_module` over the checked files."""
+        return find_module(name, directories, self.files.__contains__, self.directories.__contains__)
 
     def _resolve(self, statement: ImportStatement, importer: str, search: Sequence[str]) -> list[tuple[str, str]]:
         """The checked files ``statement`` in ``importer`` runs, each with its module name."""
