@@ -38,7 +38,6 @@ from pathlib import Path
 from kerascheck.findings import Location
 
 _PyCF_ONLY_AST = 0x400
-_PyCF_ALLOW_TOP_LEVEL_AWAIT = 0x2000  # notebooks: ``await`` at the top of a cell
 
 #: Suffixes of files a program can run (stubs and notebooks are never imported).
 _IMPORTABLE = ".py"
@@ -86,6 +85,35 @@ def _is_main_guard(statement: ast.stmt) -> bool:
     return names == {"__name__"} and strings == {"__main__"}
 
 
+#: The last :func:`compile_tree` answer: ``(text, path, tree or why not)``. The engine asks
+#: twice per file (imports here, its syntax verdict), the text being the same object.
+_last_compiled: tuple[str, str, ast.Module | BaseException] | None = None
+
+
+def compile_tree(text: str, path: str) -> ast.Module | BaseException:
+    """CPython's AST of ``text``, or why it refuses it (a SyntaxError, or ValueError /
+    RecursionError / MemoryError for what it cannot even build). Compiled once per file: the
+    answer for the same text object is reused. Only the AST is built, so ``await`` at the top
+    level (notebook cells) is accepted, as IPython does."""
+    global _last_compiled
+    last = _last_compiled
+    if last is not None and last[0] is text and last[1] == path:
+        return last[2]
+    import warnings
+
+    outcome: ast.Module | BaseException
+    try:
+        with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
+            warnings.simplefilter("ignore")
+            outcome = compile(text, path, "exec", flags=_PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        outcome = exc
+    # A recursion failure may depend on the thread's stack (the engine parses deep files on a
+    # thread with a larger one): not reused.
+    _last_compiled = None if isinstance(outcome, RecursionError) else (text, path, outcome)
+    return outcome
+
+
 def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -> ModuleImports:
     """Every import statement of ``text`` (also inside functions, ``try`` and ``if`` blocks:
     they run when reached), and whether it has a ``__main__`` guard. ``locate(line, column)``
@@ -93,13 +121,8 @@ def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -
     compile has none."""
     if "import" not in text and "__main__" not in text:
         return ModuleImports()
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = compile(text, path, "exec", flags=_PyCF_ONLY_AST | _PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = compile_tree(text, path)
+    if not isinstance(tree, ast.Module):
         return ModuleImports()
     main_guard = any(_is_main_guard(statement) for statement in tree.body)
     found: list[ImportStatement] = []
