@@ -87,7 +87,7 @@ class FileContext:
         self._tape_withs: list[bool] = []
         self._prescan()
         #: The semantic model of the file (public API for rules and plugins: docs/plugins.md).
-        self.semantic = SemanticModel(module, self.imports, self._class_table, self.qualified, self.code, self.edit)
+        self.semantic = SemanticModel(module, self.imports, self._class_table, self.qualified, self.code, self.edit, path)
 
     # -- versions --------------------------------------------------------------------------
 

@@ -339,6 +339,7 @@ class Engine:
             result.findings.append(with_traceback(self._engine_finding(INTERNAL_ERROR, message, where), exc))
 
         _Dispatcher(context, rules, report_crash).walk(module)
+        result.dependencies = tuple(sorted({*star.dependencies, *context.semantic.modules_read()}))  # star-imported and evaluated modules
         for rule in rules:
             result.findings.extend(rule.findings)
             if rule.facts:

@@ -33,6 +33,7 @@ from kerascheck.static.semantic.keras_models import (
     ModelIndex,
     ModelObject,
 )
+from kerascheck.static.semantic.project_modules import ProjectModules
 from kerascheck.static.semantic.scopes import Binding, ScopeTracker, Site
 from kerascheck.static.semantic.values import Evaluator, Value
 
@@ -58,8 +59,11 @@ class SemanticModel:
         qualified: Callable[[cst.BaseExpression], str | None],
         code: Callable[[cst.CSTNode], str],
         edit: Callable[[cst.CSTNode, str], Edit],
+        path: str | None = None,
     ) -> None:
         self.imports = imports
+        #: The file's path as given to the engine.
+        self.path = path
         #: The classes of the file and which are Keras layers/models.
         self.classes = classes
         self._qualified = qualified
@@ -67,6 +71,10 @@ class SemanticModel:
         self._edit = edit
         self.scopes = ScopeTracker(module)
         self.calls = CallGraph(self.scopes)
+        #: The project modules this file imports values from (None: the file is not on disk).
+        self.project_modules = ProjectModules(path) if path is not None and path.endswith((".py", ".ipynb")) else None
+        #: The end of the module (set by :meth:`finish`): module-level names' final values.
+        self.end: Site | None = None
         self.keras_models = ModelIndex(self)
         self._values = Evaluator(self)
         #: True once the walk has finished (``leave_Module``): answers cover the whole file.
@@ -594,4 +602,10 @@ class SemanticModel:
         self.keras_models.record_return(node.value, node, site)
 
     def finish(self) -> None:
+        self.end = self.scopes.here()
         self.complete = True
+
+    def modules_read(self) -> tuple[tuple[str, str], ...]:
+        """``(path, content digest hex)`` of the project modules read to evaluate this file's
+        values: its result holds only while they are unchanged."""
+        return tuple(sorted(self.project_modules.read.items())) if self.project_modules is not None else ()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import libcst as cst
 
 from kerascheck.static import ast_helpers as ah
+from kerascheck.static.semantic import project_modules
 
 if TYPE_CHECKING:
     from kerascheck.static.semantic.model import SemanticModel
@@ -261,7 +262,34 @@ class Evaluator:
             return _arithmetic(operator, left, right)
         if binding.kind in ("assign", "annotation", "walrus", "attribute") and binding.value is not None:
             return self.value_of(binding.value, binding.site, depth)
+        if binding.kind == "import":
+            return self._imported(binding, None)
         return UNKNOWN
+
+    def _imported(self, binding, call: cst.Call | None) -> Value:  # type: ignore[no-untyped-def]
+        """The value of a name imported from a project module (``call``: what calling it
+        with no arguments returns)."""
+        modules = self.semantic.project_modules
+        target = modules.target(binding) if modules is not None else None
+        if target is None:
+            return UNKNOWN
+        other, name = target
+        if other.end is None or other.path is None or not project_modules.enter(other.path, name):
+            return UNKNOWN
+        try:
+            if call is None:
+                result = other.value_of(cst.Name(name), other.end)
+            else:
+                bindings = other.scopes.lookup(name, other.end)
+                functions = [b.node for b in bindings if b.kind == "def"]
+                if len(functions) != 1 or len(bindings) != 1 or not isinstance(functions[0], cst.FunctionDef):
+                    return UNKNOWN
+                returns = other.returns_of(functions[0])
+                result = merge(other.value_of(value, where) for value, where in returns) if returns else UNKNOWN
+        finally:
+            project_modules.leave(other.path, name)
+        modules.depends_on(other)  # type: ignore[union-attr]
+        return result
 
     def _parameter(self, binding, depth: int) -> Value:  # type: ignore[no-untyped-def]
         """A parameter holds its default or any argument the file's calls pass."""
@@ -377,6 +405,10 @@ class Evaluator:
             returns = semantic.returns_of(function)
             if returns:
                 return merge(self.value_of(value, where, depth) for value, where in returns)
+        elif isinstance(call.func, cst.Name) and not call.args and semantic.project_modules is not None:
+            bindings = semantic.scopes.lookup(call.func.value, site)
+            if len(bindings) == 1 and bindings[0].kind == "import":  # a helper of an imported project module
+                return self._imported(bindings[0], call)
         return UNKNOWN
 
     def _format(self, template: Value, call: cst.Call, site: Site, depth: int) -> Value:
