@@ -86,6 +86,8 @@ class UnsavedPreprocessor(ProjectRule):
         "import keras\nnorm = keras.layers.Normalization()\nnorm.adapt(x)\nmodel = keras.Sequential([norm, keras.layers.Dense(1)])\nmodel.save('m.keras')\n",
         "import keras\nvec = keras.layers.TextVectorization()\nvec.adapt(texts)\ninputs = keras.Input((1,), dtype='string')\nmodel = keras.Model(inputs, keras.layers.Dense(1)(vec(inputs)))\nmodel.save('m.keras')\n",
         "import json\nimport keras\nfrom tensorflow.keras.preprocessing.text import Tokenizer\ntok = Tokenizer()\ntok.fit_on_texts(texts)\nwith open('tok.json', 'w') as f:\n    f.write(tok.to_json())\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+        # a one-hot encoding that only becomes the training targets: the argmax decodes it
+        "import numpy as np\nimport keras\nfrom sklearn.preprocessing import OneHotEncoder\n\ndef onehot(x):\n    return np.array(OneHotEncoder().fit_transform(x.reshape(-1, 1)).todense())\n\ntrn_labels = onehot(trn_classes)\nval_labels = onehot(val_classes)\nmodel = keras.Sequential()\nmodel.fit(x, trn_labels, validation_data=(xv, val_labels))\nmodel.save('m.keras')\n",
         # handed back to the caller
         "import keras\nfrom sklearn.preprocessing import MinMaxScaler\n\ndef prepare(x):\n    scaler = MinMaxScaler()\n    return scaler.fit_transform(x), scaler\n\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
         # constructed and fitted in one chain, bound to a name that is dumped
@@ -99,6 +101,11 @@ class UnsavedPreprocessor(ProjectRule):
         Invalid(
             "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nx_train = scaler.fit_transform(x_train)\nmodel = keras.Sequential()\nmodel.fit(x_train, y)\nmodel.save('model.keras')\n",
             line=4, message="`scaler`",
+        ),
+        # a one-hot encoding of the inputs (not the targets) is needed at inference
+        Invalid(
+            "import keras\nfrom sklearn.preprocessing import OneHotEncoder\n\ndef encode(x):\n    return OneHotEncoder().fit_transform(x)\n\nmodel = keras.Sequential()\nmodel.fit(encode(x), y)\nmodel.save('m.keras')\n",
+            line=5,
         ),
         Invalid(
             "import tensorflow as tf\nfrom tensorflow.keras.preprocessing.text import Tokenizer\ntokenizer = Tokenizer(num_words=1000)\ntokenizer.fit_on_texts(texts)\nmodel = tf.keras.Sequential()\nmodel.save_weights('w.weights.h5')\n",
@@ -129,6 +136,8 @@ class UnsavedPreprocessor(ProjectRule):
     def finish(cls, project: ProjectContext) -> Iterable[Finding]:
         reported: set[tuple[str, str | None]] = set()
         for path, fit in facts_in(project, sorted(project.facts), PreprocessorFitted):
+            if fit.targets_only:
+                continue
             key = (path, fit.name)
             if key in reported and fit.name is not None:
                 continue

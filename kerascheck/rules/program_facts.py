@@ -8,6 +8,7 @@ every project rule reads the same list of facts in ``finish``, combined per prog
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.names import dotted
 from kerascheck.static.programs import Program
+from kerascheck.static.semantic import SemanticModel, Site
 
 # -- facts -----------------------------------------------------------------------------------
 
@@ -71,6 +73,15 @@ class Deterministic:
 
 
 @dataclass(frozen=True)
+class KerasBackend:
+    """The Keras backend the file points to: ``declared`` when it sets ``KERAS_BACKEND``,
+    else inferred from the framework it imports (``tensorflow``, ``torch``, ``jax``)."""
+
+    name: str
+    declared: bool
+
+
+@dataclass(frozen=True)
 class PreprocessorFitted:
     """A preprocessor fitted (``fit``/``fit_transform``/``fit_on_texts``/``adapt``); name None
     for an unnamed one (``StandardScaler().fit_transform(x)``)."""
@@ -78,6 +89,9 @@ class PreprocessorFitted:
     name: str | None
     cls: str
     location: Location
+    #: A one-hot encoding whose output only becomes the training targets (``fit``'s ``y``):
+    #: the model's argmax is the class index, so inference needs no state from it.
+    targets_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -265,6 +279,7 @@ class ProgramFacts:
         self._saved_classes: set[str] = set()
         self._constructed: dict[str, str] = {}  # name -> the class it was built from (``Block()``)
         self._bound_fits: dict[int, str] = {}  # id(``Scaler().fit(x)``) -> the name it is bound to
+        self._one_hot_fits: list[tuple[int, cst.Call]] = []  # (index in ``facts``, the fit call)
         #: Seed calls in order, each with the ids of its enclosing functions (decided at the end).
         self._seeds: list[tuple[Seeds, tuple[int, ...]]] = []
         #: Seed calls whose fix must move them below a later import: id -> (call, new text, name).
@@ -390,6 +405,9 @@ class ProgramFacts:
             self.facts.append(Deterministic())
         if "custom_object" in source:
             self.facts.append(CustomObjectsGiven())
+        self.facts.extend(_backends(context))
+        if self._one_hot_fits:
+            self._mark_target_encoders()
         for saves_full in sorted(self._saves):
             self.facts.append(SavesModel(saves_full))
         if self._saved or self._dumped:
@@ -546,7 +564,32 @@ class ProgramFacts:
             name, cls = self._bound_fits.get(id(node)), PREPROCESSORS[self.context.qualified(receiver.func) or ""]
         else:
             return
+        if cls in _ONE_HOT:
+            self._one_hot_fits.append((len(self.facts), node))
         self.facts.append(PreprocessorFitted(name, cls, self.locator.location(node)))
+
+    def _mark_target_encoders(self) -> None:
+        """One-hot encoders whose output reaches ``fit`` only as its targets (``y``, the second
+        item of ``validation_data``), and nothing else: through names, and through the returns
+        of the file's helpers (``def onehot(x): return OneHotEncoder().fit_transform(x)``)."""
+        semantic = self.context.semantic
+        targets: list[tuple[cst.BaseExpression, Site]] = []
+        inputs: list[tuple[cst.BaseExpression, Site]] = []
+        for fit, _ in semantic.fits():
+            call = fit.call
+            if not isinstance(call, cst.Call):
+                continue
+            for index, keyword, into in ((0, "x", inputs), (1, "y", targets)):
+                given = ah.argument(call, index, keyword)
+                if given is not None:
+                    into.append((given, fit.site))
+            validation = ah.keyword_value(call, "validation_data")
+            if isinstance(validation, (cst.Tuple, cst.List)) and len(validation.elements) >= 2:
+                inputs.append((validation.elements[0].value, fit.site))
+                targets.append((validation.elements[1].value, fit.site))
+        for index, node in self._one_hot_fits:
+            if any(_reaches(semantic, e, w, node, 0) for e, w in targets) and not any(_reaches(semantic, e, w, node, 0) for e, w in inputs):
+                self.facts[index] = replace(self.facts[index], targets_only=True)
 
     def _record_dump(self, node: cst.Call) -> None:
         names = set()
@@ -633,6 +676,63 @@ def _custom_class(context: FileContext, node: cst.ClassDef, locator: m.FastLocat
     is_model = context.semantic.is_model_class(node.name.value)
     location = locator.class_name_location(node)
     return CustomClass(node.name.value, location, registered, has_get_config, init_params, is_model)
+
+
+#: Encoders that only one-hot encode labels (their inverse is the argmax).
+_ONE_HOT = frozenset({"OneHotEncoder", "LabelBinarizer"})
+
+
+def _reaches(semantic: SemanticModel, expr: cst.BaseExpression, site: Site, node: cst.CSTNode, depth: int) -> bool:
+    """``expr`` (at ``site``) holds ``node``'s result: ``node`` is inside it, or inside the value
+    of a name it mentions, or returned by a function of the file it calls."""
+    if depth > 8:
+        return False
+    if _inside(expr, node):
+        return True
+    if isinstance(expr, cst.Name):
+        return any(b.value is not None and _reaches(semantic, b.value, b.site, node, depth + 1) for b in semantic.lookup(expr.value, site))
+    if isinstance(expr, cst.Call):
+        function = semantic.function_called(expr, site)
+        if function is not None:
+            return any(_reaches(semantic, value, where, node, depth + 1) for value, where in semantic.returns_of(function))
+        return any(_reaches(semantic, a.value, site, node, depth + 1) for a in expr.args)
+    if isinstance(expr, (cst.Subscript, cst.Attribute)):
+        return _reaches(semantic, expr.value, site, node, depth + 1)
+    return False
+
+
+def _inside(expr: cst.CSTNode, node: cst.CSTNode) -> bool:
+    pending = [expr]
+    while pending:
+        current = pending.pop()
+        if current is node:
+            return True
+        pending.extend(current.children)
+    return False
+
+
+_DECLARED_BACKEND = re.compile(r"KERAS_BACKEND['\"]?\s*\]?\s*[=,]\s*['\"]?(tensorflow|jax|torch|numpy|openvino)\b")
+#: Frameworks whose import points to the Keras backend of the same name.
+_BACKEND_MODULES = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
+
+
+def _backends(context: FileContext) -> list[KerasBackend]:
+    """The Keras backends the file declares (``os.environ["KERAS_BACKEND"] = "jax"``,
+    ``%env KERAS_BACKEND=torch``) or whose framework it imports."""
+    found = [KerasBackend(name, True) for name in sorted(set(_DECLARED_BACKEND.findall(context.source)))]
+    found.extend(KerasBackend(name, False) for module, name in _BACKEND_MODULES.items() if context.imports.imports_any(module))
+    return found
+
+
+def runs_on_tensorflow(project: ProjectContext, program: Program) -> bool:
+    """The program's Keras may run on TensorFlow: it declares no other backend, and it imports
+    TensorFlow or no other backend's framework (Keras 3 defaults to TensorFlow)."""
+    backends = [fact for _, fact in facts_in(project, program.files, KerasBackend)]
+    declared = {b.name for b in backends if b.declared}
+    if declared:
+        return "tensorflow" in declared
+    imported = {b.name for b in backends}
+    return "tensorflow" in imported or not imported
 
 
 class ProjectRule(Rule):

@@ -27,6 +27,7 @@ from kerascheck.rules.program_facts import (
     facts_in,
     has_fact,
     referenced_names,
+    runs_on_tensorflow,
     seed_kind,
 )
 from kerascheck.static.context import FileContext, ProjectContext
@@ -357,12 +358,19 @@ class OpDeterminismOff(ProjectRule):
         # not seeded (KC301) or partially seeded (KC302): not this rule's business
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
         "import tensorflow as tf\ntf.random.set_seed(0)\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
+        # Keras 3 on another backend: TensorFlow's op determinism does not apply
+        "import os\nos.environ['KERAS_BACKEND'] = 'jax'\nimport keras\nkeras.utils.set_random_seed(0)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
+        "import torch\nimport keras\nkeras.utils.set_random_seed(0)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
     )
     INVALID = (
         Invalid(
             "import keras\nkeras.utils.set_random_seed(0)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
             line=2,
             message="enable_op_determinism",
+        ),
+        Invalid(
+            "import os\nos.environ['KERAS_BACKEND'] = 'tensorflow'\nimport torch\nimport keras\nkeras.utils.set_random_seed(0)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
+            line=5,
         ),
     )
 
@@ -373,8 +381,8 @@ class OpDeterminismOff(ProjectRule):
             seeds = _seeds_of(project, program)
             if not seeds or not is_fully_seeded({s.kind for s in seeds}, project.keras_major):
                 continue
-            if has_fact(project, program, Deterministic):
-                continue
+            if has_fact(project, program, Deterministic) or not runs_on_tensorflow(project, program):
+                continue  # TF op determinism means nothing on the torch/jax backends
             full = next((s for s in seeds if s.kind == "all"), seeds[0])
             if full.location in reported:
                 continue
@@ -433,6 +441,8 @@ class SeedAfterModelBuilt(Rule):
         "import keras\ninputs = keras.Input((3,))\nkeras.utils.set_random_seed(0)\n",
         # a local generator is not a random draw of the global state
         "import numpy as np\nimport keras\nrng = np.random.default_rng(0)\nkeras.utils.set_random_seed(0)\n",
+        # the same seed set twice replays one sequence to shuffle data and labels alike
+        "import random\nimport keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\nrandom.seed(101)\nrandom.shuffle(data)\nrandom.seed(101)\nrandom.shuffle(labels)\n",
     )
     INVALID = (
         Invalid(
@@ -456,31 +466,40 @@ class SeedAfterModelBuilt(Rule):
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
-        #: Per scope (module, then each function, innermost last): (first build, seeded before it).
-        self._scopes: list[list[Any]] = [[None, False]]
+        #: Per scope (module, then each function, innermost last): [first build, seeded before
+        #: it, the late seed call to report (with its source) unless the same call comes again].
+        self._scopes: list[list[Any]] = [[None, False, None]]
         self._seed_functions: set[str] = set()
         self._function_seeds: list[bool] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.append([None, False])
+        self._scopes.append([None, False, None])
         self._function_seeds.append(False)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.pop()
+        self._close_scope()
         if self._function_seeds.pop():
             self._seed_functions.add(node.name.value)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes.append([None, True])  # class bodies: builds there run at instantiation
+        self._scopes.append([None, True, None])  # class bodies: builds there run at instantiation
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes.pop()
+        self._close_scope()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._scopes.append([None, True])
+        self._scopes.append([None, True, None])
 
     def leave_Lambda(self, node: cst.Lambda) -> None:
-        self._scopes.pop()
+        self._close_scope()
+
+    def leave_Module(self, node: cst.Module) -> None:
+        self._close_scope()
+
+    def _close_scope(self) -> None:
+        late = self._scopes.pop()[2]
+        if late is not None:
+            self.report(late[0], late[2])
 
     def visit_Call(self, node: cst.Call) -> None:
         context = self.context
@@ -491,13 +510,18 @@ class SeedAfterModelBuilt(Rule):
         if is_seed:
             if self._function_seeds:
                 self._function_seeds[-1] = True
-            if scope[0] is not None and not scope[1]:
+            source = " ".join(context.code(node).split())
+            if scope[2] is not None and scope[2][1] == source:
+                # The same seed set again: it replays one random sequence for two aligned
+                # draws (``seed(1); shuffle(x); seed(1); shuffle(y)``), not the program's seed.
+                scope[2] = None
+            elif scope[0] is not None and not scope[1]:
                 drawn = context.location(scope[0]).cite(seen_from=context.path)
-                self.report(
-                    node,
+                message = (
                     f"global seed set after random state was already drawn ({drawn}): what was "
-                    "built or sampled before it is not reproducible; seed first",
+                    "built or sampled before it is not reproducible; seed first"
                 )
+                scope[2] = (node, source, message)
             scope[1] = True
             return
         if scope[0] is None and not scope[1] and self._draws(node):
