@@ -40,6 +40,7 @@ from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.names import dotted
 from kerascheck.static.programs import Program
+from kerascheck.static.semantic import Site
 
 
 class UnsavedPreprocessor(ProjectRule):
@@ -237,31 +238,49 @@ class RefitPreprocessorAtInference(Rule):
             "import tensorflow as tf\nvec = tf.keras.layers.TextVectorization()\nvec.adapt(val_ds.map(lambda x, y: x))\n",
             line=3,
         ),
+        # a helper that fits whatever it is given, called with the test data
+        Invalid(
+            "import keras\nfrom sklearn.preprocessing import MinMaxScaler\n\ndef scale(df, scaler=None):\n    if not scaler:\n        scaler = MinMaxScaler()\n    return scaler, scaler.fit_transform(df.values)\n\nscaler, train = scale(df_train)\nscaler, test = scale(df_test, scaler)\n",
+            line=10, message="`df_test`",
+        ),
     )
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
-        self._preprocessors: dict[str, str] = {}  # name -> "new" | "loaded"
-        self._assigned: dict[int, str] = {}  # id(call) -> the name its result is bound to
-        self._fits: list[cst.Call] = []
-        self._fitted_by: dict[str, cst.Call] = {}  # preprocessor name -> its (inference) fit call
-        self._tainted: dict[str, cst.Call] = {}  # data name -> the fit call that transformed it
-        self._fed: set[int] = set()  # fit calls whose output reaches the model
+        #: Preprocessor fits that may be at inference, with the receiver's bindings at the fit.
+        self._fits: list[tuple[cst.Call, frozenset[int]]] = []
+        #: id(a fit, or a ``transform`` by a preprocessor fitted here) -> the fit call.
+        self._sources: dict[int, cst.Call] = {}
+        self._feeds: list[tuple[cst.Call, Site]] = []  # calls of the model (decided at the end)
+        #: Fits on data a parameter holds: (fit call, the parameter's name, where).
+        self._parameter_fits: list[tuple[cst.Call, str, Site]] = []
         self._trains = False
         self._loads_model = False
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        name = ah.assigned_name(node)
-        if name is None or not isinstance(node.value, cst.Call):
-            return
-        self._assigned[id(node.value)] = name
-        qualified = self.context.qualified(node.value.func) or ""
-        if qualified in PREPROCESSORS or chained_fit(self.context, node.value) is not None:
-            self._preprocessors[name] = "new"
-        elif qualified in LOADERS and _PREPROCESSOR_NAME.search(name):
-            self._preprocessors[name] = "loaded"
-        else:
-            self._preprocessors.pop(name, None)
+    def _kind(self, receiver: cst.BaseExpression) -> str | None:
+        """``"new"`` for a preprocessor constructed here (``StandardScaler()``, also fitted in a
+        chain), ``"loaded"`` for one loaded fitted (``joblib.load`` into a preprocessor-named
+        name), through the bindings the use sees; else None."""
+        if isinstance(receiver, cst.Call):
+            return "new" if (self.context.qualified(receiver.func) or "") in PREPROCESSORS else None
+        if not isinstance(receiver, cst.Name):
+            return None
+        kinds = set()
+        for binding in self.context.semantic.lookup(receiver.value):
+            value = binding.value
+            if not isinstance(value, cst.Call):
+                continue
+            qualified = self.context.qualified(value.func) or ""
+            if qualified in PREPROCESSORS or chained_fit(self.context, value) is not None:
+                kinds.add("new")
+            elif qualified in LOADERS and _PREPROCESSOR_NAME.search(receiver.value):
+                kinds.add("loaded")
+        return "loaded" if kinds == {"loaded"} else "new" if "new" in kinds else None
+
+    def _bindings(self, receiver: cst.BaseExpression) -> frozenset[int]:
+        if not isinstance(receiver, cst.Name):
+            return frozenset()
+        return frozenset(id(b) for b in self.context.semantic.lookup(receiver.value))
 
     def visit_Call(self, node: cst.Call) -> None:
         context = self.context
@@ -273,40 +292,36 @@ class RefitPreprocessorAtInference(Rule):
             return
         method = ah.method_call(node)
         if self._feeds_model(node, method):
-            for arg in node.args:
-                fit = self._transformed_by(arg.value)
-                if fit is not None:
-                    self._fed.add(id(fit))
+            self._feeds.append((node, context.semantic.here()))
             return
         if method is None:
             return
         receiver, verb = method
-        if verb == "transform" and isinstance(receiver, cst.Name) and receiver.value in self._fitted_by:
-            if id(node) in self._assigned:
-                self._tainted[self._assigned[id(node)]] = self._fitted_by[receiver.value]
+        if verb in ("transform", "texts_to_sequences"):
+            bindings = self._bindings(receiver)
+            fit = next((f for f, fitted in reversed(self._fits) if bindings & fitted), None)
+            if fit is not None:
+                self._sources[id(node)] = fit
             return
         if verb not in FIT_METHODS:
             return
-        if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors:
-            if self._preprocessors[receiver.value] == "loaded":
-                self.report(node, f"`{receiver.value}` was loaded fitted and is refitted here: its training statistics are replaced; use `transform`")
-                return
-        elif not (isinstance(receiver, cst.Call) and (context.qualified(receiver.func) or "") in PREPROCESSORS):
+        kind = self._kind(receiver)
+        if kind is None:
+            return
+        if kind == "loaded":
+            self.report(node, f"`{context.code(receiver)}` was loaded fitted and is refitted here: its training statistics are replaced; use `transform`")
             return
         data = ah.argument(node, 0, "X") or ah.argument(node, 0, "data") or ah.argument(node, 0, "texts")
         name = _data_name(data)
         if name is not None and _EVAL_DATA.search(name):
             self.report(node, f"preprocessor fitted on `{name}` (test/validation data): fit on the training data only and `transform` the rest")
             return
-        self._fits.append(node)
-        if isinstance(receiver, cst.Name):
-            self._fitted_by[receiver.value] = node
-        if id(node) in self._assigned:
-            bound = self._assigned[id(node)]
-            if chained_fit(context, node) is not None:
-                self._fitted_by[bound] = node  # ``scaler = StandardScaler().fit(x)``: the scaler
-            else:
-                self._tainted[bound] = node
+        self._sources[id(node)] = node  # ``x = scaler.fit_transform(x)``, ``StandardScaler().fit(x)``
+        self._fits.append((node, self._bindings(receiver)))
+        if name is not None:  # fitted on a parameter: what the file's calls pass is decided at the end
+            root = name.split(".", 1)[0]
+            if any(b.kind == "param" for b in context.semantic.lookup(root)):
+                self._parameter_fits.append((node, root, context.semantic.here()))
 
     def _feeds_model(self, node: cst.Call, method: tuple[cst.BaseExpression, str] | None) -> bool:
         """``model.predict(...)``, ``model.predict_on_batch(...)`` or ``model(...)``."""
@@ -314,23 +329,32 @@ class RefitPreprocessorAtInference(Rule):
             return method[1] in ("predict", "predict_on_batch") and m.receiver_is_model(self.context, method[0], method[1])
         return isinstance(node.func, cst.Name) and self.context.semantic.is_model(node.func)
 
-    def _transformed_by(self, expr: cst.BaseExpression) -> cst.Call | None:
-        """The inference-time fit call whose output ``expr`` is, if any."""
-        if isinstance(expr, cst.Name):
-            return self._tainted.get(expr.value)
-        if isinstance(expr, cst.Call):
-            method = ah.method_call(expr)
-            if method is not None and method[1] in ("transform", "fit_transform", "texts_to_sequences"):
-                if isinstance(method[0], cst.Name) and method[0].value in self._fitted_by:
-                    return self._fitted_by[method[0].value]
-                if method[1] == "fit_transform":
-                    return expr
-        return None
-
     def leave_Module(self, node: cst.Module) -> None:
-        if self._loads_model and not self._trains:
-            for call in self._fits:
-                if id(call) in self._fed:
+        semantic = self.context.semantic
+        for call, parameter, site in self._parameter_fits:
+            # ``def scale(df, scaler): scaler.fit_transform(df)`` called with ``scale(df_test, scaler)``
+            function = site.function
+            for binding in semantic.lookup(parameter, site):
+                if binding.kind != "param" or function is None:
+                    continue
+                for value, _ in semantic.arguments_for(binding) or ():
+                    name = _data_name(value)
+                    if name is not None and _EVAL_DATA.search(name):
+                        fitted_at = self.context.location(call).cite(seen_from=self.context.path)
+                        self.report(
+                            value,
+                            f"`{name}` (test/validation data) is passed to `{function.name.value}`, which fits a preprocessor on it "
+                            f"({fitted_at}): fit on the training data only and `transform` the rest",
+                        )
+        if self._loads_model and not self._trains and self._fits:
+            sources, fed = set(self._sources), set()
+            for call, site in self._feeds:
+                for arg in call.args:
+                    found = self.context.semantic.flows_from(arg.value, sources, site)
+                    if found is not None:
+                        fed.add(id(self._sources[found]))
+            for call, _ in self._fits:
+                if id(call) in fed:
                     self.report(call, "preprocessor fitted in inference code (a model is loaded, nothing trains) and its output is fed to the model: load the preprocessor fitted at training time and only `transform`")
 
 

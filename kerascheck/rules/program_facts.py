@@ -22,7 +22,7 @@ from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.names import dotted
 from kerascheck.static.programs import Program
-from kerascheck.static.semantic import SemanticModel, Site
+from kerascheck.static.semantic import Site
 
 # -- facts -----------------------------------------------------------------------------------
 
@@ -588,7 +588,9 @@ class ProgramFacts:
                 inputs.append((validation.elements[0].value, fit.site))
                 targets.append((validation.elements[1].value, fit.site))
         for index, node in self._one_hot_fits:
-            if any(_reaches(semantic, e, w, node, 0) for e, w in targets) and not any(_reaches(semantic, e, w, node, 0) for e, w in inputs):
+            source = {id(node)}
+            reaches = [any(semantic.flows_from(e, source, w) is not None for e, w in found) for found in (targets, inputs)]
+            if reaches == [True, False]:
                 self.facts[index] = replace(self.facts[index], targets_only=True)
 
     def _record_dump(self, node: cst.Call) -> None:
@@ -680,35 +682,6 @@ def _custom_class(context: FileContext, node: cst.ClassDef, locator: m.FastLocat
 
 #: Encoders that only one-hot encode labels (their inverse is the argmax).
 _ONE_HOT = frozenset({"OneHotEncoder", "LabelBinarizer"})
-
-
-def _reaches(semantic: SemanticModel, expr: cst.BaseExpression, site: Site, node: cst.CSTNode, depth: int) -> bool:
-    """``expr`` (at ``site``) holds ``node``'s result: ``node`` is inside it, or inside the value
-    of a name it mentions, or returned by a function of the file it calls."""
-    if depth > 8:
-        return False
-    if _inside(expr, node):
-        return True
-    if isinstance(expr, cst.Name):
-        return any(b.value is not None and _reaches(semantic, b.value, b.site, node, depth + 1) for b in semantic.lookup(expr.value, site))
-    if isinstance(expr, cst.Call):
-        function = semantic.function_called(expr, site)
-        if function is not None:
-            return any(_reaches(semantic, value, where, node, depth + 1) for value, where in semantic.returns_of(function))
-        return any(_reaches(semantic, a.value, site, node, depth + 1) for a in expr.args)
-    if isinstance(expr, (cst.Subscript, cst.Attribute)):
-        return _reaches(semantic, expr.value, site, node, depth + 1)
-    return False
-
-
-def _inside(expr: cst.CSTNode, node: cst.CSTNode) -> bool:
-    pending = [expr]
-    while pending:
-        current = pending.pop()
-        if current is node:
-            return True
-        pending.extend(current.children)
-    return False
 
 
 _DECLARED_BACKEND = re.compile(r"KERAS_BACKEND['\"]?\s*\]?\s*[=,]\s*['\"]?(tensorflow|jax|torch|numpy|openvino)\b")

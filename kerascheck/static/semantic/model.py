@@ -33,6 +33,7 @@ from kerascheck.static.semantic.keras_models import (
     ModelIndex,
     ModelObject,
 )
+from kerascheck.static.semantic.flows import flows_from
 from kerascheck.static.semantic.project_modules import ProjectModules
 from kerascheck.static.semantic.scopes import Binding, ScopeTracker, Site
 from kerascheck.static.semantic.values import Evaluator, Value
@@ -82,6 +83,8 @@ class SemanticModel:
         self._returns: dict[int, list[tuple[cst.BaseExpression, Site]]] = {}
         self._def_sites: dict[int, Site] = {}
         self._statistics: list[tuple[cst.Call, Site]] = []
+        #: ``name[...] = value`` stores into plain names, with where they happen.
+        self.item_stores: list[tuple[str, cst.BaseExpression, Site]] = []
         self._keras_called = False
         self._import_depth = 0
 
@@ -301,6 +304,24 @@ class SemanticModel:
                     found.extend((obj, parameter) for obj in self.keras_models.objects_of(parameter))
         return found
 
+    def flows_from(self, expr: cst.BaseExpression | None, sources: set[int], site: Site | None = None) -> int | None:
+        """The id of the first of ``sources`` (CST node ids: calls whose result counts, binding
+        nodes or values standing for data) whose result ``expr`` may hold or be computed from:
+        through names, their bindings, items stored and appended into them, and the returns of
+        the file's functions (shape reads such as ``len(x)`` excluded). None when none."""
+        return flows_from(self, expr, site or self.here(), sources)
+
+    def stores_into(self, binding: Binding, before: Site) -> list[tuple[cst.BaseExpression, Site]]:
+        """What is stored into the object a binding holds, after it and before ``before``, in
+        its scope: ``x[i] = value`` and ``x.append(value)``/``extend``/``insert``."""
+        name, scope, start = binding.name, binding.scope, binding.site.order
+        found = [(value, where) for stored, value, where in self.item_stores
+                 if stored == name and where.scope is scope and start < where.order < before.order]
+        for mutated, call, where in self.keras_models.mutations:
+            if mutated == name and where.scope is scope and start < where.order < before.order:
+                found.extend((a.value, where) for a in call.args)
+        return found
+
     def is_training_code(self, site: Site | None = None) -> bool:
         """Inside a ``GradientTape`` block, a loop that applies gradients, a training-step
         function, or a function called (directly or not) from any of those."""
@@ -503,6 +524,9 @@ class SemanticModel:
     def on_assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self.scopes.bind_target(target.target, "assign", node, node.value)
+            stored = target.target
+            if isinstance(stored, cst.Subscript) and isinstance(stored.value, cst.Name):
+                self.item_stores.append((stored.value.value, node.value, self.scopes.here()))
 
     def on_ann_assign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
