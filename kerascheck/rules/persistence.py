@@ -23,6 +23,7 @@ from kerascheck.rules.program_facts import (
     FIT_METHODS,
     KERAS_PREPROCESSING_LAYERS,
     LOADERS,
+    ONE_HOT,
     PREPROCESSORS,
     CustomClass,
     CustomObjectsGiven,
@@ -33,8 +34,10 @@ from kerascheck.rules.program_facts import (
     SavesModel,
     chained_fit,
     facts_in,
-    programs_with,
     is_training_call,
+    preprocessor_class,
+    programs_with,
+    targets_only,
 )
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext, ProjectContext
@@ -254,6 +257,7 @@ class RefitPreprocessorAtInference(Rule):
         self._feeds: list[tuple[cst.Call, Site]] = []  # calls of the model (decided at the end)
         #: Fits on data a parameter holds: (fit call, the parameter's name, where).
         self._parameter_fits: list[tuple[cst.Call, str, Site]] = []
+        self._one_hot: list[tuple[cst.Call, str, Site]] = []  # ... of those, one-hot encoders
         self._trains = False
         self._loads_model = False
 
@@ -321,7 +325,10 @@ class RefitPreprocessorAtInference(Rule):
         if name is not None:  # fitted on a parameter: what the file's calls pass is decided at the end
             root = name.split(".", 1)[0]
             if any(b.kind == "param" for b in context.semantic.lookup(root)):
-                self._parameter_fits.append((node, root, context.semantic.here()))
+                if preprocessor_class(context, receiver) not in ONE_HOT:
+                    self._parameter_fits.append((node, root, context.semantic.here()))
+                else:  # a one-hot encoding of labels refitted per data set: only when it feeds inputs
+                    self._one_hot.append((node, root, context.semantic.here()))
 
     def _feeds_model(self, node: cst.Call, method: tuple[cst.BaseExpression, str] | None) -> bool:
         """``model.predict(...)``, ``model.predict_on_batch(...)`` or ``model(...)``."""
@@ -331,6 +338,9 @@ class RefitPreprocessorAtInference(Rule):
 
     def leave_Module(self, node: cst.Module) -> None:
         semantic = self.context.semantic
+        if self._one_hot:  # one-hot labels (targets only) decode by argmax: refitting them is harmless
+            targets = targets_only(self.context, [call for call, _, _ in self._one_hot])
+            self._parameter_fits.extend(fit for fit in self._one_hot if id(fit[0]) not in targets)
         for call, parameter, site in self._parameter_fits:
             # ``def scale(df, scaler): scaler.fit_transform(df)`` called with ``scale(df_test, scaler)``
             function = site.function
@@ -665,46 +675,29 @@ class FitBeforeSplit(Rule):
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
-        self._preprocessors: dict[str, str] = {}
-        #: Per scope: data names fitted on (and names holding their transform) -> the fit call.
-        self._scopes: list[dict[str, cst.Call]] = [{}]
-        #: Per scope: (data name, "head" | "tail", boundary source) of row slices seen.
-        self._slices: list[set[tuple[str, str, str]]] = [set()]
-        #: Per scope: loop names holding cross-validation fold indices -> the splitter's name.
-        self._folds: list[dict[str, str]] = [{}]
-        self._splitters: dict[str, str] = {}  # name -> splitter class short name
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.append({})
-        self._slices.append(set())
-        self._folds.append({})
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.pop()
-        self._slices.pop()
-        self._folds.pop()
-
-    def visit_For(self, node: cst.For) -> None:
-        splitter = self._splitter_split(node.iter)
-        if splitter is not None:
-            for name in ah.target_names(node.target):
-                self._folds[-1][name] = splitter
+        #: Fits of a feature preprocessor on a whole data set, each with the receiver's bindings.
+        self._fits: list[tuple[cst.Call, frozenset[int]]] = []
+        #: id(what holds fitted-on data: the fit, a ``transform`` by the fitted preprocessor, the
+        #: bindings of the data it was fitted on) -> that fit call.
+        self._sources: dict[int, cst.Call] = {}
+        self._reported: set[int] = set()
+        #: Per function (None: module level): (data name, "head" | "tail", boundary source) of row slices.
+        self._slices: dict[int | None, set[tuple[str, str, str]]] = {}
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        scope = self._scopes[-1]
-        if not scope or not node.slice:
+        if not self._fits or not node.slice:
             return
         data = node.value
         if isinstance(data, cst.Attribute) and data.attr.value == "iloc":
             data = data.value
-        if not isinstance(data, cst.Name) or data.value not in scope:
+        if not isinstance(data, cst.Name):
             return
         name = data.value
         first = node.slice[0].slice
         if isinstance(first, cst.Index):
-            index = first.value
-            if isinstance(index, cst.Name) and index.value in self._folds[-1]:
-                self._report_split(name, f"the `{self._folds[-1][index.value]}` folds")
+            splitter = self._fold_of(first.value)
+            if splitter is not None:
+                self._report_split(data, f"the `{splitter}` folds")
             return
         if not isinstance(first, cst.Slice) or first.step is not None:
             return
@@ -716,69 +709,67 @@ class FitBeforeSplit(Rule):
             part, other, boundary = "tail", "head", code(lower).strip()
         else:
             return
-        slices = self._slices[-1]
+        function = self.context.semantic.here().function
+        slices = self._slices.setdefault(id(function) if function is not None else None, set())
         if (name, other, boundary) in slices:
-            self._report_split(name, f"`{name}[:{boundary}]` / `{name}[{boundary}:]`")
+            self._report_split(data, f"`{name}[:{boundary}]` / `{name}[{boundary}:]`")
         else:
             slices.add((name, part, boundary))
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        name = ah.assigned_name(node)
-        value = node.value
-        if name is None:
-            return
-        scope = self._scopes[-1]
-        if isinstance(value, cst.Call):
-            qualified = self.context.qualified(value.func) or ""
-            if qualified in _CV_SPLITTERS:
-                self._splitters[name] = qualified.rsplit(".", 1)[-1]
-            cls = PREPROCESSORS.get(qualified)
-            if cls is not None:
-                self._preprocessors[name] = cls
-                return
-            method = ah.method_call(value)
-            if method is not None:
-                receiver, verb = method
-                fit = self._fit_call(value)
-                source = self._fit_source(ah.argument(value, 0, "X"))
-                if fit is not None and source is not None:
-                    scope[name] = fit
-                    return
-                # ``x = scaler.transform(features)`` after ``scaler.fit(features)``: x is tainted too
-                source = _data_name(ah.argument(value, 0, "X"))
-                if verb == "transform" and isinstance(receiver, cst.Name) and source is not None and source in scope:
-                    scope[name] = scope[source]
-                    return
-        if name in scope and name not in m.names_in(value):
-            scope.pop(name)  # rebound to other data (``x = load_raw()``)
-
     def visit_Call(self, node: cst.Call) -> None:
         fit = self._fit_call(node)
-        scope = self._scopes[-1]
+        semantic = self.context.semantic
         if fit is not None:
-            data = self._fit_source(ah.argument(node, 0, "X"))
-            if data is not None and data not in scope:
-                scope[data] = node
+            data = ah.argument(node, 0, "X")
+            if self._fit_source(data) is not None:
+                self._fits.append((node, self._bindings(ah.method_call(node)[0])))  # type: ignore[index]
+                self._sources[id(node)] = node
+                root = _root_name(data)
+                for binding in semantic.lookup(root) if root is not None else ():
+                    self._sources.setdefault(id(binding.value if binding.value is not None else binding.node), node)
+            return
+        method = ah.method_call(node)
+        if method is not None and method[1] == "transform" and self._fits:
+            # ``x = scaler.transform(features)`` after ``scaler.fit(features)``: x holds fitted-on data
+            bindings = self._bindings(method[0])
+            fitted = next((f for f, receiver in reversed(self._fits) if bindings & receiver), None)
+            if fitted is not None:
+                self._sources[id(node)] = fitted
+            return
+        if not self._fits:
             return
         qualified = self.context.qualified(node.func)
         if qualified in _ARRAY_SPLITS:
-            data = _data_name(ah.argument(node, 0, "ary"))
+            data = ah.argument(node, 0, "ary")
             points = ah.argument(node, 1, "indices_or_sections")
             axis = ah.argument(node, 2, "axis")
-            if data in scope and isinstance(points, (cst.List, cst.Tuple)) and (axis is None or ah.int_value(axis) == 0):
-                self._report_split(data, f"`{qualified.replace('numpy.', 'np.')}`")
+            if data is not None and isinstance(points, (cst.List, cst.Tuple)) and (axis is None or ah.int_value(axis) == 0):
+                self._report_split(data, f"`{qualified.replace('numpy.', 'np.')}`")  # type: ignore[union-attr]
             return
         if qualified not in _SPLITS:
             return
         for arg in ah.positional(node):
-            if isinstance(arg.value, cst.Name) and arg.value.value in scope:
-                self._report_split(arg.value.value, "`train_test_split`")
+            if isinstance(arg.value, cst.Name) and self._report_split(arg.value, "`train_test_split`"):
                 return
 
-    def _report_split(self, name: str, how: str) -> None:
-        fit_call = self._scopes[-1].pop(name, None)
-        if fit_call is not None:
-            self.report(fit_call, f"preprocessor fitted on `{name}` before {how} divides it: test-set statistics leak into training; split first, then fit on the training part")
+    def _bindings(self, receiver: cst.BaseExpression) -> frozenset[int]:
+        if not isinstance(receiver, cst.Name):
+            return frozenset()
+        return frozenset(id(b) for b in self.context.semantic.lookup(receiver.value))
+
+    def _report_split(self, data: cst.BaseExpression, how: str) -> bool:
+        """Report the fit whose data ``data`` (split here) holds, once; True if there is one."""
+        found = self.context.semantic.flows_from(data, set(self._sources))
+        if found is None:
+            return False
+        fit_call = self._sources[found]
+        if id(fit_call) not in self._reported:
+            self._reported.add(id(fit_call))
+            name = self.context.code(data)
+            fitted = _data_name(ah.argument(fit_call, 0, "X"))
+            what = f"`{name}`" if fitted == name else f"data that `{name}` is computed from"
+            self.report(fit_call, f"preprocessor fitted on {what} before {how} divides it: test-set statistics leak into training; split first, then fit on the training part")
+        return True
 
     def _fit_source(self, expr: cst.BaseExpression | None) -> str | None:
         """The data set a fit sees whole: ``x``, ``df[cols]``, ``df.values``; None for a row subset
@@ -787,9 +778,21 @@ class FitBeforeSplit(Rule):
             first = expr.slice[0].slice
             if isinstance(first, cst.Slice) and (first.lower is not None or first.upper is not None):
                 return None  # ``x[:n]``; ``x[:, cols]`` keeps every row
-            if isinstance(first, cst.Index) and isinstance(first.value, cst.Name) and first.value.value in self._folds[-1]:
+            if isinstance(first, cst.Index) and self._fold_of(first.value) is not None:
                 return None
         return _data_name(expr)
+
+    def _fold_of(self, index: cst.BaseExpression) -> str | None:
+        """The splitter class whose fold indices ``index`` holds (``tr`` of ``for tr, te in
+        KFold(5).split(x)``), through the binding the use sees; else None."""
+        if not isinstance(index, cst.Name):
+            return None
+        for binding in self.context.semantic.lookup(index.value):
+            if binding.kind in ("loop", "unpack") and isinstance(binding.node, cst.For):
+                splitter = self._splitter_split(binding.node.iter)
+                if splitter is not None:
+                    return splitter
+        return None
 
     def _splitter_split(self, expr: cst.BaseExpression) -> str | None:
         """The splitter class of ``KFold(5).split(x)`` / ``kf.split(x)``, else None."""
@@ -800,25 +803,28 @@ class FitBeforeSplit(Rule):
             return None
         receiver = method[0]
         if isinstance(receiver, cst.Name):
-            return self._splitters.get(receiver.value)
+            bindings = self.context.semantic.lookup(receiver.value)
+            receiver = bindings[-1].value if bindings and bindings[-1].value is not None else receiver
         if isinstance(receiver, cst.Call):
             qualified = self.context.qualified(receiver.func) or ""
             return qualified.rsplit(".", 1)[-1] if qualified in _CV_SPLITTERS else None
         return None
 
     def _fit_call(self, node: cst.Call) -> cst.Call | None:
-        """``node`` itself when it fits a feature preprocessor, else None."""
+        """``node`` itself when it fits a feature preprocessor (through the bindings of its
+        receiver: ``scaler = StandardScaler()``), else None."""
         method = ah.method_call(node)
         if method is None or method[1] not in ("fit", "fit_transform", "adapt"):
             return None
         receiver = method[0]
-        if isinstance(receiver, cst.Name):
-            cls = self._preprocessors.get(receiver.value)
-        elif isinstance(receiver, cst.Call):
-            cls = PREPROCESSORS.get(self.context.qualified(receiver.func) or "")
-        else:
-            cls = None
-        return node if cls in _FEATURE_PREPROCESSORS else None
+        return node if preprocessor_class(self.context, receiver) in _FEATURE_PREPROCESSORS else None
+
+
+def _root_name(expr: cst.BaseExpression | None) -> str | None:
+    """The name a data expression starts from (``df`` of ``df.iloc[:, 1:].values``)."""
+    while isinstance(expr, (cst.Subscript, cst.Attribute, cst.Call)):
+        expr = expr.value if not isinstance(expr, cst.Call) else expr.func
+    return expr.value if isinstance(expr, cst.Name) else None
 
 
 def _is_length_of(expr: cst.BaseExpression, name: str) -> bool:

@@ -564,33 +564,14 @@ class ProgramFacts:
             name, cls = self._bound_fits.get(id(node)), PREPROCESSORS[self.context.qualified(receiver.func) or ""]
         else:
             return
-        if cls in _ONE_HOT:
+        if cls in ONE_HOT:
             self._one_hot_fits.append((len(self.facts), node))
         self.facts.append(PreprocessorFitted(name, cls, self.locator.location(node)))
 
     def _mark_target_encoders(self) -> None:
-        """One-hot encoders whose output reaches ``fit`` only as its targets (``y``, the second
-        item of ``validation_data``), and nothing else: through names, and through the returns
-        of the file's helpers (``def onehot(x): return OneHotEncoder().fit_transform(x)``)."""
-        semantic = self.context.semantic
-        targets: list[tuple[cst.BaseExpression, Site]] = []
-        inputs: list[tuple[cst.BaseExpression, Site]] = []
-        for fit, _ in semantic.fits():
-            call = fit.call
-            if not isinstance(call, cst.Call):
-                continue
-            for index, keyword, into in ((0, "x", inputs), (1, "y", targets)):
-                given = ah.argument(call, index, keyword)
-                if given is not None:
-                    into.append((given, fit.site))
-            validation = ah.keyword_value(call, "validation_data")
-            if isinstance(validation, (cst.Tuple, cst.List)) and len(validation.elements) >= 2:
-                inputs.append((validation.elements[0].value, fit.site))
-                targets.append((validation.elements[1].value, fit.site))
+        found = targets_only(self.context, [node for _, node in self._one_hot_fits])
         for index, node in self._one_hot_fits:
-            source = {id(node)}
-            reaches = [any(semantic.flows_from(e, source, w) is not None for e, w in found) for found in (targets, inputs)]
-            if reaches == [True, False]:
+            if id(node) in found:
                 self.facts[index] = replace(self.facts[index], targets_only=True)
 
     def _record_dump(self, node: cst.Call) -> None:
@@ -681,7 +662,48 @@ def _custom_class(context: FileContext, node: cst.ClassDef, locator: m.FastLocat
 
 
 #: Encoders that only one-hot encode labels (their inverse is the argmax).
-_ONE_HOT = frozenset({"OneHotEncoder", "LabelBinarizer"})
+ONE_HOT = frozenset({"OneHotEncoder", "LabelBinarizer"})
+
+
+def targets_only(context: FileContext, fits: list[cst.Call]) -> set[int]:
+    """Ids of the preprocessor ``fits`` whose output reaches training only as its targets
+    (``fit``'s ``y``, the second item of ``validation_data``), never as its inputs: through
+    names and the returns of the file's helpers (``def onehot(x): return OneHotEncoder().fit_transform(x)``).
+    Decided in ``leave_Module`` (the whole file's ``fit`` calls)."""
+    semantic = context.semantic
+    targets: list[tuple[cst.BaseExpression, Site]] = []
+    inputs: list[tuple[cst.BaseExpression, Site]] = []
+    for fit, _ in semantic.fits():
+        call = fit.call
+        if not isinstance(call, cst.Call):
+            continue
+        for index, keyword, into in ((0, "x", inputs), (1, "y", targets)):
+            given = ah.argument(call, index, keyword)
+            if given is not None:
+                into.append((given, fit.site))
+        validation = ah.keyword_value(call, "validation_data")
+        if isinstance(validation, (cst.Tuple, cst.List)) and len(validation.elements) >= 2:
+            inputs.append((validation.elements[0].value, fit.site))
+            targets.append((validation.elements[1].value, fit.site))
+    found = set()
+    for node in fits:
+        source = {id(node)}
+        reaches = [any(semantic.flows_from(e, source, w) is not None for e, w in given) for given in (targets, inputs)]
+        if reaches == [True, False]:
+            found.add(id(node))
+    return found
+
+
+def preprocessor_class(context: FileContext, receiver: cst.BaseExpression) -> str | None:
+    """The preprocessor class (short name) ``receiver`` is: constructed there
+    (``StandardScaler().fit``) or bound to one (every binding the use sees agrees)."""
+    if isinstance(receiver, cst.Call):
+        return PREPROCESSORS.get(context.qualified(receiver.func) or "")
+    if not isinstance(receiver, cst.Name):
+        return None
+    values = [b.value for b in context.semantic.lookup(receiver.value) if isinstance(b.value, cst.Call)]
+    classes = {PREPROCESSORS.get(context.qualified(v.func) or "") or chained_fit(context, v) for v in values}
+    return classes.pop() if len(classes) == 1 else None
 
 
 _DECLARED_BACKEND = re.compile(r"KERAS_BACKEND['\"]?\s*\]?\s*[=,]\s*['\"]?(tensorflow|jax|torch|numpy|openvino)\b")
