@@ -632,6 +632,8 @@ class FitBeforeSplit(Rule):
         "from sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nx = load_raw()\ntrain, test = x[:800], x[800:]\n",
         # np.split across the feature axis
         "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nleft, right = np.split(x, [3], axis=1)\n",
+        # only the shape of the scaled data is used by what is split
+        "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\ndata = StandardScaler().fit_transform(data)\nmask = np.zeros(len(data))\nfirst, second = mask[:100], mask[100:]\n",
         # the fold loop indexes the raw data; the scaler is refitted in each fold
         "from sklearn.model_selection import KFold\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nfor tr, te in KFold(5).split(raw):\n    scaler = StandardScaler()\n    x_tr = scaler.fit_transform(raw[tr])\n",
     )
@@ -664,6 +666,15 @@ class FitBeforeSplit(Rule):
         # every row, some columns
         Invalid(
             "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nfeatures = scaler.fit_transform(df.iloc[:, 1:])\ntrain, test = features[:-200], features[-200:]\n",
+            line=4,
+        ),
+        # arrays computed from the scaled data are split (a column dropped; windows stored item by item)
+        Invalid(
+            "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaled = StandardScaler().fit_transform(raw)\nX = np.delete(scaled, 3, axis=1)\ntrain, test = X[:500], X[500:]\n",
+            line=4, message="computed from",
+        ),
+        Invalid(
+            "import numpy as np\nfrom sklearn.preprocessing import MinMaxScaler\nimport keras\ndata = MinMaxScaler().fit_transform(series)\nX = np.zeros((len(data), 5))\nfor i in range(len(data) - 5):\n    X[i] = data[i:i + 5]\nsp = 100\ntrain, test = X[0:sp], X[sp:]\n",
             line=4,
         ),
         # fold indices of a cross-validation loop used on the scaled data
