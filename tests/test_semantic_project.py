@@ -153,7 +153,7 @@ def test_each_model_has_its_own_output_layer() -> None:
     sites = {id(e.call): e.site for e in semantic.keras_models.events}
     outputs = [semantic.output_layer(c.func.value, sites[id(c)]) for c in compiles]  # type: ignore[attr-defined]
     assert [context.code(o) for o in outputs] == ['layers.Activation("softmax")', "layers.Softmax()", 'layers.Dense(1, activation="sigmoid")']
-    encoder, functional, rebound = compiles
+    encoder, _, rebound = compiles
     assert context.code(semantic.layer_before(outputs[0], encoder.func.value, sites[id(encoder)])) == "layers.Dense(1)"  # type: ignore[arg-type, attr-defined]
     assert context.code(semantic.layer_before(outputs[1])) == "layers.Dense(3)"  # type: ignore[arg-type]
     assert semantic.model_origin(rebound.func.value, sites[id(rebound)]) == "sequential"  # type: ignore[attr-defined]

@@ -83,49 +83,171 @@ class UnsavedPreprocessor(ProjectRule):
     name = "unsaved-preprocessor"
     summary = "A fitted preprocessor is not saved with the model"
     VALID = (
-        "import joblib\nimport keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\njoblib.dump(scaler, 'scaler.joblib')\n",
+        (
+            "import joblib\n"
+            "import keras\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "scaler = StandardScaler()\n"
+            "x = scaler.fit_transform(x)\n"
+            "model = keras.Sequential()\n"
+            "model.save('m.keras')\n"
+            "joblib.dump(scaler, 'scaler.joblib')\n"
+        ),
         # the model is never saved: nothing to pair the scaler with
-        "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
+        (
+            "import keras\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "scaler = StandardScaler()\n"
+            "x = scaler.fit_transform(x)\n"
+            "model = keras.Sequential()\n"
+            "model.fit(x, y)\n"
+        ),
         # a Keras preprocessing layer inside the saved model is saved with it
-        "import keras\nnorm = keras.layers.Normalization()\nnorm.adapt(x)\nmodel = keras.Sequential([norm, keras.layers.Dense(1)])\nmodel.save('m.keras')\n",
-        "import keras\nvec = keras.layers.TextVectorization()\nvec.adapt(texts)\ninputs = keras.Input((1,), dtype='string')\nmodel = keras.Model(inputs, keras.layers.Dense(1)(vec(inputs)))\nmodel.save('m.keras')\n",
-        "import json\nimport keras\nfrom tensorflow.keras.preprocessing.text import Tokenizer\ntok = Tokenizer()\ntok.fit_on_texts(texts)\nwith open('tok.json', 'w') as f:\n    f.write(tok.to_json())\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+        (
+            "import keras\n"
+            "norm = keras.layers.Normalization()\n"
+            "norm.adapt(x)\n"
+            "model = keras.Sequential([norm, keras.layers.Dense(1)])\n"
+            "model.save('m.keras')\n"
+        ),
+        (
+            "import keras\n"
+            "vec = keras.layers.TextVectorization()\n"
+            "vec.adapt(texts)\n"
+            "inputs = keras.Input((1,), dtype='string')\n"
+            "model = keras.Model(inputs, keras.layers.Dense(1)(vec(inputs)))\n"
+            "model.save('m.keras')\n"
+        ),
+        (
+            "import json\n"
+            "import keras\n"
+            "from tensorflow.keras.preprocessing.text import Tokenizer\n"
+            "tok = Tokenizer()\n"
+            "tok.fit_on_texts(texts)\n"
+            "with open('tok.json', 'w') as f:\n"
+            "    f.write(tok.to_json())\n"
+            "model = keras.Sequential()\n"
+            "model.save('m.keras')\n"
+        ),
         # a one-hot encoding that only becomes the training targets: the argmax decodes it
-        "import numpy as np\nimport keras\nfrom sklearn.preprocessing import OneHotEncoder\n\ndef onehot(x):\n    return np.array(OneHotEncoder().fit_transform(x.reshape(-1, 1)).todense())\n\ntrn_labels = onehot(trn_classes)\nval_labels = onehot(val_classes)\nmodel = keras.Sequential()\nmodel.fit(x, trn_labels, validation_data=(xv, val_labels))\nmodel.save('m.keras')\n",
+        (
+            "import numpy as np\n"
+            "import keras\n"
+            "from sklearn.preprocessing import OneHotEncoder\n"
+            "\n"
+            "def onehot(x):\n"
+            "    return np.array(OneHotEncoder().fit_transform(x.reshape(-1, 1)).todense())\n"
+            "\n"
+            "trn_labels = onehot(trn_classes)\n"
+            "val_labels = onehot(val_classes)\n"
+            "model = keras.Sequential()\n"
+            "model.fit(x, trn_labels, validation_data=(xv, val_labels))\n"
+            "model.save('m.keras')\n"
+        ),
         # handed back to the caller
-        "import keras\nfrom sklearn.preprocessing import MinMaxScaler\n\ndef prepare(x):\n    scaler = MinMaxScaler()\n    return scaler.fit_transform(x), scaler\n\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+        (
+            "import keras\n"
+            "from sklearn.preprocessing import MinMaxScaler\n"
+            "\n"
+            "def prepare(x):\n"
+            "    scaler = MinMaxScaler()\n"
+            "    return scaler.fit_transform(x), scaler\n"
+            "\n"
+            "model = keras.Sequential()\n"
+            "model.save('m.keras')\n"
+        ),
         # constructed and fitted in one chain, bound to a name that is dumped
-        "import joblib\nimport keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler().fit(x_train)\nmodel = keras.Sequential()\nmodel.save('m.keras')\njoblib.dump(scaler, 'scaler.joblib')\n",
+        (
+            "import joblib\n"
+            "import keras\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "scaler = StandardScaler().fit(x_train)\n"
+            "model = keras.Sequential()\n"
+            "model.save('m.keras')\n"
+            "joblib.dump(scaler, 'scaler.joblib')\n"
+        ),
         Valid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nfrom artifacts import save_all\nscaler = StandardScaler()\nscaler.fit(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "from artifacts import save_all\n"
+                "scaler = StandardScaler()\n"
+                "scaler.fit(x)\n"
+                "model = keras.Sequential()\n"
+                "model.save('m.keras')\n"
+            ),
             project={"artifacts.py": "import joblib\n\ndef save_all():\n    joblib.dump(scaler, 'scaler.pkl')\n"},
         ),
     )
     INVALID = (
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nx_train = scaler.fit_transform(x_train)\nmodel = keras.Sequential()\nmodel.fit(x_train, y)\nmodel.save('model.keras')\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "scaler = StandardScaler()\n"
+                "x_train = scaler.fit_transform(x_train)\n"
+                "model = keras.Sequential()\n"
+                "model.fit(x_train, y)\n"
+                "model.save('model.keras')\n"
+            ),
             line=4, message="`scaler`",
         ),
         # a one-hot encoding of the inputs (not the targets) is needed at inference
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import OneHotEncoder\n\ndef encode(x):\n    return OneHotEncoder().fit_transform(x)\n\nmodel = keras.Sequential()\nmodel.fit(encode(x), y)\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import OneHotEncoder\n"
+                "\n"
+                "def encode(x):\n"
+                "    return OneHotEncoder().fit_transform(x)\n"
+                "\n"
+                "model = keras.Sequential()\n"
+                "model.fit(encode(x), y)\n"
+                "model.save('m.keras')\n"
+            ),
             line=5,
         ),
         Invalid(
-            "import tensorflow as tf\nfrom tensorflow.keras.preprocessing.text import Tokenizer\ntokenizer = Tokenizer(num_words=1000)\ntokenizer.fit_on_texts(texts)\nmodel = tf.keras.Sequential()\nmodel.save_weights('w.weights.h5')\n",
+            (
+                "import tensorflow as tf\n"
+                "from tensorflow.keras.preprocessing.text import Tokenizer\n"
+                "tokenizer = Tokenizer(num_words=1000)\n"
+                "tokenizer.fit_on_texts(texts)\n"
+                "model = tf.keras.Sequential()\n"
+                "model.save_weights('w.weights.h5')\n"
+            ),
             line=4,
         ),
         # adapted layer used only in a tf.data map: the saved model lacks it
         Invalid(
-            "import keras\nvec = keras.layers.TextVectorization()\nvec.adapt(texts)\nds = ds.map(lambda x, y: (vec(x), y))\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "vec = keras.layers.TextVectorization()\n"
+                "vec.adapt(texts)\n"
+                "ds = ds.map(lambda x, y: (vec(x), y))\n"
+                "model = keras.Sequential()\n"
+                "model.save('m.keras')\n"
+            ),
             line=3,
         ),
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nx = StandardScaler().fit_transform(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "x = StandardScaler().fit_transform(x)\n"
+                "model = keras.Sequential()\n"
+                "model.save('m.keras')\n"
+            ),
             line=3,
         ),
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler().fit(x_train)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "scaler = StandardScaler().fit(x_train)\n"
+                "model = keras.Sequential()\n"
+                "model.save('m.keras')\n"
+            ),
             line=3, message="`scaler`",
         ),
         # the model is saved by another module of the program
@@ -201,27 +323,78 @@ class RefitPreprocessorAtInference(Rule):
     name = "refit-preprocessor-at-inference"
     summary = "Preprocessor refitted on test data or at inference"
     VALID = (
-        "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx_train = scaler.fit_transform(x_train)\nx_test = scaler.transform(x_test)\n",
-        "import joblib\nimport keras\nscaler = joblib.load('scaler.joblib')\nmodel = keras.models.load_model('m.keras')\nmodel.predict(scaler.transform(x))\n",
+        (
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "scaler = StandardScaler()\n"
+            "x_train = scaler.fit_transform(x_train)\n"
+            "x_test = scaler.transform(x_test)\n"
+        ),
+        (
+            "import joblib\n"
+            "import keras\n"
+            "scaler = joblib.load('scaler.joblib')\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "model.predict(scaler.transform(x))\n"
+        ),
         # fine-tuning script: loads a model and trains it
-        "import keras\nfrom sklearn.preprocessing import StandardScaler\nmodel = keras.models.load_model('m.keras')\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nmodel.fit(x, y)\n",
+        (
+            "import keras\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "scaler = StandardScaler()\n"
+            "x = scaler.fit_transform(x)\n"
+            "model.fit(x, y)\n"
+        ),
         # ``model.fit(x_test)`` is not a preprocessor
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x_val, y_val)\n",
-        "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx_testing_free = scaler.fit_transform(latest_x)\n",
+        (
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "scaler = StandardScaler()\n"
+            "x_testing_free = scaler.fit_transform(latest_x)\n"
+        ),
         # fitted at inference only to plot the model's outputs (corpus: probing_vits.py)
-        "import keras\nfrom sklearn.preprocessing import MinMaxScaler\nmodel = keras.models.load_model('m.keras')\nprojections = model.predict(images)\nscaled = MinMaxScaler().fit_transform(projections)\nplot(scaled)\n",
+        (
+            "import keras\n"
+            "from sklearn.preprocessing import MinMaxScaler\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "projections = model.predict(images)\n"
+            "scaled = MinMaxScaler().fit_transform(projections)\n"
+            "plot(scaled)\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx_train = scaler.fit_transform(x_train)\nx_test = scaler.fit_transform(x_test)\n",
+            (
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaler = StandardScaler()\n"
+                "x_train = scaler.fit_transform(x_train)\n"
+                "x_test = scaler.fit_transform(x_test)\n"
+            ),
             line=5, message="`x_test`",
         ),
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import MinMaxScaler\nmodel = keras.models.load_model('m.keras')\nscaler = MinMaxScaler()\nx = scaler.fit_transform(new_data)\nprint(model.predict(x))\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "scaler = MinMaxScaler()\n"
+                "x = scaler.fit_transform(new_data)\n"
+                "print(model.predict(x))\n"
+            ),
             line=5, message="inference",
         ),
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nmodel = keras.models.load_model('m.keras')\nscaler = StandardScaler()\nscaler.fit(rows)\nprint(model(scaler.transform(rows)))\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "scaler = StandardScaler()\n"
+                "scaler.fit(rows)\n"
+                "print(model(scaler.transform(rows)))\n"
+            ),
             line=5,
         ),
         Invalid(
@@ -230,11 +403,22 @@ class RefitPreprocessorAtInference(Rule):
         ),
         # fitted in a chain at inference, then used to transform the model's input
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nmodel = keras.models.load_model('m.keras')\nscaler = StandardScaler().fit(rows)\nprint(model.predict(scaler.transform(rows)))\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "scaler = StandardScaler().fit(rows)\n"
+                "print(model.predict(scaler.transform(rows)))\n"
+            ),
             line=4, message="inference",
         ),
         Invalid(
-            "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler().fit(x_train)\nx_test = scaler.fit_transform(x_test)\n",
+            (
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaler = StandardScaler().fit(x_train)\n"
+                "x_test = scaler.fit_transform(x_test)\n"
+            ),
             line=4, message="`x_test`",
         ),
         Invalid(
@@ -243,7 +427,18 @@ class RefitPreprocessorAtInference(Rule):
         ),
         # a helper that fits whatever it is given, called with the test data
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import MinMaxScaler\n\ndef scale(df, scaler=None):\n    if not scaler:\n        scaler = MinMaxScaler()\n    return scaler, scaler.fit_transform(df.values)\n\nscaler, train = scale(df_train)\nscaler, test = scale(df_test, scaler)\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "\n"
+                "def scale(df, scaler=None):\n"
+                "    if not scaler:\n"
+                "        scaler = MinMaxScaler()\n"
+                "    return scaler, scaler.fit_transform(df.values)\n"
+                "\n"
+                "scaler, train = scale(df_train)\n"
+                "scaler, test = scale(df_test, scaler)\n"
+            ),
             line=10, message="`df_test`",
         ),
     )
@@ -313,7 +508,9 @@ class RefitPreprocessorAtInference(Rule):
         if kind is None:
             return
         if kind == "loaded":
-            self.report(node, f"`{context.code(receiver)}` was loaded fitted and is refitted here: its training statistics are replaced; use `transform`")
+            self.report(
+                node, f"`{context.code(receiver)}` was loaded fitted and is refitted here: its training statistics are replaced; use `transform`"
+            )
             return
         data = ah.argument(node, 0, "X") or ah.argument(node, 0, "data") or ah.argument(node, 0, "texts")
         name = _data_name(data)
@@ -365,7 +562,10 @@ class RefitPreprocessorAtInference(Rule):
                         fed.add(id(self._sources[found]))
             for call, _ in self._fits:
                 if id(call) in fed:
-                    self.report(call, "preprocessor fitted in inference code (a model is loaded, nothing trains) and its output is fed to the model: load the preprocessor fitted at training time and only `transform`")
+                    self.report(call, (
+                        "preprocessor fitted in inference code (a model is loaded, nothing trains) and its output is fed to the model: load the"
+                        " preprocessor fitted at training time and only `transform`"
+                    ))
 
 
 def _data_name(expr: cst.BaseExpression | None) -> str | None:
@@ -420,7 +620,11 @@ class UnsafeModelLoad(Rule):
         Invalid("import keras\nmodel = keras.models.load_model('m.keras', safe_mode=False)\n", line=2, message="safe_mode=False"),
         Invalid("import keras\nkeras.config.enable_unsafe_deserialization()\n", line=2),
         Invalid(
-            "import tensorflow as tf\npath = tf.keras.utils.get_file('model.h5', 'https://example.com/model.h5')\nmodel = tf.keras.models.load_model(path)\n",
+            (
+                "import tensorflow as tf\n"
+                "path = tf.keras.utils.get_file('model.h5', 'https://example.com/model.h5')\n"
+                "model = tf.keras.models.load_model(path)\n"
+            ),
             line=3, message="downloaded",
         ),
         Invalid(
@@ -455,7 +659,10 @@ class UnsafeModelLoad(Rule):
                 return
             ending = self._download_ending(ah.argument(node, 0, "filepath"))
             if ending is not None and ending.lower().endswith((".h5", ".hdf5")):
-                self.report(node, "legacy `.h5` model downloaded and loaded: the HDF5 format is not covered by the `.keras` format's safe-mode checks; prefer a trusted `.keras` file")
+                self.report(node, (
+                    "legacy `.h5` model downloaded and loaded: the HDF5 format is not covered by the `.keras` format's safe-mode checks; prefer a"
+                    " trusted `.keras` file"
+                ))
         elif qualified == "keras.config.enable_unsafe_deserialization":
             self.report(node, "unsafe deserialization lets loaded files run arbitrary Python code (Lambda layers)")
         elif qualified == "keras.layers.Lambda":
@@ -472,7 +679,10 @@ class UnsafeModelLoad(Rule):
     def leave_Module(self, node: cst.Module) -> None:
         if self._saves_full:
             for call in self._lambdas:
-                self.report(call, "`Lambda` layer in a model saved whole: loading it needs `safe_mode=False` (it runs stored Python code); use a registered custom layer")
+                self.report(call, (
+                    "`Lambda` layer in a model saved whole: loading it needs `safe_mode=False` (it runs stored Python code); use a registered"
+                    " custom layer"
+                ))
 
 
 class UnregisteredCustomObject(ProjectRule):
@@ -514,17 +724,71 @@ class UnregisteredCustomObject(ProjectRule):
     name = "unregistered-custom-object"
     summary = "Custom layer/model saved whole but not registered for loading"
     VALID = (
-        "import keras\n@keras.saving.register_keras_serializable()\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save('m.keras')\n",
-        "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save_weights('m.weights.h5')\n",
-        "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save('m.keras')\nm2 = keras.models.load_model('m.keras', custom_objects={'Scale': Scale})\n",
-        "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.fit(x, y)\n",
+        (
+            "import keras\n"
+            "@keras.saving.register_keras_serializable()\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return x\n"
+            "model = keras.Sequential([Scale()])\n"
+            "model.save('m.keras')\n"
+        ),
+        (
+            "import keras\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return x\n"
+            "model = keras.Sequential([Scale()])\n"
+            "model.save_weights('m.weights.h5')\n"
+        ),
+        (
+            "import keras\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return x\n"
+            "model = keras.Sequential([Scale()])\n"
+            "model.save('m.keras')\n"
+            "m2 = keras.models.load_model('m.keras', custom_objects={'Scale': Scale})\n"
+        ),
+        (
+            "import keras\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return x\n"
+            "model = keras.Sequential([Scale()])\n"
+            "model.fit(x, y)\n"
+        ),
         # the saved models are functional encoders, not the subclass (corpus: nl_image_search.py)
-        "import keras\nclass DualEncoder(keras.Model):\n    def call(self, x):\n        return x\nencoder = keras.Sequential([keras.layers.Dense(2)])\ndual = DualEncoder()\ndual.fit(x)\nencoder.save('enc.keras')\n",
-        "import tensorflow as tf\nfrom tensorflow.keras.utils import register_keras_serializable\n@register_keras_serializable(package='p')\nclass Scale(tf.keras.layers.Layer):\n    pass\nmodel = tf.keras.Sequential([Scale()])\ntf.keras.models.save_model(model, 'm.keras')\n",
+        (
+            "import keras\n"
+            "class DualEncoder(keras.Model):\n"
+            "    def call(self, x):\n"
+            "        return x\n"
+            "encoder = keras.Sequential([keras.layers.Dense(2)])\n"
+            "dual = DualEncoder()\n"
+            "dual.fit(x)\n"
+            "encoder.save('enc.keras')\n"
+        ),
+        (
+            "import tensorflow as tf\n"
+            "from tensorflow.keras.utils import register_keras_serializable\n"
+            "@register_keras_serializable(package='p')\n"
+            "class Scale(tf.keras.layers.Layer):\n"
+            "    pass\n"
+            "model = tf.keras.Sequential([Scale()])\n"
+            "tf.keras.models.save_model(model, 'm.keras')\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x * 2\nmodel = keras.Sequential([Scale()])\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "class Scale(keras.layers.Layer):\n"
+                "    def call(self, x):\n"
+                "        return x * 2\n"
+                "model = keras.Sequential([Scale()])\n"
+                "model.save('m.keras')\n"
+            ),
             line=2, message="register_keras_serializable",
         ),
         Invalid(
@@ -533,7 +797,15 @@ class UnregisteredCustomObject(ProjectRule):
             line=4,
         ),
         Invalid(
-            "import tensorflow as tf\nclass Scale(tf.keras.layers.Layer):\n    def __init__(self, factor, **kwargs):\n        super().__init__(**kwargs)\n        self.factor = factor\nmodel = tf.keras.Sequential([Scale(2)])\nmodel.save('m.h5')\n",
+            (
+                "import tensorflow as tf\n"
+                "class Scale(tf.keras.layers.Layer):\n"
+                "    def __init__(self, factor, **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.factor = factor\n"
+                "model = tf.keras.Sequential([Scale(2)])\n"
+                "model.save('m.h5')\n"
+            ),
             target_keras="2.15", message="get_config",
         ),
     )
@@ -617,69 +889,205 @@ class FitBeforeSplit(Rule):
     name = "fit-before-split"
     summary = "Preprocessor fitted on the whole data set before the train/test split"
     VALID = (
-        "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx_tr, x_te, y_tr, y_te = train_test_split(x, y)\nscaler = StandardScaler()\nx_tr = scaler.fit_transform(x_tr)\n",
+        (
+            "from sklearn.model_selection import train_test_split\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "x_tr, x_te, y_tr, y_te = train_test_split(x, y)\n"
+            "scaler = StandardScaler()\n"
+            "x_tr = scaler.fit_transform(x_tr)\n"
+        ),
         # labels encoded before the split: harmless
-        "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import LabelEncoder\nimport keras\ny = LabelEncoder().fit_transform(y)\nx_tr, x_te, y_tr, y_te = train_test_split(x, y)\n",
+        (
+            "from sklearn.model_selection import train_test_split\n"
+            "from sklearn.preprocessing import LabelEncoder\n"
+            "import keras\n"
+            "y = LabelEncoder().fit_transform(y)\n"
+            "x_tr, x_te, y_tr, y_te = train_test_split(x, y)\n"
+        ),
         # fitted on another array than the one split
-        "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nother = scaler.fit_transform(reference)\nx_tr, x_te = train_test_split(x)\n",
+        (
+            "from sklearn.model_selection import train_test_split\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "scaler = StandardScaler()\n"
+            "other = scaler.fit_transform(reference)\n"
+            "x_tr, x_te = train_test_split(x)\n"
+        ),
         # one slice is a subset, not a split; windows are not a split either
-        "from sklearn.preprocessing import MinMaxScaler\nimport keras\ndata = MinMaxScaler().fit_transform(data)\nsample = data[:100]\nwindows = [data[i:i + 10] for i in range(90)]\n",
+        (
+            "from sklearn.preprocessing import MinMaxScaler\n"
+            "import keras\n"
+            "data = MinMaxScaler().fit_transform(data)\n"
+            "sample = data[:100]\n"
+            "windows = [data[i:i + 10] for i in range(90)]\n"
+        ),
         # split first by slicing, then fit on the training rows
-        "from sklearn.preprocessing import StandardScaler\nimport keras\ntrain, test = data[:800], data[800:]\nscaler = StandardScaler().fit(train)\ntrain, test = scaler.transform(train), scaler.transform(test)\n",
+        (
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "train, test = data[:800], data[800:]\n"
+            "scaler = StandardScaler().fit(train)\n"
+            "train, test = scaler.transform(train), scaler.transform(test)\n"
+        ),
         # fitted on the head rows only: the split came first
-        "from sklearn.preprocessing import MinMaxScaler\nimport keras\nn = 800\nscaler = MinMaxScaler().fit(data[:n])\ntrain, test = scaler.transform(data[:n]), scaler.transform(data[n:])\n",
+        (
+            "from sklearn.preprocessing import MinMaxScaler\n"
+            "import keras\n"
+            "n = 800\n"
+            "scaler = MinMaxScaler().fit(data[:n])\n"
+            "train, test = scaler.transform(data[:n]), scaler.transform(data[n:])\n"
+        ),
         # the scaled name was rebound to other data before being sliced
-        "from sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nx = load_raw()\ntrain, test = x[:800], x[800:]\n",
+        (
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "x = StandardScaler().fit_transform(x)\n"
+            "x = load_raw()\n"
+            "train, test = x[:800], x[800:]\n"
+        ),
         # np.split across the feature axis
-        "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nleft, right = np.split(x, [3], axis=1)\n",
+        (
+            "import numpy as np\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "x = StandardScaler().fit_transform(x)\n"
+            "left, right = np.split(x, [3], axis=1)\n"
+        ),
         # only the shape of the scaled data is used by what is split
-        "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\ndata = StandardScaler().fit_transform(data)\nmask = np.zeros(len(data))\nfirst, second = mask[:100], mask[100:]\n",
+        (
+            "import numpy as np\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "data = StandardScaler().fit_transform(data)\n"
+            "mask = np.zeros(len(data))\n"
+            "first, second = mask[:100], mask[100:]\n"
+        ),
         # the fold loop indexes the raw data; the scaler is refitted in each fold
-        "from sklearn.model_selection import KFold\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nfor tr, te in KFold(5).split(raw):\n    scaler = StandardScaler()\n    x_tr = scaler.fit_transform(raw[tr])\n",
+        (
+            "from sklearn.model_selection import KFold\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "for tr, te in KFold(5).split(raw):\n"
+            "    scaler = StandardScaler()\n"
+            "    x_tr = scaler.fit_transform(raw[tr])\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nx_tr, x_te, y_tr, y_te = train_test_split(x, y)\n",
+            (
+                "from sklearn.model_selection import train_test_split\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaler = StandardScaler()\n"
+                "x = scaler.fit_transform(x)\n"
+                "x_tr, x_te, y_tr, y_te = train_test_split(x, y)\n"
+            ),
             line=5, message="train_test_split",
         ),
         Invalid(
-            "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import MinMaxScaler\nimport keras\n\ndef load():\n    scaled = MinMaxScaler().fit_transform(data)\n    return train_test_split(scaled, labels, test_size=0.2)\n",
+            (
+                "from sklearn.model_selection import train_test_split\n"
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "import keras\n"
+                "\n"
+                "def load():\n"
+                "    scaled = MinMaxScaler().fit_transform(data)\n"
+                "    return train_test_split(scaled, labels, test_size=0.2)\n"
+            ),
             line=6,
         ),
         Invalid(
-            "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nscaler.fit(features)\nx = scaler.transform(features)\nx_tr, x_te = train_test_split(x)\n",
+            (
+                "from sklearn.model_selection import train_test_split\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaler = StandardScaler()\n"
+                "scaler.fit(features)\n"
+                "x = scaler.transform(features)\n"
+                "x_tr, x_te = train_test_split(x)\n"
+            ),
             line=5,
         ),
         # split by slicing (one statement, or two)
         Invalid(
-            "from sklearn.preprocessing import MinMaxScaler\nimport keras\nscaler = MinMaxScaler()\ndata = scaler.fit_transform(data)\ntrain, test = data[:100], data[100:]\n",
+            (
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "import keras\n"
+                "scaler = MinMaxScaler()\n"
+                "data = scaler.fit_transform(data)\n"
+                "train, test = data[:100], data[100:]\n"
+            ),
             line=4, message="`data[:100]`",
         ),
         Invalid(
-            "from sklearn.preprocessing import MinMaxScaler\nimport keras\ndata = MinMaxScaler().fit_transform(series)\nn = int(len(data) * 0.67)\ntrain = data[0:n, :]\ntest = data[n:len(data), :]\n",
+            (
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "import keras\n"
+                "data = MinMaxScaler().fit_transform(series)\n"
+                "n = int(len(data) * 0.67)\n"
+                "train = data[0:n, :]\n"
+                "test = data[n:len(data), :]\n"
+            ),
             line=3,
         ),
         Invalid(
-            "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\ntrain, val, test = np.split(x, [600, 800])\n",
+            (
+                "import numpy as np\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "x = StandardScaler().fit_transform(x)\n"
+                "train, val, test = np.split(x, [600, 800])\n"
+            ),
             line=4, message="split",
         ),
         # every row, some columns
         Invalid(
-            "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nfeatures = scaler.fit_transform(df.iloc[:, 1:])\ntrain, test = features[:-200], features[-200:]\n",
+            (
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaler = StandardScaler()\n"
+                "features = scaler.fit_transform(df.iloc[:, 1:])\n"
+                "train, test = features[:-200], features[-200:]\n"
+            ),
             line=4,
         ),
         # arrays computed from the scaled data are split (a column dropped; windows stored item by item)
         Invalid(
-            "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaled = StandardScaler().fit_transform(raw)\nX = np.delete(scaled, 3, axis=1)\ntrain, test = X[:500], X[500:]\n",
+            (
+                "import numpy as np\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaled = StandardScaler().fit_transform(raw)\n"
+                "X = np.delete(scaled, 3, axis=1)\n"
+                "train, test = X[:500], X[500:]\n"
+            ),
             line=4, message="computed from",
         ),
         Invalid(
-            "import numpy as np\nfrom sklearn.preprocessing import MinMaxScaler\nimport keras\ndata = MinMaxScaler().fit_transform(series)\nX = np.zeros((len(data), 5))\nfor i in range(len(data) - 5):\n    X[i] = data[i:i + 5]\nsp = 100\ntrain, test = X[0:sp], X[sp:]\n",
+            (
+                "import numpy as np\n"
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "import keras\n"
+                "data = MinMaxScaler().fit_transform(series)\n"
+                "X = np.zeros((len(data), 5))\n"
+                "for i in range(len(data) - 5):\n"
+                "    X[i] = data[i:i + 5]\n"
+                "sp = 100\n"
+                "train, test = X[0:sp], X[sp:]\n"
+            ),
             line=4,
         ),
         # fold indices of a cross-validation loop used on the scaled data
         Invalid(
-            "from sklearn.model_selection import StratifiedKFold\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nfor tr, te in StratifiedKFold(5).split(x, y):\n    model.fit(x[tr], y[tr])\n",
+            (
+                "from sklearn.model_selection import StratifiedKFold\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "x = StandardScaler().fit_transform(x)\n"
+                "for tr, te in StratifiedKFold(5).split(x, y):\n"
+                "    model.fit(x[tr], y[tr])\n"
+            ),
             line=4, message="StratifiedKFold",
         ),
     )
@@ -755,7 +1163,7 @@ class FitBeforeSplit(Rule):
             points = ah.argument(node, 1, "indices_or_sections")
             axis = ah.argument(node, 2, "axis")
             if data is not None and isinstance(points, (cst.List, cst.Tuple)) and (axis is None or ah.int_value(axis) == 0):
-                self._report_split(data, f"`{qualified.replace('numpy.', 'np.')}`")  # type: ignore[union-attr]
+                self._report_split(data, f"`{(qualified or '').replace('numpy.', 'np.')}`")
             return
         if qualified not in _SPLITS:
             return
@@ -779,7 +1187,11 @@ class FitBeforeSplit(Rule):
             name = self.context.code(data)
             fitted = _data_name(ah.argument(fit_call, 0, "X"))
             what = f"`{name}`" if fitted == name else f"data that `{name}` is computed from"
-            self.report(fit_call, f"preprocessor fitted on {what} before {how} divides it: test-set statistics leak into training; split first, then fit on the training part")
+            self.report(
+                fit_call,
+                f"preprocessor fitted on {what} before {how} divides it: test-set statistics leak into training; "
+                "split first, then fit on the training part",
+            )
         return True
 
     def _fit_source(self, expr: cst.BaseExpression | None) -> str | None:

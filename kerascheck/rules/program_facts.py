@@ -9,7 +9,7 @@ every project rule reads the same list of facts in ``finish``, combined per prog
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -597,7 +597,8 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
         return False
     if not isinstance(test.comparisons[0].operator, cst.Equal):
         return False
-    sides = {ah.string_value(test.left) or dotted(test.left), ah.string_value(test.comparisons[0].comparator) or dotted(test.comparisons[0].comparator)}
+    right = test.comparisons[0].comparator
+    sides = {ah.string_value(test.left) or dotted(test.left), ah.string_value(right) or dotted(right)}
     return sides == {"__name__", "__main__"}
 
 
@@ -815,7 +816,7 @@ def facts_in(project: ProjectContext, files: Iterable[str], kind: type[FactT]) -
                 yield path, fact
 
 
-def has_fact(project: ProjectContext, program: Program, kind: type, test: Any = None) -> bool:
+def has_fact(project: ProjectContext, program: Program, kind: type[FactT], test: Callable[[FactT], bool] | None = None) -> bool:
     """True if a file of ``program`` recorded a fact of ``kind`` (passing ``test``, if given)."""
     return any(test is None or test(fact) for _, fact in facts_in(project, program.files, kind))
 

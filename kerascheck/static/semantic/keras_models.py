@@ -133,7 +133,9 @@ class ModelIndex:
 
     # -- which object ----------------------------------------------------------------------
 
-    def _object(self, key: object, origin: Origin, node: cst.CSTNode, site: Site, definition=None) -> ModelObject:  # type: ignore[no-untyped-def]
+    def _object(
+        self, key: object, origin: Origin, node: cst.CSTNode, site: Site, definition: cst.ClassDef | cst.FunctionDef | None = None
+    ) -> ModelObject:
         found = self._objects.get(key)
         if found is None:
             found = ModelObject(origin, node, site, definition)

@@ -27,15 +27,15 @@ from kerascheck.findings import Edit
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.semantic.callgraph import CallGraph
 from kerascheck.static.semantic.classes import ClassTable
+from kerascheck.static.semantic.flows import flows_from
 from kerascheck.static.semantic.keras_models import (
     CallbackList,
     ModelEvent,
     ModelIndex,
     ModelObject,
 )
-from kerascheck.static.semantic.flows import flows_from
 from kerascheck.static.semantic.project_modules import ProjectModules
-from kerascheck.static.semantic.scopes import Binding, ScopeTracker, Site
+from kerascheck.static.semantic.scopes import Binding, Scope, ScopeTracker, Site
 from kerascheck.static.semantic.values import Evaluator, Value
 
 if TYPE_CHECKING:
@@ -438,7 +438,7 @@ class SemanticModel:
                         return True
         return False
 
-    def _reduced(self, node: cst.CSTNode, scope, site: Site) -> bool:  # type: ignore[no-untyped-def]
+    def _reduced(self, node: cst.CSTNode, scope: Scope | None, site: Site) -> bool:
         for call, _ in self._statistics:
             if any(a.value is node for a in call.args) or (isinstance(call.func, cst.Attribute) and call.func.value is node):
                 return True
@@ -569,7 +569,7 @@ class SemanticModel:
     def on_with(self, node: cst.With, tape: bool) -> None:
         for item in node.items:
             if item.asname is not None:
-                self.scopes.bind_target(item.asname.name, "with", item, item.item)  # type: ignore[arg-type]
+                self.scopes.bind_target(item.asname.name, "with", item, item.item)
         self.scopes.tape_depth += tape
 
     def leave_with(self, tape: bool) -> None:

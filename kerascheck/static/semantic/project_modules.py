@@ -116,6 +116,6 @@ def _read(path: str) -> tuple[SemanticModel, str] | None:
         with open(path, "rb") as handle:
             data = handle.read()
         context = analyse(data.decode("utf-8"), path)
-    except Exception:  # noqa: BLE001 - unreadable or unparsable: its names stay unknown, the run goes on
+    except Exception:  # unreadable or unparsable: its names stay unknown, the run goes on
         return None
     return context.semantic, digest(data).hex()

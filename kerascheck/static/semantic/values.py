@@ -22,7 +22,7 @@ from kerascheck.static.semantic import project_modules
 
 if TYPE_CHECKING:
     from kerascheck.static.semantic.model import SemanticModel
-    from kerascheck.static.semantic.scopes import Site
+    from kerascheck.static.semantic.scopes import Binding, Site
 
 Scalar = str | int | float | bool
 
@@ -212,7 +212,7 @@ class Evaluator:
             if text is not None:
                 return known(text)
             if isinstance(expr, cst.ConcatenatedString):
-                return concat([self.value_of(expr.left, site, depth), self.value_of(expr.right, site, depth)])  # type: ignore[arg-type]
+                return concat([self.value_of(expr.left, site, depth), self.value_of(expr.right, site, depth)])
             return UNKNOWN
         if isinstance(expr, cst.Integer):
             number = ah.int_value(expr)
@@ -249,7 +249,7 @@ class Evaluator:
             return UNKNOWN
         return merge(self._binding_value(b, depth) for b in bindings)
 
-    def _binding_value(self, binding, depth: int) -> Value:  # type: ignore[no-untyped-def]
+    def _binding_value(self, binding: Binding, depth: int) -> Value:
         if binding.kind == "param":
             return self._parameter(binding, depth)
         if binding.kind == "augassign":
@@ -266,7 +266,7 @@ class Evaluator:
             return self._imported(binding, None)
         return UNKNOWN
 
-    def _imported(self, binding, call: cst.Call | None) -> Value:  # type: ignore[no-untyped-def]
+    def _imported(self, binding: Binding, call: cst.Call | None) -> Value:
         """The value of a name imported from a project module (``call``: what calling it
         with no arguments returns)."""
         modules = self.semantic.project_modules
@@ -291,7 +291,7 @@ class Evaluator:
         modules.depends_on(other)  # type: ignore[union-attr]
         return result
 
-    def _parameter(self, binding, depth: int) -> Value:  # type: ignore[no-untyped-def]
+    def _parameter(self, binding: Binding, depth: int) -> Value:
         """A parameter holds its default or any argument the file's calls pass."""
         candidates: list[Value] = []
         param = binding.node
