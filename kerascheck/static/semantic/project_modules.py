@@ -43,6 +43,7 @@ class ProjectModules:
         self.importer = os.path.abspath(importer)
         #: path -> content digest (hex) of every module read for this file.
         self.read: dict[str, str] = {}
+        self._files: dict[tuple[str, int], str | None] = {}  # (module, level) -> its file, if in the project
 
     def target(self, binding: Binding) -> tuple[SemanticModel, str] | None:
         """The analysed module an ``import`` binding's name comes from, and its name there."""
@@ -58,7 +59,10 @@ class ProjectModules:
         module = dotted(node.module)
         if original is None or module is None:
             return None
-        path = find_dotted(module, self._search_path(len(node.relative)))
+        level = len(node.relative)
+        if (module, level) not in self._files:
+            self._files[(module, level)] = find_dotted(module, self._search_path(level))
+        path = self._files[(module, level)]
         if path is None:
             return None
         analysed = _analyse(path)
