@@ -221,3 +221,23 @@ def test_data_flow_through_helpers_items_and_shapes() -> None:
     assert semantic.flows_from(cst.Name("windows"), {id(fit)}, semantic.end) == id(fit)
     assert semantic.flows_from(cst.Name("mask"), {id(fit)}, semantic.end) is None  # only its length
     assert [f.location.line for f in check_source(FitBeforeSplit, source)] == [7]
+
+
+def test_values_of_attributes_of_imported_project_modules(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "config.py": 'WEIGHTS = "out/" + "model.h5"\n\ndef log_dir():\n    return WEIGHTS.replace(".h5", "") + "/logs"\n',
+            "pkg/__init__.py": "",
+            "pkg/paths.py": 'import os\n\ndef checkpoint():\n    return os.path.join("ckpt", "best.hdf5")\n',
+            "pkg/train.py": "import config\nimport numpy as np\nfrom . import paths\n",
+        },
+    )
+    context = _context_of(tmp_path / "pkg" / "train.py")
+    assert _value_at_end(context, "config.WEIGHTS").value == "out/model.h5"  # found from the directory above the package
+    _write(tmp_path, {"pkg/config.py": 'WEIGHTS = "local.keras"\n'})
+    context = _context_of(tmp_path / "pkg" / "train.py")
+    assert _value_at_end(context, "config.WEIGHTS").value == "local.keras"  # the file's own directory comes first
+    assert _value_at_end(context, "paths.checkpoint()").value == "ckpt/best.hdf5"
+    assert not _value_at_end(context, "np.pi").is_known  # numpy is not a project module
+    assert sorted(Path(p).name for p, _ in context.semantic.modules_read()) == ["config.py", "paths.py"]

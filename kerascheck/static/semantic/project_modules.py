@@ -46,20 +46,38 @@ class ProjectModules:
         self._files: dict[tuple[str, int], str | None] = {}  # (module, level) -> its file, if in the project
 
     def target(self, binding: Binding) -> tuple[SemanticModel, str] | None:
-        """The analysed module an ``import`` binding's name comes from, and its name there."""
+        """The analysed module a ``from M import name`` binding's name comes from, and its name there."""
         node = binding.node
-        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar) or node.module is None:
+        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
             return None
-        original = None
-        for alias in node.names:
-            name = dotted(alias.name)
-            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
-            if local == binding.name:
-                original = name
-        module = dotted(node.module)
+        original = next((name for local, name in _aliases(node) if local == binding.name), None)
+        module = dotted(node.module) if node.module is not None else None
         if original is None or module is None:
             return None
-        level = len(node.relative)
+        analysed = self._analysed(module, len(node.relative))
+        return (analysed, original) if analysed is not None else None
+
+    def module(self, binding: Binding) -> SemanticModel | None:
+        """The analysed project module an ``import`` binding names: ``import config``,
+        ``import pkg.paths as paths``, ``from pkg import paths``, ``from . import paths``."""
+        node = binding.node
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                name = dotted(alias.name)
+                if name is not None and alias.asname is not None and _local(alias) == binding.name:
+                    return self._analysed(name, 0)
+                if name == binding.name:  # ``import config`` (not ``import a.b``: that binds ``a``)
+                    return self._analysed(name, 0)
+            return None
+        if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+            original = next((name for local, name in _aliases(node) if local == binding.name), None)
+            if original is None:
+                return None
+            package = dotted(node.module) if node.module is not None else ""
+            return self._analysed(f"{package}.{original}" if package else original, len(node.relative))
+        return None
+
+    def _analysed(self, module: str, level: int) -> SemanticModel | None:
         if (module, level) not in self._files:
             self._files[(module, level)] = find_dotted(module, self._search_path(level))
         path = self._files[(module, level)]
@@ -68,9 +86,8 @@ class ProjectModules:
         analysed = _analyse(path)
         if analysed is None:
             return None
-        semantic, hexdigest = analysed
-        self.read[path] = hexdigest
-        return semantic, original
+        self.read[path] = analysed[1]
+        return analysed[0]
 
     def _search_path(self, level: int) -> list[str]:
         directory = os.path.dirname(self.importer)
@@ -87,6 +104,17 @@ class ProjectModules:
         """What ``semantic`` (an analysed module) itself read counts for this file too."""
         if semantic.project_modules is not None:
             self.read.update(semantic.project_modules.read)
+
+
+def _local(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return dotted(alias.name)
+
+
+def _aliases(node: cst.ImportFrom) -> list[tuple[str | None, str | None]]:
+    """``(local name, imported name)`` of each name a ``from`` import binds."""
+    return [(_local(alias), dotted(alias.name)) for alias in node.names] if not isinstance(node.names, cst.ImportStar) else []
 
 
 def enter(path: str, name: str) -> bool:

@@ -235,6 +235,9 @@ class Evaluator:
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
             bindings = self.semantic.scopes.lookup_attribute(expr.attr.value, site)
             return merge(self._binding_value(b, depth) for b in bindings) if bindings else UNKNOWN
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and self.semantic.project_modules is not None:
+            module = self._module_binding(expr.value, site)  # ``config.WEIGHTS`` of ``import config``
+            return self._imported(module, None, expr.attr.value) if module is not None else UNKNOWN
         if isinstance(expr, cst.BinaryOperation):
             return self._binary(expr, site, depth)
         if isinstance(expr, cst.Call):
@@ -266,11 +269,18 @@ class Evaluator:
             return self._imported(binding, None)
         return UNKNOWN
 
-    def _imported(self, binding: Binding, call: cst.Call | None) -> Value:
+    def _imported(self, binding: Binding, call: cst.Call | None, attribute: str | None = None) -> Value:
         """The value of a name imported from a project module (``call``: what calling it
-        with no arguments returns)."""
+        with no arguments returns); with ``attribute``, of that name of the imported module
+        the binding names (``paths.WEIGHTS``, ``paths.weights_file()``)."""
         modules = self.semantic.project_modules
-        target = modules.target(binding) if modules is not None else None
+        if modules is None:
+            return UNKNOWN
+        if attribute is not None:
+            module = modules.module(binding)
+            target = (module, attribute) if module is not None else None
+        else:
+            target = modules.target(binding)
         if target is None:
             return UNKNOWN
         other, name = target
@@ -288,7 +298,7 @@ class Evaluator:
                 result = merge(other.value_of(value, where) for value, where in returns) if returns else UNKNOWN
         finally:
             project_modules.leave(other.path, name)
-        modules.depends_on(other)  # type: ignore[union-attr]
+        modules.depends_on(other)
         return result
 
     def _parameter(self, binding: Binding, depth: int) -> Value:
@@ -405,11 +415,22 @@ class Evaluator:
             returns = semantic.returns_of(function)
             if returns:
                 return merge(self.value_of(value, where, depth) for value, where in returns)
-        elif isinstance(call.func, cst.Name) and not call.args and semantic.project_modules is not None:
-            bindings = semantic.scopes.lookup(call.func.value, site)
-            if len(bindings) == 1 and bindings[0].kind == "import":  # a helper of an imported project module
-                return self._imported(bindings[0], call)
+        elif not call.args and semantic.project_modules is not None:  # a helper of an imported project module
+            func = call.func
+            if isinstance(func, cst.Name):
+                bindings = semantic.scopes.lookup(func.value, site)
+                if len(bindings) == 1 and bindings[0].kind == "import":
+                    return self._imported(bindings[0], call)
+            elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+                module = self._module_binding(func.value, site)
+                if module is not None:
+                    return self._imported(module, call, func.attr.value)
         return UNKNOWN
+
+    def _module_binding(self, name: cst.Name, site: Site) -> Binding | None:
+        """The one ``import`` binding ``name`` sees, if it is that."""
+        bindings = self.semantic.scopes.lookup(name.value, site)
+        return bindings[0] if len(bindings) == 1 and bindings[0].kind == "import" else None
 
     def _format(self, template: Value, call: cst.Call, site: Site, depth: int) -> Value:
         text = template.text
