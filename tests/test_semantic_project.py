@@ -241,3 +241,26 @@ def test_values_of_attributes_of_imported_project_modules(tmp_path: Path) -> Non
     assert _value_at_end(context, "paths.checkpoint()").value == "ckpt/best.hdf5"
     assert not _value_at_end(context, "np.pi").is_known  # numpy is not a project module
     assert sorted(Path(p).name for p, _ in context.semantic.modules_read()) == ["config.py", "paths.py"]
+
+
+def test_a_recursive_helper_is_no_endless_factory() -> None:
+    source = textwrap.dedent(
+        """
+        import keras
+
+        def deserialize(config):
+            if "inner" in config:
+                return deserialize(config["inner"])
+            return keras.Sequential()
+
+        def walk(node):
+            return walk(node.parent)
+
+        model = deserialize(cfg)
+        other = walk(tree)
+        """
+    )
+    context = analyse(source)
+    semantic = context.semantic
+    assert semantic.model_origin(cst.Name("model"), semantic.end) == "factory"
+    assert semantic.model_origin(cst.Name("other"), semantic.end) is None

@@ -102,6 +102,7 @@ class ModelIndex:
         self.applied: dict[int, tuple[cst.BaseExpression, Site]] = {}
         #: Literal fixed batch sizes of the file's layers (``Input(batch_shape=(8, ...))``).
         self.batch_sizes: set[int] = set()
+        self._factories_asked: set[int] = set()  # functions whose returns are being followed
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -159,8 +160,14 @@ class ModelIndex:
                 if isinstance(node, cst.ClassDef) and semantic.is_model_class(node.name.value):
                     return self._object(id(call), "subclass", call, site, node)
             function = semantic.function_called(call, site)
-            if function is not None and any(self.models_of(value, where, keras_only=True) for value, where in semantic.returns_of(function)):
-                return self._object(id(call), "factory", call, site, function)
+            if function is not None and id(function) not in self._factories_asked:
+                self._factories_asked.add(id(function))  # a recursive function returns what it returns
+                try:
+                    makes = any(self.models_of(value, where, keras_only=True) for value, where in semantic.returns_of(function))
+                finally:
+                    self._factories_asked.discard(id(function))
+                if makes:
+                    return self._object(id(call), "factory", call, site, function)
         return None
 
     def models_of(self, expr: cst.BaseExpression | None, site: Site, *, keras_only: bool = False, depth: int = 0) -> list[ModelObject]:
