@@ -135,6 +135,10 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             sys.stderr.write(f"kerascheck: error: cannot write {args.report}: {exc.strerror or exc}\n")
             return EXIT_ERROR
+    # Factory targets: each finding at the source line that built its layer (issue 17).
+    from kerascheck.static.layer_sites import map_target_findings
+
+    findings = map_target_findings(findings, [t.factory for t in targets if t.factory is not None])
     summary = RunSummary(files=len(targets), statistics=args.statistics, tool_version=__version__, kind="probe")
     return emit_findings(args, session, findings, summary)
 
