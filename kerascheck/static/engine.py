@@ -339,6 +339,7 @@ class Engine:
             result.findings.append(with_traceback(self._engine_finding(INTERNAL_ERROR, message, where), exc))
 
         _Dispatcher(context, rules, report_crash).walk(module)
+        result.dependencies = tuple(sorted({*star.dependencies, *context.semantic.modules_read()}))  # star-imported and evaluated modules
         for rule in rules:
             result.findings.extend(rule.findings)
             if rule.facts:
@@ -486,15 +487,8 @@ def _wants_without_keras(rule: type[Rule], text: str) -> bool:
 def _compile_verdict(source: SourceFile) -> BaseException | None:
     """Why CPython refuses ``source`` (a SyntaxError, or RecursionError/MemoryError/ValueError
     for what it cannot even build), or None when it compiles."""
-    import warnings
-
-    try:
-        with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
-            warnings.simplefilter("ignore")
-            compile(source.text, source.path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return exc
-    return None
+    outcome = programs.compile_tree(source.text, source.path)  # compiled once: scan_imports shares it
+    return outcome if isinstance(outcome, BaseException) else None
 
 
 def _megabytes(size: int) -> str:

@@ -13,7 +13,7 @@ pytest.importorskip("tensorflow")
 
 from kerascheck.callback import KerascheckCallback  # noqa: E402
 from kerascheck.findings import Severity  # noqa: E402
-from kerascheck.probes.api import probe  # noqa: E402
+from kerascheck.probes.probe_function import probe  # noqa: E402
 
 
 def overfitting_run(build_module: ModuleType, extra_callbacks: list, counter: bool = False) -> KerascheckCallback:
