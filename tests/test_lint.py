@@ -25,36 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NOT_YET_CLEAN = frozenset(
     {
         "bench/bench_static.py",
-        "kerascheck/editor_probes.py",  # imports probe-run's ProbePlan and static/model_factories, not merged yet
         "kerascheck/lsp.py",
-        "kerascheck/probes/_tf.py",
-        "kerascheck/probes/api.py",
-        "kerascheck/probes/child.py",
-        "kerascheck/probes/command.py",
-        "kerascheck/probes/determinism.py",
-        "kerascheck/probes/html_report.py",
-        "kerascheck/probes/inputs.py",
-        "kerascheck/probes/loading.py",
-        "kerascheck/probes/numerics.py",
-        "kerascheck/probes/persistence.py",
-        "kerascheck/probes/runner.py",
-        "kerascheck/probes/serving.py",
-        "kerascheck/probes/state.py",
-        "kerascheck/probes/structure.py",
-        "kerascheck/probes/training.py",
-        "kerascheck/rules/inference.py",
-        "kerascheck/rules/matchers.py",
-        "kerascheck/rules/persistence.py",
-        "kerascheck/rules/prediction.py",
-        "kerascheck/rules/program_facts.py",
-        "kerascheck/rules/seeds.py",
-        "kerascheck/rules/state.py",
-        "kerascheck/rules/training.py",
         "kerascheck/static/engine.py",
         "kerascheck/static/files.py",
-        "kerascheck/static/semantic/keras_models.py",
-        "kerascheck/static/semantic/model.py",
-        "kerascheck/static/semantic/values.py",
     }
 )
 
