@@ -57,6 +57,13 @@ def entry_points(group: str) -> tuple[EntryPoint, ...]:
     return found
 
 
+def cached_entry_points(group: str, secret: bytes, key: str | None = None) -> tuple[EntryPoint, ...] | None:
+    """The remembered answer of :func:`entry_points` if it is still valid, else ``None``
+    (never scans: for the run cache, which must answer without :mod:`importlib.metadata`).
+    ``key``: :func:`installation_key` of ``group``, if the caller has it already."""
+    return _read(cache_path(), key or installation_key(group), secret)
+
+
 def scan(group: str) -> tuple[EntryPoint, ...]:
     """The entry points of ``group``, read from the installed distributions' metadata."""
     from importlib import metadata

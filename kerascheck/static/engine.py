@@ -32,6 +32,7 @@ from kerascheck.rule import Rule
 from kerascheck.static import files, programs, star_imports, suppress
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.files import SourceFile, UnreadableSource
+from kerascheck.static.files import iter_targets as iter_targets  # re-exported: callers name it here
 
 INTERNAL_ERROR = "KC000"
 SYNTAX_ERROR = "KC001"
@@ -57,6 +58,10 @@ class FileResult:
     #: ``(path, content digest hex)`` of the project modules the file's star imports read: the
     #: result is valid only while they are unchanged (the result cache checks them).
     dependencies: tuple[tuple[str, str], ...] = ()
+    #: Content digest (hex) of the bytes this result is for, when the result cache read them
+    #: (a hit, or a miss whose file did not change while it was checked); the run cache
+    #: (:mod:`kerascheck.static.cache_run`) records a run only when every file has one.
+    digest: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -674,14 +679,3 @@ def _size(path: str) -> int:
         return os.stat(path).st_size
     except (OSError, ValueError):
         return 0
-
-
-def iter_targets(config: Config, paths: Iterable[str]) -> list[str]:
-    return list(
-        files.discover(
-            list(paths),
-            root=Path(config.root).resolve(),
-            exclude=config.all_excludes,
-            respect_gitignore=config.respect_gitignore,
-        )
-    )
