@@ -43,10 +43,11 @@ class EntryPoint:
         return self.value.split(":")[0]
 
 
-def entry_points(group: str) -> tuple[EntryPoint, ...]:
-    """The entry points of ``group`` of the installed distributions (cached, see module doc)."""
-    key = installation_key(group)
-    secret = _secret()
+def entry_points(group: str, *, secret: bytes | None = None, key: str | None = None) -> tuple[EntryPoint, ...]:
+    """The entry points of ``group`` of the installed distributions (cached, see module doc).
+    ``secret`` (the per-user key) and ``key`` (:func:`installation_key`): if the caller has them."""
+    key = key or installation_key(group)
+    secret = secret or _secret()
     if secret is not None:
         cached = _read(cache_path(), key, secret)
         if cached is not None:
@@ -56,12 +57,6 @@ def entry_points(group: str) -> tuple[EntryPoint, ...]:
         _write(cache_path(), key, secret, found)
     return found
 
-
-def cached_entry_points(group: str, secret: bytes, key: str | None = None) -> tuple[EntryPoint, ...] | None:
-    """The remembered answer of :func:`entry_points` if it is still valid, else ``None``
-    (never scans: for the run cache, which must answer without :mod:`importlib.metadata`).
-    ``key``: :func:`installation_key` of ``group``, if the caller has it already."""
-    return _read(cache_path(), key or installation_key(group), secret)
 
 
 def scan(group: str) -> tuple[EntryPoint, ...]:

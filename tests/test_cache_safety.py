@@ -223,7 +223,7 @@ def test_concurrent_first_runs_create_one_cache_directory(project: Path) -> None
     environment = {**os.environ, "NO_COLOR": "1"}
     command = [sys.executable, "-m", "kerascheck", "check", "src"]
     runs = [subprocess.Popen(command, cwd=project, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
-    outputs = [run.communicate(timeout=300) + (run.returncode,) for run in runs]
+    outputs = [(*run.communicate(timeout=300), run.returncode) for run in runs]
     for stdout, stderr, code in outputs:
         assert code == 1 and "m0.py:3:1: KC101" in stdout and "warning" not in stderr, stderr
     cache = project / ".kerascheck_cache"

@@ -49,6 +49,7 @@ ENTRY_NAME = re.compile(r"^[0-9a-f]{30}$")
 #: The run cache's records (:mod:`kerascheck.static.cache_run`): ``runs/<shard>/<record>``.
 RUNS = "runs"
 RECORD_NAME = re.compile(r"^[0-9a-f]{50}$")
+_ENTRY_NAMES = re.compile(f"{ENTRY_NAME.pattern}|{RECORD_NAME.pattern}")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
@@ -209,7 +210,7 @@ def _remove_tree(directory: Path, depth: int) -> tuple[int, list[str]]:
             count, left = _remove_tree(Path(entry.path), depth=1)
             removed += count
             kept.extend(left)
-        elif depth == 1 and (ENTRY_NAME.match(entry.name) or RECORD_NAME.match(entry.name) or tempfiles.owner_pid(entry.name) is not None) and _is_regular(entry):
+        elif depth == 1 and _is_regular(entry) and (_ENTRY_NAMES.match(entry.name) or tempfiles.owner_pid(entry.name) is not None):
             tempfiles.remove_quietly(entry.path)
             removed += 1
         else:

@@ -177,7 +177,7 @@ class RunCache:
     def start_recording(self) -> None:
         """Keep what the run prints from here on (it still goes to the terminal)."""
         self._stdout, self._stderr = _Tee(sys.stdout), _Tee(sys.stderr)
-        sys.stdout, sys.stderr = self._stdout, self._stderr  # type: ignore[assignment]
+        sys.stdout, sys.stderr = self._stdout, self._stderr
 
     def stop_recording(self) -> None:
         if self._stdout is not None and sys.stdout is self._stdout:
@@ -218,15 +218,14 @@ class RunCache:
 
 def run_key(args: argparse.Namespace, config: Any, secret: bytes) -> str | None:
     """The hash of every input of a run's output except the checked files' contents (module
-    doc), or ``None`` when the installed plugins cannot be listed without importing them."""
+    doc), or ``None`` without a working directory."""
     from kerascheck import __version__
-    from kerascheck.entry_point_cache import cached_entry_points, installation_key
+    from kerascheck.entry_point_cache import entry_points as plugin_entry_points
+    from kerascheck.entry_point_cache import installation_key
     from kerascheck.static.cache_inputs import code_fingerprint
 
     installation = installation_key(_ENTRY_POINT_GROUP)
-    entry_points = cached_entry_points(_ENTRY_POINT_GROUP, secret, installation)
-    if entry_points is None:
-        return None  # the normal run scans them (and caches the answer for the next run)
+    entry_points = plugin_entry_points(_ENTRY_POINT_GROUP, secret=secret, key=installation)  # remembered: no metadata scan
     try:
         cwd = os.getcwd()
     except OSError:

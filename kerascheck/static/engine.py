@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,7 @@ class FileResult:
     joined_lines: dict[int, int] | None = None  # notebooks: cell number -> first joined line
     source: str | None = None  # kept only when asked (fixes, LSP)
     #: The file's import statements, for the program model of the project phase.
-    imports: programs.ModuleImports = programs.ModuleImports()
+    imports: programs.ModuleImports = field(default_factory=programs.ModuleImports)
     #: ``(path, content digest hex)`` of the project modules the file's star imports read: the
     #: result is valid only while they are unchanged (the result cache checks them).
     dependencies: tuple[tuple[str, str], ...] = ()
@@ -316,7 +316,7 @@ class Engine:
             return
         except (KeyboardInterrupt, SystemExit, RecursionError, MemoryError):
             raise
-        except BaseException as exc:  # noqa: BLE001 - a Rust panic (PanicException) is a BaseException
+        except BaseException as exc:
             message = f"not analysed: the parser failed on this file ({type(exc).__name__}: {exc})"
             result.findings.append(self._engine_finding(NOT_ANALYSED, message, Location(path)))
             return

@@ -107,12 +107,12 @@ def _gitignore_spec(lines: list[str]) -> object:
 
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)
-    except Exception:  # noqa: BLE001 - pathspec raises several types for a bad pattern
+    except Exception:
         usable = []
         for line in lines:
             try:
                 pathspec.GitIgnoreSpec.from_lines([line])
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
             usable.append(line)
         return pathspec.GitIgnoreSpec.from_lines(usable)
