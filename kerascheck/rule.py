@@ -143,6 +143,14 @@ class Rule(Documented):
     def is_project_rule(cls) -> bool:
         return cls.finish.__func__ is not Rule.finish.__func__  # type: ignore[attr-defined]
 
+    @classmethod
+    def recheck_names(cls, facts: Sequence[Any]) -> frozenset[str]:
+        """For a project rule with a ``text_filter``: the names, among one file's ``facts``,
+        whose mere mention makes a file of the same program relevant although the filter left
+        it out (it calls a helper this file defines, or dumps a name this file fits). Such a
+        file is checked again with the rule before ``finish`` runs."""
+        return frozenset()
+
     # -- handler discovery -----------------------------------------------------------------
 
     @classmethod

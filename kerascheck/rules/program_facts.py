@@ -8,7 +8,8 @@ every project rule reads the same list of facts in ``finish``, combined per prog
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -643,12 +644,35 @@ class ProjectRule(Rule):
     """
 
     requires_keras = False  # a helper module that only calls ``random.seed`` still counts
+    #: What a file without Keras names must mention for :class:`ProgramFacts` to record anything
+    #: the project phase reads: a seed or determinism call (qualified names hold these words), a
+    #: fit/adapt/train/save/export method call, custom objects, a Layer or Model class. The facts
+    #: it records otherwise (names referenced, returned or dumped) matter only through names of
+    #: another file's facts: :meth:`recheck_names` brings such a file back.
+    text_filter = re.compile(
+        r"seed|determinis|DETERMINISTIC|custom_object|Layer|Model"
+        r"|\.[\s\\]*(?:fit\w*|partial_fit|adapt|train_on_batch|apply_gradients|save|save_weights|export)\b"
+    )
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
         self._collector = ProgramFacts.of(self)
         self._drives = self._collector.owner is self
         self.facts = self._collector.facts
+
+    @classmethod
+    def recheck_names(cls, facts: Sequence[Any]) -> frozenset[str]:
+        """A seeding helper (called from another file), the functions that train (called from
+        another file), a fitted preprocessor's name (dumped in another file)."""
+        names: set[str] = set()
+        for fact in facts:
+            if isinstance(fact, Seeds) and fact.helper is not None:
+                names.add(fact.helper)
+            elif isinstance(fact, Trains):
+                names.update(fact.callers)
+            elif isinstance(fact, PreprocessorFitted) and fact.name is not None:
+                names.add(fact.name)
+        return frozenset(names)
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._drives:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,8 @@ UNUSED_SUPPRESSION = "KC003"
 
 #: A file that mentions none of these cannot use Keras; Keras rules skip it (the pre-filter).
 _KERAS_WORDS = re.compile(r"keras|tensorflow|\btf\b")
+#: The pre-filter on (``bench/mixed_tree.py`` turns it off to show the findings are the same).
+PREFILTER = True
 
 
 @dataclass
@@ -62,6 +64,9 @@ class FileResult:
     #: (a hit, or a miss whose file did not change while it was checked); the run cache
     #: (:mod:`kerascheck.static.cache_run`) records a run only when every file has one.
     digest: str | None = field(default=None, compare=False)
+    #: Project rules whose ``text_filter`` left this file unparsed: the project phase checks it
+    #: again with them if another file's facts name something it mentions (:meth:`Rule.recheck_names`).
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass
@@ -231,9 +236,10 @@ class Engine:
 
     # -- one file ------------------------------------------------------------------------
 
-    def check_file(self, path: str, stdin_text: str | None = None, *, keep_source: bool = False) -> FileResult:
+    def check_file(self, path: str, stdin_text: str | None = None, *, keep_source: bool = False, include: frozenset[str] = frozenset()) -> FileResult:
         """Check one file. Whatever the file holds, the answer is a :class:`FileResult`: a file
-        that cannot be analysed gets a KC002 finding saying why, never an exception."""
+        that cannot be analysed gets a KC002 finding saying why, never an exception.
+        ``include``: rule codes that see the file whatever their text filter says."""
         result = FileResult(path)
         special = _special_file(path) if stdin_text is None else None
         if special is not None:  # reading a FIFO would block the run forever
@@ -265,9 +271,9 @@ class Engine:
         problem: str | None = None
         try:
             if len(source.text) > _DEEP_TEXT:
-                _run_deep(self._check_source, source, result)
+                _run_deep(self._check_source, source, result, include)
             else:
-                self._check_source(source, result)
+                self._check_source(source, result, include)
         except RecursionError:
             problem = "not analysed: the file nests expressions too deeply for the parser (recursion limit)"
         except MemoryError:
@@ -291,12 +297,12 @@ class Engine:
         )
         return self._engine_finding(NOT_ANALYSED, message, Location(path))
 
-    def _check_source(self, source: SourceFile, result: FileResult) -> None:
+    def _check_source(self, source: SourceFile, result: FileResult, include: frozenset[str] = frozenset()) -> None:
         path = source.path
         star = star_imports.bindings(path, source.text) if path != "-" else star_imports.StarBindings()
         result.dependencies = star.dependencies
-        uses_keras = star.uses_keras or bool(self._keras_words.search(source.text))
-        rule_classes = [r for r in self.file_rules if uses_keras or _wants_without_keras(r, source.text)]
+        uses_keras = not PREFILTER or star.uses_keras or bool(self._keras_words.search(source.text))
+        rule_classes = [r for r in self.file_rules if uses_keras or r.code in include or _wants_without_keras(r, source.text)]
         # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
         # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
         # native parser blow up (brackets nested past 200 levels: gigabytes of memory; ASTs
@@ -305,6 +311,7 @@ class Engine:
         if verdict is not None:
             result.findings.append(self._verdict_finding(source, verdict))
             return
+        result.left_out = tuple(r.code for r in self.file_rules if r not in rule_classes and r.is_project_rule())
         if not rule_classes:
             return  # the pre-filter: no rule would look at this file
         try:
@@ -376,6 +383,7 @@ class Engine:
         project_findings: dict[str, list[Finding]] = {}
         project_rules = [rule for rule in self.enabled.values() if rule.is_project_rule()]
         model = self.program_model(results, root=root) if project_rules else programs.ProgramModel()
+        results = self.recheck_left_out(results, model)
         modules = {r.path: model.module_name(r.path) for r in results}
         for rule in project_rules:
             facts = {r.path: r.facts[rule.code] for r in results if rule.code in r.facts}
@@ -404,6 +412,38 @@ class Engine:
             final.extend(leftovers)
         final.sort(key=Finding.sort_key)
         return final
+
+    def recheck_left_out(self, results: Sequence[FileResult], model: programs.ProgramModel) -> list[FileResult]:
+        """``results``, where a file a project rule's text filter left out but that mentions a
+        name another file of its program recorded (:meth:`Rule.recheck_names`: a helper it
+        calls, a preprocessor it dumps) is checked again with that rule, as if never left out."""
+        by_path = {r.path: r for r in results}
+        wanted: dict[str, dict[str, set[str]]] = {}  # left-out path -> rule code -> names
+        for result in results:
+            for code, facts in result.facts.items():
+                rule = self.enabled.get(code)
+                names = rule.recheck_names(facts) if rule is not None else frozenset()
+                if not names:
+                    continue
+                for program in model.programs_of(result.path):
+                    for path in program.files:
+                        other = by_path.get(path)
+                        if other is not None and code in other.left_out:
+                            wanted.setdefault(path, {}).setdefault(code, set()).update(names)
+        if not wanted:
+            return list(results)
+        rechecked: dict[str, FileResult] = {}
+        for path, names_by_code in wanted.items():
+            try:
+                text = files.read(path).text
+            except UnreadableSource:
+                continue
+            include = frozenset(code for code, names in names_by_code.items() if _mentions(text, names))
+            if include:
+                fresh = self.check_file(path, include=include)
+                fresh.digest = by_path[path].digest
+                rechecked[path] = fresh
+        return [rechecked.get(r.path, r) for r in results]
 
     def program_model(self, results: Sequence[FileResult], *, root: Path | None = None) -> programs.ProgramModel:
         """How the checked files group into programs (built once per run, from their imports)."""
@@ -479,6 +519,11 @@ def _special_file(path: str) -> str | None:
         return None
     kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
     return f"not a regular file ({kind}): not read"
+
+
+def _mentions(text: str, names: Iterable[str]) -> bool:
+    """Whether ``text`` holds one of ``names`` as a whole word."""
+    return re.search(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b", text) is not None
 
 
 def _wants_without_keras(rule: type[Rule], text: str) -> bool:
