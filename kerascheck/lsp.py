@@ -372,7 +372,7 @@ def noqa_edit(source: str, line: int, code: str) -> TextEditSpec | None:
     whole statement, and it is never inside a string). None when already suppressed.
     """
     lines = source.splitlines()
-    first, last, comments = _statement_lines(source, line)
+    _, last, comments = _statement_lines(source, line)
     for comment_line, comment_column, text in comments:
         match = _NOQA.search(text)
         if match is None:
@@ -673,9 +673,7 @@ def create_server(settings: LintSettings | None = None) -> LanguageServer:
     """The pygls server with every feature registered (not started)."""
     if _MISSING is not None:
         raise ImportError(INSTALL_HINT) from _MISSING
-    from kerascheck import __version__
-
-    from kerascheck import lsp_notebooks
+    from kerascheck import __version__, lsp_notebooks
 
     server = LanguageServer(
         SOURCE,
