@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-_FORMAT = 1
+_FORMAT = 2  # 2: entries say whether their distribution is an editable install
 _FILE_NAME = "entry-points.json"
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
@@ -37,6 +37,8 @@ class EntryPoint:
     value: str  # "module" or "module:attribute"
     distribution: str
     version: str
+    #: Installed with ``pip install -e`` (its code changes without a new version).
+    editable: bool = False
 
     @property
     def module(self) -> str:
@@ -68,8 +70,17 @@ def scan(group: str) -> tuple[EntryPoint, ...]:
         dist = entry_point.dist
         distribution = dist.metadata["Name"] if dist is not None else entry_point.value
         version = dist.version if dist is not None else "unknown"
-        found.append(EntryPoint(entry_point.name, entry_point.value, distribution, version))
+        found.append(EntryPoint(entry_point.name, entry_point.value, distribution, version, _is_editable(dist)))
     return tuple(found)
+
+
+def _is_editable(dist: object) -> bool:
+    """PEP 610 ``direct_url.json`` says ``dir_info.editable``."""
+    try:
+        text = dist.read_text("direct_url.json")  # type: ignore[attr-defined]
+        return bool(json.loads(text or "{}").get("dir_info", {}).get("editable", False))
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def installation_key(group: str) -> str:
@@ -131,13 +142,13 @@ def _read(path: Path, key: str, secret: bytes) -> tuple[EntryPoint, ...] | None:
         if stored_key != key or not verify(secret, signature, b"entry-points", key.encode("ascii"), body):
             return None
         rows = json.loads(body)
-        return tuple(EntryPoint(*(str(field) for field in row)) for row in rows)
+        return tuple(EntryPoint(str(name), str(value), str(dist), str(version), editable is True) for name, value, dist, version, editable in rows)
     except (OSError, ValueError, TypeError):
         return None
 
 
 def _write(path: Path, key: str, secret: bytes, found: tuple[EntryPoint, ...]) -> None:
-    body = json.dumps([[e.name, e.value, e.distribution, e.version] for e in found]).encode("utf-8")
+    body = json.dumps([[e.name, e.value, e.distribution, e.version, e.editable] for e in found]).encode("utf-8")
     data = f"{key} {_mac(secret, key, body)}\n".encode("ascii") + body
     temporary = path.with_name(f".{_FILE_NAME}.{os.getpid()}.kerascheck-tmp")
     try:

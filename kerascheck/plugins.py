@@ -134,8 +134,14 @@ def source_fingerprint(plugins: Iterable[tuple[str, str, str]]) -> tuple[tuple[s
     return tuple(stats)
 
 
+#: distribution -> editable, as the remembered entry-point scan says (no metadata read).
+_EDITABLE: dict[str, bool] = {}
+
+
 def _is_editable(distribution: str) -> bool:
     """Installed with ``pip install -e`` (PEP 610 ``direct_url.json``: ``dir_info.editable``)."""
+    if distribution in _EDITABLE:
+        return _EDITABLE[distribution]
     import json
     from importlib import metadata
 
@@ -256,6 +262,7 @@ def load_plugins(
         from kerascheck.entry_point_cache import entry_points  # the metadata scan, remembered
 
         for entry_point in entry_points(ENTRY_POINT_GROUP):
+            _EDITABLE[entry_point.distribution] = entry_point.editable
             sources.append((entry_point.name, entry_point.module, entry_point.distribution, entry_point.version, None))
     for configured in config_plugins:
         sources.append((configured, configured, configured, "local", config_search))
