@@ -3,7 +3,7 @@
 Finding the ``kerascheck`` entry points means importing :mod:`importlib.metadata` and reading
 the metadata of every installed distribution: about a tenth of a second of each run's start-up,
 for an answer that changes only when a distribution is installed, upgraded or removed. The
-answer is kept in ``entry-points.json`` next to the result cache's key (the per-user cache
+answer is kept in ``entry-points-<environment>.json`` next to the result cache's key (the per-user cache
 directory of :func:`kerascheck.static.cache_key.key_path`, never inside a project), keyed on
 what an install changes: the directories of ``sys.path`` that hold distributions, in order, with
 the names and modification times of their ``*.dist-info``/``*.egg-info`` entries and of their
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _FORMAT = 2  # 2: entries say whether their distribution is an editable install
-_FILE_NAME = "entry-points.json"
+_FILE_NAME = "entry-points-{environment}.json"
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
@@ -104,9 +104,14 @@ def installation_key(group: str) -> str:
 
 
 def cache_path() -> Path:
+    """One file per environment (interpreter, prefix and ``sys.path``), so that two
+    environments of one user (two venvs, two checkouts on ``PYTHONPATH``) do not keep
+    overwriting each other's answer."""
     from kerascheck.static.cache_key import key_path
 
-    return key_path().parent / _FILE_NAME
+    described = repr((_FORMAT, sys.executable, sys.prefix, sys.path)).encode("utf-8", "surrogatepass")
+    environment = hashlib.blake2b(described, digest_size=8).hexdigest()
+    return key_path().parent / _FILE_NAME.format(environment=environment)
 
 
 def _mtime(path: str) -> int:
@@ -150,7 +155,7 @@ def _read(path: Path, key: str, secret: bytes) -> tuple[EntryPoint, ...] | None:
 def _write(path: Path, key: str, secret: bytes, found: tuple[EntryPoint, ...]) -> None:
     body = json.dumps([[e.name, e.value, e.distribution, e.version, e.editable] for e in found]).encode("utf-8")
     data = f"{key} {_mac(secret, key, body)}\n".encode("ascii") + body
-    temporary = path.with_name(f".{_FILE_NAME}.{os.getpid()}.kerascheck-tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.kerascheck-tmp")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(fd, "wb") as handle:
