@@ -274,3 +274,28 @@ def test_an_installed_plugin_edited_in_place_is_a_miss(check, project: Path, tmp
 
 def test_importing_kerascheck_does_not_import_libcst() -> None:
     assert subprocess.run([sys.executable, "-c", "import kerascheck, sys; sys.exit('libcst' in sys.modules)"], check=False).returncode == 0
+
+
+def test_a_run_whose_configuration_changed_while_it_ran_is_not_recorded(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kerascheck.cli import _check_overrides, _check_start, build_parser
+    from kerascheck.static.cache_dir import claim
+    from kerascheck.static.cache_key import load_or_create_key
+    from kerascheck.static.engine import FileResult
+
+    monkeypatch.chdir(project)
+    args = build_parser().parse_args(["check", "src"])
+
+    def run(change: bool) -> list[Path]:
+        cache = cache_run.RunCache.for_args(args, _check_start(args), _check_overrides(args))
+        assert cache is not None
+        claim(cache.directory, load_or_create_key())
+        cache.start_recording()
+        cache.stop_recording()
+        if change:
+            (project / "kerascheck.toml").write_text("select = ['KC3']\n", encoding="utf-8")
+        cache.observe([FileResult("src/m0.py", digest="00")], [])
+        cache.save(0)
+        return [p for p in (project / ".kerascheck_cache").rglob("*") if p.is_file() and "runs" in p.parts]
+
+    assert run(change=True) == []
+    assert len(run(change=False)) == 1  # the same run with nothing changed is recorded

@@ -84,9 +84,12 @@ class _Tee:
 class RunCache:
     """The record of one run key: replay it, or record the run that is about to happen."""
 
-    def __init__(self, args: argparse.Namespace, config: Any, directory: Path, key: str, secret: bytes) -> None:
+    def __init__(
+        self, args: argparse.Namespace, config: Any, directory: Path, key: str, secret: bytes, start: Path, overrides: dict[str, Any]
+    ) -> None:
         self.args = args
         self.config = config
+        self._start, self._overrides = start, overrides
         self.directory = directory
         self.key = key
         self._secret = secret
@@ -105,13 +108,11 @@ class RunCache:
         the normal run says why)."""
         if any(getattr(args, name, None) for name in _NOT_RECORDED) or "-" in (args.paths or []):
             return None
-        from kerascheck.config import ConfigError, load_config
+        from kerascheck.config import ConfigError
         from kerascheck.static.cache_dir import configured_directory, is_ours
 
         try:
-            config = load_config(args.config, start)
-            if overrides:
-                config = config.with_overrides(**overrides)
+            config = _configuration(args, start, overrides)
             if not config.cache or config.plugins:
                 return None
             directory = configured_directory(config)
@@ -121,7 +122,7 @@ class RunCache:
         if not is_ours(directory, secret) and os.path.lexists(directory):
             return None  # not a cache directory of ours: the normal run warns
         key = run_key(args, config, secret)
-        return None if key is None else cls(args, config, directory, key, secret)
+        return None if key is None else cls(args, config, directory, key, secret, start, overrides)
 
     def _record_path(self) -> Path:
         # ``<cache-dir>/runs/<2 hex>/<50 hex>`` (``kerascheck clean`` knows the names).
@@ -201,6 +202,14 @@ class RunCache:
         output = _output_file_text(self.args.output_file) if self.args.output_file else ""
         if self.args.output_file and output is None:
             return
+        from kerascheck.config import ConfigError
+
+        try:
+            unchanged = run_key(self.args, _configuration(self.args, self._start, self._overrides), self._secret) == self.key
+        except (ConfigError, OSError):
+            unchanged = False
+        if not unchanged:
+            return  # the configuration, kerascheck or a plugin changed while the run ran
         dependencies = sorted({(path, recorded) for r in results for path, recorded in r.dependencies})
         record = {
             "key": self.key,
@@ -214,6 +223,14 @@ class RunCache:
         body = json.dumps(record, ensure_ascii=True).encode("ascii")
         data = _MAGIC + sign(self._secret, b"run", self.key.encode(), body).encode("ascii") + b"\n" + body
         _write_atomically(self._record_path(), data)
+
+
+def _configuration(args: argparse.Namespace, start: Path, overrides: dict[str, Any]) -> Any:
+    """The configuration the run uses, as far as the key and discovery need it."""
+    from kerascheck.config import load_config
+
+    config = load_config(args.config, start)
+    return config.with_overrides(**overrides) if overrides else config
 
 
 def run_key(args: argparse.Namespace, config: Any, secret: bytes) -> str | None:
