@@ -14,6 +14,7 @@ dies, its file alone getting a KC002. Each of these ends as a finding for that f
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import sys
@@ -263,17 +264,17 @@ class Engine:
         if source.cell_map is not None:
             result.joined_lines = {cell: start for start, cell in source.cell_map.starts}
         result.suppressions = suppress.scan(source.text)
+        # CPython's own parser first, here (no thread): one AST for the import scan and the
+        # verdict (see _check_source); a file too deep for this thread is decided again there.
+        tree, verdict = _compile(source)
         if not path.endswith(".pyi"):  # stubs never run
-            result.imports = programs.scan_imports(source.text, path, lambda line, column: self._line_location(source, line, column))
+            result.imports = programs.scan_imports(source.text, path, lambda line, column: self._line_location(source, line, column), tree=tree)
         for error in source.cell_errors:  # notebook cells left out of the check: the others go on
             code = SYNTAX_ERROR if error.syntax else NOT_ANALYSED
             result.findings.append(self._engine_finding(code, error.message, self._line_location(source, error.line, error.column)))
         problem: str | None = None
         try:
-            if len(source.text) > _DEEP_TEXT:
-                _run_deep(self._check_source, source, result, include)
-            else:
-                self._check_source(source, result, include)
+            self._check_source(source, result, include, verdict)
         except RecursionError:
             problem = "not analysed: the file nests expressions too deeply for the parser (recursion limit)"
         except MemoryError:
@@ -297,7 +298,9 @@ class Engine:
         )
         return self._engine_finding(NOT_ANALYSED, message, Location(path))
 
-    def _check_source(self, source: SourceFile, result: FileResult, include: frozenset[str] = frozenset()) -> None:
+    def _check_source(self, source: SourceFile, result: FileResult, include: frozenset[str], verdict: BaseException | None) -> None:
+        """The pre-filter and CPython's ``verdict`` on ``source``, then (on a thread with a large
+        stack, for all but tiny texts) the libcst parse and the walk, only if a rule wants it."""
         path = source.path
         star = star_imports.bindings(path, source.text) if path != "-" else star_imports.StarBindings()
         result.dependencies = star.dependencies
@@ -307,13 +310,21 @@ class Engine:
         # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
         # native parser blow up (brackets nested past 200 levels: gigabytes of memory; ASTs
         # nested past its recursion limit) before libcst ever sees them.
-        verdict = _compile_verdict(source)
+        if isinstance(verdict, RecursionError) and len(source.text) > _DEEP_TEXT:
+            verdict = _run_deep(_compile, source)[1]  # decided with the deep thread's limits
         if verdict is not None:
             result.findings.append(self._verdict_finding(source, verdict))
             return
         result.left_out = tuple(r.code for r in self.file_rules if r not in rule_classes and r.is_project_rule())
         if not rule_classes:
-            return  # the pre-filter: no rule would look at this file
+            return  # the pre-filter: no rule would look at this file (and no thread is started)
+        if len(source.text) > _DEEP_TEXT:
+            _run_deep(self._parse_and_walk, source, result, star, rule_classes)
+        else:
+            self._parse_and_walk(source, result, star, rule_classes)
+
+    def _parse_and_walk(self, source: SourceFile, result: FileResult, star: star_imports.StarBindings, rule_classes: list[type[Rule]]) -> None:
+        path = source.path
         try:
             module = cst.parse_module(source.text)
         except cst.ParserSyntaxError as exc:
@@ -533,18 +544,18 @@ def _wants_without_keras(rule: type[Rule], text: str) -> bool:
     return rule.text_filter is None or rule.text_filter.search(text) is not None
 
 
-def _compile_verdict(source: SourceFile) -> BaseException | None:
-    """Why CPython refuses ``source`` (a SyntaxError, or RecursionError/MemoryError/ValueError
-    for what it cannot even build), or None when it compiles."""
+def _compile(source: SourceFile) -> tuple[ast.Module | None, BaseException | None]:
+    """CPython's AST of ``source`` and ``None``, or ``None`` and why CPython refuses it (a
+    SyntaxError, or RecursionError/MemoryError/ValueError for what it cannot even build)."""
     import warnings
 
     try:
         with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
             warnings.simplefilter("ignore")
-            compile(source.text, source.path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+            tree = compile(source.text, source.path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return exc
-    return None
+        return None, exc
+    return tree if isinstance(tree, ast.Module) else None, None
 
 
 def _megabytes(size: int) -> str:

@@ -86,21 +86,22 @@ def _is_main_guard(statement: ast.stmt) -> bool:
     return names == {"__name__"} and strings == {"__main__"}
 
 
-def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -> ModuleImports:
+def scan_imports(text: str, path: str, locate: Callable[[int, int], Location], *, tree: ast.Module | None = None) -> ModuleImports:
     """Every import statement of ``text`` (also inside functions, ``try`` and ``if`` blocks:
     they run when reached), and whether it has a ``__main__`` guard. ``locate(line, column)``
     maps a position of ``text`` to a location (notebooks: the cell). A file that does not
-    compile has none."""
+    compile has none. ``tree``: ``text``'s AST, when the caller compiled it already."""
     if "import" not in text and "__main__" not in text:
         return ModuleImports()
-    import warnings
+    if tree is None:
+        import warnings
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = compile(text, path, "exec", flags=_PyCF_ONLY_AST | _PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return ModuleImports()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = compile(text, path, "exec", flags=_PyCF_ONLY_AST | _PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return ModuleImports()
     main_guard = any(_is_main_guard(statement) for statement in tree.body)
     found: list[ImportStatement] = []
     pending: list[ast.AST] = [tree]
