@@ -144,12 +144,13 @@ class Rule(Documented):
         return cls.finish.__func__ is not Rule.finish.__func__  # type: ignore[attr-defined]
 
     @classmethod
-    def recheck_names(cls, facts: Sequence[Any]) -> frozenset[str]:
-        """For a project rule with a ``text_filter``: the names, among one file's ``facts``,
-        whose mere mention makes a file of the same program relevant although the filter left
-        it out (it calls a helper this file defines, or dumps a name this file fits). Such a
-        file is checked again with the rule before ``finish`` runs."""
-        return frozenset()
+    def recheck_pattern(cls, facts: Sequence[Any]) -> re.Pattern[str] | None:
+        """For a project rule with a ``text_filter``: given one file's ``facts``, the text that
+        makes a file of the same program relevant although the filter left it out (it seeds
+        the training this file does, calls a helper this file defines...). Such a file is
+        checked again with the rule before ``finish`` runs, until no file is added. ``None``:
+        these facts make no other file relevant."""
+        return None
 
     # -- handler discovery -----------------------------------------------------------------
 

@@ -636,6 +636,11 @@ def _custom_class(context: FileContext, node: cst.ClassDef, locator: m.FastLocat
     return CustomClass(node.name.value, location, registered, has_get_config, init_params, is_model)
 
 
+#: What a file without Keras names must mention to record a seed (qualified names hold the
+#: word), a determinism setting, a model save or custom objects.
+_SECONDARY_TEXT = r"seed|determinis|DETERMINISTIC|custom_object|\.[\s\\]*(?:save|save_weights|export)\b"
+
+
 class ProjectRule(Rule):
     """A rule that reads the shared :class:`ProgramFacts` of every file.
 
@@ -644,15 +649,12 @@ class ProjectRule(Rule):
     """
 
     requires_keras = False  # a helper module that only calls ``random.seed`` still counts
-    #: What a file without Keras names must mention for :class:`ProgramFacts` to record anything
-    #: the project phase reads: a seed or determinism call (qualified names hold these words), a
-    #: fit/adapt/train/save/export method call, custom objects, a Layer or Model class. The facts
-    #: it records otherwise (names referenced, returned or dumped) matter only through names of
-    #: another file's facts: :meth:`recheck_names` brings such a file back.
-    text_filter = re.compile(
-        r"seed|determinis|DETERMINISTIC|custom_object|Layer|Model"
-        r"|\.[\s\\]*(?:fit\w*|partial_fit|adapt|train_on_batch|apply_gradients|save|save_weights|export)\b"
-    )
+    #: What a file without Keras names must mention to record a fact every finding of these
+    #: rules starts from: training (``Trains``), a fitted preprocessor, a Layer or Model class.
+    #: The other facts (seeds, determinism, saves, custom objects, names referenced or dumped)
+    #: matter only in a program holding one of those: :meth:`recheck_pattern` brings such files
+    #: of that program back, as parsing every file would have seen them.
+    text_filter = re.compile(r"Layer|Model|\.[\s\\]*(?:fit\w*|partial_fit|adapt|train_on_batch|apply_gradients)\b")
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
@@ -661,18 +663,28 @@ class ProjectRule(Rule):
         self.facts = self._collector.facts
 
     @classmethod
-    def recheck_names(cls, facts: Sequence[Any]) -> frozenset[str]:
-        """A seeding helper (called from another file), the functions that train (called from
-        another file), a fitted preprocessor's name (dumped in another file)."""
+    def recheck_pattern(cls, facts: Sequence[Any]) -> re.Pattern[str] | None:
+        """Beside training, a fitted preprocessor or a custom class: any seed, determinism
+        setting, save or custom-objects mention of the program; anywhere: a call of this file's
+        seeding helper or training functions, a dump of its fitted preprocessor."""
         names: set[str] = set()
+        starts = False
         for fact in facts:
             if isinstance(fact, Seeds) and fact.helper is not None:
                 names.add(fact.helper)
             elif isinstance(fact, Trains):
                 names.update(fact.callers)
-            elif isinstance(fact, PreprocessorFitted) and fact.name is not None:
-                names.add(fact.name)
-        return frozenset(names)
+                starts = True
+            elif isinstance(fact, PreprocessorFitted):
+                if fact.name is not None:
+                    names.add(fact.name)
+                starts = True
+            elif isinstance(fact, CustomClass):
+                starts = True
+        alternatives = [_SECONDARY_TEXT] if starts else []
+        if names:
+            alternatives.append(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b")
+        return re.compile("|".join(alternatives)) if alternatives else None
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._drives:

@@ -18,7 +18,7 @@ import ast
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,9 @@ UNUSED_SUPPRESSION = "KC003"
 
 #: A file that mentions none of these cannot use Keras; Keras rules skip it (the pre-filter).
 _KERAS_WORDS = re.compile(r"keras|tensorflow|\btf\b")
-#: The pre-filter on (``bench/mixed_tree.py`` turns it off to show the findings are the same).
+#: The pre-filters on. Off (``bench/mixed_tree.py``, tests), every file is parsed and walked and
+#: rules' ``text_filter`` are ignored: the findings must be the same, only slower. (Whether a
+#: file uses Keras is not a pre-filter: Keras rules never look at a file that does not.)
 PREFILTER = True
 
 
@@ -304,7 +306,7 @@ class Engine:
         path = source.path
         star = star_imports.bindings(path, source.text) if path != "-" else star_imports.StarBindings()
         result.dependencies = star.dependencies
-        uses_keras = not PREFILTER or star.uses_keras or bool(self._keras_words.search(source.text))
+        uses_keras = star.uses_keras or bool(self._keras_words.search(source.text))
         rule_classes = [r for r in self.file_rules if uses_keras or r.code in include or _wants_without_keras(r, source.text)]
         # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
         # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
@@ -316,7 +318,7 @@ class Engine:
             result.findings.append(self._verdict_finding(source, verdict))
             return
         result.left_out = tuple(r.code for r in self.file_rules if r not in rule_classes and r.is_project_rule())
-        if not rule_classes:
+        if not rule_classes and PREFILTER:
             return  # the pre-filter: no rule would look at this file (and no thread is started)
         if len(source.text) > _DEEP_TEXT:
             _run_deep(self._parse_and_walk, source, result, star, rule_classes)
@@ -425,36 +427,42 @@ class Engine:
         return final
 
     def recheck_left_out(self, results: Sequence[FileResult], model: programs.ProgramModel) -> list[FileResult]:
-        """``results``, where a file a project rule's text filter left out but that mentions a
-        name another file of its program recorded (:meth:`Rule.recheck_names`: a helper it
-        calls, a preprocessor it dumps) is checked again with that rule, as if never left out."""
-        by_path = {r.path: r for r in results}
-        wanted: dict[str, dict[str, set[str]]] = {}  # left-out path -> rule code -> names
-        for result in results:
-            for code, facts in result.facts.items():
-                rule = self.enabled.get(code)
-                names = rule.recheck_names(facts) if rule is not None else frozenset()
-                if not names:
-                    continue
-                for program in model.programs_of(result.path):
-                    for path in program.files:
-                        other = by_path.get(path)
-                        if other is not None and code in other.left_out:
-                            wanted.setdefault(path, {}).setdefault(code, set()).update(names)
-        if not wanted:
-            return list(results)
-        rechecked: dict[str, FileResult] = {}
-        for path, names_by_code in wanted.items():
-            try:
-                text = files.read(path).text
-            except UnreadableSource:
-                continue
-            include = frozenset(code for code, names in names_by_code.items() if _mentions(text, names))
-            if include:
-                fresh = self.check_file(path, include=include)
-                fresh.digest = by_path[path].digest
-                rechecked[path] = fresh
-        return [rechecked.get(r.path, r) for r in results]
+        """``results``, where a file a project rule's text filter left out is checked again
+        with that rule when another file of its program makes it relevant
+        (:meth:`Rule.recheck_pattern`), as if it had never been left out; repeated until no
+        file is added (a file checked again may record a helper a third file calls)."""
+        current = {r.path: r for r in results}
+        texts: dict[str, str | None] = {}
+        looked: set[tuple[str, str, str]] = set()  # (path, code, pattern) already tried
+        while True:
+            include: dict[str, set[str]] = {}
+            for result in list(current.values()):
+                for code, facts in result.facts.items():
+                    rule = self.enabled.get(code)
+                    pattern = rule.recheck_pattern(facts) if rule is not None else None
+                    if pattern is None:
+                        continue
+                    for program in model.programs_of(result.path):
+                        for path in program.files:
+                            other = current.get(path)
+                            if other is None or code not in other.left_out or (path, code, pattern.pattern) in looked:
+                                continue
+                            looked.add((path, code, pattern.pattern))
+                            if path not in texts:
+                                texts[path] = _text_of(path)
+                            text = texts[path]
+                            if text is not None and pattern.search(text):
+                                include.setdefault(path, set()).add(code)
+            if not include:
+                return [current[r.path] for r in results]
+            for path, codes in include.items():
+                fresh = self.check_file(path, include=frozenset(codes) | self._project_codes_run(current[path]))
+                fresh.digest = current[path].digest
+                current[path] = fresh
+
+    def _project_codes_run(self, result: FileResult) -> frozenset[str]:
+        """The project rules that saw the file of ``result`` (all that were not left out)."""
+        return frozenset(r.code for r in self.file_rules if r.is_project_rule() and r.code not in result.left_out)
 
     def program_model(self, results: Sequence[FileResult], *, root: Path | None = None) -> programs.ProgramModel:
         """How the checked files group into programs (built once per run, from their imports)."""
@@ -532,16 +540,20 @@ def _special_file(path: str) -> str | None:
     return f"not a regular file ({kind}): not read"
 
 
-def _mentions(text: str, names: Iterable[str]) -> bool:
-    """Whether ``text`` holds one of ``names`` as a whole word."""
-    return re.search(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b", text) is not None
+def _text_of(path: str) -> str | None:
+    try:
+        return files.read(path).text
+    except UnreadableSource:
+        return None
+
+
 
 
 def _wants_without_keras(rule: type[Rule], text: str) -> bool:
     """Whether ``rule`` looks at a file that does not mention Keras (its ``text_filter``)."""
     if rule.requires_keras:
         return False
-    return rule.text_filter is None or rule.text_filter.search(text) is not None
+    return not PREFILTER or rule.text_filter is None or rule.text_filter.search(text) is not None
 
 
 def _compile(source: SourceFile) -> tuple[ast.Module | None, BaseException | None]:
