@@ -303,7 +303,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per kerascheck/floor measurement; medians are shown")
     parser.add_argument("--peer-repeat", type=int, default=1, help="runs per Fixit/pylint measurement")
     parser.add_argument("--no-peers", dest="peers", action="store_false", help="skip Fixit and pylint")
-    parser.add_argument("--peers-on", default="keras-io", help="corpora to run Fixit/pylint on (comma-separated; default keras-io: on the stdlib they take minutes)")
+    parser.add_argument(
+        "--peers-on", default="keras-io", help="corpora to run Fixit/pylint on (comma-separated; default keras-io: on the stdlib they take minutes)"
+    )
     parser.add_argument("--stdlib-no-tests", action="store_true", help="leave out the stdlib's test suites")
     parser.add_argument("--site-packages", type=int, default=1500, help="files of site-packages to use (whole top-level packages, smallest first)")
     parser.add_argument("--startup-only", action="store_true", help="only the one-file start-up and warm project-run figures")
