@@ -650,11 +650,12 @@ class ProjectRule(Rule):
 
     requires_keras = False  # a helper module that only calls ``random.seed`` still counts
     #: What a file without Keras names must mention to record a fact every finding of these
-    #: rules starts from: training (``Trains``), a fitted preprocessor, a Layer or Model class.
-    #: The other facts (seeds, determinism, saves, custom objects, names referenced or dumped)
-    #: matter only in a program holding one of those: :meth:`recheck_pattern` brings such files
-    #: of that program back, as parsing every file would have seen them.
-    text_filter = re.compile(r"Layer|Model|\.[\s\\]*(?:fit\w*|partial_fit|adapt|train_on_batch|apply_gradients)\b")
+    #: rules starts from: training and custom Layer/Model classes need Keras names (a model or
+    #: a Keras base class is only recognised through them), a fitted preprocessor (scikit-learn)
+    #: needs a fit/adapt call. The other facts (seeds, determinism, saves, custom objects, names
+    #: referenced or dumped) matter only in a program holding one of those: :meth:`recheck_pattern`
+    #: brings such files of that program back, as parsing every file would have seen them.
+    text_filter = re.compile(r"\.[\s\\]*(?:fit\w*|partial_fit|adapt)\b")
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
