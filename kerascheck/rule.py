@@ -144,12 +144,12 @@ class Rule(Documented):
         return cls.finish.__func__ is not Rule.finish.__func__  # type: ignore[attr-defined]
 
     @classmethod
-    def recheck_pattern(cls, facts: Sequence[Any]) -> re.Pattern[str] | None:
-        """For a project rule with a ``text_filter``: given one file's ``facts``, the text that
-        makes a file of the same program relevant although the filter left it out (it seeds
-        the training this file does, calls a helper this file defines...). Such a file is
-        checked again with the rule before ``finish`` runs, until no file is added. ``None``:
-        these facts make no other file relevant."""
+    def recheck_pattern(cls, program_facts: Sequence[Any]) -> re.Pattern[str] | None:
+        """For a project rule with a ``text_filter``: given the facts the files of one program
+        recorded, the text that makes a file of that program relevant although the filter left
+        it out (it seeds the training another file does, calls a helper another file
+        defines...). Such a file is checked again with the rule before ``finish`` runs, until no
+        file is added. ``None``: no left-out file of the program can matter."""
         return None
 
     # -- handler discovery -----------------------------------------------------------------

@@ -664,13 +664,14 @@ class ProjectRule(Rule):
         self.facts = self._collector.facts
 
     @classmethod
-    def recheck_pattern(cls, facts: Sequence[Any]) -> re.Pattern[str] | None:
-        """Beside training, a fitted preprocessor or a custom class: any seed, determinism
-        setting, save or custom-objects mention of the program; anywhere: a call of this file's
-        seeding helper or training functions, a dump of its fitted preprocessor."""
+    def recheck_pattern(cls, program_facts: Sequence[Any]) -> re.Pattern[str] | None:
+        """In a program that trains, fits a preprocessor or defines a custom class (where every
+        finding of these rules starts): any seed, determinism setting, save or custom-objects
+        mention, a call of a seeding helper or training function, a dump of a fitted
+        preprocessor."""
         names: set[str] = set()
         starts = False
-        for fact in facts:
+        for fact in program_facts:
             if isinstance(fact, Seeds) and fact.helper is not None:
                 names.add(fact.helper)
             elif isinstance(fact, Trains):
@@ -682,10 +683,12 @@ class ProjectRule(Rule):
                 starts = True
             elif isinstance(fact, CustomClass):
                 starts = True
-        alternatives = [_SECONDARY_TEXT] if starts else []
+        if not starts:
+            return None
+        alternatives = [_SECONDARY_TEXT]
         if names:
             alternatives.append(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b")
-        return re.compile("|".join(alternatives)) if alternatives else None
+        return re.compile("|".join(alternatives))
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._drives:

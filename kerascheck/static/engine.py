@@ -428,35 +428,42 @@ class Engine:
 
     def recheck_left_out(self, results: Sequence[FileResult], model: programs.ProgramModel) -> list[FileResult]:
         """``results``, where a file a project rule's text filter left out is checked again
-        with that rule when another file of its program makes it relevant
+        with that rule when the facts of its program make it relevant
         (:meth:`Rule.recheck_pattern`), as if it had never been left out; repeated until no
         file is added (a file checked again may record a helper a third file calls)."""
         current = {r.path: r for r in results}
         texts: dict[str, str | None] = {}
-        looked: set[tuple[str, str, str]] = set()  # (path, code, pattern) already tried
+        matched: dict[tuple[str, str], bool] = {}  # (path, pattern) -> the pattern is in the text
+        codes = [code for code, rule in self.enabled.items() if rule.is_project_rule() and rule.text_filter is not None]
         while True:
             include: dict[str, set[str]] = {}
-            for result in list(current.values()):
-                for code, facts in result.facts.items():
-                    rule = self.enabled.get(code)
-                    pattern = rule.recheck_pattern(facts) if rule is not None else None
-                    if pattern is None:
-                        continue
-                    for program in model.programs_of(result.path):
-                        for path in program.files:
-                            other = current.get(path)
-                            if other is None or code not in other.left_out or (path, code, pattern.pattern) in looked:
-                                continue
-                            looked.add((path, code, pattern.pattern))
-                            if path not in texts:
-                                texts[path] = _text_of(path)
-                            text = texts[path]
-                            if text is not None and pattern.search(text):
-                                include.setdefault(path, set()).add(code)
+            for code in codes:
+                rule = self.enabled[code]
+                programs_seen: set[int] = set()
+                for path in [p for p, r in current.items() if r.facts.get(code)]:
+                    for program in model.programs_of(path):
+                        if id(program) in programs_seen:
+                            continue
+                        programs_seen.add(id(program))
+                        left = [p for p in program.files if p in current and code in current[p].left_out]
+                        if not left:
+                            continue
+                        pattern = rule.recheck_pattern([f for p in program.files if p in current for f in current[p].facts.get(code, ())])
+                        if pattern is None:
+                            continue
+                        for candidate in left:
+                            key = (candidate, pattern.pattern)
+                            if key not in matched:
+                                if candidate not in texts:
+                                    texts[candidate] = _text_of(candidate)
+                                text = texts[candidate]
+                                matched[key] = text is not None and pattern.search(text) is not None
+                            if matched[key]:
+                                include.setdefault(candidate, set()).add(code)
             if not include:
                 return [current[r.path] for r in results]
-            for path, codes in include.items():
-                fresh = self.check_file(path, include=frozenset(codes) | self._project_codes_run(current[path]))
+            for path, found in include.items():
+                fresh = self.check_file(path, include=frozenset(found) | self._project_codes_run(current[path]))
                 fresh.digest = current[path].digest
                 current[path] = fresh
 
