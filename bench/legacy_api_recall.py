@@ -1,14 +1,16 @@
-"""Recall and false alarms of the legacy-API rules (KC103, KC106, KC107) on real code.
+"""Recall and false alarms of the legacy-API rules (KC103, KC106, KC107, KC110) on real code.
 
     python bench/legacy_api_recall.py [--corpus ../shared/corpus/real] [--kerascheck PATH]
                                       [--show-misses] [--show-false-alarms]
 
 1. "Grep": walks every ``.py`` file and notebook code cell with ``ast`` (independently of
-   kerascheck's own name resolution: its own import-alias table) and looks every Keras name,
-   keyword argument and model-method call up in the generated data
-   (``kerascheck/keras_api/data.json``, Keras 3 target). Each hit is a legacy API use that
-   should be reported.
-2. Runs ``kerascheck check --select KC103,KC106,KC107`` (the code at ``--kerascheck``, default
+   kerascheck's own name resolution: its own import-alias table, which follows
+   ``from keras.x import *`` and ``from helper import *`` of a ``helper.py`` beside the file)
+   and looks every Keras name, keyword argument, model-method call and optimizer/callback
+   method (on a name assigned a Keras optimizer or callback, or in a subclass of one) up in the
+   generated data (``kerascheck/keras_api/data.json``, Keras 3 target). Each hit is a legacy
+   API use that should be reported.
+2. Runs ``kerascheck check --select KC103,KC106,KC107,KC110`` (the code at ``--kerascheck``, default
    this checkout: pass ``/path/to/older/checkout`` for a before/after comparison).
 3. Counts per rule: uses found by the grep, how many of them kerascheck reported, and false
    alarms: reported names, keywords and methods that the installed Keras 3 does have (and that
@@ -33,10 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kerascheck.keras_api import facts, target_for
-from kerascheck.static.names import canonical
+from kerascheck.keras_api import facts, learning_phase_names, module_names, target_for  # noqa: E402 - after the path setup
+from kerascheck.static.names import canonical  # noqa: E402
 
-CODES = ("KC103", "KC106", "KC107")
+CODES = ("KC103", "KC106", "KC107", "KC110")
+_OBJECT_MODULES = ("keras.optimizers", "keras.callbacks")
 _SKIPPED_PREFIXES = ("tf_keras", "tensorflow.python")  # the Keras 3 target checks compat.v1 too
 
 
@@ -60,10 +63,14 @@ def _code_units(path: Path) -> list[tuple[int | None, str]]:
 class _Grep(ast.NodeVisitor):
     """Finds legacy API uses in one unit, given the file's import aliases."""
 
-    def __init__(self, aliases: dict[str, str]) -> None:
+    def __init__(self, aliases: dict[str, str], star: frozenset[str] = frozenset()) -> None:
         self.aliases = aliases
+        #: Names bound only by star imports (no import statement of the file shows them).
+        self.star = star
         self.hits: list[tuple[str, int, str]] = []  # (code, line, what)
         self._inner: set[int] = set()
+        self._objects: dict[str, str] = {}  # name -> Keras optimizer/callback class it holds
+        self._classes: list[str | None] = []  # enclosing classes' Keras base, if any
 
     def _raw(self, node: ast.expr) -> str | None:
         parts = []
@@ -92,7 +99,7 @@ class _Grep(ast.NodeVisitor):
             return
         for alias in node.names:
             name = f"{module}.{alias.name}"
-            if alias.name != "*" and target.removed(name) is not None and name not in facts.REPORTED_ELSEWHERE:
+            if alias.name != "*" and target.removed(name) is not None and name not in learning_phase_names():
                 self.hits.append(("KC107", node.lineno, name))
                 return
 
@@ -109,7 +116,7 @@ class _Grep(ast.NodeVisitor):
             target = self._target(raw) if raw else None
             if target is not None:
                 name = canonical(raw)
-                if target.removed(name) is not None and name not in facts.REPORTED_ELSEWHERE:
+                if target.removed(name) is not None and name not in learning_phase_names():
                     self.hits.append(("KC107", node.lineno, name))
                     inner = node.value
                     while isinstance(inner, ast.Attribute):
@@ -123,14 +130,72 @@ class _Grep(ast.NodeVisitor):
         keywords = [k for k in node.keywords if k.arg]
         if target is not None:
             name = canonical(raw)
-            moved = target.removed(name)
-            if moved is not None and moved.is_module:
-                name = moved.moved(name[len(moved.name) + 1 :]) or name
+            gone = target.removed(name)
+            if isinstance(node.func, ast.Name) and gone is not None and name not in learning_phase_names():
+                rest = name[len(gone.name) + 1 :] if gone.is_module else ""
+                is_merge = name.rpartition(".")[2] == "merge"
+                if is_merge or (node.func.id in self.star and not (gone.is_module and (not rest or gone.moved(rest)))):
+                    self.hits.append(("KC107", node.lineno, name))
+            if gone is not None and gone.is_module and not gone.successor:
+                name = gone.moved(name[len(gone.name) + 1 :]) or name
+            elif gone is not None and not gone.is_module and gone.replacement:
+                name = gone.replacement
             removed = target.removed_keywords(name)
+            if not removed and target.removed(name) is not None:
+                removed = target_for("2.15", tf_keras=False).removed_keywords(name)  # type: ignore[union-attr]
             self.hits += [("KC106", k.lineno, f"{name}({k.arg}=)") for k in keywords if k.arg in removed]
         elif isinstance(node.func, ast.Attribute) and _model_like(node.func.value):
             self._model_call(node, node.func.attr, keywords)
+        if isinstance(node.func, ast.Attribute):
+            self._object_call(node, node.func)
         self.generic_visit(node)
+
+    def _keras_object(self, expr: ast.expr) -> str | None:
+        """The optimizer/callback class ``expr`` is: a constructor call, or ``super()``/``self``
+        in a subclass of one."""
+        if isinstance(expr, ast.Call):
+            if isinstance(expr.func, ast.Name) and expr.func.id == "super":
+                return self._classes[-1] if self._classes else None
+            raw = self._raw(expr.func)
+            name = canonical(raw) if raw else ""
+            return name if name.rpartition(".")[0] in _OBJECT_MODULES else None
+        if isinstance(expr, ast.Name):
+            if expr.id == "self":
+                return self._classes[-1] if self._classes else None
+            return self._objects.get(expr.id)
+        return None
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        held = self._keras_object(node.value)
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                if held is not None:
+                    self._objects[target.id] = held
+                else:
+                    self._objects.pop(target.id, None)
+        self.generic_visit(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        base = None
+        for expr in node.bases:
+            raw = self._raw(expr)
+            name = canonical(raw) if raw else ""
+            if name.rpartition(".")[0] in _OBJECT_MODULES:
+                base = name
+        if base is not None:
+            target = target_for("3", tf_keras=False)
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and target.removed_class_method(base, item.name):  # type: ignore[union-attr]
+                    self.hits.append(("KC110", item.lineno, f"def {item.name}"))
+        self._classes.append(base)
+        self.generic_visit(node)
+        self._classes.pop()
+
+    def _object_call(self, node: ast.Call, func: ast.Attribute) -> None:
+        held = self._keras_object(func.value)
+        target = target_for("3", tf_keras=False)
+        if held is not None and target.removed_class_method(held, func.attr):  # type: ignore[union-attr]
+            self.hits.append(("KC110", node.lineno, f"{held}.{func.attr}"))
 
     def _model_call(self, node: ast.Call, method: str, keywords: list[ast.keyword]) -> None:
         target = target_for("3", tf_keras=False)
@@ -150,21 +215,42 @@ def _model_like(receiver: ast.expr) -> bool:
     return "model" in last.lower()
 
 
-def _aliases(trees: list[ast.Module]) -> dict[str, str]:
+def _aliases(
+    trees: list[ast.Module], directory: Path | None = None, star: set[str] | None = None, seen: frozenset[Path] = frozenset()
+) -> dict[str, str]:
+    """Local name -> dotted path from the imports of ``trees``; star imports of Keras modules
+    bind every name the data knows there, star imports of a ``helper.py`` in ``directory``
+    bind what its own imports bind. Names bound only by star imports are added to ``star``."""
     aliases: dict[str, str] = {}
+    explicit: set[str] = set()
     for tree in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
                         aliases[alias.asname] = alias.name
+                        explicit.add(alias.asname)
                     else:
                         root = alias.name.split(".")[0]
                         aliases.setdefault(root, root)
+                        explicit.add(root)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 for alias in node.names:
                     if alias.name != "*":
                         aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                        explicit.add(alias.asname or alias.name)
+                    elif canonical(node.module).split(".")[0] == "keras":
+                        aliases.update({name: f"{node.module}.{name}" for name in module_names(canonical(node.module))})
+                    elif directory is not None and (directory / f"{node.module}.py") not in seen and (directory / f"{node.module}.py").is_file():
+                        helper = directory / f"{node.module}.py"
+                        try:
+                            helper_tree = ast.parse(helper.read_text(encoding="utf-8", errors="replace"))
+                        except SyntaxError:
+                            continue
+                        for name, target in _aliases([helper_tree], directory, None, seen | {helper}).items():
+                            aliases.setdefault(name, target)
+    if star is not None:
+        star.update(name for name in aliases if name not in explicit)
     return aliases
 
 
@@ -178,9 +264,10 @@ def grep(corpus: Path) -> tuple[set[tuple], int]:
                 trees.append((cell, ast.parse(source)))
             except SyntaxError:
                 unparsable += 1
-        aliases = _aliases([tree for _, tree in trees])
+        star: set[str] = set()
+        aliases = _aliases([tree for _, tree in trees], path.parent, star)
         for cell, tree in trees:
-            finder = _Grep(aliases)
+            finder = _Grep(aliases, frozenset(star))
             finder.visit(tree)
             expected |= {(code, str(path), cell, line, what) for code, line, what in finder.hits}
     return expected, unparsable
@@ -189,10 +276,15 @@ def grep(corpus: Path) -> tuple[set[tuple], int]:
 def run_kerascheck(corpus: Path, kerascheck: Path) -> list[dict]:
     environment = {**os.environ, "PYTHONPATH": str(kerascheck), "NO_COLOR": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "kerascheck", "check", str(corpus), "--select", ",".join(CODES), "--output-format", "json", "--no-cache", "--exit-zero", "-q"],
-        capture_output=True, text=True, env=environment, cwd="/", check=True,
+        # ``KC1`` rather than the codes: an older checkout (``--kerascheck``) may lack some of them
+        [sys.executable, "-m", "kerascheck", "check", str(corpus), "--select", "KC1", "--output-format", "json", "--no-cache", "--exit-zero", "-q"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd="/",
+        check=True,
     )
-    return json.loads(result.stdout)
+    return [f for f in json.loads(result.stdout) if f["code"] in CODES]
 
 
 # -- false alarms: does the installed Keras 3 have what was reported? ----------------------
@@ -229,6 +321,17 @@ def false_alarm(finding: dict, disabled) -> bool | None:
 
     message = finding["message"]
     tf_keras = _through_tensorflow(finding)
+    if finding["code"] == "KC110":
+        match = re.search(r"`(\w+)\.(\w+)`", message)
+        if match is None:
+            return None
+        for module in _OBJECT_MODULES:
+            cls = _resolve(f"{module}.{match.group(1)}", tf_keras)
+            if inspect.isclass(cls):
+                return hasattr(cls, match.group(2))
+        return None
+    if finding["code"] == "KC107" and message.startswith("Keras-1 `merge"):
+        return _resolve("keras.layers.merge", tf_keras) is not None
     if finding["code"] == "KC107":
         match = re.search(r"(?:module|name) `([\w.]+)`", message)
         if match is None:
@@ -337,7 +440,9 @@ def main() -> None:
     print(f"not counted: {unparsable} files or notebook cells Python 3 cannot parse")
     print(f"{'code':6} {'grep found':>10} {'reported':>9} {'missed':>7} {'all reported':>13} {'false alarms':>13} {'not judged':>11}")
     for code in CODES:
-        print(f"{code:6} {found[code]:>10} {hit[code]:>9} {found[code] - hit[code]:>7} {total[code]:>13} {alarm_counts[code]:>13} {unjudged[code]:>11}")
+        print(
+            f"{code:6} {found[code]:>10} {hit[code]:>9} {found[code] - hit[code]:>7} {total[code]:>13} {alarm_counts[code]:>13} {unjudged[code]:>11}"
+        )
     if arguments.show_misses:
         print("\n".join(["", "missed:", *misses]))
     if arguments.show_false_alarms:

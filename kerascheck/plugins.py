@@ -34,7 +34,7 @@ BUILTIN_DISTRIBUTION = "kerascheck"
 #: The built-in plugin modules, registered exactly like third-party ones.
 BUILTIN_PLUGINS = (
     "kerascheck.rules.core",
-    "kerascheck.rules.api",
+    "kerascheck.rules.legacy_api",
     "kerascheck.rules.inference",
     "kerascheck.rules.seeds",
     "kerascheck.rules.persistence",

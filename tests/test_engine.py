@@ -78,7 +78,7 @@ def test_unimportable_plugin_is_a_clear_error(run_cli, tmp_path):
 
 
 def test_blocking_a_builtin_module(tmp_path):
-    registry = load_plugins(blocked=["kerascheck.rules.api"])
+    registry = load_plugins(blocked=["kerascheck.rules.legacy_api"])
     assert "KC101" not in registry.rules and "KC001" in registry.rules
 
 

@@ -6,12 +6,14 @@ demonstrate, against the Keras 3 installed with the probe extra.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import warnings
 
 import pytest
 
-from kerascheck.keras_api import facts, load, target_for
+from kerascheck.keras_api import facts, learning_phase_names, load, module_names, target_for
+from kerascheck.static.names import ImportTable
 
 
 def test_provenance_names_the_releases_it_was_generated_from():
@@ -99,6 +101,53 @@ def test_removed_methods():
     assert target_for("2.15", tf_keras=False).removed_method("Model", "fit_generator") is None
     fit = keras3.removed_method_keywords("Model", "fit")
     assert {"workers", "use_multiprocessing", "nb_epoch"} <= set(fit)
+
+
+def test_removed_optimizer_methods_and_abstract_methods_kept():
+    keras3 = target_for("3", tf_keras=False)
+    assert keras3.removed_class_method("keras.optimizers.Adam", "get_updates") == "2.3"
+    assert keras3.removed_class_method("keras.optimizers.SGD", "minimize") == "2.15"
+    assert keras3.removed_class_method("keras.optimizers.Adam", "apply_gradients") is None
+    assert keras3.removed_class_method("keras.callbacks.EarlyStopping", "on_batch_begin") is None
+    # methods that only raise because subclasses implement them are not "removed"
+    assert keras3.removed_method("Layer", "call") is None
+    assert keras3.removed_method("Layer", "compute_output_shape") is None
+    assert keras3.removed_method("Optimizer", "update_step") is None
+    assert target_for("2.15", tf_keras=False).removed_class_method("keras.optimizers.Adam", "minimize") is None
+
+
+def test_renamed_module_and_removed_alias_replacements():
+    for label in ("2.15", "3", "3-tf"):
+        target = load().targets[label]
+        removed = target.removed("keras.initializations.uniform")
+        assert removed is not None and removed.successor == "keras.initializers"
+        assert removed.moved("uniform") == "keras.initializers.RandomUniform"
+        assert removed.moved("glorot_uniform") == "keras.initializers.GlorotUniform"
+        assert removed.moved("get") == "keras.initializers.get"  # not ``keras.activations.get``
+        assert target.removed("keras.layers.Deconvolution2D").replacement == "keras.layers.Conv2DTranspose"
+
+
+def test_star_imports_bind_every_release_s_names():
+    assert {"Sequential", "Model"} <= module_names("keras.models")
+    assert {"Convolution2D", "Deconvolution2D"} <= module_names("keras.layers.convolutional")
+    assert {"merge", "Merge", "Conv2D", "concatenate"} <= module_names("keras.layers")
+    table = ImportTable()
+    import libcst as cst
+
+    for statement in ("from keras.models import *", "from keras.layers import *"):
+        table.add(cst.parse_statement(statement).body[0])  # type: ignore[attr-defined]
+    assert table.qualified(cst.Name("Input")) == "keras.layers.Input"  # the later star import wins
+    assert table.qualified(cst.Name("Sequential")) == "keras.models.Sequential"
+
+
+def test_learning_phase_names_come_from_the_data():
+    assert {"keras.backend.learning_phase", "keras.backend.set_learning_phase", "keras.backend.learning_phase_scope"} <= learning_phase_names()
+    assert all(target_for("3", tf_keras=False).removed(name) for name in learning_phase_names())
+
+
+def test_merge_modes_fact():
+    assert facts.MERGE_MODES["concat"][:2] == ("concatenate", {"concat_axis": "axis"})
+    assert facts.MERGE_MODES["cos"][2] == {"axes": "-1", "normalize": "True"}
 
 
 def test_advice_for_uses_the_longest_entry():
@@ -202,3 +251,41 @@ def test_fact_stubs_raise_in_keras3():
         keras.layers.Layer().add_metric(1.0)
     with pytest.raises(ImportError):
         keras.optimizers.legacy.Adam()
+
+
+@pytest.mark.tf
+def test_removed_optimizer_methods_and_learning_phase_in_installed_keras3():
+    keras = _keras()
+    if not keras.__version__.startswith("3"):
+        pytest.skip("needs Keras 3")
+    keras3 = load().targets["3"]
+    optimizer = keras.optimizers.Adam(1e-3)
+    for method in ("get_updates", "get_gradients", "get_weights", "minimize"):
+        assert keras3.removed_class_method("keras.optimizers.Adam", method) and not hasattr(optimizer, method), method
+    assert hasattr(optimizer, "update_step") and keras3.removed_method("Optimizer", "update_step") is None
+    for name in learning_phase_names():
+        assert not _exists(name), name
+    assert hasattr(keras.initializers, "RandomUniform") and not _exists("keras.initializations")
+
+
+@pytest.mark.tf
+def test_fact_merge_modes_are_the_keras3_merge_functions():
+    keras = _keras()
+    import numpy as np
+
+    a = np.ones((2, 3), "float32")
+    b = np.full((2, 3), 2.0, "float32")
+    for mode, (function, _, defaults) in facts.MERGE_MODES.items():
+        merged = getattr(keras.layers, function)
+        kwargs = {k: ast.literal_eval(v) for k, v in defaults.items()}
+        out = np.asarray(merged([a, b], **kwargs))
+        expected = {
+            "sum": a + b,
+            "mul": a * b,
+            "ave": (a + b) / 2,
+            "max": np.maximum(a, b),
+            "concat": np.concatenate([a, b], -1),
+            "dot": (a * b).sum(-1, keepdims=True),
+            "cos": np.ones((2, 1)),
+        }[mode]
+        assert np.allclose(out, expected), mode

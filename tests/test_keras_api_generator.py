@@ -50,7 +50,10 @@ _FILES = {
         "    @interfaces.legacy_pool_support\n"
         "    def __init__(self, data_format=None, **kwargs):\n        pass\n"
     ),
-    "keras/layers/recurrent.py": "from ..engine.base_layer import Layer\nclass LSTM(Layer):\n    def __init__(self, units, **kwargs):\n        pass\n",
+    "keras/layers/recurrent.py": (
+        "from ..engine.base_layer import Layer\nclass LSTM(Layer):\n"
+        "    def __init__(self, units, **kwargs):\n        pass\n"
+    ),
     "keras/utils/__init__.py": "from .generic_utils import Progbar\nif True:\n    from .gpu import multi_gpu_model\n",
     "keras/utils/generic_utils.py": "class Progbar(object):\n    def __init__(self, target):\n        pass\n",
     "keras/utils/gpu.py": "def multi_gpu_model(model, gpus=None):\n    return model\n",
@@ -94,7 +97,12 @@ def _new_release() -> dict:
         },
         "methods": {"Layer": {"add_metric": []}, "Layer.attributes": {"add_metric": [], "weights": []}},
         "probes": {
-            "keras.layers.Dense": {"init": ["reject", "Unrecognized keyword arguments: init"], "output_dim": ["reject", "Unrecognized"], "input_shape": ["ok", ""], "batch_input_shape": ["reject", "Unrecognized"]},
+            "keras.layers.Dense": {
+                "init": ["reject", "Unrecognized keyword arguments: init"],
+                "output_dim": ["reject", "Unrecognized"],
+                "input_shape": ["ok", ""],
+                "batch_input_shape": ["reject", "Unrecognized"],
+            },
             "keras.layers.Pool": {"dim_ordering": ["reject", "Unrecognized"]},
         },
         "disabled": {"Layer.add_metric": "add_metric() is deprecated"},
@@ -152,3 +160,109 @@ def test_rejection_must_be_about_the_keyword():
     assert not extract._names_unknown_keyword("Dense.__init__() missing 1 required positional argument: 'units'", "init")
     assert not extract._names_unknown_keyword("Expected `trainable` to be a boolean", "trainable")
     assert extract._names_unknown_keyword("Unrecognized keyword arguments passed to Dense: {'init': None}", "init")
+
+
+def test_a_stub_counts_as_removed_only_when_its_error_says_so():
+    def retired(self):
+        raise NotImplementedError("Layer `add_metric()` method is deprecated. Add your metric in `Model.compile()`")
+
+    def abstract(self, gradient, variable):
+        raise NotImplementedError
+
+    assert extract._disabled(retired) is not None
+    assert extract._disabled(abstract) is None  # ``Optimizer.update_step``: subclasses implement it
+
+
+_KERAS1 = {
+    "keras/__init__.py": "from . import initializations\nfrom . import layers\n",
+    "keras/initializations.py": (
+        "def uniform(shape, scale=0.05, name=None):\n    pass\n"
+        "def glorot_uniform(shape, name=None):\n    pass\n"
+        "def get(identifier):\n    pass\n"
+        "def get_fans(shape):\n    pass\n"
+    ),
+    "keras/layers/__init__.py": "from .convolutional import *\n",
+    "keras/layers/convolutional.py": (
+        "class Deconvolution2D(object):\n"
+        "    def __init__(self, nb_filter, nb_row, nb_col, output_shape, **kwargs):\n        pass\n"
+    ),
+    "keras/optimizers.py": (
+        "class Optimizer(object):\n    def get_updates(self, params, loss):\n"
+        "        pass\n    def get_config(self):\n        pass\n"
+    ),
+    "keras/callbacks.py": "class Callback(object):\n    def on_batch_begin(self, batch, logs=None):\n        pass\n",
+}
+
+_KERAS2 = {
+    "keras/__init__.py": "from . import initializers\nfrom . import layers\n",
+    "keras/initializers.py": (
+        "class RandomUniform(object):\n    pass\n"
+        "def glorot_uniform(seed=None):\n    pass\n"
+        "def get(identifier):\n    pass\n"
+        "uniform = random_uniform = RandomUniform\n"
+    ),
+    "keras/layers/__init__.py": "from .convolutional import *\n",
+    "keras/layers/convolutional.py": (
+        "class Conv2DTranspose(object):\n    def __init__(self, filters, kernel_size, **kwargs):\n"
+        "        pass\nDeconvolution2D = Conv2DTranspose\n"
+    ),
+    "keras/optimizers.py": (
+        "class Optimizer(object):\n    def get_updates(self, loss, params):\n"
+        "        pass\n    def get_config(self):\n        pass\n"
+    ),
+    "keras/callbacks.py": "class Callback(object):\n    def on_batch_begin(self, batch, logs=None):\n        pass\n",
+}
+
+
+def _source_release(tmp_path: Path, files: dict[str, str], version: str) -> dict:
+    root = tmp_path / version
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return extract.extract_source(root / "keras", version)
+
+
+def test_aliases_renamed_modules_and_optimizer_methods(tmp_path):
+    keras1 = _source_release(tmp_path, _KERAS1, "1.2.2")
+    keras2 = _source_release(tmp_path, _KERAS2, "2.3.1")
+    surface2 = keras2["surfaces"]["keras"]
+    assert surface2["aliases"]["keras.layers.Deconvolution2D"] == "Conv2DTranspose"
+    assert surface2["aliases"]["keras.initializers.uniform"] == "RandomUniform"
+    assert surface2["class_methods"]["keras.optimizers.Optimizer"]["methods"] == ["get_config", "get_updates"]
+    target = {
+        "modules": {
+            "keras": {"initializers": "m", "layers": "m", "optimizers": "m", "callbacks": "m"},
+            "keras.initializers": {"RandomUniform": "c", "GlorotUniform": "c", "glorot_uniform": "c", "get": "f"},
+            "keras.layers": {"Conv2DTranspose": "c"},
+            "keras.optimizers": {"Optimizer": "c"},
+            "keras.callbacks": {"Callback": "c"},
+        },
+        "aliases": {"keras.initializers.glorot_uniform": "GlorotUniform"},
+        "signatures": {"keras.layers.Conv2DTranspose": ["filters", "kernel_size", "**"]},
+        "methods": {"Optimizer": {"get_config": []}, "Optimizer.attributes": {"get_config": []}, "Callback": {"on_batch_begin": []}},
+        "class_methods": {"keras.optimizers.Optimizer": {"methods": ["get_config"], "attributes": ["get_config"]}},
+        "probes": {},
+        "disabled": {},
+    }
+    releases = {
+        "1": keras1,
+        "2.3": keras2,
+        "2.15": {"version": "2.15", "surfaces": {"keras": target}},
+        "3": {"version": "3", "surfaces": {"keras": target, "tf.keras": target}},
+    }
+    keras3 = generator.diff(releases)["3"]
+    last, moves, successor = keras3["modules"]["keras.initializations"]
+    assert (last, successor) == ("1", "keras.initializers")
+    # Keras-1 functions became classes: their class, not a namesake elsewhere
+    assert moves == {
+        "uniform": "keras.initializers.RandomUniform",
+        "glorot_uniform": "keras.initializers.GlorotUniform",
+        "get": "keras.initializers.get",
+    }
+    assert keras3["symbols"]["keras.layers.Deconvolution2D"] == ["2.3", "keras.layers.Conv2DTranspose"]
+    assert keras3["methods"]["Optimizer"] == {"get_updates": "2.3"}
+    assert "Callback" not in keras3["methods"]  # nothing gone
+    exports = generator.exports(releases)
+    assert {"uniform", "glorot_uniform", "get_fans"} <= set(exports["keras.initializations"])
+    assert "Deconvolution2D" in exports["keras.layers"] and "Conv2DTranspose" in exports["keras.layers"]

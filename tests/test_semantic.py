@@ -10,7 +10,7 @@ import textwrap
 import libcst as cst
 import pytest
 
-from kerascheck.rules.api import LegacySaveFormat
+from kerascheck.rules.legacy_api import LegacySaveFormat
 from kerascheck.rules.inference import TrainingTrueAtInference
 from kerascheck.rules.state import StatefulFitShuffle
 from kerascheck.rules.training import BestCheckpointNeverLoaded, LastEpochWeights

@@ -105,7 +105,7 @@ def _replacement(name: str, kind: str, old_module: str, index: dict[str, list[tu
             continue
         parts = module.split(".")
         common = 0
-        for a, b in zip(parts, old_parts):
+        for a, b in zip(parts, old_parts, strict=False):
             if a != b:
                 break
             common += 1
@@ -116,6 +116,49 @@ def _replacement(name: str, kind: str, old_module: str, index: dict[str, list[tu
         if best is None or score < best:
             best = score
     return f"{best[3]}.{name}" if best else ""
+
+
+def _successor(module: str, last: str, releases: dict[str, dict]) -> str:
+    """The module new in the release after ``last`` that took over ``module`` (which ``last``
+    had): the one holding most of its public names, if it holds at least half of them (Keras 2
+    renamed ``keras.initializations`` to ``keras.initializers``). ``""`` if none did."""
+    order = [r[0] for r in RELEASES]
+    following = order[order.index(last) + 1 :]
+    if not following:
+        return ""
+    names = {n for n, kind in releases[last]["surfaces"]["keras"]["modules"][module].items() if kind != "m"}
+    if len(names) < 3:
+        return ""
+    existing = releases[last]["surfaces"]["keras"]["modules"]
+    best, best_common = "", 0
+    for candidate, found in releases[following[0]]["surfaces"]["keras"]["modules"].items():
+        common = len(names & {n for n, kind in found.items() if kind != "m"})
+        # A module new in that release: ``keras.engine`` folded into ``keras.layers`` (which
+        # Keras had all along) is a scatter of names, each found where it is (``moves``).
+        if _public_module(candidate) and candidate not in existing and common > best_common:
+            best, best_common = candidate, common
+    return best if best_common * 2 >= len(names) else ""
+
+
+def _renamed_moves(module: str, last: str, successor: str, releases: dict[str, dict], surface: dict, disabled: dict) -> dict[str, str]:
+    """Where the target keeps each name of ``module`` after Keras renamed it to ``successor``:
+    the name the successor gave the same object (``uniform`` -> ``RandomUniform``), in its
+    canonical spelling in the target (``glorot_uniform`` -> ``GlorotUniform``)."""
+    order = [r[0] for r in RELEASES]
+    nxt = releases[order[order.index(last) + 1]]["surfaces"]["keras"]
+    target_names = surface["modules"].get(successor, {})
+    moves: dict[str, str] = {}
+    for name, kind in releases[last]["surfaces"]["keras"]["modules"][module].items():
+        if kind == "m" or name not in nxt["modules"].get(successor, {}):
+            continue
+        new = name
+        if nxt["modules"][successor][name] != kind or target_names.get(name, kind) != kind:
+            # A Keras-1 function became a class (initializers): name the class itself.
+            new = nxt.get("aliases", {}).get(f"{successor}.{name}", name)
+            new = surface.get("aliases", {}).get(f"{successor}.{new}", new)
+        if new in target_names and f"{successor}.{new}" not in disabled:
+            moves[name] = f"{successor}.{new}"
+    return moves
 
 
 def _keyword_candidates(releases: dict[str, dict]) -> dict[str, dict[str, list[str]]]:
@@ -253,7 +296,20 @@ def diff(releases: dict[str, dict]) -> dict:
                     path = f"{module}.{name}"
                     if kind == "m" or (name in target_names and path not in disabled) or path in present:
                         continue  # submodules are judged as modules
-                    symbols[path] = [old_label, _replacement(name, kind, module, index)]
+                    replacement = _replacement(name, kind, module, index)
+                    alias = old_surface.get("aliases", {}).get(path)
+                    if alias and alias in target_names and f"{module}.{alias}" not in disabled:
+                        replacement = f"{module}.{alias}"  # ``Deconvolution2D`` was ``Conv2DTranspose``
+                    symbols[path] = [old_label, replacement]
+        for module, entry in modules.items():
+            successor = _successor(module, entry[0], releases)
+            if successor:
+                # Only names the successor module took over (its own spelling of them), and
+                # namesakes in its package: ``keras.initializations.get`` is not ``keras.activations.get``.
+                package = successor.split(".")[:2]
+                kept = {n: r for n, r in entry[1].items() if r.split(".")[:2] == package}
+                entry[1] = {**kept, **_renamed_moves(module, entry[0], successor, releases, surface, disabled)}
+            entry.append(successor)
         # A module that became a plain name (``keras.layers.merge`` the function) is a symbol.
         for module in list(modules):
             parent, _, name = module.rpartition(".")
@@ -289,8 +345,44 @@ def diff(releases: dict[str, dict]) -> dict:
             # ``fit``): what the target's model methods take, and Keras 2's Keras-1 renames.
             "model_methods": {m: [p for p in params if p != "**"] for m, params in surface["methods"].get("Model", {}).items() if params},
             "method_renames": _method_renames(old),
+            "class_methods": _class_method_diff(surface, old, methods),
         }
     return targets
+
+
+#: The base class each module's classes derive from (its removed methods are listed once).
+_CLASS_ROLES = {"keras.optimizers": "Optimizer", "keras.callbacks": "Callback"}
+
+
+def _class_method_diff(surface: dict, old: list[tuple[str, dict]], methods: dict[str, dict]) -> dict[str, dict[str, str]]:
+    """Per optimizer/callback class the target still has: public methods an older release's
+    class of the same name had and the target's lacks (beyond its base class's, listed under
+    ``methods``): class path -> method -> last release with it."""
+    found: dict[str, dict[str, str]] = {}
+    for path, current in surface.get("class_methods", {}).items():
+        role = _CLASS_ROLES[path.rpartition(".")[0]]
+        kept = set(current["attributes"]) | set(current["methods"])
+        for label, old_surface in old:
+            for method in old_surface.get("class_methods", {}).get(path, {}).get("methods", []):
+                if method not in kept and method not in methods.get(role, {}):
+                    found.setdefault(path, {})[method] = label
+    return dict(sorted(found.items()))
+
+
+def exports(releases: dict[str, dict]) -> dict[str, list[str]]:
+    """Every public name each public module had in any release and surface: what
+    ``from keras.<module> import *`` binds, whichever Keras the code was written for. A module
+    imported under another name (``K``, Keras 1's ``keras.backend`` inside its layer modules)
+    is left out: it is not ``<module>.K``, and the code's own ``K`` means the same module."""
+    found: dict[str, set[str]] = {}
+    for release in releases.values():
+        for surface in release["surfaces"].values():
+            modules = surface["modules"]
+            for module, names in modules.items():
+                if _public_module(module):
+                    kept = (n for n, kind in names.items() if not n.startswith("_") and (kind != "m" or f"{module}.{n}" in modules))
+                    found.setdefault(module, set()).update(kept)
+    return {module: sorted(names) for module, names in sorted(found.items())}
 
 
 def main() -> None:
@@ -318,12 +410,15 @@ def main() -> None:
             "targets": {target: f"Keras {releases[label]['version']} ({surface})" for target, (label, surface) in TARGETS.items()},
         },
         "targets": diff(releases),
+        "exports": exports(releases),
     }
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n")
     total = time.monotonic() - started
-    print(f"wrote {arguments.output} ({arguments.output.stat().st_size} bytes) in {total:.1f}s "
-          f"(install {installed_at - started:.1f}s, extract {total - (installed_at - started):.1f}s)")
+    print(
+        f"wrote {arguments.output} ({arguments.output.stat().st_size} bytes) in {total:.1f}s "
+        f"(install {installed_at - started:.1f}s, extract {total - (installed_at - started):.1f}s)"
+    )
 
 
 if __name__ == "__main__":

@@ -79,9 +79,14 @@ def _installed_layer_keywords(root: types.ModuleType, public: str) -> list[str]:
     return _allowed_kwargs(function)
 
 
+#: Words of a stub's error that say the API was retired (an abstract method that subclasses
+#: implement, ``Layer.call`` or ``Optimizer.update_step``, also only raises, but is not gone).
+_RETIRED = ("deprecat", "removed", "no longer", "not supported", "legacy", "obsolete")
+
+
 def _disabled(function: object) -> str | None:
-    """The error message if ``function`` is a stub that only raises (Keras 3 keeps
-    ``Layer.add_metric`` and ``keras.optimizers.legacy.Adam`` that way), else None."""
+    """The error message if ``function`` is a stub that only raises saying it was retired
+    (Keras 3 keeps ``Layer.add_metric`` and ``keras.optimizers.legacy.Adam`` that way), else None."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))  # type: ignore[arg-type]
     except (TypeError, OSError, SyntaxError):
@@ -92,7 +97,8 @@ def _disabled(function: object) -> str | None:
     if len(body) != 1 or not isinstance(body[0], ast.Raise):
         return None
     texts = [n.value for n in ast.walk(body[0]) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-    return "".join(texts)[:200] or "raises"
+    message = "".join(texts)[:200]
+    return message if any(word in message.lower() for word in _RETIRED) else None
 
 
 def _kind(obj: object) -> str:
@@ -103,9 +109,14 @@ def _kind(obj: object) -> str:
     return "v"
 
 
-def walk_installed(root: types.ModuleType, public: str, disabled: dict[str, str]) -> tuple[dict, dict]:
+#: Modules whose every public class has its public methods recorded (``Adam.get_updates``).
+CLASS_METHOD_MODULES = ("keras.optimizers", "keras.callbacks")
+
+
+def walk_installed(root: types.ModuleType, public: str, disabled: dict[str, str], aliases: dict[str, str]) -> tuple[dict, dict]:
     """Public modules -> {name: kind} and callable path -> params, from ``root`` down; callables
-    that only raise go to ``disabled`` (path -> message)."""
+    that only raise go to ``disabled`` (path -> message), names that are another public name
+    of the same module under a second name go to ``aliases`` (path -> that name)."""
     modules: dict[str, dict[str, str]] = {}
     signatures: dict[str, list[str]] = {}
     package = root.__name__.split(".", 1)[0]
@@ -121,7 +132,7 @@ def walk_installed(root: types.ModuleType, public: str, disabled: dict[str, str]
                 continue
             try:
                 obj = getattr(module, attr)
-            except Exception:  # noqa: BLE001, S112 - a lazy attribute that fails is not public API
+            except Exception:
                 continue
             if isinstance(obj, types.ModuleType):
                 if attr in _SKIP_SUBMODULES or not obj.__name__.startswith(package + "."):
@@ -140,7 +151,35 @@ def walk_installed(root: types.ModuleType, public: str, disabled: dict[str, str]
                 stub = _disabled(obj.__init__ if inspect.isclass(obj) else obj)
                 if stub is not None:
                     disabled[f"{path}.{attr}"] = stub
+                own = getattr(obj, "__name__", attr)
+                if own != attr and not own.startswith("_") and getattr(module, own, None) is obj:
+                    aliases[f"{path}.{attr}"] = own
     return modules, signatures
+
+
+def _public_methods(cls: type) -> list[str]:
+    """Public names of ``cls`` that are functions (methods, static and class methods)."""
+    found = []
+    for name in dir(cls):
+        if name.startswith("_"):
+            continue
+        attr = inspect.getattr_static(cls, name, None)
+        function = getattr(attr, "__func__", attr)
+        if inspect.isfunction(function) or isinstance(attr, (staticmethod, classmethod)):
+            found.append(name)
+    return found
+
+
+def class_methods_installed(root: types.ModuleType, public: str, modules: dict[str, dict[str, str]]) -> dict[str, dict[str, list[str]]]:
+    """Class path -> {"methods": public methods, "attributes": every public attribute} for the
+    classes of :data:`CLASS_METHOD_MODULES`."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for module in CLASS_METHOD_MODULES:
+        for name, kind in modules.get(module, {}).items():
+            cls = _resolve(f"{module}.{name}", root, public) if kind == "c" else None
+            if inspect.isclass(cls):
+                found[f"{module}.{name}"] = {"methods": _public_methods(cls), "attributes": [n for n in dir(cls) if not n.startswith("_")]}
+    return found
 
 
 def _resolve(path: str, root: types.ModuleType, public: str) -> object | None:
@@ -239,8 +278,19 @@ def _required(target: type, filler: object) -> dict[str, object]:
     }
 
 
-_REJECTIONS = ("unrecognized", "not recognized", "unexpected keyword", "not understood", "not supported",
-               "no longer", "deprecated", "invalid keyword", "not a valid", "not allowed", "unknown")
+_REJECTIONS = (
+    "unrecognized",
+    "not recognized",
+    "unexpected keyword",
+    "not understood",
+    "not supported",
+    "no longer",
+    "deprecated",
+    "invalid keyword",
+    "not a valid",
+    "not allowed",
+    "unknown",
+)
 
 
 def _names_unknown_keyword(text: str, keyword: str) -> bool:
@@ -257,7 +307,7 @@ def _call(target: type, keyword: str, value: object, required: dict[str, object]
         warnings.simplefilter("always")
         try:
             target(**required, **{keyword: value})
-        except Exception as error:  # noqa: BLE001 - the probe classifies any failure
+        except Exception as error:
             text = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             return ["reject", text] if _names_unknown_keyword(text, keyword) else None
     for warning in caught:
@@ -279,9 +329,12 @@ def extract_installed(candidates_file: str | None) -> dict:
     candidates = json.loads(Path(candidates_file).read_text()) if candidates_file else {}
     for surface, root in roots:
         disabled: dict[str, str] = {}
-        modules, signatures = walk_installed(root, "keras", disabled)
+        aliases: dict[str, str] = {}
+        modules, signatures = walk_installed(root, "keras", disabled, aliases)
         result["surfaces"][surface] = {
             "modules": modules,
+            "aliases": aliases,
+            "class_methods": class_methods_installed(root, "keras", modules),
             "signatures": signatures,
             "methods": methods_installed(root, "keras", disabled),
             "probes": probe(root, "keras", candidates.get(surface, {})),
@@ -484,16 +537,24 @@ def extract_source(root: Path, version: str) -> dict:
     modules: dict[str, dict[str, str]] = {}
     signatures: dict[str, list[str]] = {}
     renames: dict[str, dict[str, list]] = {}
+    aliases: dict[str, str] = {}
+    class_methods: dict[str, dict[str, list[str]]] = {}
     for module in source.trees:
         if any(part.startswith("_") for part in module.split(".")):
             continue
         names: dict[str, str] = {}
-        for name, (origin_module, origin_name, node) in source.namespace(module).items():
+        namespace = source.namespace(module)
+        for name, (origin_module, origin_name, node) in namespace.items():
             if name.startswith("_"):
                 continue
             if origin_name == "":
                 names[name] = "m"
                 continue
+            if origin_name != name and not origin_name.startswith("_") and namespace.get(origin_name, (None,))[:2] == (origin_module, origin_name):
+                aliases[f"{module}.{name}"] = origin_name  # ``uniform = random_uniform = RandomUniform``
+            if module in CLASS_METHOD_MODULES and isinstance(node, ast.ClassDef):
+                found = _class_methods(source, origin_module, node)
+                class_methods[f"{module}.{name}"] = {"methods": sorted(found), "attributes": sorted(found)}
             if isinstance(node, ast.ClassDef):
                 names[name] = "c"
                 init = _class_init(source, origin_module, node)
@@ -524,10 +585,24 @@ def extract_source(root: Path, version: str) -> dict:
                 methods[role] = _class_methods(source, origin[0], origin[2])
                 for (defining, qualname), interface in users.items():
                     owner, _, method = qualname.partition(".")
-                    if method and (defining, owner) == (origin[0], origin[1]) or (method and method in methods[role] and owner in ("Model", "Sequential")):
+                    if (
+                        (method
+                        and (defining, owner) == (origin[0], origin[1]))
+                        or (method and method in methods[role] and owner in ("Model", "Sequential"))
+                    ):
                         method_renames.setdefault(role, {})[method] = interfaces[interface]
                 break
-    surface = {"modules": modules, "signatures": signatures, "methods": methods, "probes": {}, "renames": renames, "method_renames": method_renames, "layer_keywords": layer_keywords}
+    surface = {
+        "modules": modules,
+        "signatures": signatures,
+        "methods": methods,
+        "probes": {},
+        "renames": renames,
+        "method_renames": method_renames,
+        "layer_keywords": layer_keywords,
+        "aliases": aliases,
+        "class_methods": class_methods,
+    }
     return {"version": _source_version(source) or version, "python": "source", "surfaces": {"keras": surface}}
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["KerasApi", "Removed", "RemovedKeyword", "TargetApi", "load", "module_names", "target_for"]
+__all__ = ["KerasApi", "Removed", "RemovedKeyword", "TargetApi", "learning_phase_names", "load", "module_names", "target_for"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ class Removed:
     replacement: str = ""
     #: For a module: name it exported -> where the target keeps that name.
     moves: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: For a module Keras renamed: the module that took its names over (``keras.initializations``
+    #: -> ``keras.initializers``), ``""`` otherwise. Its names often changed meaning (Keras-1
+    #: initializer functions took a shape), so ``moves`` are advice, not mechanical rewrites.
+    successor: str = ""
 
     def moved(self, name: str) -> str:
         """For a removed module: where the target keeps ``name`` that it exported, or ``""``."""
@@ -73,6 +77,7 @@ class TargetApi:
         self._method_keywords: Mapping[str, Mapping[str, Mapping[str, list[Any]]]] = data["method_keywords"]
         self._model_methods: Mapping[str, list[str]] = data["model_methods"]
         self._method_renames: Mapping[str, Mapping[str, list[Any]]] = data["method_renames"]
+        self._class_methods: Mapping[str, Mapping[str, str]] = data["class_methods"]
 
     def removed(self, qualified: str) -> Removed | None:
         """What of ``qualified`` (a canonical ``keras.`` name) the target lacks, if anything:
@@ -86,7 +91,7 @@ class TargetApi:
         while "." in module:
             entry = self._modules.get(module)
             if entry is not None:
-                return Removed(module, entry[0], True, moves=entry[1])
+                return Removed(module, entry[0], True, moves=entry[1], successor=entry[2] if len(entry) > 2 else "")
             module = module.rpartition(".")[0]
         return None
 
@@ -104,6 +109,14 @@ class TargetApi:
         """The last release with ``role.method`` (role: Model, Sequential, Layer, Optimizer,
         Callback) if the target removed it, else None."""
         return self._methods.get(role, {}).get(method)
+
+    def removed_class_method(self, class_path: str, method: str) -> str | None:
+        """The last release whose ``class_path`` (``keras.optimizers.Adam``,
+        ``keras.callbacks.CallbackList``) had ``method`` if the target's lacks it, else None:
+        what its base class (role ``Optimizer``/``Callback``) lost, or the class itself."""
+        role = {"keras.optimizers": "Optimizer", "keras.callbacks": "Callback"}.get(class_path.rpartition(".")[0])
+        found = self.removed_method(role, method) if role is not None else None
+        return found or self._class_methods.get(class_path, {}).get(method)
 
     def removed_method_keywords(self, role: str, method: str) -> Mapping[str, RemovedKeyword]:
         return _keywords(self._method_keywords.get(role, {}).get(method, {}))
@@ -146,6 +159,8 @@ class KerasApi:
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.provenance: Mapping[str, Any] = data["provenance"]
         self.targets = {label: TargetApi(label, target) for label, target in data["targets"].items()}
+        #: Module -> every public name it had in any release read (what a star import binds).
+        self.exports: Mapping[str, list[str]] = data["exports"]
 
 
 @functools.cache
@@ -163,21 +178,20 @@ def load() -> KerasApi:
 
 @functools.cache
 def module_names(module: str) -> frozenset[str]:
-    """Public names the data knows directly inside ``module`` (canonical, ``keras.layers``):
-    what ``from keras.layers import *`` binds, as far as the rules can tell. The data holds
-    every name an API rule looks at (removed names, callables with removed keywords, where a
-    removed module's names went), so a name it lacks is one no rule would report on."""
-    prefix = module + "."
-    found: set[str] = set()
-    for target in load().targets.values():
-        for table in (target._symbols, target._keywords, target._modules):
-            for qualified in table:
-                if qualified.startswith(prefix):
-                    found.add(qualified[len(prefix) :].split(".", 1)[0])
-        entry = target._modules.get(module)
-        if entry is not None:
-            found.update(entry[1])
-    return frozenset(name for name in found if name.isidentifier() and not name.startswith("_"))
+    """Public names ``module`` (canonical, ``keras.layers``) had in any Keras release read:
+    what ``from keras.layers import *`` binds, whichever Keras the code was written for (a
+    Keras-1 notebook's ``merge`` as much as a Keras 3 script's ``Sequential``)."""
+    return frozenset(name for name in load().exports.get(module, ()) if name.isidentifier() and not name.startswith("_"))
+
+
+@functools.cache
+def learning_phase_names() -> frozenset[str]:
+    """The ``keras.backend`` functions of the global learning phase (``learning_phase``,
+    ``set_learning_phase``...), as the releases read named them in ``keras.backend`` or its
+    backend modules (Keras 2.3 defined ``symbolic_learning_phase`` in ``tensorflow_backend``)."""
+    exports = load().exports
+    modules = [m for m in exports if m == "keras.backend" or m.startswith("keras.backend.")]
+    return frozenset(f"keras.backend.{name}" for module in modules for name in exports[module] if "learning_phase" in name)
 
 
 def target_for(target_keras: str, *, tf_keras: bool) -> TargetApi | None:

@@ -22,15 +22,15 @@ COUNT_CHANGING_RENAMES = frozenset({"samples_per_epoch", "nb_val_samples", "val_
 
 #: Removed model methods with a same-arguments replacement: ``fit`` and friends accept
 #: generators and ``PyDataset`` since TF 2.1.
-METHOD_REPLACEMENTS = MappingProxyType(
-    {"fit_generator": "fit", "predict_generator": "predict", "evaluate_generator": "evaluate"}
-)
+METHOD_REPLACEMENTS = MappingProxyType({"fit_generator": "fit", "predict_generator": "predict", "evaluate_generator": "evaluate"})
 
 #: What to use instead of removed names that have no namesake in the target, by qualified name
 #: or module prefix (the longest matching entry wins).
 REMOVED_NAME_ADVICE = MappingProxyType(
     {
-        "keras.layers.Merge": "use the merge layers (`Concatenate`, `Add`, `Multiply`, `Average`, `Maximum`, `Dot`); `mode='concat'` is `Concatenate(axis=...)`",
+        "keras.layers.Merge": (
+            "use the merge layers (`Concatenate`, `Add`, `Multiply`, `Average`, `Maximum`, `Dot`); `mode='concat'` is `Concatenate(axis=...)`"
+        ),
         "keras.layers.merge": "use the merge layers or functions (`keras.layers.concatenate`, `add`, `multiply`, `average`, `maximum`, `dot`)",
         "keras.engine.topology.merge": "use the merge layers or functions (`keras.layers.concatenate`, `add`, `multiply`, ...)",
         "keras.engine.topology.Merge": "use the merge layers (`keras.layers.Concatenate`, `Add`, `Multiply`, ...)",
@@ -47,7 +47,9 @@ REMOVED_NAME_ADVICE = MappingProxyType(
         "keras.backend.placeholder": "use `keras.Input(shape=...)`",
         "keras.backend.gradients": "use `tf.GradientTape` (or the backend's own autodiff)",
         "keras.wrappers.scikit_learn": "use `keras.wrappers.SKLearnClassifier`/`SKLearnRegressor` (Keras 3.5+) or the scikeras package",
-        "keras.preprocessing.image.ImageDataGenerator": "use `keras.utils.image_dataset_from_directory` with preprocessing layers (or keep it under `tf.keras` with Keras 2)",
+        "keras.preprocessing.image.ImageDataGenerator": (
+            "use `keras.utils.image_dataset_from_directory` with preprocessing layers (or keep it under `tf.keras` with Keras 2)"
+        ),
         "keras.preprocessing.text": "use `keras.layers.TextVectorization`",
         "keras.engine": "import the public classes from `keras` / `keras.layers` / `keras.utils`",
         "keras.legacy": "the Keras-1 compatibility layer is gone; use the Keras 2+ arguments",
@@ -59,14 +61,12 @@ REMOVED_NAME_ADVICE = MappingProxyType(
 #: shows them): (method, keyword) -> what Keras 3 does.
 METHOD_KEYWORD_FACTS = MappingProxyType(
     {
-        ("save", "save_format"): "Keras 3 ignores it with a warning when the path ends in `.keras`/`.h5` (the extension picks the format) and raises ValueError otherwise; use `model.export()` for a SavedModel",
+        ("save", "save_format"): (
+            "Keras 3 ignores it with a warning when the path ends in `.keras`/`.h5` (the extension picks the format) "
+            "and raises ValueError otherwise; use `model.export()` for a SavedModel"
+        ),
         ("save_weights", "save_format"): "Keras 3 `save_weights` has no `save_format`: weights go to a `.weights.h5` file",
     }
-)
-
-#: Names another rule reports with its own explanation (KC204, the global learning phase).
-REPORTED_ELSEWHERE = frozenset(
-    {"keras.backend.learning_phase", "keras.backend.set_learning_phase", "keras.backend.symbolic_learning_phase"}
 )
 
 
@@ -79,3 +79,32 @@ def advice_for(name: str) -> str:
             return advice
         probe = probe.rpartition(".")[0]
     return ""
+
+
+#: Keras-1 ``merge(inputs, mode=...)`` modes and the Keras 2+ merge function each one is, with
+#: the keyword renames and the defaults Keras 1 applied (``merge`` was a function that built
+#: a ``Merge`` layer; Keras 2 replaced it with one function per mode).
+#: mode -> (function in ``keras.layers``, {Keras-1 keyword: new keyword}, {keyword: default}).
+MERGE_MODES = MappingProxyType(
+    {
+        "sum": ("add", {}, {}),
+        "mul": ("multiply", {}, {}),
+        "ave": ("average", {}, {}),
+        "max": ("maximum", {}, {}),
+        "concat": ("concatenate", {"concat_axis": "axis"}, {}),
+        "dot": ("dot", {"dot_axes": "axes"}, {"axes": "-1"}),
+        "cos": ("dot", {"dot_axes": "axes"}, {"axes": "-1", "normalize": "True"}),
+    }
+)
+
+#: What to do instead of optimizer methods Keras removed (the data says which are gone).
+REMOVED_METHOD_ADVICE = MappingProxyType(
+    {
+        "get_updates": "compute gradients with `tf.GradientTape` and call `optimizer.apply_gradients(zip(grads, vars))`",
+        "get_gradients": "compute gradients with `tf.GradientTape`",
+        "minimize": "compute gradients with `tf.GradientTape` and call `optimizer.apply_gradients(zip(grads, vars))`",
+        "compute_gradients": "compute gradients with `tf.GradientTape`",
+        "aggregate_gradients": "gradients are aggregated by the distribution strategy; drop the call",
+        "get_weights": "read `optimizer.variables` (and `set_weights` takes the same list)",
+    }
+)

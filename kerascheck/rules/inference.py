@@ -9,6 +9,7 @@ import libcst as cst
 
 from kerascheck.findings import Severity
 from kerascheck.hookspecs import hookimpl
+from kerascheck.keras_api import learning_phase_names, target_for
 from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
@@ -427,16 +428,13 @@ class TrainingOverriddenInCall(Rule):
             )
 
 
-_LEARNING_PHASE = frozenset(
-    {"keras.backend.learning_phase", "keras.backend.set_learning_phase", "keras.backend.symbolic_learning_phase"}
-)
-
-
 class LearningPhaseApi(Rule):
     """
     ## What it does
     Finds ``keras.backend.learning_phase()``, ``set_learning_phase(...)`` and
-    ``symbolic_learning_phase()`` (under any Keras spelling, ``K.`` included).
+    ``learning_phase_scope(...)`` (under any Keras spelling, ``K.`` included): the
+    ``keras.backend`` learning-phase functions of the generated API data
+    (``kerascheck.keras_api.learning_phase_names``).
 
     ## Why is this bad?
     The global learning phase is a TF1-era mechanism. Keras 3 removed it: the import or call
@@ -470,17 +468,19 @@ class LearningPhaseApi(Rule):
         Invalid("import tensorflow as tf\nf = tf.keras.backend.function([m.input, tf.keras.backend.learning_phase()], [m.output])\n", line=2),
         Invalid("from tensorflow.keras.backend import set_learning_phase\nset_learning_phase(1)\n", count=2),
         Invalid("from keras import backend as K\nK.set_learning_phase(0)\n", target_keras="2.15", message="deprecated"),
+        Invalid("from keras import backend as K\nwith K.learning_phase_scope(0):\n    y = f(x)\n", line=2, message="removed"),
     )
 
     def _message(self, name: str) -> str:
         short = name.rsplit(".", 1)[-1]
-        if self.context.keras_major >= 3:
+        target = target_for(self.context.target_keras, tf_keras=False)
+        if target is not None and target.removed(name) is not None:
             return f"`{short}` was removed in Keras 3 (AttributeError); pass `training=` to the model call instead"
         return f"`{short}` is deprecated and does not control layers inside `fit`/`predict`; pass `training=` to the model call"
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.context.qualified(node.func)
-        if qualified in _LEARNING_PHASE:
+        if qualified in learning_phase_names():
             self.report(node, self._message(qualified))
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
@@ -488,7 +488,7 @@ class LearningPhaseApi(Rule):
             return
         for alias in node.names:
             qualified = self.context.qualified(alias.asname.name if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else alias.name)
-            if qualified in _LEARNING_PHASE:
+            if qualified in learning_phase_names():
                 self.report(node, self._message(qualified))
                 return
 

@@ -76,6 +76,13 @@ class ImportTable:
         base = "." * len(node.relative) + module_name(node.module)
         self.modules.add(base)
         if isinstance(node.names, cst.ImportStar):
+            if canonical(base).split(".", 1)[0] == "keras":
+                # ``from keras.layers import *``: the names any Keras release had there, rebound
+                # as Python does (a later ``from keras.layers import *`` wins over ``keras.models``').
+                from kerascheck.keras_api import module_names  # the data loads on first use only
+
+                for name in module_names(canonical(base)):
+                    self.aliases[name] = f"{base}.{name}"
             return
         for alias in node.names:
             imported = alias.name.value if isinstance(alias.name, cst.Name) else dotted(alias.name)

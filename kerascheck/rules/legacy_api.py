@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import libcst as cst
 
 from kerascheck.findings import Fix, Severity
 from kerascheck.hookspecs import hookimpl
-from kerascheck.keras_api import Removed, RemovedKeyword, TargetApi, facts, target_for
+from kerascheck.keras_api import Removed, RemovedKeyword, TargetApi, facts, learning_phase_names, target_for
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
 from kerascheck.static.models import dense_units, layer_activation
 from kerascheck.static.names import canonical, dotted
+from kerascheck.static.semantic import Site
 
 
-def _numpy_alias(rule: Rule) -> str | None:
-    """The local name numpy is imported as (``np``), if it is."""
-    for local, target in rule.context.imports.aliases.items():
-        if target == "numpy":
-            return local
+def _spelling(context: FileContext, qualified: str) -> str | None:
+    """How the code at this point can name ``qualified`` (canonical: ``numpy``,
+    ``keras.layers.concatenate``): a name the semantic model resolves to it or to one of its
+    modules (``np``, ``concatenate``, ``keras.layers.concatenate``, ``tf.keras.layers.concatenate``),
+    bound by imports only (a local variable shadowing an import does not count). None if none."""
+    semantic = context.semantic
+    parts = qualified.split(".")
+    for cut in range(len(parts), 0, -1):
+        head = ".".join(parts[:cut])
+        for local in semantic.imports.aliases:
+            resolved = semantic.qualified(cst.Name(local))
+            spelled = local
+            if resolved == "tensorflow" and head.startswith("keras"):
+                resolved, spelled = "keras", f"{local}.keras"  # ``tf.keras``
+            if resolved == head and all(binding.kind == "import" for binding in semantic.lookup(local)):
+                return ".".join([spelled, *parts[cut:]])
     return None
 
 
@@ -68,15 +80,23 @@ class RemovedPredictClasses(Rule):
     )
     INVALID = (
         Invalid(
-            "import numpy as np\nfrom tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\nlabels = model.predict_classes(x_test)\n",
+            "import numpy as np\nfrom tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
+            "labels = model.predict_classes(x_test)\n",
             line=4,
-            fixed="import numpy as np\nfrom tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\nlabels = np.argmax(model.predict(x_test), axis=-1)\n",
+            fixed=(
+                "import numpy as np\nfrom tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
+                "labels = np.argmax(model.predict(x_test), axis=-1)\n"
+            ),
         ),
         Invalid(
-            "import numpy as np\nfrom keras.models import Sequential\nfrom keras.layers import Dense\nmodel = Sequential()\nmodel.add(Dense(1, activation='sigmoid'))\ny = model.predict_classes(x)\n",
+            "import numpy as np\nfrom keras.models import Sequential\nfrom keras.layers import Dense\nmodel = Sequential()\n"
+            "model.add(Dense(1, activation='sigmoid'))\ny = model.predict_classes(x)\n",
             line=6,
             message="sigmoid",
-            fixed="import numpy as np\nfrom keras.models import Sequential\nfrom keras.layers import Dense\nmodel = Sequential()\nmodel.add(Dense(1, activation='sigmoid'))\ny = (model.predict(x) > 0.5).astype(\"int32\")\n",
+            fixed=(
+                "import numpy as np\nfrom keras.models import Sequential\nfrom keras.layers import Dense\nmodel = Sequential()\n"
+                "model.add(Dense(1, activation='sigmoid'))\ny = (model.predict(x) > 0.5).astype(\"int32\")\n"
+            ),
         ),
         Invalid("import keras\nmodel = keras.models.load_model('m.keras')\nprint(model.predict_classes(x))\n", line=3),
     )
@@ -111,7 +131,7 @@ class RemovedPredictClasses(Rule):
         units = dense_units(layer, imports)
         args = ", ".join(self.context.code(a.value) if a.keyword is None else self.context.code(a).rstrip(", ") for a in node.args)
         predict = f"{self.context.code(receiver)}.predict({args})"
-        np_alias = _numpy_alias(self)
+        np_alias = _spelling(self.context, "numpy")
         if units == 1 and activation == "sigmoid":
             return f'({predict} > 0.5).astype("int32")', "threshold"
         if activation == "softmax" or (units is not None and units > 1):
@@ -129,8 +149,10 @@ class RemovedPredictProba(Rule):
     ## Why is this bad?
     ``predict_proba`` was removed with ``predict_classes`` (Keras 2.6); it raises
     ``AttributeError``. For a Keras model, ``predict`` already returns the probabilities.
-    Scikit-learn estimators keep their ``predict_proba``, so only receivers that visibly hold
-    a Keras model are flagged.
+    Scikit-learn estimators keep their ``predict_proba``, so a receiver is flagged when it
+    visibly holds a Keras model, or when it is named like a model (``model = vgg.model``) in a
+    file using Keras and nothing in the file shows it holding another library's object
+    (``model = LogisticRegression()`` is left alone).
 
     ## Example
     ```python
@@ -144,7 +166,8 @@ class RemovedPredictProba(Rule):
     ```
 
     ## Fix safety
-    Safe: ``predict`` returns what ``predict_proba`` returned.
+    Safe when the receiver visibly holds a Keras model: ``predict`` returns what
+    ``predict_proba`` returned. Unsafe when only its name says it is a model.
     """
 
     code = "KC102"
@@ -153,6 +176,7 @@ class RemovedPredictProba(Rule):
     severity = Severity.ERROR
     VALID = (
         "import keras\nfrom sklearn.linear_model import LogisticRegression\nclf = LogisticRegression()\np = clf.predict_proba(x)\n",
+        "import keras\nfrom sklearn.linear_model import LogisticRegression\nmodel = LogisticRegression()\np = model.predict_proba(x)\n",
         "import keras\np = model.predict(x)\n",
     )
     INVALID = (
@@ -161,17 +185,40 @@ class RemovedPredictProba(Rule):
             line=3,
             fixed="import keras\nmodel = keras.models.load_model('m.keras')\nprobs = model.predict(x)\n",
         ),
+        # a model reached through a helper object (fast.ai's ``vgg.model``): the fix is unsafe
+        Invalid(
+            "import keras\nvgg = Vgg16()\nmodel = vgg.model\nprobs = model.predict_proba(x)[:, 0]\n",
+            line=4,
+            fixed="import keras\nvgg = Vgg16()\nmodel = vgg.model\nprobs = model.predict(x)[:, 0]\n",
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
         method = ah.method_call(node)
-        if method is None or method[1] != "predict_proba":
+        if method is None or method[1] != "predict_proba" or self.context.models.defines_method("predict_proba"):
             return
-        if not self.context.models.is_model(method[0]) or self.context.models.defines_method("predict_proba"):
+        receiver = method[0]
+        visible = self.context.models.is_model(receiver) or self.context.semantic.model_of(receiver) is not None
+        # Else a receiver named like a model (``model = vgg.model``) in a Keras file, unless
+        # the file shows it holding something else (``model = LogisticRegression()``).
+        if not visible and (not m.receiver_is_model(self.context, receiver, "predict_proba") or _holds_foreign_object(self.context, receiver)):
             return
         assert isinstance(node.func, cst.Attribute)
-        fix = m.fix(m.replace_in_source(self.context, node.func.attr, "predict"), safe=True, message="Use `predict`")
+        fix = m.fix(m.replace_in_source(self.context, node.func.attr, "predict"), safe=visible, message="Use `predict`")
         self.report(node, "`predict_proba` was removed from Keras models (AttributeError); `predict` returns the probabilities", fix=fix)
+
+
+def _holds_foreign_object(context: FileContext, receiver: cst.BaseExpression) -> bool:
+    """``receiver`` is a name some binding of which the semantic model sees made by a call of
+    a non-Keras library (``LogisticRegression()``, ``joblib.load(...)``)."""
+    if not isinstance(receiver, cst.Name):
+        return False
+    for binding in context.semantic.lookup(receiver.value):
+        value = binding.value
+        made_by = context.semantic.qualified(value.func) if isinstance(value, cst.Call) else None
+        if made_by is not None and not made_by.startswith(("keras", "tensorflow")):
+            return True
+    return False
 
 
 def _keras_target(context: FileContext, raw: str) -> TargetApi | None:
@@ -192,10 +239,13 @@ def _keras_target(context: FileContext, raw: str) -> TargetApi | None:
 
 def _current_name(target: TargetApi, qualified: str) -> str:
     """Where a name imported from a removed module lives now (``keras.layers.recurrent.LSTM``
-    -> ``keras.layers.LSTM``), so its keywords are judged there; else ``qualified``."""
+    -> ``keras.layers.LSTM``), or what a removed alias was (``keras.layers.Deconvolution2D`` ->
+    ``keras.layers.Conv2DTranspose``), so its keywords are judged there; else ``qualified``."""
     removed = target.removed(qualified)
-    if removed is not None and removed.is_module:
+    if removed is not None and removed.is_module and not removed.successor:
         return removed.moved(qualified[len(removed.name) + 1 :]) or qualified
+    if removed is not None and not removed.is_module and removed.replacement:
+        return removed.replacement
     return qualified
 
 
@@ -256,8 +306,11 @@ class RemovedModelMethods(Rule):
     severity = Severity.ERROR
     VALID = (
         "import keras\nmodel.fit(train_gen, epochs=10)\n",
-        "import keras\nclass Trainer:\n    def fit_generator(self, g):\n        pass\nTrainer().fit_generator(g)\nt = Trainer()\nt.fit_generator(g)\n",
-        Valid("import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        self.add_metric(x)\n        return x\n", target_keras="2.15"),
+        "import keras\nclass Trainer:\n    def fit_generator(self, g):\n        pass\nTrainer().fit_generator(g)\nt = Trainer()\n"
+        "t.fit_generator(g)\n",
+        Valid(
+            "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        self.add_metric(x)\n        return x\n", target_keras="2.15"
+        ),
         Valid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="1"),
         "import keras\nif hasattr(metric, 'reset_states'):\n    metric.reset_states()\n",
     )
@@ -277,9 +330,18 @@ class RemovedModelMethods(Rule):
             message="add_metric",
         ),
         Invalid("from keras.models import Model\nmodel = Model(inputs, outputs)\nmodel.add_metric(acc, name='acc')\n", line=3, message="add_metric"),
-        Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="2.15", message="deprecated", fixed="import keras\nmodel = keras.Sequential()\nmodel.fit(gen)\n"),
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n",
+            target_keras="2.15",
+            message="deprecated",
+            fixed="import keras\nmodel = keras.Sequential()\nmodel.fit(gen)\n",
+        ),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.reset_states()\n", message="reset_state()"),
-        Invalid("import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit_generator(b)\n", line=4, fixed="import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit(b)\n"),
+        Invalid(
+            "import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit_generator(b)\n",
+            line=4,
+            fixed="import keras\nclass Vgg:\n    def fit_generator(self, b):\n        self.model.fit(b)\n",
+        ),
     )
 
     def _is_model(self, receiver: cst.BaseExpression, name: str) -> bool:
@@ -295,7 +357,7 @@ class RemovedModelMethods(Rule):
         if method is None:
             return
         receiver, name = method
-        if name in ("predict_classes", "predict_proba") or self.context.qualified(node.func) is not None:
+        if name in ("predict_classes", "predict_proba") or self.context.semantic.qualified(node.func) is not None:
             return
         target = target_for(self.context.target_keras, tf_keras=False)
         if target is None:
@@ -324,6 +386,183 @@ class RemovedModelMethods(Rule):
         if name == "reset_states":
             advice = "; call `reset_state()` on each stateful layer"
         self.report(node, f"`{owner}.{name}` is gone from {_target_name(self.context)} (last in {_release(last)}): calling it raises{advice}")
+
+
+#: Modules whose classes' removed methods KC110 reports, with the base class of each.
+_OBJECT_MODULES = {"keras.optimizers": "keras.optimizers.Optimizer", "keras.callbacks": "keras.callbacks.Callback"}
+
+
+def _keras_class(context: FileContext, path: str | None) -> str | None:
+    """``path`` (canonical) if it names a class of ``keras.optimizers``/``keras.callbacks``
+    (a removed alias mapped to what it was: ``keras.optimizers.adam`` -> ``Adam``)."""
+    if path is None or path.rpartition(".")[0] not in _OBJECT_MODULES:
+        return None
+    target = target_for(context.target_keras, tf_keras=False)
+    return _current_name(target, path) if target is not None else path
+
+
+class _KerasObjects:
+    """Which optimizer/callback class an expression holds, from the semantic model's bindings:
+    constructor calls (``Adam(...)``, ``MyCallback(...)`` of a class of the file deriving from a
+    Keras one), names whose every binding is one, ``self``/``super()`` in such a class, and a
+    model's ``optimizer`` attribute. No guess from variable names."""
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+
+    def class_of(self, expr: cst.BaseExpression, depth: int = 0) -> tuple[str, cst.ClassDef | None] | None:
+        """(Keras class path, class of this file in between or None) for what ``expr`` holds."""
+        semantic = self.context.semantic
+        if depth > 4:
+            return None
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Name) and func.value == "super" and self.context.classes:
+                found = self.class_def(self.context.classes[-1], depth + 1)
+                return (found[0], None) if found is not None else None  # ``super()`` is the Keras class
+            path = _keras_class(self.context, semantic.qualified(func))
+            if path is not None:
+                return path, None
+            if isinstance(func, cst.Name):
+                for binding in semantic.lookup(func.value):
+                    if binding.kind == "class" and isinstance(binding.node, cst.ClassDef):
+                        return self.class_def(binding.node, depth + 1)
+            return None
+        if isinstance(expr, cst.Name):
+            if expr.value == "self" and self.context.classes and self.context.functions:
+                return self.class_def(self.context.classes[-1], depth + 1)
+            found_all = [self.class_of(b.value, depth + 1) if b.value is not None else None for b in semantic.lookup(expr.value)]
+            if found_all and all(f is not None and f[0] == found_all[0][0] for f in found_all):  # type: ignore[index]
+                return found_all[0]
+            return None
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "optimizer":
+            holder = expr.value
+            is_model = self.context.models.is_model(holder) or semantic.model_of(holder) is not None
+            if not is_model and dotted(holder) == "self.model":
+                # ``self.model`` of a callback is the model Keras trains
+                callback = self.class_of(cst.Name("self"), depth + 1)
+                is_model = callback is not None and callback[0].startswith("keras.callbacks.")
+            return ("keras.optimizers.Optimizer", None) if is_model else None
+        return None
+
+    def class_def(self, node: cst.ClassDef, depth: int) -> tuple[str, cst.ClassDef | None] | None:
+        """The Keras optimizer/callback class ``node`` (a class of this file) derives from."""
+        semantic = self.context.semantic
+        if depth > 4:
+            return None
+        for base in node.bases:
+            path = _keras_class(self.context, semantic.qualified(base.value))
+            if path is not None:
+                return path, node
+            if isinstance(base.value, cst.Name):
+                for binding in semantic.lookup(base.value.value):
+                    if binding.kind == "class" and isinstance(binding.node, cst.ClassDef) and binding.node is not node:
+                        found = self.class_def(binding.node, depth + 1)
+                        if found is not None:
+                            return found[0], node
+        return None
+
+
+def _defines(node: cst.ClassDef | None, method: str) -> bool:
+    return node is not None and any(isinstance(s, cst.FunctionDef) and s.name.value == method for s in node.body.body)
+
+
+class RemovedObjectMethods(Rule):
+    """
+    ## What it does
+    Finds calls of optimizer and callback methods that the target Keras no longer has, and
+    overrides of such methods in subclasses, from the generated API data
+    (``kerascheck.keras_api``: the public methods of every ``keras.optimizers`` and
+    ``keras.callbacks`` class of Keras 1.2, 2.3, 2.15 and 3). Examples: ``get_updates``,
+    ``get_gradients``, ``get_weights`` (Keras 2.3 optimizers), ``minimize``,
+    ``compute_gradients``, ``aggregate_gradients`` (Keras 2.15 optimizers, gone in Keras 3).
+
+    The object must be one the semantic model knows: a Keras optimizer or callback built in
+    the file (``opt = Adam(...)``, a subclass of one defined in the file), ``self`` or
+    ``super()`` in such a subclass, or ``model.optimizer`` of a visible model. A variable's
+    name alone never counts.
+
+    ## Why is this bad?
+    The call raises ``AttributeError``. An override is worse: nothing calls it any more, so a
+    custom optimizer whose ``get_gradients`` changed the gradients (gradient centralisation,
+    clipping) silently trains without the change.
+
+    ## Example
+    ```python
+    class GCRMSprop(keras.optimizers.RMSprop):
+        def get_gradients(self, loss, params):
+            grads = super().get_gradients(loss, params)
+            return [g - tf.reduce_mean(g) for g in grads]
+    ```
+
+    ## Use instead
+    ```python
+    grads = tape.gradient(loss, model.trainable_variables)
+    grads = [g - tf.reduce_mean(g) for g in grads]
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    ```
+    """
+
+    code = "KC110"
+    name = "removed-object-methods"
+    summary = "Optimizer or callback method removed from Keras"
+    severity = Severity.ERROR
+    VALID = (
+        "import keras\nopt = keras.optimizers.Adam(1e-3)\nopt.apply_gradients(zip(grads, variables))\n",
+        # a variable named like an optimizer is not one
+        "import keras\nopt = make_optimizer()\nupdates = opt.get_updates(loss, params)\n",
+        Valid("import keras\nopt = keras.optimizers.Adam(1e-3)\nopt.minimize(loss, var_list)\n", target_keras="2.15"),
+        "import keras\nclass Clip(keras.optimizers.Adam):\n    def clipped(self, grads):\n        return grads\nopt = Clip()\nopt.clipped(g)\n"
+        "opt.apply(g)\n",
+        "import keras\ncb = keras.callbacks.EarlyStopping()\ncb.set_model(model)\ncb.on_batch_begin(0)\n",
+    )
+    INVALID = (
+        Invalid("import keras\nopt = keras.optimizers.Adam(1e-3)\nupdates = opt.get_updates(loss, params)\n", line=3, message="get_updates"),
+        Invalid("from tensorflow.keras.optimizers import SGD\nsgd = SGD(0.1)\nsgd.minimize(loss, var_list)\n", line=3, message="minimize"),
+        Invalid("import keras\nmodel = keras.Sequential()\nw = model.optimizer.get_weights()\n", line=3, message="variables"),
+        Invalid(
+            "import tensorflow as tf\nfrom tensorflow.keras.optimizers import RMSprop\nclass GC(RMSprop):\n"
+            "    def get_gradients(self, loss, params):\n        return super().get_gradients(loss, params)\n",
+            findings=[(4, 9), (5, 16)],
+        ),
+        Invalid("import keras\nopt = keras.optimizers.Adam(1e-3)\nopt.get_updates(loss, params)\n", target_keras="2.15", message="Keras 2.15"),
+    )
+
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        super().__init__(context, options)
+        self._objects = _KerasObjects(context)
+
+    def _last(self, path: str, method: str) -> str | None:
+        target = target_for(self.context.target_keras, tf_keras=False)
+        return target.removed_class_method(path, method) if target is not None else None
+
+    def _text(self, path: str, method: str, last: str) -> str:
+        owner = path.rpartition(".")[2]
+        advice = facts.REMOVED_METHOD_ADVICE.get(method)
+        return f"`{owner}.{method}` is gone from {_target_name(self.context)} (last in {_release(last)})" + (f"; {advice}" if advice else "")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        method = ah.method_call(node)
+        if method is None:
+            return
+        receiver, name = method
+        found = self._objects.class_of(receiver)
+        if found is None or _defines(found[1], name):
+            return  # not a Keras optimizer/callback, or the file's subclass defines it itself
+        last = self._last(found[0], name)
+        if last is not None:
+            self.report(node, self._text(found[0], name, last) + ": calling it raises AttributeError")
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not self.context.classes or self.context.functions[-1:] != [node]:
+            return
+        cls = self.context.classes[-1]
+        if not any(statement is node for statement in cls.body.body):
+            return
+        found = self._objects.class_def(cls, 0)
+        last = self._last(found[0], node.name.value) if found is not None else None
+        if found is not None and last is not None:
+            self.report(node.name, self._text(found[0], node.name.value, last) + ": Keras never calls this override")
 
 
 _FULL_MODEL_SAVERS = frozenset({"keras.models.save_model", "keras.saving.save_model"})
@@ -381,9 +620,16 @@ class LegacySaveFormat(Rule):
         ),
         Invalid(
             "from tensorflow.keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint(f'{out}/best_{{epoch}}.h5', save_best_only=True)\n",
-            fixed="from tensorflow.keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint(f'{out}/best_{{epoch}}.keras', save_best_only=True)\n",
+            fixed=(
+                "from tensorflow.keras.callbacks import ModelCheckpoint\n"
+                "cb = ModelCheckpoint(f'{out}/best_{{epoch}}.keras', save_best_only=True)\n"
+            ),
         ),
-        Invalid("import tensorflow as tf\ntf.keras.models.save_model(model, 'm.hdf5')\n", line=2, fixed="import tensorflow as tf\ntf.keras.models.save_model(model, 'm.keras')\n"),
+        Invalid(
+            "import tensorflow as tf\ntf.keras.models.save_model(model, 'm.hdf5')\n",
+            line=2,
+            fixed="import tensorflow as tf\ntf.keras.models.save_model(model, 'm.keras')\n",
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -395,7 +641,7 @@ class LegacySaveFormat(Rule):
             return
         for suffix in (".h5", ".hdf5"):
             if text.endswith(suffix) and not text.endswith(".weights.h5"):
-                if suffix == ".hdf5" and self.context.qualified(node.func) in _CHECKPOINT:
+                if suffix == ".hdf5" and self.context.semantic.qualified(node.func) in _CHECKPOINT:
                     return  # ModelCheckpoint rejects .hdf5 outright: KC105's business
                 # Renames every literal use of the file (its loads too) and drops save_format="h5".
                 fix = m.rename_path_fix(self.context, node, path, suffix, ".keras", "Save in the `.keras` format")
@@ -406,7 +652,7 @@ class LegacySaveFormat(Rule):
 def _saved_model_path(rule: Rule, node: cst.Call) -> cst.BaseExpression | None:
     """The path argument of a full-model save (method, function or checkpoint), else None."""
     context = rule.context
-    qualified = context.qualified(node.func)
+    qualified = context.semantic.qualified(node.func)
     if qualified in _FULL_MODEL_SAVERS:
         return ah.argument(node, 1, "filepath")
     if qualified in _CHECKPOINT:
@@ -469,14 +715,18 @@ class RejectedFilePath(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         context = self.context
-        qualified = context.qualified(node.func)
+        qualified = context.semantic.qualified(node.func)
         if qualified in _CHECKPOINT:
             self._checkpoint(node)
             return
         if qualified in ("keras.models.load_model", "keras.saving.load_model"):
             text = m.path_literal(ah.argument(node, 0, "filepath"), context)
             if text is not None and m.is_complete_path(ah.argument(node, 0, "filepath"), context) and _no_extension(text):
-                self.report(node, "Keras 3 `load_model` cannot load a SavedModel directory; wrap it with `keras.layers.TFSMLayer(path, call_endpoint='serving_default')` or re-save as `.keras`")
+                self.report(
+                    node,
+                    "Keras 3 `load_model` cannot load a SavedModel directory; "
+                    "wrap it with `keras.layers.TFSMLayer(path, call_endpoint='serving_default')` or re-save as `.keras`",
+                )
             return
         method = ah.method_call(node)
         if method is None or qualified is not None:
@@ -491,7 +741,11 @@ class RejectedFilePath(Rule):
         complete = m.is_complete_path(path, context)
         if name == "save":
             if (complete and _no_extension(text)) or text.endswith((".tf", ".pb", "/")):
-                self.report(node, "Keras 3 `model.save` needs a `.keras` (or legacy `.h5`) extension; a SavedModel directory path raises ValueError (use `model.export(...)` for SavedModel)")
+                self.report(
+                    node,
+                    "Keras 3 `model.save` needs a `.keras` (or legacy `.h5`) extension; "
+                    "a SavedModel directory path raises ValueError (use `model.export(...)` for SavedModel)",
+                )
         elif name == "save_weights":
             if not text.endswith(".weights.h5"):
                 self.report(node, f"Keras 3 `save_weights` requires a path ending in `.weights.h5` (got `{text}`); it raises ValueError")
@@ -506,9 +760,15 @@ class RejectedFilePath(Rule):
         complete = m.is_complete_path(path, self.context)
         if _saves_weights_only(node):
             if not text.endswith(".weights.h5"):
-                self.report(node, f"with `save_weights_only=True`, Keras 3 `ModelCheckpoint` requires a path ending in `.weights.h5` (got `{text}`); it raises ValueError")
+                self.report(
+                    node,
+                    f"with `save_weights_only=True`, Keras 3 `ModelCheckpoint` requires a path ending in `.weights.h5` "
+                    f"(got `{text}`); it raises ValueError",
+                )
         elif text.endswith(".hdf5") or (complete and _no_extension(text)):
-            self.report(node, f"Keras 3 `ModelCheckpoint` requires a full-model path ending in `.keras` (got `{text}`); it raises ValueError at construction")
+            self.report(
+                node, f"Keras 3 `ModelCheckpoint` requires a full-model path ending in `.keras` (got `{text}`); it raises ValueError at construction"
+            )
 
 
 def _no_extension(path: str) -> bool:
@@ -595,9 +855,23 @@ class RemovedArgument(Rule):
             "import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, nb_epoch=2)\n",
             fixed="import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, epochs=2)\n",
         ),
-        Invalid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, samples_per_epoch=100, nb_worker=4)\n", count=2, message="steps_per_epoch"),
+        Invalid(
+            "import keras\nmodel = keras.Sequential()\nmodel.fit_generator(g, samples_per_epoch=100, nb_worker=4)\n",
+            count=2,
+            message="steps_per_epoch",
+        ),
         Invalid("import keras\ncb = keras.callbacks.ModelCheckpoint('m.keras', period=5)\n"),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.save('m', save_format='tf')\n", message="save_format"),
+        # a callable Keras 3 dropped: what it had lost while Keras 2 still had it
+        Invalid(
+            "from keras.preprocessing import image\ngen = image.ImageDataGenerator(rotation_range=10, dim_ordering='tf')\n", message="dim_ordering"
+        ),
+        # a removed alias: judged as what it was (``Deconvolution2D`` was ``Conv2DTranspose``)
+        Invalid(
+            "from keras.layers import *\nup = Deconvolution2D(8, (3, 3), border_mode='same', subsample=(2, 2))\n",
+            count=2,
+            fixed="from keras.layers import *\nup = Deconvolution2D(8, (3, 3), padding='same', strides=(2, 2))\n",
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -634,13 +908,20 @@ class RemovedArgument(Rule):
         return f"{text}: {entry.message}" if entry.message else text
 
     def _removed(self, node: cst.Call) -> Mapping[str, RemovedKeyword]:
-        raw = self.context.raw_qualified(node.func)
+        raw = self.context.semantic.raw_qualified(node.func)
         if raw is not None:
             qualified = canonical(raw)
             target = _keras_target(self.context, raw) if qualified.startswith("keras.") else None
             if target is None:
                 return {}
-            return target.removed_keywords(_current_name(target, qualified))
+            current = _current_name(target, qualified)
+            found = target.removed_keywords(current)
+            last_keras2 = target_for("2.15", tf_keras=False)
+            if not found and target.removed(current) is not None and last_keras2 is not None and last_keras2 is not target:
+                # A callable the target dropped (``ImageDataGenerator``): the keywords it had
+                # already lost while Keras 2 still had it (``dim_ordering``) are wrong either way.
+                found = last_keras2.removed_keywords(_current_name(last_keras2, qualified))
+            return found
         method = ah.method_call(node)
         if method is None or not _model_receiver(self.context, method[0], method[1]):
             return {}
@@ -714,6 +995,10 @@ class RemovedModule(Rule):
         Valid("from tensorflow.keras.layers.experimental.preprocessing import Rescaling\n", target_keras="2.12"),
         Valid("from keras.utils import multi_gpu_model\n", target_keras="1"),
         Valid("from tensorflow.compat.v1.keras.layers import CuDNNLSTM\n", target_keras="2.15"),
+        # names of a star import that Keras 3 still has, and star-bound names the file rebinds
+        "from keras.layers import *\nfrom keras.models import *\nm = Sequential([Dense(3), Convolution2D(8, 3)])\ndef Merge(*a):\n    return a\n"
+        "Merge(1)\n",
+        "from keras.layers import *\ndef join(merge, a, b):\n    return merge([a, b])\n",
     )
     INVALID = (
         Invalid(
@@ -736,7 +1021,11 @@ class RemovedModule(Rule):
         ),
         Invalid("from keras.wrappers.scikit_learn import KerasClassifier\n", message="SKLearnClassifier"),
         Invalid("from keras.preprocessing.image import ImageDataGenerator\n"),
-        Invalid("import tensorflow as tf\nx = tf.keras.layers.experimental.preprocessing.Rescaling(1/255)\n", count=1, fixed="import tensorflow as tf\nx = tf.keras.layers.Rescaling(1/255)\n"),
+        Invalid(
+            "import tensorflow as tf\nx = tf.keras.layers.experimental.preprocessing.Rescaling(1/255)\n",
+            count=1,
+            fixed="import tensorflow as tf\nx = tf.keras.layers.Rescaling(1/255)\n",
+        ),
         Invalid("from keras import backend as K\nsess = K.get_session()\n", line=2),
         Invalid("from keras import backend as K\nf = K.function([model.input], [model.output])\n", line=2, message="keras.backend.function"),
         Invalid("from keras.layers import CuDNNLSTM\n"),
@@ -747,6 +1036,32 @@ class RemovedModule(Rule):
         Invalid("from keras.layers.merge import add, concatenate\n", fixed="from keras.layers import add, concatenate\n"),
         Invalid("from keras.utils.generic_utils import Progbar\n", fixed="from keras.utils import Progbar\n"),
         Invalid("from keras.optimizers.legacy import Adam\n", fixed="from keras.optimizers import Adam\n"),
+        # Keras-1 ``merge`` calls: the function of their mode, when every argument maps
+        Invalid(
+            "from keras.layers import *\nx = merge([a, b], mode='concat', concat_axis=1)\ny = merge([x, c])\n"
+            "z = merge([q, k], mode='dot', dot_axes=2)\n",
+            count=3,
+            fixed="from keras.layers import *\nx = concatenate([a, b], axis=1)\ny = add([x, c])\nz = dot([q, k], axes=2)\n",
+        ),
+        Invalid(
+            "from keras.layers import *\nx = merge([a, b], mode='cos', name='sim')\n",
+            fixed="from keras.layers import *\nx = dot([a, b], name='sim', axes=-1, normalize=True)\n",
+        ),
+        Invalid(
+            "from keras.layers import *\nx = merge([a, b], mode=f)\ny = merge([a, b], mode='concat', output_shape=s)\n",
+            count=2,
+            message="merge layers",
+        ),
+        # names a star import bound, which no import statement of the file shows
+        Invalid(
+            "from keras.layers import *\nup = Deconvolution2D(8, 3, 3, (None, 8, 8, 8))(x)\n",
+            line=2,
+            message="keras.layers.Conv2DTranspose",
+            fixed="from keras.layers import *\nup = Conv2DTranspose(8, 3, 3, (None, 8, 8, 8))(x)\n",
+        ),
+        Invalid(
+            "from keras import initializations\nw = initializations.uniform((3, 3), scale=0.1)\n", count=2, message="keras.initializers.RandomUniform"
+        ),
     )
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
@@ -772,14 +1087,16 @@ class RemovedModule(Rule):
         for alias in aliases:
             full = f"{module}.{_imported_name(alias)}"
             found = target.removed(full)
-            if found is None or full in facts.REPORTED_ELSEWHERE:
+            if found is None or full in learning_phase_names():
                 continue
             fix = None
             if found.replacement and len(aliases) == 1 and not found.is_module:
                 new_module = found.replacement.rpartition(".")[0]
                 if new_module != module:
                     text = f"from {_respell(raw_module, module, new_module)} import {_alias_text(self.context, alias)}"
-                    fix = m.fix(m.replace_in_source(self.context, node, text), safe=_same_package(new_module, module), message=f"Import from `{new_module}`")
+                    fix = m.fix(
+                        m.replace_in_source(self.context, node, text), safe=_same_package(new_module, module), message=f"Import from `{new_module}`"
+                    )
             self.report(node, self._message(found, []), fix=fix)
 
     def visit_Import(self, node: cst.Import) -> None:
@@ -792,26 +1109,103 @@ class RemovedModule(Rule):
                 self.report(node, self._message(found, []))
                 return
 
+    def visit_Call(self, node: cst.Call) -> None:
+        """Calls of a bare name: Keras-1 ``merge(...)`` however it was imported, and names a
+        star import bound (``from keras.layers import *`` here or in a project module the file
+        star-imports), which no import statement of this file shows. Attribute chains are
+        judged in :meth:`visit_Attribute`."""
+        func = node.func
+        raw = self.context.semantic.raw_qualified(func) if isinstance(func, cst.Name) else None
+        if raw is None or self.context.in_import:
+            return
+        qualified = canonical(raw)
+        target = _keras_target(self.context, raw) if qualified.startswith("keras.") else None
+        found = target.removed(qualified) if target is not None else None
+        if target is None or found is None or qualified in learning_phase_names():
+            return
+        bindings = self.context.semantic.lookup(func.value)  # type: ignore[attr-defined]
+        if any(binding.kind != "import" for binding in bindings):
+            return  # the file's own ``merge`` (a function, a parameter...)
+        if qualified.rpartition(".")[2] == "merge" and qualified.startswith(("keras.layers.", "keras.engine.")):
+            self._merge(node)
+            return
+        if bindings:
+            return  # imported by this file: its import statement is reported
+        rest = qualified[len(found.name) + 1 :] if found.is_module else ""
+        if found.is_module and (not rest or found.moved(rest)):
+            return  # the name itself lives on (the star import's module is what is gone)
+        fix = None
+        spelled = _spelling(self.context, found.replacement) if found.replacement else None
+        if spelled is not None:
+            safe = _same_package(found.replacement.rpartition(".")[0], found.name.rpartition(".")[0])
+            fix = m.fix(m.replace_in_source(self.context, func, spelled), safe=safe, message=f"Use `{spelled}`")
+        self.report(func, self._message(found, [rest] if rest else []), fix=fix)
+
+    def _merge(self, node: cst.Call) -> None:
+        """Keras-1 ``merge(inputs, mode=...)``: the Keras 2+ function for its mode."""
+        semantic = self.context.semantic
+        mode_arg = ah.argument(node, 1, "mode")
+        mode = "sum" if mode_arg is None else semantic.string_value(mode_arg)
+        spec = facts.MERGE_MODES.get(mode or "")
+        text = f"Keras-1 `merge(...)` does not exist in Keras 2 or later (last in {_release('1')})"
+        if spec is None:
+            self.report(node, f"{text}; {facts.advice_for('keras.layers.merge')}")
+            return
+        function, renames, defaults = spec
+        keywords = [arg for arg in node.args if arg.keyword is not None and arg.keyword.value in renames]
+        given = {renames[arg.keyword.value]: self.context.code(arg.value) for arg in keywords if arg.keyword is not None}
+        extra = "".join(f", {k}={v}" for k, v in {**defaults, **given}.items())
+        text += f"; `mode={mode!r}` is `keras.layers.{function}(inputs{extra})`"
+        self.report(node, text, fix=self._merge_fix(node, function, renames, defaults))
+
+    def _merge_fix(self, node: cst.Call, function: str, renames: Mapping[str, str], defaults: Mapping[str, str]) -> Fix | None:
+        """Offered when every argument maps (inputs, mode, the mode's keywords, ``name``)."""
+        spelled = _spelling(self.context, f"keras.layers.{function}")
+        positional = ah.positional(node)
+        if spelled is None or ah.has_star_args(node) or len(positional) > 2:
+            return None
+        inputs = ah.argument(node, 0, "inputs")
+        if inputs is None:
+            return None
+        arguments = [self.context.code(inputs)]
+        given: set[str] = set()
+        for arg in node.args:
+            if arg.keyword is None or arg.keyword.value in ("inputs", "mode"):
+                continue
+            keyword = arg.keyword.value
+            if keyword != "name" and keyword not in renames:
+                return None  # ``output_shape``, ``arguments``...: no Keras 2 equivalent here
+            new = renames.get(keyword, keyword)
+            given.add(new)
+            arguments.append(f"{new}={self.context.code(arg.value)}")
+        arguments += [f"{k}={v}" for k, v in defaults.items() if k not in given]
+        replacement = f"{spelled}({', '.join(arguments)})"
+        # Unsafe: the layer's automatic name changes (``merge_1`` -> ``concatenate_1``), which
+        # matters to weights loaded by name.
+        return m.fix(m.replace_in_source(self.context, node, replacement), safe=False, message=f"Use `{spelled}`")
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if id(node) in self._inner or self.context.in_import:
             return
-        raw = self.context.raw_qualified(node)
+        raw = self.context.semantic.raw_qualified(node)
         if raw is None:
             return
         qualified = canonical(raw)
         target = _keras_target(self.context, raw) if qualified.startswith("keras.") else None
         found = target.removed(qualified) if target is not None else None
-        if found is None or qualified in facts.REPORTED_ELSEWHERE:
+        if found is None or qualified in learning_phase_names():
             return
         rest = qualified[len(found.name) + 1 :]
-        new = found.replacement if not found.is_module else (found.moved(rest) if rest and "." not in rest else "")
+        new = found.replacement if not found.is_module else (found.moved(rest) if rest and "." not in rest and not found.successor else "")
         fix = None
         local = self.context.code(node)
         suffix = qualified[len("keras") :]
         if new and local.endswith(suffix) and "\n" not in local:
             text = local[: len(local) - len(suffix)] + new[len("keras") :]
             old_module = found.name if found.is_module else found.name.rpartition(".")[0]
-            fix = m.fix(m.replace_in_source(self.context, node, text), safe=_same_package(new.rpartition(".")[0], old_module), message=f"Use `{text}`")
+            fix = m.fix(
+                m.replace_in_source(self.context, node, text), safe=_same_package(new.rpartition(".")[0], old_module), message=f"Use `{text}`"
+            )
         self.report(node, self._message(found, [rest] if found.is_module and rest else []), fix=fix)
         inner = node.value
         while isinstance(inner, cst.Attribute):
@@ -821,6 +1215,8 @@ class RemovedModule(Rule):
     def _message(self, removed: Removed, names: Sequence[str]) -> str:
         kind = "module" if removed.is_module else "name"
         text = f"{kind} `{removed.name}` does not exist in {_target_name(self.context)} (last in {_release(removed.last)})"
+        if removed.successor:
+            text += f"; Keras 2 renamed it `{removed.successor}`"
         moves = [f"`{name}` is `{removed.moved(name)}`" for name in names if removed.moved(name)]
         advice = facts.advice_for(f"{removed.name}.{names[0]}" if removed.is_module and len(names) == 1 else removed.name)
         if removed.replacement:
@@ -831,17 +1227,15 @@ class RemovedModule(Rule):
             return f"{text}; {advice}"
         return text + (("; " + ", ".join(moves[:4])) if moves else "")
 
-    def _import_fix(
-        self, node: cst.ImportFrom, raw_module: str, module: str, removed: Removed, aliases: Sequence[cst.ImportAlias]
-    ) -> Fix | None:
+    def _import_fix(self, node: cst.ImportFrom, raw_module: str, module: str, removed: Removed, aliases: Sequence[cst.ImportAlias]) -> Fix | None:
         """``from old import a, b`` -> one ``from new import ...`` per module the names moved to."""
         if not aliases:
             return None
         groups: dict[str, list[str]] = {}
         for alias in aliases:
             new = removed.moved(_imported_name(alias))
-            if not new:
-                return None
+            if not new or removed.successor:
+                return None  # a renamed module's names changed meaning: advice only
             groups.setdefault(new.rpartition(".")[0], []).append(_alias_text(self.context, alias))
         statements = [f"from {_respell(raw_module, module, new)} import {', '.join(names)}" for new, names in groups.items()]
         line, column, _, _ = self.context.source_range(node)
@@ -929,7 +1323,7 @@ class PrivateKerasApi(Rule):
         attr = node.attr.value
         if self.context.in_import or not attr.startswith("_") or attr.startswith("__"):
             return
-        qualified = self.context.qualified(node.value)
+        qualified = self.context.semantic.qualified(node.value)
         if qualified is not None and (qualified == "keras" or qualified.startswith("keras.")):
             self.report(node, f"`{attr}` is a private attribute of `{qualified}`; it may change or vanish in any Keras release")
             return
@@ -979,7 +1373,9 @@ class Keras1PositionalArgs(Rule):
 
     ## Fix safety
     Unsafe: it changes the stride back to the default ``1``, which changes output shapes (the
-    intent of Keras-1 code, but downstream layer sizes may have been tuned to the bug).
+    intent of Keras-1 code, but downstream layer sizes may have been tuned to the bug). None
+    when a positional argument follows the kernel sizes (Keras-1 ``Deconvolution2D``'s
+    ``output_shape``): it cannot follow ``kernel_size=``.
     """
 
     code = "KC109"
@@ -990,52 +1386,108 @@ class Keras1PositionalArgs(Rule):
         "from keras.layers import Conv2D\nc = Conv2D(32, 3, activation='relu')\nd = Conv2D(32, (3, 3), strides=2)\n",
         "from keras.layers import Conv2D\nc = Conv2D(32, (3, 3), (2, 2))\n",
         # Keras 2+ positional strides (and padding), as keras-io's RetinaNet writes them
-        "from tensorflow import keras\nc = keras.layers.Conv2D(256, 3, 2, 'same')\nd = keras.layers.Conv2D(256, 1, 1, 'same')\ne = keras.layers.Conv2D(64, 3, 1)\n",
+        "from tensorflow import keras\nc = keras.layers.Conv2D(256, 3, 2, 'same')\nd = keras.layers.Conv2D(256, 1, 1, 'same')\n"
+        "e = keras.layers.Conv2D(64, 3, 1)\n",
         # a 1x1 Keras-1 kernel reads as kernel 1, stride 1 in Keras 2+: the same layer
         "from keras.layers import Convolution2D\nc = Convolution2D(1, 1, 1, border_mode='same')\n",
+        # every call of the helper passes 1, 1
+        "from keras.layers import Convolution2D\ndef c1(x, n, r, c):\n    return Convolution2D(n, r, c, border_mode='same')(x)\ny = c1(x, 8, 1, 1)\n",
+        "from keras.layers import Conv2D\nc = Conv2D(32, (3, 3), (2, 2), border_mode='same')\n",
     )
     INVALID = (
+        # Keras-1 ``Deconvolution2D(nb_filter, nb_row, nb_col, output_shape)``: reported, no fix
+        # (a positional argument cannot follow ``kernel_size=``)
+        Invalid("from keras.layers import *\nd = Deconvolution2D(8, 3, 3, (None, 8, 8, 8), border_mode='same')\n", message="kernel_size=(3, 3)"),
         Invalid(
             "from keras.layers import Conv2D\nc = Conv2D(32, 3, 3, activation='relu')\n",
             line=2,
             fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(3, 3), activation='relu')\n",
         ),
-        Invalid("import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n", fixed="import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, kernel_size=(3, 3, 3))\n"),
-        Invalid("from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, 3, 3, border_mode='same')\n", line=2, fixed="from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, kernel_size=(3, 3), border_mode='same')\n"),
-        Invalid("from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n", message="strides=3", fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(5, 3), border_mode='same')\n"),
+        Invalid(
+            "import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, 3, 3, 3)\n",
+            fixed="import tensorflow as tf\nc = tf.keras.layers.Convolution3D(8, kernel_size=(3, 3, 3))\n",
+        ),
+        Invalid(
+            "from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, 3, 3, border_mode='same')\n",
+            line=2,
+            fixed="from keras.layers.convolutional import Convolution2D\nc = Convolution2D(64, kernel_size=(3, 3), border_mode='same')\n",
+        ),
+        Invalid(
+            "from keras.layers import Conv2D\nc = Conv2D(32, 5, 3, border_mode='same')\n",
+            message="strides=3",
+            fixed="from keras.layers import Conv2D\nc = Conv2D(32, kernel_size=(5, 3), border_mode='same')\n",
+        ),
+        # a helper's parameters, with a Keras-1 keyword: Keras 1 took only integers there
+        Invalid(
+            "from keras.layers import *\ndef conv(x, nf, sz, stride=1):\n    return Convolution2D(nf, sz, sz, subsample=(stride, stride))(x)\n",
+            line=3,
+            fixed=(
+                "from keras.layers import *\ndef conv(x, nf, sz, stride=1):\n"
+                "    return Convolution2D(nf, kernel_size=(sz, sz), subsample=(stride, stride))(x)\n"
+            ),
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        qualified = self.context.qualified(node.func) or ""
+        qualified = self.context.semantic.qualified(node.func) or ""
         target = target_for("2.15", tf_keras=False)
         if target is not None and qualified.startswith("keras.layers."):
             qualified = _current_name(target, qualified)  # ``keras.layers.convolutional.Conv2D``
         dims = _CONV_LAYERS.get(qualified)
         if dims is None:
             return
+        if len(ah.positional(node)) >= 1 + dims:
+            # Decided at the end of the file: a helper's parameters hold what its callers pass,
+            # and the callers may come after it.
+            self._calls.append((node, qualified, dims, self.context.semantic.here()))
+
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        super().__init__(context, options)
+        self._calls: list[tuple[cst.Call, str, int, Site]] = []
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for node, qualified, dims, site in self._calls:
+            self._check(node, qualified, dims, site)
+
+    def _check(self, node: cst.Call, qualified: str, dims: int, site: Site) -> None:
         args = ah.positional(node)
-        if len(args) < 3 or ah.int_value(args[1].value) is None or ah.int_value(args[2].value) is None:
+        kernel = args[1 : 1 + dims]
+        # What each kernel argument may hold: literals, constants and the arguments a helper's
+        # callers pass (``def conv(x, nf, sz): Convolution2D(nf, sz, sz, ...)``); None = unknown.
+        values = [self.context.semantic.int_values(a.value, site) for a in kernel]
+        keras1 = any(a.keyword is not None and a.keyword.value in _keras1_keywords(qualified) for a in node.args)
+        if not self._looks_like_keras1(args, kernel, values, keras1):
             return
-        kernel = [a for a in args[1 : 1 + dims] if ah.int_value(a.value) is not None]
-        if len(kernel) != dims or not self._looks_like_keras1(node, args, kernel, _keras1_keywords(qualified)):
-            return
-        if dims == 2 and all(ah.int_value(a.value) == 1 for a in kernel):
+        if dims == 2 and all(v is not None and set(v) == {1} for v in values):
             return  # Keras 2+ reads ``(f, 1, 1)`` as kernel 1, stride 1: what Keras 1 meant
         size = ", ".join(self.context.code(a.value) for a in kernel)
-        # Replace the span from the first kernel int to the last one (commas between included).
-        edit = self.context.edit_span(kernel[0].value, kernel[-1].value, f"kernel_size=({size})")
-        fix = m.fix(edit, safe=False, message=f"Use `kernel_size=({size})`")
-        self.report(node, f"Keras-1 style call: `{self.context.code(node.func)}({self.context.code(args[0].value)}, {size}, ...)` means kernel_size={self.context.code(args[1].value)}, strides={self.context.code(args[2].value)} in Keras 2+; pass `kernel_size=({size})`", fix=fix)
+        fix = None
+        if len(args) == 1 + dims:  # a positional argument after ``kernel_size=`` would not parse
+            # Replace the span from the first kernel argument to the last one (commas between included).
+            edit = self.context.edit_span(kernel[0].value, kernel[-1].value, f"kernel_size=({size})")
+            fix = m.fix(edit, safe=False, message=f"Use `kernel_size=({size})`")
+        self.report(
+            node,
+            f"Keras-1 style call: `{self.context.code(node.func)}({self.context.code(args[0].value)}, {size}, ...)` "
+            f"means kernel_size={self.context.code(args[1].value)}, strides={self.context.code(args[2].value)} in Keras 2+; "
+            f"pass `kernel_size=({size})`",
+            fix=fix,
+        )
 
     @staticmethod
-    def _looks_like_keras1(node: cst.Call, args: list[cst.Arg], kernel: list[cst.Arg], keras1: Collection[str]) -> bool:
+    def _looks_like_keras1(args: list[cst.Arg], kernel: list[cst.Arg], values: list[list[int] | None], keras1: bool) -> bool:
         """Keras 2+ code passes strides positionally too (``Conv2D(256, 3, 2, "same")``), so
-        only flag what is recognisably Keras 1: a Keras-1 keyword (``border_mode``,
-        ``subsample``, ``init``, ...), or a square kernel spelled out (``Conv2D(32, 3, 3)``,
-        every size equal and above 1) with no positional padding after it."""
-        if any(a.keyword is not None and a.keyword.value in keras1 for a in node.args):
-            return True
-        sizes = {size for size in (ah.int_value(a.value) for a in kernel) if size is not None}
+        only flag what is recognisably Keras 1: one integer per kernel dimension with a Keras-1
+        keyword (``border_mode``, ``subsample``, ``init``, ...) in the call, where a name
+        whose value the file does not show counts (Keras 1 took only integers there); or,
+        without one, a square kernel spelled out (``Conv2D(32, 3, 3)``, every size known, equal
+        and above 1) with no positional padding after it."""
+        if keras1:
+            # A tuple, list or string there is Keras 2 (``kernel_size``, ``strides``, ``padding``).
+            return all(isinstance(a.value, (cst.Name, cst.Attribute, cst.Integer, cst.BinaryOperation)) for a in kernel)
+        if any(v is None or len(v) != 1 for v in values):
+            return False
+        sizes = {v[0] for v in values if v is not None}
         return len(sizes) == 1 and min(sizes) > 1 and len(args) == 1 + len(kernel)
 
 
@@ -1045,6 +1497,7 @@ def kerascheck_register_rules() -> Sequence[type[Rule]]:
         RemovedPredictClasses,
         RemovedPredictProba,
         RemovedModelMethods,
+        RemovedObjectMethods,
         LegacySaveFormat,
         RejectedFilePath,
         RemovedArgument,
