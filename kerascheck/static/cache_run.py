@@ -49,7 +49,10 @@ from kerascheck.static.cache_key import KeyUnavailable, digest, load_or_create_k
 FORMAT = 1
 _MAGIC = b"KCR1 "
 #: Options whose run is never recorded (they write files, need the parse, or print timings).
-_NOT_RECORDED = ("fix", "diff", "add_noqa", "baseline", "write_baseline", "show_programs", "no_cache", "verbose", "plugins", "allow_config_plugins")
+#: ``probe``: ``check --probe`` (another branch) loads model files, which are no input of the key.
+_NOT_RECORDED = (
+    "fix", "diff", "add_noqa", "baseline", "write_baseline", "show_programs", "no_cache", "verbose", "plugins", "allow_config_plugins", "probe",
+)
 #: Environment variables that change what a run prints (besides ``KERASCHECK_*``).
 _OUTPUT_ENVIRONMENT = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES")
 #: The entry-point group of plugins (:data:`kerascheck.plugins.ENTRY_POINT_GROUP`, which imports
