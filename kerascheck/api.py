@@ -180,7 +180,7 @@ def probe(
     select: Sequence[str] | None = None,
     **kwargs: Any,
 ) -> list[Finding]:
-    """Probe a saved model (path) or an in-memory Keras model; see ``kerascheck.probes.api``."""
-    from kerascheck.probes.api import probe as run_probe
+    """Probe a saved model (path) or an in-memory Keras model; see ``kerascheck.probes.probe_function``."""
+    from kerascheck.probes.probe_function import probe as run_probe
 
     return run_probe(model_or_path, sample=sample, select=select, **kwargs)

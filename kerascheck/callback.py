@@ -21,17 +21,9 @@ from typing import Any
 import keras
 
 from kerascheck.findings import Finding, Location, Severity
+from kerascheck.probes.python_state import changed_attributes, changed_message, python_state
 from kerascheck.probes.training import BestEpochNotRestored, PythonStateInTraining
 
-#: Public attributes Keras itself changes during ``fit``; they are not the user's state.
-_KERAS_MANAGED = frozenset(
-    {
-        "built", "trainable", "stop_training", "stop_evaluating", "stop_predicting", "compiled",
-        "history", "steps_per_execution", "jit_compile", "optimizer", "loss", "run_eagerly",
-        "distribute_strategy", "train_function", "test_function", "predict_function",
-    }
-)
-_PLAIN = (bool, int, float, str, type(None))
 _KERAS_ROOT = str(Path(keras.__file__).resolve().parent.parent)
 _OWN_ROOT = str(Path(__file__).resolve().parent)
 
@@ -40,8 +32,9 @@ class KerascheckCallback(keras.callbacks.Callback):
     """Check a ``fit`` run; findings are printed at the end and kept in :attr:`findings`.
 
     KP201: the last epoch's ``monitor`` value is worse than the best epoch's by more than
-    ``max(min_delta, relative_delta * |best|)`` (so a 0.05 % wiggle is not a finding), and no ``EarlyStopping(restore_best_weights=True)`` in the same ``fit`` call
-    restores the best weights. The callbacks of the running ``fit`` are found by looking up
+    ``max(min_delta, relative_delta * |best|)`` (so a 0.05 % wiggle is not a finding), and no
+    ``EarlyStopping(restore_best_weights=True)`` in the same ``fit`` call restores the best
+    weights. The callbacks of the running ``fit`` are found by looking up
     the ``CallbackList`` that holds this callback in the calling frames; if it cannot be
     found, no restoring callback is assumed. The check uses the logged metric values, so it
     costs nothing per batch. When ``monitor`` is never logged (no validation data, a typo), an
@@ -101,7 +94,7 @@ class KerascheckCallback(keras.callbacks.Callback):
             self._where = _fit_call_site(frames)
         finally:
             del frames  # frames hold references to every local of the stack
-        self._before = _python_state(self.model)
+        self._before = python_state(self.model)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epochs += 1
@@ -172,27 +165,13 @@ class KerascheckCallback(keras.callbacks.Callback):
         return [_finding(BestEpochNotRestored, message, self._where)]
 
     def _check_python_state(self) -> list[Finding]:
-        after = _python_state(self.model)
         findings = []
-        for path, attributes in self._before.items():
-            now = after.get(path, {})
-            changed = [
-                f"{name}: {_show(old)} -> {_show(now[name])}"
-                for name, old in attributes.items()
-                if name in now and now[name] != old
-            ]
-            if not changed:
-                continue
+        for path, changes in changed_attributes(self._before, python_state(self.model)):
             where = Location(
                 path=self._where.path, line=self._where.line, column=self._where.column,
                 logical=path or None,
             )
-            message = (
-                f"layer {path or self.model.name!r} changed plain Python attributes during "
-                f"training ({'; '.join(changed)}): code in call() runs when it is traced, not "
-                "per batch, and the value is not saved; keep such state in a non-trainable "
-                "variable (add_weight(..., trainable=False) and assign)"
-            )
+            message = changed_message(path or self.model.name, changes, "during training")
             findings.append(_finding(PythonStateInTraining, message, where))
         return findings
 
@@ -239,33 +218,3 @@ def _fit_call_site(frames: list[inspect.FrameInfo]) -> Location:
             continue
         return Location(path=info.filename, line=info.lineno or 1)
     return Location(path="<fit>")
-
-
-def _python_state(model: Any) -> dict[str, dict[str, Any]]:
-    """``{layer path: {attribute: value or ("len", n)}}`` for the model and all its layers."""
-    from kerascheck.probes._tf import walk_layers
-
-    state = {"": _plain_attributes(model)}
-    for path, layer in walk_layers(model):
-        state[path] = _plain_attributes(layer)
-    return state
-
-
-def _plain_attributes(obj: Any) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for name, value in vars(obj).items():
-        if name.startswith("_") or name in _KERAS_MANAGED:
-            continue
-        if isinstance(value, _PLAIN):
-            result[name] = value
-        elif isinstance(value, (list, dict, set)) and all(
-            isinstance(item, _PLAIN) for item in (value.values() if isinstance(value, dict) else value)
-        ):
-            result[name] = ("len", len(value))
-    return result
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, tuple) and len(value) == 2 and value[0] == "len":
-        return f"{value[1]} items"
-    return repr(value)

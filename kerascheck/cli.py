@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--show-fixes", action="store_true", help="describe the available fix under each finding")
     check.add_argument("--show-programs", action="store_true", help="print how the files group into programs (entry points and what they import), then exit")
     _add_fix_args(check)
+    _add_check_probe_args(check)
 
     probe = sub.add_parser("probe", help="load saved models in a subprocess and probe how they behave")
     _add_probe_args(probe)
@@ -146,6 +147,13 @@ def _add_fix_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--add-noqa", action="store_true", help="add '# noqa: CODE' comments that suppress every current finding")
     parser.add_argument("--baseline", metavar="FILE", help="report only findings that are not recorded in this baseline file")
     parser.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE (JSON) and exit 0")
+
+
+def _add_check_probe_args(parser: argparse.ArgumentParser) -> None:
+    """``check --probe`` and its options (defined beside it, in kerascheck.probes.check_probe)."""
+    from kerascheck.probes.check_probe import add_arguments
+
+    add_arguments(parser)
 
 
 def _add_probe_args(parser: argparse.ArgumentParser) -> None:
@@ -211,6 +219,8 @@ def _cmd_check(args: argparse.Namespace, observe: Any = None) -> int:
     stdin = paths == ["-"]
     if "-" in paths and not stdin:
         raise _UsageError("'-' (stdin) cannot be combined with other paths")
+    if args.probe:  # before the static run: a missing extra must not cost a whole check first
+        _check_probe_usage(args, stdin)
     session = _open_session(args, _check_start(args), _check_overrides(args))
     for path in paths:
         if not stdin and not os.path.exists(path):
@@ -238,6 +248,10 @@ def _cmd_check(args: argparse.Namespace, observe: Any = None) -> int:
         model = ProgramModel.build({r.path: r.imports for r in results}, Path(session.config.root))
         sys.stdout.write("".join(line + "\n" for line in describe(model, relative_to=Path.cwd())))
         return 0
+    if args.probe:  # the static findings merged with what probing the code's model factories found
+        from kerascheck.probes.check_probe import probe_factories
+
+        findings = probe_factories(args, session, findings, results)
     fixed = 0
     if args.fix or args.diff or args.add_noqa or args.baseline or args.write_baseline:
         from kerascheck.static.fixer import run_cli as fix_flow
@@ -259,6 +273,7 @@ def _cmd_check(args: argparse.Namespace, observe: Any = None) -> int:
         unsafe_fixes=args.unsafe_fixes,
         verbose=args.verbose,
         sources={results[0].path: source} if stdin and results else {},
+        probed=args.probe,
     )
     if stdin and args.fix:  # stdout carries the fixed source; the report goes to stderr
         import contextlib
@@ -266,6 +281,19 @@ def _cmd_check(args: argparse.Namespace, observe: Any = None) -> int:
         with contextlib.redirect_stdout(sys.stderr):
             return _emit(args, session, findings, summary)
     return _emit(args, session, findings, summary)
+
+
+def _check_probe_usage(args: argparse.Namespace, stdin: bool) -> None:
+    """``--probe`` needs TensorFlow (the 'probe' extra) and files it can import."""
+    from kerascheck.probes.check_probe import missing_requirements
+
+    problem = missing_requirements()
+    if problem is not None:
+        raise _UsageError(problem)
+    if stdin:
+        raise _UsageError("--probe imports the checked files, so it cannot check stdin ('-')")
+    if args.fix or args.diff or args.add_noqa:
+        raise _UsageError("--probe cannot be combined with --fix, --diff or --add-noqa: fix first, then probe")
 
 
 def _suppression_warnings(results: Sequence[Any], registry: Any) -> None:

@@ -87,6 +87,32 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class ProbeVerdict:
+    """What running the model said about a static finding (``kerascheck.agreement``).
+
+    ``verdict`` is ``"confirmed"`` (a probe measured the same cause at the same place) or
+    ``"contradicted"`` (the probe ran on the model that holds the cause and measured nothing);
+    ``probe`` is the probe's code, ``detail`` what it measured, ``target`` the probed factory.
+    """
+
+    verdict: str
+    probe: str
+    detail: str
+    target: str = ""
+
+    @property
+    def confirmed(self) -> bool:
+        return self.verdict == "confirmed"
+
+    def describe(self) -> str:
+        """One sentence for reporters: ``confirmed by running the model (KP101: ...)``."""
+        where = f" {self.target}" if self.target else ""
+        if self.confirmed:
+            return f"confirmed by running the model{where} ({self.probe}: {self.detail})"
+        return f"contradicted by probing{where}: {self.probe} {self.detail}"
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem found by a static rule or a dynamic probe."""
 
@@ -98,6 +124,8 @@ class Finding:
     fix: Fix | None = None
     docs_url: str | None = None
     extra: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+    #: Set when a probe run confirmed or contradicted this static finding (``kerascheck.agreement``).
+    probe_verdict: ProbeVerdict | None = field(default=None, compare=False)
 
     def sort_key(self) -> tuple[Any, ...]:
         loc = self.location
@@ -127,6 +155,7 @@ class Finding:
                 "edits": [asdict(edit) for edit in self.fix.edits],
             },
             "url": self.docs_url,
+            **({} if self.probe_verdict is None else {"probe_verdict": asdict(self.probe_verdict)}),
         }
 
 

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from kerascheck.checkdoc import with_docs_urls
+from kerascheck.editor_probes import EditorProbes
 from kerascheck.findings import Edit, Finding, Severity
 
 try:
@@ -484,6 +485,8 @@ class _State:
 
     def __init__(self, server: LanguageServer, settings: LintSettings | None = None) -> None:
         self.server = server
+        #: Probe results as diagnostics, when the client opts in (it runs the project's code).
+        self.probes = EditorProbes()
         self.linter = Linter(self._workspace_root, settings)
         #: uri -> (document version, findings) of the last published diagnostics.
         self.findings: dict[str, tuple[int | None, list[Finding]]] = {}
@@ -571,6 +574,8 @@ class _State:
             return  # closed or edited meanwhile: a newer lint publishes
         lines = _lines(doc)
         findings = [f for f in outcome.findings if f.location.cell is None and f.location.logical is None]
+        # Opt-in probe mode (initializationOptions {"probe": true}): kerascheck.editor_probes.
+        findings = self.probes.diagnostics(path, text, findings, outcome.loaded.session, lambda: self.schedule(uri, delay=0))
         self.findings[uri] = (version, findings)
         self.server.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=[to_diagnostic(doc, lines, f) for f in findings])
@@ -684,6 +689,10 @@ def create_server(settings: LintSettings | None = None) -> LanguageServer:
     state = _State(server, settings)
     server.kerascheck_state = state  # type: ignore[attr-defined]  # for tests and debugging
     lsp_notebooks.register(server, state)
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: LanguageServer, params: lsp.InitializeParams) -> None:
+        state.probes.configure(params.initialization_options)
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: LanguageServer, params: lsp.InitializedParams) -> None:

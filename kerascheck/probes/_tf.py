@@ -28,11 +28,11 @@ def flatten_outputs(value: Any) -> list[np.ndarray]:
 def max_difference(a: Any, b: Any) -> float:
     """The largest absolute elementwise difference; ``inf`` when the structures differ."""
     left, right = flatten_outputs(a), flatten_outputs(b)
-    if len(left) != len(right) or any(x.shape != y.shape for x, y in zip(left, right)):
+    if len(left) != len(right) or any(x.shape != y.shape for x, y in zip(left, right, strict=False)):
         return float("inf")
     diffs = [
         float(np.max(np.abs(x.astype("float64") - y.astype("float64")))) if x.size else 0.0
-        for x, y in zip(left, right)
+        for x, y in zip(left, right, strict=False)
     ]
     return max(diffs, default=0.0)
 
@@ -40,11 +40,11 @@ def max_difference(a: Any, b: Any) -> float:
 def close(a: Any, b: Any, atol: float, rtol: float) -> bool:
     """``np.allclose`` over two nested outputs of the same structure (NaNs compare equal)."""
     left, right = flatten_outputs(a), flatten_outputs(b)
-    if len(left) != len(right) or any(x.shape != y.shape for x, y in zip(left, right)):
+    if len(left) != len(right) or any(x.shape != y.shape for x, y in zip(left, right, strict=False)):
         return False
     return all(
         np.allclose(x.astype("float64"), y.astype("float64"), atol=atol, rtol=rtol, equal_nan=True)
-        for x, y in zip(left, right)
+        for x, y in zip(left, right, strict=False)
     )
 
 
@@ -99,7 +99,7 @@ def snapshot(variables: list[Any]) -> list[np.ndarray]:
 
 
 def restore(variables: list[Any], values: list[np.ndarray]) -> None:
-    for variable, value in zip(variables, values):
+    for variable, value in zip(variables, values, strict=False):
         variable.assign(value)
 
 
@@ -142,7 +142,7 @@ def layer_output_model(model: Any) -> tuple[list[str], Any] | None:
         return None
     try:
         return names, keras.Model(model.input, outputs)
-    except Exception:  # noqa: BLE001 - any graph Keras cannot cut means "can't say which layer"
+    except Exception:  # any graph Keras cannot cut means "can't say which layer"
         return None
 
 
@@ -150,7 +150,7 @@ def first_divergence(
     names: list[str], first: list[Any], second: list[Any], atol: float, rtol: float
 ) -> str | None:
     """The first layer name whose outputs differ between two runs of a layer-output model."""
-    for name, a, b in zip(names, first, second):
+    for name, a, b in zip(names, first, second, strict=False):
         if not close(a, b, atol, rtol):
             return name
     return None
@@ -158,7 +158,7 @@ def first_divergence(
 
 def layer_divergence(names: list[str], first: list[Any], second: list[Any]) -> tuple[tuple[str, float], ...]:
     """``((layer, largest absolute difference), ...)`` between two runs, in layer order."""
-    return tuple((name, max_difference(a, b)) for name, a, b in zip(names, first, second))
+    return tuple((name, max_difference(a, b)) for name, a, b in zip(names, first, second, strict=False))
 
 
 def layer_outputs(model: Any, inputs: Any, batch_size: int) -> tuple[list[str], list[Any]] | None:
@@ -185,7 +185,7 @@ def empty_vocabularies(model: Any) -> list[str]:
             continue  # TextVectorization's inner StringLookup is the same vocabulary
         try:
             words = [str(w) for w in layer.get_vocabulary()]
-        except Exception:  # noqa: BLE001, S112 - a layer that cannot list its vocabulary is not judged
+        except Exception:  # a layer that cannot list its vocabulary is not judged
             continue
         if all(w in SPECIAL_TOKENS for w in words):
             empty.append(path)

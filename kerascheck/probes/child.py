@@ -26,7 +26,7 @@ VERBOSE_PREFIX = "kerascheck-probe: "
 
 class _Records:
     def __init__(self, path: str) -> None:
-        self._handle: IO[bytes] = open(path, "ab")  # noqa: SIM115 - closed in close()
+        self._handle: IO[bytes] = open(path, "ab")  # closed in close()
 
     def write(self, *record: Any) -> None:
         pickle.dump(record, self._handle)
@@ -79,7 +79,7 @@ def main() -> int:
     records = _Records(request["result_path"])
     try:
         _probe(request, records)
-    except BaseException as exc:  # noqa: BLE001 - a bug here must still be a finding
+    except BaseException as exc:  # a bug here must still be a finding
         from kerascheck.probes.failures import ModelLoadFailed
 
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
@@ -182,8 +182,8 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
             found: list[Finding] = []
             try:
                 for finding in probe().run(ctx) or ():  # what came before a failure is kept
-                    found.append(finding)  # noqa: PERF402
-            except Exception as exc:  # noqa: BLE001 - one broken probe must not hide the others
+                    found.append(finding)
+            except Exception as exc:  # one broken probe must not hide the others
                 detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
                 records.write("failed", probe.code, f"raised {detail[:300]}")
             finally:
@@ -192,7 +192,7 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
                 try:
                     _tf.restore(variables, initial)
                     _tf.reset_states(model)
-                except Exception:  # noqa: BLE001, S110 - a model we cannot restore is still probed
+                except Exception:  # a model we cannot restore is still probed
                     pass
             say(f"{probe.code} {probe.name}: {time.perf_counter() - started:.2f}s, {len(found)} finding(s)")
             records.write("findings", probe.code, found)

@@ -16,12 +16,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kerascheck import config as configuration
 from kerascheck.config import Config, check_probe_options
 from kerascheck.findings import Finding
+from kerascheck.probes.base import Probe
+from kerascheck.probes.runner import ProbeSettings, ProbeTarget, run_probes
 
 #: ``[tool.kerascheck.probe]`` keys and their types (validated when the config is loaded).
 PROBE_CONFIG_KEYS = configuration.PROBE_KEYS
@@ -34,11 +37,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--factory", action="store_true", help="allow factory targets (imports and runs your code to build the model)")
     parser.add_argument("--unsafe", action="store_true", help="load with safe_mode=False: runs Lambda layers' Python code (trusted files only)")
-    parser.add_argument("--allow-savedmodel", action="store_true", help="probe SavedModel directories: runs their TensorFlow graph (trusted models only)")
-    parser.add_argument("--custom-objects", action="append", default=None, metavar="MODULE", help="import this module (dotted name or .py path) before loading, so its registered custom objects resolve (repeatable)")
-    parser.add_argument("--trust-config", action="store_true", help="import the custom-objects modules named in [tool.kerascheck.probe] (they run code)")
+    parser.add_argument(
+        "--allow-savedmodel", action="store_true", help="probe SavedModel directories: runs their TensorFlow graph (trusted models only)"
+    )
+    parser.add_argument(
+        "--custom-objects", action="append", default=None, metavar="MODULE",
+        help="import this module (dotted name or .py path) before loading, so its registered custom objects resolve (repeatable)",
+    )
+    parser.add_argument(
+        "--trust-config", action="store_true", help="import the custom-objects modules named in [tool.kerascheck.probe] (they run code)"
+    )
     parser.add_argument("--sample", metavar="FILE", help="inputs to probe with (.npy, or .npz keyed by input name) instead of synthesised ones")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="per-model time limit, including TensorFlow start-up (default 120, more for models over 100 MB)")
+    parser.add_argument(
+        "--timeout", type=float, metavar="SECONDS",
+        help="per-model time limit, including TensorFlow start-up (default 120, more for models over 100 MB)",
+    )
     parser.add_argument("--seed", type=int, metavar="N", help="seed for synthesised inputs (default 0)")
     parser.add_argument("--report", metavar="FILE.html", help="also write a self-contained HTML report (findings and per-layer divergence plots)")
     parser.add_argument("-j", "--jobs", type=int, metavar="N", help="models probed at the same time, each in its own process (default 1)")
@@ -84,10 +97,59 @@ def _probe_selection(config: Config, probes: Mapping[str, Any]) -> Config:
     return config.with_overrides(select=None)
 
 
+@dataclass(frozen=True)
+class ProbePlan:
+    """Which probes run, with the configuration they run under (shared by ``probe`` and
+    ``check --probe``): a ``select`` naming only static rules leaves every probe on."""
+
+    config: Config
+    probes: tuple[type[Probe], ...]
+    #: ``[tool.kerascheck.probe]`` (validated).
+    file_settings: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, session: Any) -> ProbePlan:
+        config = _probe_selection(session.config, session.registry.probes)
+        enabled = tuple(p for p in session.registry.probes.values() if configuration.is_enabled(config, p))
+        return cls(config, enabled, _probe_config(config))
+
+    def settings(
+        self, *, timeout: float | None, seed: int | None, jobs: int | None, verbose: bool, **flags: Any
+    ) -> ProbeSettings:
+        """Settings from the command line, falling back on ``[tool.kerascheck.probe]``;
+        ``flags`` are the remaining :class:`ProbeSettings` fields (unsafe, allow_factory...)."""
+        file_settings = self.file_settings
+        return ProbeSettings(
+            options={p.code: self.config.options_for(p) for p in self.probes},
+            timeout=timeout if timeout is not None else (float(file_settings["timeout"]) if "timeout" in file_settings else None),
+            seed=seed if seed is not None else int(file_settings.get("seed", 0)),
+            verbose=verbose,
+            jobs=max(1, jobs or int(file_settings.get("jobs", 1))),
+            **flags,
+        )
+
+
+class ProbeProgress:
+    """``kerascheck: probing 2/5: label`` on one self-overwriting stderr line (terminals only)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, index: int, total: int, label: str) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r\033[Kkerascheck: probing {index + 1}/{total}: {label}")
+            sys.stderr.flush()
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+
+
 def run(args: argparse.Namespace) -> int:
     from kerascheck import __version__
     from kerascheck.cli_common import EXIT_ERROR, emit_findings, open_session_from_args
-    from kerascheck.probes.runner import ProbeSettings, ProbeTarget, run_probes
     from kerascheck.report.base import RunSummary
 
     targets = [ProbeTarget.parse(text) for text in args.targets]
@@ -100,33 +162,23 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     first = next((t.path for t in targets if t.path), None)
     session = open_session_from_args(args, Path(first).parent if first and Path(first).parent.exists() else Path("."))
-    registry = session.registry
-    config = _probe_selection(session.config, registry.probes)
-    file_settings = _probe_config(config)
-    enabled = [p for p in registry.probes.values() if configuration.is_enabled(config, p)]
-    settings = ProbeSettings(
-        options={p.code: config.options_for(p) for p in enabled},
-        timeout=args.timeout if args.timeout is not None else (float(file_settings["timeout"]) if "timeout" in file_settings else None),
+    plan = ProbePlan.of(session)
+    file_settings = plan.file_settings
+    settings = plan.settings(
+        timeout=args.timeout,
+        seed=args.seed,
+        jobs=args.jobs,
+        verbose=args.verbose,
         unsafe=args.unsafe,
         allow_factory=args.factory,
         allow_savedmodel=args.allow_savedmodel,
-        custom_objects=custom_object_modules(args, config, file_settings),
-        sample=args.sample or (_config_relative(config, file_settings["sample"]) if "sample" in file_settings else None),
-        seed=args.seed if args.seed is not None else int(file_settings.get("seed", 0)),
-        verbose=args.verbose,
-        jobs=max(1, args.jobs or int(file_settings.get("jobs", 1))),
+        custom_objects=custom_object_modules(args, plan.config, file_settings),
+        sample=args.sample or (_config_relative(plan.config, file_settings["sample"]) if "sample" in file_settings else None),
     )
-    show_progress = not args.quiet and sys.stderr.isatty() and len(targets) > 1
-
-    def progress(index: int, total: int, label: str) -> None:
-        if show_progress:
-            sys.stderr.write(f"\r\033[Kkerascheck: probing {index + 1}/{total}: {label}")
-            sys.stderr.flush()
-
-    findings = run_probes(targets, enabled, settings, on_progress=progress)
-    if show_progress:
-        sys.stderr.write("\r\033[K")
-    findings = filter_findings(findings, config, registry.probes)
+    progress = ProbeProgress(not args.quiet and sys.stderr.isatty() and len(targets) > 1)
+    findings = run_probes(targets, plan.probes, settings, on_progress=progress)
+    progress.done()
+    findings = filter_findings(findings, plan.config, session.registry.probes)
     if args.report:
         from kerascheck.probes import html_report
 
@@ -135,6 +187,10 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             sys.stderr.write(f"kerascheck: error: cannot write {args.report}: {exc.strerror or exc}\n")
             return EXIT_ERROR
+    # Factory targets: each finding at the source line that built its layer (issue 17).
+    from kerascheck.static.layer_sites import map_target_findings
+
+    findings = map_target_findings(findings, [t.factory for t in targets if t.factory is not None])
     summary = RunSummary(files=len(targets), statistics=args.statistics, tool_version=__version__, kind="probe")
     return emit_findings(args, session, findings, summary)
 

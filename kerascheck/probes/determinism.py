@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from kerascheck.findings import Finding
 from kerascheck.probes.base import Probe, ProbeContext
@@ -65,7 +65,7 @@ class NondeterministicPredict(Probe):
     code = "KP102"
     name = "nondeterministic-predict"
     summary = "The same input predicted twice gives different outputs"
-    options = {"atol": 1e-6, "rtol": 1e-6}
+    options: ClassVar[dict[str, Any]] = {"atol": 1e-6, "rtol": 1e-6}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
         from kerascheck.probes import _tf
@@ -79,7 +79,7 @@ class NondeterministicPredict(Probe):
             return
         owners = _tf.variable_owners(ctx.model)
         updated = [
-            owners.get(id(v), "") for v, old, new in zip(watched, before, _tf.snapshot(watched))
+            owners.get(id(v), "") for v, old, new in zip(watched, before, _tf.snapshot(watched), strict=False)
             if old.shape != new.shape or not (old == new).all()
         ]
         difference = _tf.max_difference(first, second)
@@ -145,7 +145,7 @@ class TrainingFlagSensitive(Probe):
     code = "KP103"
     name = "training-flag-sensitive"
     summary = "Model(x) differs from predict(x) or between calls (custom training defaults)"
-    options = {"atol": 1e-5, "rtol": 1e-5}
+    options: ClassVar[dict[str, Any]] = {"atol": 1e-5, "rtol": 1e-5}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
         from kerascheck.probes import _tf
@@ -225,7 +225,7 @@ class PredictPathsDisagree(Probe):
     code = "KP107"
     name = "predict-paths-disagree"
     summary = "Predict, predict_on_batch and model(x, training=False) disagree"
-    options = {"atol": 1e-5, "rtol": 1e-4}
+    options: ClassVar[dict[str, Any]] = {"atol": 1e-5, "rtol": 1e-4}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
         import keras

@@ -190,7 +190,7 @@ def divergence_plot(finding: Finding, divergence: Sequence[tuple[str, float]]) -
     for index, (name, value) in enumerate(values):
         y = 10 + index * _BAR_HEIGHT
         if not math.isfinite(value):
-            length, shown = _PLOT_WIDTH, "inf"
+            length, shown = float(_PLOT_WIDTH), "inf"
         elif value <= _FLOOR:
             length, shown = 0.0, "0"
         else:

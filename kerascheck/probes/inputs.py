@@ -86,7 +86,7 @@ class InputSignature:
         if self.kind == "single":
             return arrays[0]
         if self.kind == "dict":
-            return {spec.name: array for spec, array in zip(self.specs, arrays)}
+            return {spec.name: array for spec, array in zip(self.specs, arrays, strict=False)}
         return list(arrays)
 
 
@@ -123,7 +123,7 @@ def signature(model: Any) -> InputSignature:
     if isinstance(struct, dict):
         items = [spec(tensor, key) for key, tensor in struct.items()]
         # the dict key, not the tensor name, is what the model is called with
-        specs = [dataclasses.replace(s, name=key) for key, s in zip(struct, items)]
+        specs = [dataclasses.replace(s, name=key) for key, s in zip(struct, items, strict=False)]
         return InputSignature(tuple(specs), "dict")
     if isinstance(struct, (list, tuple)):
         specs = [spec(tensor, f"input_{i}") for i, tensor in enumerate(struct)]
@@ -135,10 +135,10 @@ def signature(model: Any) -> InputSignature:
 
 def _signature_from_build_config(model: Any) -> InputSignature:
     """Subclassed models have no symbolic inputs; their build config may still hold a shape."""
-    config = {}
+    config: dict[str, Any] = {}
     try:
         config = model.get_build_config() or {}
-    except Exception:  # noqa: BLE001 - any failure just means "no signature"
+    except Exception:  # any failure just means "no signature"
         pass
     shape = config.get("input_shape")
     if not shape or not isinstance(shape, (list, tuple)):
@@ -198,7 +198,7 @@ def _vocabularies(model: Any) -> dict[int, tuple[tuple[str, ...], bool]]:
             continue
         try:
             words = tuple(str(w) for w in layer.get_vocabulary() if str(w) not in SPECIAL_TOKENS)
-        except Exception:  # noqa: BLE001 - a layer that cannot list its vocabulary has none to give
+        except Exception:  # a layer that cannot list its vocabulary has none to give
             words = ()
         entry = (words or FALLBACK_WORDS, sentences)
         found.setdefault(-1, entry)
@@ -341,7 +341,7 @@ def load_sample(path: str | Path, sig: InputSignature) -> tuple[Any, int]:
         arrays = [_fit_rows(a, batch) for a in arrays]
     else:
         batch = rows.pop()
-    arrays = [a.astype(spec.dtype) if spec.dtype != "string" else a for a, spec in zip(arrays, sig.specs)]
+    arrays = [a.astype(spec.dtype) if spec.dtype != "string" else a for a, spec in zip(arrays, sig.specs, strict=False)]
     return sig.pack(arrays), batch
 
 

@@ -88,8 +88,8 @@ def import_custom_objects(modules: list[str]) -> None:
             _import_entry(entry)
         except LoadFailure:
             raise
-        except BaseException as exc:  # noqa: BLE001 - user code may raise anything, even SystemExit
-            raise LoadFailure(f"importing custom objects from {entry!r} failed: {short_cause(exc)}")
+        except BaseException as exc:  # user code may raise anything, even SystemExit
+            raise LoadFailure(f"importing custom objects from {entry!r} failed: {short_cause(exc)}") from None
 
 
 def is_module_path(entry: str) -> bool:
@@ -102,6 +102,12 @@ def _import_entry(entry: str) -> Any:
         path = Path(entry).resolve()
         if not path.is_file():
             raise LoadFailure(f"custom objects module {entry!r} does not exist")
+        package = _package_of(path)
+        if package is not None:  # import ``pkg.sub.mod`` by name: its relative imports work
+            root, dotted = package
+            if root not in sys.path:
+                sys.path.insert(0, root)
+            return importlib.import_module(dotted)
         directory = str(path.parent)
         if directory not in sys.path:
             sys.path.insert(0, directory)  # so the module's own sibling imports work
@@ -118,26 +124,49 @@ def _import_entry(entry: str) -> Any:
     return importlib.import_module(entry)
 
 
+def is_qualname(text: str) -> bool:
+    """``build`` or ``Models.build``: names a function, or a method of a module's class."""
+    return all(part.isidentifier() for part in text.split("."))
+
+
+def _package_of(path: Path) -> tuple[str, str] | None:
+    """``(directory to put on sys.path, dotted module name)`` for a ``.py`` file inside a
+    regular package (its directory has ``__init__.py``), else None."""
+    if path.suffix != ".py" or not (path.parent / "__init__.py").is_file():
+        return None
+    parts = [] if path.stem == "__init__" else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file() and directory.name.isidentifier():
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    if not parts or not all(part.isidentifier() for part in parts):
+        return None
+    return str(directory), ".".join(parts)
+
+
 def call_factory(spec: str) -> LoadedModel:
-    """Import ``file.py:fn`` or ``pkg.module:fn`` and call ``fn()`` to build the model."""
+    """Import ``file.py:fn`` or ``pkg.module:fn`` (``fn`` may be ``Cls.method``) and call it
+    with no argument to build the model."""
     import keras
 
     module_part, _, attr = spec.rpartition(":")
-    if not module_part or not attr.isidentifier():
+    if not module_part or not is_qualname(attr):
         raise LoadFailure(f"factory {spec!r} is not 'path/to/file.py:function' or 'package.module:function'")
     try:
         module = _import_entry(module_part)
     except LoadFailure:
         raise
-    except BaseException as exc:  # noqa: BLE001
-        raise LoadFailure(f"importing factory module {module_part!r} failed: {short_cause(exc)}")
-    function = getattr(module, attr, None)
+    except BaseException as exc:
+        raise LoadFailure(f"importing factory module {module_part!r} failed: {short_cause(exc)}") from None
+    function: Any = module
+    for part in attr.split("."):
+        function = getattr(function, part, None)
     if not callable(function):
         raise LoadFailure(f"factory module {module_part!r} has no function {attr!r}")
     try:
         model = function()
-    except BaseException as exc:  # noqa: BLE001
-        raise LoadFailure(f"factory {attr}() raised {short_cause(exc)}")
+    except BaseException as exc:
+        raise LoadFailure(f"factory {attr}() raised {short_cause(exc)}") from None
     if not isinstance(model, keras.Model):
         raise LoadFailure(f"factory {attr}() returned {type(model).__name__}, not a keras.Model")
     return LoadedModel(model, "factory")
@@ -201,7 +230,7 @@ def _load_keras_file(path: Path, source_format: str, unsafe: bool) -> LoadedMode
         return LoadedModel(model, source_format, reload_kwargs={**kwargs, "compile": True})
     except LoadFailure:
         raise
-    except Exception as exc:  # noqa: BLE001 - classified below
+    except Exception as exc:  # classified below
         first = exc
     if _is_safe_mode_refusal(first):  # a Lambda our config reader did not see
         raise _lambda_refusal([])
@@ -209,7 +238,7 @@ def _load_keras_file(path: Path, source_format: str, unsafe: bool) -> LoadedMode
     # with loss="mse" fails only while compiling); probes still run, KP104 reports the failure.
     try:
         model = keras.saving.load_model(path, compile=False, **kwargs)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise LoadFailure(f"loading {path.name} failed: {short_cause(exc)}") from None
     _check_preprocessing_state(model, source_format)
     return LoadedModel(
@@ -269,7 +298,7 @@ def lambda_layers_in_file(path: Path) -> list[str]:
                 if raw is None:
                     return []
                 config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-    except Exception:  # noqa: BLE001 - a config we cannot read has no names to report
+    except Exception:  # a config we cannot read has no names to report
         return []
     return lambda_layers_in_config(config)
 
@@ -296,7 +325,7 @@ def _load_saved_model(path: Path) -> LoadedModel:
 
     try:
         signatures = tf.saved_model.load(str(path)).signatures
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise LoadFailure(f"loading SavedModel {path.name} failed: {short_cause(exc)}") from None
     if "serving_default" not in signatures:
         raise LoadFailure(
@@ -326,7 +355,7 @@ def _load_saved_model(path: Path) -> LoadedModel:
             model = keras.Model(only, layer(only))
         else:
             model = keras.Model(inputs, layer(inputs))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise LoadFailure(
             f"SavedModel {path.name} could not be wrapped in keras.layers.TFSMLayer "
             f"(serving_default): {short_cause(exc)}"

@@ -4,7 +4,7 @@ KP112 (half-precision outputs)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from kerascheck.findings import Finding, Severity
 from kerascheck.probes.base import Probe, ProbeContext
@@ -50,7 +50,7 @@ class NonFiniteValues(Probe):
         variables = list(ctx.model.weights)
         bad_layers: list[str] = []
         bad_values = 0
-        for variable, value in zip(variables, _tf.snapshot(variables)):
+        for variable, value in zip(variables, _tf.snapshot(variables), strict=False):
             if value.dtype.kind != "f":
                 continue
             count = int(value.size - np.count_nonzero(np.isfinite(value)))
@@ -108,7 +108,7 @@ class BatchDependentOutput(Probe):
     code = "KP110"
     name = "batch-dependent-output"
     summary = "A sample's prediction changes with the other samples in its batch"
-    options = {"atol": 1e-5, "rtol": 1e-4}
+    options: ClassVar[dict[str, Any]] = {"atol": 1e-5, "rtol": 1e-4}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
         from kerascheck.probes import _tf

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from kerascheck.findings import Finding, Severity
 from kerascheck.probes.base import Probe, ProbeContext
@@ -59,7 +59,7 @@ class ReloadMismatch(Probe):
     code = "KP104"
     name = "reload-mismatch"
     summary = "Predictions change after save and reload, or the model does not reload"
-    options = {"atol": 1e-5, "rtol": 1e-4}
+    options: ClassVar[dict[str, Any]] = {"atol": 1e-5, "rtol": 1e-4}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
         from kerascheck.probes import _tf
@@ -121,16 +121,16 @@ class ReloadMismatch(Probe):
             warnings.simplefilter("ignore")  # .h5 saving warns that the format is legacy
             try:
                 ctx.model.save(target)
-            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            except Exception as exc:  # any failure is the finding
                 return None, f"saving the model as .{fmt} fails: {short_cause(exc)}"
         safe = {"safe_mode": not ctx.unsafe}
         try:
             return keras.saving.load_model(target, compile=True, **safe), None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             cause = short_cause(exc)
         try:
             reloaded = keras.saving.load_model(target, compile=False, **safe)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return None, (
                 f"the model saved as .{fmt} does not load back: {short_cause(exc)}"
                 " (custom objects must be registered and return their constructor "

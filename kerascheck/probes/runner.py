@@ -29,6 +29,7 @@ from typing import Any
 from kerascheck.findings import Finding, Location
 from kerascheck.probes.base import Probe
 from kerascheck.probes.failures import ModelLoadFailed, grouped_probe_failures
+from kerascheck.probes.loading import is_qualname
 from kerascheck.process_exit import killed_by
 
 #: Peak memory of a probe run is about ``TF_BASELINE_BYTES + MODEL_COPIES * file size``.
@@ -46,7 +47,8 @@ MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 @dataclass(frozen=True)
 class ProbeTarget:
-    """What to probe: a saved model path, or a factory ``file.py:fn`` / ``pkg.module:fn``."""
+    """What to probe: a saved model path, or a factory ``file.py:fn`` / ``pkg.module:fn``
+    (``fn`` may be a static or class method: ``file.py:Models.build``)."""
 
     path: str | None = None
     factory: str | None = None
@@ -57,12 +59,12 @@ class ProbeTarget:
 
     @classmethod
     def parse(cls, text: str) -> ProbeTarget:
-        """``model.keras``/``saved_dir`` → a path; ``x.py:build``/``pkg.mod:build`` → a factory.
+        """``model.keras``/``saved_dir`` → a path; ``x.py:build``/``pkg.mod:Cls.build`` → a factory.
 
         A Windows drive (``C:\\m.keras``) and existing paths stay paths.
         """
         head, sep, tail = text.rpartition(":")
-        if sep and tail.isidentifier() and len(head) > 1 and not Path(text).exists():
+        if sep and is_qualname(tail) and len(head) > 1 and not Path(text).exists():
             if head.endswith(".py") or all(part.isidentifier() for part in head.split(".")):
                 return cls(factory=text)
         return cls(path=text)
@@ -476,7 +478,7 @@ def _read_records(path: Path) -> list[tuple[Any, ...]]:
                 records.append(pickle.load(handle))
             except EOFError:
                 break
-            except Exception:  # noqa: BLE001 - truncated record from a killed child
+            except Exception:  # truncated record from a killed child
                 break
     return records
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from kerascheck.findings import Finding
 from kerascheck.probes.base import Probe, ProbeContext
@@ -43,7 +43,7 @@ class ServingMismatch(Probe):
     code = "KP111"
     name = "serving-mismatch"
     summary = "The exported SavedModel (model.export) predicts differently from predict()"
-    options = {"atol": 1e-5, "rtol": 1e-4}
+    options: ClassVar[dict[str, Any]] = {"atol": 1e-5, "rtol": 1e-4}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
         import tensorflow as tf
@@ -71,12 +71,12 @@ class ServingMismatch(Probe):
         target = ctx.tmpdir / "exported"
         try:
             ctx.model.export(str(target), verbose=False)
-        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+        except Exception as exc:  # any failure is the finding
             yield ctx.finding(f"model.export() fails, so this model cannot be served as a SavedModel: {short_cause(exc)}")
             return
         try:
             served = _serve(tf.saved_model.load(str(target)), ctx.inputs)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             yield ctx.finding(
                 "calling the exported SavedModel's serve endpoint fails (TF Serving would too): "
                 f"{short_cause(exc)}"

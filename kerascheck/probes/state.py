@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from kerascheck.findings import Finding
 from kerascheck.probes.base import Probe, ProbeContext
@@ -46,7 +47,7 @@ class StatefulLayers(Probe):
     code = "KP101"
     name = "stateful-layers"
     summary = "Layers that keep state between predict calls (stateful RNNs, changing variables)"
-    options = {"atol": 1e-6}
+    options: ClassVar[dict[str, Any]] = {"atol": 1e-6}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
         from kerascheck.probes import _tf
@@ -80,7 +81,7 @@ class StatefulLayers(Probe):
 
         stateful_paths = {path for path, _ in stateful}
         changed: dict[str, str] = {}
-        for variable, old, new in zip(watched, before, after):
+        for variable, old, new in zip(watched, before, after, strict=False):
             if old.shape == new.shape and (old == new).all():
                 continue
             path = owners.get(id(variable), "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from kerascheck.findings import Finding
 from kerascheck.probes.base import Probe, ProbeContext
@@ -97,7 +97,7 @@ class OutputStructure(Probe):
     code = "KP108"
     name = "output-structure"
     summary = "Softmax on one unit, non-probability output for a probability loss, dict from predict"
-    options = {"atol": 1e-3}
+    options: ClassVar[dict[str, Any]] = {"atol": 1e-3}
 
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
         yield from self._single_unit_softmax(ctx)
@@ -179,7 +179,7 @@ def _probability_loss(loss: Any) -> tuple[str | None, str]:
     config: dict[str, Any] = {}
     try:
         config = loss.get_config() or {}
-    except Exception:  # noqa: BLE001 - a loss without config is not one of ours
+    except Exception:  # a loss without config is not one of ours
         return None, ""
     if config.get("from_logits"):
         return None, ""

@@ -1,15 +1,17 @@
 """KP201 and KP202: reported by :class:`kerascheck.callback.KerascheckCallback` during ``fit``.
 
-These classes carry the codes and documentation (``kerascheck rule KP201``); the runner never
-runs them on a saved model (``callback_only``).
+KP201 needs a training run, so the runner never runs it on a model (``callback_only``). KP202
+also runs on every probed model: it runs the model the way training does and compares the
+layers' plain Python attributes before and after.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
-from kerascheck.findings import Severity
-from kerascheck.probes.base import Probe
+from kerascheck.findings import Finding, Severity
+from kerascheck.probes.base import Probe, ProbeContext
 
 
 class BestEpochNotRestored(Probe):
@@ -52,14 +54,17 @@ class BestEpochNotRestored(Probe):
     name = "best-epoch-not-restored"
     summary = "Training ends on weights worse than the best epoch and nothing restores them"
     callback_only: ClassVar[bool] = True
-    options = {"monitor": "val_loss", "mode": "auto", "min_delta": 0.0, "relative_delta": 0.01}
+    options: ClassVar[dict[str, Any]] = {"monitor": "val_loss", "mode": "auto", "min_delta": 0.0, "relative_delta": 0.01}
 
 
 class PythonStateInTraining(Probe):
     """## What it does
-    During `fit`, records the plain Python attributes of every layer (numbers, strings,
-    booleans, and the lengths of lists/dicts/sets; not Keras variables, not Keras' own
-    private attributes) when training begins and compares them when it ends.
+    During `fit` (with `KerascheckCallback`), records the plain Python attributes of every
+    layer (numbers, strings, booleans, and the lengths of lists/dicts/sets; not Keras
+    variables, not Keras' own private attributes) when training begins and compares them when
+    it ends. When probing a model (`kerascheck probe`, `check --probe`), it runs the model
+    twice in training mode (`model(x, training=True)`) and once through `predict`, and
+    compares the attributes before and after.
 
     ## Why is this bad?
     A custom `call` is traced into a graph: Python side effects in it (counters, list appends,
@@ -90,5 +95,15 @@ class PythonStateInTraining(Probe):
     code = "KP202"
     name = "python-state-in-training"
     summary = "Layers' plain Python attributes changed during training"
-    callback_only: ClassVar[bool] = True
     severity = Severity.WARNING
+
+    def run(self, ctx: ProbeContext) -> Iterator[Finding]:
+        from kerascheck.probes.python_state import changed_attributes, changed_message, python_state
+
+        model = ctx.model
+        before = python_state(model)
+        for _ in range(2):  # eagerly, so the Python in call() runs on each call, as in a fit step
+            model(ctx.inputs, training=True)
+        ctx.predict()  # traced: what runs once per predict function
+        for path, changes in changed_attributes(before, python_state(model)):
+            yield ctx.finding(changed_message(path or model.name, changes, "when the model ran"), layer=path or None)

@@ -29,6 +29,8 @@ class RunSummary:
     verbose: bool = False
     #: The configured documentation site (``docs-base-url``); None: the default.
     docs_base_url: str | None = None
+    #: Models were probed too (``check --probe``): ``--statistics`` says how the halves agreed.
+    probed: bool = False
 
 
 class Reporter:
@@ -58,6 +60,13 @@ class CodeStatistics:
     count: int
     safe_fixes: int
     unsafe_fixes: int
+
+
+def agreement_counts(findings: Sequence[Finding]) -> tuple[int, int]:
+    """(confirmed, contradicted) static findings, from their ``probe_verdict``."""
+    verdicts = [f.probe_verdict for f in findings if f.probe_verdict is not None]
+    confirmed = sum(1 for v in verdicts if v.confirmed)
+    return confirmed, len(verdicts) - confirmed
 
 
 def statistics(findings: Sequence[Finding]) -> list[CodeStatistics]:
@@ -97,12 +106,27 @@ class TerminalReporter(Reporter):
     def report(self, findings: Sequence[Finding], summary: RunSummary) -> None:
         if summary.statistics:
             self.write_statistics(findings)
+            confirmed, contradicted = agreement_counts(findings)
+            if summary.probed or confirmed or contradicted:
+                self.stream.write(f"{_plural(confirmed, 'static finding')} confirmed, {contradicted} contradicted by probing\n")
         else:
             self.write_findings(findings, summary)
         self.stream.write(self.summary_line(findings, summary) + "\n")
 
     def write_findings(self, findings: Sequence[Finding], summary: RunSummary) -> None:
         raise NotImplementedError
+
+    @staticmethod
+    def verdict_marker(finding: Finding) -> str:
+        """`` (confirmed by running the model: KP101)`` on a static finding a probe confirmed."""
+        verdict = finding.probe_verdict
+        return f" (confirmed by running the model: {verdict.probe})" if verdict is not None and verdict.confirmed else ""
+
+    def write_verdict(self, finding: Finding, summary: RunSummary, indent: str = "    ") -> None:
+        """With ``-v``, what the probe measured, or that it contradicts the finding."""
+        verdict = finding.probe_verdict
+        if summary.verbose and verdict is not None:
+            self.stream.write(f"{indent}{verdict.describe()}\n")
 
     def write_traceback(self, finding: Finding, summary: RunSummary, indent: str = "    ") -> None:
         """With ``-v``, the traceback a crashed plugin left on its ``KC000`` finding."""

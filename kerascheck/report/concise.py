@@ -13,8 +13,10 @@ class ConciseReporter(TerminalReporter):
         for finding in findings:
             where = self.paint(finding.location.display(), BOLD)
             code = self.paint(finding.code, self.severity_style(finding))
-            self.stream.write(f"{where}: {code} [{finding.name}] {finding.message}{self.fix_marker(finding, summary)}\n")
+            marks = self.fix_marker(finding, summary) + self.verdict_marker(finding)
+            self.stream.write(f"{where}: {code} [{finding.name}] {finding.message}{marks}\n")
             if summary.show_fixes and finding.fix is not None:
                 kind = finding.fix.applicability.value
                 self.stream.write(f"    fix ({kind}): {finding.fix.message or 'available'}\n")
+            self.write_verdict(finding, summary)
             self.write_traceback(finding, summary)

@@ -29,7 +29,9 @@ class FullReporter(TerminalReporter):
         for finding in findings:
             where = self.paint(finding.location.display(), BOLD)
             code = self.paint(finding.code, self.severity_style(finding))
-            self.stream.write(f"{where}: {code} [{finding.name}] {finding.message}{self.fix_marker(finding, summary)}\n")
+            marks = self.fix_marker(finding, summary) + self.verdict_marker(finding)
+            self.stream.write(f"{where}: {code} [{finding.name}] {finding.message}{marks}\n")
+            self.write_verdict(finding, summary, indent="  ")
             self._snippet(finding, sources)
             self._fix(finding, sources)
             self.write_traceback(finding, summary, indent="  ")

@@ -7,6 +7,7 @@ their ``fixes`` (``artifactChanges``/``replacements``) and a line-number-free
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -100,6 +101,11 @@ class SarifReporter(Reporter):
         }
         if finding.fix is not None:
             result["fixes"] = [_fix(finding.fix, loc.path)]
+        if finding.probe_verdict is not None:  # check --probe: what running the model said
+            verdict = finding.probe_verdict
+            if verdict.confirmed:
+                result["message"]["text"] = f"{finding.message} [{finding.name}] ({verdict.describe()})"
+            result["properties"] = {"probeVerdict": dataclasses.asdict(verdict)}
         return result
 
 

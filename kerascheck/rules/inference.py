@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import libcst as cst
 
@@ -13,6 +14,7 @@ from kerascheck.keras_api import learning_phase_names, target_for
 from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
+from kerascheck.static.context import FileContext
 from kerascheck.static.semantic import Site
 
 #: Layers whose only job at training time is noise: calling them with ``training=True`` is the
@@ -32,7 +34,9 @@ NOISE_LAYERS = frozenset(
 #: *pre-trained* backbone in inference mode is the transfer-learning idiom and is not among them).
 FROZEN_IS_A_BUG = NOISE_LAYERS | {"keras.layers.BatchNormalization"}
 _AUGMENT = re.compile(r"augment", re.IGNORECASE)
-_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|encoder|decoder|generator|discriminator|backbone|student|teacher|classifier)s?(?:_|$|\d)", re.IGNORECASE)
+_MODELISH = re.compile(
+    r"(?:^|_)(?:model|net|network|encoder|decoder|generator|discriminator|backbone|student|teacher|classifier)s?(?:_|$|\d)", re.IGNORECASE
+)
 
 
 def _self_attribute(func: cst.BaseExpression) -> str | None:
@@ -46,7 +50,7 @@ def _class_methods(rule: Rule) -> frozenset[str]:
     context = rule.context
     if not context.classes:
         return frozenset()
-    info = context.models.classes.get(context.classes[-1].name.value)
+    info = context.semantic.classes.get(context.classes[-1].name.value)
     return info.methods if info is not None else frozenset()
 
 
@@ -58,7 +62,7 @@ def _layer_constructor(rule: Rule, expr: cst.BaseExpression | None) -> str | Non
     qualified = rule.context.qualified(expr.func)
     if qualified is not None and qualified.startswith("keras.layers."):
         return qualified
-    if isinstance(expr.func, cst.Name) and rule.context.models.is_layer_class(expr.func.value):
+    if isinstance(expr.func, cst.Name) and rule.context.semantic.is_layer_class(expr.func.value):
         return expr.func.value
     return None
 
@@ -109,47 +113,139 @@ class TrainingTrueAtInference(Rule):
     VALID = (
         "import keras\nmodel = keras.models.load_model('m.keras')\ny = model(x)\nz = model(x, training=False)\n",
         "import tensorflow as tf\nmodel = tf.keras.Sequential()\nwith tf.GradientTape() as tape:\n    y = model(x, training=True)\n",
-        "import keras\nclass GAN(keras.Model):\n    def train_step(self, data):\n        fake = self.generator(data, training=True)\n        return {}\n",
+        (
+            "import keras\n"
+            "class GAN(keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        fake = self.generator(data, training=True)\n"
+            "        return {}\n"
+        ),
         "import keras\nmodel = keras.Sequential()\ndef train_one_epoch(batch):\n    return model(batch, training=True)\n",
         # Deliberate Monte-Carlo dropout.
-        "import keras\nmodel = keras.models.load_model('m.keras')\ndef mc_predict(x, n=20):\n    return [model(x, training=True) for _ in range(n)]\n",
-        "import keras\nmodel = keras.models.load_model('m.keras')\n# Monte Carlo dropout: keep dropout on to estimate uncertainty\nsamples = [model(x, training=True) for _ in range(50)]\n",
+        (
+            "import keras\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "def mc_predict(x, n=20):\n"
+            "    return [model(x, training=True) for _ in range(n)]\n"
+        ),
+        (
+            "import keras\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "# Monte Carlo dropout: keep dropout on to estimate uncertainty\n"
+            "samples = [model(x, training=True) for _ in range(50)]\n"
+        ),
         "from keras import layers\nx = layers.Dropout(0.5)(x, training=True)\n",
         # Data augmentation in a tf.data pipeline.
-        "import keras\ndata_augmentation = keras.Sequential([keras.layers.RandomFlip('horizontal')])\nds = ds.map(lambda x, y: (data_augmentation(x, training=True), y))\n",
+        (
+            "import keras\n"
+            "data_augmentation = keras.Sequential([keras.layers.RandomFlip('horizontal')])\n"
+            "ds = ds.map(lambda x, y: (data_augmentation(x, training=True), y))\n"
+        ),
         # A user function with a ``training`` parameter is not a layer.
         "import keras\ndef make_dataset(files, training):\n    return files\nds = make_dataset(files, training=True)\n",
         "import keras\nclass Loader:\n    def __init__(self, training):\n        self.training = training\nds = Loader(training=True)\n",
         # A helper defined above ``train_step`` and called from its tape block is training code.
-        "import keras\nimport tensorflow as tf\nclass GAN(keras.Model):\n    def discriminate(self, images):\n        return self.discriminator(images, training=True)\n\n    def train_step(self, data):\n        with tf.GradientTape() as tape:\n            score = self.discriminate(data)\n        return {'score': score}\n",
+        (
+            "import keras\n"
+            "import tensorflow as tf\n"
+            "class GAN(keras.Model):\n"
+            "    def discriminate(self, images):\n"
+            "        return self.discriminator(images, training=True)\n"
+            "\n"
+            "    def train_step(self, data):\n"
+            "        with tf.GradientTape() as tape:\n"
+            "            score = self.discriminate(data)\n"
+            "        return {'score': score}\n"
+        ),
         # A custom training loop: the loss helper runs under the tape of a loop applying gradients.
-        "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\noptimizer = tf.keras.optimizers.Adam()\n\ndef compute_loss(x, y):\n    return loss_object(y, model(x, training=True))\n\nfor epoch in range(EPOCHS):\n    for x, y in train_ds:\n        with tf.GradientTape() as tape:\n            loss = compute_loss(x, y)\n        grads = tape.gradient(loss, model.trainable_variables)\n        optimizer.apply_gradients(zip(grads, model.trainable_variables))\n",
-        "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\nfor step in range(100):\n    optimizer.minimize(lambda: loss_fn(model(x, training=True), y), model.trainable_variables)\n",
+        (
+            "import tensorflow as tf\n"
+            "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+            "optimizer = tf.keras.optimizers.Adam()\n"
+            "\n"
+            "def compute_loss(x, y):\n"
+            "    return loss_object(y, model(x, training=True))\n"
+            "\n"
+            "for epoch in range(EPOCHS):\n"
+            "    for x, y in train_ds:\n"
+            "        with tf.GradientTape() as tape:\n"
+            "            loss = compute_loss(x, y)\n"
+            "        grads = tape.gradient(loss, model.trainable_variables)\n"
+            "        optimizer.apply_gradients(zip(grads, model.trainable_variables))\n"
+        ),
+        (
+            "import tensorflow as tf\n"
+            "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+            "for step in range(100):\n"
+            "    optimizer.minimize(lambda: loss_fn(model(x, training=True), y), model.trainable_variables)\n"
+        ),
         # Monte-Carlo dropout, recognised by its shape: repeated stochastic passes reduced to a statistic.
-        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nsamples = np.stack([model(x_test, training=True) for _ in range(30)])\nmean = samples.mean(axis=0)\n",
-        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\n\ndef sample(x, passes):\n    draws = []\n    for _ in range(passes):\n        draws.append(model(x, training=True).numpy())\n    return np.mean(draws, axis=0), np.std(draws, axis=0)\n",
+        (
+            "import numpy as np\n"
+            "import keras\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "samples = np.stack([model(x_test, training=True) for _ in range(30)])\n"
+            "mean = samples.mean(axis=0)\n"
+        ),
+        (
+            "import numpy as np\n"
+            "import keras\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "\n"
+            "def sample(x, passes):\n"
+            "    draws = []\n"
+            "    for _ in range(passes):\n"
+            "        draws.append(model(x, training=True).numpy())\n"
+            "    return np.mean(draws, axis=0), np.std(draws, axis=0)\n"
+        ),
     )
     INVALID = (
         # Batches gathered in training mode are not Monte-Carlo samples (no statistic over them).
         Invalid(
-            "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\noutputs = []\nfor batch in dataset:\n    outputs.append(model(batch, training=True))\nresult = np.concatenate(outputs)\n",
+            (
+                "import numpy as np\n"
+                "import keras\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "outputs = []\n"
+                "for batch in dataset:\n"
+                "    outputs.append(model(batch, training=True))\n"
+                "result = np.concatenate(outputs)\n"
+            ),
             line=6,
         ),
         # The helper is called from inference code only, not from the training step.
         Invalid(
-            "import keras\nclass GAN(keras.Model):\n    def discriminate(self, images):\n        return self.discriminator(images, training=True)\n\n    def score(self, images):\n        return self.discriminate(images)\n",
+            (
+                "import keras\n"
+                "class GAN(keras.Model):\n"
+                "    def discriminate(self, images):\n"
+                "        return self.discriminator(images, training=True)\n"
+                "\n"
+                "    def score(self, images):\n"
+                "        return self.discriminate(images)\n"
+            ),
             line=4,
         ),
         Invalid("import keras\nmodel = keras.models.load_model('m.keras')\ny = model(x, training=True)\n", line=3, message="BatchNormalization"),
-        Invalid("import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(3)])\nfor batch in ds:\n    print(model(batch, training=True))\n", line=4),
-        Invalid("from keras import layers\nbn = layers.BatchNormalization()\nh = layers.BatchNormalization()(x, training=True)\nh2 = bn(x, training=True)\n", count=2),
+        Invalid((
+            "import tensorflow as tf\n"
+            "model = tf.keras.Sequential([tf.keras.layers.Dense(3)])\n"
+            "for batch in ds:\n"
+            "    print(model(batch, training=True))\n"
+        ), line=4),
+        Invalid((
+            "from keras import layers\n"
+            "bn = layers.BatchNormalization()\n"
+            "h = layers.BatchNormalization()(x, training=True)\n"
+            "h2 = bn(x, training=True)\n"
+        ), count=2),
         Invalid(
             "import keras\nclass Sampler(keras.Model):\n    def generate(self, z):\n        return self.decoder(z, training=True)\n",
             line=4,
         ),
     )
 
-    def __init__(self, context, options) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
         #: Calls outside code known to be training code so far, decided in ``leave_Module``
         #: (a helper defined above ``train_step`` is training code only once the call is seen).
@@ -191,11 +287,11 @@ class TrainingTrueAtInference(Rule):
             bound = self._bound_layer(func)
             if bound is not None:
                 return bound not in NOISE_LAYERS
-            if context.models.is_model(func):
+            if context.semantic.is_model(func):
                 return not self._augmentation_model(func)
-            if func.value in context.models.classes or context.qualified(func) is not None:
+            if func.value in context.semantic.classes or context.qualified(func) is not None:
                 return False
-            return context.uses_keras and bool(_MODELISH.search(func.value)) and not context.models.defines_method(func.value)
+            return context.uses_keras and bool(_MODELISH.search(func.value)) and not context.semantic.defines_method(func.value)
         attr = _self_attribute(func)
         if attr is not None:
             # ``self.encoder(...)`` in a Layer/Model class, unless it is one of the class's methods.
@@ -214,10 +310,10 @@ class TrainingTrueAtInference(Rule):
         return kinds.pop() if len(kinds) == 1 else None
 
     def _augmentation_model(self, func: cst.BaseExpression) -> bool:
-        info = self.context.models.model(func)
-        if info is None or not info.layers:
+        layers = self.context.semantic.model_layers(func)
+        if not layers:
             return False
-        names = [self.context.qualified(layer.func) or "" for layer in info.layers]
+        names = [self.context.qualified(layer.func) or "" for layer in layers]
         return all(n.startswith(("keras.layers.Random", "keras.layers.Rescaling", "keras.layers.Resizing")) for n in names)
 
 
@@ -230,7 +326,7 @@ def _is_augmentation_class(rule: Rule, cls: cst.ClassDef) -> bool:
     (they augment when called directly, e.g. in ``ds.map``), and custom ones follow suit."""
     if _AUGMENTATION_CLASS.search(cls.name.value):
         return True
-    info = rule.context.models.classes.get(cls.name.value)
+    info = rule.context.semantic.classes.get(cls.name.value)
     return info is not None and any(base.startswith("keras.layers.Random") for base in info.bases)
 
 
@@ -292,9 +388,19 @@ class CallTrainingDefaultTrue(Rule):
             fixed="import keras\nclass Block(keras.layers.Layer):\n    def call(self, x, training=None):\n        return x\n",
         ),
         Invalid(
-            "from tensorflow.keras import Model\nclass Net(Model):\n    def call(self, inputs, *, training: bool = True, mask=None):\n        return inputs\n",
+            (
+                "from tensorflow.keras import Model\n"
+                "class Net(Model):\n"
+                "    def call(self, inputs, *, training: bool = True, mask=None):\n"
+                "        return inputs\n"
+            ),
             line=3,
-            fixed="from tensorflow.keras import Model\nclass Net(Model):\n    def call(self, inputs, *, training: bool = None, mask=None):\n        return inputs\n",
+            fixed=(
+                "from tensorflow.keras import Model\n"
+                "class Net(Model):\n"
+                "    def call(self, inputs, *, training: bool = None, mask=None):\n"
+                "        return inputs\n"
+            ),
         ),
     )
 
@@ -359,30 +465,80 @@ class TrainingOverriddenInCall(Rule):
     name = "training-overridden-in-call"
     summary = "A sublayer's mode is hard-coded inside `call`"
     VALID = (
-        "import keras\nclass Head(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.dropout = keras.layers.Dropout(0.5)\n    def call(self, x, training=None):\n        return self.dropout(x, training=training)\n",
+        (
+            "import keras\n"
+            "class Head(keras.layers.Layer):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.dropout = keras.layers.Dropout(0.5)\n"
+            "    def call(self, x, training=None):\n"
+            "        return self.dropout(x, training=training)\n"
+        ),
         # Keras 3 propagates ``training``: not forwarding it is fine.
         "import keras\nclass Head(keras.layers.Layer):\n    def call(self, x):\n        return self.dropout(x)\n",
         # Frozen backbone in inference mode: the transfer-learning idiom.
-        "import keras\nclass Clf(keras.Model):\n    def __init__(self):\n        super().__init__()\n        self.backbone = keras.applications.ResNet50(include_top=False)\n    def call(self, x):\n        return self.backbone(x, training=False)\n",
+        (
+            "import keras\n"
+            "class Clf(keras.Model):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.backbone = keras.applications.ResNet50(include_top=False)\n"
+            "    def call(self, x):\n"
+            "        return self.backbone(x, training=False)\n"
+        ),
         # Monte-Carlo dropout layer forcing its own mode.
-        "from keras.layers import Dropout\nclass MCDropout(Dropout):\n    def call(self, inputs):\n        return super().call(inputs, training=True)\n",
+        (
+            "from keras.layers import Dropout\n"
+            "class MCDropout(Dropout):\n"
+            "    def call(self, inputs):\n"
+            "        return super().call(inputs, training=True)\n"
+        ),
         "import keras\nclass MCHead(keras.layers.Layer):\n    def call(self, x):\n        return self.dropout(x, training=True)\n",
         # Helper methods of the class are not sublayers.
-        "import keras\nclass M(keras.Model):\n    def _loss(self, x, training):\n        return x\n    def call(self, x):\n        return self._loss(x, training=True)\n",
+        (
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def _loss(self, x, training):\n"
+            "        return x\n"
+            "    def call(self, x):\n"
+            "        return self._loss(x, training=True)\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "import keras\nclass Head(keras.layers.Layer):\n    def call(self, x, training=None):\n        x = self.dropout(x, training=True)\n        return x\n",
+            (
+                "import keras\n"
+                "class Head(keras.layers.Layer):\n"
+                "    def call(self, x, training=None):\n"
+                "        x = self.dropout(x, training=True)\n"
+                "        return x\n"
+            ),
             line=4,
             message="training=True",
         ),
         Invalid(
-            "from keras import layers\nclass Block(layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.drop = layers.Dropout(0.2)\n    def call(self, x, training=None):\n        return self.drop(x, training=False)\n",
+            (
+                "from keras import layers\n"
+                "class Block(layers.Layer):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.drop = layers.Dropout(0.2)\n"
+                "    def call(self, x, training=None):\n"
+                "        return self.drop(x, training=False)\n"
+            ),
             line=7,
             message="never",
         ),
         Invalid(
-            "import tensorflow as tf\nclass Net(tf.keras.Model):\n    def __init__(self):\n        super().__init__()\n        self.bn = tf.keras.layers.BatchNormalization()\n    def call(self, x):\n        return self.bn(x, training=False)\n",
+            (
+                "import tensorflow as tf\n"
+                "class Net(tf.keras.Model):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.bn = tf.keras.layers.BatchNormalization()\n"
+                "    def call(self, x):\n"
+                "        return self.bn(x, training=False)\n"
+            ),
             line=7,
             message="moving statistics",
         ),
@@ -487,7 +643,8 @@ class LearningPhaseApi(Rule):
         if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:
-            qualified = self.context.qualified(alias.asname.name if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else alias.name)
+            local = alias.asname.name if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else alias.name
+            qualified = self.context.qualified(local)
             if qualified in learning_phase_names():
                 self.report(node, self._message(qualified))
                 return

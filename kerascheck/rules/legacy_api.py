@@ -14,9 +14,9 @@ from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
-from kerascheck.static.models import dense_units, layer_activation
 from kerascheck.static.names import canonical, dotted
 from kerascheck.static.semantic import Site
+from kerascheck.static.semantic.layers import dense_units, layer_activation
 
 
 def _spelling(context: FileContext, qualified: str) -> str | None:
@@ -122,8 +122,7 @@ class RemovedPredictClasses(Rule):
         self.report(node, message, fix=fix)
 
     def _replacement(self, node: cst.Call, receiver: cst.BaseExpression) -> tuple[str | None, str]:
-        info = self.context.models.model(receiver)
-        layer = info.output_layer if info else None
+        layer = self.context.semantic.output_layer(receiver)
         if layer is None:
             return None, "unknown"
         imports = self.context.imports
@@ -195,10 +194,10 @@ class RemovedPredictProba(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         method = ah.method_call(node)
-        if method is None or method[1] != "predict_proba" or self.context.models.defines_method("predict_proba"):
+        if method is None or method[1] != "predict_proba" or self.context.semantic.defines_method("predict_proba"):
             return
         receiver = method[0]
-        visible = self.context.models.is_model(receiver) or self.context.semantic.model_of(receiver) is not None
+        visible = self.context.semantic.is_model(receiver)
         # Else a receiver named like a model (``model = vgg.model``) in a Keras file, unless
         # the file shows it holding something else (``model = LogisticRegression()``).
         if not visible and (not m.receiver_is_model(self.context, receiver, "predict_proba") or _holds_foreign_object(self.context, receiver)):
@@ -350,7 +349,7 @@ class RemovedModelMethods(Rule):
         like one, counts."""
         if not _model_receiver(self.context, receiver, name):
             return False
-        return name in facts.METHOD_REPLACEMENTS or self.context.models.is_model(receiver) or _names_a_model(receiver)
+        return name in facts.METHOD_REPLACEMENTS or self.context.semantic.is_model(receiver) or _names_a_model(receiver)
 
     def visit_Call(self, node: cst.Call) -> None:
         method = ah.method_call(node)
@@ -363,7 +362,7 @@ class RemovedModelMethods(Rule):
         if target is None:
             return
         if isinstance(receiver, cst.Name) and receiver.value == "self":
-            if not self.context.enclosing_class_is_layer() or self.context.models.defines_method(name):
+            if not self.context.enclosing_class_is_layer() or self.context.semantic.defines_method(name):
                 return
             last, owner = target.removed_method("Layer", name), "Layer"
         else:
@@ -437,7 +436,7 @@ class _KerasObjects:
             return None
         if isinstance(expr, cst.Attribute) and expr.attr.value == "optimizer":
             holder = expr.value
-            is_model = self.context.models.is_model(holder) or semantic.model_of(holder) is not None
+            is_model = semantic.is_model(holder)
             if not is_model and dotted(holder) == "self.model":
                 # ``self.model`` of a callback is the model Keras trains
                 callback = self.class_of(cst.Name("self"), depth + 1)
@@ -1327,7 +1326,7 @@ class PrivateKerasApi(Rule):
         if qualified is not None and (qualified == "keras" or qualified.startswith("keras.")):
             self.report(node, f"`{attr}` is a private attribute of `{qualified}`; it may change or vanish in any Keras release")
             return
-        if self.context.models.is_model(node.value) and isinstance(node.value, cst.Name):
+        if isinstance(node.value, cst.Name) and self.context.semantic.is_model(node.value):
             self.report(node, f"`{attr}` is a private attribute of Keras models; it may change or vanish in any Keras release")
 
 

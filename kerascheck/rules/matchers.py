@@ -16,7 +16,9 @@ from kerascheck.static.names import dotted
 from kerascheck.static.semantic import Site
 from kerascheck.static.semantic.keras_models import LOAD_FUNCTIONS, LOAD_METHODS
 
-_MODELISH = re.compile(r"(?:^|_)(?:model|net|network|classifier|regressor|autoencoder|encoder|decoder|generator|discriminator)s?(?:_|$|\d)", re.IGNORECASE)
+_MODELISH = re.compile(
+    r"(?:^|_)(?:model|net|network|classifier|regressor|autoencoder|encoder|decoder|generator|discriminator)s?(?:_|$|\d)", re.IGNORECASE
+)
 
 #: Methods only Keras models have (no sklearn/torch/etc. namesake). Calls of these on a receiver
 #: whose origin is unknown are Keras calls unless the file defines a method of that name.
@@ -40,11 +42,11 @@ def receiver_is_model(context: FileContext, receiver: cst.BaseExpression, method
     ``method``. A wrapper class's ``self.model`` is a model even when the wrapper defines its own
     ``fit``/``predict``, unless ``self.model`` holds an instance of a class of this file.
     """
-    if context.models.is_model(receiver) or context.semantic.model_of(receiver) is not None:
+    if context.semantic.is_model(receiver):
         return True
     if isinstance(receiver, cst.Call):
         return False
-    if context.models.defines_method(method) and not _wrapped_model(context, receiver):
+    if context.semantic.defines_method(method) and not _wrapped_model(context, receiver):
         return False
     if method in KERAS_ONLY_METHODS and context.uses_keras:
         return True
@@ -61,7 +63,7 @@ def _wrapped_model(context: FileContext, receiver: cst.BaseExpression) -> bool:
     semantic = context.semantic
     for binding in semantic.scopes.lookup_attribute(receiver.attr.value, semantic.here()):
         value = binding.value
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in context.models.classes:
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in semantic.classes:
             return False
     return True
 
@@ -132,7 +134,7 @@ def suffix_source(context: FileContext, expr: cst.BaseExpression | None, depth: 
     if isinstance(expr, cst.SimpleString):
         return expr
     if isinstance(expr, cst.ConcatenatedString):
-        return suffix_source(context, expr.right, depth + 1)  # type: ignore[arg-type]
+        return suffix_source(context, expr.right, depth + 1)
     if isinstance(expr, cst.FormattedString):
         return expr if expr.parts and isinstance(expr.parts[-1], cst.FormattedStringText) else None
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Divide)):
@@ -355,7 +357,10 @@ def is_single_sample(
         element = expr.elements[0].value
         return (
             isinstance(element, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.List))
-            or (isinstance(element, cst.Name) and (element.value in names or element.value in items or _bound_to_single_sample(context, element, site, depth)))
+            or (
+                isinstance(element, cst.Name)
+                and (element.value in names or element.value in items or _bound_to_single_sample(context, element, site, depth))
+            )
         )
     if not isinstance(expr, cst.Call):
         return False
@@ -363,10 +368,10 @@ def is_single_sample(
     if qualified in _EXPAND_DIMS:
         return ah.int_value(ah.argument(expr, 1, "axis")) == 0
     if qualified in _FROM_LIST:
-        value = ah.argument(expr, 0, "value" if qualified.startswith(("tensorflow.", "keras.")) else "object")
+        listed = ah.argument(expr, 0, "value" if qualified.startswith(("tensorflow.", "keras.")) else "object")
         if qualified in ("numpy.stack", "tensorflow.stack", "keras.ops.stack"):
-            value = ah.argument(expr, 0, "arrays" if qualified == "numpy.stack" else "values")
-        return isinstance(value, (cst.List, cst.Tuple)) and len(value.elements) == 1 and not isinstance(value.elements[0], cst.StarredElement)
+            listed = ah.argument(expr, 0, "arrays" if qualified == "numpy.stack" else "values")
+        return isinstance(listed, (cst.List, cst.Tuple)) and len(listed.elements) == 1 and not isinstance(listed.elements[0], cst.StarredElement)
     if qualified in _RESHAPE:
         return _leading_one(ah.argument(expr, 1, "shape" if not qualified.startswith("numpy") else "newshape"))
     if qualified in _FILLED:
@@ -392,7 +397,7 @@ def _bound_to_single_sample(context: FileContext, name: cst.Name, site: Site | N
     last = bindings[-1]
     if last.kind == "param":
         passed = semantic.arguments_for(last)
-        return bool(passed) and all(is_single_sample(context, value, site=where, depth=depth + 1) for value, where in passed)
+        return passed is not None and bool(passed) and all(is_single_sample(context, value, site=where, depth=depth + 1) for value, where in passed)
     if last.kind != "assign" or last.value is None:
         return False
     value = last.value
@@ -416,7 +421,8 @@ def declares_mc_dropout(context: FileContext, node: cst.CSTNode) -> bool:
 
 def mc_dropout_named(context: FileContext) -> bool:
     """An enclosing class or function of the current node is named for Monte-Carlo dropout."""
-    return any(_MC_NAME.search(scope.name.value) for scope in (*context.classes, *context.functions))
+    names = [c.name.value for c in context.classes] + [f.name.value for f in context.functions]
+    return any(_MC_NAME.search(name) for name in names)
 
 
 def mc_dropout_commented(context: FileContext, node: cst.CSTNode) -> bool:

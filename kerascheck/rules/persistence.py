@@ -23,6 +23,7 @@ from kerascheck.rules.program_facts import (
     FIT_METHODS,
     KERAS_PREPROCESSING_LAYERS,
     LOADERS,
+    ONE_HOT,
     PREPROCESSORS,
     CustomClass,
     CustomObjectsGiven,
@@ -33,13 +34,16 @@ from kerascheck.rules.program_facts import (
     SavesModel,
     chained_fit,
     facts_in,
-    programs_with,
     is_training_call,
+    preprocessor_class,
+    programs_with,
+    targets_only,
 )
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.names import dotted
 from kerascheck.static.programs import Program
+from kerascheck.static.semantic import Site
 
 
 class UnsavedPreprocessor(ProjectRule):
@@ -79,42 +83,171 @@ class UnsavedPreprocessor(ProjectRule):
     name = "unsaved-preprocessor"
     summary = "A fitted preprocessor is not saved with the model"
     VALID = (
-        "import joblib\nimport keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\njoblib.dump(scaler, 'scaler.joblib')\n",
+        (
+            "import joblib\n"
+            "import keras\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "scaler = StandardScaler()\n"
+            "x = scaler.fit_transform(x)\n"
+            "model = keras.Sequential()\n"
+            "model.save('m.keras')\n"
+            "joblib.dump(scaler, 'scaler.joblib')\n"
+        ),
         # the model is never saved: nothing to pair the scaler with
-        "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
+        (
+            "import keras\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "scaler = StandardScaler()\n"
+            "x = scaler.fit_transform(x)\n"
+            "model = keras.Sequential()\n"
+            "model.fit(x, y)\n"
+        ),
         # a Keras preprocessing layer inside the saved model is saved with it
-        "import keras\nnorm = keras.layers.Normalization()\nnorm.adapt(x)\nmodel = keras.Sequential([norm, keras.layers.Dense(1)])\nmodel.save('m.keras')\n",
-        "import keras\nvec = keras.layers.TextVectorization()\nvec.adapt(texts)\ninputs = keras.Input((1,), dtype='string')\nmodel = keras.Model(inputs, keras.layers.Dense(1)(vec(inputs)))\nmodel.save('m.keras')\n",
-        "import json\nimport keras\nfrom tensorflow.keras.preprocessing.text import Tokenizer\ntok = Tokenizer()\ntok.fit_on_texts(texts)\nwith open('tok.json', 'w') as f:\n    f.write(tok.to_json())\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+        (
+            "import keras\n"
+            "norm = keras.layers.Normalization()\n"
+            "norm.adapt(x)\n"
+            "model = keras.Sequential([norm, keras.layers.Dense(1)])\n"
+            "model.save('m.keras')\n"
+        ),
+        (
+            "import keras\n"
+            "vec = keras.layers.TextVectorization()\n"
+            "vec.adapt(texts)\n"
+            "inputs = keras.Input((1,), dtype='string')\n"
+            "model = keras.Model(inputs, keras.layers.Dense(1)(vec(inputs)))\n"
+            "model.save('m.keras')\n"
+        ),
+        (
+            "import json\n"
+            "import keras\n"
+            "from tensorflow.keras.preprocessing.text import Tokenizer\n"
+            "tok = Tokenizer()\n"
+            "tok.fit_on_texts(texts)\n"
+            "with open('tok.json', 'w') as f:\n"
+            "    f.write(tok.to_json())\n"
+            "model = keras.Sequential()\n"
+            "model.save('m.keras')\n"
+        ),
+        # a one-hot encoding that only becomes the training targets: the argmax decodes it
+        (
+            "import numpy as np\n"
+            "import keras\n"
+            "from sklearn.preprocessing import OneHotEncoder\n"
+            "\n"
+            "def onehot(x):\n"
+            "    return np.array(OneHotEncoder().fit_transform(x.reshape(-1, 1)).todense())\n"
+            "\n"
+            "trn_labels = onehot(trn_classes)\n"
+            "val_labels = onehot(val_classes)\n"
+            "model = keras.Sequential()\n"
+            "model.fit(x, trn_labels, validation_data=(xv, val_labels))\n"
+            "model.save('m.keras')\n"
+        ),
         # handed back to the caller
-        "import keras\nfrom sklearn.preprocessing import MinMaxScaler\n\ndef prepare(x):\n    scaler = MinMaxScaler()\n    return scaler.fit_transform(x), scaler\n\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+        (
+            "import keras\n"
+            "from sklearn.preprocessing import MinMaxScaler\n"
+            "\n"
+            "def prepare(x):\n"
+            "    scaler = MinMaxScaler()\n"
+            "    return scaler.fit_transform(x), scaler\n"
+            "\n"
+            "model = keras.Sequential()\n"
+            "model.save('m.keras')\n"
+        ),
         # constructed and fitted in one chain, bound to a name that is dumped
-        "import joblib\nimport keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler().fit(x_train)\nmodel = keras.Sequential()\nmodel.save('m.keras')\njoblib.dump(scaler, 'scaler.joblib')\n",
+        (
+            "import joblib\n"
+            "import keras\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "scaler = StandardScaler().fit(x_train)\n"
+            "model = keras.Sequential()\n"
+            "model.save('m.keras')\n"
+            "joblib.dump(scaler, 'scaler.joblib')\n"
+        ),
         Valid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nfrom artifacts import save_all\nscaler = StandardScaler()\nscaler.fit(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "from artifacts import save_all\n"
+                "scaler = StandardScaler()\n"
+                "scaler.fit(x)\n"
+                "model = keras.Sequential()\n"
+                "model.save('m.keras')\n"
+            ),
             project={"artifacts.py": "import joblib\n\ndef save_all():\n    joblib.dump(scaler, 'scaler.pkl')\n"},
         ),
     )
     INVALID = (
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nx_train = scaler.fit_transform(x_train)\nmodel = keras.Sequential()\nmodel.fit(x_train, y)\nmodel.save('model.keras')\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "scaler = StandardScaler()\n"
+                "x_train = scaler.fit_transform(x_train)\n"
+                "model = keras.Sequential()\n"
+                "model.fit(x_train, y)\n"
+                "model.save('model.keras')\n"
+            ),
             line=4, message="`scaler`",
         ),
+        # a one-hot encoding of the inputs (not the targets) is needed at inference
         Invalid(
-            "import tensorflow as tf\nfrom tensorflow.keras.preprocessing.text import Tokenizer\ntokenizer = Tokenizer(num_words=1000)\ntokenizer.fit_on_texts(texts)\nmodel = tf.keras.Sequential()\nmodel.save_weights('w.weights.h5')\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import OneHotEncoder\n"
+                "\n"
+                "def encode(x):\n"
+                "    return OneHotEncoder().fit_transform(x)\n"
+                "\n"
+                "model = keras.Sequential()\n"
+                "model.fit(encode(x), y)\n"
+                "model.save('m.keras')\n"
+            ),
+            line=5,
+        ),
+        Invalid(
+            (
+                "import tensorflow as tf\n"
+                "from tensorflow.keras.preprocessing.text import Tokenizer\n"
+                "tokenizer = Tokenizer(num_words=1000)\n"
+                "tokenizer.fit_on_texts(texts)\n"
+                "model = tf.keras.Sequential()\n"
+                "model.save_weights('w.weights.h5')\n"
+            ),
             line=4,
         ),
         # adapted layer used only in a tf.data map: the saved model lacks it
         Invalid(
-            "import keras\nvec = keras.layers.TextVectorization()\nvec.adapt(texts)\nds = ds.map(lambda x, y: (vec(x), y))\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "vec = keras.layers.TextVectorization()\n"
+                "vec.adapt(texts)\n"
+                "ds = ds.map(lambda x, y: (vec(x), y))\n"
+                "model = keras.Sequential()\n"
+                "model.save('m.keras')\n"
+            ),
             line=3,
         ),
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nx = StandardScaler().fit_transform(x)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "x = StandardScaler().fit_transform(x)\n"
+                "model = keras.Sequential()\n"
+                "model.save('m.keras')\n"
+            ),
             line=3,
         ),
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler().fit(x_train)\nmodel = keras.Sequential()\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "scaler = StandardScaler().fit(x_train)\n"
+                "model = keras.Sequential()\n"
+                "model.save('m.keras')\n"
+            ),
             line=3, message="`scaler`",
         ),
         # the model is saved by another module of the program
@@ -129,6 +262,8 @@ class UnsavedPreprocessor(ProjectRule):
     def finish(cls, project: ProjectContext) -> Iterable[Finding]:
         reported: set[tuple[str, str | None]] = set()
         for path, fit in facts_in(project, sorted(project.facts), PreprocessorFitted):
+            if fit.targets_only:
+                continue
             key = (path, fit.name)
             if key in reported and fit.name is not None:
                 continue
@@ -188,27 +323,78 @@ class RefitPreprocessorAtInference(Rule):
     name = "refit-preprocessor-at-inference"
     summary = "Preprocessor refitted on test data or at inference"
     VALID = (
-        "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx_train = scaler.fit_transform(x_train)\nx_test = scaler.transform(x_test)\n",
-        "import joblib\nimport keras\nscaler = joblib.load('scaler.joblib')\nmodel = keras.models.load_model('m.keras')\nmodel.predict(scaler.transform(x))\n",
+        (
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "scaler = StandardScaler()\n"
+            "x_train = scaler.fit_transform(x_train)\n"
+            "x_test = scaler.transform(x_test)\n"
+        ),
+        (
+            "import joblib\n"
+            "import keras\n"
+            "scaler = joblib.load('scaler.joblib')\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "model.predict(scaler.transform(x))\n"
+        ),
         # fine-tuning script: loads a model and trains it
-        "import keras\nfrom sklearn.preprocessing import StandardScaler\nmodel = keras.models.load_model('m.keras')\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nmodel.fit(x, y)\n",
+        (
+            "import keras\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "scaler = StandardScaler()\n"
+            "x = scaler.fit_transform(x)\n"
+            "model.fit(x, y)\n"
+        ),
         # ``model.fit(x_test)`` is not a preprocessor
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x_val, y_val)\n",
-        "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx_testing_free = scaler.fit_transform(latest_x)\n",
+        (
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "scaler = StandardScaler()\n"
+            "x_testing_free = scaler.fit_transform(latest_x)\n"
+        ),
         # fitted at inference only to plot the model's outputs (corpus: probing_vits.py)
-        "import keras\nfrom sklearn.preprocessing import MinMaxScaler\nmodel = keras.models.load_model('m.keras')\nprojections = model.predict(images)\nscaled = MinMaxScaler().fit_transform(projections)\nplot(scaled)\n",
+        (
+            "import keras\n"
+            "from sklearn.preprocessing import MinMaxScaler\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "projections = model.predict(images)\n"
+            "scaled = MinMaxScaler().fit_transform(projections)\n"
+            "plot(scaled)\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx_train = scaler.fit_transform(x_train)\nx_test = scaler.fit_transform(x_test)\n",
+            (
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaler = StandardScaler()\n"
+                "x_train = scaler.fit_transform(x_train)\n"
+                "x_test = scaler.fit_transform(x_test)\n"
+            ),
             line=5, message="`x_test`",
         ),
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import MinMaxScaler\nmodel = keras.models.load_model('m.keras')\nscaler = MinMaxScaler()\nx = scaler.fit_transform(new_data)\nprint(model.predict(x))\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "scaler = MinMaxScaler()\n"
+                "x = scaler.fit_transform(new_data)\n"
+                "print(model.predict(x))\n"
+            ),
             line=5, message="inference",
         ),
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nmodel = keras.models.load_model('m.keras')\nscaler = StandardScaler()\nscaler.fit(rows)\nprint(model(scaler.transform(rows)))\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "scaler = StandardScaler()\n"
+                "scaler.fit(rows)\n"
+                "print(model(scaler.transform(rows)))\n"
+            ),
             line=5,
         ),
         Invalid(
@@ -217,42 +403,83 @@ class RefitPreprocessorAtInference(Rule):
         ),
         # fitted in a chain at inference, then used to transform the model's input
         Invalid(
-            "import keras\nfrom sklearn.preprocessing import StandardScaler\nmodel = keras.models.load_model('m.keras')\nscaler = StandardScaler().fit(rows)\nprint(model.predict(scaler.transform(rows)))\n",
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "scaler = StandardScaler().fit(rows)\n"
+                "print(model.predict(scaler.transform(rows)))\n"
+            ),
             line=4, message="inference",
         ),
         Invalid(
-            "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler().fit(x_train)\nx_test = scaler.fit_transform(x_test)\n",
+            (
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaler = StandardScaler().fit(x_train)\n"
+                "x_test = scaler.fit_transform(x_test)\n"
+            ),
             line=4, message="`x_test`",
         ),
         Invalid(
             "import tensorflow as tf\nvec = tf.keras.layers.TextVectorization()\nvec.adapt(val_ds.map(lambda x, y: x))\n",
             line=3,
         ),
+        # a helper that fits whatever it is given, called with the test data
+        Invalid(
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "\n"
+                "def scale(df, scaler=None):\n"
+                "    if not scaler:\n"
+                "        scaler = MinMaxScaler()\n"
+                "    return scaler, scaler.fit_transform(df.values)\n"
+                "\n"
+                "scaler, train = scale(df_train)\n"
+                "scaler, test = scale(df_test, scaler)\n"
+            ),
+            line=10, message="`df_test`",
+        ),
     )
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
-        self._preprocessors: dict[str, str] = {}  # name -> "new" | "loaded"
-        self._assigned: dict[int, str] = {}  # id(call) -> the name its result is bound to
-        self._fits: list[cst.Call] = []
-        self._fitted_by: dict[str, cst.Call] = {}  # preprocessor name -> its (inference) fit call
-        self._tainted: dict[str, cst.Call] = {}  # data name -> the fit call that transformed it
-        self._fed: set[int] = set()  # fit calls whose output reaches the model
+        #: Preprocessor fits that may be at inference, with the receiver's bindings at the fit.
+        self._fits: list[tuple[cst.Call, frozenset[int]]] = []
+        #: id(a fit, or a ``transform`` by a preprocessor fitted here) -> the fit call.
+        self._sources: dict[int, cst.Call] = {}
+        self._feeds: list[tuple[cst.Call, Site]] = []  # calls of the model (decided at the end)
+        #: Fits on data a parameter holds: (fit call, the parameter's name, where).
+        self._parameter_fits: list[tuple[cst.Call, str, Site]] = []
+        self._one_hot: list[tuple[cst.Call, str, Site]] = []  # ... of those, one-hot encoders
         self._trains = False
         self._loads_model = False
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        name = ah.assigned_name(node)
-        if name is None or not isinstance(node.value, cst.Call):
-            return
-        self._assigned[id(node.value)] = name
-        qualified = self.context.qualified(node.value.func) or ""
-        if qualified in PREPROCESSORS or chained_fit(self.context, node.value) is not None:
-            self._preprocessors[name] = "new"
-        elif qualified in LOADERS and _PREPROCESSOR_NAME.search(name):
-            self._preprocessors[name] = "loaded"
-        else:
-            self._preprocessors.pop(name, None)
+    def _kind(self, receiver: cst.BaseExpression) -> str | None:
+        """``"new"`` for a preprocessor constructed here (``StandardScaler()``, also fitted in a
+        chain), ``"loaded"`` for one loaded fitted (``joblib.load`` into a preprocessor-named
+        name), through the bindings the use sees; else None."""
+        if isinstance(receiver, cst.Call):
+            return "new" if (self.context.qualified(receiver.func) or "") in PREPROCESSORS else None
+        if not isinstance(receiver, cst.Name):
+            return None
+        kinds = set()
+        for binding in self.context.semantic.lookup(receiver.value):
+            value = binding.value
+            if not isinstance(value, cst.Call):
+                continue
+            qualified = self.context.qualified(value.func) or ""
+            if qualified in PREPROCESSORS or chained_fit(self.context, value) is not None:
+                kinds.add("new")
+            elif qualified in LOADERS and _PREPROCESSOR_NAME.search(receiver.value):
+                kinds.add("loaded")
+        return "loaded" if kinds == {"loaded"} else "new" if "new" in kinds else None
+
+    def _bindings(self, receiver: cst.BaseExpression) -> frozenset[int]:
+        if not isinstance(receiver, cst.Name):
+            return frozenset()
+        return frozenset(id(b) for b in self.context.semantic.lookup(receiver.value))
 
     def visit_Call(self, node: cst.Call) -> None:
         context = self.context
@@ -264,65 +491,81 @@ class RefitPreprocessorAtInference(Rule):
             return
         method = ah.method_call(node)
         if self._feeds_model(node, method):
-            for arg in node.args:
-                fit = self._transformed_by(arg.value)
-                if fit is not None:
-                    self._fed.add(id(fit))
+            self._feeds.append((node, context.semantic.here()))
             return
         if method is None:
             return
         receiver, verb = method
-        if verb == "transform" and isinstance(receiver, cst.Name) and receiver.value in self._fitted_by:
-            if id(node) in self._assigned:
-                self._tainted[self._assigned[id(node)]] = self._fitted_by[receiver.value]
+        if verb in ("transform", "texts_to_sequences"):
+            bindings = self._bindings(receiver)
+            fit = next((f for f, fitted in reversed(self._fits) if bindings & fitted), None)
+            if fit is not None:
+                self._sources[id(node)] = fit
             return
         if verb not in FIT_METHODS:
             return
-        if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors:
-            if self._preprocessors[receiver.value] == "loaded":
-                self.report(node, f"`{receiver.value}` was loaded fitted and is refitted here: its training statistics are replaced; use `transform`")
-                return
-        elif not (isinstance(receiver, cst.Call) and (context.qualified(receiver.func) or "") in PREPROCESSORS):
+        kind = self._kind(receiver)
+        if kind is None:
+            return
+        if kind == "loaded":
+            self.report(
+                node, f"`{context.code(receiver)}` was loaded fitted and is refitted here: its training statistics are replaced; use `transform`"
+            )
             return
         data = ah.argument(node, 0, "X") or ah.argument(node, 0, "data") or ah.argument(node, 0, "texts")
         name = _data_name(data)
         if name is not None and _EVAL_DATA.search(name):
             self.report(node, f"preprocessor fitted on `{name}` (test/validation data): fit on the training data only and `transform` the rest")
             return
-        self._fits.append(node)
-        if isinstance(receiver, cst.Name):
-            self._fitted_by[receiver.value] = node
-        if id(node) in self._assigned:
-            bound = self._assigned[id(node)]
-            if chained_fit(context, node) is not None:
-                self._fitted_by[bound] = node  # ``scaler = StandardScaler().fit(x)``: the scaler
-            else:
-                self._tainted[bound] = node
+        self._sources[id(node)] = node  # ``x = scaler.fit_transform(x)``, ``StandardScaler().fit(x)``
+        self._fits.append((node, self._bindings(receiver)))
+        if name is not None:  # fitted on a parameter: what the file's calls pass is decided at the end
+            root = name.split(".", 1)[0]
+            if any(b.kind == "param" for b in context.semantic.lookup(root)):
+                if preprocessor_class(context, receiver) not in ONE_HOT:
+                    self._parameter_fits.append((node, root, context.semantic.here()))
+                else:  # a one-hot encoding of labels refitted per data set: only when it feeds inputs
+                    self._one_hot.append((node, root, context.semantic.here()))
 
     def _feeds_model(self, node: cst.Call, method: tuple[cst.BaseExpression, str] | None) -> bool:
         """``model.predict(...)``, ``model.predict_on_batch(...)`` or ``model(...)``."""
         if method is not None:
             return method[1] in ("predict", "predict_on_batch") and m.receiver_is_model(self.context, method[0], method[1])
-        return self.context.models.is_model(node.func) and isinstance(node.func, cst.Name)
-
-    def _transformed_by(self, expr: cst.BaseExpression) -> cst.Call | None:
-        """The inference-time fit call whose output ``expr`` is, if any."""
-        if isinstance(expr, cst.Name):
-            return self._tainted.get(expr.value)
-        if isinstance(expr, cst.Call):
-            method = ah.method_call(expr)
-            if method is not None and method[1] in ("transform", "fit_transform", "texts_to_sequences"):
-                if isinstance(method[0], cst.Name) and method[0].value in self._fitted_by:
-                    return self._fitted_by[method[0].value]
-                if method[1] == "fit_transform":
-                    return expr
-        return None
+        return isinstance(node.func, cst.Name) and self.context.semantic.is_model(node.func)
 
     def leave_Module(self, node: cst.Module) -> None:
-        if self._loads_model and not self._trains:
-            for call in self._fits:
-                if id(call) in self._fed:
-                    self.report(call, "preprocessor fitted in inference code (a model is loaded, nothing trains) and its output is fed to the model: load the preprocessor fitted at training time and only `transform`")
+        semantic = self.context.semantic
+        if self._one_hot:  # one-hot labels (targets only) decode by argmax: refitting them is harmless
+            targets = targets_only(self.context, [call for call, _, _ in self._one_hot])
+            self._parameter_fits.extend(fit for fit in self._one_hot if id(fit[0]) not in targets)
+        for call, parameter, site in self._parameter_fits:
+            # ``def scale(df, scaler): scaler.fit_transform(df)`` called with ``scale(df_test, scaler)``
+            function = site.function
+            for binding in semantic.lookup(parameter, site):
+                if binding.kind != "param" or function is None:
+                    continue
+                for value, _ in semantic.arguments_for(binding) or ():
+                    name = _data_name(value)
+                    if name is not None and _EVAL_DATA.search(name):
+                        fitted_at = self.context.location(call).cite(seen_from=self.context.path)
+                        self.report(
+                            value,
+                            f"`{name}` (test/validation data) is passed to `{function.name.value}`, which fits a preprocessor on it "
+                            f"({fitted_at}): fit on the training data only and `transform` the rest",
+                        )
+        if self._loads_model and not self._trains and self._fits:
+            sources, fed = set(self._sources), set()
+            for call, site in self._feeds:
+                for arg in call.args:
+                    found = self.context.semantic.flows_from(arg.value, sources, site)
+                    if found is not None:
+                        fed.add(id(self._sources[found]))
+            for call, _ in self._fits:
+                if id(call) in fed:
+                    self.report(call, (
+                        "preprocessor fitted in inference code (a model is loaded, nothing trains) and its output is fed to the model: load the"
+                        " preprocessor fitted at training time and only `transform`"
+                    ))
 
 
 def _data_name(expr: cst.BaseExpression | None) -> str | None:
@@ -377,7 +620,11 @@ class UnsafeModelLoad(Rule):
         Invalid("import keras\nmodel = keras.models.load_model('m.keras', safe_mode=False)\n", line=2, message="safe_mode=False"),
         Invalid("import keras\nkeras.config.enable_unsafe_deserialization()\n", line=2),
         Invalid(
-            "import tensorflow as tf\npath = tf.keras.utils.get_file('model.h5', 'https://example.com/model.h5')\nmodel = tf.keras.models.load_model(path)\n",
+            (
+                "import tensorflow as tf\n"
+                "path = tf.keras.utils.get_file('model.h5', 'https://example.com/model.h5')\n"
+                "model = tf.keras.models.load_model(path)\n"
+            ),
             line=3, message="downloaded",
         ),
         Invalid(
@@ -412,7 +659,10 @@ class UnsafeModelLoad(Rule):
                 return
             ending = self._download_ending(ah.argument(node, 0, "filepath"))
             if ending is not None and ending.lower().endswith((".h5", ".hdf5")):
-                self.report(node, "legacy `.h5` model downloaded and loaded: the HDF5 format is not covered by the `.keras` format's safe-mode checks; prefer a trusted `.keras` file")
+                self.report(node, (
+                    "legacy `.h5` model downloaded and loaded: the HDF5 format is not covered by the `.keras` format's safe-mode checks; prefer a"
+                    " trusted `.keras` file"
+                ))
         elif qualified == "keras.config.enable_unsafe_deserialization":
             self.report(node, "unsafe deserialization lets loaded files run arbitrary Python code (Lambda layers)")
         elif qualified == "keras.layers.Lambda":
@@ -429,7 +679,10 @@ class UnsafeModelLoad(Rule):
     def leave_Module(self, node: cst.Module) -> None:
         if self._saves_full:
             for call in self._lambdas:
-                self.report(call, "`Lambda` layer in a model saved whole: loading it needs `safe_mode=False` (it runs stored Python code); use a registered custom layer")
+                self.report(call, (
+                    "`Lambda` layer in a model saved whole: loading it needs `safe_mode=False` (it runs stored Python code); use a registered"
+                    " custom layer"
+                ))
 
 
 class UnregisteredCustomObject(ProjectRule):
@@ -471,17 +724,71 @@ class UnregisteredCustomObject(ProjectRule):
     name = "unregistered-custom-object"
     summary = "Custom layer/model saved whole but not registered for loading"
     VALID = (
-        "import keras\n@keras.saving.register_keras_serializable()\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save('m.keras')\n",
-        "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save_weights('m.weights.h5')\n",
-        "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.save('m.keras')\nm2 = keras.models.load_model('m.keras', custom_objects={'Scale': Scale})\n",
-        "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel = keras.Sequential([Scale()])\nmodel.fit(x, y)\n",
+        (
+            "import keras\n"
+            "@keras.saving.register_keras_serializable()\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return x\n"
+            "model = keras.Sequential([Scale()])\n"
+            "model.save('m.keras')\n"
+        ),
+        (
+            "import keras\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return x\n"
+            "model = keras.Sequential([Scale()])\n"
+            "model.save_weights('m.weights.h5')\n"
+        ),
+        (
+            "import keras\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return x\n"
+            "model = keras.Sequential([Scale()])\n"
+            "model.save('m.keras')\n"
+            "m2 = keras.models.load_model('m.keras', custom_objects={'Scale': Scale})\n"
+        ),
+        (
+            "import keras\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return x\n"
+            "model = keras.Sequential([Scale()])\n"
+            "model.fit(x, y)\n"
+        ),
         # the saved models are functional encoders, not the subclass (corpus: nl_image_search.py)
-        "import keras\nclass DualEncoder(keras.Model):\n    def call(self, x):\n        return x\nencoder = keras.Sequential([keras.layers.Dense(2)])\ndual = DualEncoder()\ndual.fit(x)\nencoder.save('enc.keras')\n",
-        "import tensorflow as tf\nfrom tensorflow.keras.utils import register_keras_serializable\n@register_keras_serializable(package='p')\nclass Scale(tf.keras.layers.Layer):\n    pass\nmodel = tf.keras.Sequential([Scale()])\ntf.keras.models.save_model(model, 'm.keras')\n",
+        (
+            "import keras\n"
+            "class DualEncoder(keras.Model):\n"
+            "    def call(self, x):\n"
+            "        return x\n"
+            "encoder = keras.Sequential([keras.layers.Dense(2)])\n"
+            "dual = DualEncoder()\n"
+            "dual.fit(x)\n"
+            "encoder.save('enc.keras')\n"
+        ),
+        (
+            "import tensorflow as tf\n"
+            "from tensorflow.keras.utils import register_keras_serializable\n"
+            "@register_keras_serializable(package='p')\n"
+            "class Scale(tf.keras.layers.Layer):\n"
+            "    pass\n"
+            "model = tf.keras.Sequential([Scale()])\n"
+            "tf.keras.models.save_model(model, 'm.keras')\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "import keras\nclass Scale(keras.layers.Layer):\n    def call(self, x):\n        return x * 2\nmodel = keras.Sequential([Scale()])\nmodel.save('m.keras')\n",
+            (
+                "import keras\n"
+                "class Scale(keras.layers.Layer):\n"
+                "    def call(self, x):\n"
+                "        return x * 2\n"
+                "model = keras.Sequential([Scale()])\n"
+                "model.save('m.keras')\n"
+            ),
             line=2, message="register_keras_serializable",
         ),
         Invalid(
@@ -490,7 +797,15 @@ class UnregisteredCustomObject(ProjectRule):
             line=4,
         ),
         Invalid(
-            "import tensorflow as tf\nclass Scale(tf.keras.layers.Layer):\n    def __init__(self, factor, **kwargs):\n        super().__init__(**kwargs)\n        self.factor = factor\nmodel = tf.keras.Sequential([Scale(2)])\nmodel.save('m.h5')\n",
+            (
+                "import tensorflow as tf\n"
+                "class Scale(tf.keras.layers.Layer):\n"
+                "    def __init__(self, factor, **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.factor = factor\n"
+                "model = tf.keras.Sequential([Scale(2)])\n"
+                "model.save('m.h5')\n"
+            ),
             target_keras="2.15", message="get_config",
         ),
     )
@@ -574,104 +889,234 @@ class FitBeforeSplit(Rule):
     name = "fit-before-split"
     summary = "Preprocessor fitted on the whole data set before the train/test split"
     VALID = (
-        "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx_tr, x_te, y_tr, y_te = train_test_split(x, y)\nscaler = StandardScaler()\nx_tr = scaler.fit_transform(x_tr)\n",
+        (
+            "from sklearn.model_selection import train_test_split\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "x_tr, x_te, y_tr, y_te = train_test_split(x, y)\n"
+            "scaler = StandardScaler()\n"
+            "x_tr = scaler.fit_transform(x_tr)\n"
+        ),
         # labels encoded before the split: harmless
-        "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import LabelEncoder\nimport keras\ny = LabelEncoder().fit_transform(y)\nx_tr, x_te, y_tr, y_te = train_test_split(x, y)\n",
+        (
+            "from sklearn.model_selection import train_test_split\n"
+            "from sklearn.preprocessing import LabelEncoder\n"
+            "import keras\n"
+            "y = LabelEncoder().fit_transform(y)\n"
+            "x_tr, x_te, y_tr, y_te = train_test_split(x, y)\n"
+        ),
         # fitted on another array than the one split
-        "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nother = scaler.fit_transform(reference)\nx_tr, x_te = train_test_split(x)\n",
+        (
+            "from sklearn.model_selection import train_test_split\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "scaler = StandardScaler()\n"
+            "other = scaler.fit_transform(reference)\n"
+            "x_tr, x_te = train_test_split(x)\n"
+        ),
         # one slice is a subset, not a split; windows are not a split either
-        "from sklearn.preprocessing import MinMaxScaler\nimport keras\ndata = MinMaxScaler().fit_transform(data)\nsample = data[:100]\nwindows = [data[i:i + 10] for i in range(90)]\n",
+        (
+            "from sklearn.preprocessing import MinMaxScaler\n"
+            "import keras\n"
+            "data = MinMaxScaler().fit_transform(data)\n"
+            "sample = data[:100]\n"
+            "windows = [data[i:i + 10] for i in range(90)]\n"
+        ),
         # split first by slicing, then fit on the training rows
-        "from sklearn.preprocessing import StandardScaler\nimport keras\ntrain, test = data[:800], data[800:]\nscaler = StandardScaler().fit(train)\ntrain, test = scaler.transform(train), scaler.transform(test)\n",
+        (
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "train, test = data[:800], data[800:]\n"
+            "scaler = StandardScaler().fit(train)\n"
+            "train, test = scaler.transform(train), scaler.transform(test)\n"
+        ),
         # fitted on the head rows only: the split came first
-        "from sklearn.preprocessing import MinMaxScaler\nimport keras\nn = 800\nscaler = MinMaxScaler().fit(data[:n])\ntrain, test = scaler.transform(data[:n]), scaler.transform(data[n:])\n",
+        (
+            "from sklearn.preprocessing import MinMaxScaler\n"
+            "import keras\n"
+            "n = 800\n"
+            "scaler = MinMaxScaler().fit(data[:n])\n"
+            "train, test = scaler.transform(data[:n]), scaler.transform(data[n:])\n"
+        ),
         # the scaled name was rebound to other data before being sliced
-        "from sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nx = load_raw()\ntrain, test = x[:800], x[800:]\n",
+        (
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "x = StandardScaler().fit_transform(x)\n"
+            "x = load_raw()\n"
+            "train, test = x[:800], x[800:]\n"
+        ),
         # np.split across the feature axis
-        "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nleft, right = np.split(x, [3], axis=1)\n",
+        (
+            "import numpy as np\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "x = StandardScaler().fit_transform(x)\n"
+            "left, right = np.split(x, [3], axis=1)\n"
+        ),
+        # only the shape of the scaled data is used by what is split
+        (
+            "import numpy as np\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "data = StandardScaler().fit_transform(data)\n"
+            "mask = np.zeros(len(data))\n"
+            "first, second = mask[:100], mask[100:]\n"
+        ),
         # the fold loop indexes the raw data; the scaler is refitted in each fold
-        "from sklearn.model_selection import KFold\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nfor tr, te in KFold(5).split(raw):\n    scaler = StandardScaler()\n    x_tr = scaler.fit_transform(raw[tr])\n",
+        (
+            "from sklearn.model_selection import KFold\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "import keras\n"
+            "for tr, te in KFold(5).split(raw):\n"
+            "    scaler = StandardScaler()\n"
+            "    x_tr = scaler.fit_transform(raw[tr])\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nx = scaler.fit_transform(x)\nx_tr, x_te, y_tr, y_te = train_test_split(x, y)\n",
+            (
+                "from sklearn.model_selection import train_test_split\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaler = StandardScaler()\n"
+                "x = scaler.fit_transform(x)\n"
+                "x_tr, x_te, y_tr, y_te = train_test_split(x, y)\n"
+            ),
             line=5, message="train_test_split",
         ),
         Invalid(
-            "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import MinMaxScaler\nimport keras\n\ndef load():\n    scaled = MinMaxScaler().fit_transform(data)\n    return train_test_split(scaled, labels, test_size=0.2)\n",
+            (
+                "from sklearn.model_selection import train_test_split\n"
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "import keras\n"
+                "\n"
+                "def load():\n"
+                "    scaled = MinMaxScaler().fit_transform(data)\n"
+                "    return train_test_split(scaled, labels, test_size=0.2)\n"
+            ),
             line=6,
         ),
         Invalid(
-            "from sklearn.model_selection import train_test_split\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nscaler.fit(features)\nx = scaler.transform(features)\nx_tr, x_te = train_test_split(x)\n",
+            (
+                "from sklearn.model_selection import train_test_split\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaler = StandardScaler()\n"
+                "scaler.fit(features)\n"
+                "x = scaler.transform(features)\n"
+                "x_tr, x_te = train_test_split(x)\n"
+            ),
             line=5,
         ),
         # split by slicing (one statement, or two)
         Invalid(
-            "from sklearn.preprocessing import MinMaxScaler\nimport keras\nscaler = MinMaxScaler()\ndata = scaler.fit_transform(data)\ntrain, test = data[:100], data[100:]\n",
+            (
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "import keras\n"
+                "scaler = MinMaxScaler()\n"
+                "data = scaler.fit_transform(data)\n"
+                "train, test = data[:100], data[100:]\n"
+            ),
             line=4, message="`data[:100]`",
         ),
         Invalid(
-            "from sklearn.preprocessing import MinMaxScaler\nimport keras\ndata = MinMaxScaler().fit_transform(series)\nn = int(len(data) * 0.67)\ntrain = data[0:n, :]\ntest = data[n:len(data), :]\n",
+            (
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "import keras\n"
+                "data = MinMaxScaler().fit_transform(series)\n"
+                "n = int(len(data) * 0.67)\n"
+                "train = data[0:n, :]\n"
+                "test = data[n:len(data), :]\n"
+            ),
             line=3,
         ),
         Invalid(
-            "import numpy as np\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\ntrain, val, test = np.split(x, [600, 800])\n",
+            (
+                "import numpy as np\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "x = StandardScaler().fit_transform(x)\n"
+                "train, val, test = np.split(x, [600, 800])\n"
+            ),
             line=4, message="split",
         ),
         # every row, some columns
         Invalid(
-            "from sklearn.preprocessing import StandardScaler\nimport keras\nscaler = StandardScaler()\nfeatures = scaler.fit_transform(df.iloc[:, 1:])\ntrain, test = features[:-200], features[-200:]\n",
+            (
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaler = StandardScaler()\n"
+                "features = scaler.fit_transform(df.iloc[:, 1:])\n"
+                "train, test = features[:-200], features[-200:]\n"
+            ),
+            line=4,
+        ),
+        # arrays computed from the scaled data are split (a column dropped; windows stored item by item)
+        Invalid(
+            (
+                "import numpy as np\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "scaled = StandardScaler().fit_transform(raw)\n"
+                "X = np.delete(scaled, 3, axis=1)\n"
+                "train, test = X[:500], X[500:]\n"
+            ),
+            line=4, message="computed from",
+        ),
+        Invalid(
+            (
+                "import numpy as np\n"
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "import keras\n"
+                "data = MinMaxScaler().fit_transform(series)\n"
+                "X = np.zeros((len(data), 5))\n"
+                "for i in range(len(data) - 5):\n"
+                "    X[i] = data[i:i + 5]\n"
+                "sp = 100\n"
+                "train, test = X[0:sp], X[sp:]\n"
+            ),
             line=4,
         ),
         # fold indices of a cross-validation loop used on the scaled data
         Invalid(
-            "from sklearn.model_selection import StratifiedKFold\nfrom sklearn.preprocessing import StandardScaler\nimport keras\nx = StandardScaler().fit_transform(x)\nfor tr, te in StratifiedKFold(5).split(x, y):\n    model.fit(x[tr], y[tr])\n",
+            (
+                "from sklearn.model_selection import StratifiedKFold\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "import keras\n"
+                "x = StandardScaler().fit_transform(x)\n"
+                "for tr, te in StratifiedKFold(5).split(x, y):\n"
+                "    model.fit(x[tr], y[tr])\n"
+            ),
             line=4, message="StratifiedKFold",
         ),
     )
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
-        self._preprocessors: dict[str, str] = {}
-        #: Per scope: data names fitted on (and names holding their transform) -> the fit call.
-        self._scopes: list[dict[str, cst.Call]] = [{}]
-        #: Per scope: (data name, "head" | "tail", boundary source) of row slices seen.
-        self._slices: list[set[tuple[str, str, str]]] = [set()]
-        #: Per scope: loop names holding cross-validation fold indices -> the splitter's name.
-        self._folds: list[dict[str, str]] = [{}]
-        self._splitters: dict[str, str] = {}  # name -> splitter class short name
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.append({})
-        self._slices.append(set())
-        self._folds.append({})
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.pop()
-        self._slices.pop()
-        self._folds.pop()
-
-    def visit_For(self, node: cst.For) -> None:
-        splitter = self._splitter_split(node.iter)
-        if splitter is not None:
-            for name in ah.target_names(node.target):
-                self._folds[-1][name] = splitter
+        #: Fits of a feature preprocessor on a whole data set, each with the receiver's bindings.
+        self._fits: list[tuple[cst.Call, frozenset[int]]] = []
+        #: id(what holds fitted-on data: the fit, a ``transform`` by the fitted preprocessor, the
+        #: bindings of the data it was fitted on) -> that fit call.
+        self._sources: dict[int, cst.Call] = {}
+        self._reported: set[int] = set()
+        #: Per function (None: module level): (data name, "head" | "tail", boundary source) of row slices.
+        self._slices: dict[int | None, set[tuple[str, str, str]]] = {}
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        scope = self._scopes[-1]
-        if not scope or not node.slice:
+        if not self._fits or not node.slice:
             return
         data = node.value
         if isinstance(data, cst.Attribute) and data.attr.value == "iloc":
             data = data.value
-        if not isinstance(data, cst.Name) or data.value not in scope:
+        if not isinstance(data, cst.Name):
             return
         name = data.value
         first = node.slice[0].slice
         if isinstance(first, cst.Index):
-            index = first.value
-            if isinstance(index, cst.Name) and index.value in self._folds[-1]:
-                self._report_split(name, f"the `{self._folds[-1][index.value]}` folds")
+            splitter = self._fold_of(first.value)
+            if splitter is not None:
+                self._report_split(data, f"the `{splitter}` folds")
             return
         if not isinstance(first, cst.Slice) or first.step is not None:
             return
@@ -683,69 +1128,71 @@ class FitBeforeSplit(Rule):
             part, other, boundary = "tail", "head", code(lower).strip()
         else:
             return
-        slices = self._slices[-1]
+        function = self.context.semantic.here().function
+        slices = self._slices.setdefault(id(function) if function is not None else None, set())
         if (name, other, boundary) in slices:
-            self._report_split(name, f"`{name}[:{boundary}]` / `{name}[{boundary}:]`")
+            self._report_split(data, f"`{name}[:{boundary}]` / `{name}[{boundary}:]`")
         else:
             slices.add((name, part, boundary))
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        name = ah.assigned_name(node)
-        value = node.value
-        if name is None:
-            return
-        scope = self._scopes[-1]
-        if isinstance(value, cst.Call):
-            qualified = self.context.qualified(value.func) or ""
-            if qualified in _CV_SPLITTERS:
-                self._splitters[name] = qualified.rsplit(".", 1)[-1]
-            cls = PREPROCESSORS.get(qualified)
-            if cls is not None:
-                self._preprocessors[name] = cls
-                return
-            method = ah.method_call(value)
-            if method is not None:
-                receiver, verb = method
-                fit = self._fit_call(value)
-                source = self._fit_source(ah.argument(value, 0, "X"))
-                if fit is not None and source is not None:
-                    scope[name] = fit
-                    return
-                # ``x = scaler.transform(features)`` after ``scaler.fit(features)``: x is tainted too
-                source = _data_name(ah.argument(value, 0, "X"))
-                if verb == "transform" and isinstance(receiver, cst.Name) and source is not None and source in scope:
-                    scope[name] = scope[source]
-                    return
-        if name in scope and name not in m.names_in(value):
-            scope.pop(name)  # rebound to other data (``x = load_raw()``)
-
     def visit_Call(self, node: cst.Call) -> None:
         fit = self._fit_call(node)
-        scope = self._scopes[-1]
+        semantic = self.context.semantic
         if fit is not None:
-            data = self._fit_source(ah.argument(node, 0, "X"))
-            if data is not None and data not in scope:
-                scope[data] = node
+            data = ah.argument(node, 0, "X")
+            if self._fit_source(data) is not None:
+                self._fits.append((node, self._bindings(ah.method_call(node)[0])))  # type: ignore[index]
+                self._sources[id(node)] = node
+                root = _root_name(data)
+                for binding in semantic.lookup(root) if root is not None else ():
+                    self._sources.setdefault(id(binding.value if binding.value is not None else binding.node), node)
+            return
+        method = ah.method_call(node)
+        if method is not None and method[1] == "transform" and self._fits:
+            # ``x = scaler.transform(features)`` after ``scaler.fit(features)``: x holds fitted-on data
+            bindings = self._bindings(method[0])
+            fitted = next((f for f, receiver in reversed(self._fits) if bindings & receiver), None)
+            if fitted is not None:
+                self._sources[id(node)] = fitted
+            return
+        if not self._fits:
             return
         qualified = self.context.qualified(node.func)
         if qualified in _ARRAY_SPLITS:
-            data = _data_name(ah.argument(node, 0, "ary"))
+            data = ah.argument(node, 0, "ary")
             points = ah.argument(node, 1, "indices_or_sections")
             axis = ah.argument(node, 2, "axis")
-            if data in scope and isinstance(points, (cst.List, cst.Tuple)) and (axis is None or ah.int_value(axis) == 0):
-                self._report_split(data, f"`{qualified.replace('numpy.', 'np.')}`")
+            if data is not None and isinstance(points, (cst.List, cst.Tuple)) and (axis is None or ah.int_value(axis) == 0):
+                self._report_split(data, f"`{(qualified or '').replace('numpy.', 'np.')}`")
             return
         if qualified not in _SPLITS:
             return
         for arg in ah.positional(node):
-            if isinstance(arg.value, cst.Name) and arg.value.value in scope:
-                self._report_split(arg.value.value, "`train_test_split`")
+            if isinstance(arg.value, cst.Name) and self._report_split(arg.value, "`train_test_split`"):
                 return
 
-    def _report_split(self, name: str, how: str) -> None:
-        fit_call = self._scopes[-1].pop(name, None)
-        if fit_call is not None:
-            self.report(fit_call, f"preprocessor fitted on `{name}` before {how} divides it: test-set statistics leak into training; split first, then fit on the training part")
+    def _bindings(self, receiver: cst.BaseExpression) -> frozenset[int]:
+        if not isinstance(receiver, cst.Name):
+            return frozenset()
+        return frozenset(id(b) for b in self.context.semantic.lookup(receiver.value))
+
+    def _report_split(self, data: cst.BaseExpression, how: str) -> bool:
+        """Report the fit whose data ``data`` (split here) holds, once; True if there is one."""
+        found = self.context.semantic.flows_from(data, set(self._sources))
+        if found is None:
+            return False
+        fit_call = self._sources[found]
+        if id(fit_call) not in self._reported:
+            self._reported.add(id(fit_call))
+            name = self.context.code(data)
+            fitted = _data_name(ah.argument(fit_call, 0, "X"))
+            what = f"`{name}`" if fitted == name else f"data that `{name}` is computed from"
+            self.report(
+                fit_call,
+                f"preprocessor fitted on {what} before {how} divides it: test-set statistics leak into training; "
+                "split first, then fit on the training part",
+            )
+        return True
 
     def _fit_source(self, expr: cst.BaseExpression | None) -> str | None:
         """The data set a fit sees whole: ``x``, ``df[cols]``, ``df.values``; None for a row subset
@@ -754,9 +1201,21 @@ class FitBeforeSplit(Rule):
             first = expr.slice[0].slice
             if isinstance(first, cst.Slice) and (first.lower is not None or first.upper is not None):
                 return None  # ``x[:n]``; ``x[:, cols]`` keeps every row
-            if isinstance(first, cst.Index) and isinstance(first.value, cst.Name) and first.value.value in self._folds[-1]:
+            if isinstance(first, cst.Index) and self._fold_of(first.value) is not None:
                 return None
         return _data_name(expr)
+
+    def _fold_of(self, index: cst.BaseExpression) -> str | None:
+        """The splitter class whose fold indices ``index`` holds (``tr`` of ``for tr, te in
+        KFold(5).split(x)``), through the binding the use sees; else None."""
+        if not isinstance(index, cst.Name):
+            return None
+        for binding in self.context.semantic.lookup(index.value):
+            if binding.kind in ("loop", "unpack") and isinstance(binding.node, cst.For):
+                splitter = self._splitter_split(binding.node.iter)
+                if splitter is not None:
+                    return splitter
+        return None
 
     def _splitter_split(self, expr: cst.BaseExpression) -> str | None:
         """The splitter class of ``KFold(5).split(x)`` / ``kf.split(x)``, else None."""
@@ -767,25 +1226,28 @@ class FitBeforeSplit(Rule):
             return None
         receiver = method[0]
         if isinstance(receiver, cst.Name):
-            return self._splitters.get(receiver.value)
+            bindings = self.context.semantic.lookup(receiver.value)
+            receiver = bindings[-1].value if bindings and bindings[-1].value is not None else receiver
         if isinstance(receiver, cst.Call):
             qualified = self.context.qualified(receiver.func) or ""
             return qualified.rsplit(".", 1)[-1] if qualified in _CV_SPLITTERS else None
         return None
 
     def _fit_call(self, node: cst.Call) -> cst.Call | None:
-        """``node`` itself when it fits a feature preprocessor, else None."""
+        """``node`` itself when it fits a feature preprocessor (through the bindings of its
+        receiver: ``scaler = StandardScaler()``), else None."""
         method = ah.method_call(node)
         if method is None or method[1] not in ("fit", "fit_transform", "adapt"):
             return None
         receiver = method[0]
-        if isinstance(receiver, cst.Name):
-            cls = self._preprocessors.get(receiver.value)
-        elif isinstance(receiver, cst.Call):
-            cls = PREPROCESSORS.get(self.context.qualified(receiver.func) or "")
-        else:
-            cls = None
-        return node if cls in _FEATURE_PREPROCESSORS else None
+        return node if preprocessor_class(self.context, receiver) in _FEATURE_PREPROCESSORS else None
+
+
+def _root_name(expr: cst.BaseExpression | None) -> str | None:
+    """The name a data expression starts from (``df`` of ``df.iloc[:, 1:].values``)."""
+    while isinstance(expr, (cst.Subscript, cst.Attribute, cst.Call)):
+        expr = expr.value if not isinstance(expr, cst.Call) else expr.func
+    return expr.value if isinstance(expr, cst.Name) else None
 
 
 def _is_length_of(expr: cst.BaseExpression, name: str) -> bool:

@@ -12,8 +12,9 @@ from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
-from kerascheck.static.models import ModelInfo, dense_units, layer_activation
+from kerascheck.static.context import FileContext
 from kerascheck.static.semantic import Site
+from kerascheck.static.semantic.layers import ACTIVATION_LAYERS, dense_units, layer_activation
 
 # argmax functions and the name of their first parameter; all of them default to flattening the
 # array (NumPy, ``keras.ops``) or to ``axis=0``, the batch axis (TensorFlow).
@@ -133,28 +134,75 @@ class PredictInLoop(_PredictionRule):
         # One sample, but not in a loop.
         "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\np = model.predict(np.expand_dims(img, 0))\n",
         # Direct call in the loop is the recommended form.
-        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor img in images:\n    p = model(img[None], training=False)\n",
+        (
+            "import numpy as np\n"
+            "import keras\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "for img in images:\n"
+            "    p = model(img[None], training=False)\n"
+        ),
         # A loop around a function definition is not a loop around its body.
-        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor name in names:\n    def f(img):\n        return model.predict(img[None])\n",
+        (
+            "import numpy as np\n"
+            "import keras\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "for name in names:\n"
+            "    def f(img):\n"
+            "        return model.predict(img[None])\n"
+        ),
         # Warm-up / timing loop: the same input on every iteration.
-        "import tensorflow as tf\nimport keras\nmodel = keras.models.load_model('m.keras')\ndef warmup():\n    dummy = tf.ones((1, 224, 224, 3))\n    for _ in range(100):\n        _ = model.predict(dummy)\n",
+        (
+            "import tensorflow as tf\n"
+            "import keras\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "def warmup():\n"
+            "    dummy = tf.ones((1, 224, 224, 3))\n"
+            "    for _ in range(100):\n"
+            "        _ = model.predict(dummy)\n"
+        ),
         # sklearn's predict on a non-model receiver.
         "import numpy as np\nimport keras\nfrom sklearn.svm import SVC\nsvm = SVC()\nfor row in rows:\n    svm.predict(np.array([row]))\n",
     )
     INVALID = (
         Invalid(
-            "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor img in images:\n    p = model.predict(np.expand_dims(img, axis=0))\n",
+            (
+                "import numpy as np\n"
+                "import keras\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "for img in images:\n"
+                "    p = model.predict(np.expand_dims(img, axis=0))\n"
+            ),
             line=5,
             message="single sample",
         ),
         Invalid("import keras\nmodel = keras.models.load_model('m.keras')\nfor i in range(len(x)):\n    p = model.predict(x[i:i + 1])\n", line=4),
         Invalid("import keras\nmodel = keras.models.load_model('m.keras')\npreds = [model.predict(x[None]) for x in xs]\n", line=3),
-        Invalid("import keras\nmodel = keras.models.load_model('m.keras')\nfor sentence in sentences:\n    print(model.predict([sentence]))\n", line=4),
+        Invalid((
+            "import keras\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "for sentence in sentences:\n"
+            "    print(model.predict([sentence]))\n"
+        ), line=4),
         Invalid(
-            "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nwhile True:\n    frame = grab()\n    sample = frame.reshape(1, 64, 64, 3)\n    label = model.predict(sample)\n",
+            (
+                "import numpy as np\n"
+                "import keras\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "while True:\n"
+                "    frame = grab()\n"
+                "    sample = frame.reshape(1, 64, 64, 3)\n"
+                "    label = model.predict(sample)\n"
+            ),
             line=7,
         ),
-        Invalid("import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nfor t in range(100):\n    x_pred = np.zeros((1, maxlen, vocab))\n    p = model.predict(x_pred, verbose=0)[0]\n", line=6),
+        Invalid((
+            "import numpy as np\n"
+            "import keras\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "for t in range(100):\n"
+            "    x_pred = np.zeros((1, maxlen, vocab))\n"
+            "    p = model.predict(x_pred, verbose=0)[0]\n"
+        ), line=6),
     )
 
     def __init__(self, context: Any, options: Any) -> None:
@@ -243,13 +291,23 @@ class ArgmaxWithoutAxis(_PredictionRule):
         Invalid(
             "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nlabels = np.argmax(model.predict(x_test))\n",
             line=4,
-            fixed="import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nlabels = np.argmax(model.predict(x_test), axis=-1)\n",
+            fixed=(
+                "import numpy as np\n"
+                "import keras\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "labels = np.argmax(model.predict(x_test), axis=-1)\n"
+            ),
         ),
         Invalid(
             "import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\npreds = model.predict(ds)\nlabels = tf.argmax(preds)\n",
             line=4,
             message="axis=0",
-            fixed="import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\npreds = model.predict(ds)\nlabels = tf.argmax(preds, axis=-1)\n",
+            fixed=(
+                "import tensorflow as tf\n"
+                "model = tf.keras.models.load_model('m.keras')\n"
+                "preds = model.predict(ds)\n"
+                "labels = tf.argmax(preds, axis=-1)\n"
+            ),
         ),
         Invalid(
             "import keras\nmodel = keras.models.load_model('m.keras')\npreds = model.predict(ds)\nlabels = preds.argmax()\n",
@@ -353,12 +411,23 @@ class PredictOnBatchWholeDataset(_PredictionRule):
     INVALID = (
         Invalid("import keras\nmodel = keras.models.load_model('m.keras')\np = model.predict_on_batch(x_test)\n", line=3, message="batch_size"),
         Invalid(
-            "import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\nds = tf.data.Dataset.from_tensor_slices(x).batch(32)\np = model.predict_on_batch(ds)\n",
+            (
+                "import tensorflow as tf\n"
+                "model = tf.keras.models.load_model('m.keras')\n"
+                "ds = tf.data.Dataset.from_tensor_slices(x).batch(32)\n"
+                "p = model.predict_on_batch(ds)\n"
+            ),
             line=4,
             message="ValueError",
         ),
         Invalid(
-            "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nimages = np.load('images.npy').astype('float32') / 255.0\nmasks = model.predict_on_batch(images)\n",
+            (
+                "import numpy as np\n"
+                "import keras\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "images = np.load('images.npy').astype('float32') / 255.0\n"
+                "masks = model.predict_on_batch(images)\n"
+            ),
             line=5,
         ),
     )
@@ -378,7 +447,7 @@ class PredictOnBatchWholeDataset(_PredictionRule):
         if data is None:
             return
         model = self.context.code(receiver)
-        if self.context.models.is_dataset(data):
+        if self.context.semantic.is_dataset(data):
             self.report(node, f"`{model}.predict_on_batch` does not take a dataset or generator (ValueError); use `{model}.predict(...)`")
             return
         name = data.value if isinstance(data, cst.Name) else data.attr.value if isinstance(data, cst.Attribute) else None
@@ -428,9 +497,22 @@ class PredictInTfFunction(_PredictionRule):
         "import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\ndef serve(x):\n    return model.predict(x)\n",
     )
     INVALID = (
-        Invalid("import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\n@tf.function\ndef serve(x):\n    return model.predict(x)\n", line=5),
+        Invalid((
+            "import tensorflow as tf\n"
+            "model = tf.keras.models.load_model('m.keras')\n"
+            "@tf.function\n"
+            "def serve(x):\n"
+            "    return model.predict(x)\n"
+        ), line=5),
         Invalid(
-            "import tensorflow as tf\nmodel = tf.keras.models.load_model('m.keras')\n@tf.function(jit_compile=True)\ndef serve(x):\n    y = model.predict_on_batch(x)\n    return y\n",
+            (
+                "import tensorflow as tf\n"
+                "model = tf.keras.models.load_model('m.keras')\n"
+                "@tf.function(jit_compile=True)\n"
+                "def serve(x):\n"
+                "    y = model.predict_on_batch(x)\n"
+                "    return y\n"
+            ),
             line=5,
         ),
     )
@@ -450,16 +532,20 @@ class PredictInTfFunction(_PredictionRule):
         )
 
 
-def _output_units(info: ModelInfo, context: Any) -> tuple[int | None, str | None]:
-    """``(units, activation)`` of the model's visible output Dense (looking through a trailing
-    ``Activation``)."""
-    layer = info.output_layer
+def _output_units(model: cst.BaseExpression, context: FileContext) -> tuple[int | None, str | None]:
+    """``(units, activation)`` of the visible output Dense of the model ``model`` holds
+    (looking through a trailing ``Activation``)."""
+    semantic = context.semantic
+    layer = semantic.output_layer(model)
     if layer is None:
         return None, None
     imports = context.imports
     activation = layer_activation(layer, imports)
-    if context.qualified(layer.func) in ("keras.layers.Activation", "keras.layers.Softmax") and len(info.layers) >= 2:
-        layer = info.layers[-2]
+    if context.qualified(layer.func) in ACTIVATION_LAYERS:
+        before = semantic.layer_before(layer, model)
+        if before is None:
+            return None, activation
+        layer = before
     return dense_units(layer, imports), activation or layer_activation(layer, imports)
 
 
@@ -491,19 +577,42 @@ class ArgmaxOnSingleOutput(_PredictionRule):
     summary = "`argmax` over a one-unit output is always 0"
     severity = Severity.ERROR
     VALID = (
-        "import numpy as np\nimport keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\nlabels = np.argmax(model.predict(x), axis=-1)\n",
-        "import numpy as np\nimport keras\nmodel = keras.Sequential([keras.layers.Dense(1, activation='sigmoid')])\nlabels = (model.predict(x) > 0.5).astype('int32')\n",
+        (
+            "import numpy as np\n"
+            "import keras\n"
+            "model = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
+            "labels = np.argmax(model.predict(x), axis=-1)\n"
+        ),
+        (
+            "import numpy as np\n"
+            "import keras\n"
+            "model = keras.Sequential([keras.layers.Dense(1, activation='sigmoid')])\n"
+            "labels = (model.predict(x) > 0.5).astype('int32')\n"
+        ),
         # Output layer unknown: silent.
         "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\nlabels = np.argmax(model.predict(x), axis=-1)\n",
     )
     INVALID = (
         Invalid(
-            "import numpy as np\nimport keras\nmodel = keras.Sequential([keras.layers.Dense(8), keras.layers.Dense(1, activation='sigmoid')])\nlabels = np.argmax(model.predict(x), axis=-1)\n",
+            (
+                "import numpy as np\n"
+                "import keras\n"
+                "model = keras.Sequential([keras.layers.Dense(8), keras.layers.Dense(1, activation='sigmoid')])\n"
+                "labels = np.argmax(model.predict(x), axis=-1)\n"
+            ),
             line=4,
             message="always 0",
         ),
         Invalid(
-            "import numpy as np\nfrom keras import layers, Model, Input\ninp = Input((4,))\nout = layers.Dense(1, activation='sigmoid')(inp)\nmodel = Model(inp, out)\npred = model.predict(x)\nlabels = pred.argmax(axis=1)\n",
+            (
+                "import numpy as np\n"
+                "from keras import layers, Model, Input\n"
+                "inp = Input((4,))\n"
+                "out = layers.Dense(1, activation='sigmoid')(inp)\n"
+                "model = Model(inp, out)\n"
+                "pred = model.predict(x)\n"
+                "labels = pred.argmax(axis=1)\n"
+            ),
             line=7,
         ),
     )
@@ -525,10 +634,9 @@ class ArgmaxOnSingleOutput(_PredictionRule):
         if predict is None:
             return
         receiver = m.predict_receiver(self.context, predict)
-        info = self.context.models.model(receiver) if receiver is not None else None
-        if info is None:
+        if receiver is None:
             return
-        units, activation = _output_units(info, self.context)
+        units, activation = _output_units(receiver, self.context)
         if units != 1:
             return
         what = f"one-unit {activation} output" if activation else "one-unit output"

@@ -9,7 +9,7 @@ every project rule reads the same list of facts in ``finish``, combined per prog
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.names import dotted
 from kerascheck.static.programs import Program
+from kerascheck.static.semantic import Site
 
 # -- facts -----------------------------------------------------------------------------------
 
@@ -72,6 +73,15 @@ class Deterministic:
 
 
 @dataclass(frozen=True)
+class KerasBackend:
+    """The Keras backend the file points to: ``declared`` when it sets ``KERAS_BACKEND``,
+    else inferred from the framework it imports (``tensorflow``, ``torch``, ``jax``)."""
+
+    name: str
+    declared: bool
+
+
+@dataclass(frozen=True)
 class PreprocessorFitted:
     """A preprocessor fitted (``fit``/``fit_transform``/``fit_on_texts``/``adapt``); name None
     for an unnamed one (``StandardScaler().fit_transform(x)``)."""
@@ -79,6 +89,9 @@ class PreprocessorFitted:
     name: str | None
     cls: str
     location: Location
+    #: A one-hot encoding whose output only becomes the training targets (``fit``'s ``y``):
+    #: the model's argmax is the class index, so inference needs no state from it.
+    targets_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,7 +230,7 @@ def is_training_call(context: FileContext, node: cst.Call, foreign: set[str] | f
         if isinstance(receiver, cst.Name) and receiver.value in foreign:
             return False
         return m.receiver_is_model(context, receiver, name)
-    return name == "apply_gradients" and context.uses_keras and not context.models.defines_method(name)
+    return name == "apply_gradients" and context.uses_keras and not context.semantic.defines_method(name)
 
 
 def chained_fit(context: FileContext, value: cst.BaseExpression) -> str | None:
@@ -266,6 +279,7 @@ class ProgramFacts:
         self._saved_classes: set[str] = set()
         self._constructed: dict[str, str] = {}  # name -> the class it was built from (``Block()``)
         self._bound_fits: dict[int, str] = {}  # id(``Scaler().fit(x)``) -> the name it is bound to
+        self._one_hot_fits: list[tuple[int, cst.Call]] = []  # (index in ``facts``, the fit call)
         #: Seed calls in order, each with the ids of its enclosing functions (decided at the end).
         self._seeds: list[tuple[Seeds, tuple[int, ...]]] = []
         #: Seed calls whose fix must move them below a later import: id -> (call, new text, name).
@@ -391,12 +405,15 @@ class ProgramFacts:
             self.facts.append(Deterministic())
         if "custom_object" in source:
             self.facts.append(CustomObjectsGiven())
+        self.facts.extend(_backends(context))
+        if self._one_hot_fits:
+            self._mark_target_encoders()
         for saves_full in sorted(self._saves):
             self.facts.append(SavesModel(saves_full))
         if self._saved or self._dumped:
             self.facts.append(NamesSaved(frozenset(self._saved | self._dumped), frozenset(self._dumped)))
-        for info in context.models.classes.values():
-            if context.models.is_layer_class(info.name):
+        for info in context.semantic.classes.classes.values():
+            if context.semantic.is_layer_class(info.name):
                 self.facts.append(_custom_class(context, info.node, self.locator))
         for saved in sorted(self._saved_classes):
             self.facts.append(SavedClass(saved))
@@ -534,10 +551,10 @@ class ProgramFacts:
     def _saved_instance(self, expr: cst.BaseExpression) -> None:
         if isinstance(expr, cst.Name) and expr.value in self._constructed:
             self._saved_classes.add(self._constructed[expr.value])  # may be imported from a module
-        info = self.context.models.model(expr)
-        if info is not None and info.origin == "subclass" and isinstance(info.node, cst.Call):
-            if isinstance(info.node.func, cst.Name):
-                self._saved_classes.add(info.node.func.value)
+        if isinstance(expr, cst.Name):
+            for model in self.context.semantic.models_of(expr):
+                if model.origin == "subclass" and isinstance(model.definition, cst.ClassDef):
+                    self._saved_classes.add(model.definition.name.value)
 
     def _fitted(self, node: cst.Call, receiver: cst.BaseExpression) -> None:
         if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors:
@@ -547,7 +564,15 @@ class ProgramFacts:
             name, cls = self._bound_fits.get(id(node)), PREPROCESSORS[self.context.qualified(receiver.func) or ""]
         else:
             return
+        if cls in ONE_HOT:
+            self._one_hot_fits.append((len(self.facts), node))
         self.facts.append(PreprocessorFitted(name, cls, self.locator.location(node)))
+
+    def _mark_target_encoders(self) -> None:
+        found = targets_only(self.context, [node for _, node in self._one_hot_fits])
+        for index, node in self._one_hot_fits:
+            if id(node) in found:
+                self.facts[index] = replace(self.facts[index], targets_only=True)
 
     def _record_dump(self, node: cst.Call) -> None:
         names = set()
@@ -572,7 +597,8 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
         return False
     if not isinstance(test.comparisons[0].operator, cst.Equal):
         return False
-    sides = {ah.string_value(test.left) or dotted(test.left), ah.string_value(test.comparisons[0].comparator) or dotted(test.comparisons[0].comparator)}
+    right = test.comparisons[0].comparator
+    sides = {ah.string_value(test.left) or dotted(test.left), ah.string_value(right) or dotted(right)}
     return sides == {"__name__", "__main__"}
 
 
@@ -631,14 +657,84 @@ def _custom_class(context: FileContext, node: cst.ClassDef, locator: m.FastLocat
             elif stmt.name.value == "__init__":
                 params = [p for p in (*stmt.params.posonly_params, *stmt.params.params, *stmt.params.kwonly_params)]
                 init_params = len(params) > 1
-    is_model = context.models.is_model_class(node.name.value)
+    is_model = context.semantic.is_model_class(node.name.value)
     location = locator.class_name_location(node)
     return CustomClass(node.name.value, location, registered, has_get_config, init_params, is_model)
 
 
+#: Encoders that only one-hot encode labels (their inverse is the argmax).
+ONE_HOT = frozenset({"OneHotEncoder", "LabelBinarizer"})
+
+
+def targets_only(context: FileContext, fits: list[cst.Call]) -> set[int]:
+    """Ids of the preprocessor ``fits`` whose output reaches training only as its targets
+    (``fit``'s ``y``, the second item of ``validation_data``), never as its inputs: through
+    names and the returns of the file's helpers (``def onehot(x): return OneHotEncoder().fit_transform(x)``).
+    Decided in ``leave_Module`` (the whole file's ``fit`` calls)."""
+    semantic = context.semantic
+    targets: list[tuple[cst.BaseExpression, Site]] = []
+    inputs: list[tuple[cst.BaseExpression, Site]] = []
+    for fit, _ in semantic.fits():
+        call = fit.call
+        if not isinstance(call, cst.Call):
+            continue
+        for index, keyword, into in ((0, "x", inputs), (1, "y", targets)):
+            given = ah.argument(call, index, keyword)
+            if given is not None:
+                into.append((given, fit.site))
+        validation = ah.keyword_value(call, "validation_data")
+        if isinstance(validation, (cst.Tuple, cst.List)) and len(validation.elements) >= 2:
+            inputs.append((validation.elements[0].value, fit.site))
+            targets.append((validation.elements[1].value, fit.site))
+    found = set()
+    for node in fits:
+        source = {id(node)}
+        reaches = [any(semantic.flows_from(e, source, w) is not None for e, w in given) for given in (targets, inputs)]
+        if reaches == [True, False]:
+            found.add(id(node))
+    return found
+
+
+def preprocessor_class(context: FileContext, receiver: cst.BaseExpression) -> str | None:
+    """The preprocessor class (short name) ``receiver`` is: constructed there
+    (``StandardScaler().fit``) or bound to one (every binding the use sees agrees)."""
+    if isinstance(receiver, cst.Call):
+        return PREPROCESSORS.get(context.qualified(receiver.func) or "")
+    if not isinstance(receiver, cst.Name):
+        return None
+    values = [b.value for b in context.semantic.lookup(receiver.value) if isinstance(b.value, cst.Call)]
+    classes = {PREPROCESSORS.get(context.qualified(v.func) or "") or chained_fit(context, v) for v in values}
+    return classes.pop() if len(classes) == 1 else None
+
+
+_DECLARED_BACKEND = re.compile(r"KERAS_BACKEND['\"]?\s*\]?\s*[=,]\s*['\"]?(tensorflow|jax|torch|numpy|openvino)\b")
+#: Frameworks whose import points to the Keras backend of the same name.
+_BACKEND_MODULES = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
+
+
+def _backends(context: FileContext) -> list[KerasBackend]:
+    """The Keras backends the file declares (``os.environ["KERAS_BACKEND"] = "jax"``,
+    ``%env KERAS_BACKEND=torch``) or whose framework it imports."""
+    found = [KerasBackend(name, True) for name in sorted(set(_DECLARED_BACKEND.findall(context.source)))]
+    found.extend(KerasBackend(name, False) for module, name in _BACKEND_MODULES.items() if context.imports.imports_any(module))
+    return found
+
+
+def runs_on_tensorflow(project: ProjectContext, program: Program) -> bool:
+    """The program's Keras may run on TensorFlow: it declares no other backend, and it imports
+    TensorFlow or no other backend's framework (Keras 3 defaults to TensorFlow)."""
+    backends = [fact for _, fact in facts_in(project, program.files, KerasBackend)]
+    declared = {b.name for b in backends if b.declared}
+    if declared:
+        return "tensorflow" in declared
+    imported = {b.name for b in backends}
+    return "tensorflow" in imported or not imported
+
+
 #: What a file without Keras names must mention to record a seed (qualified names hold the
-#: word), a determinism setting, a model save or custom objects.
-_SECONDARY_TEXT = r"seed|determinis|DETERMINISTIC|custom_object|\.[\s\\]*(?:save|save_weights|export)\b"
+#: word), a determinism setting, a model save, custom objects or a Keras backend (declared, or
+#: the import of torch or jax).
+_SECONDARY_TEXT = r"seed|determinis|DETERMINISTIC|custom_object|KERAS_BACKEND|\btorch\b|\bjax\b|\.[\s\\]*(?:save|save_weights|export)\b"
 
 
 class ProjectRule(Rule):
@@ -760,7 +856,7 @@ def facts_in(project: ProjectContext, files: Iterable[str], kind: type[FactT]) -
                 yield path, fact
 
 
-def has_fact(project: ProjectContext, program: Program, kind: type, test: Any = None) -> bool:
+def has_fact(project: ProjectContext, program: Program, kind: type[FactT], test: Callable[[FactT], bool] | None = None) -> bool:
     """True if a file of ``program`` recorded a fact of ``kind`` (passing ``test``, if given)."""
     return any(test is None or test(fact) for _, fact in facts_in(project, program.files, kind))
 

@@ -27,6 +27,7 @@ from kerascheck.rules.program_facts import (
     facts_in,
     has_fact,
     referenced_names,
+    runs_on_tensorflow,
     seed_kind,
 )
 from kerascheck.static.context import FileContext, ProjectContext
@@ -86,7 +87,10 @@ def _partial_message(kinds: set[str], keras_major: int, call: str) -> str:
         else:
             what = f"the program seeds Python's `random` (`{call}`) but not the backend (TensorFlow ops, `tf.data` shuffles stay unseeded)"
     else:
-        what = f"the program seeds only {', '.join(sorted(_KIND_TEXT[k] for k in kinds))} (`{call}`), leaving TensorFlow's global seed unset: weights, dropout and shuffles differ on every run"
+        what = (
+            f"the program seeds only {', '.join(sorted(_KIND_TEXT[k] for k in kinds))} (`{call}`), "
+            "leaving TensorFlow's global seed unset: weights, dropout and shuffles differ on every run"
+        )
     return what + "; use `keras.utils.set_random_seed(seed)`, which seeds Python, NumPy and the backend"
 
 
@@ -140,8 +144,23 @@ class MissingGlobalSeed(ProjectRule):
         # sklearn fit on a scaler is not training a Keras model
         "import keras\nfrom sklearn.preprocessing import StandardScaler\nscaler = StandardScaler()\nscaler.fit(x)\n",
         Valid(
-            "import keras\nfrom utils.seed import seed_everything\nseed_everything(1)\nmodel = keras.Sequential([keras.layers.Dense(1)])\nmodel.fit(x, y)\n",
-            project={"utils/__init__.py": "", "utils/seed.py": "import random\nimport numpy as np\nimport tensorflow as tf\n\ndef seed_everything(s):\n    random.seed(s)\n    np.random.seed(s)\n    tf.random.set_seed(s)\n"},
+            (
+                "import keras\n"
+                "from utils.seed import seed_everything\n"
+                "seed_everything(1)\n"
+                "model = keras.Sequential([keras.layers.Dense(1)])\n"
+                "model.fit(x, y)\n"
+            ),
+            project={"utils/__init__.py": "", "utils/seed.py": (
+                "import random\n"
+                "import numpy as np\n"
+                "import tensorflow as tf\n"
+                "\n"
+                "def seed_everything(s):\n"
+                "    random.seed(s)\n"
+                "    np.random.seed(s)\n"
+                "    tf.random.set_seed(s)\n"
+            )},
         ),
         Valid(
             "import keras\nimport common\nmodel = keras.Sequential([keras.layers.Dense(1)])\nmodel.fit(x, y)\n",
@@ -154,8 +173,31 @@ class MissingGlobalSeed(ProjectRule):
         ),
         "import tensorflow as tf\ntf.random.set_seed(1)\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
         # the seeding helper is called in the file, or passed on
-        "import random\nimport numpy as np\nimport tensorflow as tf\n\ndef seed_everything(s=0):\n    random.seed(s)\n    np.random.seed(s)\n    tf.random.set_seed(s)\n\nseed_everything()\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
-        "import keras\nfrom absl import app\n\ndef main(argv):\n    keras.utils.set_random_seed(0)\n    model = build()\n    model.fit(x, y)\n\napp.run(main)\n",
+        (
+            "import random\n"
+            "import numpy as np\n"
+            "import tensorflow as tf\n"
+            "\n"
+            "def seed_everything(s=0):\n"
+            "    random.seed(s)\n"
+            "    np.random.seed(s)\n"
+            "    tf.random.set_seed(s)\n"
+            "\n"
+            "seed_everything()\n"
+            "model = tf.keras.Sequential()\n"
+            "model.fit(x, y)\n"
+        ),
+        (
+            "import keras\n"
+            "from absl import app\n"
+            "\n"
+            "def main(argv):\n"
+            "    keras.utils.set_random_seed(0)\n"
+            "    model = build()\n"
+            "    model.fit(x, y)\n"
+            "\n"
+            "app.run(main)\n"
+        ),
         # the function that seeds is the one that trains (an entry point run by a console script)
         "import keras\n\ndef main():\n    keras.utils.set_random_seed(0)\n    model = keras.Sequential()\n    model.fit(x, y)\n",
         # imported under another name and called
@@ -164,21 +206,47 @@ class MissingGlobalSeed(ProjectRule):
             project={"helpers.py": "import keras\n\ndef seed_everything(s):\n    keras.utils.set_random_seed(s)\n"},
         ),
         # a decision forest is not trained from Keras' random draws (corpus: tweet-classification-using-tfdf.py)
-        "import tensorflow as tf\nimport tensorflow_decision_forests as tfdf\nmodel_1 = tfdf.keras.GradientBoostedTreesModel()\nmodel_1.fit(train_ds)\n",
+        (
+            "import tensorflow as tf\n"
+            "import tensorflow_decision_forests as tfdf\n"
+            "model_1 = tfdf.keras.GradientBoostedTreesModel()\n"
+            "model_1.fit(train_ds)\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\nmodel.compile('adam', 'mse')\nmodel.fit(x, y, epochs=3)\nmodel.fit(x, y, epochs=3)\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential([keras.layers.Dense(1)])\n"
+                "model.compile('adam', 'mse')\n"
+                "model.fit(x, y, epochs=3)\n"
+                "model.fit(x, y, epochs=3)\n"
+            ),
             line=4, count=1, message="no global seed",
         ),
         # local generators are not global seeds
         Invalid(
-            "import numpy as np\nimport tensorflow as tf\nrng = np.random.RandomState(0)\nds = tf.data.Dataset.range(10).shuffle(10, seed=1)\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1, kernel_initializer=tf.keras.initializers.GlorotUniform(seed=1))])\nmodel.fit(ds)\n",
+            (
+                "import numpy as np\n"
+                "import tensorflow as tf\n"
+                "rng = np.random.RandomState(0)\n"
+                "ds = tf.data.Dataset.range(10).shuffle(10, seed=1)\n"
+                "model = tf.keras.Sequential([tf.keras.layers.Dense(1, kernel_initializer=tf.keras.initializers.GlorotUniform(seed=1))])\n"
+                "model.fit(ds)\n"
+            ),
             line=6,
         ),
         # custom training loop
         Invalid(
-            "import tensorflow as tf\nopt = tf.keras.optimizers.Adam()\nfor x, y in ds:\n    with tf.GradientTape() as tape:\n        loss = loss_fn(y, model(x, training=True))\n    grads = tape.gradient(loss, model.trainable_variables)\n    opt.apply_gradients(zip(grads, model.trainable_variables))\n",
+            (
+                "import tensorflow as tf\n"
+                "opt = tf.keras.optimizers.Adam()\n"
+                "for x, y in ds:\n"
+                "    with tf.GradientTape() as tape:\n"
+                "        loss = loss_fn(y, model(x, training=True))\n"
+                "    grads = tape.gradient(loss, model.trainable_variables)\n"
+                "    opt.apply_gradients(zip(grads, model.trainable_variables))\n"
+            ),
             line=7,
         ),
         # a custom train_step run by fit: reported at the fit
@@ -188,7 +256,11 @@ class MissingGlobalSeed(ProjectRule):
         ),
         # Keras 2's ``fit_generator`` (KC103) and ``train_on_batch`` train too
         Invalid(
-            "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\nmodel.fit_generator(gen, steps_per_epoch=100, epochs=30)\n",
+            (
+                "import tensorflow as tf\n"
+                "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+                "model.fit_generator(gen, steps_per_epoch=100, epochs=30)\n"
+            ),
             line=3,
         ),
         Invalid(
@@ -197,7 +269,19 @@ class MissingGlobalSeed(ProjectRule):
         ),
         # a seeding helper that is defined but never called seeds nothing
         Invalid(
-            "import random\nimport numpy as np\nimport tensorflow as tf\n\ndef seed_everything(s=0):\n    random.seed(s)\n    np.random.seed(s)\n    tf.random.set_seed(s)\n\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
+            (
+                "import random\n"
+                "import numpy as np\n"
+                "import tensorflow as tf\n"
+                "\n"
+                "def seed_everything(s=0):\n"
+                "    random.seed(s)\n"
+                "    np.random.seed(s)\n"
+                "    tf.random.set_seed(s)\n"
+                "\n"
+                "model = tf.keras.Sequential()\n"
+                "model.fit(x, y)\n"
+            ),
             line=11,
         ),
         Invalid(
@@ -283,7 +367,12 @@ class PartialSeeding(ProjectRule):
             "import tensorflow as tf\ntf.random.set_seed(42)\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\nmodel.fit(x, y)\n",
             line=2,
             message="Python's `random`",
-            fixed="import tensorflow as tf\ntf.keras.utils.set_random_seed(42)\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\nmodel.fit(x, y)\n",
+            fixed=(
+                "import tensorflow as tf\n"
+                "tf.keras.utils.set_random_seed(42)\n"
+                "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+                "model.fit(x, y)\n"
+            ),
         ),
         Invalid(
             "import numpy as np\nimport keras\nnp.random.seed(7)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
@@ -352,17 +441,46 @@ class OpDeterminismOff(ProjectRule):
     severity = Severity.INFO
     default_enabled = False
     VALID = (
-        "import keras\nimport tensorflow as tf\nkeras.utils.set_random_seed(0)\ntf.config.experimental.enable_op_determinism()\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
-        "import os\nos.environ['TF_DETERMINISTIC_OPS'] = '1'\nimport keras\nkeras.utils.set_random_seed(0)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
+        (
+            "import keras\n"
+            "import tensorflow as tf\n"
+            "keras.utils.set_random_seed(0)\n"
+            "tf.config.experimental.enable_op_determinism()\n"
+            "model = keras.Sequential()\n"
+            "model.fit(x, y)\n"
+        ),
+        (
+            "import os\n"
+            "os.environ['TF_DETERMINISTIC_OPS'] = '1'\n"
+            "import keras\n"
+            "keras.utils.set_random_seed(0)\n"
+            "model = keras.Sequential()\n"
+            "model.fit(x, y)\n"
+        ),
         # not seeded (KC301) or partially seeded (KC302): not this rule's business
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
         "import tensorflow as tf\ntf.random.set_seed(0)\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n",
+        # Keras 3 on another backend: TensorFlow's op determinism does not apply
+        "import os\nos.environ['KERAS_BACKEND'] = 'jax'\nimport keras\nkeras.utils.set_random_seed(0)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
+        "import torch\nimport keras\nkeras.utils.set_random_seed(0)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
     )
     INVALID = (
         Invalid(
             "import keras\nkeras.utils.set_random_seed(0)\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
             line=2,
             message="enable_op_determinism",
+        ),
+        Invalid(
+            (
+                "import os\n"
+                "os.environ['KERAS_BACKEND'] = 'tensorflow'\n"
+                "import torch\n"
+                "import keras\n"
+                "keras.utils.set_random_seed(0)\n"
+                "model = keras.Sequential()\n"
+                "model.fit(x, y)\n"
+            ),
+            line=5,
         ),
     )
 
@@ -373,8 +491,8 @@ class OpDeterminismOff(ProjectRule):
             seeds = _seeds_of(project, program)
             if not seeds or not is_fully_seeded({s.kind for s in seeds}, project.keras_major):
                 continue
-            if has_fact(project, program, Deterministic):
-                continue
+            if has_fact(project, program, Deterministic) or not runs_on_tensorflow(project, program):
+                continue  # TF op determinism means nothing on the torch/jax backends
             full = next((s for s in seeds if s.kind == "all"), seeds[0])
             if full.location in reported:
                 continue
@@ -433,6 +551,16 @@ class SeedAfterModelBuilt(Rule):
         "import keras\ninputs = keras.Input((3,))\nkeras.utils.set_random_seed(0)\n",
         # a local generator is not a random draw of the global state
         "import numpy as np\nimport keras\nrng = np.random.default_rng(0)\nkeras.utils.set_random_seed(0)\n",
+        # the same seed set twice replays one sequence to shuffle data and labels alike
+        (
+            "import random\n"
+            "import keras\n"
+            "model = keras.Sequential([keras.layers.Dense(1)])\n"
+            "random.seed(101)\n"
+            "random.shuffle(data)\n"
+            "random.seed(101)\n"
+            "random.shuffle(labels)\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -456,31 +584,40 @@ class SeedAfterModelBuilt(Rule):
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
-        #: Per scope (module, then each function, innermost last): (first build, seeded before it).
-        self._scopes: list[list[Any]] = [[None, False]]
+        #: Per scope (module, then each function, innermost last): [first build, seeded before
+        #: it, the late seed call to report (with its source) unless the same call comes again].
+        self._scopes: list[list[Any]] = [[None, False, None]]
         self._seed_functions: set[str] = set()
         self._function_seeds: list[bool] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.append([None, False])
+        self._scopes.append([None, False, None])
         self._function_seeds.append(False)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.pop()
+        self._close_scope()
         if self._function_seeds.pop():
             self._seed_functions.add(node.name.value)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes.append([None, True])  # class bodies: builds there run at instantiation
+        self._scopes.append([None, True, None])  # class bodies: builds there run at instantiation
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes.pop()
+        self._close_scope()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._scopes.append([None, True])
+        self._scopes.append([None, True, None])
 
     def leave_Lambda(self, node: cst.Lambda) -> None:
-        self._scopes.pop()
+        self._close_scope()
+
+    def leave_Module(self, node: cst.Module) -> None:
+        self._close_scope()
+
+    def _close_scope(self) -> None:
+        late = self._scopes.pop()[2]
+        if late is not None:
+            self.report(late[0], late[2])
 
     def visit_Call(self, node: cst.Call) -> None:
         context = self.context
@@ -491,13 +628,18 @@ class SeedAfterModelBuilt(Rule):
         if is_seed:
             if self._function_seeds:
                 self._function_seeds[-1] = True
-            if scope[0] is not None and not scope[1]:
+            source = " ".join(context.code(node).split())
+            if scope[2] is not None and scope[2][1] == source:
+                # The same seed set again: it replays one random sequence for two aligned
+                # draws (``seed(1); shuffle(x); seed(1); shuffle(y)``), not the program's seed.
+                scope[2] = None
+            elif scope[0] is not None and not scope[1]:
                 drawn = context.location(scope[0]).cite(seen_from=context.path)
-                self.report(
-                    node,
+                message = (
                     f"global seed set after random state was already drawn ({drawn}): what was "
-                    "built or sampled before it is not reproducible; seed first",
+                    "built or sampled before it is not reproducible; seed first"
                 )
+                scope[2] = (node, source, message)
             scope[1] = True
             return
         if scope[0] is None and not scope[1] and self._draws(node):
@@ -514,7 +656,7 @@ class SeedAfterModelBuilt(Rule):
             if qualified.startswith("keras.layers.") and qualified[len("keras.layers."):][:1].isupper():
                 return qualified not in ("keras.layers.Input", "keras.layers.InputLayer")
             return qualified in ("keras.Sequential", "keras.models.Sequential", "keras.Model", "keras.models.Model")
-        origin = self.context.models.model_origin(node)
+        origin = self.context.semantic.model_origin(node)
         return origin in ("subclass", "factory")
 
 

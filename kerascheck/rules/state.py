@@ -7,7 +7,7 @@ from typing import Any
 
 import libcst as cst
 
-from kerascheck.findings import Severity
+from kerascheck.findings import Edit, Severity
 from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
@@ -16,7 +16,9 @@ from kerascheck.static import ast_helpers as ah
 _MUTATING_METHODS = frozenset(
     {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem", "add", "discard", "appendleft"}
 )
-_CONTAINER_FACTORIES = frozenset({"list", "dict", "set", "collections.deque", "collections.defaultdict", "collections.OrderedDict", "collections.Counter"})
+_CONTAINER_FACTORIES = frozenset(
+    {"list", "dict", "set", "collections.deque", "collections.defaultdict", "collections.OrderedDict", "collections.Counter"}
+)
 _RESET_METHODS = frozenset({"reset_states", "reset_state"})
 
 
@@ -111,40 +113,132 @@ class PythonStateInCall(Rule):
     name = "python-state-in-call"
     summary = "Custom `call` mutates Python state (runs at trace time, not per batch)"
     VALID = (
-        "import keras\nclass L(keras.layers.Layer):\n    def build(self, shape):\n        self.count = self.add_weight(shape=(), initializer='zeros', trainable=False)\n    def call(self, x):\n        self.count.assign_add(1.0)\n        return x\n",
+        (
+            "import keras\n"
+            "class L(keras.layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.count = self.add_weight(shape=(), initializer='zeros', trainable=False)\n"
+            "    def call(self, x):\n"
+            "        self.count.assign_add(1.0)\n"
+            "        return x\n"
+        ),
         # Keeping the latest tensor for inspection, lazily creating a sublayer.
-        "import keras\nclass Attn(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.scores = None\n        self.proj = None\n    def call(self, x):\n        if self.proj is None:\n            self.proj = keras.layers.Dense(4)\n        self.scores = self.proj(x)\n        return self.scores\n",
+        (
+            "import keras\n"
+            "class Attn(keras.layers.Layer):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.scores = None\n"
+            "        self.proj = None\n"
+            "    def call(self, x):\n"
+            "        if self.proj is None:\n"
+            "            self.proj = keras.layers.Dense(4)\n"
+            "        self.scores = self.proj(x)\n"
+            "        return self.scores\n"
+        ),
         # Outside ``call`` (a training loop or a callback) Python state is fine.
-        "import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n        self.steps = 0\n    def train_step(self, data):\n        self.steps += 1\n        return {}\n",
+        (
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.steps = 0\n"
+            "    def train_step(self, data):\n"
+            "        self.steps += 1\n"
+            "        return {}\n"
+        ),
         # Not a Keras layer.
         "import keras\nclass Meter:\n    def call(self, x):\n        self.n += 1\n",
         # An opt-in inspection hook, off by default (run eagerly when switched on).
-        "import keras\nclass Cell(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.keep_scores = False\n        self.scores = []\n    def call(self, x):\n        if self.keep_scores:\n            self.scores.append(x)\n        return x\n",
+        (
+            "import keras\n"
+            "class Cell(keras.layers.Layer):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.keep_scores = False\n"
+            "        self.scores = []\n"
+            "    def call(self, x):\n"
+            "        if self.keep_scores:\n"
+            "            self.scores.append(x)\n"
+            "        return x\n"
+        ),
         # This call's own option, set again on every trace.
-        "import keras\nclass Attn(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self._return_scores = False\n    def call(self, x, return_scores=False):\n        self._return_scores = return_scores\n        return x\n",
+        (
+            "import keras\n"
+            "class Attn(keras.layers.Layer):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self._return_scores = False\n"
+            "    def call(self, x, return_scores=False):\n"
+            "        self._return_scores = return_scores\n"
+            "        return x\n"
+        ),
         # Local lists are fine.
-        "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        outs = []\n        for i in range(3):\n            outs.append(x)\n        return outs\n",
+        (
+            "import keras\n"
+            "class L(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        outs = []\n"
+            "        for i in range(3):\n"
+            "            outs.append(x)\n"
+            "        return outs\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "import keras\nclass L(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.calls = 0\n    def call(self, x):\n        self.calls += 1\n        return x\n",
+            (
+                "import keras\n"
+                "class L(keras.layers.Layer):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.calls = 0\n"
+                "    def call(self, x):\n"
+                "        self.calls += 1\n"
+                "        return x\n"
+            ),
             line=7,
             message="trace",
         ),
         Invalid(
-            "from tensorflow.keras import layers\nclass L(layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.history = []\n    def call(self, x):\n        self.history.append(x)\n        return x\n",
+            (
+                "from tensorflow.keras import layers\n"
+                "class L(layers.Layer):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.history = []\n"
+                "    def call(self, x):\n"
+                "        self.history.append(x)\n"
+                "        return x\n"
+            ),
             line=7,
         ),
         Invalid("import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        self.step = self.step + 1\n        return x\n", line=4),
         Invalid("import keras\nSEEN = []\nclass L(keras.layers.Layer):\n    def call(self, x):\n        SEEN.append(x)\n        return x\n", line=5),
         Invalid(
-            "import keras\ncounter = 0\nclass L(keras.layers.Layer):\n    def call(self, x):\n        global counter\n        counter += 1\n        return x\n",
+            (
+                "import keras\n"
+                "counter = 0\n"
+                "class L(keras.layers.Layer):\n"
+                "    def call(self, x):\n"
+                "        global counter\n"
+                "        counter += 1\n"
+                "        return x\n"
+            ),
             line=6,
             count=1,
             message="global",
         ),
         Invalid(
-            "import keras\nclass L(keras.layers.Layer):\n    def __init__(self):\n        super().__init__()\n        self.first = True\n    def call(self, x):\n        self.first = False\n        return x\n",
+            (
+                "import keras\n"
+                "class L(keras.layers.Layer):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.first = True\n"
+                "    def call(self, x):\n"
+                "        self.first = False\n"
+                "        return x\n"
+            ),
             line=7,
         ),
     )
@@ -254,7 +348,7 @@ class _StatefulRule(Rule):
 
     def data_is_dataset(self, node: cst.Call) -> bool:
         data = ah.argument(node, 0, "x")
-        return data is not None and self.context.models.is_dataset(data)
+        return data is not None and self.context.semantic.is_dataset(data)
 
 
 class StatefulPredictWithoutReset(_StatefulRule):
@@ -291,21 +385,65 @@ class StatefulPredictWithoutReset(_StatefulRule):
     name = "stateful-predict-without-reset"
     summary = "Stateful RNN predicted repeatedly without resetting its state"
     VALID = (
-        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nfor seq in seqs:\n    model.layers[0].reset_states()\n    print(model.predict(seq, batch_size=1))\n",
-        "import keras\nfrom keras import layers\nlstm = layers.LSTM(8, stateful=True)\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), lstm])\na = model.predict(x, batch_size=1)\nlstm.reset_states()\nb = model.predict(x, batch_size=1)\n",
+        (
+            "import keras\n"
+            "from keras import layers\n"
+            "model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\n"
+            "for seq in seqs:\n"
+            "    model.layers[0].reset_states()\n"
+            "    print(model.predict(seq, batch_size=1))\n"
+        ),
+        (
+            "import keras\n"
+            "from keras import layers\n"
+            "lstm = layers.LSTM(8, stateful=True)\n"
+            "model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), lstm])\n"
+            "a = model.predict(x, batch_size=1)\n"
+            "lstm.reset_states()\n"
+            "b = model.predict(x, batch_size=1)\n"
+        ),
         # Not stateful.
-        "import keras\nfrom keras import layers\nmodel = keras.Sequential([layers.LSTM(8), layers.Dense(1)])\nfor seq in seqs:\n    print(model.predict(seq))\n",
+        (
+            "import keras\n"
+            "from keras import layers\n"
+            "model = keras.Sequential([layers.LSTM(8), layers.Dense(1)])\n"
+            "for seq in seqs:\n"
+            "    print(model.predict(seq))\n"
+        ),
         # A reset helper of the file, called in the loop.
-        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True)])\ndef reset():\n    for layer in model.layers:\n        layer.reset_states()\nfor seq in seqs:\n    reset()\n    model.predict(seq, batch_size=1)\n",
+        (
+            "import keras\n"
+            "from keras import layers\n"
+            "model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True)])\n"
+            "def reset():\n"
+            "    for layer in model.layers:\n"
+            "        layer.reset_states()\n"
+            "for seq in seqs:\n"
+            "    reset()\n"
+            "    model.predict(seq, batch_size=1)\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nfor seq in seqs:\n    print(model.predict(seq, batch_size=1))\n",
+            (
+                "import keras\n"
+                "from keras import layers\n"
+                "model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\n"
+                "for seq in seqs:\n"
+                "    print(model.predict(seq, batch_size=1))\n"
+            ),
             line=5,
             message="reset_states",
         ),
         Invalid(
-            "import tensorflow as tf\ninp = tf.keras.Input(batch_shape=(4, 10, 3))\nh = tf.keras.layers.GRU(8, stateful=True)(inp)\nmodel = tf.keras.Model(inp, h)\na = model.predict(x, batch_size=4)\nb = model.predict(x, batch_size=4)\n",
+            (
+                "import tensorflow as tf\n"
+                "inp = tf.keras.Input(batch_shape=(4, 10, 3))\n"
+                "h = tf.keras.layers.GRU(8, stateful=True)(inp)\n"
+                "model = tf.keras.Model(inp, h)\n"
+                "a = model.predict(x, batch_size=4)\n"
+                "b = model.predict(x, batch_size=4)\n"
+            ),
             line=6,
         ),
     )
@@ -389,34 +527,118 @@ class StatefulFitShuffle(_StatefulRule):
     summary = "Stateful RNN trained with shuffling on"
     severity = Severity.ERROR
     VALID = (
-        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nmodel.fit(x, y, batch_size=1, shuffle=False)\n",
+        (
+            "import keras\n"
+            "from keras import layers\n"
+            "model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\n"
+            "model.fit(x, y, batch_size=1, shuffle=False)\n"
+        ),
         "import keras\nfrom keras import layers\nmodel = keras.Sequential([layers.LSTM(8), layers.Dense(1)])\nmodel.fit(x, y)\n",
-        "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.LSTM(8, stateful=True)])\nds = tf.data.Dataset.from_tensor_slices((x, y)).batch(1)\nmodel.fit(ds, epochs=3)\n",
+        (
+            "import tensorflow as tf\n"
+            "model = tf.keras.Sequential([tf.keras.layers.LSTM(8, stateful=True)])\n"
+            "ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(1)\n"
+            "model.fit(ds, epochs=3)\n"
+        ),
         # Per model: the stateful layer of one model does not make an unrelated encoder-decoder stateful.
-        "import keras\nfrom keras import layers\nstateful = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nstateful.fit(x, y, batch_size=1, shuffle=False)\ninputs = keras.Input(shape=(None, 16))\nhidden = layers.LSTM(32)(inputs)\noutputs = layers.Dense(16)(hidden)\nseq2seq = keras.Model(inputs, outputs)\nseq2seq.fit(a, b, epochs=3)\n",
+        (
+            "import keras\n"
+            "from keras import layers\n"
+            "stateful = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\n"
+            "stateful.fit(x, y, batch_size=1, shuffle=False)\n"
+            "inputs = keras.Input(shape=(None, 16))\n"
+            "hidden = layers.LSTM(32)(inputs)\n"
+            "outputs = layers.Dense(16)(hidden)\n"
+            "seq2seq = keras.Model(inputs, outputs)\n"
+            "seq2seq.fit(a, b, epochs=3)\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nmodel.fit(x, y, batch_size=1)\n",
+            (
+                "import keras\n"
+                "from keras import layers\n"
+                "model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\n"
+                "model.fit(x, y, batch_size=1)\n"
+            ),
             line=4,
-            fixed="import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\nmodel.fit(x, y, batch_size=1, shuffle=False)\n",
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n"
+                "model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.LSTM(8, stateful=True), layers.Dense(1)])\n"
+                "model.fit(x, y, batch_size=1, shuffle=False)\n"
+            ),
         ),
         Invalid(
-            "import keras\nfrom keras import layers\nmodel = keras.Sequential()\nmodel.add(layers.LSTM(8, stateful=True, batch_input_shape=(1, 10, 3)))\nmodel.fit(x, y, shuffle=True, batch_size=1)\n",
+            (
+                "import keras\n"
+                "from keras import layers\n"
+                "model = keras.Sequential()\n"
+                "model.add(layers.LSTM(8, stateful=True, batch_input_shape=(1, 10, 3)))\n"
+                "model.fit(x, y, shuffle=True, batch_size=1)\n"
+            ),
             line=5,
-            fixed="import keras\nfrom keras import layers\nmodel = keras.Sequential()\nmodel.add(layers.LSTM(8, stateful=True, batch_input_shape=(1, 10, 3)))\nmodel.fit(x, y, shuffle=False, batch_size=1)\n",
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n"
+                "model = keras.Sequential()\n"
+                "model.add(layers.LSTM(8, stateful=True, batch_input_shape=(1, 10, 3)))\n"
+                "model.fit(x, y, shuffle=False, batch_size=1)\n"
+            ),
         ),
         # A functional model is stateful through the layers on its path, seen through names.
         Invalid(
-            "import keras\nfrom keras import layers\nplain = keras.Sequential([layers.Dense(4)])\nplain.fit(a, b)\ninputs = keras.Input(batch_shape=(1, 10, 3))\nrecurrent = layers.LSTM(8, stateful=True)\nhidden = recurrent(inputs)\nmodel = keras.Model(inputs, layers.Dense(1)(hidden))\nmodel.fit(x, y, batch_size=1)\n",
+            (
+                "import keras\n"
+                "from keras import layers\n"
+                "plain = keras.Sequential([layers.Dense(4)])\n"
+                "plain.fit(a, b)\n"
+                "inputs = keras.Input(batch_shape=(1, 10, 3))\n"
+                "recurrent = layers.LSTM(8, stateful=True)\n"
+                "hidden = recurrent(inputs)\n"
+                "model = keras.Model(inputs, layers.Dense(1)(hidden))\n"
+                "model.fit(x, y, batch_size=1)\n"
+            ),
             line=9, count=1,
-            fixed="import keras\nfrom keras import layers\nplain = keras.Sequential([layers.Dense(4)])\nplain.fit(a, b)\ninputs = keras.Input(batch_shape=(1, 10, 3))\nrecurrent = layers.LSTM(8, stateful=True)\nhidden = recurrent(inputs)\nmodel = keras.Model(inputs, layers.Dense(1)(hidden))\nmodel.fit(x, y, batch_size=1, shuffle=False)\n",
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n"
+                "plain = keras.Sequential([layers.Dense(4)])\n"
+                "plain.fit(a, b)\n"
+                "inputs = keras.Input(batch_shape=(1, 10, 3))\n"
+                "recurrent = layers.LSTM(8, stateful=True)\n"
+                "hidden = recurrent(inputs)\n"
+                "model = keras.Model(inputs, layers.Dense(1)(hidden))\n"
+                "model.fit(x, y, batch_size=1, shuffle=False)\n"
+            ),
         ),
         # A model built by a factory function of the file.
         Invalid(
-            "import keras\nfrom keras import layers\n\ndef build(units):\n    model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.GRU(units, stateful=True)])\n    model.compile('adam', 'mse')\n    return model\n\nnet = build(16)\nnet.fit(x, y, batch_size=1)\n",
+            (
+                "import keras\n"
+                "from keras import layers\n"
+                "\n"
+                "def build(units):\n"
+                "    model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.GRU(units, stateful=True)])\n"
+                "    model.compile('adam', 'mse')\n"
+                "    return model\n"
+                "\n"
+                "net = build(16)\n"
+                "net.fit(x, y, batch_size=1)\n"
+            ),
             line=10,
-            fixed="import keras\nfrom keras import layers\n\ndef build(units):\n    model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.GRU(units, stateful=True)])\n    model.compile('adam', 'mse')\n    return model\n\nnet = build(16)\nnet.fit(x, y, batch_size=1, shuffle=False)\n",
+            fixed=(
+                "import keras\n"
+                "from keras import layers\n"
+                "\n"
+                "def build(units):\n"
+                "    model = keras.Sequential([keras.Input(batch_shape=(1, 10, 3)), layers.GRU(units, stateful=True)])\n"
+                "    model.compile('adam', 'mse')\n"
+                "    return model\n"
+                "\n"
+                "net = build(16)\n"
+                "net.fit(x, y, batch_size=1, shuffle=False)\n"
+            ),
         ),
     )
 
@@ -427,6 +649,7 @@ class StatefulFitShuffle(_StatefulRule):
         shuffle = ah.keyword(node, "shuffle")
         if shuffle is not None and m.literal_bool(shuffle.value) is not True:
             return  # ``shuffle=False`` or a variable: trust it
+        edit: Edit | None
         if shuffle is not None:
             edit = m.replace_in_source(self.context, shuffle.value, "False")
         else:
@@ -470,26 +693,64 @@ class StatefulBatchSize(_StatefulRule):
     summary = "Stateful RNN used without its fixed `batch_size`"
     severity = Severity.ERROR
     VALID = (
-        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8, stateful=True)])\nmodel.fit(x, y, batch_size=4, shuffle=False)\np = model.predict(x, batch_size=4)\n",
+        (
+            "import keras\n"
+            "from keras import layers\n"
+            "model = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8, stateful=True)])\n"
+            "model.fit(x, y, batch_size=4, shuffle=False)\n"
+            "p = model.predict(x, batch_size=4)\n"
+        ),
         # Batch size unknown (a variable): silent.
-        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(B, 10, 3)), layers.LSTM(8, stateful=True)])\np = model.predict(x)\n",
-        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8, stateful=True)])\np = model.predict(x, batch_size=bs)\n",
+        (
+            "import keras\n"
+            "from keras import layers\n"
+            "model = keras.Sequential([keras.Input(batch_shape=(B, 10, 3)), layers.LSTM(8, stateful=True)])\n"
+            "p = model.predict(x)\n"
+        ),
+        (
+            "import keras\n"
+            "from keras import layers\n"
+            "model = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8, stateful=True)])\n"
+            "p = model.predict(x, batch_size=bs)\n"
+        ),
         # Not stateful: any batch size works.
-        "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8)])\np = model.predict(x)\n",
+        (
+            "import keras\n"
+            "from keras import layers\n"
+            "model = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8)])\n"
+            "p = model.predict(x)\n"
+        ),
     )
     INVALID = (
         Invalid(
-            "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8, stateful=True)])\np = model.predict(x)\n",
+            (
+                "import keras\n"
+                "from keras import layers\n"
+                "model = keras.Sequential([keras.Input(batch_shape=(4, 10, 3)), layers.LSTM(8, stateful=True)])\n"
+                "p = model.predict(x)\n"
+            ),
             line=4,
             message="batch_size=4",
         ),
         Invalid(
-            "import tensorflow as tf\ninp = tf.keras.Input(shape=(10, 3), batch_size=1)\nout = tf.keras.layers.LSTM(8, stateful=True)(inp)\nmodel = tf.keras.Model(inp, out)\nmodel.fit(x, y, batch_size=16, shuffle=False)\n",
+            (
+                "import tensorflow as tf\n"
+                "inp = tf.keras.Input(shape=(10, 3), batch_size=1)\n"
+                "out = tf.keras.layers.LSTM(8, stateful=True)(inp)\n"
+                "model = tf.keras.Model(inp, out)\n"
+                "model.fit(x, y, batch_size=16, shuffle=False)\n"
+            ),
             line=5,
             message="16",
         ),
         Invalid(
-            "from keras.models import Sequential\nfrom keras.layers import LSTM\nmodel = Sequential()\nmodel.add(LSTM(4, batch_input_shape=(1, 5, 1), stateful=True))\nmodel.evaluate(x, y)\n",
+            (
+                "from keras.models import Sequential\n"
+                "from keras.layers import LSTM\n"
+                "model = Sequential()\n"
+                "model.add(LSTM(4, batch_input_shape=(1, 5, 1), stateful=True))\n"
+                "model.evaluate(x, y)\n"
+            ),
             target_keras="2.15",
             line=5,
         ),
@@ -500,7 +761,7 @@ class StatefulBatchSize(_StatefulRule):
         if found is None or self.data_is_dataset(node):
             return
         receiver, method = found
-        size = self.context.models.fixed_batch_size(receiver)
+        size = self.context.semantic.fixed_batch_size(receiver)
         if size is None:
             return
         given = ah.argument(node, 1 if method == "predict" else 2, "batch_size")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,14 +16,15 @@ from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
-from kerascheck.static.models import ModelInfo, dense_units, layer_activation
 from kerascheck.static.semantic import (
     CallbackList,
     ModelEvent,
     ModelObject,
+    Scope,
     Site,
     Value,
 )
+from kerascheck.static.semantic.layers import ACTIVATION_LAYERS, SEQUENTIAL, dense_units, layer_activation
 
 EARLY_STOPPING = "keras.callbacks.EarlyStopping"
 CHECKPOINT = "keras.callbacks.ModelCheckpoint"
@@ -135,7 +137,8 @@ class _TimelineRule(Rule):
         saved after the ``fit`` (its last-epoch weights, not a best checkpoint)."""
         semantic = self.context.semantic
         order = fit.event.site.order
-        saved = [semantic.value_of(ah.argument(e.call, 0, "filepath"), e.site) for e in self.later_events(fit, _SAVES) if isinstance(e.call, cst.Call)]
+        later = [e for e in self.later_events(fit, _SAVES) if isinstance(e.call, cst.Call)]
+        saved = [semantic.value_of(ah.argument(e.call, 0, "filepath"), e.site) for e in later]  # type: ignore[arg-type]
         loads: list[tuple[Value, bool]] = []
         for call, site in semantic.keras_models.loads:
             if site.order <= order:
@@ -172,8 +175,8 @@ def _self_attribute(expr: cst.BaseExpression) -> bool:
 
 
 def _same_class(a: Site, b: Site) -> bool:
-    def owner(site: Site):  # type: ignore[no-untyped-def]
-        scope = site.scope
+    def owner(site: Site) -> Scope | None:
+        scope: Scope | None = site.scope
         while scope is not None and scope.kind != "class":
             scope = scope.parent
         return scope
@@ -225,33 +228,90 @@ class LastEpochWeights(_TimelineRule):
     name = "last-epoch-weights"
     summary = "The model keeps its last-epoch weights, not the best validated ones"
     VALID = (
-        "import keras\nmodel = keras.Sequential()\nstop = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[stop])\nmodel.evaluate(xt, yt)\n",
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "stop = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)\n"
+            "model.fit(x, y, validation_split=0.2, epochs=20, callbacks=[stop])\n"
+            "model.evaluate(xt, yt)\n"
+        ),
         # best checkpoint reloaded after fit
-        "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_data=(xv, yv), epochs=20, callbacks=[cp])\nmodel = keras.models.load_model('best.keras')\nmodel.evaluate(xt, yt)\n",
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "cp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\n"
+            "model.fit(x, y, validation_data=(xv, yv), epochs=20, callbacks=[cp])\n"
+            "model = keras.models.load_model('best.keras')\n"
+            "model.evaluate(xt, yt)\n"
+        ),
         # one epoch, or no validation, or nothing uses the model afterwards
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=1)\nmodel.evaluate(xt, yt)\n",
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, epochs=20)\nmodel.evaluate(xt, yt)\n",
         "import keras\nmodel = keras.Sequential()\nhistory = model.fit(x, y, validation_split=0.2, epochs=20)\nplot(history)\n",
         # the first fit is only the start of fine-tuning (corpus: semantic_similarity_with_bert.py)
-        "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_data=(xv, yv), epochs=2)\nmodel.trainable = True\nmodel.fit(x, y, validation_data=(xv, yv), epochs=1)\nmodel.evaluate(xt, yt)\n",
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "model.fit(x, y, validation_data=(xv, yv), epochs=2)\n"
+            "model.trainable = True\n"
+            "model.fit(x, y, validation_data=(xv, yv), epochs=1)\n"
+            "model.evaluate(xt, yt)\n"
+        ),
         # ``return model`` of a function defined further down is not a use (corpus: efficientnet)
-        "import keras\nmodel = keras.Sequential()\nhist = model.fit(x, y, validation_data=(xv, yv), epochs=40)\n\ndef build():\n    model = keras.Sequential()\n    return model\n",
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "hist = model.fit(x, y, validation_data=(xv, yv), epochs=40)\n"
+            "\n"
+            "def build():\n"
+            "    model = keras.Sequential()\n"
+            "    return model\n"
+        ),
         # unknown number of epochs: stay silent
         "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=args.epochs)\nmodel.evaluate(xt, yt)\n",
         # a callback list built in a variable and appended to; epochs through a constant
-        "import keras\nEPOCHS = 40\nmodel = keras.Sequential()\ncallbacks = [keras.callbacks.TensorBoard('logs')]\ncallbacks.append(keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True))\nmodel.fit(x, y, validation_split=0.2, epochs=EPOCHS, callbacks=callbacks)\nmodel.evaluate(xt, yt)\n",
+        (
+            "import keras\n"
+            "EPOCHS = 40\n"
+            "model = keras.Sequential()\n"
+            "callbacks = [keras.callbacks.TensorBoard('logs')]\n"
+            "callbacks.append(keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True))\n"
+            "model.fit(x, y, validation_split=0.2, epochs=EPOCHS, callbacks=callbacks)\n"
+            "model.evaluate(xt, yt)\n"
+        ),
         # the name is rebound to another model before it is used: the fitted one is not used
-        "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=30)\nmodel = keras.models.load_model('pretrained.keras')\nmodel.evaluate(xt, yt)\n",
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "model.fit(x, y, validation_split=0.2, epochs=30)\n"
+            "model = keras.models.load_model('pretrained.keras')\n"
+            "model.evaluate(xt, yt)\n"
+        ),
     )
     INVALID = (
         # two models in one file: the EarlyStopping only protects the fit that receives it
         Invalid(
-            "import keras\nencoder = keras.Sequential([keras.layers.Dense(8)])\nclassifier = keras.Sequential([keras.layers.Dense(2)])\nstop = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)\nencoder.fit(x, x, validation_split=0.2, epochs=20, callbacks=[stop])\nclassifier.fit(x, y, validation_split=0.2, epochs=20)\nclassifier.evaluate(xt, yt)\n",
+            (
+                "import keras\n"
+                "encoder = keras.Sequential([keras.layers.Dense(8)])\n"
+                "classifier = keras.Sequential([keras.layers.Dense(2)])\n"
+                "stop = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)\n"
+                "encoder.fit(x, x, validation_split=0.2, epochs=20, callbacks=[stop])\n"
+                "classifier.fit(x, y, validation_split=0.2, epochs=20)\n"
+                "classifier.evaluate(xt, yt)\n"
+            ),
             line=6, count=1,
         ),
         # reloading the file just saved after fit restores the last epoch, not the best one
         Invalid(
-            "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_split=0.2, epochs=25)\nmodel.save_weights('last.weights.h5')\nmodel.load_weights('last.weights.h5')\nmodel.predict(xt)\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential()\n"
+                "model.fit(x, y, validation_split=0.2, epochs=25)\n"
+                "model.save_weights('last.weights.h5')\n"
+                "model.load_weights('last.weights.h5')\n"
+                "model.predict(xt)\n"
+            ),
             line=3,
         ),
         Invalid(
@@ -259,7 +319,13 @@ class LastEpochWeights(_TimelineRule):
             line=3, message="last epoch",
         ),
         Invalid(
-            "import tensorflow as tf\nEPOCHS = 30\nmodel = tf.keras.Sequential()\nmodel.fit(train_ds, validation_data=val_ds, epochs=EPOCHS)\nprint(model.evaluate(test_ds))\n",
+            (
+                "import tensorflow as tf\n"
+                "EPOCHS = 30\n"
+                "model = tf.keras.Sequential()\n"
+                "model.fit(train_ds, validation_data=val_ds, epochs=EPOCHS)\n"
+                "print(model.evaluate(test_ds))\n"
+            ),
             line=4,
         ),
         Invalid(
@@ -268,12 +334,24 @@ class LastEpochWeights(_TimelineRule):
         ),
         # Keras 2's ``fit_generator`` (KC103) trains like ``fit``
         Invalid(
-            "import tensorflow as tf\nmodel = tf.keras.Sequential()\nmodel.fit_generator(gen, validation_data=val_gen, epochs=30)\nmodel.save('model.keras')\n",
+            (
+                "import tensorflow as tf\n"
+                "model = tf.keras.Sequential()\n"
+                "model.fit_generator(gen, validation_data=val_gen, epochs=30)\n"
+                "model.save('model.keras')\n"
+            ),
             line=3,
         ),
         # the global model used by a function defined after the fit (corpus: mirnet.py)
         Invalid(
-            "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, validation_data=(xv, yv), epochs=5)\n\ndef infer(image):\n    return model.predict(image)\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential()\n"
+                "model.fit(x, y, validation_data=(xv, yv), epochs=5)\n"
+                "\n"
+                "def infer(image):\n"
+                "    return model.predict(image)\n"
+            ),
             line=3,
         ),
     )
@@ -297,7 +375,8 @@ class LastEpochWeights(_TimelineRule):
                 continue
             self.report(
                 call,
-                f"after `fit` with validation over {_epochs_text(possible or [epochs])} epochs, `{self.context.code(fit.event.receiver)}` holds the last epoch's "
+                f"after `fit` with validation over {_epochs_text(possible or [epochs])} epochs, "
+                f"`{self.context.code(fit.event.receiver)}` holds the last epoch's "
                 "weights, not the best validated ones; use `EarlyStopping(restore_best_weights=True)` or "
                 "reload a best-only checkpoint",
             )
@@ -370,9 +449,20 @@ class EarlyStoppingNoRestore(_TimelineRule):
         # decided elsewhere
         "import keras\nstop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=config.restore)\n",
         # best checkpoint reloaded after fit
-        "import keras\nmodel = keras.Sequential()\ncbs = [keras.callbacks.EarlyStopping(patience=3), keras.callbacks.ModelCheckpoint('best.weights.h5', save_best_only=True, save_weights_only=True)]\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=cbs)\nmodel.load_weights('best.weights.h5')\n",
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "cbs = [keras.callbacks.EarlyStopping(patience=3), keras.callbacks.ModelCheckpoint('best.weights.h5', save_best_only=True,"
+            " save_weights_only=True)]\n"
+            "model.fit(x, y, validation_split=0.2, epochs=20, callbacks=cbs)\n"
+            "model.load_weights('best.weights.h5')\n"
+        ),
         # keras-tuner search: the trial models are discarded
-        "import keras\nstop_early = keras.callbacks.EarlyStopping(monitor='val_loss', patience=5)\ntuner.search(x, y, epochs=50, validation_split=0.2, callbacks=[stop_early])\n",
+        (
+            "import keras\n"
+            "stop_early = keras.callbacks.EarlyStopping(monitor='val_loss', patience=5)\n"
+            "tuner.search(x, y, epochs=50, validation_split=0.2, callbacks=[stop_early])\n"
+        ),
         "import keras\nstop = keras.callbacks.EarlyStopping(**settings)\n",
     )
     INVALID = (
@@ -387,7 +477,14 @@ class EarlyStoppingNoRestore(_TimelineRule):
         ),
         Invalid(
             "import keras\nstop = keras.callbacks.EarlyStopping(\n    monitor='val_loss',\n    patience=5,\n)\n",
-            fixed="import keras\nstop = keras.callbacks.EarlyStopping(\n    monitor='val_loss',\n    patience=5,\n    restore_best_weights=True,\n)\n",
+            fixed=(
+                "import keras\n"
+                "stop = keras.callbacks.EarlyStopping(\n"
+                "    monitor='val_loss',\n"
+                "    patience=5,\n"
+                "    restore_best_weights=True,\n"
+                ")\n"
+            ),
         ),
         Invalid(
             "import keras\nstop = keras.callbacks.EarlyStopping(patience=2)\n",
@@ -414,7 +511,7 @@ class EarlyStoppingNoRestore(_TimelineRule):
                 continue  # True, or decided by a variable
             if (restore is None and ah.has_star_args(call)) or (self.in_search(call) and not self.receiving(call)):
                 continue
-            if explicit_false:
+            if explicit_false and restore is not None:
                 edit: Edit | None = self.context.edit(restore, "True")
                 what = "`EarlyStopping(restore_best_weights=False)` (the default)"
             else:
@@ -469,36 +566,109 @@ class BestCheckpointNeverLoaded(_TimelineRule):
     name = "best-checkpoint-never-loaded"
     summary = "Best checkpoint saved but never loaded back"
     VALID = (
-        "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\nmodel = keras.models.load_model('best.keras')\nmodel.evaluate(xt, yt)\n",
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "cp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\n"
+            "model.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\n"
+            "model = keras.models.load_model('best.keras')\n"
+            "model.evaluate(xt, yt)\n"
+        ),
         # same path through a variable
-        "import keras\npath = 'ckpt/best.weights.h5'\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint(path, save_best_only=True, save_weights_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\nmodel.load_weights(path)\nmodel.evaluate(xt, yt)\n",
+        (
+            "import keras\n"
+            "path = 'ckpt/best.weights.h5'\n"
+            "model = keras.Sequential()\n"
+            "cp = keras.callbacks.ModelCheckpoint(path, save_best_only=True, save_weights_only=True)\n"
+            "model.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\n"
+            "model.load_weights(path)\n"
+            "model.evaluate(xt, yt)\n"
+        ),
         # EarlyStopping on the same metric restores the best weights
-        "import keras\nmodel = keras.Sequential()\ncbs = [keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True), keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)]\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=cbs)\nmodel.evaluate(xt, yt)\n",
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "cbs = [keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True), keras.callbacks.EarlyStopping(patience=3,"
+            " restore_best_weights=True)]\n"
+            "model.fit(x, y, validation_split=0.2, epochs=20, callbacks=cbs)\n"
+            "model.evaluate(xt, yt)\n"
+        ),
         # the checkpoint is the output of this script (loaded by another one)
-        "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\n",
-        "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('all_{epoch}.keras')\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\nmodel.evaluate(xt, yt)\n",
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "cp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\n"
+            "model.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\n"
+        ),
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "cp = keras.callbacks.ModelCheckpoint('all_{epoch}.keras')\n"
+            "model.fit(x, y, validation_split=0.2, epochs=20, callbacks=[cp])\n"
+            "model.evaluate(xt, yt)\n"
+        ),
 
         # the same path built twice (os.path.join through a constant and a variable)
-        "import os\nimport keras\nOUT = 'runs'\nbest_path = os.path.join(OUT, 'best.weights.h5')\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint(filepath=os.path.join(OUT, 'best.weights.h5'), save_best_only=True, save_weights_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\nmodel.load_weights(best_path)\nmodel.evaluate(xt, yt)\n",
+        (
+            "import os\n"
+            "import keras\n"
+            "OUT = 'runs'\n"
+            "best_path = os.path.join(OUT, 'best.weights.h5')\n"
+            "model = keras.Sequential()\n"
+            "cp = keras.callbacks.ModelCheckpoint(filepath=os.path.join(OUT, 'best.weights.h5'), save_best_only=True, save_weights_only=True)\n"
+            "model.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\n"
+            "model.load_weights(best_path)\n"
+            "model.evaluate(xt, yt)\n"
+        ),
     )
     INVALID = (
         # a later load of another file (the last epoch's) is not the best checkpoint
         Invalid(
-            "import os\nimport keras\nOUT = 'runs'\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint(filepath=os.path.join(OUT, 'best.weights.h5'), save_best_only=True, save_weights_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\nmodel.save_weights(f'{OUT}/last.weights.h5')\nmodel.load_weights(os.path.join(OUT, 'last.weights.h5'))\nmodel.evaluate(xt, yt)\n",
+            (
+                "import os\n"
+                "import keras\n"
+                "OUT = 'runs'\n"
+                "model = keras.Sequential()\n"
+                "cp = keras.callbacks.ModelCheckpoint(filepath=os.path.join(OUT, 'best.weights.h5'), save_best_only=True, save_weights_only=True)\n"
+                "model.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\n"
+                "model.save_weights(f'{OUT}/last.weights.h5')\n"
+                "model.load_weights(os.path.join(OUT, 'last.weights.h5'))\n"
+                "model.evaluate(xt, yt)\n"
+            ),
             line=5,
         ),
         Invalid(
-            "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\nmodel.evaluate(x_test, y_test)\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential()\n"
+                "cp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\n"
+                "model.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\n"
+                "model.evaluate(x_test, y_test)\n"
+            ),
             line=3, message="never loaded",
         ),
         # a different file is loaded
         Invalid(
-            "import keras\nmodel = keras.Sequential()\ncp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\nmodel.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\nother = keras.models.load_model('baseline.keras')\nmodel.save('final.keras')\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential()\n"
+                "cp = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\n"
+                "model.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cp])\n"
+                "other = keras.models.load_model('baseline.keras')\n"
+                "model.save('final.keras')\n"
+            ),
             line=3,
         ),
         # EarlyStopping watches another metric
         Invalid(
-            "import keras\nmodel = keras.Sequential()\ncbs = [keras.callbacks.ModelCheckpoint('best.keras', monitor='val_accuracy', save_best_only=True), keras.callbacks.EarlyStopping(restore_best_weights=True)]\nmodel.fit(x, y, validation_split=0.2, epochs=20, callbacks=cbs)\nmodel.evaluate(xt, yt)\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential()\n"
+                "cbs = [keras.callbacks.ModelCheckpoint('best.keras', monitor='val_accuracy', save_best_only=True),"
+                " keras.callbacks.EarlyStopping(restore_best_weights=True)]\n"
+                "model.fit(x, y, validation_split=0.2, epochs=20, callbacks=cbs)\n"
+                "model.evaluate(xt, yt)\n"
+            ),
             line=3,
         ),
     )
@@ -581,7 +751,12 @@ class SoftmaxSingleUnit(Rule):
         Invalid("import tensorflow as tf\nlogit = tf.keras.layers.Dense(1)(x)\nprob = tf.nn.softmax(logit)\n", line=3),
         Invalid("import keras\nx = keras.layers.Dense(1)(h)\nout = keras.layers.Activation('softmax')(x)\n", line=3),
         Invalid("import keras\nmodel = keras.Sequential([keras.layers.Dense(8), keras.layers.Dense(1), keras.layers.Softmax()])\n", line=2),
-        Invalid("import keras\nmodel = keras.Sequential()\nmodel.add(keras.layers.Dense(1))\nmodel.add(keras.layers.Activation('softmax'))\n", line=4),
+        Invalid((
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "model.add(keras.layers.Dense(1))\n"
+            "model.add(keras.layers.Activation('softmax'))\n"
+        ), line=4),
         Invalid("import keras\nout = keras.layers.Softmax()(keras.layers.Dense(1)(h))\n", line=2),
     )
 
@@ -602,11 +777,11 @@ class SoftmaxSingleUnit(Rule):
             if self._one_unit(ah.argument(node, 0, "x") or ah.argument(node, 0, "logits")):
                 self.report(node, self._MESSAGE)
             return
-        if qualified in ("keras.Sequential", "keras.models.Sequential"):
+        if qualified in SEQUENTIAL:
             layers = ah.argument(node, 0, "layers")
             if isinstance(layers, (cst.List, cst.Tuple)):
                 calls = [e.value for e in layers.elements if isinstance(e.value, cst.Call)]
-                for before, after in zip(calls, calls[1:]):
+                for before, after in itertools.pairwise(calls):
                     if self._is_softmax_layer(after) and dense_units(before, imports) == 1:
                         self.report(after, self._MESSAGE)
             return
@@ -617,9 +792,10 @@ class SoftmaxSingleUnit(Rule):
             return
         method = ah.method_call(node)
         if method is not None and method[1] == "add":
-            info = context.models.model(method[0])
-            if info is not None and len(info.layers) >= 2 and info.layers[-1] is ah.argument(node, 0, "layer"):
-                if self._is_softmax_layer(info.layers[-1]) and dense_units(info.layers[-2], imports) == 1:
+            added = ah.argument(node, 0, "layer")
+            if isinstance(added, cst.Call) and self._is_softmax_layer(added):
+                previous = context.semantic.layer_before(added, method[0])
+                if previous is not None and dense_units(previous, imports) == 1:
                     self.report(node, self._MESSAGE)
 
     def _is_softmax_layer(self, call: cst.Call) -> bool:
@@ -632,7 +808,7 @@ class SoftmaxSingleUnit(Rule):
     def _one_unit(self, expr: cst.BaseExpression | None) -> bool:
         if expr is None:
             return False
-        layer = self.context.models.layer_call(expr)
+        layer = self.context.semantic.layer_of(expr)
         return layer is not None and dense_units(layer, self.context.imports) == 1
 
 
@@ -648,7 +824,6 @@ _CATEGORICAL = frozenset(
 )
 _BINARY = frozenset({"binary_crossentropy", "BinaryCrossentropy", "BinaryFocalCrossentropy", "binary_focal_crossentropy"})
 #: Layers that only apply an activation: the output width is that of the layer they follow.
-_ACTIVATION_LAYERS = frozenset({"keras.layers.Activation", "keras.layers.Softmax"})
 
 
 class LossActivationMismatch(Rule):
@@ -686,8 +861,16 @@ class LossActivationMismatch(Rule):
     name = "loss-activation-mismatch"
     summary = "The loss does not match the output activation"
     VALID = (
-        "import keras\nmodel = keras.Sequential([keras.layers.Dense(10)])\nmodel.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n",
-        "import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\nmodel.compile(optimizer='adam', loss='sparse_categorical_crossentropy')\n",
+        (
+            "import keras\n"
+            "model = keras.Sequential([keras.layers.Dense(10)])\n"
+            "model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n"
+        ),
+        (
+            "import keras\n"
+            "model = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
+            "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')\n"
+        ),
         "import keras\nmodel = keras.Sequential([keras.layers.Dense(1, activation='sigmoid')])\nmodel.compile('adam', 'binary_crossentropy')\n",
         # output layer unknown (subclassed / loaded)
         "import keras\nmodel = keras.models.load_model('m.keras')\nmodel.compile(loss='binary_crossentropy')\n",
@@ -696,37 +879,81 @@ class LossActivationMismatch(Rule):
     )
     INVALID = (
         Invalid(
-            "import keras\nmodel = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\nmodel.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
+                "model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n"
+            ),
             line=3, message="from_logits=True",
         ),
         Invalid(
-            "import tensorflow as tf\nloss_fn = tf.keras.losses.BinaryCrossentropy(from_logits=True)\ninputs = tf.keras.Input((4,))\noutputs = tf.keras.layers.Dense(1, activation='sigmoid')(inputs)\nmodel = tf.keras.Model(inputs, outputs)\nmodel.compile(optimizer='adam', loss=loss_fn)\n",
+            (
+                "import tensorflow as tf\n"
+                "loss_fn = tf.keras.losses.BinaryCrossentropy(from_logits=True)\n"
+                "inputs = tf.keras.Input((4,))\n"
+                "outputs = tf.keras.layers.Dense(1, activation='sigmoid')(inputs)\n"
+                "model = tf.keras.Model(inputs, outputs)\n"
+                "model.compile(optimizer='adam', loss=loss_fn)\n"
+            ),
             line=6, message="sigmoid",
         ),
         Invalid(
-            "import keras\nmodel = keras.Sequential()\nmodel.add(keras.layers.Dense(1, activation='sigmoid'))\nmodel.compile('adam', 'categorical_crossentropy')\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential()\n"
+                "model.add(keras.layers.Dense(1, activation='sigmoid'))\n"
+                "model.compile('adam', 'categorical_crossentropy')\n"
+            ),
             line=4, message="categorical",
         ),
         Invalid(
-            "import keras\nmodel = keras.Sequential([keras.layers.Dense(5, activation='softmax')])\nmodel.compile(optimizer='adam', loss=keras.losses.binary_crossentropy)\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential([keras.layers.Dense(5, activation='softmax')])\n"
+                "model.compile(optimizer='adam', loss=keras.losses.binary_crossentropy)\n"
+            ),
             line=3, message="softmax",
         ),
         # a one-unit softmax with a binary loss: both spellings of the softmax agree
         Invalid(
-            "import keras\nmodel = keras.Sequential([keras.layers.Dense(1, activation='softmax')])\nmodel.compile(optimizer='adam', loss='binary_crossentropy')\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential([keras.layers.Dense(1, activation='softmax')])\n"
+                "model.compile(optimizer='adam', loss='binary_crossentropy')\n"
+            ),
             line=3, message="always 1.0",
         ),
         Invalid(
-            "import keras\ninputs = keras.Input((8,))\nx = keras.layers.Dense(1)(inputs)\noutputs = keras.layers.Activation('softmax')(x)\nmodel = keras.Model(inputs, outputs)\nmodel.compile(optimizer='adam', loss='binary_crossentropy')\n",
+            (
+                "import keras\n"
+                "inputs = keras.Input((8,))\n"
+                "x = keras.layers.Dense(1)(inputs)\n"
+                "outputs = keras.layers.Activation('softmax')(x)\n"
+                "model = keras.Model(inputs, outputs)\n"
+                "model.compile(optimizer='adam', loss='binary_crossentropy')\n"
+            ),
             line=6, message="always 1.0",
         ),
         Invalid(
-            "import keras\nmodel = keras.Sequential([keras.layers.Dense(1), keras.layers.Softmax()])\nmodel.compile(optimizer='adam', loss='binary_crossentropy')\n",
+            (
+                "import keras\n"
+                "model = keras.Sequential([keras.layers.Dense(1), keras.layers.Softmax()])\n"
+                "model.compile(optimizer='adam', loss='binary_crossentropy')\n"
+            ),
             line=3, message="always 1.0",
         ),
         # the model comes from a factory function of the same file
         Invalid(
-            "import keras\n\ndef build():\n    model = keras.Sequential([keras.layers.Dense(4, activation='softmax')])\n    return model\n\nmodel = build()\nmodel.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))\n",
+            (
+                "import keras\n"
+                "\n"
+                "def build():\n"
+                "    model = keras.Sequential([keras.layers.Dense(4, activation='softmax')])\n"
+                "    return model\n"
+                "\n"
+                "model = build()\n"
+                "model.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))\n"
+            ),
             line=8,
         ),
     )
@@ -735,21 +962,23 @@ class LossActivationMismatch(Rule):
         method = ah.method_call(node)
         if method is None or method[1] != "compile" or self.context.qualified(node.func) is not None:
             return
-        info = self.context.models.model(method[0])
-        layer = info.output_layer if info is not None else None
-        if info is None or layer is None:
+        layer = self.context.semantic.output_layer(method[0])
+        if layer is None:
             return
         loss, from_logits = self._loss(ah.argument(node, 1, "loss"))
         if loss is None:
             return
         imports = self.context.imports
         activation = layer_activation(layer, imports)
-        units = self._units(info, layer)
+        units = self._units(method[0], layer)
         if activation is None and (self.context.qualified(layer.func) or "").startswith("keras.layers.") and units is not None:
             activation = "linear"
         problem = None
         if from_logits and activation in ("softmax", "sigmoid"):
-            problem = f"`from_logits=True` but the output layer already applies `{activation}`: the loss applies it a second time; drop the activation or set `from_logits=False`"
+            problem = (
+                f"`from_logits=True` but the output layer already applies `{activation}`: the loss applies it a second time; "
+                "drop the activation or set `from_logits=False`"
+            )
         elif loss in _CATEGORICAL and units == 1:
             problem = f"`{loss}` over a one-unit output is always 0: use `binary_crossentropy` with a sigmoid unit, or one unit per class"
         elif loss in _CATEGORICAL and activation == "sigmoid":
@@ -757,21 +986,21 @@ class LossActivationMismatch(Rule):
         elif loss in _BINARY and activation == "softmax" and units == 1:
             problem = f"`{loss}` on a one-unit softmax output: softmax over one unit is always 1.0, so nothing is learned; use `sigmoid` for the unit"
         elif loss in _BINARY and activation == "softmax":
-            problem = f"`{loss}` on a softmax output treats coupled class probabilities as independent labels: use `categorical_crossentropy` (or one sigmoid unit)"
+            problem = (
+                f"`{loss}` on a softmax output treats coupled class probabilities as independent labels: "
+                "use `categorical_crossentropy` (or one sigmoid unit)"
+            )
         if problem is not None:
             self.report(node, problem)
 
-    def _units(self, info: ModelInfo, layer: cst.Call) -> int | None:
+    def _units(self, model: cst.BaseExpression, layer: cst.Call) -> int | None:
         """The output's width: the output ``Dense``'s units, or those of the ``Dense`` that an
         output ``Activation``/``Softmax`` layer is applied to."""
         imports = self.context.imports
         units = dense_units(layer, imports)
-        if units is not None or (self.context.qualified(layer.func) or "") not in _ACTIVATION_LAYERS:
+        if units is not None or (self.context.qualified(layer.func) or "") not in ACTIVATION_LAYERS:
             return units
-        if info.output is None and len(info.layers) >= 2 and info.layers[-1] is layer:
-            return dense_units(info.layers[-2], imports)
-        applied_to = self.context.models.layer_input(layer)
-        before = self.context.models.layer_call(applied_to) if applied_to is not None else None
+        before = self.context.semantic.layer_before(layer, model)
         return dense_units(before, imports) if before is not None else None
 
     def _loss(self, expr: cst.BaseExpression | None) -> tuple[str | None, bool]:

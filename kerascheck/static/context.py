@@ -16,11 +16,10 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from kerascheck.findings import Edit, Location
-from kerascheck.static import ast_helpers as ah
-from kerascheck.static.models import ModelTracker
 from kerascheck.static.names import ImportTable
 from kerascheck.static.programs import ProgramModel
 from kerascheck.static.semantic import SemanticModel
+from kerascheck.static.semantic.classes import ClassTable
 
 TAPE_NAMES = frozenset({"tensorflow.GradientTape", "tensorflow.autodiff.GradientTape"})
 TF_FUNCTION_NAMES = frozenset({"tensorflow.function", "tensorflow.compat.v1.function"})
@@ -71,7 +70,7 @@ class FileContext:
         self.imports = ImportTable()
         #: Names the file's ``from project_module import *`` bind (kerascheck.static.star_imports).
         self.imports.bind(star_bindings or {})
-        self.models = ModelTracker(self.imports)
+        self._class_table = ClassTable(self.imports)  # the semantic model's ``classes``
         self._keras_aliases = dict(keras_aliases or {})
         #: Plugin-wide options by plugin name (``[tool.kerascheck.plugin-options.<name>]``).
         self.plugin_options: Mapping[str, Mapping[str, Any]] = plugin_options or {}
@@ -88,7 +87,7 @@ class FileContext:
         self._tape_withs: list[bool] = []
         self._prescan()
         #: The semantic model of the file (public API for rules and plugins: docs/plugins.md).
-        self.semantic = SemanticModel(module, self.imports, self.models, self.qualified, self.code, self.edit)
+        self.semantic = SemanticModel(module, self.imports, self._class_table, self.qualified, self.code, self.edit, path)
 
     # -- versions --------------------------------------------------------------------------
 
@@ -219,7 +218,7 @@ class FileContext:
         )
 
     def enclosing_class_is_layer(self) -> bool:
-        return bool(self.classes) and self.models.is_layer_class(self.classes[-1].name.value)
+        return bool(self.classes) and self._class_table.is_layer_class(self.classes[-1].name.value)
 
     # -- traversal events (called by the engine) ------------------------------------------
 
@@ -237,7 +236,7 @@ class FileContext:
                         if isinstance(small, (cst.Import, cst.ImportFrom)):
                             self.imports.add(small)
                 elif isinstance(stmt, cst.ClassDef):
-                    self.models.add_class(stmt)
+                    self._class_table.add(stmt)
                 elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
                     pending.append(stmt.body.body)
                     for extra in _branches(stmt):
@@ -264,8 +263,8 @@ class FileContext:
         self.semantic.leave_import()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if node.name.value not in self.models.classes:
-            self.models.add_class(node)
+        if node.name.value not in self._class_table:
+            self._class_table.add(node)
         self.classes.append(node)
         self.semantic.on_class(node)
 
@@ -375,27 +374,11 @@ class FileContext:
         self._tape_depth -= is_tape
         self.semantic.leave_with(is_tape)
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        name = ah.assigned_name(node)
-        if name is not None:
-            self.models.on_assign(name, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        name = ah.assigned_name(node)
-        if name is not None and node.value is not None:
-            self.models.on_assign(name, node.value)
-
     def visit_Call(self, node: cst.Call) -> None:
         self.semantic.on_call(node, self.qualified(node.func))
-        self.models.on_call(node)
-        method = ah.method_call(node)
-        if method is not None:
-            self.models.on_method_call(method[0], method[1], node)
 
     def visit_Return(self, node: cst.Return) -> None:
         self.semantic.on_return(node)
-        if self.functions:
-            self.models.on_return(self.functions[-1].name.value, node.value)
 
 
 def syntactic_positions(module: cst.Module) -> dict[int, tuple[int, int, int, int]]:

@@ -14,7 +14,6 @@ dies, its file alone getting a KC002. Each of these ends as a finding for that f
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import sys
@@ -266,11 +265,12 @@ class Engine:
         if source.cell_map is not None:
             result.joined_lines = {cell: start for start, cell in source.cell_map.starts}
         result.suppressions = suppress.scan(source.text)
-        # CPython's own parser first, here (no thread): one AST for the import scan and the
-        # verdict (see _check_source); a file too deep for this thread is decided again there.
-        tree, verdict = _compile(source)
+        # CPython's own parser first, here (no thread; ``programs.compile_tree`` compiles once for
+        # the verdict and the import scan, see _check_source); a file too deep for this thread
+        # is decided again on the deep one.
+        verdict = _compile_verdict(source)
         if not path.endswith(".pyi"):  # stubs never run
-            result.imports = programs.scan_imports(source.text, path, lambda line, column: self._line_location(source, line, column), tree=tree)
+            result.imports = programs.scan_imports(source.text, path, lambda line, column: self._line_location(source, line, column))
         for error in source.cell_errors:  # notebook cells left out of the check: the others go on
             code = SYNTAX_ERROR if error.syntax else NOT_ANALYSED
             result.findings.append(self._engine_finding(code, error.message, self._line_location(source, error.line, error.column)))
@@ -313,7 +313,7 @@ class Engine:
         # native parser blow up (brackets nested past 200 levels: gigabytes of memory; ASTs
         # nested past its recursion limit) before libcst ever sees them.
         if isinstance(verdict, RecursionError) and len(source.text) > _DEEP_TEXT:
-            verdict = _run_deep(_compile, source)[1]  # decided with the deep thread's limits
+            verdict = _run_deep(_compile_verdict, source)  # decided with the deep thread's limits
         if verdict is not None:
             result.findings.append(self._verdict_finding(source, verdict))
             return
@@ -364,6 +364,7 @@ class Engine:
             result.findings.append(with_traceback(self._engine_finding(INTERNAL_ERROR, message, where), exc))
 
         _Dispatcher(context, rules, report_crash).walk(module)
+        result.dependencies = tuple(sorted({*star.dependencies, *context.semantic.modules_read()}))  # star-imported and evaluated modules
         for rule in rules:
             result.findings.extend(rule.findings)
             if rule.facts:
@@ -563,18 +564,11 @@ def _wants_without_keras(rule: type[Rule], text: str) -> bool:
     return not PREFILTER or rule.text_filter is None or rule.text_filter.search(text) is not None
 
 
-def _compile(source: SourceFile) -> tuple[ast.Module | None, BaseException | None]:
-    """CPython's AST of ``source`` and ``None``, or ``None`` and why CPython refuses it (a
-    SyntaxError, or RecursionError/MemoryError/ValueError for what it cannot even build)."""
-    import warnings
-
-    try:
-        with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
-            warnings.simplefilter("ignore")
-            tree = compile(source.text, source.path, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return None, exc
-    return tree if isinstance(tree, ast.Module) else None, None
+def _compile_verdict(source: SourceFile) -> BaseException | None:
+    """Why CPython refuses ``source`` (a SyntaxError, or RecursionError/MemoryError/ValueError
+    for what it cannot even build), or None when it compiles."""
+    outcome = programs.compile_tree(source.text, source.path)  # compiled once: scan_imports shares it
+    return outcome if isinstance(outcome, BaseException) else None
 
 
 def _megabytes(size: int) -> str:

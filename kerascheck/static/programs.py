@@ -38,7 +38,6 @@ from pathlib import Path
 from kerascheck.findings import Location
 
 _PyCF_ONLY_AST = 0x400
-_PyCF_ALLOW_TOP_LEVEL_AWAIT = 0x2000  # notebooks: ``await`` at the top of a cell
 
 #: Suffixes of files a program can run (stubs and notebooks are never imported).
 _IMPORTABLE = ".py"
@@ -86,22 +85,45 @@ def _is_main_guard(statement: ast.stmt) -> bool:
     return names == {"__name__"} and strings == {"__main__"}
 
 
-def scan_imports(text: str, path: str, locate: Callable[[int, int], Location], *, tree: ast.Module | None = None) -> ModuleImports:
+#: The last :func:`compile_tree` answer: ``(text, path, tree or why not)``. The engine asks
+#: twice per file (imports here, its syntax verdict), the text being the same object.
+_last_compiled: tuple[str, str, ast.Module | BaseException] | None = None
+
+
+def compile_tree(text: str, path: str) -> ast.Module | BaseException:
+    """CPython's AST of ``text``, or why it refuses it (a SyntaxError, or ValueError /
+    RecursionError / MemoryError for what it cannot even build). Compiled once per file: the
+    answer for the same text object is reused. Only the AST is built, so ``await`` at the top
+    level (notebook cells) is accepted, as IPython does."""
+    global _last_compiled
+    last = _last_compiled
+    if last is not None and last[0] is text and last[1] == path:
+        return last[2]
+    import warnings
+
+    outcome: ast.Module | BaseException
+    try:
+        with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
+            warnings.simplefilter("ignore")
+            outcome = compile(text, path, "exec", flags=_PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        outcome = exc
+    # A recursion failure may depend on the thread's stack (the engine parses deep files on a
+    # thread with a larger one): not reused.
+    _last_compiled = None if isinstance(outcome, RecursionError) else (text, path, outcome)
+    return outcome
+
+
+def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -> ModuleImports:
     """Every import statement of ``text`` (also inside functions, ``try`` and ``if`` blocks:
     they run when reached), and whether it has a ``__main__`` guard. ``locate(line, column)``
     maps a position of ``text`` to a location (notebooks: the cell). A file that does not
-    compile has none. ``tree``: ``text``'s AST, when the caller compiled it already."""
+    compile has none."""
     if "import" not in text and "__main__" not in text:
         return ModuleImports()
-    if tree is None:
-        import warnings
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = compile(text, path, "exec", flags=_PyCF_ONLY_AST | _PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return ModuleImports()
+    tree = compile_tree(text, path)
+    if not isinstance(tree, ast.Module):
+        return ModuleImports()
     main_guard = any(_is_main_guard(statement) for statement in tree.body)
     found: list[ImportStatement] = []
     pending: list[ast.AST] = [tree]
@@ -197,6 +219,54 @@ class ProgramModel:
         return _Builder(imports, Path(root)).build()
 
 
+# -- Python's path finder ----------------------------------------------------------------------
+
+
+def find_module(
+    name: str,
+    directories: Sequence[str],
+    is_file: Callable[[str], bool] = os.path.isfile,
+    is_dir: Callable[[str], bool] = os.path.isdir,
+) -> tuple[str | None, list[str]]:
+    """One step of Python's path finder: ``(file, package directories)`` of the top-level name
+    ``name`` in ``directories``. A package (``name/__init__.py``) wins over a module
+    (``name.py``) in each directory; a directory without ``__init__.py`` is a namespace package
+    only when no directory has a package or module of that name. A package gives its
+    ``__init__.py`` and directory, a module its file and no directory, a namespace package no
+    file and its directories, nothing found ``(None, [])``. ``is_file``/``is_dir`` say what
+    exists (the disk by default; the program model passes the checked files)."""
+    namespace: list[str] = []
+    for directory in directories:
+        package = os.path.join(directory, name)
+        init = os.path.join(package, "__init__.py")
+        if is_file(init):
+            return init, [package]
+        module = package + ".py"
+        if is_file(module):
+            return module, []
+        if is_dir(package):
+            namespace.append(package)
+    return None, namespace
+
+
+def find_dotted(
+    module: str,
+    directories: Sequence[str],
+    is_file: Callable[[str], bool] = os.path.isfile,
+    is_dir: Callable[[str], bool] = os.path.isdir,
+) -> str | None:
+    """The file the dotted ``module`` (``a.b.c``) is in when imported with ``directories`` as
+    the search path (never a notebook), or None when it is not found there."""
+    file: str | None = None
+    for part in module.split("."):
+        if not directories:
+            return None
+        file, directories = find_module(part, directories, is_file, is_dir)
+        if file is None and not directories:
+            return None
+    return file
+
+
 # -- building ----------------------------------------------------------------------------------
 
 
@@ -273,21 +343,8 @@ class _Builder:
     # -- Python's path finder, over the checked files --
 
     def _find(self, name: str, directories: Sequence[str]) -> tuple[str | None, list[str]]:
-        """``(file, package directories)`` of ``name`` in ``directories``: a package gives its
-        ``__init__.py`` and directory, a module its file and no directory, a namespace package
-        no file and its directories, nothing found ``(None, [])``."""
-        namespace: list[str] = []
-        for directory in directories:
-            package = os.path.join(directory, name)
-            init = os.path.join(package, "__init__.py")
-            if init in self.files:
-                return init, [package]
-            module = package + ".py"
-            if module in self.files:
-                return module, []
-            if package in self.directories:
-                namespace.append(package)
-        return None, namespace
+        """:func:`find_module` over the checked files."""
+        return find_module(name, directories, self.files.__contains__, self.directories.__contains__)
 
     def _resolve(self, statement: ImportStatement, importer: str, search: Sequence[str]) -> list[tuple[str, str]]:
         """The checked files ``statement`` in ``importer`` runs, each with its module name."""

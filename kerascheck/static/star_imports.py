@@ -3,7 +3,9 @@
 A notebook that does ``from utils import *``, where ``utils.py`` beside it does
 ``from keras.layers import *`` and ``import keras.backend as K``, uses Keras as much as one that
 imports it itself. Like Python running a script or notebook, M is looked up in the importing
-file's own directory (``M.py``, then ``M/__init__.py``; never a notebook). M is read, never run:
+file's own directory, by the program model's path finder
+(:func:`kerascheck.static.programs.find_dotted`: a package before a module; never a notebook).
+M is read, never run:
 only its top-level import statements (and the names its own definitions rebind) count, its
 ``__all__`` is respected, ``_private`` names are skipped, its own star imports of Keras modules
 bind the names :func:`kerascheck.keras_api.module_names` knows, and its star imports of other
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 
 from kerascheck.static.cache_key import digest
 from kerascheck.static.names import canonical
+from kerascheck.static.programs import find_dotted
 
 #: ``from M import *`` at the start of a line (a cheap test before anything is read).
 _STAR_IMPORT = re.compile(r"^[ \t]*from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+\*", re.MULTILINE)
@@ -75,7 +78,7 @@ def bindings(path: str, text: str) -> StarBindings:
 
 def _exports(module: str, directory: str, read: dict[str, str], seen: frozenset[str]) -> dict[str, str]:
     """What ``from module import *`` binds if ``module`` is a project module, else nothing."""
-    path = _find(module, directory)
+    path = find_dotted(module, [directory])
     if path is None or path in seen:
         return {}
     parsed = _read(path)
@@ -101,15 +104,6 @@ def _exports(module: str, directory: str, read: dict[str, str], seen: frozenset[
     if parsed.exported is not None:
         return {name: value for name, value in bound.items() if name in parsed.exported}
     return {name: value for name, value in bound.items() if not name.startswith("_")}
-
-
-def _find(module: str, directory: str) -> str | None:
-    """``module`` in ``directory`` as Python would find it there (never a notebook)."""
-    relative = os.path.join(directory, *module.split("."))
-    for candidate in (relative + ".py", os.path.join(relative, "__init__.py")):
-        if os.path.isfile(candidate):
-            return candidate
-    return None
 
 
 def _read(path: str) -> _Module | None:

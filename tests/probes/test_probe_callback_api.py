@@ -11,9 +11,9 @@ pytestmark = pytest.mark.tf
 keras = pytest.importorskip("keras")
 pytest.importorskip("tensorflow")
 
-from kerascheck.findings import Severity  # noqa: E402
 from kerascheck.callback import KerascheckCallback  # noqa: E402
-from kerascheck.probes.api import probe  # noqa: E402
+from kerascheck.findings import Severity  # noqa: E402
+from kerascheck.probes.probe_function import probe  # noqa: E402
 
 
 def overfitting_run(build_module: ModuleType, extra_callbacks: list, counter: bool = False) -> KerascheckCallback:

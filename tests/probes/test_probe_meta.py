@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kerascheck.probes.api import select_probes
 from kerascheck.probes.builtin import BUILTIN_PROBES, kerascheck_register_probes
+from kerascheck.probes.probe_function import select_probes
 from kerascheck.probes.runner import ProbeSettings, ProbeTarget, child_environment
 
 
@@ -27,13 +27,13 @@ def test_builtin_probes_are_well_documented() -> None:
 def test_hook_returns_every_builtin() -> None:
     assert kerascheck_register_probes() == list(BUILTIN_PROBES)
     runnable = [p.code for p in BUILTIN_PROBES if p.runs_on_models()]
-    assert runnable == [f"KP{100 + i}" for i in range(1, 13)]
+    assert runnable == [f"KP{100 + i}" for i in range(1, 13)] + ["KP202"]
 
 
 def test_importing_runner_and_probes_does_not_import_tensorflow() -> None:
     code = (
         "import json, sys\n"
-        "import kerascheck.probes.runner, kerascheck.probes.api, kerascheck.probes.builtin\n"
+        "import kerascheck.probes.runner, kerascheck.probes.probe_function, kerascheck.probes.builtin\n"
         "from kerascheck.probes.builtin import BUILTIN_PROBES\n"
         "[p.docs() for p in BUILTIN_PROBES]\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
@@ -51,6 +51,8 @@ def test_importing_runner_and_probes_does_not_import_tensorflow() -> None:
         ("dir/saved_model", "dir/saved_model", None),
         ("models/build.py:build_model", None, "models/build.py:build_model"),
         ("pkg.models:make", None, "pkg.models:make"),
+        ("models/zoo.py:Zoo.small", None, "models/zoo.py:Zoo.small"),
+        ("models/zoo.py:Zoo.", "models/zoo.py:Zoo.", None),
         ("C:\\models\\m.keras", "C:\\models\\m.keras", None),
     ],
 )

@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Literal
 import libcst as cst
 
 from kerascheck.static import ast_helpers as ah
-from kerascheck.static.models import INPUT_CONSTRUCTORS, MODEL_LOADERS, is_stateful_rnn
+from kerascheck.static.semantic.layers import (
+    DATASET_FACTORIES,
+    DATASET_METHODS,
+    FUNCTIONAL,
+    INPUT_CONSTRUCTORS,
+    MODEL_LOADERS,
+    SEQUENTIAL,
+    fixed_batch_size,
+    is_stateful_rnn,
+)
 
 if TYPE_CHECKING:
     from kerascheck.static.semantic.model import SemanticModel
@@ -36,8 +45,6 @@ FIT_METHODS = frozenset({"fit", "fit_generator"})
 #: Events that use the weights a model holds.
 USE_METHODS = frozenset({"predict", "evaluate", "save", "save_weights", "export", "predict_on_batch", "test_on_batch",
                          "predict_generator", "evaluate_generator", "predict_classes", "return"})
-_SEQUENTIAL = frozenset({"keras.Sequential", "keras.models.Sequential"})
-_FUNCTIONAL = frozenset({"keras.Model", "keras.models.Model"})
 #: Calls that only gather their arguments into one tensor (traced through for layers).
 _KNOWN_BUILT = frozenset({"sequential", "functional", "subclass", "factory"})
 
@@ -91,6 +98,11 @@ class ModelIndex:
         self.loads: list[tuple[cst.Call, Site]] = []
         #: id(ClassDef) -> Keras layer constructor calls made in that class's body.
         self.class_layers: dict[int, list[cst.Call]] = {}
+        #: id(layer constructor call) -> what it is applied to (``y`` of ``Dense(3)(y)``) and where.
+        self.applied: dict[int, tuple[cst.BaseExpression, Site]] = {}
+        #: Literal fixed batch sizes of the file's layers (``Input(batch_shape=(8, ...))``).
+        self.batch_sizes: set[int] = set()
+        self._factories_asked: set[int] = set()  # functions whose returns are being followed
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -104,6 +116,12 @@ class ModelIndex:
                 self.events.append(ModelEvent(name, call, receiver, site))
             elif name in ("append", "extend", "insert") and isinstance(receiver, cst.Name):
                 self.mutations.append((receiver.value, call, site))
+        if isinstance(call.func, cst.Call) and call.args:
+            self.applied[id(call.func)] = (call.args[0].value, site)
+        if qualified is not None and (qualified.startswith("keras.layers.") or qualified in INPUT_CONSTRUCTORS):
+            size = fixed_batch_size(call)
+            if size is not None:
+                self.batch_sizes.add(size)
         if qualified is not None and qualified.startswith("keras.layers."):
             scope: Scope | None = site.scope
             while scope is not None and scope.kind != "class":
@@ -116,7 +134,9 @@ class ModelIndex:
 
     # -- which object ----------------------------------------------------------------------
 
-    def _object(self, key: object, origin: Origin, node: cst.CSTNode, site: Site, definition=None) -> ModelObject:  # type: ignore[no-untyped-def]
+    def _object(
+        self, key: object, origin: Origin, node: cst.CSTNode, site: Site, definition: cst.ClassDef | cst.FunctionDef | None = None
+    ) -> ModelObject:
         found = self._objects.get(key)
         if found is None:
             found = ModelObject(origin, node, site, definition)
@@ -127,9 +147,9 @@ class ModelIndex:
         """The model object a call makes, if it visibly makes one."""
         semantic = self.semantic
         qualified = semantic.qualified(call.func)
-        if qualified in _SEQUENTIAL:
+        if qualified in SEQUENTIAL:
             return self._object(id(call), "sequential", call, site)
-        if qualified in _FUNCTIONAL:
+        if qualified in FUNCTIONAL:
             return self._object(id(call), "functional", call, site)
         if qualified in MODEL_LOADERS:
             return self._object(id(call), "loaded", call, site)
@@ -140,8 +160,14 @@ class ModelIndex:
                 if isinstance(node, cst.ClassDef) and semantic.is_model_class(node.name.value):
                     return self._object(id(call), "subclass", call, site, node)
             function = semantic.function_called(call, site)
-            if function is not None and any(self.models_of(value, where, keras_only=True) for value, where in semantic.returns_of(function)):
-                return self._object(id(call), "factory", call, site, function)
+            if function is not None and id(function) not in self._factories_asked:
+                self._factories_asked.add(id(function))  # a recursive function returns what it returns
+                try:
+                    makes = any(self.models_of(value, where, keras_only=True) for value, where in semantic.returns_of(function))
+                finally:
+                    self._factories_asked.discard(id(function))
+                if makes:
+                    return self._object(id(call), "factory", call, site, function)
         return None
 
     def models_of(self, expr: cst.BaseExpression | None, site: Site, *, keras_only: bool = False, depth: int = 0) -> list[ModelObject]:
@@ -281,6 +307,86 @@ class ModelIndex:
             self._trace(expr.right, site, out, seen, depth + 1)
         elif isinstance(expr, cst.Subscript):
             self._trace(expr.value, site, out, seen, depth + 1)
+
+    def layer_of(self, expr: cst.BaseExpression | None, site: Site) -> cst.Call | None:
+        """The layer constructor call whose output ``expr`` holds: ``Dense(3)(x)``, or a name
+        whose every binding the use sees is one such output (``h = Dense(3)(x)``)."""
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Call):
+            return expr.func
+        if isinstance(expr, cst.Name):
+            bindings = self.semantic.scopes.lookup(expr.value, site)
+            layers = {id(found): found for b in bindings if (found := self._applied_layer(b)) is not None}
+            if len(layers) == 1 and len(bindings) == 1:
+                return next(iter(layers.values()))
+        return None
+
+    @staticmethod
+    def _applied_layer(binding: Binding) -> cst.Call | None:
+        value = binding.value
+        if binding.kind in ("assign", "annotation", "walrus") and isinstance(value, cst.Call) and isinstance(value.func, cst.Call):
+            return value.func
+        return None
+
+    def layer_input(self, layer: cst.Call) -> tuple[cst.BaseExpression, Site] | None:
+        """What the layer constructor ``layer`` is applied to (``y`` of ``Dense(3)(y)``), and where."""
+        return self.applied.get(id(layer))
+
+    def output_layer(self, model: ModelObject, depth: int = 0) -> cst.Call | None:
+        """The constructor call of ``model``'s output layer, when it can be seen: a Sequential's
+        last layer, the layer a functional model's ``outputs`` come from, what a factory builds."""
+        node = model.node
+        if model.origin == "sequential":
+            layers = self.layers_of(model) or []
+            return layers[-1] if layers else None
+        if model.origin == "functional" and isinstance(node, cst.Call):
+            return self.layer_of(ah.argument(node, 1, "outputs"), model.site)
+        if model.origin == "factory" and isinstance(model.definition, cst.FunctionDef) and depth < 6:
+            found = {
+                id(layer): layer
+                for value, where in self.semantic.returns_of(model.definition)
+                for inner in self.models_of(value, where, keras_only=True)
+                if (layer := self.output_layer(inner, depth + 1)) is not None
+            }
+            return next(iter(found.values())) if len(found) == 1 else None
+        return None
+
+    def fixed_batch_size(self, model: ModelObject) -> int | None:
+        """The literal batch size ``model`` was built for, when visible."""
+        node = model.node
+        if model.origin == "sequential":
+            layers = self.layers_of(model) or []
+            return fixed_batch_size(layers[0]) if layers else None
+        if model.origin == "functional" and isinstance(node, cst.Call):
+            inputs = ah.argument(node, 0, "inputs")
+            if isinstance(inputs, (cst.List, cst.Tuple)) and inputs.elements:
+                inputs = inputs.elements[0].value
+            if isinstance(inputs, cst.Name):
+                bound = [b.value for b in self.semantic.scopes.lookup(inputs.value, model.site) if isinstance(b.value, cst.Call)]
+                inputs = bound[0] if len(bound) == 1 else None
+            return fixed_batch_size(inputs) if isinstance(inputs, cst.Call) else None
+        # Subclassed / factory models: trust a single batch size used throughout the file.
+        return next(iter(self.batch_sizes)) if len(self.batch_sizes) == 1 else None
+
+    def is_dataset(self, expr: cst.BaseExpression | None, site: Site, depth: int = 0) -> bool:
+        """``expr`` visibly is a dataset or generator (``tf.data`` chain, ``*_dataset_from_*``,
+        ``datagen.flow(...)``, a generator expression, a name every binding of which is one):
+        ``fit``/``predict`` ignore ``shuffle`` and ``batch_size`` for those."""
+        if expr is None or depth > 8:
+            return False
+        if isinstance(expr, cst.GeneratorExp):
+            return True
+        if isinstance(expr, cst.Name):
+            bindings = self.semantic.scopes.lookup(expr.value, site)
+            return bool(bindings) and all(
+                b.kind in ("assign", "annotation", "walrus") and self.is_dataset(b.value, b.site, depth + 1) for b in bindings
+            )
+        if not isinstance(expr, cst.Call):
+            return False
+        qualified = self.semantic.qualified(expr.func) or ""
+        if qualified.startswith(DATASET_FACTORIES):
+            return True
+        method = ah.method_call(expr)
+        return method is not None and method[1] in DATASET_METHODS and qualified == ""
 
     def derived_from(self, model: ModelObject) -> list[ModelObject]:
         """Functional models built on ``model`` (``keras.Model(x, model(x))``, or from its

@@ -26,17 +26,19 @@ import libcst as cst
 from kerascheck.findings import Edit
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.semantic.callgraph import CallGraph
+from kerascheck.static.semantic.classes import ClassTable
+from kerascheck.static.semantic.flows import flows_from
 from kerascheck.static.semantic.keras_models import (
     CallbackList,
     ModelEvent,
     ModelIndex,
     ModelObject,
 )
-from kerascheck.static.semantic.scopes import Binding, ScopeTracker, Site
+from kerascheck.static.semantic.project_modules import ProjectModules
+from kerascheck.static.semantic.scopes import Binding, Scope, ScopeTracker, Site
 from kerascheck.static.semantic.values import Evaluator, Value
 
 if TYPE_CHECKING:
-    from kerascheck.static.models import ModelTracker
     from kerascheck.static.names import ImportTable
 
 #: Reductions over repeated samples: Monte-Carlo estimates are their inputs.
@@ -54,18 +56,26 @@ class SemanticModel:
         self,
         module: cst.Module,
         imports: ImportTable,
-        models: ModelTracker,
+        classes: ClassTable,
         qualified: Callable[[cst.BaseExpression], str | None],
         code: Callable[[cst.CSTNode], str],
         edit: Callable[[cst.CSTNode, str], Edit],
+        path: str | None = None,
     ) -> None:
         self.imports = imports
-        self._models = models
+        #: The file's path as given to the engine.
+        self.path = path
+        #: The classes of the file and which are Keras layers/models.
+        self.classes = classes
         self._qualified = qualified
         self._code = code
         self._edit = edit
         self.scopes = ScopeTracker(module)
         self.calls = CallGraph(self.scopes)
+        #: The project modules this file imports values from (None: the file is not on disk).
+        self.project_modules = ProjectModules(path) if path is not None and path.endswith((".py", ".ipynb")) else None
+        #: The end of the module (set by :meth:`finish`): module-level names' final values.
+        self.end: Site | None = None
         self.keras_models = ModelIndex(self)
         self._values = Evaluator(self)
         #: True once the walk has finished (``leave_Module``): answers cover the whole file.
@@ -73,6 +83,8 @@ class SemanticModel:
         self._returns: dict[int, list[tuple[cst.BaseExpression, Site]]] = {}
         self._def_sites: dict[int, Site] = {}
         self._statistics: list[tuple[cst.Call, Site]] = []
+        #: ``name[...] = value`` stores into plain names, with where they happen.
+        self.item_stores: list[tuple[str, cst.BaseExpression, Site]] = []
         self._keras_called = False
         self._import_depth = 0
 
@@ -292,6 +304,24 @@ class SemanticModel:
                     found.extend((obj, parameter) for obj in self.keras_models.objects_of(parameter))
         return found
 
+    def flows_from(self, expr: cst.BaseExpression | None, sources: set[int], site: Site | None = None) -> int | None:
+        """The id of the first of ``sources`` (CST node ids: calls whose result counts, binding
+        nodes or values standing for data) whose result ``expr`` may hold or be computed from:
+        through names, their bindings, items stored and appended into them, and the returns of
+        the file's functions (shape reads such as ``len(x)`` excluded). None when none."""
+        return flows_from(self, expr, site or self.here(), sources)
+
+    def stores_into(self, binding: Binding, before: Site) -> list[tuple[cst.BaseExpression, Site]]:
+        """What is stored into the object a binding holds, after it and before ``before``, in
+        its scope: ``x[i] = value`` and ``x.append(value)``/``extend``/``insert``."""
+        name, scope, start = binding.name, binding.scope, binding.site.order
+        found = [(value, where) for stored, value, where in self.item_stores
+                 if stored == name and where.scope is scope and start < where.order < before.order]
+        for mutated, call, where in self.keras_models.mutations:
+            if mutated == name and where.scope is scope and start < where.order < before.order:
+                found.extend((a.value, where) for a in call.args)
+        return found
+
     def is_training_code(self, site: Site | None = None) -> bool:
         """Inside a ``GradientTape`` block, a loop that applies gradients, a training-step
         function, or a function called (directly or not) from any of those."""
@@ -300,7 +330,69 @@ class SemanticModel:
     # -- Keras models ------------------------------------------------------------------------
 
     def is_model_class(self, name: str) -> bool:
-        return self._models.is_model_class(name)
+        """``name`` is a ``keras.Model`` subclass defined in this file."""
+        return self.classes.is_model_class(name)
+
+    def is_layer_class(self, name: str) -> bool:
+        """``name`` is a Keras Layer (or Model) subclass defined in this file."""
+        return self.classes.is_layer_class(name)
+
+    def defines_method(self, method: str) -> bool:
+        """Some class of this file defines ``method`` (a call to it may be the user's own)."""
+        return self.classes.defines_method(method)
+
+    def is_model(self, expr: cst.BaseExpression | None, site: Site | None = None) -> bool:
+        """``expr`` visibly holds (or makes) a Keras model, through the bindings the use sees."""
+        return bool(self.keras_models.models_of(expr, site or self.here(), keras_only=True))
+
+    def model_origin(self, expr: cst.BaseExpression | None, site: Site | None = None) -> str | None:
+        """How the Keras model ``expr`` holds was made (``sequential``, ``functional``,
+        ``subclass``, ``loaded``, ``factory``), when all it may hold agree; else None."""
+        origins = {m.origin for m in self.keras_models.models_of(expr, site or self.here(), keras_only=True)}
+        return origins.pop() if len(origins) == 1 else None
+
+    def model_layers(self, expr: cst.BaseExpression | None, site: Site | None = None) -> list[cst.Call] | None:
+        """The layer constructor calls of the one Keras model ``expr`` holds, in order, when
+        they can be seen (``None`` otherwise)."""
+        model = self.model_of(expr, site)
+        return self.keras_models.layers_of(model) if model is not None else None
+
+    def output_layer(self, expr: cst.BaseExpression | None, site: Site | None = None) -> cst.Call | None:
+        """The output layer's constructor call of the model ``expr`` holds (the same one for
+        every model it may hold), when it can be seen."""
+        found = {
+            id(layer): layer
+            for model in self.keras_models.models_of(expr, site or self.here(), keras_only=True)
+            if (layer := self.keras_models.output_layer(model)) is not None
+        }
+        return next(iter(found.values())) if len(found) == 1 else None
+
+    def layer_of(self, expr: cst.BaseExpression | None, site: Site | None = None) -> cst.Call | None:
+        """The layer constructor call whose output ``expr`` holds (``h`` of ``h = Dense(1)(x)``)."""
+        return self.keras_models.layer_of(expr, site or self.here())
+
+    def layer_input(self, layer: cst.Call) -> cst.Call | None:
+        """The layer whose output ``layer`` is applied to (``Dense(1)`` in ``Softmax()(Dense(1)(x))``)."""
+        applied = self.keras_models.layer_input(layer)
+        return self.keras_models.layer_of(applied[0], applied[1]) if applied is not None else None
+
+    def layer_before(self, layer: cst.Call, model: cst.BaseExpression | None = None, site: Site | None = None) -> cst.Call | None:
+        """The layer whose output ``layer`` receives: the one it is applied to in functional
+        code, or the one before it in the Sequential ``model`` holds."""
+        before = self.layer_input(layer)
+        if before is not None or model is None:
+            return before
+        layers = self.model_layers(model, site)
+        return layers[-2] if layers is not None and len(layers) >= 2 and layers[-1] is layer else None
+
+    def is_dataset(self, expr: cst.BaseExpression | None, site: Site | None = None) -> bool:
+        """``expr`` visibly holds a ``tf.data`` pipeline, a Keras dataset or a batch generator."""
+        return self.keras_models.is_dataset(expr, site or self.here())
+
+    def fixed_batch_size(self, expr: cst.BaseExpression | None, site: Site | None = None) -> int | None:
+        """The literal batch size the one Keras model ``expr`` holds was built for."""
+        model = self.model_of(expr, site)
+        return self.keras_models.fixed_batch_size(model) if model is not None else None
 
     def models_of(self, expr: cst.BaseExpression | None, site: Site | None = None) -> list[ModelObject]:
         """Every model object ``expr`` may hold (including values only used like a model)."""
@@ -346,7 +438,7 @@ class SemanticModel:
                         return True
         return False
 
-    def _reduced(self, node: cst.CSTNode, scope, site: Site) -> bool:  # type: ignore[no-untyped-def]
+    def _reduced(self, node: cst.CSTNode, scope: Scope | None, site: Site) -> bool:
         for call, _ in self._statistics:
             if any(a.value is node for a in call.args) or (isinstance(call.func, cst.Attribute) and call.func.value is node):
                 return True
@@ -432,6 +524,9 @@ class SemanticModel:
     def on_assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self.scopes.bind_target(target.target, "assign", node, node.value)
+            stored = target.target
+            if isinstance(stored, cst.Subscript) and isinstance(stored.value, cst.Name):
+                self.item_stores.append((stored.value.value, node.value, self.scopes.here()))
 
     def on_ann_assign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -474,7 +569,7 @@ class SemanticModel:
     def on_with(self, node: cst.With, tape: bool) -> None:
         for item in node.items:
             if item.asname is not None:
-                self.scopes.bind_target(item.asname.name, "with", item, item.item)  # type: ignore[arg-type]
+                self.scopes.bind_target(item.asname.name, "with", item, item.item)
         self.scopes.tape_depth += tape
 
     def leave_with(self, tape: bool) -> None:
@@ -531,4 +626,10 @@ class SemanticModel:
         self.keras_models.record_return(node.value, node, site)
 
     def finish(self) -> None:
+        self.end = self.scopes.here()
         self.complete = True
+
+    def modules_read(self) -> tuple[tuple[str, str], ...]:
+        """``(path, content digest hex)`` of the project modules read to evaluate this file's
+        values: its result holds only while they are unchanged."""
+        return tuple(sorted(self.project_modules.read.items())) if self.project_modules is not None else ()

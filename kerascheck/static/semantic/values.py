@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Literal
 import libcst as cst
 
 from kerascheck.static import ast_helpers as ah
+from kerascheck.static.semantic import project_modules
 
 if TYPE_CHECKING:
     from kerascheck.static.semantic.model import SemanticModel
-    from kerascheck.static.semantic.scopes import Site
+    from kerascheck.static.semantic.scopes import Binding, Site
 
 Scalar = str | int | float | bool
 
@@ -211,7 +212,7 @@ class Evaluator:
             if text is not None:
                 return known(text)
             if isinstance(expr, cst.ConcatenatedString):
-                return concat([self.value_of(expr.left, site, depth), self.value_of(expr.right, site, depth)])  # type: ignore[arg-type]
+                return concat([self.value_of(expr.left, site, depth), self.value_of(expr.right, site, depth)])
             return UNKNOWN
         if isinstance(expr, cst.Integer):
             number = ah.int_value(expr)
@@ -234,6 +235,9 @@ class Evaluator:
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
             bindings = self.semantic.scopes.lookup_attribute(expr.attr.value, site)
             return merge(self._binding_value(b, depth) for b in bindings) if bindings else UNKNOWN
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and self.semantic.project_modules is not None:
+            module = self._module_binding(expr.value, site)  # ``config.WEIGHTS`` of ``import config``
+            return self._imported(module, None, expr.attr.value) if module is not None else UNKNOWN
         if isinstance(expr, cst.BinaryOperation):
             return self._binary(expr, site, depth)
         if isinstance(expr, cst.Call):
@@ -248,7 +252,7 @@ class Evaluator:
             return UNKNOWN
         return merge(self._binding_value(b, depth) for b in bindings)
 
-    def _binding_value(self, binding, depth: int) -> Value:  # type: ignore[no-untyped-def]
+    def _binding_value(self, binding: Binding, depth: int) -> Value:
         if binding.kind == "param":
             return self._parameter(binding, depth)
         if binding.kind == "augassign":
@@ -261,9 +265,43 @@ class Evaluator:
             return _arithmetic(operator, left, right)
         if binding.kind in ("assign", "annotation", "walrus", "attribute") and binding.value is not None:
             return self.value_of(binding.value, binding.site, depth)
+        if binding.kind == "import":
+            return self._imported(binding, None)
         return UNKNOWN
 
-    def _parameter(self, binding, depth: int) -> Value:  # type: ignore[no-untyped-def]
+    def _imported(self, binding: Binding, call: cst.Call | None, attribute: str | None = None) -> Value:
+        """The value of a name imported from a project module (``call``: what calling it
+        with no arguments returns); with ``attribute``, of that name of the imported module
+        the binding names (``paths.WEIGHTS``, ``paths.weights_file()``)."""
+        modules = self.semantic.project_modules
+        if modules is None:
+            return UNKNOWN
+        if attribute is not None:
+            module = modules.module(binding)
+            target = (module, attribute) if module is not None else None
+        else:
+            target = modules.target(binding)
+        if target is None:
+            return UNKNOWN
+        other, name = target
+        if other.end is None or other.path is None or not project_modules.enter(other.path, name):
+            return UNKNOWN
+        try:
+            if call is None:
+                result = other.value_of(cst.Name(name), other.end)
+            else:
+                bindings = other.scopes.lookup(name, other.end)
+                functions = [b.node for b in bindings if b.kind == "def"]
+                if len(functions) != 1 or len(bindings) != 1 or not isinstance(functions[0], cst.FunctionDef):
+                    return UNKNOWN
+                returns = other.returns_of(functions[0])
+                result = merge(other.value_of(value, where) for value, where in returns) if returns else UNKNOWN
+        finally:
+            project_modules.leave(other.path, name)
+        modules.depends_on(other)
+        return result
+
+    def _parameter(self, binding: Binding, depth: int) -> Value:
         """A parameter holds its default or any argument the file's calls pass."""
         candidates: list[Value] = []
         param = binding.node
@@ -377,7 +415,22 @@ class Evaluator:
             returns = semantic.returns_of(function)
             if returns:
                 return merge(self.value_of(value, where, depth) for value, where in returns)
+        elif not call.args and semantic.project_modules is not None:  # a helper of an imported project module
+            func = call.func
+            if isinstance(func, cst.Name):
+                bindings = semantic.scopes.lookup(func.value, site)
+                if len(bindings) == 1 and bindings[0].kind == "import":
+                    return self._imported(bindings[0], call)
+            elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+                module = self._module_binding(func.value, site)
+                if module is not None:
+                    return self._imported(module, call, func.attr.value)
         return UNKNOWN
+
+    def _module_binding(self, name: cst.Name, site: Site) -> Binding | None:
+        """The one ``import`` binding ``name`` sees, if it is that."""
+        bindings = self.semantic.scopes.lookup(name.value, site)
+        return bindings[0] if len(bindings) == 1 and bindings[0].kind == "import" else None
 
     def _format(self, template: Value, call: cst.Call, site: Site, depth: int) -> Value:
         text = template.text

@@ -60,7 +60,7 @@ def probe(
             saved = work / f"{model_or_path.name or 'model'}.keras"
             try:
                 model_or_path.save(saved)
-            except Exception as exc:  # noqa: BLE001 - a model that cannot be saved is a finding
+            except Exception as exc:  # a model that cannot be saved is a finding
                 from kerascheck.probes.loading import short_cause
                 from kerascheck.probes.runner import load_failure
 
@@ -134,7 +134,8 @@ def _sample_file(sample: Any, work: Path) -> Path:
         return Path(sample)
     path = work / "sample.npz"
     if isinstance(sample, Mapping):
-        np.savez(path, **{str(k): np.asarray(v) for k, v in sample.items()})
+        named: dict[str, Any] = {str(k): np.asarray(v) for k, v in sample.items()}
+        np.savez(path, **named)
     elif isinstance(sample, (list, tuple)):
         np.savez(path, *[np.asarray(v) for v in sample])
     else:
@@ -160,11 +161,12 @@ def _record_reference(model: Any, sample_path: Path | None, work: Path, seed: in
             data, batch = inputs.synthesize(sig, np.random.default_rng(seed))
         arrays = data if sig.kind == "list" else list(data.values()) if sig.kind == "dict" else [data]
         written = work / "inputs.npz"
-        np.savez(written, **{spec.name: np.asarray(a) for spec, a in zip(sig.specs, arrays)})
+        by_name: dict[str, Any] = {spec.name: np.asarray(a) for spec, a in zip(sig.specs, arrays, strict=False)}
+        np.savez(written, **by_name)
         _tf.reset_states(model)
         outputs = _tf.flatten_outputs(model.predict(inputs.as_model_inputs(data), batch_size=batch, verbose=0))
         _tf.reset_states(model)
-    except Exception:  # noqa: BLE001 - the child reports the same problem as a finding
+    except Exception:  # the child reports the same problem as a finding
         return sample_path, None
     reference = work / "reference.npz"
     np.savez(reference, *outputs)
