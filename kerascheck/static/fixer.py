@@ -54,12 +54,25 @@ def checked_source(document: Document) -> files.SourceFile:
     return files.read(document.path, document.text)
 
 
-def syntax_problem(document: Document) -> str | None:
-    """Why the document's Python does not parse, or None if it does."""
+def syntax_problem(document: Document, before: Document | None = None) -> str | None:
+    """Why the document's Python does not parse, or None if it does.
+
+    A notebook cell that does not compile is left out of the joined text (as a comment), so
+    the joined text parsing proves nothing about a fixed cell: with ``before``, a cell that
+    compiled there and fails here is the problem.
+    """
     try:
         source = checked_source(document)
     except files.UnreadableSource as exc:
         return str(exc)
+    if before is not None and source.cell_map is not None:
+        broken = _failing_cells(source)
+        try:
+            was_broken = _failing_cells(checked_source(before))
+        except files.UnreadableSource:
+            was_broken = {}
+        for cell in sorted(set(broken) - set(was_broken)):
+            return f"cell {cell}, {broken[cell]}"
     flags = _PyCF_ONLY_AST | (_PyCF_ALLOW_TOP_LEVEL_AWAIT if document.is_notebook else 0)
     try:
         compile(source.text, document.path, "exec", flags=flags, dont_inherit=True)
@@ -68,6 +81,16 @@ def syntax_problem(document: Document) -> str | None:
     except (ValueError, RecursionError, MemoryError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def _failing_cells(source: files.SourceFile) -> dict[int, str]:
+    """``{cell number: why}`` for the notebook cells that do not compile."""
+    assert source.cell_map is not None
+    failing: dict[int, str] = {}
+    for error in source.cell_errors:
+        cell, line = source.cell_map.locate(error.line)
+        failing.setdefault(cell, f"line {line}: {error.message}")
+    return failing
 
 
 def apply_to_document(document: Document, findings: Sequence[Finding], *, unsafe: bool) -> tuple[Document, list[Finding]]:
@@ -187,7 +210,7 @@ class Fixer:
             new, done = apply_to_document(current, findings, unsafe=self.unsafe)
             if not done or new.text == current.text:
                 break
-            problem = syntax_problem(new)
+            problem = syntax_problem(new, before=current)
             if problem is not None:
                 kinds = ", ".join(sorted({f.code for f in done}))
                 return FileFix(document, document, [], f"fixing {kinds} would produce invalid Python ({problem}); file left unchanged")
@@ -435,7 +458,7 @@ def _add_noqa(
             document = document_of(result.path)
             if wanted:
                 new, applied = apply_to_document(document, noqa_fixes(document, wanted), unsafe=True)
-                problem = syntax_problem(new) if applied else None
+                problem = syntax_problem(new, before=document) if applied else None
                 if problem is not None:
                     raise FixError(f"adding noqa comments would produce invalid Python ({problem})")
                 if applied and not stdin:
