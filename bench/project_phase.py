@@ -35,7 +35,7 @@ def main(target: str) -> None:
             source = files.read(path)
         except files.UnreadableSource:
             continue
-        programs.scan_imports(source.text, path, lambda line, column, path=path: Location(path, line, column))
+        programs.scan_imports(source.text, path, lambda line, column, where=path: Location(where, line, column))
     scanned = time.process_time()
     print(f"{len(results)} files, {len(model.programs)} programs, {len(findings)} findings")
     print(f"per-file checks        {checked - began:8.3f} s")

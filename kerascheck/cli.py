@@ -168,7 +168,49 @@ def _add_probe_args(parser: argparse.ArgumentParser) -> None:
 # -- commands ---------------------------------------------------------------------------------
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
+def _cmd_check_recorded(args: argparse.Namespace) -> int:
+    """``check``, replayed from the run cache when nothing it depends on changed (before any
+    plugin, rule module or libcst is imported), else run and recorded for the next time."""
+    from kerascheck.static.cache_run import RunCache
+
+    run_cache = RunCache.for_args(args, _check_start(args), _check_overrides(args))
+    if run_cache is None:
+        return _cmd_check(args)
+    replayed = run_cache.replay(sys.stdout, sys.stderr)
+    if replayed is not None:
+        return replayed
+    run_cache.start_recording()
+    try:
+        code = _cmd_check(args, observe=run_cache.observe)
+    finally:
+        run_cache.stop_recording()
+    run_cache.save(code)
+    return code
+
+
+def _check_start(args: argparse.Namespace) -> Path:
+    """Where ``check`` looks for its configuration."""
+    paths = args.paths or ["."]
+    stdin = paths == ["-"]
+    start = Path(args.stdin_filename).parent if stdin and args.stdin_filename else Path(paths[0] if not stdin else ".")
+    return start if start.exists() else Path(".")
+
+
+def _check_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The configuration values ``check``'s options replace."""
+    overrides: dict[str, Any] = {}
+    if args.exclude:
+        overrides["exclude"] = tuple(args.exclude)
+    if args.extend_exclude:
+        overrides["extend_exclude"] = tuple(args.extend_exclude)
+    if args.no_respect_gitignore:
+        overrides["respect_gitignore"] = False
+    if getattr(args, "no_cache", False):
+        overrides["cache"] = False
+    return overrides
+
+
+def _cmd_check(args: argparse.Namespace, observe: Any = None) -> int:
     import time
 
     from kerascheck import __version__
@@ -179,19 +221,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     stdin = paths == ["-"]
     if "-" in paths and not stdin:
         raise _UsageError("'-' (stdin) cannot be combined with other paths")
-    start = Path(args.stdin_filename).parent if stdin and args.stdin_filename else Path(paths[0] if not stdin else ".")
-    overrides: dict[str, Any] = {}
-    if args.exclude:
-        overrides["exclude"] = tuple(args.exclude)
-    if args.extend_exclude:
-        overrides["extend_exclude"] = tuple(args.extend_exclude)
-    if args.no_respect_gitignore:
-        overrides["respect_gitignore"] = False
-    if getattr(args, "no_cache", False):
-        overrides["cache"] = False
     if args.probe:  # before the static run: a missing extra must not cost a whole check first
         _check_probe_usage(args, stdin)
-    session = _open_session(args, start if start.exists() else Path("."), overrides)
+    session = _open_session(args, _check_start(args), _check_overrides(args))
     for path in paths:
         if not stdin and not os.path.exists(path):
             raise _UsageError(f"{path}: no such file or directory")
@@ -203,6 +235,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         findings, results = run_check(session, paths, jobs=args.jobs, on_file=progress.tick)
     progress.done()
+    if observe is not None:  # the run cache records this run (see _cmd_check_recorded)
+        observe(results, findings)
     if args.verbose:
         for result in results:
             sys.stderr.write(f"kerascheck: checked {result.path}\n")
@@ -396,7 +430,7 @@ class _UsageError(Exception):
 
 
 COMMANDS = {
-    "check": _cmd_check,
+    "check": _cmd_check_recorded,
     "rule": _cmd_rule,
     "rules": _cmd_rules,
     "plugins": _cmd_plugins,

@@ -12,15 +12,17 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from kerascheck.checkdoc import Documented
 from kerascheck.findings import Severity
+
+if TYPE_CHECKING:  # only annotations: the cached fast path loads this module without the rules
+    from kerascheck.checkdoc import Documented
 
 
 class ConfigError(Exception):

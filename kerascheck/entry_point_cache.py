@@ -3,7 +3,7 @@
 Finding the ``kerascheck`` entry points means importing :mod:`importlib.metadata` and reading
 the metadata of every installed distribution: about a tenth of a second of each run's start-up,
 for an answer that changes only when a distribution is installed, upgraded or removed. The
-answer is kept in ``entry-points.json`` next to the result cache's key (the per-user cache
+answer is kept in ``entry-points-<environment>.json`` next to the result cache's key (the per-user cache
 directory of :func:`kerascheck.static.cache_key.key_path`, never inside a project), keyed on
 what an install changes: the directories of ``sys.path`` that hold distributions, in order, with
 the names and modification times of their ``*.dist-info``/``*.egg-info`` entries and of their
@@ -24,8 +24,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-_FORMAT = 1
-_FILE_NAME = "entry-points.json"
+_FORMAT = 2  # 2: entries say whether their distribution is an editable install
+_FILE_NAME = "entry-points-{environment}.json"
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
@@ -37,16 +37,19 @@ class EntryPoint:
     value: str  # "module" or "module:attribute"
     distribution: str
     version: str
+    #: Installed with ``pip install -e`` (its code changes without a new version).
+    editable: bool = False
 
     @property
     def module(self) -> str:
         return self.value.split(":")[0]
 
 
-def entry_points(group: str) -> tuple[EntryPoint, ...]:
-    """The entry points of ``group`` of the installed distributions (cached, see module doc)."""
-    key = installation_key(group)
-    secret = _secret()
+def entry_points(group: str, *, secret: bytes | None = None, key: str | None = None) -> tuple[EntryPoint, ...]:
+    """The entry points of ``group`` of the installed distributions (cached, see module doc).
+    ``secret`` (the per-user key) and ``key`` (:func:`installation_key`): if the caller has them."""
+    key = key or installation_key(group)
+    secret = secret or _secret()
     if secret is not None:
         cached = _read(cache_path(), key, secret)
         if cached is not None:
@@ -55,6 +58,7 @@ def entry_points(group: str) -> tuple[EntryPoint, ...]:
     if secret is not None:
         _write(cache_path(), key, secret, found)
     return found
+
 
 
 def scan(group: str) -> tuple[EntryPoint, ...]:
@@ -66,8 +70,17 @@ def scan(group: str) -> tuple[EntryPoint, ...]:
         dist = entry_point.dist
         distribution = dist.metadata["Name"] if dist is not None else entry_point.value
         version = dist.version if dist is not None else "unknown"
-        found.append(EntryPoint(entry_point.name, entry_point.value, distribution, version))
+        found.append(EntryPoint(entry_point.name, entry_point.value, distribution, version, _is_editable(dist)))
     return tuple(found)
+
+
+def _is_editable(dist: object) -> bool:
+    """PEP 610 ``direct_url.json`` says ``dir_info.editable``."""
+    try:
+        text = dist.read_text("direct_url.json")  # type: ignore[attr-defined]
+        return bool(json.loads(text or "{}").get("dir_info", {}).get("editable", False))
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def installation_key(group: str) -> str:
@@ -91,9 +104,14 @@ def installation_key(group: str) -> str:
 
 
 def cache_path() -> Path:
+    """One file per environment (interpreter, prefix and ``sys.path``), so that two
+    environments of one user (two venvs, two checkouts on ``PYTHONPATH``) do not keep
+    overwriting each other's answer."""
     from kerascheck.static.cache_key import key_path
 
-    return key_path().parent / _FILE_NAME
+    described = repr((_FORMAT, sys.executable, sys.prefix, sys.path)).encode("utf-8", "surrogatepass")
+    environment = hashlib.blake2b(described, digest_size=8).hexdigest()
+    return key_path().parent / _FILE_NAME.format(environment=environment)
 
 
 def _mtime(path: str) -> int:
@@ -129,15 +147,15 @@ def _read(path: Path, key: str, secret: bytes) -> tuple[EntryPoint, ...] | None:
         if stored_key != key or not verify(secret, signature, b"entry-points", key.encode("ascii"), body):
             return None
         rows = json.loads(body)
-        return tuple(EntryPoint(*(str(field) for field in row)) for row in rows)
+        return tuple(EntryPoint(str(name), str(value), str(dist), str(version), editable is True) for name, value, dist, version, editable in rows)
     except (OSError, ValueError, TypeError):
         return None
 
 
 def _write(path: Path, key: str, secret: bytes, found: tuple[EntryPoint, ...]) -> None:
-    body = json.dumps([[e.name, e.value, e.distribution, e.version] for e in found]).encode("utf-8")
+    body = json.dumps([[e.name, e.value, e.distribution, e.version, e.editable] for e in found]).encode("utf-8")
     data = f"{key} {_mac(secret, key, body)}\n".encode("ascii") + body
-    temporary = path.with_name(f".{_FILE_NAME}.{os.getpid()}.kerascheck-tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.kerascheck-tmp")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(fd, "wb") as handle:

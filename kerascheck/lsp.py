@@ -18,8 +18,11 @@ Project rules (``Rule.finish``) need facts from every file of the program; the s
 them from the other files of the project (cached by mtime; open documents use their unsaved
 text) so a single open file is not judged without the rest of its program.
 
-Checks are debounced per document (``DEBOUNCE_SECONDS``): a burst of changes costs one check of
-the latest text, and results for outdated text are never published. Documents are checked in
+Checks are debounced per document (``DEBOUNCE_SECONDS``): a change that follows another within
+that time, or arrives while the document is being checked, is part of a burst, and a burst costs
+one check of the latest text; an isolated change is checked at once (no added delay). Results
+for outdated text are never published. Re-checking a document recomputes only its own facts:
+the other files' (on disk by mtime, open ones by their text's digest) are reused. Documents are checked in
 the server's process, behind the engine's guards (size limit, ``compile()`` pre-check, parsing
 on a large stack), which keep the known crash shapes from libcst's native parser.
 
@@ -112,8 +115,9 @@ class Loaded:
     engine: Any = None  # kerascheck.static.engine.Engine
     facts_engine: Any = None  # an engine running only the project rules (for other files)
     error: str | None = None
-    #: path -> (mtime_ns, size, FileResult) of other project files, for project rules.
-    facts: dict[str, tuple[int, int, Any]] = field(default_factory=dict)
+    #: path -> (signature, FileResult) of other project files, for project rules; the
+    #: signature is ``(mtime_ns, size)`` on disk, ``("open", digest)`` for an open document.
+    facts: dict[str, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
     #: project root -> (when listed, its files or None if too many).
     targets: dict[str, tuple[float, list[str] | None]] = field(default_factory=dict)
 
@@ -250,20 +254,22 @@ class Linter:
         for target in targets:
             absolute = os.path.abspath(target)
             text = open_documents.get(absolute)
+            signature: tuple[Any, ...]
             if text is not None:  # unsaved editor text wins over the file on disk
-                results.append(loaded.facts_engine.check_file(absolute, stdin_text=text))
-                continue
-            try:
-                stat = os.stat(absolute)
-            except OSError:
-                continue
+                signature = ("open", _text_digest(text))
+            else:
+                try:
+                    stat = os.stat(absolute)
+                except OSError:
+                    continue
+                signature = (stat.st_mtime_ns, stat.st_size)
             cached = loaded.facts.get(absolute)
-            if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
-                results.append(cached[2])
+            if cached is not None and cached[0] == signature:
+                results.append(cached[1])
                 continue
-            result = loaded.facts_engine.check_file(absolute)
+            result = loaded.facts_engine.check_file(absolute, stdin_text=text)
             result.findings = []  # only the facts matter here
-            loaded.facts[absolute] = (stat.st_mtime_ns, stat.st_size, result)
+            loaded.facts[absolute] = (signature, result)
             results.append(result)
         return results, True
 
@@ -299,6 +305,12 @@ class Linter:
         targets = None if len(found) > MAX_PROJECT_FILES + 1 else [os.path.abspath(t) for t in found]
         loaded.targets[key] = (now, targets)
         return targets
+
+
+def _text_digest(text: str) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _is_project_rule(engine: Any, code: str) -> bool:
@@ -361,7 +373,7 @@ def noqa_edit(source: str, line: int, code: str) -> TextEditSpec | None:
     whole statement, and it is never inside a string). None when already suppressed.
     """
     lines = source.splitlines()
-    first, last, comments = _statement_lines(source, line)
+    _, last, comments = _statement_lines(source, line)
     for comment_line, comment_column, text in comments:
         match = _NOQA.search(text)
         if match is None:
@@ -482,6 +494,21 @@ class _State:
         self._waiting: dict[str, asyncio.Task[None]] = {}
         #: uri -> held while that document is being checked (one check per document at a time).
         self._checking: dict[str, asyncio.Lock] = {}
+        #: uri -> when its last change arrived (``time.monotonic()``).
+        self._last_change: dict[str, float] = {}
+
+    def changed(self, uri: str) -> None:
+        """A change of ``uri``: checked at once when it is isolated, debounced when it is part
+        of a burst (it follows another within ``DEBOUNCE_SECONDS``, or a check is running)."""
+        import time
+
+        now = time.monotonic()
+        previous = self._last_change.get(uri)
+        self._last_change[uri] = now
+        lock = self._checking.get(uri)
+        busy = uri in self._waiting or (lock is not None and lock.locked())
+        isolated = previous is None or now - previous >= DEBOUNCE_SECONDS
+        self.schedule(uri, delay=0 if isolated and not busy else DEBOUNCE_SECONDS)
 
     def schedule(self, uri: str, delay: float = DEBOUNCE_SECONDS) -> None:
         """Check ``uri`` once no newer change has arrived for ``delay`` seconds.
@@ -500,6 +527,7 @@ class _State:
         if waiting is not None:
             waiting.cancel()
         self.findings.pop(uri, None)
+        self._last_change.pop(uri, None)
 
     async def _lint_when_quiet(self, uri: str, delay: float) -> None:
         if delay > 0:
@@ -650,9 +678,7 @@ def create_server(settings: LintSettings | None = None) -> LanguageServer:
     """The pygls server with every feature registered (not started)."""
     if _MISSING is not None:
         raise ImportError(INSTALL_HINT) from _MISSING
-    from kerascheck import __version__
-
-    from kerascheck import lsp_notebooks
+    from kerascheck import __version__, lsp_notebooks
 
     server = LanguageServer(
         SOURCE,
@@ -678,7 +704,7 @@ def create_server(settings: LintSettings | None = None) -> LanguageServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        state.schedule(params.text_document.uri)
+        state.changed(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: LanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:

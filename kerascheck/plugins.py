@@ -22,11 +22,10 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from kerascheck import hookspecs
+if TYPE_CHECKING:  # pluggy and the hook specifications load with the first plugin (PluginError must not)
+    import pluggy
 from kerascheck.checkdoc import Documented
 
 ENTRY_POINT_GROUP = "kerascheck"
@@ -135,8 +134,14 @@ def source_fingerprint(plugins: Iterable[tuple[str, str, str]]) -> tuple[tuple[s
     return tuple(stats)
 
 
+#: distribution -> editable, as the remembered entry-point scan says (no metadata read).
+_EDITABLE: dict[str, bool] = {}
+
+
 def _is_editable(distribution: str) -> bool:
     """Installed with ``pip install -e`` (PEP 610 ``direct_url.json``: ``dir_info.editable``)."""
+    if distribution in _EDITABLE:
+        return _EDITABLE[distribution]
     import json
     from importlib import metadata
 
@@ -151,6 +156,10 @@ def _is_editable(distribution: str) -> bool:
 
 
 def _new_manager() -> pluggy.PluginManager:
+    import pluggy
+
+    from kerascheck import hookspecs
+
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     return manager
@@ -253,6 +262,7 @@ def load_plugins(
         from kerascheck.entry_point_cache import entry_points  # the metadata scan, remembered
 
         for entry_point in entry_points(ENTRY_POINT_GROUP):
+            _EDITABLE[entry_point.distribution] = entry_point.editable
             sources.append((entry_point.name, entry_point.module, entry_point.distribution, entry_point.version, None))
     for configured in config_plugins:
         sources.append((configured, configured, configured, "local", config_search))
@@ -286,20 +296,27 @@ def _normalized(distribution: str) -> str:
     return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
-HOOK_NAMES = frozenset(name for name in dir(hookspecs) if name.startswith(f"{hookspecs.PROJECT_NAME}_"))
+def hook_names() -> frozenset[str]:
+    """The names of kerascheck's hooks."""
+    from kerascheck import hookspecs
+
+    return frozenset(name for name in dir(hookspecs) if name.startswith(f"{hookspecs.PROJECT_NAME}_"))
 
 
 def _check_hook_names(module: ModuleType, distribution: str) -> None:
     """A misspelt hook, or a hook without ``@hookimpl``, would be silently ignored: refuse it."""
     import difflib
 
+    from kerascheck import hookspecs
+
     marker = f"{hookspecs.PROJECT_NAME}_impl"
+    known = hook_names()
     for attribute, value in vars(module).items():
         if not attribute.startswith(f"{hookspecs.PROJECT_NAME}_") or not callable(value):
             continue
-        if attribute not in HOOK_NAMES:
-            close = difflib.get_close_matches(attribute, sorted(HOOK_NAMES), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f" (hooks: {', '.join(sorted(HOOK_NAMES))})"
+        if attribute not in known:
+            close = difflib.get_close_matches(attribute, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (hooks: {', '.join(sorted(known))})"
             raise PluginError(f"plugin {module.__name__!r} ({distribution}) defines {attribute!r}, which is not a kerascheck hook{hint}")
         if not hasattr(value, marker) and getattr(value, "__module__", None) == module.__name__:
             raise PluginError(

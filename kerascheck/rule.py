@@ -125,6 +125,15 @@ class Rule(Documented):
     def is_project_rule(cls) -> bool:
         return cls.finish.__func__ is not Rule.finish.__func__  # type: ignore[attr-defined]
 
+    @classmethod
+    def recheck_pattern(cls, program_facts: Sequence[Any]) -> re.Pattern[str] | None:
+        """For a project rule with a ``text_filter``: given the facts the files of one program
+        recorded, the text that makes a file of that program relevant although the filter left
+        it out (it seeds the training another file does, calls a helper another file
+        defines...). Such a file is checked again with the rule before ``finish`` runs, until no
+        file is added. ``None``: no left-out file of the program can matter."""
+        return None
+
     # -- handler discovery -----------------------------------------------------------------
 
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import pickle
 import secrets
+import shutil
 import stat
 from pathlib import Path
 
@@ -35,7 +36,14 @@ def _tree(directory: Path) -> dict[str, bytes]:
 
 
 def _entries(cache: Path) -> list[Path]:
-    return [p for p in cache.rglob("*") if p.is_file() and p.parent != cache]
+    """The result cache's per-file entries (not the run cache's records under ``runs/``)."""
+    return [p for p in cache.rglob("*") if p.is_file() and p.parent != cache and (cache / "runs") not in p.parents]
+
+
+def _drop_run_records(cache: Path) -> None:
+    """Remove the run cache's records, so the next run reads the per-file entries under test
+    (``tests/test_cache_run.py`` tests the records' own safety)."""
+    shutil.rmtree(cache / "runs", ignore_errors=True)
 
 
 # -- point 1: the cache directory is one kerascheck created ------------------------------------
@@ -148,6 +156,7 @@ def test_cache_never_unpickles(project: Path, run_cli, tmp_path: Path) -> None:
     entries = _entries(project / ".kerascheck_cache")
     for entry in entries:
         entry.write_bytes(payload)
+    _drop_run_records(project / ".kerascheck_cache")
     result = run_cli("check", "src", cwd=project)
     assert result.returncode == 1 and "m0.py:3:1: KC101" in result.stdout
     assert not pwned.exists()
@@ -165,6 +174,7 @@ def test_forged_cache_entry_is_not_trusted(project: Path, run_cli) -> None:
     # A "clean" result for the buggy file, in the real format, with the right digest, signed
     # with a key that is not the user's (as anyone who did not read ~/.cache/kerascheck/key).
     forged_body = cache_format.dumps((digest((project / buggy).read_bytes()).hex(), FileResult(buggy)))
+    _drop_run_records(cache)
     (settings,) = [d for d in cache.iterdir() if d.is_dir()]
     for entry in _entries(cache):
         forged_key = secrets.token_bytes(32)
@@ -178,6 +188,7 @@ def test_forged_cache_entry_is_not_trusted(project: Path, run_cli) -> None:
     clean_entry = next(e for e in entries if b"m1.py" in e.read_bytes())
     buggy_entry = next(e for e in entries if e != clean_entry)
     buggy_entry.write_bytes(clean_entry.read_bytes().replace(b"m1.py", b"m0.py"))
+    _drop_run_records(cache)
     result = run_cli("check", "src", cwd=project)
     assert result.returncode == 1 and "m0.py:3:1: KC101" in result.stdout
 
@@ -192,6 +203,7 @@ def test_fifo_cache_entry_does_not_hang(project: Path, run_cli) -> None:
     for entry in _entries(cache):
         entry.unlink()
         os.mkfifo(entry)
+    _drop_run_records(cache)
     marker = cache / "KERASCHECK-CACHE"
     result = run_cli("check", "src", cwd=project)  # the fixture's timeout fails a hang
     assert result.returncode == 1 and "m0.py:3:1: KC101" in result.stdout

@@ -14,7 +14,7 @@ from kerascheck.plugins import ENTRY_POINT_GROUP, load_plugins
 @pytest.fixture()
 def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    return tmp_path / "xdg" / "kerascheck" / "entry-points.json"
+    return entry_point_cache.cache_path()
 
 
 def test_cached_answer_equals_the_scan_and_names_the_installed_plugin(private_cache: Path) -> None:

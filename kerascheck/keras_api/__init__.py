@@ -165,12 +165,15 @@ class KerasApi:
 
 @functools.cache
 def load() -> KerasApi:
-    """The shipped data, parsed on first call (about 10 ms). ``importlib.resources`` is
-    imported here so that only the first check needing the data pays for it."""
-    from importlib import resources
+    """The shipped data, parsed on first call (about 10 ms). Read through the package's loader
+    (``pkgutil.get_data``): ``importlib.resources`` would add zipfile, bz2 and lzma to every
+    one-file run's start-up."""
+    import pkgutil
 
-    text = resources.files(__package__).joinpath("data.json").read_text(encoding="utf-8")
-    return KerasApi(json.loads(text))
+    data = pkgutil.get_data(__package__ or __name__, "data.json")
+    if data is None:  # a loader that cannot read package data
+        raise FileNotFoundError("kerascheck/keras_api/data.json")
+    return KerasApi(json.loads(data))
 
 
 @functools.cache

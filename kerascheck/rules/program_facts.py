@@ -9,7 +9,7 @@ every project rule reads the same list of facts in ``finish``, combined per prog
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -731,6 +731,12 @@ def runs_on_tensorflow(project: ProjectContext, program: Program) -> bool:
     return "tensorflow" in imported or not imported
 
 
+#: What a file without Keras names must mention to record a seed (qualified names hold the
+#: word), a determinism setting, a model save, custom objects or a Keras backend (declared, or
+#: the import of torch or jax).
+_SECONDARY_TEXT = r"seed|determinis|DETERMINISTIC|custom_object|KERAS_BACKEND|\btorch\b|\bjax\b|\.[\s\\]*(?:save|save_weights|export)\b"
+
+
 class ProjectRule(Rule):
     """A rule that reads the shared :class:`ProgramFacts` of every file.
 
@@ -739,12 +745,46 @@ class ProjectRule(Rule):
     """
 
     requires_keras = False  # a helper module that only calls ``random.seed`` still counts
+    #: What a file without Keras names must mention to record a fact every finding of these
+    #: rules starts from: training and custom Layer/Model classes need Keras names (a model or
+    #: a Keras base class is only recognised through them), a fitted preprocessor (scikit-learn)
+    #: needs a fit/adapt call. The other facts (seeds, determinism, saves, custom objects, names
+    #: referenced or dumped) matter only in a program holding one of those: :meth:`recheck_pattern`
+    #: brings such files of that program back, as parsing every file would have seen them.
+    text_filter = re.compile(r"\.[\s\\]*(?:fit\w*|partial_fit|adapt)\b")
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
         super().__init__(context, options)
         self._collector = ProgramFacts.of(self)
         self._drives = self._collector.owner is self
         self.facts = self._collector.facts
+
+    @classmethod
+    def recheck_pattern(cls, program_facts: Sequence[Any]) -> re.Pattern[str] | None:
+        """In a program that trains, fits a preprocessor or defines a custom class (where every
+        finding of these rules starts): any seed, determinism setting, save or custom-objects
+        mention, a call of a seeding helper or training function, a dump of a fitted
+        preprocessor."""
+        names: set[str] = set()
+        starts = False
+        for fact in program_facts:
+            if isinstance(fact, Seeds) and fact.helper is not None:
+                names.add(fact.helper)
+            elif isinstance(fact, Trains):
+                names.update(fact.callers)
+                starts = True
+            elif isinstance(fact, PreprocessorFitted):
+                if fact.name is not None:
+                    names.add(fact.name)
+                starts = True
+            elif isinstance(fact, CustomClass):
+                starts = True
+        if not starts:
+            return None
+        alternatives = [_SECONDARY_TEXT]
+        if names:
+            alternatives.append(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b")
+        return re.compile("|".join(alternatives))
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._drives:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any
 
 from kerascheck.static import cache_format, tempfiles
 from kerascheck.static.cache_dir import CacheDirUnusable, claim, configured_directory
+from kerascheck.static.cache_inputs import code_fingerprint, read_regular
 from kerascheck.static.cache_key import DIGEST_SIZE as _DIGEST_SIZE
 from kerascheck.static.cache_key import KeyUnavailable, digest, load_or_create_key, sign, verify
 from kerascheck.static.engine import INTERNAL_ERROR, FileResult
@@ -42,37 +42,6 @@ from kerascheck.static.engine import INTERNAL_ERROR, FileResult
 #: Bump when the layout or the stored shape of :class:`FileResult` changes.
 FORMAT = 3  # 3: str enums stored as enums (entries of 2 hold Severity as a plain string)
 _MAGIC = b"KC2 "
-#: An entry larger than this is not read (results are a few kilobytes).
-MAX_ENTRY_BYTES = 32 * 1024 * 1024
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-
-
-def _code_fingerprint(modules: Iterable[str]) -> list[tuple[str, int, int]]:
-    """``(file, mtime_ns, size)`` of kerascheck's own sources and of each plugin module, so a
-    changed rule (an editable install, a ``-p`` module being written) invalidates the cache."""
-    stats: list[tuple[str, int, int]] = []
-    package = Path(__file__).resolve().parent.parent
-    for directory, _, names in os.walk(package):
-        for name in names:
-            if name.endswith(".py"):
-                path = os.path.join(directory, name)
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
-                stats.append((os.path.relpath(path, package), st.st_mtime_ns, st.st_size))
-    for module in modules:
-        loaded = sys.modules.get(module)
-        file = getattr(loaded, "__file__", None)
-        if file and not os.path.abspath(file).startswith(str(package)):
-            try:
-                st = os.stat(file)
-            except OSError:
-                continue
-            stats.append((file, st.st_mtime_ns, st.st_size))
-    stats.sort()
-    return stats
 
 
 def settings_key(config: Any, fingerprint: Iterable[tuple[str, str, str]]) -> str:
@@ -89,7 +58,7 @@ def settings_key(config: Any, fingerprint: Iterable[tuple[str, str, str]]) -> st
         sys.version,
         getattr(libcst, "__version__", getattr(libcst, "LIBCST_VERSION", "")),
         fingerprint,
-        _code_fingerprint(module for module, _, _ in fingerprint),
+        code_fingerprint(module for module, _, _ in fingerprint),
         plugin_sources(fingerprint),
         repr(config),  # a frozen dataclass of tuples, strings and enums: repr is deterministic
         config.target_keras,
@@ -157,7 +126,7 @@ class ResultCache:
 
     @staticmethod
     def _read_digest(path: str) -> bytes | None:
-        data = _read_regular(path, follow=True)
+        data = read_regular(path, follow=True)
         return None if data is None else digest(data)
 
     def lookup(self, path: str) -> FileResult | None:
@@ -170,10 +139,11 @@ class ResultCache:
             self.misses += 1
             return None
         self.hits += 1
+        result.digest = current.hex()
         return result
 
     def _load(self, path: str, current: bytes) -> FileResult | None:
-        data = _read_regular(str(self._entry(path)), follow=False)
+        data = read_regular(str(self._entry(path)), follow=False)
         if data is None or not data.startswith(_MAGIC):
             return None
         header, _, body = data.partition(b"\n")
@@ -206,8 +176,10 @@ class ResultCache:
         while it was being checked."""
         before = self._read_digest(path)
         result = check_file(path)
-        if before is not None and self._cacheable(result) and self._read_digest(path) == before:
-            self.store(path, before, result)
+        if before is not None and self._read_digest(path) == before:
+            if self._cacheable(result):
+                self.store(path, before, result)
+            result.digest = before.hex()
         return result
 
     @staticmethod
@@ -236,23 +208,3 @@ class ResultCache:
         finally:
             if temporary is not None:
                 tempfiles.remove_quietly(temporary)
-
-
-def _read_regular(path: str, *, follow: bool) -> bytes | None:
-    """The bytes of ``path`` if it is a regular file (never blocks: FIFOs and devices are
-    opened non-blocking and refused), else None."""
-    flags = os.O_RDONLY | _NONBLOCK | getattr(os, "O_BINARY", 0) | (0 if follow else _NOFOLLOW)
-    try:
-        fd = os.open(path, flags)
-    except (OSError, ValueError):
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or (not follow and info.st_size > MAX_ENTRY_BYTES):
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
-    except (OSError, MemoryError):
-        return None
-    finally:
-        os.close(fd)

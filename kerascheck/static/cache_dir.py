@@ -26,8 +26,6 @@ import argparse
 import contextlib
 import os
 import re
-import secrets
-import shutil
 import stat
 import sys
 from pathlib import Path
@@ -48,6 +46,10 @@ HOUSEKEEPING = frozenset({MARKER, "CACHEDIR.TAG", ".gitignore"})
 SETTINGS_NAME = re.compile(r"^[0-9a-f]{20}$")
 SHARD_NAME = re.compile(r"^[0-9a-f]{2}$")
 ENTRY_NAME = re.compile(r"^[0-9a-f]{30}$")
+#: The run cache's records (:mod:`kerascheck.static.cache_run`): ``runs/<shard>/<record>``.
+RUNS = "runs"
+RECORD_NAME = re.compile(r"^[0-9a-f]{50}$")
+_ENTRY_NAMES = re.compile(f"{ENTRY_NAME.pattern}|{RECORD_NAME.pattern}")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
@@ -89,6 +91,8 @@ def configured_directory(config: Any) -> Path:
 
 
 def _marker_text(key: bytes) -> str:
+    import secrets
+
     nonce = secrets.token_hex(16)
     return f"{_MARKER_HEADER}\n{nonce}\n{sign(key, b'cache-directory', nonce.encode())}\n"
 
@@ -136,6 +140,8 @@ def claim(directory: Path, key: bytes) -> None:
 
 def _create(directory: Path, key: bytes) -> bool:
     """Create the cache directory whole: False if something else appeared there first."""
+    import shutil
+
     parent = directory.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +180,7 @@ def remove_cache(directory: Path) -> tuple[int, list[str]]:
     for entry in _scan(directory):
         if entry.name in HOUSEKEEPING:
             continue
-        if SETTINGS_NAME.match(entry.name) and _is_real_dir(entry):
+        if (SETTINGS_NAME.match(entry.name) or entry.name == RUNS) and _is_real_dir(entry):
             count, left = _remove_tree(Path(entry.path), depth=2)
             removed += count
             kept.extend(left)
@@ -195,7 +201,8 @@ def remove_cache(directory: Path) -> tuple[int, list[str]]:
 
 
 def _remove_tree(directory: Path, depth: int) -> tuple[int, list[str]]:
-    """A settings directory holds shard directories, which hold entries and temporary files."""
+    """A settings directory (or ``runs``) holds shard directories, which hold entries (or run
+    records) and temporary files."""
     removed = 0
     kept: list[str] = []
     for entry in _scan(directory):
@@ -203,7 +210,7 @@ def _remove_tree(directory: Path, depth: int) -> tuple[int, list[str]]:
             count, left = _remove_tree(Path(entry.path), depth=1)
             removed += count
             kept.extend(left)
-        elif depth == 1 and (ENTRY_NAME.match(entry.name) or tempfiles.owner_pid(entry.name) is not None) and _is_regular(entry):
+        elif depth == 1 and _is_regular(entry) and (_ENTRY_NAMES.match(entry.name) or tempfiles.owner_pid(entry.name) is not None):
             tempfiles.remove_quietly(entry.path)
             removed += 1
         else:

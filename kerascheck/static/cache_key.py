@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 import stat
 import sys
 from pathlib import Path
@@ -55,6 +54,8 @@ def load_or_create_key(path: Path | None = None) -> bytes:
         pass
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        import secrets  # only here: loading the key must stay cheap (the cached fast path)
+
         temporary = path.parent / f".key.{os.getpid()}.{secrets.token_hex(4)}.kerascheck-tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
         try:

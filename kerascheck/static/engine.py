@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from kerascheck.rule import Rule
 from kerascheck.static import files, programs, star_imports, suppress
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.files import SourceFile, UnreadableSource
+from kerascheck.static.files import iter_targets as iter_targets  # re-exported: callers name it here
 
 INTERNAL_ERROR = "KC000"
 SYNTAX_ERROR = "KC001"
@@ -40,6 +41,10 @@ UNUSED_SUPPRESSION = "KC003"
 
 #: A file that mentions none of these cannot use Keras; Keras rules skip it (the pre-filter).
 _KERAS_WORDS = re.compile(r"keras|tensorflow|\btf\b")
+#: The pre-filters on. Off (``bench/mixed_tree.py``, tests), every file is parsed and walked and
+#: rules' ``text_filter`` are ignored: the findings must be the same, only slower. (Whether a
+#: file uses Keras is not a pre-filter: Keras rules never look at a file that does not.)
+PREFILTER = True
 
 
 @dataclass
@@ -53,10 +58,17 @@ class FileResult:
     joined_lines: dict[int, int] | None = None  # notebooks: cell number -> first joined line
     source: str | None = None  # kept only when asked (fixes, LSP)
     #: The file's import statements, for the program model of the project phase.
-    imports: programs.ModuleImports = programs.ModuleImports()
+    imports: programs.ModuleImports = field(default_factory=programs.ModuleImports)
     #: ``(path, content digest hex)`` of the project modules the file's star imports read: the
     #: result is valid only while they are unchanged (the result cache checks them).
     dependencies: tuple[tuple[str, str], ...] = ()
+    #: Content digest (hex) of the bytes this result is for, when the result cache read them
+    #: (a hit, or a miss whose file did not change while it was checked); the run cache
+    #: (:mod:`kerascheck.static.cache_run`) records a run only when every file has one.
+    digest: str | None = field(default=None, compare=False)
+    #: Project rules whose ``text_filter`` left this file unparsed: the project phase checks it
+    #: again with them if another file's facts name something it mentions (:meth:`Rule.recheck_names`).
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass
@@ -226,9 +238,10 @@ class Engine:
 
     # -- one file ------------------------------------------------------------------------
 
-    def check_file(self, path: str, stdin_text: str | None = None, *, keep_source: bool = False) -> FileResult:
+    def check_file(self, path: str, stdin_text: str | None = None, *, keep_source: bool = False, include: frozenset[str] = frozenset()) -> FileResult:
         """Check one file. Whatever the file holds, the answer is a :class:`FileResult`: a file
-        that cannot be analysed gets a KC002 finding saying why, never an exception."""
+        that cannot be analysed gets a KC002 finding saying why, never an exception.
+        ``include``: rule codes that see the file whatever their text filter says."""
         result = FileResult(path)
         special = _special_file(path) if stdin_text is None else None
         if special is not None:  # reading a FIFO would block the run forever
@@ -252,6 +265,10 @@ class Engine:
         if source.cell_map is not None:
             result.joined_lines = {cell: start for start, cell in source.cell_map.starts}
         result.suppressions = suppress.scan(source.text)
+        # CPython's own parser first, here (no thread; ``programs.compile_tree`` compiles once for
+        # the verdict and the import scan, see _check_source); a file too deep for this thread
+        # is decided again on the deep one.
+        verdict = _compile_verdict(source)
         if not path.endswith(".pyi"):  # stubs never run
             result.imports = programs.scan_imports(source.text, path, lambda line, column: self._line_location(source, line, column))
         for error in source.cell_errors:  # notebook cells left out of the check: the others go on
@@ -259,10 +276,7 @@ class Engine:
             result.findings.append(self._engine_finding(code, error.message, self._line_location(source, error.line, error.column)))
         problem: str | None = None
         try:
-            if len(source.text) > _DEEP_TEXT:
-                _run_deep(self._check_source, source, result)
-            else:
-                self._check_source(source, result)
+            self._check_source(source, result, include, verdict)
         except RecursionError:
             problem = "not analysed: the file nests expressions too deeply for the parser (recursion limit)"
         except MemoryError:
@@ -286,22 +300,33 @@ class Engine:
         )
         return self._engine_finding(NOT_ANALYSED, message, Location(path))
 
-    def _check_source(self, source: SourceFile, result: FileResult) -> None:
+    def _check_source(self, source: SourceFile, result: FileResult, include: frozenset[str], verdict: BaseException | None) -> None:
+        """The pre-filter and CPython's ``verdict`` on ``source``, then (on a thread with a large
+        stack, for all but tiny texts) the libcst parse and the walk, only if a rule wants it."""
         path = source.path
         star = star_imports.bindings(path, source.text) if path != "-" else star_imports.StarBindings()
         result.dependencies = star.dependencies
         uses_keras = star.uses_keras or bool(self._keras_words.search(source.text))
-        rule_classes = [r for r in self.file_rules if uses_keras or _wants_without_keras(r, source.text)]
+        rule_classes = [r for r in self.file_rules if uses_keras or r.code in include or _wants_without_keras(r, source.text)]
         # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
         # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
         # native parser blow up (brackets nested past 200 levels: gigabytes of memory; ASTs
         # nested past its recursion limit) before libcst ever sees them.
-        verdict = _compile_verdict(source)
+        if isinstance(verdict, RecursionError) and len(source.text) > _DEEP_TEXT:
+            verdict = _run_deep(_compile_verdict, source)  # decided with the deep thread's limits
         if verdict is not None:
             result.findings.append(self._verdict_finding(source, verdict))
             return
-        if not rule_classes:
-            return  # the pre-filter: no rule would look at this file
+        result.left_out = tuple(r.code for r in self.file_rules if r not in rule_classes and r.is_project_rule())
+        if not rule_classes and PREFILTER:
+            return  # the pre-filter: no rule would look at this file (and no thread is started)
+        if len(source.text) > _DEEP_TEXT:
+            _run_deep(self._parse_and_walk, source, result, star, rule_classes)
+        else:
+            self._parse_and_walk(source, result, star, rule_classes)
+
+    def _parse_and_walk(self, source: SourceFile, result: FileResult, star: star_imports.StarBindings, rule_classes: list[type[Rule]]) -> None:
+        path = source.path
         try:
             module = cst.parse_module(source.text)
         except cst.ParserSyntaxError as exc:
@@ -311,7 +336,7 @@ class Engine:
             return
         except (KeyboardInterrupt, SystemExit, RecursionError, MemoryError):
             raise
-        except BaseException as exc:  # noqa: BLE001 - a Rust panic (PanicException) is a BaseException
+        except BaseException as exc:
             message = f"not analysed: the parser failed on this file ({type(exc).__name__}: {exc})"
             result.findings.append(self._engine_finding(NOT_ANALYSED, message, Location(path)))
             return
@@ -372,6 +397,7 @@ class Engine:
         project_findings: dict[str, list[Finding]] = {}
         project_rules = [rule for rule in self.enabled.values() if rule.is_project_rule()]
         model = self.program_model(results, root=root) if project_rules else programs.ProgramModel()
+        results = self.recheck_left_out(results, model)
         modules = {r.path: model.module_name(r.path) for r in results}
         for rule in project_rules:
             facts = {r.path: r.facts[rule.code] for r in results if rule.code in r.facts}
@@ -400,6 +426,51 @@ class Engine:
             final.extend(leftovers)
         final.sort(key=Finding.sort_key)
         return final
+
+    def recheck_left_out(self, results: Sequence[FileResult], model: programs.ProgramModel) -> list[FileResult]:
+        """``results``, where a file a project rule's text filter left out is checked again
+        with that rule when the facts of its program make it relevant
+        (:meth:`Rule.recheck_pattern`), as if it had never been left out; repeated until no
+        file is added (a file checked again may record a helper a third file calls)."""
+        current = {r.path: r for r in results}
+        texts: dict[str, str | None] = {}
+        matched: dict[tuple[str, str], bool] = {}  # (path, pattern) -> the pattern is in the text
+        codes = [code for code, rule in self.enabled.items() if rule.is_project_rule() and rule.text_filter is not None]
+        while True:
+            include: dict[str, set[str]] = {}
+            for code in codes:
+                rule = self.enabled[code]
+                programs_seen: set[int] = set()
+                for path in [p for p, r in current.items() if r.facts.get(code)]:
+                    for program in model.programs_of(path):
+                        if id(program) in programs_seen:
+                            continue
+                        programs_seen.add(id(program))
+                        left = [p for p in program.files if p in current and code in current[p].left_out]
+                        if not left:
+                            continue
+                        pattern = rule.recheck_pattern([f for p in program.files if p in current for f in current[p].facts.get(code, ())])
+                        if pattern is None:
+                            continue
+                        for candidate in left:
+                            key = (candidate, pattern.pattern)
+                            if key not in matched:
+                                if candidate not in texts:
+                                    texts[candidate] = _text_of(candidate)
+                                text = texts[candidate]
+                                matched[key] = text is not None and pattern.search(text) is not None
+                            if matched[key]:
+                                include.setdefault(candidate, set()).add(code)
+            if not include:
+                return [current[r.path] for r in results]
+            for path, found in include.items():
+                fresh = self.check_file(path, include=frozenset(found) | self._project_codes_run(current[path]))
+                fresh.digest = current[path].digest
+                current[path] = fresh
+
+    def _project_codes_run(self, result: FileResult) -> frozenset[str]:
+        """The project rules that saw the file of ``result`` (all that were not left out)."""
+        return frozenset(r.code for r in self.file_rules if r.is_project_rule() and r.code not in result.left_out)
 
     def program_model(self, results: Sequence[FileResult], *, root: Path | None = None) -> programs.ProgramModel:
         """How the checked files group into programs (built once per run, from their imports)."""
@@ -477,11 +548,20 @@ def _special_file(path: str) -> str | None:
     return f"not a regular file ({kind}): not read"
 
 
+def _text_of(path: str) -> str | None:
+    try:
+        return files.read(path).text
+    except UnreadableSource:
+        return None
+
+
+
+
 def _wants_without_keras(rule: type[Rule], text: str) -> bool:
     """Whether ``rule`` looks at a file that does not mention Keras (its ``text_filter``)."""
     if rule.requires_keras:
         return False
-    return rule.text_filter is None or rule.text_filter.search(text) is not None
+    return not PREFILTER or rule.text_filter is None or rule.text_filter.search(text) is not None
 
 
 def _compile_verdict(source: SourceFile) -> BaseException | None:
@@ -668,14 +748,3 @@ def _size(path: str) -> int:
         return os.stat(path).st_size
     except (OSError, ValueError):
         return 0
-
-
-def iter_targets(config: Config, paths: Iterable[str]) -> list[str]:
-    return list(
-        files.discover(
-            list(paths),
-            root=Path(config.root).resolve(),
-            exclude=config.all_excludes,
-            respect_gitignore=config.respect_gitignore,
-        )
-    )

@@ -6,14 +6,14 @@ import fnmatch
 import os
 import re
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kerascheck.static.context import CellMap
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # context imports libcst: file discovery (the cached fast path) must not
+    from kerascheck.config import Config
+    from kerascheck.static.context import CellMap
     from kerascheck.static.notebooks import CellError
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
@@ -107,12 +107,12 @@ def _gitignore_spec(lines: list[str]) -> object:
 
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)
-    except Exception:  # noqa: BLE001 - pathspec raises several types for a bad pattern
+    except Exception:
         usable = []
         for line in lines:
             try:
                 pathspec.GitIgnoreSpec.from_lines([line])
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
             usable.append(line)
         return pathspec.GitIgnoreSpec.from_lines(usable)
@@ -157,6 +157,11 @@ def discover(
                 gitignore = _GitIgnore()
                 gitignore.load(resolved(path))
         yield from _walk(path, root, patterns, gitignore, respect_gitignore, seen)
+
+
+def iter_targets(config: Config, paths: Iterable[str]) -> list[str]:
+    """The files a run with ``config`` checks for ``paths``."""
+    return list(discover(list(paths), root=resolved(Path(config.root)), exclude=config.all_excludes, respect_gitignore=config.respect_gitignore))
 
 
 def _repository_ancestors(directory: Path) -> list[Path]:

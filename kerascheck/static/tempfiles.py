@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
-import shutil
 import stat
 from pathlib import Path
 
@@ -24,6 +22,8 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 def temp_name(stem: str) -> str:
     """A fresh temporary name for a file or directory standing in for ``stem``."""
+    import secrets  # imported when first needed: the cached fast path never writes
+
     return f".{stem}.{os.getpid()}.{secrets.token_hex(4)}{SUFFIX}"
 
 
@@ -79,6 +79,8 @@ def remove_stale(directory: str, stem: str | None = None, *, directories: frozen
                 os.unlink(entry.path)
                 removed += 1
             elif stat.S_ISDIR(info.st_mode) and set(os.listdir(entry.path)) <= directories:
+                import shutil
+
                 shutil.rmtree(entry.path)
                 removed += 1
     return removed
