@@ -71,9 +71,13 @@ def test_interrupted_probe_kills_its_process_group_and_cleans_up(tmp_path: Path,
     model = tmp_path / "m.keras"
     model.write_bytes(b"PK not a zip")
     env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    # A shell's background job (`cmd &`, e.g. CI started in the background) inherits SIGINT
+    # ignored, and Python then keeps it ignored: give the CLI the default disposition a
+    # foreground run has, which is what this test is about.
     cli = subprocess.Popen(
         [sys.executable, "-m", "kerascheck", "probe", str(model), "--timeout", "600"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         # the child has started once it wrote its first record into the parent's scratch folder
