@@ -26,7 +26,6 @@ result.
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -194,17 +193,7 @@ class ResultCache:
             self.not_cacheable += 1  # a plugin fact the format cannot hold: checked every run
             return
         data = _MAGIC + self._mac(path, body).encode("ascii") + b"\n" + body
-        target = self._entry(path)
-        temporary = None
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfiles.create_exclusive(str(target.parent), "entry")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, target)
-            temporary = None
+            tempfiles.write_atomically(self._entry(path), data, "entry")
         except OSError:
             self.write_errors += 1
-        finally:
-            if temporary is not None:
-                tempfiles.remove_quietly(temporary)

@@ -336,16 +336,7 @@ def _output_file_text(path: str) -> str | None:
 def _write_atomically(target: Path, data: bytes) -> None:
     from kerascheck.static import tempfiles
 
-    temporary = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfiles.create_exclusive(str(target.parent), "run")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
-        temporary = None
+        tempfiles.write_atomically(target, data, "run")
     except OSError:
         pass  # the run cache is an optimisation: never fail the run for it
-    finally:
-        if temporary is not None:
-            tempfiles.remove_quietly(temporary)

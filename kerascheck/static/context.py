@@ -111,6 +111,13 @@ class FileContext:
             return Location(self.path)
         return self.make_location(*span)
 
+    def def_location(self, function: cst.FunctionDef) -> Location:
+        """Where ``function`` is named: from ``def`` (or ``async``) to the end of its name,
+        without decorators or body (libcst's position of a ``FunctionDef`` starts after them)."""
+        start = self.location(function)
+        end = self.location(function.name)
+        return Location(start.path, start.line, start.column, end.end_line, end.end_column, cell=start.cell)
+
     def source_range(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """``(line, column, end_line, end_column)`` of ``node`` in the parsed text (1-based)."""
         if self._positions is None:

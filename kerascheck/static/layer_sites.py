@@ -102,18 +102,7 @@ def factory_sites(path: str | Path, factory: str, source: str | None = None) -> 
         return None
     sites = tuple(dict.fromkeys(e.site for e in events if e.site is not None))
     context = analysis.context
-    return FactorySites(str(path), factory, _def_line(context, function), context.location(function), sites, events)
-
-
-def _def_line(context: FileContext, function: cst.FunctionDef) -> Location:
-    """``def name`` (``async def name``) of ``function``, without decorators or body."""
-    name = context.location(function.name)
-    lines = context.source.splitlines()
-    text = lines[name.line - 1] if 0 < name.line <= len(lines) else ""
-    keyword = "async def" if function.asynchronous is not None else "def"
-    start = text.rfind(keyword, 0, max(name.column - 1, 0))
-    column = start + 1 if start >= 0 else name.column
-    return dataclasses.replace(name, column=column)
+    return FactorySites(str(path), factory, context.def_location(function), context.location(function), sites, events)
 
 
 def factories_using(path: str | Path, line: int, column: int, source: str | None = None) -> frozenset[str]:

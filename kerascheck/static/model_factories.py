@@ -103,7 +103,7 @@ def scan_context(context: FileContext) -> FactoryScan:
         built = _returned_models(context, function)
         if not built:
             continue
-        where = _def_location(context, function)
+        where = context.def_location(function)
         reason = _why_not_callable(context, function, is_method="." in qualname)
         if reason is None and not any(m.origin in _BUILT for m in built):
             reason = "it loads a saved model rather than building one (probe the file: kerascheck probe PATH)"
@@ -196,13 +196,6 @@ def _is_literal(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Dict):
         return all(isinstance(e, cst.DictElement) and _is_literal(e.key) and _is_literal(e.value) for e in expr.elements)
     return False
-
-
-def _def_location(context: FileContext, function: cst.FunctionDef) -> Location:
-    """From ``def`` (or ``async``) to the end of the function's name."""
-    start = context.location(function)
-    end = context.location(function.name)
-    return Location(start.path, start.line, start.column, end.end_line, end.end_column, cell=start.cell)
 
 
 def _import_hazard(context: FileContext, trains: dict[int, str]) -> str | None:

@@ -38,6 +38,23 @@ def create_exclusive(directory: str, stem: str, mode: int = 0o600) -> tuple[int,
     raise FileExistsError(f"cannot create a temporary file in {directory}")
 
 
+def write_atomically(target: Path, data: bytes, stem: str) -> None:
+    """Write ``data`` to ``target`` through a new temporary file in its directory and a rename,
+    so readers see the old bytes or the new ones, never a part; the temporary file never
+    outlives a failure. Raises ``OSError``."""
+    temporary: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = create_exclusive(str(target.parent), stem)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+        temporary = None
+    finally:
+        if temporary is not None:
+            remove_quietly(temporary)
+
+
 def owner_pid(name: str) -> int | None:
     """The pid in a kerascheck temporary name, or None if ``name`` is not one."""
     match = _NAME.match(name)
