@@ -20,26 +20,33 @@ and returns one list:
 * *model pairs* (KC702/KC703 with KP101, KC605 with KP108): the static finding is on a use of
   the model (``predict``/``fit``/``compile``) that the probed factory built, or inside the
   factory.
+
+"Same cause": where a code covers several causes (KC605, KP108), a pair names the causes it is
+about and the findings say theirs in ``extra["cause"]`` (:mod:`kerascheck.causes`).
+
+:func:`reconcile_factories` is the whole join for a run that probed model factories (``check
+--probe``): :func:`factory_probe_run` moves the probe findings to source lines and works out
+what really ran, then :func:`reconcile` merges.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kerascheck import causes
 from kerascheck.findings import Finding, Location, ProbeVerdict
+from kerascheck.probes.failures import NOT_RUN, ModelLoadFailed, ProbeFailed
 from kerascheck.static import layer_sites
 from kerascheck.static.layer_sites import FactorySites
-
-_PROBE_CODE = re.compile(r"\bKP\d{3}\b")
+from kerascheck.static.model_factories import ModelFactory
 
 
 @dataclass(frozen=True)
 class Pair:
-    """Static codes and the probe codes that measure the same cause."""
+    """One cause that static codes report and probe codes measure."""
 
     static: frozenset[str]
     probes: frozenset[str]
@@ -47,20 +54,39 @@ class Pair:
     place: str
     #: The probe can show the cause absent (its silence contradicts the static finding).
     refutable: frozenset[str] = frozenset()
+    #: For codes that cover several causes: the ``extra["cause"]`` of the static and of the
+    #: probe findings this pair is about (:mod:`kerascheck.causes`); empty: every finding.
+    static_causes: frozenset[str] = frozenset()
+    probe_causes: frozenset[str] = frozenset()
+
+    def covers_static(self, finding: Finding) -> bool:
+        return finding.code in self.static and (not self.static_causes or causes.cause_of(finding) in self.static_causes)
+
+    def covers_probe(self, finding: Finding) -> bool:
+        return finding.code in self.probes and (not self.probe_causes or causes.cause_of(finding) in self.probe_causes)
 
 
 #: The pairs of issue 17, checked against the catalogue (docs/probe-mapping.md explains each).
 #: KC203 (a literal ``training=`` forced inside ``call``) is also confirmed by KP102: forcing
 #: ``training=True`` on dropout makes ``predict`` itself random, and KP103 stays silent then.
-#: Only causes a probe always measures are refutable: KP103 cannot see a forced
-#: ``training=False`` (KC203), KP108 cannot see ``from_logits=True`` after softmax (KC605),
-#: and KP202 runs only in the training callback.
+#: KP108 measures two of KC605's causes: a one-unit softmax (on the layer) and an output that
+#: is not a probability. Only causes a probe always measures are refutable: KP103 cannot see a
+#: forced ``training=False`` (KC203), KP108 cannot see ``from_logits=True`` after softmax
+#: (KC605), and KP202 runs only in the training callback.
 PAIRS: tuple[Pair, ...] = (
     Pair(frozenset({"KC202", "KC203"}), frozenset({"KP103", "KP102"}), "layer", frozenset({"KC202"})),
     Pair(frozenset({"KC701"}), frozenset({"KP202"}), "layer"),
-    Pair(frozenset({"KC604"}), frozenset({"KP108"}), "layer", frozenset({"KC604"})),
+    Pair(frozenset({"KC604"}), frozenset({"KP108"}), "layer", frozenset({"KC604"}), probe_causes=frozenset({causes.ONE_UNIT_SOFTMAX})),
     Pair(frozenset({"KC702", "KC703"}), frozenset({"KP101"}), "model", frozenset({"KC702", "KC703"})),
-    Pair(frozenset({"KC605"}), frozenset({"KP108"}), "model"),
+    Pair(
+        frozenset({"KC605"}), frozenset({"KP108"}), "model",
+        static_causes=frozenset({causes.ONE_UNIT_SOFTMAX}), probe_causes=frozenset({causes.ONE_UNIT_SOFTMAX}),
+    ),
+    Pair(
+        frozenset({"KC605"}), frozenset({"KP108"}), "model",
+        static_causes=frozenset({causes.CATEGORICAL_LOSS_ONE_UNIT, causes.CATEGORICAL_LOSS_ON_SIGMOID, causes.BINARY_LOSS_ON_SOFTMAX}),
+        probe_causes=frozenset({causes.OUTPUT_NOT_PROBABILITY}),
+    ),
 )
 
 
@@ -84,10 +110,10 @@ def probed_factory(target: str, path: str, factory: str, enabled: Iterable[str],
     for finding in findings:
         if finding.location.path != target and dict(finding.extra).get("factory") != target:
             continue
-        if finding.code == "KP001":
+        if finding.code == ModelLoadFailed.code:
             return ProbedFactory(path, factory, frozenset(), target)
-        if finding.code == "KP002":
-            codes -= set(_PROBE_CODE.findall(finding.message))
+        if finding.code == ProbeFailed.code:
+            codes -= set(dict(finding.extra).get(NOT_RUN, ()))
     return ProbedFactory(path, factory, frozenset(codes), target)
 
 
@@ -104,27 +130,49 @@ class Agreement:
     merged_probe_findings: int
 
 
-def reconcile_factories(static_findings: Iterable[Finding], raw_probe_findings: Iterable[Finding],
-                        factories: Iterable[tuple[str, str, str]], enabled: Iterable[str]) -> Agreement:
-    """The whole join for a run that probed factory targets: ``raw_probe_findings`` as the
-    runner returns them (``path::layer`` of each target), ``factories`` as ``(target label,
-    source path, qualname)``, ``enabled`` the probe codes that were selected. Maps the probe
-    findings to source lines, works out what really ran, and reconciles."""
+@dataclass(frozen=True)
+class FactoryProbeRun:
+    """What probing model factories found, moved to source lines, and what ran on each."""
+
+    findings: tuple[Finding, ...]
+    probed: tuple[ProbedFactory, ...]
+
+
+def factory_probe_run(raw_probe_findings: Iterable[Finding], factories: Iterable[ModelFactory], enabled: Iterable[str],
+                      sources: Mapping[str, str] | None = None) -> FactoryProbeRun:
+    """The probe side of the join: ``raw_probe_findings`` as the runner returns them (located at
+    ``file.py:fn`` or ``file.py:fn::layer``), moved to the source lines of the ``factories``
+    that were probed (:func:`kerascheck.static.layer_sites.map_probe_findings`; ``sources``:
+    the text each file had when it was probed, else it is read), and what really ran on each
+    (:func:`probed_factory`; ``enabled``: the codes of the probes that run on models).
+
+    A finding of a factory whose ``def`` can no longer be found (the file changed since it was
+    scanned) goes to the ``def`` line the scan saw; findings of other targets are unchanged.
+    """
     raw = list(raw_probe_findings)
     codes = set(enabled)
-    mapped: list[Finding] = []
-    probed: list[ProbedFactory] = []
-    labels = set()
-    for label, path, factory in factories:
-        labels.add(label)
-        mapped.extend(layer_sites.map_probe_findings([f for f in raw if f.location.path == label], path, factory))
-        probed.append(probed_factory(label, path, factory, codes, raw))
-    mapped.extend(f for f in raw if f.location.path not in labels)
-    return reconcile(static_findings, mapped, probed)
+    by_target = {factory.target: factory for factory in factories}
+    placed: list[Finding] = []
+    for target in dict.fromkeys(f.location.path for f in raw):
+        mine = [f for f in raw if f.location.path == target]
+        factory = by_target.get(target)
+        if factory is None:
+            placed.extend(mine)
+            continue
+        mapped = layer_sites.map_probe_findings(mine, factory.path, factory.qualname, (sources or {}).get(factory.path))
+        placed.extend(f if f.location.path != target else dataclasses.replace(f, location=factory.location) for f in mapped)
+    probed = (probed_factory(target, f.path, f.qualname, codes, raw) for target, f in by_target.items())
+    return FactoryProbeRun(tuple(placed), tuple(probed))
 
 
-def pair_of(static_code: str, probe_code: str) -> Pair | None:
-    return next((p for p in PAIRS if static_code in p.static and probe_code in p.probes), None)
+def reconcile_factories(static_findings: Iterable[Finding], raw_probe_findings: Iterable[Finding], factories: Iterable[ModelFactory],
+                        enabled: Iterable[str], keep: Callable[[list[Finding]], list[Finding]] | None = None) -> Agreement:
+    """The whole join for a run that probed model factories: :func:`factory_probe_run`, then
+    :func:`reconcile` with ``static_findings``. ``keep`` filters the source-mapped probe
+    findings first, as the static ones were (selection, ``# noqa`` on the reported line)."""
+    run = factory_probe_run(raw_probe_findings, factories, enabled)
+    findings = list(run.findings) if keep is None else keep(list(run.findings))
+    return reconcile(static_findings, findings, run.probed)
 
 
 def reconcile(static_findings: Iterable[Finding], probe_findings: Iterable[Finding], probed: Sequence[ProbedFactory] = ()) -> Agreement:
@@ -202,9 +250,12 @@ class _Places:
 
 
 def _confirms(static: Finding, probe: Finding, places: _Places) -> bool:
-    pair = pair_of(static.code, probe.code)
-    if pair is None or static.probe_verdict is not None or not _same_cause(static, probe):
+    if static.probe_verdict is not None:
         return False
+    return any(pair.covers_static(static) and pair.covers_probe(probe) and _same_place(pair, static, probe, places) for pair in PAIRS)
+
+
+def _same_place(pair: Pair, static: Finding, probe: Finding, places: _Places) -> bool:
     if pair.place == "layer":
         return _on_probed_layer(static, probe, places)
     factory = places.factory_of(probe)
@@ -231,13 +282,13 @@ def _refuting_run(static: Finding, probes: list[Finding], places: _Places) -> tu
     """A probed factory holding the static finding's cause on which a probe able to measure
     it ran and reported nothing of that code."""
     for pair in PAIRS:
-        if static.code not in pair.refutable:
+        if static.code not in pair.refutable or not pair.covers_static(static):
             continue
         for factory in places.probed:
             ran = pair.probes & factory.probes
             if not ran or not _holds_cause(static, factory, pair, places):
                 continue
-            reported = any(p.code in pair.probes and dict(p.extra).get("factory") == factory.target for p in probes)
+            reported = any(pair.covers_probe(p) and dict(p.extra).get("factory") == factory.target for p in probes)
             if not reported:
                 return factory, ran
     return None
@@ -250,15 +301,6 @@ def _holds_cause(static: Finding, factory: ProbedFactory, pair: Pair, places: _P
         return False
     sites = places.sites(factory.path, factory.factory)
     return sites is not None and any(_overlaps(static.location, anchor) for site in sites.sites for anchor in site.anchors())
-
-
-def _same_cause(static: Finding, probe: Finding) -> bool:
-    """KC605 names several loss/activation mismatches; KP108 measures two of them."""
-    if static.code != "KC605" or probe.code != "KP108":
-        return True
-    if dict(probe.extra).get("layers"):  # KP108 on a layer: softmax over one unit
-        return "one-unit softmax" in static.message
-    return "not a probability" in probe.message and "from_logits=True" not in static.message
 
 
 def _same_file(left: str, right: str) -> bool:

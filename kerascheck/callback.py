@@ -12,6 +12,7 @@ which anyone adding a callback to ``fit`` has already done.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import sys
@@ -167,10 +168,7 @@ class KerascheckCallback(keras.callbacks.Callback):
     def _check_python_state(self) -> list[Finding]:
         findings = []
         for path, changes in changed_attributes(self._before, python_state(self.model)):
-            where = Location(
-                path=self._where.path, line=self._where.line, column=self._where.column,
-                logical=path or None,
-            )
+            where = dataclasses.replace(self._where, logical=path or None)
             message = changed_message(path or self.model.name, changes, "during training")
             findings.append(PythonStateInTraining.finding_at(where, message))
         return findings

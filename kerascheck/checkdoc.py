@@ -64,8 +64,17 @@ class Documented:
         return docs_url_for(cls.code, base)
 
     @classmethod
-    def finding_at(cls, location: Location, message: str, fix: Fix | None = None, severity: Severity | None = None) -> Finding:
-        """A finding of this check at ``location`` (the check's severity unless ``severity``)."""
+    def finding_at(
+        cls,
+        location: Location,
+        message: str,
+        fix: Fix | None = None,
+        severity: Severity | None = None,
+        extra: tuple[tuple[str, Any], ...] = (),
+    ) -> Finding:
+        """A finding of this check at ``location`` (the check's severity unless ``severity``):
+        the one place a rule's or a probe's finding is built. ``extra`` is structured data for
+        reports and for :mod:`kerascheck.agreement` (``("cause", ...)``, ``("layers", ...)``)."""
         return Finding(
             code=cls.code,
             name=cls.name,
@@ -74,6 +83,7 @@ class Documented:
             location=location,
             fix=fix,
             docs_url=cls.docs_url(),
+            extra=extra,
         )
 
     @classmethod

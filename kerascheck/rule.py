@@ -106,9 +106,10 @@ class Rule(Documented):
         *,
         fix: Fix | None = None,
         severity: Severity | None = None,
+        extra: tuple[tuple[str, Any], ...] = (),
     ) -> None:
-        """Report a finding at ``node``."""
-        self.findings.append(self.finding_at(self.context.location(node), message, fix, severity))
+        """Report a finding at ``node`` (``extra``: structured data, e.g. ``causes.tagged(...)``)."""
+        self.findings.append(self.finding_at(self.context.location(node), message, fix, severity, extra))
 
     def record(self, fact: Any) -> None:
         """Keep a small fact about this file for :meth:`finish`: picklable (it crosses worker

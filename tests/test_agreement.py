@@ -1,9 +1,9 @@
 """Agreement between static findings and probe findings (kerascheck.agreement).
 
 The static findings are real (``kerascheck.check`` on tests/data/probe_map/factories.py). The
-probe findings of the first tests have the exact shape the probes give (code, message,
-``path::layer`` location, ``extra["layers"]``); the ``tf``-marked tests at the end run the real
-probe on the same factories.
+probe findings of the first tests are made by the probes' own builder (``Probe.finding_on``), in
+the shape the probes give (code, message, ``path::layer`` location, ``extra["layers"]`` and
+``extra["cause"]``); the ``tf``-marked tests at the end run the real probe on the same factories.
 """
 
 from __future__ import annotations
@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 
 import kerascheck
-from kerascheck.agreement import PAIRS, ProbedFactory, probed_factory, reconcile
-from kerascheck.findings import Finding, Location, Severity
+from kerascheck import causes
+from kerascheck.agreement import PAIRS, ProbedFactory, factory_probe_run, probed_factory, reconcile, reconcile_factories
+from kerascheck.findings import Finding
+from kerascheck.probes.builtin import BUILTIN_PROBES
+from kerascheck.probes.failures import ModelLoadFailed, grouped_probe_failures
 from kerascheck.static.layer_sites import map_probe_findings, map_target_findings
+from kerascheck.static.model_factories import scan_source
 
 DATA = Path(__file__).parent / "data" / "probe_map" / "factories.py"
 
@@ -25,10 +29,14 @@ def static() -> list[Finding]:
     return kerascheck.check([DATA], select=["KC"])
 
 
-def probe_finding(code: str, message: str, factory: str, layers: tuple[str, ...] = ()) -> Finding:
+PROBES = {probe.code: probe for probe in BUILTIN_PROBES}
+
+
+def probe_finding(code: str, message: str, factory: str, layers: tuple[str, ...] = (), cause: str | None = None) -> Finding:
     target = f"{DATA}:{factory}"
     logical = layers[0] if len(layers) == 1 else None
-    finding = Finding(code, "probe", message, Severity.WARNING, Location(target, logical=logical), extra=(("layers", layers),) if layers else ())
+    extra = (("layers", layers),) if len(layers) > 1 else ()
+    finding = PROBES[code].finding_on(target, message, layer=logical, extra=extra + (causes.tagged(cause) if cause else ()))
     return map_probe_findings([finding], DATA, factory)[0]
 
 
@@ -65,7 +73,7 @@ def test_model_pair_matches_a_use_of_the_factory_model_elsewhere(static: list[Fi
 
 def test_kc604_and_kc605_with_one_unit_softmax(static: list[Finding]) -> None:
     message = "Dense 'dense_1' applies softmax to a single unit: its output is always exactly 1.0"
-    kp108 = probe_finding("KP108", message, "one_unit_softmax", ("dense_1",))
+    kp108 = probe_finding("KP108", message, "one_unit_softmax", ("dense_1",), causes.ONE_UNIT_SOFTMAX)
     assert kp108.location.line == 52
     result = reconcile(static, [kp108], [probed("one_unit_softmax", "KP108")])
     assert ("KC604", 52, "confirmed") in codes(result.findings)
@@ -111,10 +119,95 @@ def test_finding_json_carries_the_verdict_only_when_set(static: list[Finding]) -
 
 def test_probed_factory_reads_what_really_ran() -> None:
     target = f"{DATA}:stateful_lstm"
-    failed = Finding("KP002", "probe-failed", "2 probes (KP103, KP107) not run: no inputs", Severity.WARNING, Location(target))
+    names = {code: probe.name for code, probe in PROBES.items()}
+    (failed,) = grouped_probe_failures(target, [("KP103", "not run: no inputs"), ("KP107", "not run: no inputs")], names)
+    assert failed.message == "2 probes (KP103, KP107) not run: no inputs"
     assert probed_factory(target, str(DATA), "stateful_lstm", {"KP101", "KP103", "KP107"}, [failed]).probes == {"KP101"}
-    broken = Finding("KP001", "model-load-failed", "factory stateful_lstm() raised ValueError", Severity.ERROR, Location(target))
+    # what did not run is read from the finding's data, not from its words
+    (other,) = grouped_probe_failures(target, [("KP107", "raised ValueError: KP101 is not a layer")], names)
+    assert probed_factory(target, str(DATA), "stateful_lstm", {"KP101", "KP107"}, [other]).probes == {"KP101"}
+    broken = ModelLoadFailed.finding_on(target, "factory stateful_lstm() raised ValueError")
     assert probed_factory(target, str(DATA), "stateful_lstm", {"KP101"}, [broken]).probes == frozenset()
+
+
+# == one cause, by name: KC605 and KP108 each cover several (kerascheck.causes) ==================
+
+MISMATCHES = """\
+import keras
+from keras import layers
+
+
+def tagger():
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    return model
+
+
+def logits_twice():
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="softmax")])
+    model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    return model
+"""
+
+
+def test_kc605_names_its_cause() -> None:
+    found = kerascheck.check([DATA], select=["KC605"])
+    assert [causes.cause_of(f) for f in found] == [causes.ONE_UNIT_SOFTMAX]
+
+
+def test_kp108_not_a_probability_confirms_only_the_kc605_causes_it_measures(tmp_path: Path) -> None:
+    path = tmp_path / "mismatches.py"
+    path.write_text(MISMATCHES, encoding="utf-8")
+    static = kerascheck.check([path], select=["KC605"])
+    assert [(causes.cause_of(f), f.location.line) for f in static] == [
+        (causes.CATEGORICAL_LOSS_ON_SIGMOID, 7), (causes.FROM_LOGITS_AFTER_ACTIVATION, 13)
+    ]
+    factories = scan_source(MISMATCHES, str(path)).factories
+    message = "the model is compiled with categorical_crossentropy (from_logits=False) but its output is not a probability"
+    raw = [PROBES["KP108"].finding_on(f.target, message, extra=causes.tagged(causes.OUTPUT_NOT_PROBABILITY)) for f in factories]
+    result = reconcile_factories(static, raw, factories, {"KP108"})
+    # tagger's KP108 merged into its KC605; logits_twice's stays on its def line, beside its KC605
+    assert codes(result.findings) == [("KC605", 7, "confirmed"), ("KP108", 11, None), ("KC605", 13, None)]
+    assert result.confirmed == 1 and result.contradicted == 0  # from_logits=True after softmax: no probe measures it
+
+
+def test_a_kp108_finding_of_another_cause_neither_confirms_nor_hides_a_contradiction(static: list[Finding]) -> None:
+    message = "predict() returns a dict (keys ['out']) while model(x) returns Tensor"
+    other = probe_finding("KP108", message, "one_unit_softmax", cause=causes.PREDICT_RETURNS_DICT)
+    result = reconcile(static, [other], [probed("one_unit_softmax", "KP108")])
+    assert ("KC605", 54, None) in codes(result.findings)
+    # KP108 ran on the model and did not report the one-unit softmax KC604 names (formerly any
+    # KP108 finding on the model, of whatever cause, kept this from counting as a contradiction)
+    assert ("KC604", 52, "contradicted") in codes(result.findings)
+
+
+# == the probe side of the join: findings to source lines, what ran ============================
+
+
+def test_factory_probe_run_places_findings_and_reads_what_ran() -> None:
+    text = DATA.read_text(encoding="utf-8")
+    factories = [f for f in scan_source(text, str(DATA)).factories if f.qualname in ("stateful_lstm", "counting")]
+    lstm, counting = factories
+    raw = [
+        PROBES["KP101"].finding_on(lstm.target, "stateful LSTM layer 'lstm': differs", layer="lstm"),
+        PROBES["KP104"].finding_on("elsewhere.keras", "reload differs"),
+        *grouped_probe_failures(counting.target, [("KP101", "not run: no inputs")], {"KP101": "stateful-layers"}),
+    ]
+    run = factory_probe_run(raw, factories, {"KP101", "KP103"})
+    assert [(f.code, f.location.path, f.location.line) for f in run.findings] == [
+        ("KP101", str(DATA), 36), ("KP104", "elsewhere.keras", 1), ("KP002", str(DATA), counting.location.line)
+    ]
+    assert [(p.factory, p.probes) for p in run.probed] == [("stateful_lstm", {"KP101", "KP103"}), ("counting", {"KP103"})]
+
+
+def test_a_factory_gone_from_its_file_keeps_the_def_line_of_the_scan(tmp_path: Path) -> None:
+    path = tmp_path / "models.py"
+    path.write_text(MISMATCHES, encoding="utf-8")
+    (factory, _) = scan_source(MISMATCHES, str(path)).factories
+    path.write_text("# the factories moved away\n", encoding="utf-8")  # changed after the scan
+    raw = [PROBES["KP108"].finding_on(factory.target, "Dense 'dense' applies softmax to a single unit", layer="dense")]
+    (placed,) = factory_probe_run(raw, [factory], {"KP108"}).findings
+    assert placed.location == factory.location
 
 
 # == the real thing: factories built and probed by TensorFlow in the probe subprocess ============
@@ -184,7 +277,6 @@ def test_probe_factory_command_reports_at_source_lines(run_cli) -> None:  # type
 @pytest.mark.tf
 def test_a_probe_that_measures_nothing_contradicts_for_real() -> None:
     pytest.importorskip("keras")
-    from kerascheck.agreement import reconcile_factories
     from kerascheck.probes.determinism import TrainingFlagSensitive
     from kerascheck.probes.runner import ProbeSettings, ProbeTarget, run_probes
 
@@ -194,7 +286,9 @@ def test_a_probe_that_measures_nothing_contradicts_for_real() -> None:
     label = f"{harmless}:doubled"
     raw = run_probes([ProbeTarget(factory=label)], [TrainingFlagSensitive], ProbeSettings(allow_factory=True))
     assert raw == []  # the layer does not depend on training: model(x) == predict(x)
-    result = reconcile_factories(static, raw, [(label, str(harmless), "doubled")], {"KP103"})
+    factories = scan_source(harmless.read_text(encoding="utf-8"), str(harmless)).factories
+    assert [f.target for f in factories] == [label]
+    result = reconcile_factories(static, raw, factories, {"KP103"})
     assert (result.confirmed, result.contradicted) == (0, 1)
     (finding,) = result.findings
     assert finding.probe_verdict is not None and finding.probe_verdict.verdict == "contradicted"

@@ -7,7 +7,6 @@ probe module must not import TensorFlow or Keras at module level: do it inside `
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -45,6 +44,20 @@ class Probe(Documented):
     def runs_on_models(cls) -> bool:
         """Whether the runner executes this probe on a loaded model."""
         return not (cls.callback_only or cls.runner_emitted)
+
+    @classmethod
+    def finding_on(
+        cls,
+        target: str,
+        message: str,
+        *,
+        layer: str | None = None,
+        severity: Severity | None = None,
+        extra: tuple[tuple[str, Any], ...] = (),
+    ) -> Finding:
+        """A finding of this probe about the model ``target`` names (a path or ``file.py:fn``):
+        located at ``target::layer``, or at the model itself when no layer is given."""
+        return cls.finding_at(Location(path=target, logical=layer), message, severity=severity, extra=extra)
 
     @classmethod
     def ref(cls) -> str:
@@ -116,15 +129,7 @@ class ProbeContext:
         ``extra`` carries data for reports, e.g. ``("divergence", ((layer, max diff), ...))``
         for the per-layer plot of the HTML report.
         """
-        return Finding(
-            code=self.probe.code,
-            name=self.probe.name,
-            message=message,
-            severity=severity or self.probe.severity,
-            location=Location(path=self.path, logical=layer),
-            docs_url=self.probe.docs_url(),
-            extra=extra,
-        )
+        return self.probe.finding_on(self.path, message, layer=layer, severity=severity, extra=extra)
 
     def layers_finding(
         self, kind: str, paths: Sequence[str], statement: str, severity: Severity | None = None
@@ -135,15 +140,14 @@ class ProbeContext:
         word "layer" (``"BatchNormalization"`` → "BatchNormalization layer 'bn'"; ``""`` for
         none).
         """
+        layers = (("layers", tuple(paths)),)
         if len(paths) == 1:
             subject = f"{kind} layer {paths[0]!r}".strip()
-            finding = self.finding(f"{subject}: {statement}", layer=paths[0], severity=severity)
-        else:
-            shown = ", ".join(repr(p) for p in paths[:MAX_NAMED_LAYERS])
-            more = f" and {len(paths) - MAX_NAMED_LAYERS} more" if len(paths) > MAX_NAMED_LAYERS else ""
-            subject = " ".join(part for part in (str(len(paths)), kind, "layers") if part)
-            finding = self.finding(f"{subject} ({shown}{more}): {statement}", severity=severity)
-        return dataclasses.replace(finding, extra=(("layers", tuple(paths)),))
+            return self.finding(f"{subject}: {statement}", layer=paths[0], severity=severity, extra=layers)
+        shown = ", ".join(repr(p) for p in paths[:MAX_NAMED_LAYERS])
+        more = f" and {len(paths) - MAX_NAMED_LAYERS} more" if len(paths) > MAX_NAMED_LAYERS else ""
+        subject = " ".join(part for part in (str(len(paths)), kind, "layers") if part)
+        return self.finding(f"{subject} ({shown}{more}): {statement}", severity=severity, extra=layers)
 
     # Helpers shared by several probes; they import Keras lazily via kerascheck.probes._tf.
 

@@ -7,7 +7,8 @@ found statically (:mod:`kerascheck.static.model_factories`); each is probed with
 machinery of ``kerascheck probe --factory``: the same probes, selection, timeouts, safe-mode
 reloads and reporters. A probe finding that names a layer is reported where the layer was
 constructed when that place can be found (:mod:`kerascheck.static.layer_sites`); every other
-one (a factory that raises: KP001) on the factory's ``def`` line. A static finding and a probe
+one (a factory that raises: KP001) on the factory's ``def`` line
+(:func:`kerascheck.agreement.factory_probe_run`). A static finding and a probe
 finding of the same cause at the same place become one "confirmed" finding
 (:mod:`kerascheck.agreement`).
 """
@@ -15,7 +16,6 @@ finding of the same cause at the same place become one "confirmed" finding
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib.util
 import sys
 from collections.abc import Mapping, Sequence
@@ -26,7 +26,7 @@ from kerascheck.findings import Finding
 
 if TYPE_CHECKING:  # imported when probing: building check's parser must stay cheap
     from kerascheck.static import suppress
-    from kerascheck.static.model_factories import FactoryScan, ModelFactory
+    from kerascheck.static.model_factories import FactoryScan
 
 #: What ``--probe`` needs in the interpreter the probe subprocess runs.
 REQUIRED_MODULES = ("tensorflow", "keras")
@@ -91,13 +91,13 @@ def probe_factories(args: argparse.Namespace, session: Any, static_findings: Seq
     """The static findings merged with what probing every factory of the checked files found
     (``results``: the engine's per-file results).
 
-    Probe findings are moved to the source (:func:`at_source`), filtered like static ones
-    (selection, per-file ignores, ``# noqa: KPnnn`` on the reported line), then reconciled
-    with the static findings (:func:`kerascheck.agreement.reconcile`): a static finding a
-    probe confirmed carries that verdict and absorbs the probe finding; one a completed probe
-    contradicted carries that verdict too (``-v``, ``--statistics``).
+    Probe findings are moved to the source, filtered like static ones (selection, per-file
+    ignores, ``# noqa: KPnnn`` on the reported line), then reconciled with the static findings
+    (:func:`kerascheck.agreement.reconcile_factories`): a static finding a probe confirmed
+    carries that verdict and absorbs the probe finding; one a completed probe contradicted
+    carries that verdict too (``-v``, ``--statistics``).
     """
-    from kerascheck.agreement import probed_factory, reconcile
+    from kerascheck.agreement import reconcile_factories
     from kerascheck.probes.command import ProbePlan, ProbeProgress, filter_findings
     from kerascheck.probes.runner import ProbeTarget, run_probes
 
@@ -116,30 +116,12 @@ def probe_factories(args: argparse.Namespace, session: Any, static_findings: Seq
     found = run_probes(targets, plan.probes, settings, on_progress=progress)
     progress.done()
     ran = [p.code for p in plan.probes if p.runs_on_models()]
-    probed = [probed_factory(f.target, f.path, f.qualname, ran, found) for f in factories.values()]
-    placed = at_source(found, factories)
-    kept = _unsuppressed(filter_findings(placed, plan.config, session.registry.probes), {r.path: r.suppressions for r in results})
-    return list(reconcile(static_findings, kept, probed).findings)
+    suppressions = {r.path: r.suppressions for r in results}
 
+    def kept(placed: list[Finding]) -> list[Finding]:
+        return _unsuppressed(filter_findings(placed, plan.config, session.registry.probes), suppressions)
 
-def at_source(findings: Sequence[Finding], factories: Mapping[str, ModelFactory]) -> list[Finding]:
-    """Probe findings of factory targets (``Location.path`` is ``file.py:fn``) moved to the
-    source: a finding naming a layer to the line that constructed it (or to its class's
-    ``call`` for the behaviour of a user-defined layer), when exactly one place can have made
-    it (:mod:`kerascheck.static.layer_sites`); every other one to the factory's ``def`` line."""
-    from kerascheck.static.layer_sites import map_probe_findings
-
-    placed: list[Finding] = []
-    for target in dict.fromkeys(f.location.path for f in findings):
-        mine = [f for f in findings if f.location.path == target]
-        factory = factories.get(target)
-        if factory is None:
-            placed.extend(mine)
-            continue
-        mapped = map_probe_findings(mine, factory.path, factory.qualname)
-        # The factory's file changed (or vanished) since it was scanned: its ``def`` line still holds.
-        placed.extend(f if f.location.path != target else dataclasses.replace(f, location=factory.location) for f in mapped)
-    return placed
+    return list(reconcile_factories(static_findings, found, factories.values(), ran, keep=kept).findings)
 
 
 def _notes(scans: Sequence[FactoryScan]) -> None:

@@ -19,8 +19,9 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-from kerascheck.findings import Finding, Location, Severity
+from kerascheck.findings import Finding
 
+#: Lines written to stderr for the parent to relay in verbose mode (``kerascheck.probes.runner``).
 VERBOSE_PREFIX = "kerascheck-probe: "
 
 
@@ -42,18 +43,6 @@ def _resolve(ref: str) -> Any:
     for part in qualname.split("."):
         obj = getattr(obj, part)
     return obj
-
-
-def _finding(probe: Any, label: str, message: str, layer: str | None = None,
-             severity: Severity | None = None) -> Finding:
-    return Finding(
-        code=probe.code,
-        name=probe.name,
-        message=message,
-        severity=severity or probe.severity,
-        location=Location(path=label, logical=layer),
-        docs_url=probe.docs_url(),
-    )
 
 
 def _peak_memory() -> int | None:
@@ -84,7 +73,7 @@ def main() -> int:
 
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         records.write("findings", "internal", [
-            _finding(ModelLoadFailed, request["target"].label, f"internal error while probing: {detail}")
+            ModelLoadFailed.finding_on(request["target"].label, f"internal error while probing: {detail}")
         ])
     records.write("peak_memory", _peak_memory())
     records.write("done")
@@ -115,7 +104,7 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
 
     outdated = loading.keras_version_problem(keras.__version__)
     if outdated and target.path is not None and not request["unsafe"]:
-        records.write("findings", "load", [_finding(ModelLoadFailed, label, outdated)])
+        records.write("findings", "load", [ModelLoadFailed.finding_on(label, outdated)])
         return
 
     keras.utils.set_random_seed(request["seed"])  # factories build the same weights every run
@@ -128,7 +117,7 @@ def _probe(request: dict[str, Any], records: _Records) -> None:
             loaded = loading.load_path(target.path, unsafe=request["unsafe"])
     except loading.LoadFailure as failure:
         owner = by_code.get(failure.code, ModelLoadFailed)
-        records.write("findings", "load", [_finding(owner, label, failure.message, failure.layer)])
+        records.write("findings", "load", [owner.finding_on(label, failure.message, layer=failure.layer)])
         return
     say(f"model loaded in {time.perf_counter() - started:.2f}s")
     model = loaded.model

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import ClassVar
 
-from kerascheck.findings import Finding, Location, Severity
+from kerascheck.findings import Finding, Severity
 from kerascheck.probes.base import Probe, ProbeContext
+
+#: ``Finding.extra`` key of a KP002 finding: the codes of the probes it says did not run, so
+#: :func:`kerascheck.agreement.probed_factory` knows what ran without reading the message.
+NOT_RUN = "probes"
 
 
 class _RunnerEmitted(Probe):
@@ -80,7 +84,7 @@ def grouped_probe_failures(label: str, failures: Sequence[tuple[str, str]], name
     """One KP002 per distinct cause: ``failures`` are ``(probe code, cause)`` pairs.
 
     Six probes skipped because no inputs could be made are one problem, reported once with the
-    probes it stopped.
+    probes it stopped (named in the message, and listed in ``extra`` under :data:`NOT_RUN`).
     """
     by_cause: dict[str, list[str]] = {}
     for code, cause in failures:
@@ -91,14 +95,5 @@ def grouped_probe_failures(label: str, failures: Sequence[tuple[str, str]], name
             subject = f"{codes[0]} ({names.get(codes[0], 'probe')})"
         else:
             subject = f"{len(codes)} probes ({', '.join(codes)})"
-        findings.append(
-            Finding(
-                code=ProbeFailed.code,
-                name=ProbeFailed.name,
-                message=f"{subject} {cause}",
-                severity=ProbeFailed.severity,
-                location=Location(path=label),
-                docs_url=ProbeFailed.docs_url(),
-            )
-        )
+        findings.append(ProbeFailed.finding_on(label, f"{subject} {cause}", extra=((NOT_RUN, tuple(codes)),)))
     return findings

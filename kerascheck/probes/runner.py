@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kerascheck.findings import Finding, Location
+from kerascheck.findings import Finding
 from kerascheck.probes.base import Probe
+from kerascheck.probes.child import VERBOSE_PREFIX
 from kerascheck.probes.failures import ModelLoadFailed, grouped_probe_failures
 from kerascheck.probes.loading import is_qualname
 from kerascheck.process_exit import killed_by
@@ -40,8 +41,6 @@ from kerascheck.process_exit import killed_by
 #: serialisation buffers). The constants add a margin over the fit.
 TF_BASELINE_BYTES = 700 * 2**20
 MODEL_COPIES = 14
-#: Lines the child writes to stderr for the parent to relay in verbose mode.
-VERBOSE_PREFIX = "kerascheck-probe: "
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
@@ -201,14 +200,7 @@ def _terminate_children_on_signal() -> Iterator[None]:
 
 def load_failure(target_label: str, message: str) -> Finding:
     """A KP001 finding for a target."""
-    return Finding(
-        code=ModelLoadFailed.code,
-        name=ModelLoadFailed.name,
-        message=message,
-        severity=ModelLoadFailed.severity,
-        location=Location(path=target_label),
-        docs_url=ModelLoadFailed.docs_url(),
-    )
+    return ModelLoadFailed.finding_on(target_label, message)
 
 
 class MemoryBudget:

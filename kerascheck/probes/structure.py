@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from kerascheck import causes
 from kerascheck.findings import Finding
 from kerascheck.probes.base import Probe, ProbeContext
 
@@ -109,7 +110,8 @@ class OutputStructure(Probe):
             yield ctx.finding(
                 f"predict() returns a dict (keys {sorted(predicted)}) while model(x) returns "
                 f"{type(called).__name__}: {type(ctx.model).__name__}.predict_step returns a "
-                "dict, which breaks callers written for arrays"
+                "dict, which breaks callers written for arrays",
+                extra=causes.tagged(causes.PREDICT_RETURNS_DICT),
             )
         yield from self._not_probabilities(ctx, called)
 
@@ -138,6 +140,7 @@ class OutputStructure(Probe):
                     "its output is always exactly 1.0; use sigmoid for one unit, or one unit "
                     "per class with softmax",
                     layer=path,
+                    extra=causes.tagged(causes.ONE_UNIT_SOFTMAX),
                 )
 
     @staticmethod
@@ -166,7 +169,8 @@ class OutputStructure(Probe):
             yield ctx.finding(
                 f"the model is compiled with {loss_name} (from_logits=False) but its output is "
                 f"not a probability (range {output.min():.3g}..{output.max():.3g}): end with "
-                f"{fix} or compile the loss with from_logits=True"
+                f"{fix} or compile the loss with from_logits=True",
+                extra=causes.tagged(causes.OUTPUT_NOT_PROBABILITY),
             )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import libcst as cst
 
+from kerascheck import causes
 from kerascheck.findings import Edit, Severity
 from kerascheck.hookspecs import hookimpl
 from kerascheck.rule import Invalid, Rule
@@ -973,25 +974,31 @@ class LossActivationMismatch(Rule):
         units = self._units(method[0], layer)
         if activation is None and (self.context.qualified(layer.func) or "").startswith("keras.layers.") and units is not None:
             activation = "linear"
-        problem = None
+        # ``cause`` names the mismatch for kerascheck.agreement (KP108 measures some of them).
+        problem = cause = None
         if from_logits and activation in ("softmax", "sigmoid"):
+            cause = causes.FROM_LOGITS_AFTER_ACTIVATION
             problem = (
                 f"`from_logits=True` but the output layer already applies `{activation}`: the loss applies it a second time; "
                 "drop the activation or set `from_logits=False`"
             )
         elif loss in _CATEGORICAL and units == 1:
+            cause = causes.CATEGORICAL_LOSS_ONE_UNIT
             problem = f"`{loss}` over a one-unit output is always 0: use `binary_crossentropy` with a sigmoid unit, or one unit per class"
         elif loss in _CATEGORICAL and activation == "sigmoid":
+            cause = causes.CATEGORICAL_LOSS_ON_SIGMOID
             problem = f"`{loss}` on a sigmoid output: use softmax for one-of-N classes, or `binary_crossentropy` for independent labels"
         elif loss in _BINARY and activation == "softmax" and units == 1:
+            cause = causes.ONE_UNIT_SOFTMAX
             problem = f"`{loss}` on a one-unit softmax output: softmax over one unit is always 1.0, so nothing is learned; use `sigmoid` for the unit"
         elif loss in _BINARY and activation == "softmax":
+            cause = causes.BINARY_LOSS_ON_SOFTMAX
             problem = (
                 f"`{loss}` on a softmax output treats coupled class probabilities as independent labels: "
                 "use `categorical_crossentropy` (or one sigmoid unit)"
             )
-        if problem is not None:
-            self.report(node, problem)
+        if problem is not None and cause is not None:
+            self.report(node, problem, extra=causes.tagged(cause))
 
     def _units(self, model: cst.BaseExpression, layer: cst.Call) -> int | None:
         """The output's width: the output ``Dense``'s units, or those of the ``Dense`` that an
