@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kerascheck import causes
-from kerascheck.findings import Finding, Location, ProbeVerdict
+from kerascheck.findings import Finding, Location, ProbeVerdict, findings_by_path
 from kerascheck.probes.failures import NOT_RUN, ModelLoadFailed, ProbeFailed
 from kerascheck.static import layer_sites
 from kerascheck.static.layer_sites import FactorySites
@@ -153,8 +153,7 @@ def factory_probe_run(raw_probe_findings: Iterable[Finding], factories: Iterable
     codes = set(enabled)
     by_target = {factory.target: factory for factory in factories}
     placed: list[Finding] = []
-    for target in dict.fromkeys(f.location.path for f in raw):
-        mine = [f for f in raw if f.location.path == target]
+    for target, mine in findings_by_path(raw).items():
         factory = by_target.get(target)
         if factory is None:
             placed.extend(mine)

@@ -7,6 +7,7 @@ worker processes and probe subprocesses), be cached, and be compared in tests.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -157,6 +158,14 @@ class Finding:
             "url": self.docs_url,
             **({} if self.probe_verdict is None else {"probe_verdict": asdict(self.probe_verdict)}),
         }
+
+
+def findings_by_path(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
+    """``findings`` grouped by ``Location.path``, paths in the order they first appear."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.location.path, []).append(finding)
+    return groups
 
 
 #: Where the documentation site (built by ``mkdocs build``) is published; the ``docs-base-url``

@@ -151,6 +151,10 @@ class ProbeContext:
 
     # Helpers shared by several probes; they import Keras lazily via kerascheck.probes._tf.
 
+    def tolerances(self) -> tuple[float, float]:
+        """``(atol, rtol)`` from the probe's options, for probes that compare outputs."""
+        return float(self.options["atol"]), float(self.options["rtol"])
+
     def predict(self, model: Any = None, inputs: Any = None) -> Any:
         """``model.predict`` with the batch size the inputs were made for, quietly."""
         target = self.model if model is None else model

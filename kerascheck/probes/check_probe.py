@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kerascheck.findings import Finding
+from kerascheck.findings import Finding, findings_by_path
 
 if TYPE_CHECKING:  # imported when probing: building check's parser must stay cheap
     from kerascheck.static import suppress
@@ -140,8 +140,7 @@ def _unsuppressed(findings: Sequence[Finding], suppressions: Mapping[str, suppre
     from kerascheck.static import suppress
 
     kept: list[Finding] = []
-    for path in dict.fromkeys(f.location.path for f in findings):
-        mine = [f for f in findings if f.location.path == path]
+    for path, mine in findings_by_path(findings).items():
         known = suppressions.get(path)
         if known is None:
             kept.extend(mine)

@@ -70,7 +70,7 @@ class NondeterministicPredict(Probe):
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
         from kerascheck.probes import _tf
 
-        atol, rtol = float(ctx.options["atol"]), float(ctx.options["rtol"])
+        atol, rtol = ctx.tolerances()
         watched = [v for v in ctx.model.non_trainable_variables if not _tf.is_seed_state(v)]
         before = _tf.snapshot(watched)
         first = _predict_fresh(ctx)
@@ -150,7 +150,7 @@ class TrainingFlagSensitive(Probe):
     def run(self, ctx: ProbeContext) -> Iterator[Finding]:
         from kerascheck.probes import _tf
 
-        atol, rtol = float(ctx.options["atol"]), float(ctx.options["rtol"])
+        atol, rtol = ctx.tolerances()
         stable, _ = _predict_is_stable(ctx, atol, rtol)
         if not stable:
             return  # predict itself is random: KP102 reports it
@@ -232,7 +232,7 @@ class PredictPathsDisagree(Probe):
 
         from kerascheck.probes import _tf
 
-        atol, rtol = float(ctx.options["atol"]), float(ctx.options["rtol"])
+        atol, rtol = ctx.tolerances()
         stable, predicted = _predict_is_stable(ctx, atol, rtol)
         if not stable:
             return  # random outputs: KP102

@@ -115,7 +115,7 @@ class BatchDependentOutput(Probe):
 
         if _fixed_batch(ctx.model) is not None or ctx.batch_size < 2:
             return  # stateful models only take their own batch size
-        atol, rtol = float(ctx.options["atol"]), float(ctx.options["rtol"])
+        atol, rtol = ctx.tolerances()
         together = ctx.predict()
         if not _tf.close(together, ctx.predict(), atol, rtol):
             return  # random predictions are KP102's

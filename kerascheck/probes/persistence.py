@@ -72,7 +72,7 @@ class ReloadMismatch(Probe):
         if ctx.source_format == "savedmodel":
             return  # an inference-only TFSMLayer wrapper: nothing Keras can round-trip
         formats = ["h5", "keras"] if ctx.source_format == "h5" else ["keras"]
-        atol, rtol = float(ctx.options["atol"]), float(ctx.options["rtol"])
+        atol, rtol = ctx.tolerances()
         ctx.reset_states()
         reference = ctx.predict()
         ctx.reset_states()

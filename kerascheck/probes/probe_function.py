@@ -61,10 +61,10 @@ def probe(
             try:
                 model_or_path.save(saved)
             except Exception as exc:  # a model that cannot be saved is a finding
+                from kerascheck.probes.failures import ModelLoadFailed
                 from kerascheck.probes.loading import short_cause
-                from kerascheck.probes.runner import load_failure
 
-                return [load_failure(label, f"the model could not be saved as .keras: {short_cause(exc)}")]
+                return [ModelLoadFailed.finding_on(label, f"the model could not be saved as .keras: {short_cause(exc)}")]
             target = ProbeTarget(path=str(saved))
             sample_path, reference = _record_reference(model_or_path, sample_path, work, seed)
             modules += [m for m in _custom_modules(model_or_path) if m not in modules]

@@ -198,11 +198,6 @@ def _terminate_children_on_signal() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
-def load_failure(target_label: str, message: str) -> Finding:
-    """A KP001 finding for a target."""
-    return ModelLoadFailed.finding_on(target_label, message)
-
-
 class MemoryBudget:
     """The memory the running children are expected to peak at, counted together: with
     ``jobs > 1`` a target waits until the others leave room for it, and a target that would
@@ -258,13 +253,13 @@ def _probe_target(
     label = target.label
     problem = _precheck(target, settings)
     if problem:
-        return [load_failure(label, problem)]
+        return [ModelLoadFailed.finding_on(label, problem)]
     if not probes:
         return []
     needed = estimated_memory(target)
     if not budget.acquire(needed):
         size = needed - TF_BASELINE_BYTES
-        return [load_failure(
+        return [ModelLoadFailed.finding_on(
             label,
             f"not probed: the model is {size / MODEL_COPIES / 2**20:.0f} MB and probing it needs "
             f"about {needed / 2**20:.0f} MB, but only {(budget.available or 0) / 2**20:.0f} MB of "
@@ -313,14 +308,14 @@ def _run_target(target: ProbeTarget, probes: Sequence[type[Probe]], settings: Pr
         print(f"{label}: {time.perf_counter() - started:.2f}s in total{memory}", file=sys.stderr)
     if timed_out:
         findings.append(
-            load_failure(
+            ModelLoadFailed.finding_on(
                 label,
                 f"probing timed out after {timeout:g} s while {stage}; "
                 "raise the timeout (--timeout) or select fewer probes",
             )
         )
     elif not done:
-        findings.append(load_failure(label, _crash_message(returncode, stage, stderr)))
+        findings.append(ModelLoadFailed.finding_on(label, _crash_message(returncode, stage, stderr)))
     return findings
 
 

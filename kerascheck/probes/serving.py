@@ -55,7 +55,7 @@ class ServingMismatch(Probe):
             return  # already the served artifact
         if _has_ragged(ctx.inputs):
             return  # the export's serve signature is traced dense: no fair comparison to make
-        atol, rtol = float(ctx.options["atol"]), float(ctx.options["rtol"])
+        atol, rtol = ctx.tolerances()
         ctx.reset_states()
         expected = ctx.predict()
         ctx.reset_states()
