@@ -150,9 +150,13 @@ def logits_twice():
 """
 
 
-def test_kc605_names_its_cause() -> None:
+def test_kc605_names_its_cause_and_the_result_cache_keeps_it() -> None:
+    from kerascheck.static import cache_format
+
     found = kerascheck.check([DATA], select=["KC605"])
     assert [causes.cause_of(f) for f in found] == [causes.ONE_UNIT_SOFTMAX]
+    (cached,) = cache_format.loads(cache_format.dumps(found), cache_format.Decoder(()))
+    assert causes.cause_of(cached) == causes.ONE_UNIT_SOFTMAX  # a warm check --probe still agrees
 
 
 def test_kp108_not_a_probability_confirms_only_the_kc605_causes_it_measures(tmp_path: Path) -> None:
