@@ -14,9 +14,9 @@ every command alike; the load average before and after is printed with the figur
 * ``check one_file.py --no-cache``: every default rule on one keras-io file, no result cache.
 * ``check one_file.py``, cached: replayed by the run cache (target: under 0.1 s).
 
-Then, from ``python -X importtime`` of one uncached run (median of 3 per module), the time spent
-importing kerascheck's own modules, libcst, and the rest, and kerascheck's 15 most expensive
-modules by cumulative import time. Bytecode is compiled once beforehand (into a private prefix),
+Then, from ``python -X importtime`` of the uncached run (medians of 5 runs per module), what it
+imports beyond what ``import libcst`` imports (kerascheck's own modules, and the other modules it
+is alone in needing), and kerascheck's 15 most expensive modules by cumulative import time. Bytecode is compiled once beforehand (into a private prefix),
 as from a normal install.
 """
 
@@ -89,43 +89,54 @@ def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
-def import_times(variant: Variant, runs: int = 3) -> dict[str, tuple[float, float]]:
-    """Module -> (self, cumulative) import seconds: medians over ``runs`` uncached runs."""
-    samples: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for _ in range(runs):
-        completed = subprocess.run(
-            [sys.executable, "-X", "importtime", *variant.uncached], cwd=variant.work, env=variant.env, capture_output=True, text=True
-        )
-        for line in completed.stderr.splitlines():
-            if not line.startswith("import time:") or "self [us]" in line:
-                continue
-            own, cumulative, name = line[len("import time:"):].split("|")
-            samples[name.strip()].append((int(own), int(cumulative)))
+def _parse_importtime(stderr: str, samples: dict[str, list[tuple[int, int]]]) -> None:
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, cumulative, name = line[len("import time:"):].split("|")
+        samples[name.strip()].append((int(own), int(cumulative)))
+
+
+def _medians(samples: dict[str, list[tuple[int, int]]]) -> dict[str, tuple[float, float]]:
     return {
         name: (statistics.median(s for s, _ in values) / 1e6, statistics.median(c for _, c in values) / 1e6)
         for name, values in samples.items()
     }
 
 
+def import_times(command: list[str], env: dict[str, str], cwd: Path, runs: int = 3) -> dict[str, tuple[float, float]]:
+    """Module -> (self, cumulative) import seconds of ``command`` (a Python script and its
+    arguments): medians over ``runs`` runs."""
+    samples: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for _ in range(runs):
+        completed = subprocess.run([sys.executable, "-X", "importtime", *command], cwd=cwd, env=env, capture_output=True, text=True)
+        _parse_importtime(completed.stderr, samples)
+    return _medians(samples)
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def import_report(times: dict[str, tuple[float, float]], top: int) -> list[str]:
-    def group(name: str) -> str:
-        return name.split(".")[0]
+def import_report(times: dict[str, tuple[float, float]], floor: dict[str, tuple[float, float]], top: int) -> list[str]:
+    """What the run imports beyond ``import libcst`` (``floor``), and kerascheck's most
+    expensive modules. Cumulative times include whatever a module is the first to import (a
+    module imported before libcst pays for the standard library modules libcst needs too)."""
 
-    own = sum(s for n, (s, _) in times.items() if group(n) == "kerascheck")
-    libcst = sum(s for n, (s, _) in times.items() if group(n) == "libcst")
-    rest = sum(s for n, (s, _) in times.items() if group(n) not in ("kerascheck", "libcst"))
-    ours = sorted(((c, s, n) for n, (s, c) in times.items() if group(n) == "kerascheck"), reverse=True)
-    count = sum(1 for n in times if group(n) == "kerascheck")
+    def ours(name: str) -> bool:
+        return name.split(".")[0] == "kerascheck"
+
+    extra = {n: t for n, t in times.items() if n not in floor}
+    own = [s for n, (s, _) in extra.items() if ours(n)]
+    other = sorted(((s, n) for n, (s, _) in extra.items() if not ours(n)), reverse=True)
+    ranked = sorted(((c, s, n) for n, (s, c) in times.items() if ours(n)), reverse=True)
     lines = [
-        f"import time (self, summed): kerascheck {_ms(own)} ms in {count} modules, libcst {_ms(libcst)} ms, "
-        f"everything else {_ms(rest)} ms",
+        f"beyond `import libcst` (self times summed): kerascheck {_ms(sum(own))} ms in {len(own)} modules; "
+        f"{len(other)} other modules {_ms(sum(s for s, _ in other))} ms",
+        "  other modules, most expensive: " + ", ".join(f"{n} {_ms(s)}" for s, n in other[:8]),
         f"kerascheck's {top} most expensive modules (cumulative ms, self ms):",
     ]
-    lines += [f"  {_ms(c):>7} {_ms(s):>7}  {n}" for c, s, n in ours[:top]]
+    lines += [f"  {_ms(c):>7} {_ms(s):>7}  {n}" for c, s, n in ranked[:top]]
     return lines
 
 
@@ -167,10 +178,14 @@ def main() -> int:
                 wall, cpu = _median(runs)
                 print(f"| `check one_file.py` {title}{name} | {wall:.3f} | {cpu:.3f} | {wall / floor_wall:.2f}x | {cpu / floor_cpu:.2f}x |")
         if not args.no_imports:
+            script = Path(tmp) / "import_libcst.py"
+            script.write_text("import libcst\n", encoding="utf-8")
+            floor = import_times([str(script)], floor_env, Path(tmp), runs=5)
             for variant in variants:
                 print()
-                print(f"-X importtime, uncached run of {variant.label}:")
-                print("\n".join(import_report(import_times(variant), args.top)))
+                print(f"-X importtime, uncached run of {variant.label} (medians of 5 runs):")
+                times = import_times(variant.uncached, variant.env, variant.work, runs=5)
+                print("\n".join(import_report(times, floor, args.top)))
     return 0
 
 

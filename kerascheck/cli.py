@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -74,7 +74,10 @@ def _add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail on stderr (timings)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. With ``command`` (the one :func:`main` is about to run), only
+    that command's options are defined: the other commands are listed (``--help`` shows them) but
+    not built, so ``check`` never imports the probe side to define ``probe``'s options."""
     from kerascheck import __version__
 
     parser = _Parser(
@@ -84,11 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="store_true", help="show the version and the loaded plugins")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # ``prog`` given (what argparse would compute): otherwise it builds a help formatter just to
+    # find it, which imports shutil (and zlib, bz2, lzma) on every run.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog=parser.prog)
+    build_all = command not in _SUBCOMMANDS
+    for name, (options, define) in _SUBCOMMANDS.items():
+        subparser = sub.add_parser(name, **options)
+        if build_all or name == command:
+            define(subparser)
+    parser.set_defaults(version_string=__version__)
+    return parser
 
-    check = sub.add_parser(
-        "check", help="statically check Python files, directories and notebooks", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG
-    )
+
+def _define_check(check: argparse.ArgumentParser) -> None:
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); '-' reads stdin")
     _add_selection_args(check)
     _add_output_args(check)
@@ -105,34 +116,55 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fix_args(check)
     _add_check_probe_args(check)
 
-    probe = sub.add_parser("probe", help="load saved models in a subprocess and probe how they behave")
+
+def _define_probe(probe: argparse.ArgumentParser) -> None:
     _add_probe_args(probe)
     _add_selection_args(probe)
     _add_output_args(probe)
     _add_plugin_args(probe)
 
-    rule = sub.add_parser("rule", help="show a rule's or probe's documentation")
+
+def _define_rule(rule: argparse.ArgumentParser) -> None:
     rule.add_argument("code", metavar="CODE", help="a code (KC101) or slug (removed-predict-classes)")
     _add_plugin_args(rule)
 
-    rules = sub.add_parser("rules", help="list every rule and probe")
+
+def _define_rules(rules: argparse.ArgumentParser) -> None:
     rules.add_argument("--format", choices=("text", "json"), default="text")
     _add_plugin_args(rules)
 
-    plugins = sub.add_parser("plugins", help="list loaded plugins with versions and rule prefixes")
-    _add_plugin_args(plugins)
 
-    lsp = sub.add_parser("lsp", help="run the language server on stdio (needs the 'lsp' extra)")
-    _add_plugin_args(lsp)
-    clean = sub.add_parser(
-        "clean", help="remove the result cache (only what kerascheck created; never follows links)",
-        description="Remove the result cache of each project: the entries kerascheck stored in its "
-        "own cache directory (one with a valid KERASCHECK-CACHE marker), then the directory if nothing "
-        "else is left. Directories kerascheck did not create are never touched.",
-    )
+def _define_clean(clean: argparse.ArgumentParser) -> None:
     clean.add_argument("paths", nargs="*", metavar="PATH", help="project directories (default: .)")
-    parser.set_defaults(version_string=__version__)
-    return parser
+
+
+#: Each command: the keywords of its sub-parser, and the function that defines its options.
+_SUBCOMMANDS: dict[str, tuple[dict[str, Any], Callable[[argparse.ArgumentParser], None]]] = {
+    "check": (
+        {"help": "statically check Python files, directories and notebooks", "formatter_class": argparse.RawDescriptionHelpFormatter, "epilog": _EPILOG},
+        _define_check,
+    ),
+    "probe": ({"help": "load saved models in a subprocess and probe how they behave"}, _define_probe),
+    "rule": ({"help": "show a rule's or probe's documentation"}, _define_rule),
+    "rules": ({"help": "list every rule and probe"}, _define_rules),
+    "plugins": ({"help": "list loaded plugins with versions and rule prefixes"}, _add_plugin_args),
+    "lsp": ({"help": "run the language server on stdio (needs the 'lsp' extra)"}, _add_plugin_args),
+    "clean": (
+        {
+            "help": "remove the result cache (only what kerascheck created; never follows links)",
+            "description": "Remove the result cache of each project: the entries kerascheck stored in its "
+            "own cache directory (one with a valid KERASCHECK-CACHE marker), then the directory if nothing "
+            "else is left. Directories kerascheck did not create are never touched.",
+        },
+        _define_clean,
+    ),
+}
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names (its first word that is not an option), if any: the top-level
+    parser has no option that takes a value, so that word is the command."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def _add_fix_args(parser: argparse.ArgumentParser) -> None:
@@ -441,8 +473,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kerascheck.config import ConfigError
     from kerascheck.plugins import PluginError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_command_of(words))
+    args = parser.parse_args(words)
     if args.version:
         return _cmd_version(args)
     if args.command is None:

@@ -17,7 +17,6 @@ that names both.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pluggy and the hook specifications load with the first plugin (PluginError must not)
     import pluggy
 from kerascheck.checkdoc import Documented
+from kerascheck.class_table import ClassTable
 
 ENTRY_POINT_GROUP = "kerascheck"
 BUILTIN_DISTRIBUTION = "kerascheck"
@@ -68,7 +68,8 @@ class Registry:
     manager: pluggy.PluginManager
     rules: dict[str, type[Any]] = field(default_factory=dict)
     probes: dict[str, type[Any]] = field(default_factory=dict)
-    reporters: dict[str, type[Any]] = field(default_factory=dict)
+    #: Output formats; a plugin's entries given as ``"module:Class"`` are imported when used.
+    reporters: ClassTable = field(default_factory=ClassTable)
     plugins: list[PluginInfo] = field(default_factory=list)
     config_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: ``-p no:NAME`` names that matched no plugin (the CLI warns about them).
@@ -182,7 +183,10 @@ def _first_on_path(directory: str | None) -> Iterator[None]:
 def _import(module: str, origin: str, search: str | None = None) -> ModuleType:
     try:
         with _first_on_path(search):
-            return importlib.import_module(module)
+            # ``__import__``, not ``importlib.import_module``: the same import, but one that
+            # ``python -X importtime`` sees (it times only imports made by the interpreter).
+            __import__(module)
+            return sys.modules[module]
     except Exception as exc:  # a broken plugin must name itself, not crash the linter
         raise PluginError(f"cannot import plugin {module!r} ({origin}): {type(exc).__name__}: {exc}") from None
 
@@ -305,8 +309,6 @@ def hook_names() -> frozenset[str]:
 
 def _check_hook_names(module: ModuleType, distribution: str) -> None:
     """A misspelt hook, or a hook without ``@hookimpl``, would be silently ignored: refuse it."""
-    import difflib
-
     from kerascheck import hookspecs
 
     marker = f"{hookspecs.PROJECT_NAME}_impl"
@@ -315,6 +317,8 @@ def _check_hook_names(module: ModuleType, distribution: str) -> None:
         if not attribute.startswith(f"{hookspecs.PROJECT_NAME}_") or not callable(value):
             continue
         if attribute not in known:
+            import difflib  # only to word the error
+
             close = difflib.get_close_matches(attribute, sorted(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (hooks: {', '.join(sorted(known))})"
             raise PluginError(f"plugin {module.__name__!r} ({distribution}) defines {attribute!r}, which is not a kerascheck hook{hint}")
@@ -353,10 +357,10 @@ def _collect(
                 _add_check(registry, table, check, kind, module_name, distribution)
                 prefixes.add(check.prefix())
     for mapping in reporter_maps:
-        for fmt, reporter in (mapping or {}).items():
+        for fmt in mapping or {}:
             if fmt in registry.reporters:
                 raise PluginError(f"output format {fmt!r} is registered twice (second by {module_name!r})")
-            registry.reporters[fmt] = reporter
+            registry.reporters.add(fmt, mapping.entry(fmt) if isinstance(mapping, ClassTable) else mapping[fmt])
     for mapping in option_maps:
         if mapping:
             registry.config_options.setdefault(plugin_name, {}).update(mapping)
