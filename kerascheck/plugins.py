@@ -74,6 +74,9 @@ class Registry:
     config_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: ``-p no:NAME`` names that matched no plugin (the CLI warns about them).
     unknown_blocked: tuple[str, ...] = ()
+    #: The checks added so far by prefix (the first of each) and by name, for the conflict checks.
+    _by_prefix: dict[str, type[Documented]] = field(default_factory=dict, repr=False, compare=False)
+    _by_name: dict[str, type[Documented]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def checks(self) -> dict[str, type[Documented]]:
@@ -157,11 +160,26 @@ def _is_editable(distribution: str) -> bool:
 
 
 def _new_manager() -> pluggy.PluginManager:
+    import types
+
     import pluggy
 
     from kerascheck import hookspecs
 
-    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    #: What pluggy can take a hook implementation from (a function, or a method wrapper).
+    hookable = (types.FunctionType, types.MethodType, staticmethod, classmethod)
+
+    class Manager(pluggy.PluginManager):
+        def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+            # pluggy looks at every attribute of a plugin module with inspect.getattr_static: a
+            # rule module has hundreds (its classes, its imports), which cost more than the rest
+            # of its registration. Only a function or method wrapper can be a hook
+            # implementation, so anything else in a module's namespace is skipped unread.
+            if isinstance(plugin, types.ModuleType) and not isinstance(vars(plugin).get(name), hookable):
+                return None
+            return super().parse_hookimpl_opts(plugin, name)
+
+    manager = Manager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     return manager
 
@@ -375,27 +393,34 @@ def _add_check(
     module_name: str,
     distribution: str,
 ) -> None:
-    problems = check.metadata_problems() if isinstance(check, type) and issubclass(check, Documented) else [
-        "is not a kerascheck Rule or Probe subclass"
-    ]
+    if not (isinstance(check, type) and issubclass(check, Documented)):
+        problems = ["is not a kerascheck Rule or Probe subclass"]
+    elif distribution == BUILTIN_DISTRIBUTION:
+        problems = []  # the test suite checks the built-ins' metadata (parsing 60 docstrings is slow)
+    else:
+        problems = check.metadata_problems()
     if problems:
         raise PluginError(f"{kind} {getattr(check, '__name__', check)!r} from {module_name!r}: {'; '.join(problems)}")
-    existing = registry.checks.get(check.code)
+    existing = registry.rules.get(check.code) or registry.probes.get(check.code)
     if existing is not None:
         raise PluginError(
             f"code {check.code} is claimed twice: by {existing.__module__}.{existing.__qualname__} "
             f"({existing.plugin}) and by {check.__module__}.{check.__qualname__} ({distribution})"
         )
-    for other in registry.checks.values():
-        if other.prefix() == check.prefix() and other.plugin != distribution:
-            raise PluginError(
-                f"prefix {check.prefix()!r} is claimed by two plugins: {other.plugin!r} "
-                f"({other.__module__}) and {distribution!r} ({module_name})"
-            )
-        if other.name == check.name:
-            raise PluginError(
-                f"rule name {check.name!r} is claimed twice: {other.code} ({other.plugin}) and "
-                f"{check.code} ({distribution})"
-            )
+    prefix = check.prefix()
+    other = registry._by_prefix.get(prefix)  # every check of a prefix comes from one plugin
+    if other is not None and other.plugin != distribution:
+        raise PluginError(
+            f"prefix {prefix!r} is claimed by two plugins: {other.plugin!r} "
+            f"({other.__module__}) and {distribution!r} ({module_name})"
+        )
+    other = registry._by_name.get(check.name)
+    if other is not None:
+        raise PluginError(
+            f"rule name {check.name!r} is claimed twice: {other.code} ({other.plugin}) and "
+            f"{check.code} ({distribution})"
+        )
     check.plugin = distribution
     table[check.code] = check
+    registry._by_prefix.setdefault(prefix, check)
+    registry._by_name[check.name] = check
