@@ -6,6 +6,7 @@ Exit codes: 0 no findings, 1 findings, 2 usage, configuration, plugin or interna
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -31,10 +32,30 @@ exit codes: 0 clean, 1 findings, 2 usage/config/internal error.
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, formatter_class: Any = argparse.HelpFormatter, **kwargs: Any) -> None:
+        # argparse builds a help formatter for every add_argument (to check metavars), and the
+        # formatter's default width comes from shutil, which imports zlib, bz2 and lzma: the
+        # width given here is the same number, found without them.
+        super().__init__(*args, formatter_class=functools.partial(formatter_class, width=_terminal_columns() - 2), **kwargs)
+
     def error(self, message: str) -> NoReturn:  # exit 2 with usage, like argparse, but no traceback ever
         self.print_usage(sys.stderr)
         sys.stderr.write(f"kerascheck: error: {message}\n")
         raise SystemExit(EXIT_ERROR)
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: ``COLUMNS``, else the terminal's width, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 def _add_plugin_args(parser: argparse.ArgumentParser) -> None:
