@@ -16,8 +16,8 @@ every command alike; the load average before and after is printed with the figur
 
 Then, from ``python -X importtime`` of the uncached run (medians of 5 runs per module), what it
 imports beyond what ``import libcst`` imports (kerascheck's own modules, and the other modules it
-is alone in needing), and kerascheck's 15 most expensive modules by cumulative import time. Bytecode is compiled once beforehand (into a private prefix),
-as from a normal install.
+is alone in needing), and kerascheck's 15 most expensive modules by cumulative import time.
+Bytecode is compiled once beforehand (into a private prefix), as from a normal install.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ entry up imports its module then; a plugin's plain ``{"name": Class}`` mapping w
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -23,7 +23,8 @@ class ClassTable(Mapping[str, type[Any]]):
         entry = self._entries[name]
         if isinstance(entry, str):
             module, _, attribute = entry.partition(":")
-            entry = self._entries[name] = getattr(importlib.import_module(module), attribute)
+            __import__(module)  # not importlib.import_module: ``python -X importtime`` sees this import
+            entry = self._entries[name] = getattr(sys.modules[module], attribute)
         return entry
 
     def __iter__(self) -> Iterator[str]:
