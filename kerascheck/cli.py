@@ -585,11 +585,16 @@ def _exit_now(code: int) -> None:
     """End a ``check`` process as soon as its output is out, like mypy's fast exit: tearing the
     interpreter down (every module, class and libcst node freed one by one) costs a few percent
     of a one-file run and does nothing for the user. Not when anything could still need that
-    teardown: a tracer or profiler (coverage, cProfile) that writes its data at exit, a thread
-    or child process still running, or output that cannot be flushed."""
+    teardown: a tracer or profiler (coverage, cProfile) that writes its data at exit, an
+    ``atexit`` handler (a plugin's, or multiprocessing's once workers ran), a thread or child
+    process still running, or output that cannot be flushed."""
+    import atexit
     import threading
 
     if sys.gettrace() is not None or sys.getprofile() is not None or threading.active_count() > 1:
+        return
+    handlers = getattr(atexit, "_ncallbacks", None)  # CPython's count; elsewhere assume there are some
+    if handlers is None or handlers():
         return
     multiprocessing = sys.modules.get("multiprocessing")
     if multiprocessing is not None and multiprocessing.active_children():

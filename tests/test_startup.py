@@ -147,3 +147,25 @@ def test_a_check_process_ends_with_all_of_its_output(run_cli, tmp_path: Path) ->
     assert result.returncode == 1
     assert result.stdout.count(": KC101 ") == 40 * 20
     assert result.stdout.rstrip().endswith("Found 800 problems in 40 files.")
+
+
+_ATEXIT_PLUGIN = '''
+import atexit
+from pathlib import Path
+
+from kerascheck import hookimpl
+
+atexit.register(lambda: Path("atexit-ran").write_text("yes"))
+
+
+@hookimpl
+def kerascheck_register_rules():
+    return []
+'''
+
+
+def test_an_atexit_handler_of_a_plugin_still_runs(run_cli, keras_file: Path) -> None:
+    (keras_file.parent / "exit_plugin.py").write_text(_ATEXIT_PLUGIN, encoding="utf-8")
+    result = run_cli("check", keras_file.name, "--no-cache", "-p", "exit_plugin", cwd=keras_file.parent)
+    assert result.returncode == 1 and "KC101" in result.stdout, result.stderr
+    assert (keras_file.parent / "atexit-ran").read_text() == "yes"
