@@ -6,9 +6,10 @@ Exit codes: 0 no findings, 1 findings, 2 usage, configuration, plugin or interna
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -31,10 +32,30 @@ exit codes: 0 clean, 1 findings, 2 usage/config/internal error.
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *, formatter_class: Any = argparse.HelpFormatter, **kwargs: Any) -> None:
+        # argparse builds a help formatter for every add_argument (to check metavars), and the
+        # formatter's default width comes from shutil, which imports zlib, bz2 and lzma: the
+        # width given here is the same number, found without them.
+        super().__init__(formatter_class=functools.partial(formatter_class, width=_terminal_columns() - 2), **kwargs)
+
     def error(self, message: str) -> NoReturn:  # exit 2 with usage, like argparse, but no traceback ever
         self.print_usage(sys.stderr)
         sys.stderr.write(f"kerascheck: error: {message}\n")
         raise SystemExit(EXIT_ERROR)
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: ``COLUMNS``, else the terminal's width, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 def _add_plugin_args(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +95,10 @@ def _add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail on stderr (timings)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. With ``command`` (the one :func:`main` is about to run), only
+    that command's options are defined: the other commands are listed (``--help`` shows them) but
+    not built, so ``check`` never imports the probe side to define ``probe``'s options."""
     from kerascheck import __version__
 
     parser = _Parser(
@@ -84,11 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="store_true", help="show the version and the loaded plugins")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # ``prog`` given (what argparse would compute): otherwise it builds a help formatter just to
+    # find it, which imports shutil (and zlib, bz2, lzma) on every run.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog=parser.prog)
+    build_all = command not in _SUBCOMMANDS
+    for name, (options, define) in _SUBCOMMANDS.items():
+        subparser = sub.add_parser(name, **options)
+        if build_all or name == command:
+            define(subparser)
+    parser.set_defaults(version_string=__version__)
+    return parser
 
-    check = sub.add_parser(
-        "check", help="statically check Python files, directories and notebooks", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG
-    )
+
+def _define_check(check: argparse.ArgumentParser) -> None:
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); '-' reads stdin")
     _add_selection_args(check)
     _add_output_args(check)
@@ -105,34 +137,59 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fix_args(check)
     _add_check_probe_args(check)
 
-    probe = sub.add_parser("probe", help="load saved models in a subprocess and probe how they behave")
+
+def _define_probe(probe: argparse.ArgumentParser) -> None:
     _add_probe_args(probe)
     _add_selection_args(probe)
     _add_output_args(probe)
     _add_plugin_args(probe)
 
-    rule = sub.add_parser("rule", help="show a rule's or probe's documentation")
+
+def _define_rule(rule: argparse.ArgumentParser) -> None:
     rule.add_argument("code", metavar="CODE", help="a code (KC101) or slug (removed-predict-classes)")
     _add_plugin_args(rule)
 
-    rules = sub.add_parser("rules", help="list every rule and probe")
+
+def _define_rules(rules: argparse.ArgumentParser) -> None:
     rules.add_argument("--format", choices=("text", "json"), default="text")
     _add_plugin_args(rules)
 
-    plugins = sub.add_parser("plugins", help="list loaded plugins with versions and rule prefixes")
-    _add_plugin_args(plugins)
 
-    lsp = sub.add_parser("lsp", help="run the language server on stdio (needs the 'lsp' extra)")
-    _add_plugin_args(lsp)
-    clean = sub.add_parser(
-        "clean", help="remove the result cache (only what kerascheck created; never follows links)",
-        description="Remove the result cache of each project: the entries kerascheck stored in its "
-        "own cache directory (one with a valid KERASCHECK-CACHE marker), then the directory if nothing "
-        "else is left. Directories kerascheck did not create are never touched.",
-    )
+def _define_clean(clean: argparse.ArgumentParser) -> None:
     clean.add_argument("paths", nargs="*", metavar="PATH", help="project directories (default: .)")
-    parser.set_defaults(version_string=__version__)
-    return parser
+
+
+#: Each command: the keywords of its sub-parser, and the function that defines its options.
+_SUBCOMMANDS: dict[str, tuple[dict[str, Any], Callable[[argparse.ArgumentParser], None]]] = {
+    "check": (
+        {
+            "help": "statically check Python files, directories and notebooks",
+            "formatter_class": argparse.RawDescriptionHelpFormatter,
+            "epilog": _EPILOG,
+        },
+        _define_check,
+    ),
+    "probe": ({"help": "load saved models in a subprocess and probe how they behave"}, _define_probe),
+    "rule": ({"help": "show a rule's or probe's documentation"}, _define_rule),
+    "rules": ({"help": "list every rule and probe"}, _define_rules),
+    "plugins": ({"help": "list loaded plugins with versions and rule prefixes"}, _add_plugin_args),
+    "lsp": ({"help": "run the language server on stdio (needs the 'lsp' extra)"}, _add_plugin_args),
+    "clean": (
+        {
+            "help": "remove the result cache (only what kerascheck created; never follows links)",
+            "description": "Remove the result cache of each project: the entries kerascheck stored in its "
+            "own cache directory (one with a valid KERASCHECK-CACHE marker), then the directory if nothing "
+            "else is left. Directories kerascheck did not create are never touched.",
+        },
+        _define_clean,
+    ),
+}
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names (its first word that is not an option), if any: the top-level
+    parser has no option that takes a value, so that word is the command."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def _add_fix_args(parser: argparse.ArgumentParser) -> None:
@@ -163,6 +220,39 @@ def _add_probe_args(parser: argparse.ArgumentParser) -> None:
     from kerascheck.probes.command import add_arguments
 
     add_arguments(parser)
+
+
+# -- garbage collection during start-up --------------------------------------------------------
+#
+# Start-up (libcst, the rule modules, the plugins) creates some hundred thousand objects that live
+# as long as the process, and none of them is garbage. The collector would scan them again and
+# again while they are created, and all of them once more at exit: about a tenth of a one-file
+# run. So a ``check`` that owns its process pauses the collector until its session is open, then
+# freezes what start-up built (``gc.freeze``: never scanned again, also not by forked workers,
+# which then share those pages) and collects normally from there on. A caller that passes
+# ``argv`` to :func:`main` (tests, embedding) keeps its own collector as it is.
+
+_collection_paused = False
+
+
+def _pause_collection() -> None:
+    import gc
+
+    global _collection_paused
+    if gc.isenabled():
+        gc.disable()
+        _collection_paused = True
+
+
+def _end_of_startup() -> None:
+    """Freeze what start-up built and collect again (only if :func:`_pause_collection` paused)."""
+    import gc
+
+    global _collection_paused
+    if _collection_paused:
+        _collection_paused = False
+        gc.freeze()
+        gc.enable()
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -224,6 +314,7 @@ def _cmd_check(args: argparse.Namespace, observe: Any = None) -> int:
     if args.probe:  # before the static run: a missing extra must not cost a whole check first
         _check_probe_usage(args, stdin)
     session = _open_session(args, _check_start(args), _check_overrides(args))
+    _end_of_startup()
     for path in paths:
         if not stdin and not os.path.exists(path):
             raise _UsageError(f"{path}: no such file or directory")
@@ -438,11 +529,9 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from kerascheck.config import ConfigError
-    from kerascheck.plugins import PluginError
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_command_of(words))
+    args = parser.parse_args(words)
     if args.version:
         return _cmd_version(args)
     if args.command is None:
@@ -451,6 +540,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = COMMANDS.get(args.command)
     if handler is None:
         handler = _late_command(args.command)
+    owns_process = argv is None and args.command == "check"  # this process's own command line
+    if owns_process:
+        _pause_collection()
+    try:
+        code = _run(handler, args)
+    finally:
+        _end_of_startup()  # a replayed run, or one that failed before its session was open
+    if owns_process:
+        _exit_now(code)
+    return code
+
+
+def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """The command's exit code; mistakes and failures become a message on stderr, never a traceback."""
+    from kerascheck.config import ConfigError
+    from kerascheck.plugins import PluginError
+
     try:
         return handler(args)
     except ConfigError as exc:
@@ -473,6 +579,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             sys.stderr.write("(set KERASCHECK_DEBUG=1 for the traceback, and please report it)\n")
     return EXIT_ERROR
+
+
+def _exit_now(code: int) -> None:
+    """End a ``check`` process as soon as its output is out, like mypy's fast exit: tearing the
+    interpreter down (every module, class and libcst node freed one by one) costs a few percent
+    of a one-file run and does nothing for the user. Not when anything could still need that
+    teardown: a tracer or profiler (coverage, cProfile) that writes its data at exit, an
+    ``atexit`` handler (a plugin's, or multiprocessing's once workers ran), a thread or child
+    process still running, or output that cannot be flushed."""
+    import atexit
+    import threading
+
+    if sys.gettrace() is not None or sys.getprofile() is not None or threading.active_count() > 1:
+        return
+    handlers = getattr(atexit, "_ncallbacks", None)  # CPython's count; elsewhere assume there are some
+    if handlers is None or handlers():
+        return
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.active_children():
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # a closed pipe: the normal exit reports it as Python does
+        return
+    os._exit(code)
 
 
 def _late_command(name: str) -> Any:

@@ -17,7 +17,6 @@ that names both.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pluggy and the hook specifications load with the first plugin (PluginError must not)
     import pluggy
 from kerascheck.checkdoc import Documented
+from kerascheck.class_table import ClassTable
 
 ENTRY_POINT_GROUP = "kerascheck"
 BUILTIN_DISTRIBUTION = "kerascheck"
@@ -68,11 +68,15 @@ class Registry:
     manager: pluggy.PluginManager
     rules: dict[str, type[Any]] = field(default_factory=dict)
     probes: dict[str, type[Any]] = field(default_factory=dict)
-    reporters: dict[str, type[Any]] = field(default_factory=dict)
+    #: Output formats; a plugin's entries given as ``"module:Class"`` are imported when used.
+    reporters: ClassTable = field(default_factory=ClassTable)
     plugins: list[PluginInfo] = field(default_factory=list)
     config_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: ``-p no:NAME`` names that matched no plugin (the CLI warns about them).
     unknown_blocked: tuple[str, ...] = ()
+    #: The checks added so far by prefix (the first of each) and by name, for the conflict checks.
+    _by_prefix: dict[str, type[Documented]] = field(default_factory=dict, repr=False, compare=False)
+    _by_name: dict[str, type[Documented]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def checks(self) -> dict[str, type[Documented]]:
@@ -156,11 +160,26 @@ def _is_editable(distribution: str) -> bool:
 
 
 def _new_manager() -> pluggy.PluginManager:
+    import types
+
     import pluggy
 
     from kerascheck import hookspecs
 
-    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    #: What pluggy can take a hook implementation from (a function, or a method wrapper).
+    hookable = (types.FunctionType, types.MethodType, staticmethod, classmethod)
+
+    class Manager(pluggy.PluginManager):
+        def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+            # pluggy looks at every attribute of a plugin module with inspect.getattr_static: a
+            # rule module has hundreds (its classes, its imports), which cost more than the rest
+            # of its registration. Only a function or method wrapper can be a hook
+            # implementation, so anything else in a module's namespace is skipped unread.
+            if isinstance(plugin, types.ModuleType) and not isinstance(vars(plugin).get(name), hookable):
+                return None
+            return super().parse_hookimpl_opts(plugin, name)
+
+    manager = Manager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     return manager
 
@@ -182,7 +201,10 @@ def _first_on_path(directory: str | None) -> Iterator[None]:
 def _import(module: str, origin: str, search: str | None = None) -> ModuleType:
     try:
         with _first_on_path(search):
-            return importlib.import_module(module)
+            # ``__import__``, not ``importlib.import_module``: the same import, but one that
+            # ``python -X importtime`` sees (it times only imports made by the interpreter).
+            __import__(module)
+            return sys.modules[module]
     except Exception as exc:  # a broken plugin must name itself, not crash the linter
         raise PluginError(f"cannot import plugin {module!r} ({origin}): {type(exc).__name__}: {exc}") from None
 
@@ -305,8 +327,6 @@ def hook_names() -> frozenset[str]:
 
 def _check_hook_names(module: ModuleType, distribution: str) -> None:
     """A misspelt hook, or a hook without ``@hookimpl``, would be silently ignored: refuse it."""
-    import difflib
-
     from kerascheck import hookspecs
 
     marker = f"{hookspecs.PROJECT_NAME}_impl"
@@ -315,6 +335,8 @@ def _check_hook_names(module: ModuleType, distribution: str) -> None:
         if not attribute.startswith(f"{hookspecs.PROJECT_NAME}_") or not callable(value):
             continue
         if attribute not in known:
+            import difflib  # only to word the error
+
             close = difflib.get_close_matches(attribute, sorted(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (hooks: {', '.join(sorted(known))})"
             raise PluginError(f"plugin {module.__name__!r} ({distribution}) defines {attribute!r}, which is not a kerascheck hook{hint}")
@@ -353,10 +375,10 @@ def _collect(
                 _add_check(registry, table, check, kind, module_name, distribution)
                 prefixes.add(check.prefix())
     for mapping in reporter_maps:
-        for fmt, reporter in (mapping or {}).items():
+        for fmt in mapping or {}:
             if fmt in registry.reporters:
                 raise PluginError(f"output format {fmt!r} is registered twice (second by {module_name!r})")
-            registry.reporters[fmt] = reporter
+            registry.reporters.add(fmt, mapping.entry(fmt) if isinstance(mapping, ClassTable) else mapping[fmt])
     for mapping in option_maps:
         if mapping:
             registry.config_options.setdefault(plugin_name, {}).update(mapping)
@@ -371,27 +393,34 @@ def _add_check(
     module_name: str,
     distribution: str,
 ) -> None:
-    problems = check.metadata_problems() if isinstance(check, type) and issubclass(check, Documented) else [
-        "is not a kerascheck Rule or Probe subclass"
-    ]
+    if not (isinstance(check, type) and issubclass(check, Documented)):
+        problems = ["is not a kerascheck Rule or Probe subclass"]
+    elif distribution == BUILTIN_DISTRIBUTION:
+        problems = []  # the test suite checks the built-ins' metadata (parsing 60 docstrings is slow)
+    else:
+        problems = check.metadata_problems()
     if problems:
         raise PluginError(f"{kind} {getattr(check, '__name__', check)!r} from {module_name!r}: {'; '.join(problems)}")
-    existing = registry.checks.get(check.code)
+    existing = registry.rules.get(check.code) or registry.probes.get(check.code)
     if existing is not None:
         raise PluginError(
             f"code {check.code} is claimed twice: by {existing.__module__}.{existing.__qualname__} "
             f"({existing.plugin}) and by {check.__module__}.{check.__qualname__} ({distribution})"
         )
-    for other in registry.checks.values():
-        if other.prefix() == check.prefix() and other.plugin != distribution:
-            raise PluginError(
-                f"prefix {check.prefix()!r} is claimed by two plugins: {other.plugin!r} "
-                f"({other.__module__}) and {distribution!r} ({module_name})"
-            )
-        if other.name == check.name:
-            raise PluginError(
-                f"rule name {check.name!r} is claimed twice: {other.code} ({other.plugin}) and "
-                f"{check.code} ({distribution})"
-            )
+    prefix = check.prefix()
+    other = registry._by_prefix.get(prefix)  # every check of a prefix comes from one plugin
+    if other is not None and other.plugin != distribution:
+        raise PluginError(
+            f"prefix {prefix!r} is claimed by two plugins: {other.plugin!r} "
+            f"({other.__module__}) and {distribution!r} ({module_name})"
+        )
+    other = registry._by_name.get(check.name)
+    if other is not None:
+        raise PluginError(
+            f"rule name {check.name!r} is claimed twice: {other.code} ({other.plugin}) and "
+            f"{check.code} ({distribution})"
+        )
     check.plugin = distribution
     table[check.code] = check
+    registry._by_prefix.setdefault(prefix, check)
+    registry._by_name[check.name] = check

@@ -167,7 +167,7 @@ def run_check(
             plugin_spec=(session.plugins, session.blocked),
             on_result=on_file,
             check_one=single,
-            cache=_result_cache(session) if cache is not False and not keep_source else None,
+            cache=_result_cache(session) if cache is not False and not keep_source and session.config.cache else None,
         )
     return engine.finish(results, root=Path(session.config.root)), results
 

@@ -142,11 +142,9 @@ class Rule(Documented):
         """Names of this class's ``visit_*``/``leave_*`` methods (cached per class)."""
         cache = cls.__dict__.get("_handler_names_cache")
         if cache is None:
-            cache = tuple(
-                name
-                for name in dir(cls)
-                if (name.startswith("visit_") or name.startswith("leave_"))
-                and callable(getattr(cls, name))
-            )
+            # The namespaces of the class and its bases, not dir(): dir() also lists (and sorts)
+            # every other attribute, and this runs for every rule at the start of each run.
+            names = {name for klass in cls.__mro__ for name in vars(klass) if name.startswith(("visit_", "leave_"))}
+            cache = tuple(sorted(name for name in names if callable(getattr(cls, name))))
             cls._handler_names_cache = cache  # type: ignore[attr-defined]
         return cache
