@@ -18,11 +18,13 @@ Project rules (``Rule.finish``) need facts from every file of the program; the s
 them from the other files of the project (cached by mtime; open documents use their unsaved
 text) so a single open file is not judged without the rest of its program.
 
-Checks are debounced per document (``DEBOUNCE_SECONDS``): a change that follows another within
-that time, or arrives while the document is being checked, is part of a burst, and a burst costs
-one check of the latest text; an isolated change is checked at once (no added delay). Results
-for outdated text are never published. Re-checking a document recomputes only its own facts:
-the other files' (on disk by mtime, open ones by their text's digest) are reused. Documents are checked in
+Checks are debounced per document (``DEBOUNCE_SECONDS``): a change that arrives while a check of
+the document is running or waiting is part of a burst, and a burst costs one check of its final
+text once no change has come for that long; any other change is checked at once (no added
+delay). Results for outdated text are never published. Re-checking a document recomputes only
+its own facts: the other files' (on disk by mtime, open ones by their text's digest) are reused;
+and its parse is incremental: only the top-level statements an edit touched are parsed again
+(:mod:`kerascheck.static.incremental_parse`), the rest of the previous tree is reused. Documents are checked in
 the server's process, behind the engine's guards (size limit, ``compile()`` pre-check, parsing
 on a large stack), which keep the known crash shapes from libcst's native parser.
 
@@ -46,9 +48,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from libcst import Module
+
 from kerascheck.checkdoc import with_docs_urls
 from kerascheck.editor_probes import EditorProbes
 from kerascheck.findings import Edit, Finding, Severity
+from kerascheck.static.engine import Engine
+from kerascheck.static.files import SourceFile
+from kerascheck.static.incremental_parse import IncrementalParser
 
 try:
     from lsprotocol import types as lsp
@@ -148,6 +155,14 @@ class Linter:
         self._loaded: dict[str, Loaded] = {}
         self._shown_errors: set[tuple[Any, ...]] = set()
         self._lock = threading.Lock()
+        #: path -> the incremental parser of that open document (its last parse, reused by the
+        #: next check: only the top-level statements an edit touched are parsed again).
+        self._parsers: dict[str, IncrementalParser] = {}
+
+    def forget(self, path: str) -> None:
+        """``path`` was closed: its last parse is dropped."""
+        with self._lock:
+            self._parsers.pop(path, None)
 
     def invalidate(self) -> None:
         """Forget every loaded configuration (a config file changed)."""
@@ -163,7 +178,6 @@ class Linter:
         from kerascheck.config import ConfigError, find_config_file
         from kerascheck.plugins import PluginError
         from kerascheck.python_api import open_session
-        from kerascheck.static.engine import Engine
 
         directory = self._start_directory(path)
         try:
@@ -188,7 +202,7 @@ class Linter:
             )
         except (ConfigError, PluginError) as exc:
             return self._error_entry(key, signature, str(exc))
-        engine = Engine(session.registry.rules, session.config)
+        engine = EditorEngine(session.registry.rules, session.config, parsers=self._parsers)
         project_codes = tuple(code for code, rule in engine.enabled.items() if rule.is_project_rule())
         facts_engine = None
         if project_codes:
@@ -213,8 +227,10 @@ class Linter:
         return Path(root) if root and Path(root).is_dir() else Path.cwd()
 
     def check(self, path: str, text: str, open_documents: Mapping[str, str] | None = None) -> CheckOutcome:
-        """Findings for ``path`` whose current text is ``text``."""
+        """Findings for ``path`` whose current text is ``text`` (an open document: its parse is
+        kept for the next check)."""
         with self._lock:
+            self._parsers.setdefault(path, IncrementalParser())
             loaded = self._load_for(Path(path))
             if loaded.error is not None:
                 new = loaded.signature not in self._shown_errors
@@ -305,6 +321,20 @@ class Linter:
         targets = None if len(found) > MAX_PROJECT_FILES + 1 else [os.path.abspath(t) for t in found]
         loaded.targets[key] = (now, targets)
         return targets
+
+
+class EditorEngine(Engine):
+    """The engine of open documents: it parses a document incrementally when ``parsers`` maps
+    its path to an :class:`~kerascheck.static.incremental_parse.IncrementalParser` (which holds
+    its last parse), and as the plain engine does otherwise."""
+
+    def __init__(self, *args: Any, parsers: Mapping[str, IncrementalParser], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parsers = parsers
+
+    def parse_module(self, source: SourceFile) -> Module:
+        parser = self.parsers.get(source.path)
+        return super().parse_module(source) if parser is None else parser.parse(source.text)
 
 
 def _text_digest(text: str) -> bytes:
@@ -494,21 +524,15 @@ class _State:
         self._waiting: dict[str, asyncio.Task[None]] = {}
         #: uri -> held while that document is being checked (one check per document at a time).
         self._checking: dict[str, asyncio.Lock] = {}
-        #: uri -> when its last change arrived (``time.monotonic()``).
-        self._last_change: dict[str, float] = {}
 
     def changed(self, uri: str) -> None:
-        """A change of ``uri``: checked at once when it is isolated, debounced when it is part
-        of a burst (it follows another within ``DEBOUNCE_SECONDS``, or a check is running)."""
-        import time
-
-        now = time.monotonic()
-        previous = self._last_change.get(uri)
-        self._last_change[uri] = now
+        """A change of ``uri``: checked at once when no check of it is running or waiting (an
+        isolated change, or typing slower than checking), debounced when one is (a burst: the
+        changes arrive faster than they are checked, and the burst costs one more check, of its
+        final text, ``DEBOUNCE_SECONDS`` after its last change)."""
         lock = self._checking.get(uri)
         busy = uri in self._waiting or (lock is not None and lock.locked())
-        isolated = previous is None or now - previous >= DEBOUNCE_SECONDS
-        self.schedule(uri, delay=0 if isolated and not busy else DEBOUNCE_SECONDS)
+        self.schedule(uri, delay=DEBOUNCE_SECONDS if busy else 0)
 
     def schedule(self, uri: str, delay: float = DEBOUNCE_SECONDS) -> None:
         """Check ``uri`` once no newer change has arrived for ``delay`` seconds.
@@ -527,7 +551,9 @@ class _State:
         if waiting is not None:
             waiting.cancel()
         self.findings.pop(uri, None)
-        self._last_change.pop(uri, None)
+        from pygls.uris import to_fs_path
+
+        self.linter.forget(to_fs_path(uri) or "untitled.py")
 
     async def _lint_when_quiet(self, uri: str, delay: float) -> None:
         if delay > 0:

@@ -115,6 +115,7 @@ class NotebookLinter:
         self.published[notebook_uri] = list(by_cell)
 
     def close(self, notebook_uri: str, cell_uris: list[str]) -> None:
+        self.state.linter.forget(self._path(notebook_uri))
         for uri in dict.fromkeys([*self.published.pop(notebook_uri, []), *cell_uris]):
             self.state.findings.pop(uri, None)
             self.server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
