@@ -1,16 +1,25 @@
 """Time from ``textDocument/didChange`` to the ``publishDiagnostics`` for that change, through a
 real LSP session with ``kerascheck lsp`` (stdio), on a ~1,000-line Keras file.
 
-    python bench/lsp_latency.py                      # keras-io's vision/cait.py, 20 edits
+    python bench/lsp_latency.py                      # keras-io's vision/cait.py, 20 edits at its end
+    python bench/lsp_latency.py --where middle       # edits inside a function halfway down
     python bench/lsp_latency.py FILE --edits 50
     python bench/lsp_latency.py --burst 1500 --burst-seconds 29   # also: typing, then convergence
+    python bench/lsp_latency.py --in-process [--full-parse]       # where one re-check's CPU goes
 
-Each edit appends a comment line (a new version); the clock stops when diagnostics for the new
-text arrive. The time includes the server's debounce (``kerascheck.lsp.DEBOUNCE_SECONDS``, which
-an isolated change does not wait for). Also reported: the server process's CPU time (user +
-system, from ``/proc``) per change, which other load on the machine does not inflate.
+Each edit adds a line (a new version: a comment at the end of the file, or with ``--where middle``
+an assignment inside a function body halfway down); the clock stops when diagnostics for the new
+text arrive. Edits are sent one at a time, each once the previous one's diagnostics arrived, so
+each is an isolated change (checked at once; ``kerascheck.lsp.DEBOUNCE_SECONDS`` applies to
+bursts). Also reported: the server process's CPU time (user + system, from ``/proc``) per change,
+which other load on the machine does not inflate.
 With ``--burst N``, N changes are sent back to back and the time from the last one to the final
 diagnostics is reported (issue 10: 85 s before debouncing).
+With ``--in-process``, the same edits are checked in this process by the server's ``Linter`` and
+each re-check's CPU time is split: the engine's work before the parse (read, suppressions,
+CPython's syntax verdict, imports), the parse, the walk with every rule, positions of findings,
+the project phase, and building and serializing the diagnostics. ``--full-parse`` parses every
+version in full (the incremental parse off), for comparison.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
@@ -58,6 +68,88 @@ def _change(client: LanguageClient, uri: str, text: str, version: int) -> None:
     )
 
 
+def _edited(text: str, version: int, where: str) -> str:
+    """``text`` with one more line: a comment at its end, or an assignment in a function body
+    halfway down (at the first place from the middle where it compiles)."""
+    if where == "end":
+        return text + f"# edit {version}\n"
+    lines = text.splitlines(keepends=True)
+    for index in range(len(lines) // 2, len(lines)):
+        line = lines[index]
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        if indent and line.strip() and not line.lstrip().startswith(("#", ")", "]", "}", "else", "elif", "except", "finally")):
+            candidate = "".join([*lines[:index], f"{indent}edit_{version} = {version}\n", *lines[index:]])
+            try:
+                compile(candidate, "bench", "exec", dont_inherit=True)
+            except SyntaxError:
+                continue
+            return candidate
+    raise SystemExit("no place for an edit in the second half of the file")
+
+
+def _in_process(path: str, text: str, edits: int, where: str, full_parse: bool) -> None:
+    """Check each version with the server's ``Linter`` in this process; print where the CPU goes."""
+    import json
+    import time
+    from collections import defaultdict
+
+    from lsprotocol.converters import get_converter
+    from pygls.workspace import TextDocument
+
+    from kerascheck import lsp
+    from kerascheck.static import engine, incremental_parse, positions
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(name: str, function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            began = time.thread_time()  # the parse and walk run on the engine's deep-stack thread
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.thread_time() - began
+
+        return wrapper
+
+    def parse_in_full(self: Any, text: str) -> Any:
+        return libcst.parse_module(text)
+
+    import libcst
+
+    if full_parse:
+        incremental_parse.IncrementalParser.parse = parse_in_full  # type: ignore[method-assign]
+    incremental_parse.IncrementalParser.parse = timed("parse", incremental_parse.IncrementalParser.parse)  # type: ignore[method-assign]
+    positions.NodePositions.span = timed("positions", positions.NodePositions.span)  # type: ignore[method-assign]
+    engine.Engine._parse_and_walk = timed("parse and walk", engine.Engine._parse_and_walk)  # type: ignore[method-assign]
+    engine.Engine.finish = timed("project phase", engine.Engine.finish)  # type: ignore[method-assign]
+    linter = lsp.Linter(lambda: str(Path(path).parent))
+    converter = get_converter()
+    linter.check(path, text)
+    rows = []
+    for version in range(2, edits + 2):
+        text = _edited(text, version, where)
+        spent.clear()
+        began = time.process_time()
+        outcome = linter.check(path, text)
+        document = TextDocument(Path(path).as_uri(), text)
+        lines = text.splitlines()
+        published = time.process_time()
+        diagnostics = [lsp.to_diagnostic(document, lines, f) for f in outcome.findings]
+        params = types.PublishDiagnosticsParams(uri=document.uri, version=version, diagnostics=diagnostics)
+        json.dumps(converter.unstructure(params))
+        row = dict(spent)
+        row["publish"] = time.process_time() - published
+        row["total"] = time.process_time() - began
+        row["walk and rules"] = row["parse and walk"] - row.get("parse", 0.0) - row.get("positions", 0.0)
+        row["before the parse"] = row["total"] - row["parse and walk"] - row.get("project phase", 0.0) - row["publish"]
+        rows.append(row)
+    print(f"in-process re-check, {'full' if full_parse else 'incremental'} parse, median of {len(rows)} edits ({where}), CPU ms:")
+    for name in ("total", "before the parse", "parse", "walk and rules", "positions", "project phase", "publish"):
+        values = [row.get(name, 0.0) * 1000 for row in rows]
+        print(f"  {name:17} {statistics.median(values):7.1f}  (min {min(values):.1f}, max {max(values):.1f}, mean {statistics.mean(values):.1f})")
+    print(f"  findings: {len(outcome.findings)}")
+
+
 async def main() -> int:
     import logging
 
@@ -65,14 +157,23 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", nargs="?", default=str(DEFAULT))
     parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--where", choices=("end", "middle"), default="end", help="where each edit adds its line")
     parser.add_argument("--burst", type=int, default=0)
     parser.add_argument("--burst-seconds", type=float, default=0.0, help="spread the burst over this long (issue 10: 1,500 in 29 s)")
+    parser.add_argument("--in-process", action="store_true", help="no server: split one re-check's CPU time in this process")
+    parser.add_argument("--full-parse", action="store_true", help="with --in-process: parse every version in full")
     args = parser.parse_args()
 
     workspace = Path(tempfile.mkdtemp(prefix="kerascheck-lsp-bench-"))
     target = workspace / Path(args.file).name
     shutil.copy(args.file, target)
     text = target.read_text(encoding="utf-8")
+    if args.in_process:
+        try:
+            _in_process(str(target), text, args.edits, args.where, args.full_parse)
+        finally:
+            shutil.rmtree(workspace, ignore_errors=True)
+        return 0
     uri = target.as_uri()
     client = await _session(workspace)
     try:
@@ -82,11 +183,11 @@ async def main() -> int:
             types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
         )
         await asyncio.wait_for(published, 120)
-        print(f"file: {args.file} ({len(text.splitlines())} lines)")
+        print(f"file: {args.file} ({len(text.splitlines())} lines), edits at the {args.where}")
         print(f"didOpen -> diagnostics: {time.perf_counter() - began:.3f} s (includes loading config and plugins)")
         timings, cpu = [], []
         for version in range(2, args.edits + 2):
-            text += f"# edit {version}\n"
+            text = _edited(text, version, args.where)
             published = client.protocol.wait_for_notification_async(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
             cpu_before = _server_cpu(client)
             began = time.perf_counter()
