@@ -5,6 +5,7 @@ real LSP session with ``kerascheck lsp`` (stdio), on a ~1,000-line Keras file.
     python bench/lsp_latency.py --where middle       # edits inside a function halfway down
     python bench/lsp_latency.py FILE --edits 50
     python bench/lsp_latency.py --burst 1500 --burst-seconds 29   # also: typing, then convergence
+    python bench/lsp_latency.py --ranged             # changes sent as ranges, as VS Code does
     python bench/lsp_latency.py --in-process [--full-parse]       # where one re-check's CPU goes
 
 Each edit adds a line (a new version: a comment at the end of the file, or with ``--where middle``
@@ -59,13 +60,47 @@ def _server_cpu(client: LanguageClient) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _change(client: LanguageClient, uri: str, text: str, version: int) -> None:
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+class _Counting(dict):  # type: ignore[type-arg]
+    """``client.diagnostics`` counting the publications it receives."""
+
+    published = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.published += 1
+        super().__setitem__(key, value)
+
+
+def _change(client: LanguageClient, uri: str, old: str, new: str, version: int, ranged: bool) -> None:
+    """Send ``new`` as the whole text, or (``ranged``, as VS Code does with a server asking for
+    incremental sync) as the one range of ``old`` that changed."""
+    change: types.TextDocumentContentChangeWholeDocument | types.TextDocumentContentChangePartial
+    if not ranged:
+        change = types.TextDocumentContentChangeWholeDocument(text=new)
+    else:
+        start = _common_length(old, new)
+        kept = _common_length(old[start:][::-1], new[start:][::-1])
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(start=_position(old, start), end=_position(old, len(old) - kept)), text=new[start : len(new) - kept]
         )
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change])
     )
+
+
+def _common_length(a: str, b: str) -> int:
+    """Length of the common prefix of ``a`` and ``b`` (binary search: the client must not slow
+    the server down by comparing long texts character by character)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if a[low:middle] == b[low:middle] else (low, middle - 1)
+    return low
+
+
+def _position(text: str, offset: int) -> types.Position:
+    """``offset`` of ``text`` as an LSP position (UTF-16 code units)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return types.Position(line=text.count("\n", 0, offset), character=len(text[line_start:offset].encode("utf-16-le")) // 2)
 
 
 def _edited(text: str, version: int, where: str) -> str:
@@ -160,6 +195,7 @@ async def main() -> int:
     parser.add_argument("--where", choices=("end", "middle"), default="end", help="where each edit adds its line")
     parser.add_argument("--burst", type=int, default=0)
     parser.add_argument("--burst-seconds", type=float, default=0.0, help="spread the burst over this long (issue 10: 1,500 in 29 s)")
+    parser.add_argument("--ranged", action="store_true", help="send each change as the range that changed (as VS Code does), not the whole text")
     parser.add_argument("--in-process", action="store_true", help="no server: split one re-check's CPU time in this process")
     parser.add_argument("--full-parse", action="store_true", help="with --in-process: parse every version in full")
     args = parser.parse_args()
@@ -183,15 +219,16 @@ async def main() -> int:
             types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
         )
         await asyncio.wait_for(published, 120)
-        print(f"file: {args.file} ({len(text.splitlines())} lines), edits at the {args.where}")
+        sync = "ranged changes" if args.ranged else "whole-text changes"
+        print(f"file: {args.file} ({len(text.splitlines())} lines), edits at the {args.where}, {sync}")
         print(f"didOpen -> diagnostics: {time.perf_counter() - began:.3f} s (includes loading config and plugins)")
         timings, cpu = [], []
         for version in range(2, args.edits + 2):
-            text = _edited(text, version, args.where)
+            old, text = text, _edited(text, version, args.where)
             published = client.protocol.wait_for_notification_async(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
             cpu_before = _server_cpu(client)
             began = time.perf_counter()
-            _change(client, uri, text, version)
+            _change(client, uri, old, text, version, args.ranged)
             await asyncio.wait_for(published, 120)
             timings.append(time.perf_counter() - began)
             cpu.append(_server_cpu(client) - cpu_before)
@@ -203,22 +240,32 @@ async def main() -> int:
             # The final version ends with a KC102 call on its last line: only diagnostics
             # computed for the final text report it there (cait.py imports keras).
             pause = args.burst_seconds / args.burst
+            cpu_began = _server_cpu(client)
+            counted = _Counting(client.diagnostics)
+            client.diagnostics = counted
             for _ in range(args.burst - 1):
                 version += 1
-                text += "x = 1\n"
-                _change(client, uri, text, version)
+                old, text = text, text + "x = 1\n"
+                _change(client, uri, old, text, version, args.ranged)
                 if pause:
                     await asyncio.sleep(pause)
             version += 1
+            old = text
             text += "burst_model = keras.models.load_model('m.keras')\nprobs = burst_model.predict_proba(x)\n"
             final_line = len(text.splitlines()) - 1
-            _change(client, uri, text, version)
+            _change(client, uri, old, text, version, args.ranged)
             sent = time.perf_counter()
+            cpu_sent = _server_cpu(client)
+            during = counted.published
             while True:
                 params = await asyncio.wait_for(client.protocol.wait_for_notification_async(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 300)
                 if any(d.code == "KC102" and d.range.start.line == final_line for d in params.diagnostics):
                     break
-            print(f"burst of {args.burst} changes: diagnostics for the final text {time.perf_counter() - sent:.3f} s after the last change was sent")
+            print(
+                f"burst of {args.burst} changes: diagnostics for the final text {time.perf_counter() - sent:.3f} s after the last change "
+                f"was sent; {during} checks published during the burst; server CPU {cpu_sent - cpu_began:.2f} s during the burst, "
+                f"{_server_cpu(client) - cpu_sent:.3f} s after it"
+            )
     finally:
         await client.shutdown_session()
         shutil.rmtree(workspace, ignore_errors=True)

@@ -77,9 +77,11 @@ CONFIG_NAMES = ("pyproject.toml", "kerascheck.toml")
 MAX_PROJECT_FILES = 2000
 #: Seconds a listing of the project's files is reused (new files are seen after this delay).
 TARGETS_TTL = 5.0
-#: Seconds without a further change before a changed document is checked again: a burst of
-#: keystrokes costs one check, not one per keystroke (which once left the server 85 s behind).
-DEBOUNCE_SECONDS = 0.1
+#: Seconds without a further change before a document changed during a burst (changes arriving
+#: while its check runs or waits) is checked again: a burst costs one check, not one per change
+#: (which once left the server 85 s behind). Longer than the gap between changes of a paste, a
+#: macro or key repeat (~20-30 ms); an isolated change does not wait at all.
+DEBOUNCE_SECONDS = 0.05
 
 logger = logging.getLogger(__name__)
 
