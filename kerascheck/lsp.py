@@ -28,8 +28,8 @@ and its parse is incremental: only the top-level statements an edit touched are 
 the server's process, behind the engine's guards (size limit, ``compile()`` pre-check, parsing
 on a large stack), which keep the known crash shapes from libcst's native parser.
 
-Notebook documents (``notebookDocument/*``) are linted as whole notebooks, with diagnostics
-published per cell (:mod:`kerascheck.lsp_notebooks`).
+Notebook documents (``notebookDocument/*``) are linted as whole notebooks, scheduled (and
+debounced) like text documents, with diagnostics published per cell (:mod:`kerascheck.lsp_notebooks`).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import tokenize
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from libcst import Module
 
@@ -58,6 +58,9 @@ from kerascheck.findings import Edit, Finding, Severity
 from kerascheck.static.engine import Engine
 from kerascheck.static.files import SourceFile
 from kerascheck.static.incremental_parse import IncrementalParser
+
+if TYPE_CHECKING:
+    from kerascheck.lsp_notebooks import NotebookLinter
 
 try:
     from lsprotocol import types as lsp
@@ -543,6 +546,8 @@ class _State:
         self._waiting: dict[str, asyncio.Task[None]] = {}
         #: uri -> held while that document is being checked (one check per document at a time).
         self._checking: dict[str, asyncio.Lock] = {}
+        #: Checks notebook documents (scheduled like text documents, by their notebook uri).
+        self.notebooks: NotebookLinter | None = None
 
     def changed(self, uri: str) -> None:
         """A change of ``uri``: checked at once when no check of it is running or waiting (an
@@ -598,6 +603,9 @@ class _State:
         return texts
 
     async def lint(self, uri: str) -> None:
+        if self.notebooks is not None and self.server.workspace.get_notebook_document(notebook_uri=uri) is not None:
+            await self.notebooks.lint(uri)
+            return
         doc = self.server.workspace.get_text_document(uri)
         if not _is_python(doc) or _is_notebook_cell(self.server, uri):  # cells: lsp_notebooks
             return
@@ -627,7 +635,8 @@ class _State:
         )
 
     def lint_all(self) -> None:
-        for uri in list(self.server.workspace.text_documents):
+        workspace = self.server.workspace
+        for uri in [*workspace.text_documents, *(notebook.uri for notebook in workspace.notebook_documents.values())]:
             self.schedule(uri, delay=0)
 
     def code_actions(self, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
@@ -733,7 +742,7 @@ def create_server(settings: LintSettings | None = None) -> LanguageServer:
     )
     state = _State(server, settings)
     server.kerascheck_state = state  # type: ignore[attr-defined]  # for tests and debugging
-    lsp_notebooks.register(server, state)
+    state.notebooks = lsp_notebooks.register(server, state)
 
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: LanguageServer, params: lsp.InitializeParams) -> None:
