@@ -60,7 +60,7 @@ def _server_cpu(client: LanguageClient) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class _Counting(dict):  # type: ignore[type-arg]
+class _Counting(dict):
     """``client.diagnostics`` counting the publications it receives."""
 
     published = 0

@@ -118,7 +118,7 @@ def test_each_edit_gets_the_findings_kerascheck_check_gives(tmp_path: Path) -> N
         return seen
 
     seen = asyncio.run(session())
-    codes = set()
+    codes: set[str] = set()
     for diagnostics, version_text in seen:
         target.write_text(version_text, encoding="utf-8")  # the CLI reads the version from disk
         assert diagnostics == _check_json(target), version_text
