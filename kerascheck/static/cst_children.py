@@ -8,6 +8,7 @@ search cheap.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Iterator
 from operator import attrgetter
 from typing import Any
@@ -41,9 +42,24 @@ def child_fields(node: cst.CSTNode) -> tuple[str, ...]:
     node._visit_and_replace_children(recorder)
     order = list(dict.fromkeys(recorder.fields))
     order.extend(f.name for f in dataclasses.fields(node) if f.name not in order)
-    fields = tuple(order)
+    declared = {f.name: f.type for f in dataclasses.fields(node)}
+    # Fields declared to hold only plain values (a Name's ``value: str``) are never read.
+    fields = tuple(name for name in order if name not in declared or _may_hold_node(declared[name]))
     CHILD_FIELDS[type(node)] = fields
     return fields
+
+
+def _may_hold_node(declared: Any) -> bool:
+    """Whether a field declared with type ``declared`` can hold a node (unknown: yes)."""
+    if isinstance(declared, type):
+        return issubclass(declared, cst.CSTNode) or issubclass(declared, (tuple, list))
+    origin = typing.get_origin(declared)
+    if origin is typing.Literal:
+        return False
+    arguments = typing.get_args(declared)
+    if origin is None or not arguments:
+        return True  # a string annotation or a construct this does not know
+    return any(_may_hold_node(argument) for argument in arguments)
 
 
 #: node class -> a function returning the values of its child fields, as a tuple.
