@@ -10,25 +10,27 @@ is reused as it is (libcst nodes are immutable).
 Why the splice equals a full parse (each condition is checked; when one fails the chunk is
 widened by a statement on each side, and after a few tries the whole text is parsed):
 
-* The chunk starts where a top-level statement (with its leading comment and blank lines) started
-  in the previous version, after an unchanged prefix: the tokenizer is at the top level there (no
-  open bracket or string, indentation 0), so the prefix's tokens are unchanged. The chunk's
-  leading lines are blank or ``#`` comments at column 0 and its first code line starts at column
-  0, so nothing in the chunk joins the previous statement (an indented line would continue its
-  block; an indented comment would join its block's footer). It does not start at offset 0 (the
-  module header and the detected newline are the prefix's) and a statement before it has an
-  indented block (the detected indentation is the prefix's).
+* The chunk starts at offset 0 (it then holds the module header, and is parsed exactly as the
+  start of the whole text is), or where a top-level statement (with its leading comment and blank
+  lines) started in the previous version, after an unchanged prefix: the tokenizer is at the top
+  level there (no open bracket or string, indentation 0), so the prefix's tokens are unchanged.
+  The chunk's leading lines are then blank or ``#`` comments at column 0 and its first code line
+  starts at column 0, so nothing in the chunk joins the previous statement (an indented line
+  would continue its block; an indented comment would join its block's footer).
 * The chunk ends, unless it runs to the end of the text, on a line break, without a backslash
   continuation, where the next top-level statement started in the previous version; that
   statement's leading lines are flush left too, so none of them joins the chunk's last block; and
   the chunk parsed alone has no footer (every line of it belongs to its statements).
-* The chunk's own detected newline and indentation equal the module's (libcst stores a node's
-  newline and indentation only when they differ from the module's defaults), or it has no
-  indented block.
-* Its statements' generated code covers the chunk exactly (lengths add up).
+* libcst stores a node's line break and indentation only when they differ from the module's
+  defaults, which it detects from the whole text (the first line break; the first indented
+  block). The chunk's detected line break equals the module's; if the chunk has an indented
+  block, its detected indentation equals the module's; if the module's first indented block was
+  in the chunk and the new chunk has none, the whole text is parsed.
+* Its statements' generated code covers the chunk exactly (lengths add up); the previous
+  version's did too (a text that libcst does not write back exactly is never spliced).
 
-``tests/test_incremental_parse.py`` checks the result against a full parse (``deep_equals`` and
-the code) on many random edits of real files.
+``tests/test_lsp_incremental_parse.py`` checks the result against a full parse (``deep_equals``
+and the code) on many random edits of real files, and the findings against a fresh check.
 """
 
 from __future__ import annotations
@@ -202,7 +204,7 @@ class _Chunk:
         assert starts is not None
         count = len(module.body)
         delta = len(new) - len(self.old)
-        begin = starts[first]
+        begin = starts[first] if first > 0 else 0  # a chunk from the first statement holds the header
         # A chunk holding the last statement runs to the end: it takes the footer's place.
         to_end = self.final == count - 1
         end = len(new) if to_end else starts[self.final + 1] + delta
@@ -244,7 +246,7 @@ class _Chunk:
         elif part.header:  # parsed alone, the first statement's leading lines became the header
             body[0] = body[0].with_changes(leading_lines=(*part.header, *body[0].leading_lines))
         new_starts = list(starts[:first])
-        offset = begin if first > 0 else _lines_length(part, part.header)
+        offset = begin + (_lines_length(part, part.header) if first == 0 else 0)
         for statement in body:
             new_starts.append(offset)
             offset += len(part.code_for_node(statement))
