@@ -13,7 +13,8 @@ an assignment inside a function body halfway down); the clock stops when diagnos
 text arrive. Edits are sent one at a time, each once the previous one's diagnostics arrived, so
 each is an isolated change (checked at once; ``kerascheck.lsp.DEBOUNCE_SECONDS`` applies to
 bursts). Also reported: the server process's CPU time (user + system, from ``/proc``) per change,
-which other load on the machine does not inflate.
+which other load on the machine does not inflate (``/proc`` counts 10 ms ticks: each change's
+figure is a multiple of 0.01 s, their median is what to compare).
 With ``--burst N``, N changes are sent back to back and the time from the last one to the final
 diagnostics is reported (issue 10: 85 s before debouncing).
 With ``--in-process``, the same edits are checked in this process by the server's ``Linter`` and
