@@ -1,16 +1,27 @@
 """Time from ``textDocument/didChange`` to the ``publishDiagnostics`` for that change, through a
 real LSP session with ``kerascheck lsp`` (stdio), on a ~1,000-line Keras file.
 
-    python bench/lsp_latency.py                      # keras-io's vision/cait.py, 20 edits
+    python bench/lsp_latency.py                      # keras-io's vision/cait.py, 20 edits at its end
+    python bench/lsp_latency.py --where middle       # edits inside a function halfway down
     python bench/lsp_latency.py FILE --edits 50
     python bench/lsp_latency.py --burst 1500 --burst-seconds 29   # also: typing, then convergence
+    python bench/lsp_latency.py --ranged             # changes sent as ranges, as VS Code does
+    python bench/lsp_latency.py --in-process [--full-parse]       # where one re-check's CPU goes
 
-Each edit appends a comment line (a new version); the clock stops when diagnostics for the new
-text arrive. The time includes the server's debounce (``kerascheck.lsp.DEBOUNCE_SECONDS``, which
-an isolated change does not wait for). Also reported: the server process's CPU time (user +
-system, from ``/proc``) per change, which other load on the machine does not inflate.
+Each edit adds a line (a new version: a comment at the end of the file, or with ``--where middle``
+an assignment inside a function body halfway down); the clock stops when diagnostics for the new
+text arrive. Edits are sent one at a time, each once the previous one's diagnostics arrived, so
+each is an isolated change (checked at once; ``kerascheck.lsp.DEBOUNCE_SECONDS`` applies to
+bursts). Also reported: the server process's CPU time (user + system, from ``/proc``) per change,
+which other load on the machine does not inflate (``/proc`` counts 10 ms ticks: each change's
+figure is a multiple of 0.01 s, their median is what to compare).
 With ``--burst N``, N changes are sent back to back and the time from the last one to the final
 diagnostics is reported (issue 10: 85 s before debouncing).
+With ``--in-process``, the same edits are checked in this process by the server's ``Linter`` and
+each re-check's CPU time is split: the engine's work before the parse (read, suppressions,
+CPython's syntax verdict, imports), the parse, the walk with every rule, positions of findings,
+the project phase, and building and serializing the diagnostics. ``--full-parse`` parses every
+version in full (the incremental parse off), for comparison.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
@@ -49,13 +61,129 @@ def _server_cpu(client: LanguageClient) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _change(client: LanguageClient, uri: str, text: str, version: int) -> None:
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+class _Counting(dict):
+    """``client.diagnostics`` counting the publications it receives."""
+
+    published = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.published += 1
+        super().__setitem__(key, value)
+
+
+def _change(client: LanguageClient, uri: str, old: str, new: str, version: int, ranged: bool) -> None:
+    """Send ``new`` as the whole text, or (``ranged``, as VS Code does with a server asking for
+    incremental sync) as the one range of ``old`` that changed."""
+    change: types.TextDocumentContentChangeWholeDocument | types.TextDocumentContentChangePartial
+    if not ranged:
+        change = types.TextDocumentContentChangeWholeDocument(text=new)
+    else:
+        start = _common_length(old, new)
+        kept = _common_length(old[start:][::-1], new[start:][::-1])
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(start=_position(old, start), end=_position(old, len(old) - kept)), text=new[start : len(new) - kept]
         )
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change])
     )
+
+
+def _common_length(a: str, b: str) -> int:
+    """Length of the common prefix of ``a`` and ``b`` (binary search: the client must not slow
+    the server down by comparing long texts character by character)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if a[low:middle] == b[low:middle] else (low, middle - 1)
+    return low
+
+
+def _position(text: str, offset: int) -> types.Position:
+    """``offset`` of ``text`` as an LSP position (UTF-16 code units)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return types.Position(line=text.count("\n", 0, offset), character=len(text[line_start:offset].encode("utf-16-le")) // 2)
+
+
+def _edited(text: str, version: int, where: str) -> str:
+    """``text`` with one more line: a comment at its end, or an assignment in a function body
+    halfway down (at the first place from the middle where it compiles)."""
+    if where == "end":
+        return text + f"# edit {version}\n"
+    lines = text.splitlines(keepends=True)
+    for index in range(len(lines) // 2, len(lines)):
+        line = lines[index]
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        if indent and line.strip() and not line.lstrip().startswith(("#", ")", "]", "}", "else", "elif", "except", "finally")):
+            candidate = "".join([*lines[:index], f"{indent}edit_{version} = {version}\n", *lines[index:]])
+            try:
+                compile(candidate, "bench", "exec", dont_inherit=True)
+            except SyntaxError:
+                continue
+            return candidate
+    raise SystemExit("no place for an edit in the second half of the file")
+
+
+def _in_process(path: str, text: str, edits: int, where: str, full_parse: bool) -> None:
+    """Check each version with the server's ``Linter`` in this process; print where the CPU goes."""
+    import json
+    import time
+    from collections import defaultdict
+
+    from lsprotocol.converters import get_converter
+    from pygls.workspace import TextDocument
+
+    from kerascheck import lsp
+    from kerascheck.static import engine, incremental_parse, positions
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(name: str, function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            began = time.thread_time()  # the parse and walk run on the engine's deep-stack thread
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.thread_time() - began
+
+        return wrapper
+
+    def parse_in_full(self: Any, text: str) -> Any:
+        return libcst.parse_module(text)
+
+    import libcst
+
+    if full_parse:
+        incremental_parse.IncrementalParser.parse = parse_in_full  # type: ignore[method-assign]
+    incremental_parse.IncrementalParser.parse = timed("parse", incremental_parse.IncrementalParser.parse)  # type: ignore[method-assign]
+    positions.NodePositions.span = timed("positions", positions.NodePositions.span)  # type: ignore[method-assign]
+    engine.Engine._parse_and_walk = timed("parse and walk", engine.Engine._parse_and_walk)  # type: ignore[method-assign]
+    engine.Engine.finish = timed("project phase", engine.Engine.finish)  # type: ignore[method-assign]
+    linter = lsp.Linter(lambda: str(Path(path).parent))
+    converter = get_converter()
+    linter.check(path, text)
+    rows = []
+    for version in range(2, edits + 2):
+        text = _edited(text, version, where)
+        spent.clear()
+        began = time.process_time()
+        outcome = linter.check(path, text)
+        document = TextDocument(Path(path).as_uri(), text)
+        lines = text.splitlines()
+        published = time.process_time()
+        diagnostics = [lsp.to_diagnostic(document, lines, f) for f in outcome.findings]
+        params = types.PublishDiagnosticsParams(uri=document.uri, version=version, diagnostics=diagnostics)
+        json.dumps(converter.unstructure(params))
+        row = dict(spent)
+        row["publish"] = time.process_time() - published
+        row["total"] = time.process_time() - began
+        row["walk and rules"] = row["parse and walk"] - row.get("parse", 0.0) - row.get("positions", 0.0)
+        row["before the parse"] = row["total"] - row["parse and walk"] - row.get("project phase", 0.0) - row["publish"]
+        rows.append(row)
+    print(f"in-process re-check, {'full' if full_parse else 'incremental'} parse, median of {len(rows)} edits ({where}), CPU ms:")
+    for name in ("total", "before the parse", "parse", "walk and rules", "positions", "project phase", "publish"):
+        values = [row.get(name, 0.0) * 1000 for row in rows]
+        print(f"  {name:17} {statistics.median(values):7.1f}  (min {min(values):.1f}, max {max(values):.1f}, mean {statistics.mean(values):.1f})")
+    print(f"  findings: {len(outcome.findings)}")
 
 
 async def main() -> int:
@@ -65,14 +193,24 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", nargs="?", default=str(DEFAULT))
     parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--where", choices=("end", "middle"), default="end", help="where each edit adds its line")
     parser.add_argument("--burst", type=int, default=0)
     parser.add_argument("--burst-seconds", type=float, default=0.0, help="spread the burst over this long (issue 10: 1,500 in 29 s)")
+    parser.add_argument("--ranged", action="store_true", help="send each change as the range that changed (as VS Code does), not the whole text")
+    parser.add_argument("--in-process", action="store_true", help="no server: split one re-check's CPU time in this process")
+    parser.add_argument("--full-parse", action="store_true", help="with --in-process: parse every version in full")
     args = parser.parse_args()
 
     workspace = Path(tempfile.mkdtemp(prefix="kerascheck-lsp-bench-"))
     target = workspace / Path(args.file).name
     shutil.copy(args.file, target)
     text = target.read_text(encoding="utf-8")
+    if args.in_process:
+        try:
+            _in_process(str(target), text, args.edits, args.where, args.full_parse)
+        finally:
+            shutil.rmtree(workspace, ignore_errors=True)
+        return 0
     uri = target.as_uri()
     client = await _session(workspace)
     try:
@@ -82,15 +220,16 @@ async def main() -> int:
             types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
         )
         await asyncio.wait_for(published, 120)
-        print(f"file: {args.file} ({len(text.splitlines())} lines)")
+        sync = "ranged changes" if args.ranged else "whole-text changes"
+        print(f"file: {args.file} ({len(text.splitlines())} lines), edits at the {args.where}, {sync}")
         print(f"didOpen -> diagnostics: {time.perf_counter() - began:.3f} s (includes loading config and plugins)")
         timings, cpu = [], []
         for version in range(2, args.edits + 2):
-            text += f"# edit {version}\n"
+            old, text = text, _edited(text, version, args.where)
             published = client.protocol.wait_for_notification_async(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
             cpu_before = _server_cpu(client)
             began = time.perf_counter()
-            _change(client, uri, text, version)
+            _change(client, uri, old, text, version, args.ranged)
             await asyncio.wait_for(published, 120)
             timings.append(time.perf_counter() - began)
             cpu.append(_server_cpu(client) - cpu_before)
@@ -102,22 +241,32 @@ async def main() -> int:
             # The final version ends with a KC102 call on its last line: only diagnostics
             # computed for the final text report it there (cait.py imports keras).
             pause = args.burst_seconds / args.burst
+            cpu_began = _server_cpu(client)
+            counted = _Counting(client.diagnostics)
+            client.diagnostics = counted
             for _ in range(args.burst - 1):
                 version += 1
-                text += "x = 1\n"
-                _change(client, uri, text, version)
+                old, text = text, text + "x = 1\n"
+                _change(client, uri, old, text, version, args.ranged)
                 if pause:
                     await asyncio.sleep(pause)
             version += 1
+            old = text
             text += "burst_model = keras.models.load_model('m.keras')\nprobs = burst_model.predict_proba(x)\n"
             final_line = len(text.splitlines()) - 1
-            _change(client, uri, text, version)
+            _change(client, uri, old, text, version, args.ranged)
             sent = time.perf_counter()
+            cpu_sent = _server_cpu(client)
+            during = counted.published
             while True:
                 params = await asyncio.wait_for(client.protocol.wait_for_notification_async(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 300)
                 if any(d.code == "KC102" and d.range.start.line == final_line for d in params.diagnostics):
                     break
-            print(f"burst of {args.burst} changes: diagnostics for the final text {time.perf_counter() - sent:.3f} s after the last change was sent")
+            print(
+                f"burst of {args.burst} changes: diagnostics for the final text {time.perf_counter() - sent:.3f} s after the last change "
+                f"was sent; {during} checks published during the burst; server CPU {cpu_sent - cpu_began:.2f} s during the burst, "
+                f"{_server_cpu(client) - cpu_sent:.3f} s after it"
+            )
     finally:
         await client.shutdown_session()
         shutil.rmtree(workspace, ignore_errors=True)

@@ -18,22 +18,26 @@ Project rules (``Rule.finish``) need facts from every file of the program; the s
 them from the other files of the project (cached by mtime; open documents use their unsaved
 text) so a single open file is not judged without the rest of its program.
 
-Checks are debounced per document (``DEBOUNCE_SECONDS``): a change that follows another within
-that time, or arrives while the document is being checked, is part of a burst, and a burst costs
-one check of the latest text; an isolated change is checked at once (no added delay). Results
-for outdated text are never published. Re-checking a document recomputes only its own facts:
-the other files' (on disk by mtime, open ones by their text's digest) are reused. Documents are checked in
+Checks are debounced per document (``DEBOUNCE_SECONDS``): a change that arrives while a check of
+the document is running or waiting is part of a burst, and a burst costs one check of its final
+text once no change has come for that long; any other change is checked at once (no added
+delay). Results for outdated text are never published. Re-checking a document recomputes only
+its own facts: the other files' (on disk by mtime, open ones by their text's digest) are reused;
+and its parse is incremental: only the top-level statements an edit touched are parsed again
+(:mod:`kerascheck.static.incremental_parse`), the rest of the previous tree is reused. Documents are checked in
 the server's process, behind the engine's guards (size limit, ``compile()`` pre-check, parsing
 on a large stack), which keep the known crash shapes from libcst's native parser.
 
-Notebook documents (``notebookDocument/*``) are linted as whole notebooks, with diagnostics
-published per cell (:mod:`kerascheck.lsp_notebooks`).
+Notebook documents (``notebookDocument/*``) are linted as whole notebooks, scheduled (and
+debounced) like text documents, with diagnostics published per cell (:mod:`kerascheck.lsp_notebooks`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import io
 import logging
 import os
@@ -41,14 +45,22 @@ import re
 import sys
 import threading
 import tokenize
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from libcst import Module
 
 from kerascheck.checkdoc import with_docs_urls
 from kerascheck.editor_probes import EditorProbes
 from kerascheck.findings import Edit, Finding, Severity
+from kerascheck.static.engine import Engine
+from kerascheck.static.files import SourceFile
+from kerascheck.static.incremental_parse import IncrementalParser
+
+if TYPE_CHECKING:
+    from kerascheck.lsp_notebooks import NotebookLinter
 
 try:
     from lsprotocol import types as lsp
@@ -68,9 +80,11 @@ CONFIG_NAMES = ("pyproject.toml", "kerascheck.toml")
 MAX_PROJECT_FILES = 2000
 #: Seconds a listing of the project's files is reused (new files are seen after this delay).
 TARGETS_TTL = 5.0
-#: Seconds without a further change before a changed document is checked again: a burst of
-#: keystrokes costs one check, not one per keystroke (which once left the server 85 s behind).
-DEBOUNCE_SECONDS = 0.1
+#: Seconds without a further change before a document changed during a burst (changes arriving
+#: while its check runs or waits) is checked again: a burst costs one check, not one per change
+#: (which once left the server 85 s behind). Longer than the gap between changes of a paste, a
+#: macro or key repeat (~20-30 ms); an isolated change does not wait at all.
+DEBOUNCE_SECONDS = 0.05
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +162,14 @@ class Linter:
         self._loaded: dict[str, Loaded] = {}
         self._shown_errors: set[tuple[Any, ...]] = set()
         self._lock = threading.Lock()
+        #: path -> the incremental parser of that open document (its last parse, reused by the
+        #: next check: only the top-level statements an edit touched are parsed again).
+        self._parsers: dict[str, IncrementalParser] = {}
+
+    def forget(self, path: str) -> None:
+        """``path`` was closed: its last parse is dropped."""
+        with self._lock:
+            self._parsers.pop(path, None)
 
     def invalidate(self) -> None:
         """Forget every loaded configuration (a config file changed)."""
@@ -163,7 +185,6 @@ class Linter:
         from kerascheck.config import ConfigError, find_config_file
         from kerascheck.plugins import PluginError
         from kerascheck.python_api import open_session
-        from kerascheck.static.engine import Engine
 
         directory = self._start_directory(path)
         try:
@@ -188,7 +209,7 @@ class Linter:
             )
         except (ConfigError, PluginError) as exc:
             return self._error_entry(key, signature, str(exc))
-        engine = Engine(session.registry.rules, session.config)
+        engine = EditorEngine(session.registry.rules, session.config, parsers=self._parsers)
         project_codes = tuple(code for code, rule in engine.enabled.items() if rule.is_project_rule())
         facts_engine = None
         if project_codes:
@@ -213,8 +234,10 @@ class Linter:
         return Path(root) if root and Path(root).is_dir() else Path.cwd()
 
     def check(self, path: str, text: str, open_documents: Mapping[str, str] | None = None) -> CheckOutcome:
-        """Findings for ``path`` whose current text is ``text``."""
-        with self._lock:
+        """Findings for ``path`` whose current text is ``text`` (an open document: its parse is
+        kept for the next check)."""
+        with self._lock, _collector_paused():
+            self._parsers.setdefault(path, IncrementalParser())
             loaded = self._load_for(Path(path))
             if loaded.error is not None:
                 new = loaded.signature not in self._shown_errors
@@ -305,6 +328,35 @@ class Linter:
         targets = None if len(found) > MAX_PROJECT_FILES + 1 else [os.path.abspath(t) for t in found]
         loaded.targets[key] = (now, targets)
         return targets
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one check. A check allocates a few hundred
+    thousand objects that live until it ends (libcst trees have no cycles: reference counting
+    frees them); collections during it only move them into the oldest generation, whose full
+    collections (tens of milliseconds with the kept parses) then run every few checks."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class EditorEngine(Engine):
+    """The engine of open documents: it parses a document incrementally when ``parsers`` maps
+    its path to an :class:`~kerascheck.static.incremental_parse.IncrementalParser` (which holds
+    its last parse), and as the plain engine does otherwise."""
+
+    def __init__(self, *args: Any, parsers: Mapping[str, IncrementalParser], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parsers = parsers
+
+    def parse_module(self, source: SourceFile) -> Module:
+        parser = self.parsers.get(source.path)
+        return super().parse_module(source) if parser is None else parser.parse(source.text)
 
 
 def _text_digest(text: str) -> bytes:
@@ -494,21 +546,17 @@ class _State:
         self._waiting: dict[str, asyncio.Task[None]] = {}
         #: uri -> held while that document is being checked (one check per document at a time).
         self._checking: dict[str, asyncio.Lock] = {}
-        #: uri -> when its last change arrived (``time.monotonic()``).
-        self._last_change: dict[str, float] = {}
+        #: Checks notebook documents (scheduled like text documents, by their notebook uri).
+        self.notebooks: NotebookLinter | None = None
 
     def changed(self, uri: str) -> None:
-        """A change of ``uri``: checked at once when it is isolated, debounced when it is part
-        of a burst (it follows another within ``DEBOUNCE_SECONDS``, or a check is running)."""
-        import time
-
-        now = time.monotonic()
-        previous = self._last_change.get(uri)
-        self._last_change[uri] = now
+        """A change of ``uri``: checked at once when no check of it is running or waiting (an
+        isolated change, or typing slower than checking), debounced when one is (a burst: the
+        changes arrive faster than they are checked, and the burst costs one more check, of its
+        final text, ``DEBOUNCE_SECONDS`` after its last change)."""
         lock = self._checking.get(uri)
         busy = uri in self._waiting or (lock is not None and lock.locked())
-        isolated = previous is None or now - previous >= DEBOUNCE_SECONDS
-        self.schedule(uri, delay=0 if isolated and not busy else DEBOUNCE_SECONDS)
+        self.schedule(uri, delay=DEBOUNCE_SECONDS if busy else 0)
 
     def schedule(self, uri: str, delay: float = DEBOUNCE_SECONDS) -> None:
         """Check ``uri`` once no newer change has arrived for ``delay`` seconds.
@@ -527,7 +575,9 @@ class _State:
         if waiting is not None:
             waiting.cancel()
         self.findings.pop(uri, None)
-        self._last_change.pop(uri, None)
+        from pygls.uris import to_fs_path
+
+        self.linter.forget(to_fs_path(uri) or "untitled.py")
 
     async def _lint_when_quiet(self, uri: str, delay: float) -> None:
         if delay > 0:
@@ -553,6 +603,9 @@ class _State:
         return texts
 
     async def lint(self, uri: str) -> None:
+        if self.notebooks is not None and self.server.workspace.get_notebook_document(notebook_uri=uri) is not None:
+            await self.notebooks.lint(uri)
+            return
         doc = self.server.workspace.get_text_document(uri)
         if not _is_python(doc) or _is_notebook_cell(self.server, uri):  # cells: lsp_notebooks
             return
@@ -582,7 +635,8 @@ class _State:
         )
 
     def lint_all(self) -> None:
-        for uri in list(self.server.workspace.text_documents):
+        workspace = self.server.workspace
+        for uri in [*workspace.text_documents, *(notebook.uri for notebook in workspace.notebook_documents.values())]:
             self.schedule(uri, delay=0)
 
     def code_actions(self, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
@@ -688,7 +742,7 @@ def create_server(settings: LintSettings | None = None) -> LanguageServer:
     )
     state = _State(server, settings)
     server.kerascheck_state = state  # type: ignore[attr-defined]  # for tests and debugging
-    lsp_notebooks.register(server, state)
+    state.notebooks = lsp_notebooks.register(server, state)
 
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: LanguageServer, params: lsp.InitializeParams) -> None:

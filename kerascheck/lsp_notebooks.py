@@ -115,6 +115,7 @@ class NotebookLinter:
         self.published[notebook_uri] = list(by_cell)
 
     def close(self, notebook_uri: str, cell_uris: list[str]) -> None:
+        self.state.linter.forget(self._path(notebook_uri))
         for uri in dict.fromkeys([*self.published.pop(notebook_uri, []), *cell_uris]):
             self.state.findings.pop(uri, None)
             self.server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
@@ -132,11 +133,11 @@ def register(server: LanguageServer, state: Any) -> NotebookLinter:
     linter = NotebookLinter(server, state)
 
     @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_OPEN)
-    async def did_open(ls: LanguageServer, params: lsp.DidOpenNotebookDocumentParams) -> None:
-        await linter.lint(params.notebook_document.uri)
+    def did_open(ls: LanguageServer, params: lsp.DidOpenNotebookDocumentParams) -> None:
+        state.schedule(params.notebook_document.uri, delay=0)
 
     @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
-    async def did_change(ls: LanguageServer, params: lsp.DidChangeNotebookDocumentParams) -> None:
+    def did_change(ls: LanguageServer, params: lsp.DidChangeNotebookDocumentParams) -> None:
         removed = []
         structure = params.change.cells.structure if params.change.cells else None
         if structure is not None and structure.array.delete_count:
@@ -144,14 +145,15 @@ def register(server: LanguageServer, state: Any) -> NotebookLinter:
         if removed:  # cells deleted from the notebook keep no stale diagnostics
             for uri in removed:
                 ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-        await linter.lint(params.notebook_document.uri)
+        state.changed(params.notebook_document.uri)  # at once, or debounced in a burst (as text documents)
 
     @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_SAVE)
-    async def did_save(ls: LanguageServer, params: lsp.DidSaveNotebookDocumentParams) -> None:
-        await linter.lint(params.notebook_document.uri)
+    def did_save(ls: LanguageServer, params: lsp.DidSaveNotebookDocumentParams) -> None:
+        state.schedule(params.notebook_document.uri, delay=0)
 
     @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE)
     def did_close(ls: LanguageServer, params: lsp.DidCloseNotebookDocumentParams) -> None:
+        state.forget(params.notebook_document.uri)
         linter.close(params.notebook_document.uri, [cell.uri for cell in params.cell_text_documents])
 
     return linter

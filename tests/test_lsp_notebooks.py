@@ -119,3 +119,48 @@ async def test_notebook_diagnostics_land_on_their_cells(client: LanguageClient, 
         )
     )
     await _until(lambda: _codes(client, uris[3]) == [])
+
+
+@pytest.mark.asyncio
+async def test_a_burst_of_cell_edits_ends_with_the_final_texts_diagnostics(client: LanguageClient, project: Path) -> None:
+    """Typing in a cell sends a notebook change per keystroke (checked at once when isolated,
+    debounced in a burst, as text documents are, and parsed incrementally from the notebook's
+    previous version): the last diagnostics are those of the final text, nothing stale follows
+    them, and stale checks are not published."""
+    notebook = project / "typing.ipynb"
+    code = types.NotebookCellKind.Code
+    uris = _open(client, notebook, [(code, IMPORTS + "\n\ndef helper(x):\n    return x\n"), (code, "y = 1\n")])
+    await _until(lambda: uris[1] in client.diagnostics)
+    published: list[int] = []
+    original = client.diagnostics
+
+    class Counting(dict):
+        def __setitem__(self, key: str, value: list[types.Diagnostic]) -> None:
+            published.append(1)
+            super().__setitem__(key, value)
+
+    client.diagnostics = Counting(original)
+    text = "y = 1\n"
+    versions = 200
+    for version in range(2, versions + 2):
+        text = text + "z = 2\n" if version < versions + 1 else text + "probs = model.predict_proba(y)\n"
+        client.notebook_document_did_change(
+            types.DidChangeNotebookDocumentParams(
+                notebook_document=types.VersionedNotebookDocumentIdentifier(uri=notebook.as_uri(), version=version),
+                change=types.NotebookDocumentChangeEvent(
+                    cells=types.NotebookDocumentCellChanges(
+                        text_content=[
+                            types.NotebookDocumentCellContentChanges(
+                                document=types.VersionedTextDocumentIdentifier(uri=uris[1], version=version),
+                                changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+                            )
+                        ]
+                    )
+                ),
+            )
+        )
+    final_line = text.count("\n") - 1
+    await _until(lambda: _codes(client, uris[1]) == [("KC102", final_line)])
+    await asyncio.sleep(0.5)  # nothing stale may follow
+    assert _codes(client, uris[1]) == [("KC102", final_line)]
+    assert len(published) < versions / 4  # two cells per published check: few were published

@@ -313,10 +313,15 @@ class Engine:
         else:
             self._parse_and_walk(source, result, star, rule_classes)
 
+    def parse_module(self, source: SourceFile) -> cst.Module:
+        """The libcst tree of ``source`` (the language server's engine re-parses only what an
+        edit of an open document changed: :mod:`kerascheck.static.incremental_parse`)."""
+        return cst.parse_module(source.text)
+
     def _parse_and_walk(self, source: SourceFile, result: FileResult, star: star_imports.StarBindings, rule_classes: list[type[Rule]]) -> None:
         path = source.path
         try:
-            module = cst.parse_module(source.text)
+            module = self.parse_module(source)
         except cst.ParserSyntaxError as exc:
             location = self._line_location(source, exc.raw_line, exc.raw_column + 1)
             message = f"not analysed: valid Python that libcst {getattr(cst, '__version__', '')} cannot parse ({exc.message})".replace("  ", " ")
