@@ -212,6 +212,9 @@ _CONTEXT_HANDLERS = tuple(n for n in dir(FileContext) if n.startswith(("visit_",
 class Engine:
     """Checks files with a fixed set of rules and settings (one per run, one per worker)."""
 
+    #: Worker processes for the files the project phase checks again (set by :func:`check_paths`).
+    recheck_jobs = 1
+
     def __init__(
         self,
         rules: Mapping[str, type[Rule]],
@@ -434,39 +437,67 @@ class Engine:
         file is added (a file checked again may record a helper a third file calls)."""
         current = {r.path: r for r in results}
         texts: dict[str, str | None] = {}
-        matched: dict[tuple[str, str], bool] = {}  # (path, pattern) -> the pattern is in the text
+        matched: dict[tuple[str, re.Pattern[str]], bool] = {}  # (path, alternative) -> it is in the text
         codes = [code for code, rule in self.enabled.items() if rule.is_project_rule() and rule.text_filter is not None]
         while True:
             include: dict[str, set[str]] = {}
             for code in codes:
                 rule = self.enabled[code]
+                left_out = {p for p, r in current.items() if code in r.left_out}
+                if not left_out:
+                    continue
+                facts_of = {p: r.facts[code] for p, r in current.items() if r.facts.get(code)}
+                # Programs holding the same files with facts get the same pattern (a module
+                # imported by hundreds of scripts is in hundreds of programs): asked once.
+                patterns: dict[tuple[str, ...], re.Pattern[str] | None] = {}
                 programs_seen: set[int] = set()
-                for path in [p for p, r in current.items() if r.facts.get(code)]:
+                for path in facts_of:
                     for program in model.programs_of(path):
                         if id(program) in programs_seen:
                             continue
                         programs_seen.add(id(program))
-                        left = [p for p in program.files if p in current and code in current[p].left_out]
+                        left = [p for p in program.files if p in left_out and code not in include.get(p, ())]
                         if not left:
                             continue
-                        pattern = rule.recheck_pattern([f for p in program.files if p in current for f in current[p].facts.get(code, ())])
+                        with_facts = tuple(p for p in program.files if p in facts_of)
+                        if with_facts not in patterns:
+                            patterns[with_facts] = rule.recheck_pattern([f for p in with_facts for f in facts_of[p]])
+                        pattern = patterns[with_facts]
                         if pattern is None:
                             continue
+                        alternatives = _alternatives(pattern)
                         for candidate in left:
-                            key = (candidate, pattern.pattern)
-                            if key not in matched:
-                                if candidate not in texts:
-                                    texts[candidate] = _text_of(candidate)
-                                text = texts[candidate]
-                                matched[key] = text is not None and pattern.search(text) is not None
-                            if matched[key]:
+                            if candidate not in texts:
+                                texts[candidate] = _text_of(candidate)
+                            text = texts[candidate]
+                            if text is not None and any(_found(matched, candidate, text, alternative) for alternative in alternatives):
                                 include.setdefault(candidate, set()).add(code)
             if not include:
                 return [current[r.path] for r in results]
-            for path, found in include.items():
-                fresh = self.check_file(path, include=frozenset(found) | self._project_codes_run(current[path]))
+            wanted = {path: frozenset(found) | self._project_codes_run(current[path]) for path, found in include.items()}
+            for path, fresh in self._recheck(wanted).items():
                 fresh.digest = current[path].digest
                 current[path] = fresh
+
+    def _recheck(self, wanted: Mapping[str, frozenset[str]]) -> dict[str, FileResult]:
+        """``check_file(path, include=codes)`` for each file of ``wanted``, on worker processes
+        when the run had several (:attr:`recheck_jobs`) and there are enough files: the project
+        phase would otherwise parse them one after the other while the other cores are idle."""
+        items = sorted(wanted.items())
+        if self.recheck_jobs <= 1 or len(items) < _PARALLEL_RECHECK or not sys.platform.startswith("linux"):
+            return {path: self.check_file(path, include=codes) for path, codes in items}
+        import multiprocessing
+
+        from kerascheck.static import workers as worker_pool
+
+        context = multiprocessing.get_context("fork")  # the workers inherit this engine
+        done: dict[str, FileResult] = {}
+        for position, outcome in worker_pool.run(
+            items, workers=self.recheck_jobs, context=context, initializer=_init_worker, initargs=(self, None, None), task=_worker_recheck
+        ):
+            path = items[position][0]
+            done[path] = self.crashed(path, outcome.reason) if isinstance(outcome, worker_pool.Crash) else outcome
+        return {path: done[path] for path, _ in items}
 
     def _project_codes_run(self, result: FileResult) -> frozenset[str]:
         """The project rules that saw the file of ``result`` (all that were not left out)."""
@@ -553,6 +584,60 @@ def _text_of(path: str) -> str | None:
         return files.read(path).text
     except UnreadableSource:
         return None
+
+
+def _found(matched: dict[tuple[str, re.Pattern[str]], bool], path: str, text: str, alternative: re.Pattern[str]) -> bool:
+    """Whether ``alternative`` is in ``text`` (the file at ``path``), searched once per run."""
+    key = (path, alternative)
+    found = matched.get(key)
+    if found is None:
+        found = matched[key] = alternative.search(text) is not None
+    return found
+
+
+_alternatives_of: dict[re.Pattern[str], tuple[re.Pattern[str], ...]] = {}
+
+
+def _alternatives(pattern: re.Pattern[str]) -> tuple[re.Pattern[str], ...]:
+    """``pattern`` split at its top-level ``|``: ``A|B`` is in a text when ``A`` or ``B`` is.
+    The recheck patterns of a project's programs share most of their alternatives (only the
+    helper names differ), and a literal alternative alone is found by a fast literal scan:
+    each alternative is searched in a file once instead of every pattern in full. Patterns
+    whose alternatives cannot stand alone (inline or verbose flags, back-references) are kept
+    whole."""
+    found = _alternatives_of.get(pattern)
+    if found is not None:
+        return found
+    source = pattern.pattern
+    parts: list[str] = []
+    depth, start, index, in_class = 0, 0, 0, False
+    while index < len(source):
+        char = source[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if source.startswith("]", index + 1) or source.startswith("^]", index + 1):
+                index += 2 if source[index + 1] == "]" else 3  # a leading "]" is a member
+                continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(source[start:index])
+            start = index + 1
+        index += 1
+    parts.append(source[start:])
+    whole = pattern.flags & re.VERBOSE or "(?" in source.replace("(?:", "") or re.search(r"\\[1-9]", source)
+    found = (pattern,) if whole or len(parts) < 2 or depth != 0 or in_class else tuple(re.compile(part, pattern.flags) for part in parts)
+    if len(_alternatives_of) > 1024:  # a long editor session: patterns come and go
+        _alternatives_of.clear()
+    _alternatives_of[pattern] = found
+    return found
 
 
 
@@ -649,6 +734,16 @@ def _init_worker(
     _WORKER_ENGINE = Engine(registry.rules, config, registry.config_options)
 
 
+def _worker_recheck(item: tuple[str, frozenset[str]]) -> FileResult:
+    path, codes = item
+    assert _WORKER_ENGINE is not None
+    try:
+        return _WORKER_ENGINE.check_file(path, include=codes)
+    except Exception as exc:  # as _worker_check
+        message = f"internal error while checking this file: {type(exc).__name__}: {exc}"
+        return FileResult(path, findings=[_WORKER_ENGINE._engine_finding(INTERNAL_ERROR, message, Location(path))])
+
+
 def _worker_check(path: str) -> FileResult:
     assert _WORKER_ENGINE is not None
     try:
@@ -662,6 +757,9 @@ def _worker_check(path: str) -> FileResult:
 
 #: Below this many files, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 16
+#: Files the project phase checks again (:meth:`Engine.recheck_left_out`) go to worker processes
+#: from this many on (each is a file a rule's text filter had left out: usually a large one).
+_PARALLEL_RECHECK = 4
 
 
 def check_paths(
@@ -679,6 +777,8 @@ def check_paths(
     With a ``cache`` (:class:`kerascheck.static.cache.ResultCache`), unchanged files are
     answered from it without being parsed, and only the others are checked (and stored).
     """
+    if check_one is None:  # a batch run (not an editor's or the fixer's single-process one)
+        engine.recheck_jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     if cache is not None and check_one is None:
         done: dict[int, FileResult] = {}
         for index, path in enumerate(paths):
