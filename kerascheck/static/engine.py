@@ -39,8 +39,19 @@ SYNTAX_ERROR = "KC001"
 NOT_ANALYSED = "KC002"
 UNUSED_SUPPRESSION = "KC003"
 
-#: A file that mentions none of these cannot use Keras; Keras rules skip it (the pre-filter).
-_KERAS_WORDS = re.compile(r"keras|tensorflow|\btf\b")
+#: A file that mentions none of these (nor ``tf`` as a word, nor a configured Keras module)
+#: cannot use Keras; Keras rules skip it (the pre-filter).
+_KERAS_NAMES = ("keras", "tensorflow")
+#: ``\btf\b``, spelt to start with its literal: the regex engine then scans for "tf" as fast as
+#: ``str.find`` instead of trying the pattern at every position (16x faster on the stdlib).
+_TF_WORD = re.compile(r"tf(?<!\wtf)\b")
+
+
+def _mentions_keras(text: str, aliases: re.Pattern[str] | None) -> bool:
+    """Whether ``text`` mentions Keras or TensorFlow (``aliases``: the configured Keras modules)."""
+    if any(name in text for name in _KERAS_NAMES) or _TF_WORD.search(text) is not None:
+        return True
+    return aliases is not None and aliases.search(text) is not None
 #: The pre-filters on. Off (``bench/mixed_tree.py``, tests), every file is parsed and walked and
 #: rules' ``text_filter`` are ignored: the findings must be the same, only slower. (Whether a
 #: file uses Keras is not a pre-filter: Keras rules never look at a file that does not.)
@@ -237,7 +248,7 @@ class Engine:
         for name, values in config.plugin_options:
             self.plugin_options.setdefault(name, {}).update(dict(values))
         roots = "|".join(re.escape(m) for m in self.keras_aliases)
-        self._keras_words = re.compile(f"{_KERAS_WORDS.pattern}|{roots}") if roots else _KERAS_WORDS
+        self._keras_aliases = re.compile(roots) if roots else None
 
     # -- one file ------------------------------------------------------------------------
 
@@ -309,7 +320,7 @@ class Engine:
         path = source.path
         star = star_imports.bindings(path, source.text) if path != "-" else star_imports.StarBindings()
         result.dependencies = star.dependencies
-        uses_keras = star.uses_keras or bool(self._keras_words.search(source.text))
+        uses_keras = star.uses_keras or _mentions_keras(source.text, self._keras_aliases)
         rule_classes = [r for r in self.file_rules if uses_keras or r.code in include or _wants_without_keras(r, source.text)]
         # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
         # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
@@ -438,6 +449,7 @@ class Engine:
         current = {r.path: r for r in results}
         texts: dict[str, str | None] = {}
         matched: dict[tuple[str, re.Pattern[str]], bool] = {}  # (path, alternative) -> it is in the text
+        decided: dict[tuple[str, re.Pattern[str]], bool] = {}  # (path, whole pattern) -> the same
         codes = [code for code, rule in self.enabled.items() if rule.is_project_rule() and rule.text_filter is not None]
         while True:
             include: dict[str, set[str]] = {}
@@ -467,10 +479,14 @@ class Engine:
                             continue
                         alternatives = _alternatives(pattern)
                         for candidate in left:
-                            if candidate not in texts:
-                                texts[candidate] = _text_of(candidate)
-                            text = texts[candidate]
-                            if text is not None and any(_found(matched, candidate, text, alternative) for alternative in alternatives):
+                            decision = decided.get((candidate, pattern))
+                            if decision is None:
+                                if candidate not in texts:
+                                    texts[candidate] = _text_of(candidate)
+                                text = texts[candidate]
+                                decision = text is not None and any(_found(matched, candidate, text, alternative) for alternative in alternatives)
+                                decided[(candidate, pattern)] = decision
+                            if decision:
                                 include.setdefault(candidate, set()).add(code)
             if not include:
                 return [current[r.path] for r in results]
