@@ -52,6 +52,8 @@ def _mentions_keras(text: str, aliases: re.Pattern[str] | None) -> bool:
     if any(name in text for name in _KERAS_NAMES) or _TF_WORD.search(text) is not None:
         return True
     return aliases is not None and aliases.search(text) is not None
+
+
 #: The pre-filters on. Off (``bench/mixed_tree.py``, tests), every file is parsed and walked and
 #: rules' ``text_filter`` are ignored: the findings must be the same, only slower. (Whether a
 #: file uses Keras is not a pre-filter: Keras rules never look at a file that does not.)

@@ -114,6 +114,15 @@ def compile_tree(text: str, path: str) -> ast.Module | BaseException:
     return outcome
 
 
+#: The fields of a node that hold statements (or the handlers and cases holding them): walking
+#: only these finds every import without visiting a single expression.
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+#: Statements that hold no statements: not walked into (``True`` for any other node).
+_BLOCKS_OF = {
+    kind: False for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.stmt) and not set(_BLOCKS) & set(kind._fields)
+}
+
+
 def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -> ModuleImports:
     """Every import statement of ``text`` (also inside functions, ``try`` and ``if`` blocks:
     they run when reached), and whether it has a ``__main__`` guard. ``locate(line, column)``
@@ -129,16 +138,17 @@ def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -
     pending: list[ast.AST] = [tree]
     while pending:  # statements only: imports are never inside expressions
         node = pending.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.Import):
-                for alias in child.names:
-                    found.append(ImportStatement(alias.name, 0, (), locate(child.lineno, child.col_offset + 1)))
-            elif isinstance(child, ast.ImportFrom):
-                names = tuple(alias.name for alias in child.names)
-                where = locate(child.lineno, child.col_offset + 1)
-                found.append(ImportStatement(child.module or "", child.level or 0, names, where, is_from=True))
-            elif isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
-                pending.append(child)
+        for name in _BLOCKS:
+            for child in getattr(node, name, ()):
+                if isinstance(child, ast.Import):
+                    for alias in child.names:
+                        found.append(ImportStatement(alias.name, 0, (), locate(child.lineno, child.col_offset + 1)))
+                elif isinstance(child, ast.ImportFrom):
+                    names = tuple(alias.name for alias in child.names)
+                    where = locate(child.lineno, child.col_offset + 1)
+                    found.append(ImportStatement(child.module or "", child.level or 0, names, where, is_from=True))
+                elif _BLOCKS_OF.get(type(child), True):
+                    pending.append(child)
     found.sort(key=lambda statement: (statement.location.cell or 0, statement.location.line, statement.location.column))
     return ModuleImports(tuple(found), main_guard)
 
