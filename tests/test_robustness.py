@@ -8,8 +8,10 @@ API and the Keras rules would otherwise never run.
 
 from __future__ import annotations
 
+import ast
 import os
 import textwrap
+import types
 from pathlib import Path
 
 import hypothesmith
@@ -17,12 +19,15 @@ import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from kerascheck.config import Config
 from kerascheck.findings import Finding
 from kerascheck.plugins import load_plugins
 from kerascheck.static import engine as engine_module
+from kerascheck.static.cst_children import descendants
 from kerascheck.static.engine import Engine, FileResult, check_paths, iter_targets
+from kerascheck.static.positions import NodePositions
 from kerascheck.static.text_edits import apply_fixes
 
 REGISTRY = load_plugins()
@@ -183,6 +188,7 @@ class _Walked(engine_module._Dispatcher):
     def __init__(self) -> None:  # no rules: the tables are filled lazily by node type name
         self.events: list[tuple[str, int]] = []
         self._failed = set()
+        self._context = types.SimpleNamespace(current_statement=None)  # the walk marks statements on it
 
         class Every(dict):  # type: ignore[type-arg]
             def __init__(self, kind: str, events: list[tuple[str, int]]) -> None:
@@ -208,6 +214,22 @@ def test_engine_walk_matches_libcst_visit(code: str) -> None:
     walked = _Walked()
     walked.walk(module)
     assert walked.events == expected.events
+
+
+@FUZZ
+@given(code=st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node(), keras_programs))
+def test_positions_by_statement_match_libcsts(code: str) -> None:
+    try:
+        module = cst.parse_module(code)
+        tree = ast.parse(code)
+    except (cst.ParserSyntaxError, SyntaxError, ValueError):
+        return
+    resolved = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    truth = {id(node): (p.start.line, p.start.column + 1, p.end.line, p.end.column + 1) for node, p in resolved.items()}
+    nodes = list(descendants(module))
+    positions = NodePositions(module, code, tree)
+    for node in reversed(nodes):  # last statements first: the statements' start lines are all used
+        assert positions.span(node) == truth[id(node)]
 
 
 # -- bad files ------------------------------------------------------------------------------------

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import re
-from collections.abc import Iterator
+import weakref
 
 import libcst as cst
 
 from kerascheck.findings import Applicability, Edit, Fix, Location
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
+from kerascheck.static.cst_children import descendants
 from kerascheck.static.names import dotted
 from kerascheck.static.semantic import Site
 from kerascheck.static.semantic.keras_models import LOAD_FUNCTIONS, LOAD_METHODS
@@ -151,33 +151,19 @@ def suffix_source(context: FileContext, expr: cst.BaseExpression | None, depth: 
     return None
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_StringsAndLoads = tuple[list[cst.SimpleString | cst.FormattedString], list[cst.Call]]
+#: One whole-file look per file, however many saves a file renames.
+_STRINGS_AND_LOADS: weakref.WeakKeyDictionary[FileContext, _StringsAndLoads] = weakref.WeakKeyDictionary()
 
 
-def _descendants(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node under ``root`` (any order), reading children without libcst's ``visit``
-    (which rebuilds the whole tree): for the rare whole-file look of a fix."""
-    stack: list[cst.CSTNode] = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        kind = type(node)
-        names = _FIELDS.get(kind)
-        if names is None:
-            names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(node))
-        for name in names:
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                stack.append(value)
-            elif isinstance(value, (tuple, list)):
-                stack.extend(item for item in value if isinstance(item, cst.CSTNode))
-
-
-def _strings_and_loads(context: FileContext) -> tuple[list[cst.SimpleString | cst.FormattedString], list[cst.Call]]:
+def _strings_and_loads(context: FileContext) -> _StringsAndLoads:
     """String literals and load calls (``load_model``, ``load_weights``...) of the whole file."""
+    known = _STRINGS_AND_LOADS.get(context)
+    if known is not None:
+        return known
     strings: list[cst.SimpleString | cst.FormattedString] = []
     loads: list[cst.Call] = []
-    for node in _descendants(context.module):
+    for node in descendants(context.module):
         if isinstance(node, (cst.SimpleString, cst.FormattedString)):
             strings.append(node)
         elif isinstance(node, cst.Call):
@@ -185,6 +171,7 @@ def _strings_and_loads(context: FileContext) -> tuple[list[cst.SimpleString | cs
             method = ah.method_call(node)
             if qualified in LOAD_FUNCTIONS or (qualified is None and method is not None and method[1] in LOAD_METHODS):
                 loads.append(node)
+    _STRINGS_AND_LOADS[context] = (strings, loads)
     return strings, loads
 
 

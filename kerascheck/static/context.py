@@ -7,16 +7,17 @@ always sees the enclosing function/class/``with`` of the node it is looking at.
 
 from __future__ import annotations
 
-import re
+import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
 
 from kerascheck.findings import Edit, Location
+from kerascheck.static import programs
 from kerascheck.static.names import ImportTable
+from kerascheck.static.positions import NodePositions, Span
 from kerascheck.static.programs import ProgramModel
 from kerascheck.static.semantic import SemanticModel
 from kerascheck.static.semantic.classes import ClassTable
@@ -61,6 +62,7 @@ class FileContext:
         keras_aliases: Mapping[str, str] | None = None,
         plugin_options: Mapping[str, Mapping[str, Any]] | None = None,
         star_bindings: Mapping[str, str] | None = None,
+        tree: ast.Module | None = None,
     ) -> None:
         self.path = path
         self.source = source
@@ -74,7 +76,11 @@ class FileContext:
         self._keras_aliases = dict(keras_aliases or {})
         #: Plugin-wide options by plugin name (``[tool.kerascheck.plugin-options.<name>]``).
         self.plugin_options: Mapping[str, Mapping[str, Any]] = plugin_options or {}
-        self._positions: dict[int, tuple[int, int, int, int]] | None = None  # id(node) -> range
+        self._tree = tree  # CPython's AST of ``source``, when the caller has it (positions)
+        self._positions: NodePositions | None = None  # built when a finding first needs one
+        #: Index in ``module.body`` of the statement being walked (set by the engine's walk).
+        self.current_statement: int | None = None
+        self._call_statements: dict[int, int | None] = {}  # id(call) -> its statement
         self._qualified_memo: dict[int, tuple[cst.BaseExpression, str | None]] = {}
         # Enclosing constructs, innermost last.
         self.functions: list[cst.FunctionDef] = []
@@ -101,15 +107,24 @@ class FileContext:
     def location(self, node: cst.CSTNode) -> Location:
         """Where ``node`` is, as a finding location (1-based columns, notebook cells mapped).
 
-        Positions are computed lazily, once, and only for files that report something: most
-        files report nothing, and computing positions costs about one extra walk.
+        Positions are computed lazily, only for files that report something and only for the
+        top-level statements holding what they report (:mod:`kerascheck.static.positions`).
         """
-        if self._positions is None:
-            self._positions = syntactic_positions(self.module)
-        span = self._positions.get(id(node))
+        span = self._span(node)
         if span is None:
             return Location(self.path)
         return self.make_location(*span)
+
+    def _span(self, node: cst.CSTNode) -> Span | None:
+        positions = self._positions
+        if positions is None:
+            tree = self._tree
+            if tree is None:
+                compiled = programs.compile_tree(self.source, self.path)
+                tree = compiled if isinstance(compiled, ast.Module) else None
+            positions = self._positions = NodePositions(self.module, self.source, tree)
+        positions.current = self.current_statement
+        return positions.span(node, self._call_statements.get(id(node)))
 
     def def_location(self, function: cst.FunctionDef) -> Location:
         """Where ``function`` is named: from ``def`` (or ``async``) to the end of its name,
@@ -120,9 +135,10 @@ class FileContext:
 
     def source_range(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """``(line, column, end_line, end_column)`` of ``node`` in the parsed text (1-based)."""
-        if self._positions is None:
-            self._positions = syntactic_positions(self.module)
-        return self._positions[id(node)]
+        span = self._span(node)
+        if span is None:
+            raise KeyError(f"{type(node).__name__} is not a node of {self.path}")
+        return span
 
     def edit(self, node: cst.CSTNode, text: str) -> Edit:
         """An edit replacing ``node``'s source with ``text`` (cell-relative in notebooks)."""
@@ -382,94 +398,11 @@ class FileContext:
         self.semantic.leave_with(is_tape)
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._call_statements[id(node)] = self.current_statement  # rules often report calls after the walk
         self.semantic.on_call(node, self.qualified(node.func))
 
     def visit_Return(self, node: cst.Return) -> None:
         self.semantic.on_return(node)
-
-
-def syntactic_positions(module: cst.Module) -> dict[int, tuple[int, int, int, int]]:
-    """``id(node) -> (line, column, end_line, end_column)`` (1-based columns) for every node of
-    ``module``: exactly libcst's ``PositionProvider`` ranges, at about a third of the cost of
-    resolving it through a ``MetadataWrapper`` (which also walks the whole tree once more and
-    builds two position objects per node). The module must stay alive while ids are used."""
-    state = _PositionState(module.default_indent, module.default_newline)
-    module._codegen(state)
-    return state.spans
-
-
-_NEWLINES = re.compile(r"\r\n?|\n")
-
-
-class _PositionState(CodegenState):
-    """libcst's ``PositionProvidingCodegenState`` without the string building, position
-    objects and generator-based context managers; same arithmetic, same override rules."""
-
-    def __init__(self, default_indent: str, default_newline: str) -> None:
-        super().__init__(default_indent=default_indent, default_newline=default_newline)
-        self.line = 1
-        self.column = 0  # 0-based while generating
-        self.spans: dict[int, tuple[int, int, int, int]] = {}
-        self.stack: list[tuple[int, int]] = []
-
-    def _advance(self, value: str) -> None:
-        if "\n" in value or "\r" in value:
-            segments = _NEWLINES.split(value)
-            self.line += len(segments) - 1
-            self.column = len(segments[-1])
-        else:
-            self.column += len(value)
-
-    def add_indent_tokens(self) -> None:
-        for token in self.indent_tokens:
-            self.tokens.append(token)
-            self._advance(token)
-
-    def add_token(self, value: str) -> None:
-        self.tokens.append(value)
-        self._advance(value)
-
-    def before_codegen(self, node: cst.CSTNode) -> None:
-        self.stack.append((self.line, self.column))
-
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        line, column = self.stack.pop()
-        key = id(node)
-        if key not in self.spans:  # a syntactic position recorded inside wins
-            self.spans[key] = (line, column + 1, self.line, self.column + 1)
-
-    def record_syntactic_position(  # type: ignore[override]
-        self,
-        node: cst.CSTNode,
-        *,
-        start_node: cst.CSTNode | None = None,
-        end_node: cst.CSTNode | None = None,
-    ) -> _SyntacticSpan:
-        return _SyntacticSpan(self, node, start_node, end_node)
-
-
-class _SyntacticSpan:
-    __slots__ = ("column", "end_node", "line", "node", "start_node", "state")
-
-    def __init__(self, state: _PositionState, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None) -> None:
-        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
-        self.line, self.column = state.line, state.column
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc_info: object) -> None:
-        state = self.state
-        spans = state.spans
-        if self.start_node is not None:
-            line, column = spans[id(self.start_node)][:2]
-        else:
-            line, column = self.line, self.column + 1
-        if self.end_node is not None:
-            end_line, end_column = spans[id(self.end_node)][2:]
-        else:
-            end_line, end_column = state.line, state.column + 1
-        spans[id(self.node)] = (line, column, end_line, end_column)
 
 
 def _branches(stmt: cst.If | cst.Try | cst.With) -> list[Sequence[cst.CSTNode]]:

@@ -14,6 +14,7 @@ dies, its file alone getting a KC002. Each of these ends as a finding for that f
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import sys
@@ -31,6 +32,7 @@ from kerascheck.findings import Finding, Location, Severity
 from kerascheck.rule import Rule
 from kerascheck.static import files, programs, star_imports, suppress
 from kerascheck.static.context import FileContext, ProjectContext
+from kerascheck.static.cst_children import CHILD_GETTERS, IS_NODE, child_getter, is_node_class
 from kerascheck.static.files import SourceFile, UnreadableSource
 from kerascheck.static.files import iter_targets as iter_targets  # re-exported: callers name it here
 
@@ -99,6 +101,7 @@ class _Dispatcher(cst.CSTVisitor):
         self._leave: dict[str, list[tuple[Any, Callable[[Any], Any]]]] = {}
         self._failed: set[int] = set()
         self._report_crash = report_crash
+        self._context = context
         owners: list[tuple[Any, tuple[str, ...]]] = [(context, _CONTEXT_HANDLERS)]
         owners.extend((rule, type(rule).handler_names()) for rule in rules)
         for owner, names in owners:
@@ -111,18 +114,18 @@ class _Dispatcher(cst.CSTVisitor):
             handlers.sort(key=lambda pair: pair[0] is context)
 
     def _run(self, handlers: list[tuple[Any, Callable[[Any], Any]]], node: cst.CSTNode) -> None:
+        failed = self._failed  # empty but for a broken rule: one falsy test per handler
         for owner, handler in handlers:
-            if id(owner) in self._failed:
-                continue
-            if not isinstance(owner, Rule):
-                handler(node)  # context errors are engine errors: let them propagate
+            if failed and id(owner) in failed:
                 continue
             try:
                 handler(node)
             except RecursionError:
                 raise
-            except Exception as exc:  # a broken rule must not take other findings with it
-                self._failed.add(id(owner))
+            except Exception as exc:
+                if owner is self._context:
+                    raise  # context errors are engine errors
+                failed.add(id(owner))  # a broken rule must not take other findings with it
                 self._report_crash(owner, exc, node)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
@@ -154,19 +157,23 @@ class _Dispatcher(cst.CSTVisitor):
         with a RecursionError. A node is pushed again, as ``(node, handlers)``, to be left,
         but only when some handler wants to leave it."""
         visit_table, leave_table, run = self._visit, self._leave, self._run
-        fields_of = _CHILD_FIELDS
-        node_type = cst.CSTNode
+        getters, is_node = CHILD_GETTERS, IS_NODE
+        module_type = cst.Module
+        context = self._context
         stack: list[Any] = [root]
         pop, push = stack.pop, stack.append
         while stack:
             node = pop()
-            if type(node) is tuple:  # (node, its leave handlers): its children are done
-                run(node[1], node[0])
+            if type(node) is tuple:
+                if node[0] is None:  # (None, index): the walk enters that statement of the module
+                    context.current_statement = node[1]
+                else:  # (node, its leave handlers): its children are done
+                    run(node[1], node[0])
                 continue
             kind = type(node)
-            fields = fields_of.get(kind)
-            if fields is None:
-                fields = _child_fields(node)
+            getter = getters.get(kind)
+            if getter is None:
+                getter = child_getter(node)
             name = kind.__name__
             handlers = visit_table.get(name)
             if handlers:
@@ -174,49 +181,30 @@ class _Dispatcher(cst.CSTVisitor):
             handlers = leave_table.get(name)
             if handlers:
                 push((node, handlers))
-            children: list[cst.CSTNode] = []
-            for field_name in fields:
-                value = getattr(node, field_name)
-                if isinstance(value, node_type):
-                    children.append(value)
-                elif type(value) is tuple or type(value) is list:
+            children: list[Any] = []
+            for value in getter(node):
+                value_kind = type(value)
+                if value_kind is tuple or value_kind is list:
                     children.extend(value)
+                elif is_node.get(value_kind) or (value_kind not in is_node and is_node_class(value_kind)):
+                    children.append(value)
             if children:
+                if kind is module_type:  # the context learns which statement is walked (positions)
+                    children = _marking_statements(node)
                 children.reverse()
                 stack.extend(children)
 
 
-class _FieldRecorder(cst.CSTVisitor):
-    """Records which attributes libcst's own traversal visits, in order, one level deep."""
-
-    def __init__(self) -> None:
-        self.fields: list[str] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return False
-
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        self.fields.append(attribute)
-
-
-#: node class -> the attributes holding its children, in libcst's traversal (source) order.
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(node: cst.CSTNode) -> tuple[str, ...]:
-    """Learnt once per node class from libcst itself, so the order can never drift from
-    ``CSTNode.visit``. A field libcst visits only when set (``format_spec``) may be absent from
-    the first instance seen: remaining dataclass fields come last, which is where libcst
-    visits them, and plain values (strings, None, sentinels) are skipped by the walk."""
-    import dataclasses
-
-    recorder = _FieldRecorder()
-    node._visit_and_replace_children(recorder)
-    order = list(dict.fromkeys(recorder.fields))
-    order.extend(f.name for f in dataclasses.fields(node) if f.name not in order)
-    fields = tuple(order)
-    _CHILD_FIELDS[type(node)] = fields
-    return fields
+def _marking_statements(module: cst.Module) -> list[Any]:
+    """The children of ``module`` in walk order (libcst visits header, body, footer), each
+    statement of the body preceded by a ``(None, index)`` mark, and ``(None, None)`` after it."""
+    marked: list[Any] = list(module.header)
+    for index, statement in enumerate(module.body):
+        marked.append((None, index))
+        marked.append(statement)
+    marked.append((None, None))
+    marked.extend(module.footer)
+    return marked
 
 
 _CONTEXT_HANDLERS = tuple(n for n in dir(FileContext) if n.startswith(("visit_", "leave_")))
@@ -356,10 +344,12 @@ class Engine:
             message = f"not analysed: the parser failed on this file ({type(exc).__name__}: {exc})"
             result.findings.append(self._engine_finding(NOT_ANALYSED, message, Location(path)))
             return
+        tree = programs.compile_tree(source.text, path)  # the verdict's AST, compiled once
         context = FileContext(
             path,
             source.text,
             module,
+            tree=tree if isinstance(tree, ast.Module) else None,
             target_keras=self.config.target_keras,
             cell_map=source.cell_map,
             keras_aliases=self.keras_aliases,
