@@ -114,6 +114,15 @@ def compile_tree(text: str, path: str) -> ast.Module | BaseException:
     return outcome
 
 
+#: The fields of a node that hold statements (or the handlers and cases holding them): walking
+#: only these finds every import without visiting a single expression.
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+#: Statements that hold no statements: not walked into (``True`` for any other node).
+_BLOCKS_OF = {
+    kind: False for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.stmt) and not set(_BLOCKS) & set(kind._fields)
+}
+
+
 def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -> ModuleImports:
     """Every import statement of ``text`` (also inside functions, ``try`` and ``if`` blocks:
     they run when reached), and whether it has a ``__main__`` guard. ``locate(line, column)``
@@ -129,16 +138,17 @@ def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -
     pending: list[ast.AST] = [tree]
     while pending:  # statements only: imports are never inside expressions
         node = pending.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.Import):
-                for alias in child.names:
-                    found.append(ImportStatement(alias.name, 0, (), locate(child.lineno, child.col_offset + 1)))
-            elif isinstance(child, ast.ImportFrom):
-                names = tuple(alias.name for alias in child.names)
-                where = locate(child.lineno, child.col_offset + 1)
-                found.append(ImportStatement(child.module or "", child.level or 0, names, where, is_from=True))
-            elif isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
-                pending.append(child)
+        for name in _BLOCKS:
+            for child in getattr(node, name, ()):
+                if isinstance(child, ast.Import):
+                    for alias in child.names:
+                        found.append(ImportStatement(alias.name, 0, (), locate(child.lineno, child.col_offset + 1)))
+                elif isinstance(child, ast.ImportFrom):
+                    names = tuple(alias.name for alias in child.names)
+                    where = locate(child.lineno, child.col_offset + 1)
+                    found.append(ImportStatement(child.module or "", child.level or 0, names, where, is_from=True))
+                elif _BLOCKS_OF.get(type(child), True):
+                    pending.append(child)
     found.sort(key=lambda statement: (statement.location.cell or 0, statement.location.line, statement.location.column))
     return ModuleImports(tuple(found), main_guard)
 
@@ -237,8 +247,8 @@ def find_module(
     exists (the disk by default; the program model passes the checked files)."""
     namespace: list[str] = []
     for directory in directories:
-        package = os.path.join(directory, name)
-        init = os.path.join(package, "__init__.py")
+        package = _join(directory, name)
+        init = package + _INIT
         if is_file(init):
             return init, [package]
         module = package + ".py"
@@ -265,6 +275,15 @@ def find_dotted(
         if file is None and not directories:
             return None
     return file
+
+
+_INIT = os.sep + "__init__.py"
+
+
+def _join(directory: str, name: str) -> str:
+    """``os.path.join`` for a normalised directory and a plain name (the path finder does this
+    hundreds of thousands of times on a large tree: a string concatenation, not a call)."""
+    return directory + name if directory.endswith(os.sep) else directory + os.sep + name
 
 
 # -- building ----------------------------------------------------------------------------------
@@ -298,11 +317,21 @@ class _Builder:
                     break
                 parent = up
         self.roots = self._roots(_absolute(str(root)))
-        self._resolved: dict[tuple[str, str], list[tuple[str, ImportStatement, str]]] = {}
+        #: ``(sys.path[0], path)`` -> the edges of ``path`` in a program started there; ``(None,
+        #: path)`` when no import of ``path`` can resolve differently from one to another.
+        self._resolved: dict[tuple[str | None, str], list[tuple[str, ImportStatement, str]]] = {}
+        #: One resolution per import statement and search path that can change its answer, for
+        #: the whole model (a module imported by hundreds of programs is resolved once).
+        #: (keyed by the statement's identity: each belongs to one file, held by ``imports``).
+        self._statement_targets: dict[tuple[int, str | None], list[tuple[str, str]]] = {}
         self._external: dict[str, list[ImportStatement]] = {}
+        self._external_seen: set[int] = set()
+        self._tops: dict[str, frozenset[str]] = {}  # path -> top-level names of its absolute imports
+        self._held: dict[str, frozenset[str]] = {}  # directory -> what :meth:`_names_in` found
+        self._children: dict[str, set[str]] = {}
 
     def _has_init(self, directory: str) -> bool:
-        return os.path.join(directory, "__init__.py") in self.files
+        return directory + _INIT in self.files
 
     def _roots(self, config_root: str) -> tuple[str, ...]:
         roots = [config_root]
@@ -393,22 +422,47 @@ class _Builder:
 
     def _edges(self, path: str, sys_path0: str) -> list[tuple[str, ImportStatement, str]]:
         """The files ``path``'s imports run when the program starts in ``sys_path0``."""
-        key = (sys_path0, path)
+        tops = self._tops.get(path)
+        if tops is None:
+            statements = self.imports[path].statements if path in self.imports else ()
+            tops = self._tops[path] = frozenset(s.module.partition(".")[0] for s in statements if not s.level)
+        # ``sys.path[0]`` changes what an absolute import finds only when it holds its top-level
+        # name (a package, a module or a namespace directory): otherwise the roots alone decide,
+        # and the edges are the same in every program.
+        depends = not tops.isdisjoint(self._names_in(sys_path0))
+        key = (sys_path0 if depends else None, path)
         cached = self._resolved.get(key)
         if cached is not None:
             return cached
-        search = [sys_path0, *(root for root in self.roots if root != sys_path0)]
         importer = _absolute(path)
+        held = self._names_in(sys_path0)
         edges: list[tuple[str, ImportStatement, str]] = []
         for statement in self.imports[path].statements if path in self.imports else ():
-            targets = self._resolve(statement, importer, search)
-            if not targets:
+            start = sys_path0 if not statement.level and statement.module.partition(".")[0] in held else None
+            targets = self._statement_targets.get((id(statement), start))
+            if targets is None:
+                search = self.roots if start is None else [start, *(root for root in self.roots if root != start)]
+                targets = self._statement_targets[(id(statement), start)] = self._resolve(statement, importer, search)
+            if not targets and id(statement) not in self._external_seen:
+                self._external_seen.add(id(statement))
                 self._external.setdefault(path, []).append(statement)
             for target, module in targets:
                 if target != importer:
                     edges.append((self.files[target], statement, module))
         self._resolved[key] = edges
         return edges
+
+    def _names_in(self, directory: str) -> frozenset[str]:
+        """The top-level names ``directory`` can give an import: its packages, modules and
+        namespace directories among the checked files."""
+        names = self._held.get(directory)
+        if names is None:
+            if not self._children:
+                for child in (*self.directories, *(f for f in self.files if f.endswith(_IMPORTABLE))):
+                    parent, _, name = child.rpartition(os.sep)
+                    self._children.setdefault(parent or os.sep, set()).add(name[: -len(_IMPORTABLE)] if name.endswith(_IMPORTABLE) else name)
+            names = self._held[directory] = frozenset(self._children.get(directory, ()))
+        return names
 
     def _program(self, entry: str) -> Program:
         sys_path0 = os.path.dirname(_absolute(entry))

@@ -30,11 +30,11 @@ _QUEUED_PER_WORKER = 2
 class Crash:
     """Why a file has no result: its worker died or was stopped while checking it."""
 
-    path: str
+    path: Any  # what the task was given: a path (or, for a recheck, a path and rule codes)
     reason: str
 
 
-def _serve(connection: Connection, initializer: Callable[..., None], initargs: tuple[Any, ...], task: Callable[[str], Any]) -> None:
+def _serve(connection: Connection, initializer: Callable[..., None], initargs: tuple[Any, ...], task: Callable[[Any], Any]) -> None:
     """A worker's main loop: paths in, results out, until ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     initializer(*initargs)
@@ -49,7 +49,7 @@ def _serve(connection: Connection, initializer: Callable[..., None], initargs: t
 
 
 class _Worker:
-    def __init__(self, context: Any, initializer: Callable[..., None], initargs: tuple[Any, ...], task: Callable[[str], Any]) -> None:
+    def __init__(self, context: Any, initializer: Callable[..., None], initargs: tuple[Any, ...], task: Callable[[Any], Any]) -> None:
         self.connection, child = context.Pipe(duplex=True)
         self.process = context.Process(target=_serve, args=(child, initializer, initargs, task), daemon=True)
         self.process.start()
@@ -57,7 +57,7 @@ class _Worker:
         self.queue: collections.deque[int] = collections.deque()  # indexes, oldest = being checked
         self.started = time.monotonic()  # when the oldest queued file became the current one
 
-    def send(self, index: int, path: str) -> None:
+    def send(self, index: int, path: Any) -> None:
         if not self.queue:
             self.started = time.monotonic()
         self.queue.append(index)
@@ -88,13 +88,13 @@ def _death_reason(process: Any) -> str:
 
 
 def run(
-    paths: Sequence[str],
+    paths: Sequence[Any],
     *,
     workers: int,
     context: Any,
     initializer: Callable[..., None],
     initargs: tuple[Any, ...],
-    task: Callable[[str], Any],
+    task: Callable[[Any], Any],
     timeout: float = TASK_TIMEOUT,
 ) -> Iterator[tuple[int, Any]]:
     """Yield ``(index, result)`` for every path, in completion order; a path whose worker died
