@@ -32,7 +32,7 @@ from kerascheck.findings import Finding, Location, Severity
 from kerascheck.rule import Rule
 from kerascheck.static import files, programs, star_imports, suppress
 from kerascheck.static.context import FileContext, ProjectContext
-from kerascheck.static.cst_children import CHILD_GETTERS, IS_NODE, child_getter, is_node_class
+from kerascheck.static.cst_children import children
 from kerascheck.static.files import SourceFile, UnreadableSource
 from kerascheck.static.files import iter_targets as iter_targets  # re-exported: callers name it here
 
@@ -157,7 +157,7 @@ class _Dispatcher(cst.CSTVisitor):
         with a RecursionError. A node is pushed again, as ``(node, handlers)``, to be left,
         but only when some handler wants to leave it."""
         visit_table, leave_table, run = self._visit, self._leave, self._run
-        getters, is_node = CHILD_GETTERS, IS_NODE
+        children_of = children
         module_type = cst.Module
         context = self._context
         stack: list[Any] = [root]
@@ -171,9 +171,6 @@ class _Dispatcher(cst.CSTVisitor):
                     run(node[1], node[0])
                 continue
             kind = type(node)
-            getter = getters.get(kind)
-            if getter is None:
-                getter = child_getter(node)
             name = kind.__name__
             handlers = visit_table.get(name)
             if handlers:
@@ -181,18 +178,12 @@ class _Dispatcher(cst.CSTVisitor):
             handlers = leave_table.get(name)
             if handlers:
                 push((node, handlers))
-            children: list[Any] = []
-            for value in getter(node):
-                value_kind = type(value)
-                if value_kind is tuple or value_kind is list:
-                    children.extend(value)
-                elif is_node.get(value_kind) or (value_kind not in is_node and is_node_class(value_kind)):
-                    children.append(value)
-            if children:
+            found: list[Any] = children_of(node)
+            if found:
                 if kind is module_type:  # the context learns which statement is walked (positions)
-                    children = _marking_statements(node)
-                children.reverse()
-                stack.extend(children)
+                    found = _marking_statements(node)
+                found.reverse()
+                stack.extend(found)
 
 
 def _marking_statements(module: cst.Module) -> list[Any]:
