@@ -305,12 +305,10 @@ class ProgramFacts:
 
     @staticmethod
     def of(rule: Rule) -> ProgramFacts:
-        context = rule.context
-        collector = context.__dict__.get("_program_facts")
-        if collector is None:
-            collector = ProgramFacts(context)
+        """The file's one collector; the first rule that asks drives it."""
+        collector = rule.context.shared(ProgramFacts)
+        if collector.owner is None:
             collector.owner = rule
-            context.__dict__["_program_facts"] = collector
         return collector
 
     # -- events ------------------------------------------------------------------------------
