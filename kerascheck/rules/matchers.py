@@ -376,7 +376,8 @@ def _bound_to_single_sample(context: FileContext, name: cst.Name, site: Site | N
     """The last binding the use of ``name`` sees holds a one-sample expression (``x = img[None]``,
     also under ``if x.ndim < 4:``; loop variables alone do not count), or ``name`` is a
     parameter that every call of the file passes one sample (``act(self.preprocess(s))`` with
-    ``preprocess`` returning ``np.reshape(s, [1, 4])``)."""
+    ``preprocess`` returning ``np.reshape(s, [1, 4])``), or a loop variable whose every value is
+    one sample (``for s, a in memory`` with ``memory.append((np.reshape(s, [1, 4]), a))``)."""
     semantic = context.semantic
     bindings = semantic.lookup(name.value, site)
     if not bindings:
@@ -385,6 +386,10 @@ def _bound_to_single_sample(context: FileContext, name: cst.Name, site: Site | N
     if last.kind == "param":
         passed = semantic.arguments_for(last)
         return passed is not None and bool(passed) and all(is_single_sample(context, value, site=where, depth=depth + 1) for value, where in passed)
+    if last.kind in ("loop", "unpack"):
+        # ``for state, action in memory`` where every element of ``memory`` holds one sample there.
+        items = semantic.loop_items(last)
+        return bool(items) and all(is_single_sample(context, value, site=where, depth=depth + 1) for value, where in items or ())
     if last.kind != "assign" or last.value is None:
         return False
     value = last.value

@@ -25,8 +25,9 @@ import libcst as cst
 
 from kerascheck.findings import Edit
 from kerascheck.static import ast_helpers as ah
-from kerascheck.static.semantic.callgraph import CallGraph
+from kerascheck.static.semantic.callgraph import CallGraph, CallSite
 from kerascheck.static.semantic.classes import ClassTable
+from kerascheck.static.semantic.containers import ADDING_METHODS, elements_of, loop_items
 from kerascheck.static.semantic.flows import flows_from
 from kerascheck.static.semantic.keras_models import (
     CallbackList,
@@ -85,6 +86,8 @@ class SemanticModel:
         self._statistics: list[tuple[cst.Call, Site]] = []
         #: ``name[...] = value`` stores into plain names, with where they happen.
         self.item_stores: list[tuple[str, cst.BaseExpression, Site]] = []
+        #: ``self.attr.append(x)`` (and the other adding methods) calls: attribute name, call, where.
+        self.attribute_mutations: list[tuple[str, cst.Call, Site]] = []
         self._keras_called = False
         self._import_depth = 0
 
@@ -199,17 +202,71 @@ class SemanticModel:
         index = positional.index(parameter.name) if parameter.name in positional else None
         found: list[tuple[cst.BaseExpression, Site]] = []
         for record in self.calls.callers(function):
-            call = record.call
-            if ah.has_star_args(call):
+            if ah.has_star_args(record.call):
                 return None
-            offset = 1 if record.callee is not None and record.callee[0] == "self" else 0
-            given = ah.keyword_value(call, parameter.name)
-            if given is None and index is not None and index - offset >= 0:
-                args = ah.positional(call)
-                if index - offset < len(args):
-                    given = args[index - offset].value
+            given = self._argument_given(record, parameter.name, index)
             if given is not None:
                 found.append((given, record.site))
+        return found
+
+    @staticmethod
+    def _argument_given(record: CallSite, name: str, index: int | None) -> cst.BaseExpression | None:
+        """What the call of ``record`` passes for parameter ``name`` (at ``index`` among the
+        positional parameters), else None."""
+        given = ah.keyword_value(record.call, name)
+        offset = 1 if record.binds_self else 0
+        if given is None and index is not None and index - offset >= 0:
+            args = ah.positional(record.call)
+            if index - offset < len(args):
+                given = args[index - offset].value
+        return given
+
+    def calls_in_loops(self, parameter: Binding) -> list[tuple[cst.BaseExpression, Site]]:
+        """The calls of this file made inside a loop that pass an argument for ``parameter``
+        (of the function it belongs to): that argument and where it is passed."""
+        function = parameter.scope.node
+        if not isinstance(function, cst.FunctionDef):
+            return []
+        params = function.params
+        positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+        index = positional.index(parameter.name) if parameter.name in positional else None
+        found: list[tuple[cst.BaseExpression, Site]] = []
+        for record in self.calls.callers(function):
+            if record.site.loops and not ah.has_star_args(record.call):
+                given = self._argument_given(record, parameter.name, index)
+                if given is not None:
+                    found.append((given, record.site))
+        return found
+
+    def elements_of(self, expr: cst.BaseExpression | None, site: Site | None = None) -> list[tuple[cst.BaseExpression, Site]] | None:
+        """The expressions stored as elements of the container ``expr`` holds (literal items,
+        appends, ``self.x`` appends in any method), None when some source is unknown."""
+        return elements_of(self, expr, site or self.here())
+
+    def loop_items(self, binding: Binding) -> list[tuple[cst.BaseExpression, Site]] | None:
+        """What a ``for`` variable takes on each iteration (its part of each element of the
+        iterable), None when unknown."""
+        return loop_items(self, binding)
+
+    def parameters_read(self, expr: cst.BaseExpression, site: Site) -> list[Binding]:
+        """The parameters of the function ``site`` is in whose value ``expr`` is computed from,
+        through that function's own assignments (``x = prep(img)`` then ``x[None]`` reads
+        ``img``)."""
+        function = site.function
+        found: list[Binding] = []
+        pending: list[tuple[cst.BaseExpression, Site]] = [(expr, site)]
+        seen: set[int] = set()
+        while pending:
+            value, where = pending.pop()
+            for name in _names_in(value):
+                for binding in self.scopes.lookup(name, where):
+                    if id(binding.node) in seen or binding.site.function is not function:
+                        continue
+                    seen.add(id(binding.node))
+                    if binding.kind == "param":
+                        found.append(binding)
+                    elif binding.value is not None:
+                        pending.append((binding.value, binding.site))
         return found
 
     def initial_attributes(self, cls: cst.ClassDef, methods: tuple[str, ...] = ("__init__", "build")) -> dict[str, cst.BaseExpression]:
@@ -251,12 +308,13 @@ class SemanticModel:
         doers = self.calls.reaching({id(e.site.function) for e in events if e.method in methods and e.site.function is not None})
         return id(target) in doers
 
-    def names_bound_in(self, loop: cst.CSTNode) -> set[str]:
-        """Names bound inside a ``for``/``while`` loop (its target included) or a comprehension."""
-        scope = self.scopes.scopes.get(id(loop))
+    def names_bound_in(self, loop: cst.CSTNode | int) -> set[str]:
+        """Names bound inside a ``for``/``while`` loop (its target included) or a comprehension
+        (the node, or its id as in :attr:`Site.loops`)."""
+        key = loop if isinstance(loop, int) else id(loop)
+        scope = self.scopes.scopes.get(key)
         if scope is not None:  # a comprehension
             return set(scope.bindings)
-        key = id(loop)
         return {
             name
             for each in self.scopes.iter_scopes()
@@ -613,6 +671,10 @@ class SemanticModel:
         site = self.scopes.here()
         self.calls.record(node, site)
         self.keras_models.record_call(node, site, qualified)
+        if isinstance(func, cst.Attribute) and func.attr.value in ADDING_METHODS:
+            owner = func.value
+            if isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name) and owner.value.value == "self":
+                self.attribute_mutations.append((owner.attr.value, node, site))
         tail = (qualified or (func.attr.value if isinstance(func, cst.Attribute) else "")).rsplit(".", 1)[-1]
         if tail in _STATISTICS and (qualified is None or qualified.startswith(_ARRAY_MODULES)):
             self._statistics.append((node, site))
@@ -633,3 +695,20 @@ class SemanticModel:
         """``(path, content digest hex)`` of the project modules read to evaluate this file's
         values: its result holds only while they are unchanged."""
         return tuple(sorted(self.project_modules.read.items())) if self.project_modules is not None else ()
+
+
+def _names_in(expr: cst.CSTNode) -> set[str]:
+    """The plain names an expression reads (not attribute names, not inside lambdas)."""
+    names: set[str] = set()
+    pending: list[cst.CSTNode] = [expr]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+        elif isinstance(node, cst.Attribute):
+            pending.append(node.value)
+        elif isinstance(node, cst.Arg):
+            pending.append(node.value)
+        elif not isinstance(node, cst.Lambda):
+            pending.extend(node.children)
+    return names
