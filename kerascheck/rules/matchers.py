@@ -117,6 +117,12 @@ def path_literal(expr: cst.BaseExpression | None, context: FileContext | None = 
     return None
 
 
+def path_ends_in_number(expr: cst.BaseExpression | None, context: FileContext) -> bool:
+    """The path certainly ends with the text of an integer (``ckpt + "." + str(epoch)``,
+    ``"model_{:d}".format(i)``): no file extension Keras 3 accepts."""
+    return expr is not None and context.semantic.value_of(expr).ends_in_number
+
+
 def is_complete_path(expr: cst.BaseExpression | None, context: FileContext | None = None) -> bool:
     """The path's file name is known: a literal; with ``context``, a fully known value or one
     whose known ending includes a ``/`` (``save + "/warmup/chkpt"``)."""
