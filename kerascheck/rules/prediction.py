@@ -297,6 +297,25 @@ class PredictInLoop(_PredictionRule):
             ),
             line=13,
         ),
+        # A subclass's override runs for the base class's ``self.target(state)`` in the loop.
+        Invalid(
+            (
+                "import numpy as np\n"
+                "import keras\n"
+                "class Agent:\n"
+                "    def __init__(self):\n"
+                "        self.model = keras.Sequential()\n"
+                "    def target(self, state):\n"
+                "        return 0\n"
+                "    def replay(self, frames):\n"
+                "        for frame in frames:\n"
+                "            self.target(np.expand_dims(frame, 0))\n"
+                "class Double(Agent):\n"
+                "    def target(self, state):\n"
+                "        return self.model.predict(state)\n"
+            ),
+            line=13,
+        ),
     )
 
     def __init__(self, context: Any, options: Any) -> None:

@@ -137,9 +137,40 @@ class CallGraph:
                 return target
         return None
 
+    def _overrides(self, method: cst.FunctionDef, name: str) -> list[cst.FunctionDef]:
+        """Methods ``name`` of this file's subclasses of the class defining ``method``: a
+        ``self.name(...)`` call there runs them on their instances."""
+        owner = next((s.node for s in self.scopes.iter_scopes() if s.kind == "class" and isinstance(s.node, cst.ClassDef)
+                      and method in s.node.body.body), None)
+        if owner is None:
+            return []
+        found: list[cst.FunctionDef] = []
+        for scope in self.scopes.iter_scopes():
+            cls = scope.node
+            if scope.kind != "class" or not isinstance(cls, cst.ClassDef) or cls is owner or not self._derives(cls, owner, 0):
+                continue
+            bindings = scope.bindings.get(name, [])
+            if bindings and bindings[-1].kind == "def" and isinstance(bindings[-1].node, cst.FunctionDef):
+                found.append(bindings[-1].node)
+        return found
+
+    def _derives(self, cls: cst.ClassDef, base: cst.ClassDef, depth: int) -> bool:
+        """``cls`` derives (directly or not, through classes of this file) from ``base``."""
+        scope = self.scopes.scopes.get(id(cls))
+        if scope is None or depth > 8:
+            return False
+        for arg in cls.bases:
+            if not isinstance(arg.value, cst.Name):
+                continue
+            parent = self._class_named(arg.value.value, Site(scope, 0, (), (), False, ()))
+            if parent is base or (parent is not None and self._derives(parent, base, depth + 1)):
+                return True
+        return False
+
     def callers(self, function: cst.FunctionDef) -> list[CallSite]:
-        """The call sites of ``function`` in this file (``f(...)``, ``self.f(...)``, and
-        ``obj.f(...)`` on an instance of a class of this file)."""
+        """The call sites of ``function`` in this file (``f(...)``, ``self.f(...)`` also from
+        a base class's methods when ``function`` overrides, and ``obj.f(...)`` on an instance of
+        a class of this file)."""
         if self._callers is None:
             table: dict[int, list[CallSite]] = {}
             for record in self.calls:
@@ -147,6 +178,8 @@ class CallGraph:
                 if record.callee is not None:
                     target = self.resolve(record.callee, record.site)
                     targets = [target] if target is not None else []
+                    if target is not None and record.callee[0] == "self":
+                        targets.extend(self._overrides(target, record.callee[1]))
                 elif record.instance is not None:
                     targets = self.resolve_method(record.instance, record.site)
                 for target in targets:
