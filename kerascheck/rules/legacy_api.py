@@ -671,7 +671,9 @@ class RejectedFilePath(Rule):
     extension (the TF SavedModel directory of Keras 2), ``save_weights`` paths not ending in
     ``.weights.h5``, TF-checkpoint paths given to ``load_weights``, ``ModelCheckpoint`` paths
     ending ``.hdf5`` or with no extension (or, with ``save_weights_only=True``, not ending in
-    ``.weights.h5``), and ``load_model`` of a SavedModel directory.
+    ``.weights.h5``), and ``load_model`` of a SavedModel directory. Paths ending with a number
+    (``ckpt + "." + str(epoch)``, ``"model_{:d}".format(i)``) and ``tf.train.latest_checkpoint``
+    prefixes count.
 
     ## Why is this bad?
     The script crashes at the end of training (saving) or at start-up (loading), often after
@@ -705,6 +707,7 @@ class RejectedFilePath(Rule):
         # An epoch number inside a valid name; a name of unknown type at the end (may be a string).
         "import keras\nmodel = keras.Sequential()\nfor i in range(3):\n    model.save_weights('m_{:d}.weights.h5'.format(i))\n",
         "import keras\nmodel = keras.Sequential()\nmodel.save_weights(out + '.' + str(tag))\nmodel.save('model.h5')\n",
+        "import keras\nm = keras.models.load_model('model_0.9.keras')\nm.load_weights(find_latest(ckpt_dir))\n",
     )
     INVALID = (
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.save('saved_model/my_model')\n", line=3, message="extension"),
@@ -713,6 +716,12 @@ class RejectedFilePath(Rule):
         Invalid("from keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint('best.hdf5', save_best_only=True)\n", line=2),
         Invalid("import keras\ncb = keras.callbacks.ModelCheckpoint('w.h5', save_weights_only=True)\n", line=2),
         Invalid("import tensorflow as tf\nm = tf.keras.models.load_model('exported_model')\n", line=2, message="TFSMLayer"),
+        Invalid("import tensorflow as tf\nm = tf.keras.models.load_model('flower_model_0.96875')\n", line=2, message="TFSMLayer"),
+        Invalid(
+            "import tensorflow as tf\nmodel = tf.keras.Sequential()\nlatest = tf.train.latest_checkpoint('ckpt')\nmodel.load_weights(latest)\n",
+            line=4,
+            message="TF-checkpoint",
+        ),
         # A path ending with an epoch number (a Keras callback's ``epoch`` is an integer).
         Invalid(
             (
@@ -762,7 +771,7 @@ class RejectedFilePath(Rule):
         if name not in ("save", "save_weights", "load_weights") or not m.receiver_is_model(context, receiver, name):
             return
         path = ah.argument(node, 0, "filepath")
-        digit = m.path_ends_in_number(path, context)
+        digit = m.path_ends_in_number(path, context) or (name == "load_weights" and _tf_checkpoint_prefix(context, path))
         text = m.path_literal(path, context) or (_shown(context, path) if digit else None)
         if text is None:
             return
@@ -806,8 +815,18 @@ def _shown(context: FileContext, path: cst.BaseExpression | None) -> str:
 
 
 def _no_extension(path: str) -> bool:
+    """The file name has no extension: no dot, or only a number after the last one
+    (``flower_model_0.96875``, ``weights.0042``: a score or an epoch, not a file type)."""
     last = path.rstrip("/").rsplit("/", 1)[-1]
-    return "." not in last and "{" not in last
+    return "{" not in last and ("." not in last or last.rsplit(".", 1)[1].isdigit())
+
+
+def _tf_checkpoint_prefix(context: FileContext, path: cst.BaseExpression | None) -> bool:
+    """``path`` holds what ``tf.train.latest_checkpoint(...)`` returns: a TF checkpoint prefix."""
+    if isinstance(path, cst.Name):
+        bindings = context.semantic.lookup(path.value)
+        return bool(bindings) and all(b.kind == "assign" and _tf_checkpoint_prefix(context, b.value) for b in bindings)
+    return isinstance(path, cst.Call) and context.semantic.qualified(path.func) == "tensorflow.train.latest_checkpoint"
 
 
 class RemovedArgument(Rule):
