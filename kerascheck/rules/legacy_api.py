@@ -672,8 +672,8 @@ class RejectedFilePath(Rule):
     ``.weights.h5``, TF-checkpoint paths given to ``load_weights``, ``ModelCheckpoint`` paths
     ending ``.hdf5`` or with no extension (or, with ``save_weights_only=True``, not ending in
     ``.weights.h5``), and ``load_model`` of a SavedModel directory. Paths ending with a number
-    (``ckpt + "." + str(epoch)``, ``"model_{:d}".format(i)``) and ``tf.train.latest_checkpoint``
-    prefixes count.
+    (``ckpt + "." + str(epoch)``, ``"model_{:d}".format(i)``), ``tf.train.latest_checkpoint``
+    prefixes and the defaults of absl flags (``FLAGS.weights``) count.
 
     ## Why is this bad?
     The script crashes at the end of training (saving) or at start-up (loading), often after
@@ -708,6 +708,12 @@ class RejectedFilePath(Rule):
         "import keras\nmodel = keras.Sequential()\nfor i in range(3):\n    model.save_weights('m_{:d}.weights.h5'.format(i))\n",
         "import keras\nmodel = keras.Sequential()\nmodel.save_weights(out + '.' + str(tag))\nmodel.save('model.h5')\n",
         "import keras\nm = keras.models.load_model('model_0.9.keras')\nm.load_weights(find_latest(ckpt_dir))\n",
+        # A command-line flag the file itself sets: its default is not what runs.
+        (
+            "from absl import flags\nfrom absl.flags import FLAGS\nimport keras\n"
+            "flags.DEFINE_string('weights', './checkpoints/yolov3.tf', 'path')\n"
+            "FLAGS.weights = 'yolo.weights.h5'\nmodel = keras.Sequential()\nmodel.load_weights(FLAGS.weights)\n"
+        ),
     )
     INVALID = (
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.save('saved_model/my_model')\n", line=3, message="extension"),
@@ -717,6 +723,16 @@ class RejectedFilePath(Rule):
         Invalid("import keras\ncb = keras.callbacks.ModelCheckpoint('w.h5', save_weights_only=True)\n", line=2),
         Invalid("import tensorflow as tf\nm = tf.keras.models.load_model('exported_model')\n", line=2, message="TFSMLayer"),
         Invalid("import tensorflow as tf\nm = tf.keras.models.load_model('flower_model_0.96875')\n", line=2, message="TFSMLayer"),
+        # The default of an absl flag (what runs without the command-line option).
+        Invalid(
+            (
+                "from absl import flags\nimport keras\n"
+                "flags.DEFINE_string('weights', './checkpoints/yolov3.tf', 'path to weights file')\n"
+                "FLAGS = flags.FLAGS\nmodel = keras.Sequential()\nmodel.load_weights(FLAGS.weights)\n"
+            ),
+            line=6,
+            message="yolov3.tf",
+        ),
         Invalid(
             "import tensorflow as tf\nmodel = tf.keras.Sequential()\nlatest = tf.train.latest_checkpoint('ckpt')\nmodel.load_weights(latest)\n",
             line=4,
@@ -786,7 +802,7 @@ class RejectedFilePath(Rule):
         elif name == "save_weights":
             if not text.endswith(".weights.h5"):
                 self.report(node, f"Keras 3 `save_weights` requires a path ending in `.weights.h5` (got `{text}`); it raises ValueError")
-        elif text.endswith((".ckpt", ".index")) or (complete and _no_extension(text)) or digit:
+        elif text.endswith((".ckpt", ".index")) or (complete and _no_extension(text)) or digit or _unreadable_extension(text):
             self.report(node, f"Keras 3 `load_weights` cannot read TF-checkpoint paths (`{text}`); save and load `.weights.h5` files")
 
     def _checkpoint(self, node: cst.Call) -> None:
@@ -819,6 +835,17 @@ def _no_extension(path: str) -> bool:
     (``flower_model_0.96875``, ``weights.0042``: a score or an epoch, not a file type)."""
     last = path.rstrip("/").rsplit("/", 1)[-1]
     return "{" not in last and ("." not in last or last.rsplit(".", 1)[1].isdigit())
+
+
+#: The endings Keras 3 ``load_weights`` reads (anything else raises ``File format not supported``).
+_WEIGHT_ENDINGS = (".keras", ".weights.h5", ".weights.json", ".h5", ".hdf5")
+
+
+def _unreadable_extension(path: str) -> bool:
+    """The known ending shows the file name's extension, and Keras 3 ``load_weights`` does not
+    read it (``yolov3.tf``, ``model.ckpt-100``)."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return "." in last and "{" not in last and not path.endswith(_WEIGHT_ENDINGS)
 
 
 def _tf_checkpoint_prefix(context: FileContext, path: cst.BaseExpression | None) -> bool:

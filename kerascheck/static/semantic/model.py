@@ -42,6 +42,10 @@ from kerascheck.static.semantic.values import Evaluator, Value
 if TYPE_CHECKING:
     from kerascheck.static.names import ImportTable
 
+#: Calls defining a command-line flag (``flags.DEFINE_string("weights", "./yolo.tf", "help")``).
+FLAG_DEFINERS = ("absl.flags.DEFINE_", "tensorflow.compat.v1.flags.DEFINE_", "tensorflow.app.flags.DEFINE_")
+#: The object holding the flags' values.
+FLAGS_OBJECTS = frozenset({"absl.flags.FLAGS", "tensorflow.compat.v1.flags.FLAGS", "tensorflow.app.flags.FLAGS"})
 #: Reductions over repeated samples: Monte-Carlo estimates are their inputs.
 _STATISTICS = frozenset({"mean", "std", "var", "median", "average", "percentile", "quantile", "nanmean", "nanstd",
                          "reduce_mean", "reduce_std", "reduce_variance", "moments", "entropy"})
@@ -88,6 +92,13 @@ class SemanticModel:
         self.item_stores: list[tuple[str, cst.BaseExpression, Site]] = []
         #: ``self.attr.append(x)`` (and the other adding methods) calls: attribute name, call, where.
         self.attribute_mutations: list[tuple[str, cst.Call, Site]] = []
+        #: Command-line flags defined with ``absl.flags.DEFINE_*``: name -> (default, where); None
+        #: when the name is defined more than once.
+        self.flag_defaults: dict[str, tuple[cst.BaseExpression, Site] | None] = {}
+        #: ``obj.attr = ...`` assignments on plain names in the whole file (``FLAGS.weights = "..."``
+        #: overrides a default), collected when first asked.
+        self._attribute_assignments: set[tuple[str, str]] | None = None
+        self._module = module
         self._keras_called = False
         self._import_depth = 0
 
@@ -671,6 +682,8 @@ class SemanticModel:
         site = self.scopes.here()
         self.calls.record(node, site)
         self.keras_models.record_call(node, site, qualified)
+        if qualified is not None and qualified.startswith(FLAG_DEFINERS):
+            self._record_flag(node, site)
         if isinstance(func, cst.Attribute) and func.attr.value in ADDING_METHODS:
             owner = func.value
             if isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name) and owner.value.value == "self":
@@ -678,6 +691,45 @@ class SemanticModel:
         tail = (qualified or (func.attr.value if isinstance(func, cst.Attribute) else "")).rsplit(".", 1)[-1]
         if tail in _STATISTICS and (qualified is None or qualified.startswith(_ARRAY_MODULES)):
             self._statistics.append((node, site))
+
+    def _record_flag(self, call: cst.Call, site: Site) -> None:
+        name = ah.string_value(ah.argument(call, 0, "name"))
+        default = ah.argument(call, 1, "default")
+        if name is None or default is None:
+            return
+        self.flag_defaults[name] = None if name in self.flag_defaults else (default, site)
+
+    def flag_default(self, flags: cst.BaseExpression, name: str, site: Site) -> tuple[cst.BaseExpression, Site] | None:
+        """``FLAGS.name`` with ``flags`` the absl ``FLAGS`` object: the default its
+        ``DEFINE_*`` call in this file gives (what runs without that command-line option);
+        None when the file also assigns ``FLAGS.name``."""
+        if not isinstance(flags, cst.Name) or name not in self.flag_defaults or (flags.value, name) in self._assigned_attributes():
+            return None
+        if self.qualified(flags) not in FLAGS_OBJECTS:
+            bindings = self.lookup(flags.value, site)
+            if not bindings or not all(b.kind == "assign" and b.value is not None and self.qualified(b.value) in FLAGS_OBJECTS for b in bindings):
+                return None
+        return self.flag_defaults.get(name)
+
+    def _assigned_attributes(self) -> set[tuple[str, str]]:
+        """``(name, attr)`` of every ``name.attr = ...`` / ``name.attr += ...`` of the file."""
+        if self._attribute_assignments is None:
+            found: set[tuple[str, str]] = set()
+
+            class Assignments(cst.CSTVisitor):
+                def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+                    self._add(node.target)
+
+                def visit_AugAssign(self, node: cst.AugAssign) -> None:
+                    self._add(node.target)
+
+                def _add(self, target: cst.BaseExpression) -> None:
+                    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                        found.add((target.value.value, target.attr.value))
+
+            self._module.visit(Assignments())
+            self._attribute_assignments = found
+        return self._attribute_assignments
 
     def on_return(self, node: cst.Return) -> None:
         function = self.scopes.functions[-1] if self.scopes.functions else None

@@ -5,7 +5,8 @@ prefix and/or suffix: ``out_dir + "/best.h5"`` ends with ``/best.h5``), or unkno
 evaluator follows names (through the bindings the use sees, merging branches), parameters
 (their default and the arguments of the file's calls), returns of helpers in the same file,
 ``+``, ``*`` and ``/`` on numbers, f-strings, ``%``, ``.format``, ``os.path.join``,
-``pathlib.Path`` and its ``/``, ``str()``/``os.fspath()``/``with_suffix``.
+``pathlib.Path`` and its ``/``, ``str()``/``os.fspath()``/``with_suffix``, and absl's
+``FLAGS.name`` (the default of the file's ``flags.DEFINE_*("name", default, ...)``).
 """
 
 from __future__ import annotations
@@ -263,6 +264,10 @@ class Evaluator:
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
             bindings = self.semantic.scopes.lookup_attribute(expr.attr.value, site)
             return merge(self._binding_value(b, depth) for b in bindings) if bindings else UNKNOWN
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            flag = self.semantic.flag_default(expr.value, expr.attr.value, site)
+            if flag is not None:  # ``FLAGS.weights``: the flag's default
+                return self.value_of(flag[0], flag[1], depth)
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and self.semantic.project_modules is not None:
             module = self._module_binding(expr.value, site)  # ``config.WEIGHTS`` of ``import config``
             return self._imported(module, None, expr.attr.value) if module is not None else UNKNOWN
