@@ -152,3 +152,21 @@ def test_keras_callback_epoch_is_an_integer() -> None:
     other = _function(context, "on_epoch_end", "Other")
     binding = _parameter(context, other, "epoch")
     assert not semantic.value_of(cst.Name("epoch"), binding.site).is_int
+
+
+def test_absl_flag_values_are_their_defaults_unless_assigned() -> None:
+    source = textwrap.dedent(
+        """
+        from absl import flags
+        from absl.flags import FLAGS
+        flags.DEFINE_string("weights", "./checkpoints/yolov3.tf", "path")
+        flags.DEFINE_string("output", "out.tf", "path")
+        flags.DEFINE_integer("size", 416, "pixels")
+        FLAGS.output = choose()
+        """
+    )
+    assert _value(source, "FLAGS.weights").text == "./checkpoints/yolov3.tf"
+    assert _value(source, "FLAGS.size").int == 416
+    assert not _value(source, "FLAGS.output").is_known  # set by the file itself
+    assert not _value(source, "FLAGS.missing").is_known
+    assert not _value("FLAGS = object()\nflags_defined = 1\n", "FLAGS.weights").is_known
