@@ -318,7 +318,7 @@ def is_single_sample(
 ) -> bool:
     """``expr`` is a batch of exactly one sample, built visibly from one item.
 
-    ``x[i:i+1]``, ``x[:1]``, ``x[None]``, ``x[np.newaxis, ...]``, ``np.expand_dims(x, 0)``,
+    ``x[i:i+1]``, ``x[:1]``, ``x[None]``, ``x[np.newaxis, ...]``, ``x[np.array([i])]``, ``np.expand_dims(x, 0)``,
     ``np.array([x])``, ``x.reshape(1, ...)``, ``np.reshape(x, (1, ...))``, ``np.zeros((1, ...))``,
     ``["one sentence"]``. ``names`` are names bound to such an expression (they count bare);
     ``items`` are loop variables, which count only wrapped as ``[item]`` (``for batch in ds:
@@ -332,6 +332,10 @@ def is_single_sample(
         first = expr.slice[0].slice
         if isinstance(first, cst.Index):
             value = first.value
+            if isinstance(value, cst.Call) and context.qualified(value.func) == "numpy.array" and len(expr.slice) == 1:
+                # ``x[np.array([i])]``: NumPy fancy indexing with one index, a batch of one row.
+                listed = ah.argument(value, 0, "object")
+                return isinstance(listed, cst.List) and len(listed.elements) == 1 and not isinstance(listed.elements[0], cst.StarredElement)
             return (isinstance(value, cst.Name) and value.value == "None") or context.qualified(value) in _NEW_AXIS
         if isinstance(first, cst.Slice) and first.step is None and first.upper is not None:
             if first.lower is None:
@@ -393,8 +397,9 @@ def _bound_to_single_sample(context: FileContext, name: cst.Name, site: Site | N
         passed = semantic.arguments_for(last)
         return passed is not None and bool(passed) and all(is_single_sample(context, value, site=where, depth=depth + 1) for value, where in passed)
     if last.kind in ("loop", "unpack"):
-        # ``for state, action in memory`` where every element of ``memory`` holds one sample there.
-        items = semantic.loop_items(last)
+        # ``for state, action in memory`` where every element of ``memory`` holds one sample there;
+        # ``image, ratio = prepare(x)`` where ``prepare`` returns ``(x[None], r)``.
+        items = semantic.loop_items(last) if isinstance(last.node, cst.For) else semantic.unpacked_values(last)
         return bool(items) and all(is_single_sample(context, value, site=where, depth=depth + 1) for value, where in items or ())
     if last.kind != "assign" or last.value is None:
         return False

@@ -175,6 +175,17 @@ class PredictInLoop(_PredictionRule):
         ),
         # sklearn's predict on a non-model receiver.
         "import numpy as np\nimport keras\nfrom sklearn.svm import SVC\nsvm = SVC()\nfor row in rows:\n    svm.predict(np.array([row]))\n",
+        # A helper returning a whole batch and its size; a fancy index of several rows.
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "def prepare(images):\n"
+            "    return images, len(images)\n"
+            "for chunk in chunks:\n"
+            "    batch, n = prepare(chunk)\n"
+            "    model.predict(batch)\n"
+        ),
+        "import numpy as np\nimport keras\nmodel = keras.Sequential()\nfor i in range(10):\n    model.predict(x[np.array([i, i + 1])])\n",
         # A one-sample helper called in a loop, but with the same input every time (a timing loop).
         (
             "import numpy as np\n"
@@ -258,6 +269,27 @@ class PredictInLoop(_PredictionRule):
             "    x_pred = np.zeros((1, maxlen, vocab))\n"
             "    p = model.predict(x_pred, verbose=0)[0]\n"
         ), line=6),
+        # A helper returning ``(one sample, extra)``, unpacked in the loop; a fancy index of one row.
+        Invalid(
+            (
+                "import tensorflow as tf\n"
+                "import keras\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "def prepare(image):\n"
+                "    return tf.expand_dims(image, axis=0), 1.0\n"
+                "for image in images:\n"
+                "    batch, ratio = prepare(image)\n"
+                "    model.predict(batch)\n"
+            ),
+            line=8,
+        ),
+        Invalid(
+            (
+                "import numpy as np\nimport keras\nmodel = keras.Sequential()\n"
+                "for i in range(10):\n    row = x[np.array([pick(i)])]\n    model.predict(row)\n"
+            ),
+            line=6,
+        ),
         # The loop is in the caller: one image per call, one call per file.
         Invalid(
             (

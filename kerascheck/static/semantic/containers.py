@@ -184,3 +184,30 @@ def _part(
             return None
         return _part(semantic, bindings[0].value, bindings[0].site, path, depth + 1)
     return None
+
+
+def unpacked_values(semantic: SemanticModel, binding: Binding) -> Elements | None:
+    """What an unpacking assignment binds to ``binding``'s name: ``a, b = f(x)`` with every
+    ``return`` of the file's ``f`` a tuple gives each return's part at ``a``'s position (and
+    ``a, b = pair`` with ``pair`` bound to a tuple literal); None when unknown."""
+    node = binding.node
+    if binding.kind != "unpack" or not isinstance(node, cst.Assign):
+        return None
+    for target in node.targets:
+        path = _target_path(target.target, binding.name)
+        if not path:
+            continue
+        value = node.value
+        sources: Elements = [(value, binding.site)]
+        if isinstance(value, cst.Call):
+            function = semantic.function_called(value, binding.site)
+            sources = semantic.returns_of(function) if function is not None else []
+        found: Elements = []
+        for source, where in sources:
+            part = _part(semantic, source, where, path, 0)
+            if part is None:
+                return None
+            found.append(part)
+        return found or None
+    return None
+

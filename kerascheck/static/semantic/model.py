@@ -27,7 +27,7 @@ from kerascheck.findings import Edit
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.semantic.callgraph import CallGraph, CallSite
 from kerascheck.static.semantic.classes import ClassTable
-from kerascheck.static.semantic.containers import ADDING_METHODS, elements_of, loop_items
+from kerascheck.static.semantic.containers import ADDING_METHODS, elements_of, loop_items, unpacked_values
 from kerascheck.static.semantic.flows import flows_from
 from kerascheck.static.semantic.keras_models import (
     CallbackList,
@@ -258,6 +258,11 @@ class SemanticModel:
         """What a ``for`` variable takes on each iteration (its part of each element of the
         iterable), None when unknown."""
         return loop_items(self, binding)
+
+    def unpacked_values(self, binding: Binding) -> list[tuple[cst.BaseExpression, Site]] | None:
+        """What ``a, b = f(x)`` binds to one of its names: that part of each tuple ``f`` returns
+        (a function of this file), None when unknown."""
+        return unpacked_values(self, binding)
 
     def parameters_read(self, expr: cst.BaseExpression, site: Site) -> list[Binding]:
         """The parameters of the function ``site`` is in whose value ``expr`` is computed from,
