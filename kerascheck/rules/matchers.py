@@ -348,7 +348,12 @@ def is_single_sample(
                 and context.code(upper.left).strip() == context.code(first.lower).strip()
             )
         return False
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add) and isinstance(expr.left, cst.List):
+        # ``[target_seq] + states``: a model's inputs, the first of them a batch of one.
+        return _first_input_single(context, expr.left, site, depth)
     if isinstance(expr, cst.List):
+        if len(expr.elements) > 1:
+            return _first_input_single(context, expr, site, depth)
         if len(expr.elements) != 1:
             return False
         element = expr.elements[0].value
@@ -380,6 +385,15 @@ def is_single_sample(
             return ah.int_value(args[0].value) == 1
         return len(args) == 1 and _leading_one(args[0].value)
     return False
+
+
+def _first_input_single(context: FileContext, inputs: cst.List, site: Site | None, depth: int) -> bool:
+    """A list of a multi-input model's inputs whose first is itself a batch of one
+    (``[x[None], mask[None]]``): every input has that batch size."""
+    if not inputs.elements or isinstance(inputs.elements[0], cst.StarredElement):
+        return False
+    first = inputs.elements[0].value
+    return not isinstance(first, cst.List) and is_single_sample(context, first, site=site, depth=depth + 1)
 
 
 def _bound_to_single_sample(context: FileContext, name: cst.Name, site: Site | None = None, depth: int = 0) -> bool:

@@ -175,6 +175,8 @@ class PredictInLoop(_PredictionRule):
         ),
         # sklearn's predict on a non-model receiver.
         "import numpy as np\nimport keras\nfrom sklearn.svm import SVC\nsvm = SVC()\nfor row in rows:\n    svm.predict(np.array([row]))\n",
+        # A multi-input model fed whole batches (the first input is not one sample).
+        "import keras\nmodel = keras.Sequential()\nfor images, masks in loader:\n    model.predict([images, masks])\n    model.predict([images] + extras)\n",
         # A helper returning a whole batch and its size; a fancy index of several rows.
         (
             "import keras\n"
@@ -287,6 +289,19 @@ class PredictInLoop(_PredictionRule):
             (
                 "import numpy as np\nimport keras\nmodel = keras.Sequential()\n"
                 "for i in range(10):\n    row = x[np.array([pick(i)])]\n    model.predict(row)\n"
+            ),
+            line=6,
+        ),
+        # A multi-input model fed one sample per input, in a generation loop.
+        Invalid(
+            (
+                "import numpy as np\n"
+                "import keras\n"
+                "decoder = keras.models.load_model('d.keras')\n"
+                "while not done:\n"
+                "    target = np.zeros((1, 1, tokens))\n"
+                "    out, h, c = decoder.predict([target] + states)\n"
+                "    states = [h, c]\n"
             ),
             line=6,
         ),
