@@ -176,7 +176,10 @@ class PredictInLoop(_PredictionRule):
         # sklearn's predict on a non-model receiver.
         "import numpy as np\nimport keras\nfrom sklearn.svm import SVC\nsvm = SVC()\nfor row in rows:\n    svm.predict(np.array([row]))\n",
         # A multi-input model fed whole batches (the first input is not one sample).
-        "import keras\nmodel = keras.Sequential()\nfor images, masks in loader:\n    model.predict([images, masks])\n    model.predict([images] + extras)\n",
+        (
+            "import keras\nmodel = keras.Sequential()\nfor images, masks in loader:\n"
+            "    model.predict([images, masks])\n    model.predict([images] + extras)\n"
+        ),
         # A helper returning a whole batch and its size; a fancy index of several rows.
         (
             "import keras\n"
