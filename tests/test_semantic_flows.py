@@ -170,3 +170,25 @@ def test_absl_flag_values_are_their_defaults_unless_assigned() -> None:
     assert not _value(source, "FLAGS.output").is_known  # set by the file itself
     assert not _value(source, "FLAGS.missing").is_known
     assert not _value("FLAGS = object()\nflags_defined = 1\n", "FLAGS.weights").is_known
+
+
+def test_unpacking_a_helpers_tuple() -> None:
+    source = textwrap.dedent(
+        """
+        import tensorflow as tf
+        def prepare(image):
+            if small(image):
+                return image[None], 0.5
+            return tf.expand_dims(image, axis=0), 1.0
+        batch, ratio = prepare(img)
+        a, b = unknown(img)
+        """
+    )
+    context = analyse(source)
+    semantic = context.semantic
+    module = semantic.scopes.module_scope
+    parts = semantic.unpacked_values(module.bindings["batch"][0])
+    assert parts is not None and [context.code(value) for value, _ in parts] == ["image[None]", "tf.expand_dims(image, axis=0)"]
+    ratios = semantic.unpacked_values(module.bindings["ratio"][0])
+    assert ratios is not None and [context.code(value) for value, _ in ratios] == ["0.5", "1.0"]
+    assert semantic.unpacked_values(module.bindings["a"][0]) is None  # not a function of this file
