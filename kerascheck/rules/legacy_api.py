@@ -671,7 +671,9 @@ class RejectedFilePath(Rule):
     extension (the TF SavedModel directory of Keras 2), ``save_weights`` paths not ending in
     ``.weights.h5``, TF-checkpoint paths given to ``load_weights``, ``ModelCheckpoint`` paths
     ending ``.hdf5`` or with no extension (or, with ``save_weights_only=True``, not ending in
-    ``.weights.h5``), and ``load_model`` of a SavedModel directory.
+    ``.weights.h5``), and ``load_model`` of a SavedModel directory. Paths ending with a number
+    (``ckpt + "." + str(epoch)``, ``"model_{:d}".format(i)``), ``tf.train.latest_checkpoint``
+    prefixes and the defaults of absl flags (``FLAGS.weights``) count.
 
     ## Why is this bad?
     The script crashes at the end of training (saving) or at start-up (loading), often after
@@ -702,6 +704,16 @@ class RejectedFilePath(Rule):
         "import keras\ncb = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\n",
         "import keras\nm = keras.models.load_model('m.keras')\nm2 = keras.models.load_model('legacy.h5')\n",
         Valid("import keras\nmodel = keras.Sequential()\nmodel.save('saved_model/x')\n", target_keras="2.15"),
+        # An epoch number inside a valid name; a name of unknown type at the end (may be a string).
+        "import keras\nmodel = keras.Sequential()\nfor i in range(3):\n    model.save_weights('m_{:d}.weights.h5'.format(i))\n",
+        "import keras\nmodel = keras.Sequential()\nmodel.save_weights(out + '.' + str(tag))\nmodel.save('model.h5')\n",
+        "import keras\nm = keras.models.load_model('model_0.9.keras')\nm.load_weights(find_latest(ckpt_dir))\n",
+        # A command-line flag the file itself sets: its default is not what runs.
+        (
+            "from absl import flags\nfrom absl.flags import FLAGS\nimport keras\n"
+            "flags.DEFINE_string('weights', './checkpoints/yolov3.tf', 'path')\n"
+            "FLAGS.weights = 'yolo.weights.h5'\nmodel = keras.Sequential()\nmodel.load_weights(FLAGS.weights)\n"
+        ),
     )
     INVALID = (
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.save('saved_model/my_model')\n", line=3, message="extension"),
@@ -710,6 +722,47 @@ class RejectedFilePath(Rule):
         Invalid("from keras.callbacks import ModelCheckpoint\ncb = ModelCheckpoint('best.hdf5', save_best_only=True)\n", line=2),
         Invalid("import keras\ncb = keras.callbacks.ModelCheckpoint('w.h5', save_weights_only=True)\n", line=2),
         Invalid("import tensorflow as tf\nm = tf.keras.models.load_model('exported_model')\n", line=2, message="TFSMLayer"),
+        Invalid("import tensorflow as tf\nm = tf.keras.models.load_model('flower_model_0.96875')\n", line=2, message="TFSMLayer"),
+        # The default of an absl flag (what runs without the command-line option).
+        Invalid(
+            (
+                "from absl import flags\nimport keras\n"
+                "flags.DEFINE_string('weights', './checkpoints/yolov3.tf', 'path to weights file')\n"
+                "FLAGS = flags.FLAGS\nmodel = keras.Sequential()\nmodel.load_weights(FLAGS.weights)\n"
+            ),
+            line=6,
+            message="yolov3.tf",
+        ),
+        Invalid(
+            "import tensorflow as tf\nmodel = tf.keras.Sequential()\nlatest = tf.train.latest_checkpoint('ckpt')\nmodel.load_weights(latest)\n",
+            line=4,
+            message="TF-checkpoint",
+        ),
+        # A path ending with an epoch number (a Keras callback's ``epoch`` is an integer).
+        Invalid(
+            (
+                "import keras\n"
+                "class Save(keras.callbacks.Callback):\n"
+                "    def __init__(self, prefix):\n"
+                "        self.prefix = prefix\n"
+                "    def on_epoch_end(self, epoch, logs=None):\n"
+                "        self.model.save_weights(self.prefix + '.' + str(epoch))\n"
+            ),
+            line=6,
+            message=".weights.h5",
+        ),
+        Invalid(
+            (
+                "import os\n"
+                "import keras\n"
+                "model = keras.Sequential()\n"
+                "for i in range(10):\n"
+                "    path = os.path.join(CHECKPOINTS, 'model_epoch_{:d}'.format(i + 1))\n"
+                "    model.load_weights(path)\n"
+            ),
+            line=6,
+            message="load_weights",
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -734,12 +787,13 @@ class RejectedFilePath(Rule):
         if name not in ("save", "save_weights", "load_weights") or not m.receiver_is_model(context, receiver, name):
             return
         path = ah.argument(node, 0, "filepath")
-        text = m.path_literal(path, context)
+        digit = m.path_ends_in_number(path, context) or (name == "load_weights" and _tf_checkpoint_prefix(context, path))
+        text = m.path_literal(path, context) or (_shown(context, path) if digit else None)
         if text is None:
             return
         complete = m.is_complete_path(path, context)
         if name == "save":
-            if (complete and _no_extension(text)) or text.endswith((".tf", ".pb", "/")):
+            if (complete and _no_extension(text)) or text.endswith((".tf", ".pb", "/")) or digit:
                 self.report(
                     node,
                     "Keras 3 `model.save` needs a `.keras` (or legacy `.h5`) extension; "
@@ -748,12 +802,13 @@ class RejectedFilePath(Rule):
         elif name == "save_weights":
             if not text.endswith(".weights.h5"):
                 self.report(node, f"Keras 3 `save_weights` requires a path ending in `.weights.h5` (got `{text}`); it raises ValueError")
-        elif text.endswith((".ckpt", ".index")) or (complete and _no_extension(text)):
+        elif text.endswith((".ckpt", ".index")) or (complete and _no_extension(text)) or digit or _unreadable_extension(text):
             self.report(node, f"Keras 3 `load_weights` cannot read TF-checkpoint paths (`{text}`); save and load `.weights.h5` files")
 
     def _checkpoint(self, node: cst.Call) -> None:
         path = ah.argument(node, 0, "filepath")
-        text = m.path_literal(path, self.context)
+        digit = m.path_ends_in_number(path, self.context)
+        text = m.path_literal(path, self.context) or (_shown(self.context, path) if digit else None)
         if text is None:
             return
         complete = m.is_complete_path(path, self.context)
@@ -764,15 +819,41 @@ class RejectedFilePath(Rule):
                     f"with `save_weights_only=True`, Keras 3 `ModelCheckpoint` requires a path ending in `.weights.h5` "
                     f"(got `{text}`); it raises ValueError",
                 )
-        elif text.endswith(".hdf5") or (complete and _no_extension(text)):
+        elif text.endswith(".hdf5") or (complete and _no_extension(text)) or digit:
             self.report(
                 node, f"Keras 3 `ModelCheckpoint` requires a full-model path ending in `.keras` (got `{text}`); it raises ValueError at construction"
             )
 
 
+def _shown(context: FileContext, path: cst.BaseExpression | None) -> str:
+    """How a path whose text is not known is shown in a message: its source (``ckpt + str(e)``)."""
+    return context.code(path).strip() if path is not None else ""
+
+
 def _no_extension(path: str) -> bool:
+    """The file name has no extension: no dot, or only a number after the last one
+    (``flower_model_0.96875``, ``weights.0042``: a score or an epoch, not a file type)."""
     last = path.rstrip("/").rsplit("/", 1)[-1]
-    return "." not in last and "{" not in last
+    return "{" not in last and ("." not in last or last.rsplit(".", 1)[1].isdigit())
+
+
+#: The endings Keras 3 ``load_weights`` reads (anything else raises ``File format not supported``).
+_WEIGHT_ENDINGS = (".keras", ".weights.h5", ".weights.json", ".h5", ".hdf5")
+
+
+def _unreadable_extension(path: str) -> bool:
+    """The known ending shows the file name's extension, and Keras 3 ``load_weights`` does not
+    read it (``yolov3.tf``, ``model.ckpt-100``)."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return "." in last and "{" not in last and not path.endswith(_WEIGHT_ENDINGS)
+
+
+def _tf_checkpoint_prefix(context: FileContext, path: cst.BaseExpression | None) -> bool:
+    """``path`` holds what ``tf.train.latest_checkpoint(...)`` returns: a TF checkpoint prefix."""
+    if isinstance(path, cst.Name):
+        bindings = context.semantic.lookup(path.value)
+        return bool(bindings) and all(b.kind == "assign" and _tf_checkpoint_prefix(context, b.value) for b in bindings)
+    return isinstance(path, cst.Call) and context.semantic.qualified(path.func) == "tensorflow.train.latest_checkpoint"
 
 
 class RemovedArgument(Rule):

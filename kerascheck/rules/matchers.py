@@ -117,6 +117,12 @@ def path_literal(expr: cst.BaseExpression | None, context: FileContext | None = 
     return None
 
 
+def path_ends_in_number(expr: cst.BaseExpression | None, context: FileContext) -> bool:
+    """The path certainly ends with the text of an integer (``ckpt + "." + str(epoch)``,
+    ``"model_{:d}".format(i)``): no file extension Keras 3 accepts."""
+    return expr is not None and context.semantic.value_of(expr).ends_in_number
+
+
 def is_complete_path(expr: cst.BaseExpression | None, context: FileContext | None = None) -> bool:
     """The path's file name is known: a literal; with ``context``, a fully known value or one
     whose known ending includes a ``/`` (``save + "/warmup/chkpt"``)."""
@@ -312,7 +318,7 @@ def is_single_sample(
 ) -> bool:
     """``expr`` is a batch of exactly one sample, built visibly from one item.
 
-    ``x[i:i+1]``, ``x[:1]``, ``x[None]``, ``x[np.newaxis, ...]``, ``np.expand_dims(x, 0)``,
+    ``x[i:i+1]``, ``x[:1]``, ``x[None]``, ``x[np.newaxis, ...]``, ``x[np.array([i])]``, ``np.expand_dims(x, 0)``,
     ``np.array([x])``, ``x.reshape(1, ...)``, ``np.reshape(x, (1, ...))``, ``np.zeros((1, ...))``,
     ``["one sentence"]``. ``names`` are names bound to such an expression (they count bare);
     ``items`` are loop variables, which count only wrapped as ``[item]`` (``for batch in ds:
@@ -326,6 +332,10 @@ def is_single_sample(
         first = expr.slice[0].slice
         if isinstance(first, cst.Index):
             value = first.value
+            if isinstance(value, cst.Call) and context.qualified(value.func) == "numpy.array" and len(expr.slice) == 1:
+                # ``x[np.array([i])]``: NumPy fancy indexing with one index, a batch of one row.
+                listed = ah.argument(value, 0, "object")
+                return isinstance(listed, cst.List) and len(listed.elements) == 1 and not isinstance(listed.elements[0], cst.StarredElement)
             return (isinstance(value, cst.Name) and value.value == "None") or context.qualified(value) in _NEW_AXIS
         if isinstance(first, cst.Slice) and first.step is None and first.upper is not None:
             if first.lower is None:
@@ -338,7 +348,12 @@ def is_single_sample(
                 and context.code(upper.left).strip() == context.code(first.lower).strip()
             )
         return False
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add) and isinstance(expr.left, cst.List):
+        # ``[target_seq] + states``: a model's inputs, the first of them a batch of one.
+        return _first_input_single(context, expr.left, site, depth)
     if isinstance(expr, cst.List):
+        if len(expr.elements) > 1:
+            return _first_input_single(context, expr, site, depth)
         if len(expr.elements) != 1:
             return False
         element = expr.elements[0].value
@@ -372,11 +387,21 @@ def is_single_sample(
     return False
 
 
+def _first_input_single(context: FileContext, inputs: cst.List, site: Site | None, depth: int) -> bool:
+    """A list of a multi-input model's inputs whose first is itself a batch of one
+    (``[x[None], mask[None]]``): every input has that batch size."""
+    if not inputs.elements or isinstance(inputs.elements[0], cst.StarredElement):
+        return False
+    first = inputs.elements[0].value
+    return not isinstance(first, cst.List) and is_single_sample(context, first, site=site, depth=depth + 1)
+
+
 def _bound_to_single_sample(context: FileContext, name: cst.Name, site: Site | None = None, depth: int = 0) -> bool:
     """The last binding the use of ``name`` sees holds a one-sample expression (``x = img[None]``,
     also under ``if x.ndim < 4:``; loop variables alone do not count), or ``name`` is a
     parameter that every call of the file passes one sample (``act(self.preprocess(s))`` with
-    ``preprocess`` returning ``np.reshape(s, [1, 4])``)."""
+    ``preprocess`` returning ``np.reshape(s, [1, 4])``), or a loop variable whose every value is
+    one sample (``for s, a in memory`` with ``memory.append((np.reshape(s, [1, 4]), a))``)."""
     semantic = context.semantic
     bindings = semantic.lookup(name.value, site)
     if not bindings:
@@ -385,6 +410,11 @@ def _bound_to_single_sample(context: FileContext, name: cst.Name, site: Site | N
     if last.kind == "param":
         passed = semantic.arguments_for(last)
         return passed is not None and bool(passed) and all(is_single_sample(context, value, site=where, depth=depth + 1) for value, where in passed)
+    if last.kind in ("loop", "unpack"):
+        # ``for state, action in memory`` where every element of ``memory`` holds one sample there;
+        # ``image, ratio = prepare(x)`` where ``prepare`` returns ``(x[None], r)``.
+        items = semantic.loop_items(last) if isinstance(last.node, cst.For) else semantic.unpacked_values(last)
+        return bool(items) and all(is_single_sample(context, value, site=where, depth=depth + 1) for value, where in items or ())
     if last.kind != "assign" or last.value is None:
         return False
     value = last.value

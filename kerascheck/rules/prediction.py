@@ -39,6 +39,16 @@ def _comprehension_names(node: cst.ListComp | cst.SetComp | cst.GeneratorExp | c
     return names
 
 
+def _reads(semantic: Any, expr: cst.BaseExpression, site: Site) -> set[str]:
+    """The names ``expr`` reads, and for a bare name the names its bindings' values read."""
+    read = m.names_in(expr)
+    if isinstance(expr, cst.Name):
+        for binding in semantic.lookup(expr.value, site):
+            if binding.value is not None:
+                read |= m.names_in(binding.value)
+    return read
+
+
 class _PredictionRule(Rule):
     """Shared bookkeeping: loops per function, loop variables, names holding one sample, and
     names holding the result of a ``predict`` (not registered itself)."""
@@ -99,7 +109,10 @@ class PredictInLoop(_PredictionRule):
     Finds ``model.predict(...)`` called on one sample at a time inside a loop (``for``,
     ``while`` or a comprehension): the argument is visibly a batch of one (``x[i:i+1]``,
     ``x[None]``, ``np.expand_dims(x, 0)``, ``np.array([x])``, ``x.reshape(1, ...)``,
-    ``["a sentence"]``, or a name bound to one of those).
+    ``["a sentence"]``, or a name bound to one of those). The loop may be in a caller (a
+    helper predicting one sample, called once per iteration with a value that changes), and
+    the one-sample shape may come from elsewhere in the file: a caller's argument, or the
+    elements appended to a list iterated over (a replay memory of ``(1, n)`` states).
 
     ## Why is this bad?
     ``predict`` is built for large inputs: every call sets up a data adapter, a progress bar and
@@ -162,6 +175,64 @@ class PredictInLoop(_PredictionRule):
         ),
         # sklearn's predict on a non-model receiver.
         "import numpy as np\nimport keras\nfrom sklearn.svm import SVC\nsvm = SVC()\nfor row in rows:\n    svm.predict(np.array([row]))\n",
+        # A multi-input model fed whole batches (the first input is not one sample).
+        (
+            "import keras\nmodel = keras.Sequential()\nfor images, masks in loader:\n"
+            "    model.predict([images, masks])\n    model.predict([images] + extras)\n"
+        ),
+        # A helper returning a whole batch and its size; a fancy index of several rows.
+        (
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "def prepare(images):\n"
+            "    return images, len(images)\n"
+            "for chunk in chunks:\n"
+            "    batch, n = prepare(chunk)\n"
+            "    model.predict(batch)\n"
+        ),
+        "import numpy as np\nimport keras\nmodel = keras.Sequential()\nfor i in range(10):\n    model.predict(x[np.array([i, i + 1])])\n",
+        # A one-sample helper called in a loop, but with the same input every time (a timing loop).
+        (
+            "import numpy as np\n"
+            "import keras\n"
+            "model = keras.models.load_model('m.keras')\n"
+            "def infer(image):\n"
+            "    return model.predict(np.expand_dims(image, 0))\n"
+            "for _ in range(10):\n"
+            "    infer(reference)\n"
+        ),
+        # A one-sample helper called once, outside any loop.
+        (
+            "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\n"
+            "def infer(image):\n    return model.predict(image[None])\ninfer(img)\n"
+        ),
+        # A replay memory holding whole batches: each predict in the replay loop is batched.
+        (
+            "import random\n"
+            "import keras\n"
+            "class Agent:\n"
+            "    def __init__(self):\n"
+            "        self.memory = []\n"
+            "        self.model = keras.Sequential()\n"
+            "    def remember(self, states, actions):\n"
+            "        self.memory.append((states, actions))\n"
+            "    def replay(self):\n"
+            "        for states, actions in random.sample(self.memory, 8):\n"
+            "            self.model.predict(states)\n"
+            "agent = Agent()\n"
+            "for batch, actions in loader:\n"
+            "    agent.remember(batch, actions)\n"
+        ),
+        # Memory also filled from somewhere unknown: what its elements hold is not known.
+        (
+            "import numpy as np\n"
+            "import keras\n"
+            "model = keras.Sequential()\n"
+            "memory = [np.zeros((1, 4))]\n"
+            "memory.extend(load_transitions())\n"
+            "for state in memory:\n"
+            "    model.predict(state)\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -203,47 +274,151 @@ class PredictInLoop(_PredictionRule):
             "    x_pred = np.zeros((1, maxlen, vocab))\n"
             "    p = model.predict(x_pred, verbose=0)[0]\n"
         ), line=6),
+        # A helper returning ``(one sample, extra)``, unpacked in the loop; a fancy index of one row.
+        Invalid(
+            (
+                "import tensorflow as tf\n"
+                "import keras\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "def prepare(image):\n"
+                "    return tf.expand_dims(image, axis=0), 1.0\n"
+                "for image in images:\n"
+                "    batch, ratio = prepare(image)\n"
+                "    model.predict(batch)\n"
+            ),
+            line=8,
+        ),
+        Invalid(
+            (
+                "import numpy as np\nimport keras\nmodel = keras.Sequential()\n"
+                "for i in range(10):\n    row = x[np.array([pick(i)])]\n    model.predict(row)\n"
+            ),
+            line=6,
+        ),
+        # A multi-input model fed one sample per input, in a generation loop.
+        Invalid(
+            (
+                "import numpy as np\n"
+                "import keras\n"
+                "decoder = keras.models.load_model('d.keras')\n"
+                "while not done:\n"
+                "    target = np.zeros((1, 1, tokens))\n"
+                "    out, h, c = decoder.predict([target] + states)\n"
+                "    states = [h, c]\n"
+            ),
+            line=6,
+        ),
+        # The loop is in the caller: one image per call, one call per file.
+        Invalid(
+            (
+                "import numpy as np\n"
+                "import keras\n"
+                "model = keras.models.load_model('m.keras')\n"
+                "def infer(image):\n"
+                "    x = preprocess(image)\n"
+                "    return model.predict(np.expand_dims(x, axis=0))\n"
+                "for path in paths:\n"
+                "    infer(load(path))\n"
+            ),
+            line=6,
+            message="called once per loop iteration",
+        ),
+        # A replay memory of one-sample states (reshaped by the caller, appended by a method):
+        # the replay loop predicts one transition at a time.
+        Invalid(
+            (
+                "import random\n"
+                "import numpy as np\n"
+                "from collections import deque\n"
+                "import keras\n"
+                "class Agent:\n"
+                "    def __init__(self):\n"
+                "        self.memory = deque(maxlen=2000)\n"
+                "        self.model = keras.Sequential()\n"
+                "    def remember(self, state, action):\n"
+                "        self.memory.append((state, action))\n"
+                "    def replay(self, n):\n"
+                "        for state, action in random.sample(self.memory, n):\n"
+                "            target = self.model.predict(state)\n"
+                "agent = Agent()\n"
+                "state = np.reshape(env.reset(), [1, 4])\n"
+                "agent.remember(state, 0)\n"
+                "agent.replay(32)\n"
+            ),
+            line=13,
+        ),
+        # A subclass's override runs for the base class's ``self.target(state)`` in the loop.
+        Invalid(
+            (
+                "import numpy as np\n"
+                "import keras\n"
+                "class Agent:\n"
+                "    def __init__(self):\n"
+                "        self.model = keras.Sequential()\n"
+                "    def target(self, state):\n"
+                "        return 0\n"
+                "    def replay(self, frames):\n"
+                "        for frame in frames:\n"
+                "            self.target(np.expand_dims(frame, 0))\n"
+                "class Double(Agent):\n"
+                "    def target(self, state):\n"
+                "        return self.model.predict(state)\n"
+            ),
+            line=13,
+        ),
     )
 
     def __init__(self, context: Any, options: Any) -> None:
         super().__init__(context, options)
-        #: Single-sample predictions in loops, decided at the end (the loop may rebind the input
-        #: after the call): (call, receiver, data, site, loops).
-        self._candidates: list[tuple[cst.Call, cst.BaseExpression, cst.BaseExpression, Site, tuple[cst.CSTNode, ...]]] = []
+        #: ``predict`` calls, decided at the end (the loop may rebind the input after the call; the
+        #: one-sample shape may come from a caller or an ``append`` further down): (call,
+        #: receiver, data, site, loops, loop variables).
+        self._candidates: list[tuple[cst.Call, cst.BaseExpression, cst.BaseExpression, Site, tuple[cst.CSTNode, ...], set[str]]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.in_loop:
-            return
         receiver = m.predict_receiver(self.context, node, frozenset({"predict"}))
         if receiver is None:
             return
         data = ah.argument(node, 0, "x")
-        if not m.is_single_sample(self.context, data, items=self.loop_names()):
+        if data is None or (not self.in_loop and self.context.function is None):
             return
-        assert data is not None
-        semantic = self.context.semantic
-        self._candidates.append((node, receiver, data, semantic.here(), tuple(self.context.function_loops)))
+        loops = tuple(self.context.function_loops)
+        self._candidates.append((node, receiver, data, self.context.semantic.here(), loops, self.loop_names() if loops else set()))
 
     def leave_Module(self, node: cst.Module) -> None:
         semantic = self.context.semantic
-        for call, receiver, data, site, loops in self._candidates:
-            # The same input on every iteration is a warm-up or timing loop, not a batching problem.
-            bound: set[str] = set()
-            for loop in loops:
-                bound |= semantic.names_bound_in(loop)
-            read = m.names_in(data)
-            if isinstance(data, cst.Name):  # a name bound to a one-sample expression: what it read
-                for binding in semantic.lookup(data.value, site):
-                    if binding.value is not None:
-                        read |= m.names_in(binding.value)
-            if read & bound:
-                self._report(call, receiver)
+        for call, receiver, data, site, loops, items in self._candidates:
+            if not m.is_single_sample(self.context, data, items=items, site=site):
+                continue
+            if loops:
+                # The same input on every iteration is a warm-up or timing loop, not a batching problem.
+                bound: set[str] = set()
+                for loop in loops:
+                    bound |= semantic.names_bound_in(loop)
+                if _reads(semantic, data, site) & bound:
+                    self._report(call, receiver)
+            elif self._caller_loops(data, site):
+                self._report(call, receiver, in_caller=True)
 
-    def _report(self, node: cst.Call, receiver: cst.BaseExpression) -> None:
+    def _caller_loops(self, data: cst.BaseExpression, site: Site) -> bool:
+        """The one sample comes from a parameter of the enclosing function, and a call of that
+        function inside a loop passes it something that changes on every iteration."""
+        semantic = self.context.semantic
+        for parameter in semantic.parameters_read(data, site):
+            for argument, where in semantic.calls_in_loops(parameter):
+                bound: set[str] = set()
+                for loop in where.loops:
+                    bound |= semantic.names_bound_in(loop)
+                if _reads(semantic, argument, where) & bound:
+                    return True
+        return False
+
+    def _report(self, node: cst.Call, receiver: cst.BaseExpression, *, in_caller: bool = False) -> None:
         model = self.context.code(receiver)
+        where = "in a function called once per loop iteration" if in_caller else "inside a loop"
         self.report(
             node,
-            f"`{model}.predict` on a single sample inside a loop: each call has ~40 ms of fixed overhead; "
+            f"`{model}.predict` on a single sample {where}: each call has ~40 ms of fixed overhead; "
             f"predict all samples in one batched call, or call `{model}(x, training=False)` in the loop",
         )
 

@@ -71,7 +71,8 @@ class PythonStateInCall(Rule):
     assignments to ``self.<attr>`` (``self.calls += 1``), read-modify-write assignments
     (``self.step = self.step + 1``), reassigning an attribute that ``__init__`` set to a Python
     number, bool or string, mutating an attribute or module-level variable that holds a Python
-    list/dict/set (``self.history.append(x)``), and assignments to ``global`` names. Mutations under an
+    list/dict/set (``self.history.append(x)``, also a list ``call`` itself just created:
+    ``self.updates = []``), and assignments to ``global`` names. Mutations under an
     opt-in debugging flag that ``__init__`` sets to ``False`` (``if self.keep_scores:``), meant
     for eager inspection, are not reported.
 
@@ -173,6 +174,15 @@ class PythonStateInCall(Rule):
             "        self._return_scores = return_scores\n"
             "        return x\n"
         ),
+        # The attribute is set in ``call`` to something that is not a Python container.
+        (
+            "import keras\n"
+            "class L(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        self.buffer = make_buffer()\n"
+            "        self.buffer.append(x)\n"
+            "        return x\n"
+        ),
         # Local lists are fine.
         (
             "import keras\n"
@@ -213,6 +223,20 @@ class PythonStateInCall(Rule):
             line=7,
         ),
         Invalid("import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        self.step = self.step + 1\n        return x\n", line=4),
+        # A list created in ``call`` itself and filled there (Keras 1's ``self.updates`` idiom).
+        Invalid(
+            (
+                "import keras\n"
+                "class L(keras.layers.Layer):\n"
+                "    def call(self, x):\n"
+                "        if self.stateful:\n"
+                "            self.updates = []\n"
+                "            for i in range(2):\n"
+                "                self.updates.append((self.states[i], x))\n"
+                "        return x\n"
+            ),
+            line=7,
+        ),
         Invalid("import keras\nSEEN = []\nclass L(keras.layers.Layer):\n    def call(self, x):\n        SEEN.append(x)\n        return x\n", line=5),
         Invalid(
             (
@@ -316,10 +340,19 @@ class PythonStateInCall(Rule):
             return
         receiver = method[0]
         attr = _self_attr(receiver)
-        if attr is not None and _is_container(self.context, self._inits.get(attr)):
+        if attr is not None and (_is_container(self.context, self._inits.get(attr)) or self._container_set_here(attr)):
             self._report(node, f"`self.{attr}.{method[1]}(...)`")
         elif isinstance(receiver, cst.Name) and self._module_container(receiver):
             self._report(node, f"`{receiver.value}.{method[1]}(...)` on a module-level container")
+
+    def _container_set_here(self, attr: str) -> bool:
+        """The last assignment of ``self.<attr>`` earlier in this ``call`` stores a Python
+        container (``self.updates = []`` then ``self.updates.append(...)``: the Keras 1 update
+        list, which Keras 3 never applies)."""
+        semantic = self.context.semantic
+        here = semantic.here()
+        earlier = [b for b in semantic.scopes.lookup_attribute(attr, here) if b.site.function is self._call and b.site.order < here.order]
+        return bool(earlier) and _is_container(self.context, earlier[-1].value)
 
     def _declared_global(self) -> set[str]:
         """Names the current function declares ``global``/``nonlocal``."""

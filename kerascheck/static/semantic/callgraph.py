@@ -24,12 +24,20 @@ GRADIENT_METHODS = frozenset({"apply_gradients", "minimize"})
 @dataclass(frozen=True, eq=False)
 class CallSite:
     """One call inside the file: what it calls (``("name", f)`` or ``("self", m)``), the local
-    names it passes as arguments (functions may be handed over: ``tf.function(step)``)."""
+    names it passes as arguments (functions may be handed over: ``tf.function(step)``), and for
+    ``obj.m(...)`` on a plain name ``obj`` the pair ``(obj, m)`` (``agent.act(s)`` with
+    ``agent = Agent()`` calls method ``act`` of a class of this file)."""
 
     call: cst.Call
     site: Site
     callee: tuple[str, str] | None
     references: tuple[str, ...]
+    instance: tuple[str, str] | None = None
+
+    @property
+    def binds_self(self) -> bool:
+        """The call is a method call: its first positional argument fills the second parameter."""
+        return self.instance is not None or (self.callee is not None and self.callee[0] == "self")
 
 
 class CallGraph:
@@ -47,6 +55,7 @@ class CallGraph:
     def record(self, call: cst.Call, site: Site) -> None:
         func = call.func
         callee: tuple[str, str] | None = None
+        instance: tuple[str, str] | None = None
         if isinstance(func, cst.Name):
             callee = ("name", func.value)
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
@@ -55,9 +64,11 @@ class CallGraph:
             self._gradient_loops.update(site.loops)
             if site.function is not None:
                 self._gradient_functions.add(id(site.function))
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value != "self":
+            instance = (func.value.value, func.attr.value)
         references = tuple(a.value.value for a in call.args if isinstance(a.value, cst.Name))
-        if callee is not None or references:
-            self.calls.append(CallSite(call, site, callee, references))
+        if callee is not None or references or instance is not None:
+            self.calls.append(CallSite(call, site, callee, references, instance))
             self._callers = None
             self._training = None
 
@@ -79,15 +90,99 @@ class CallGraph:
         node = defs[-1]
         return node if isinstance(node, cst.FunctionDef) else None
 
+    def resolve_method(self, instance: tuple[str, str], site: Site) -> list[cst.FunctionDef]:
+        """The methods ``obj.m(...)`` at ``site`` may call: every binding of ``obj`` it sees is
+        ``obj = C(...)`` with ``C`` a class of this file defining ``m`` (itself or through a
+        base class of this file). Empty when any binding is something else."""
+        name, method = instance
+        bindings = self.scopes.lookup(name, site)
+        found: list[cst.FunctionDef] = []
+        for binding in bindings:
+            value = binding.value
+            if binding.kind != "assign" or not isinstance(value, cst.Call) or not isinstance(value.func, cst.Name):
+                return []
+            cls = self._class_named(value.func.value, binding.site)
+            target = self._method_of(cls, method, 0) if cls is not None else None
+            if target is None:
+                return []
+            if target not in found:
+                found.append(target)
+        return found
+
+    def _class_named(self, name: str, site: Site) -> cst.ClassDef | None:
+        bindings = self.scopes.lookup(name, site)
+        if not bindings or any(b.kind != "class" for b in bindings):
+            return None
+        node = bindings[-1].node
+        return node if isinstance(node, cst.ClassDef) else None
+
+    def _method_of(self, cls: cst.ClassDef, method: str, depth: int) -> cst.FunctionDef | None:
+        """``method`` as defined by ``cls`` or, failing that, by its base classes of this file
+        (None when a base is not a class of this file: it may define it)."""
+        scope = self.scopes.scopes.get(id(cls))
+        if scope is None or depth > 8:
+            return None
+        bindings = scope.bindings.get(method, [])
+        if bindings:
+            node = bindings[-1].node
+            return node if bindings[-1].kind == "def" and isinstance(node, cst.FunctionDef) else None
+        for base in cls.bases:
+            if not isinstance(base.value, cst.Name):
+                return None
+            parent = self._class_named(base.value.value, Site(scope, 0, (), (), False, ()))
+            if parent is None:
+                return None
+            target = self._method_of(parent, method, depth + 1)
+            if target is not None:
+                return target
+        return None
+
+    def _overrides(self, method: cst.FunctionDef, name: str) -> list[cst.FunctionDef]:
+        """Methods ``name`` of this file's subclasses of the class defining ``method``: a
+        ``self.name(...)`` call there runs them on their instances."""
+        owner = next((s.node for s in self.scopes.iter_scopes() if s.kind == "class" and isinstance(s.node, cst.ClassDef)
+                      and method in s.node.body.body), None)
+        if owner is None:
+            return []
+        found: list[cst.FunctionDef] = []
+        for scope in self.scopes.iter_scopes():
+            cls = scope.node
+            if scope.kind != "class" or not isinstance(cls, cst.ClassDef) or cls is owner or not self._derives(cls, owner, 0):
+                continue
+            bindings = scope.bindings.get(name, [])
+            if bindings and bindings[-1].kind == "def" and isinstance(bindings[-1].node, cst.FunctionDef):
+                found.append(bindings[-1].node)
+        return found
+
+    def _derives(self, cls: cst.ClassDef, base: cst.ClassDef, depth: int) -> bool:
+        """``cls`` derives (directly or not, through classes of this file) from ``base``."""
+        scope = self.scopes.scopes.get(id(cls))
+        if scope is None or depth > 8:
+            return False
+        for arg in cls.bases:
+            if not isinstance(arg.value, cst.Name):
+                continue
+            parent = self._class_named(arg.value.value, Site(scope, 0, (), (), False, ()))
+            if parent is base or (parent is not None and self._derives(parent, base, depth + 1)):
+                return True
+        return False
+
     def callers(self, function: cst.FunctionDef) -> list[CallSite]:
-        """The call sites of ``function`` in this file."""
+        """The call sites of ``function`` in this file (``f(...)``, ``self.f(...)`` also from
+        a base class's methods when ``function`` overrides, and ``obj.f(...)`` on an instance of
+        a class of this file)."""
         if self._callers is None:
             table: dict[int, list[CallSite]] = {}
             for record in self.calls:
-                if record.callee is None:
-                    continue
-                target = self.resolve(record.callee, record.site)
-                if target is not None:
+                targets: list[cst.FunctionDef] = []
+                if record.callee is not None:
+                    target = self.resolve(record.callee, record.site)
+                    targets = [target] if target is not None else []
+                    if target is not None and record.callee[0] == "self":
+                        targets.extend(self._overrides(target, record.callee[1]))
+                elif record.instance is not None:
+                    targets = self.resolve_method(record.instance, record.site)
+                for target in targets:
                     table.setdefault(id(target), []).append(record)
             self._callers = table
         return self._callers.get(id(function), [])

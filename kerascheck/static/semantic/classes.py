@@ -61,6 +61,10 @@ class ClassTable:
         """A Layer (or Model) subclass defined in this file."""
         return self._derives(name, lambda base: base.startswith(LAYER_BASE_PREFIXES) or base in MODEL_BASES)
 
+    def is_callback_class(self, name: str) -> bool:
+        """A subclass of a ``keras.callbacks`` class defined in this file."""
+        return self._derives(name, lambda base: base.startswith("keras.callbacks."))
+
     def defines_method(self, method: str) -> bool:
         """Some class of this file defines ``method`` (so calls to it may not be Keras's)."""
         return method in self._methods

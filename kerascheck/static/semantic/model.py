@@ -25,8 +25,9 @@ import libcst as cst
 
 from kerascheck.findings import Edit
 from kerascheck.static import ast_helpers as ah
-from kerascheck.static.semantic.callgraph import CallGraph
+from kerascheck.static.semantic.callgraph import CallGraph, CallSite
 from kerascheck.static.semantic.classes import ClassTable
+from kerascheck.static.semantic.containers import ADDING_METHODS, elements_of, loop_items, unpacked_values
 from kerascheck.static.semantic.flows import flows_from
 from kerascheck.static.semantic.keras_models import (
     CallbackList,
@@ -41,6 +42,10 @@ from kerascheck.static.semantic.values import Evaluator, Value
 if TYPE_CHECKING:
     from kerascheck.static.names import ImportTable
 
+#: Calls defining a command-line flag (``flags.DEFINE_string("weights", "./yolo.tf", "help")``).
+FLAG_DEFINERS = ("absl.flags.DEFINE_", "tensorflow.compat.v1.flags.DEFINE_", "tensorflow.app.flags.DEFINE_")
+#: The object holding the flags' values.
+FLAGS_OBJECTS = frozenset({"absl.flags.FLAGS", "tensorflow.compat.v1.flags.FLAGS", "tensorflow.app.flags.FLAGS"})
 #: Reductions over repeated samples: Monte-Carlo estimates are their inputs.
 _STATISTICS = frozenset({"mean", "std", "var", "median", "average", "percentile", "quantile", "nanmean", "nanstd",
                          "reduce_mean", "reduce_std", "reduce_variance", "moments", "entropy"})
@@ -85,6 +90,15 @@ class SemanticModel:
         self._statistics: list[tuple[cst.Call, Site]] = []
         #: ``name[...] = value`` stores into plain names, with where they happen.
         self.item_stores: list[tuple[str, cst.BaseExpression, Site]] = []
+        #: ``self.attr.append(x)`` (and the other adding methods) calls: attribute name, call, where.
+        self.attribute_mutations: list[tuple[str, cst.Call, Site]] = []
+        #: Command-line flags defined with ``absl.flags.DEFINE_*``: name -> (default, where); None
+        #: when the name is defined more than once.
+        self.flag_defaults: dict[str, tuple[cst.BaseExpression, Site] | None] = {}
+        #: ``obj.attr = ...`` assignments on plain names in the whole file (``FLAGS.weights = "..."``
+        #: overrides a default), collected when first asked.
+        self._attribute_assignments: set[tuple[str, str]] | None = None
+        self._module = module
         self._keras_called = False
         self._import_depth = 0
 
@@ -199,17 +213,76 @@ class SemanticModel:
         index = positional.index(parameter.name) if parameter.name in positional else None
         found: list[tuple[cst.BaseExpression, Site]] = []
         for record in self.calls.callers(function):
-            call = record.call
-            if ah.has_star_args(call):
+            if ah.has_star_args(record.call):
                 return None
-            offset = 1 if record.callee is not None and record.callee[0] == "self" else 0
-            given = ah.keyword_value(call, parameter.name)
-            if given is None and index is not None and index - offset >= 0:
-                args = ah.positional(call)
-                if index - offset < len(args):
-                    given = args[index - offset].value
+            given = self._argument_given(record, parameter.name, index)
             if given is not None:
                 found.append((given, record.site))
+        return found
+
+    @staticmethod
+    def _argument_given(record: CallSite, name: str, index: int | None) -> cst.BaseExpression | None:
+        """What the call of ``record`` passes for parameter ``name`` (at ``index`` among the
+        positional parameters), else None."""
+        given = ah.keyword_value(record.call, name)
+        offset = 1 if record.binds_self else 0
+        if given is None and index is not None and index - offset >= 0:
+            args = ah.positional(record.call)
+            if index - offset < len(args):
+                given = args[index - offset].value
+        return given
+
+    def calls_in_loops(self, parameter: Binding) -> list[tuple[cst.BaseExpression, Site]]:
+        """The calls of this file made inside a loop that pass an argument for ``parameter``
+        (of the function it belongs to): that argument and where it is passed."""
+        function = parameter.scope.node
+        if not isinstance(function, cst.FunctionDef):
+            return []
+        params = function.params
+        positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+        index = positional.index(parameter.name) if parameter.name in positional else None
+        found: list[tuple[cst.BaseExpression, Site]] = []
+        for record in self.calls.callers(function):
+            if record.site.loops and not ah.has_star_args(record.call):
+                given = self._argument_given(record, parameter.name, index)
+                if given is not None:
+                    found.append((given, record.site))
+        return found
+
+    def elements_of(self, expr: cst.BaseExpression | None, site: Site | None = None) -> list[tuple[cst.BaseExpression, Site]] | None:
+        """The expressions stored as elements of the container ``expr`` holds (literal items,
+        appends, ``self.x`` appends in any method), None when some source is unknown."""
+        return elements_of(self, expr, site or self.here())
+
+    def loop_items(self, binding: Binding) -> list[tuple[cst.BaseExpression, Site]] | None:
+        """What a ``for`` variable takes on each iteration (its part of each element of the
+        iterable), None when unknown."""
+        return loop_items(self, binding)
+
+    def unpacked_values(self, binding: Binding) -> list[tuple[cst.BaseExpression, Site]] | None:
+        """What ``a, b = f(x)`` binds to one of its names: that part of each tuple ``f`` returns
+        (a function of this file), None when unknown."""
+        return unpacked_values(self, binding)
+
+    def parameters_read(self, expr: cst.BaseExpression, site: Site) -> list[Binding]:
+        """The parameters of the function ``site`` is in whose value ``expr`` is computed from,
+        through that function's own assignments (``x = prep(img)`` then ``x[None]`` reads
+        ``img``)."""
+        function = site.function
+        found: list[Binding] = []
+        pending: list[tuple[cst.BaseExpression, Site]] = [(expr, site)]
+        seen: set[int] = set()
+        while pending:
+            value, where = pending.pop()
+            for name in _names_in(value):
+                for binding in self.scopes.lookup(name, where):
+                    if id(binding.node) in seen or binding.site.function is not function:
+                        continue
+                    seen.add(id(binding.node))
+                    if binding.kind == "param":
+                        found.append(binding)
+                    elif binding.value is not None:
+                        pending.append((binding.value, binding.site))
         return found
 
     def initial_attributes(self, cls: cst.ClassDef, methods: tuple[str, ...] = ("__init__", "build")) -> dict[str, cst.BaseExpression]:
@@ -251,12 +324,13 @@ class SemanticModel:
         doers = self.calls.reaching({id(e.site.function) for e in events if e.method in methods and e.site.function is not None})
         return id(target) in doers
 
-    def names_bound_in(self, loop: cst.CSTNode) -> set[str]:
-        """Names bound inside a ``for``/``while`` loop (its target included) or a comprehension."""
-        scope = self.scopes.scopes.get(id(loop))
+    def names_bound_in(self, loop: cst.CSTNode | int) -> set[str]:
+        """Names bound inside a ``for``/``while`` loop (its target included) or a comprehension
+        (the node, or its id as in :attr:`Site.loops`)."""
+        key = loop if isinstance(loop, int) else id(loop)
+        scope = self.scopes.scopes.get(key)
         if scope is not None:  # a comprehension
             return set(scope.bindings)
-        key = id(loop)
         return {
             name
             for each in self.scopes.iter_scopes()
@@ -613,9 +687,54 @@ class SemanticModel:
         site = self.scopes.here()
         self.calls.record(node, site)
         self.keras_models.record_call(node, site, qualified)
+        if qualified is not None and qualified.startswith(FLAG_DEFINERS):
+            self._record_flag(node, site)
+        if isinstance(func, cst.Attribute) and func.attr.value in ADDING_METHODS:
+            owner = func.value
+            if isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name) and owner.value.value == "self":
+                self.attribute_mutations.append((owner.attr.value, node, site))
         tail = (qualified or (func.attr.value if isinstance(func, cst.Attribute) else "")).rsplit(".", 1)[-1]
         if tail in _STATISTICS and (qualified is None or qualified.startswith(_ARRAY_MODULES)):
             self._statistics.append((node, site))
+
+    def _record_flag(self, call: cst.Call, site: Site) -> None:
+        name = ah.string_value(ah.argument(call, 0, "name"))
+        default = ah.argument(call, 1, "default")
+        if name is None or default is None:
+            return
+        self.flag_defaults[name] = None if name in self.flag_defaults else (default, site)
+
+    def flag_default(self, flags: cst.BaseExpression, name: str, site: Site) -> tuple[cst.BaseExpression, Site] | None:
+        """``FLAGS.name`` with ``flags`` the absl ``FLAGS`` object: the default its
+        ``DEFINE_*`` call in this file gives (what runs without that command-line option);
+        None when the file also assigns ``FLAGS.name``."""
+        if not isinstance(flags, cst.Name) or name not in self.flag_defaults or (flags.value, name) in self._assigned_attributes():
+            return None
+        if self.qualified(flags) not in FLAGS_OBJECTS:
+            bindings = self.lookup(flags.value, site)
+            if not bindings or not all(b.kind == "assign" and b.value is not None and self.qualified(b.value) in FLAGS_OBJECTS for b in bindings):
+                return None
+        return self.flag_defaults.get(name)
+
+    def _assigned_attributes(self) -> set[tuple[str, str]]:
+        """``(name, attr)`` of every ``name.attr = ...`` / ``name.attr += ...`` of the file."""
+        if self._attribute_assignments is None:
+            found: set[tuple[str, str]] = set()
+
+            class Assignments(cst.CSTVisitor):
+                def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+                    self._add(node.target)
+
+                def visit_AugAssign(self, node: cst.AugAssign) -> None:
+                    self._add(node.target)
+
+                def _add(self, target: cst.BaseExpression) -> None:
+                    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                        found.add((target.value.value, target.attr.value))
+
+            self._module.visit(Assignments())
+            self._attribute_assignments = found
+        return self._attribute_assignments
 
     def on_return(self, node: cst.Return) -> None:
         function = self.scopes.functions[-1] if self.scopes.functions else None
@@ -633,3 +752,20 @@ class SemanticModel:
         """``(path, content digest hex)`` of the project modules read to evaluate this file's
         values: its result holds only while they are unchanged."""
         return tuple(sorted(self.project_modules.read.items())) if self.project_modules is not None else ()
+
+
+def _names_in(expr: cst.CSTNode) -> set[str]:
+    """The plain names an expression reads (not attribute names, not inside lambdas)."""
+    names: set[str] = set()
+    pending: list[cst.CSTNode] = [expr]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+        elif isinstance(node, cst.Attribute):
+            pending.append(node.value)
+        elif isinstance(node, cst.Arg):
+            pending.append(node.value)
+        elif not isinstance(node, cst.Lambda):
+            pending.extend(node.children)
+    return names

@@ -5,11 +5,13 @@ prefix and/or suffix: ``out_dir + "/best.h5"`` ends with ``/best.h5``), or unkno
 evaluator follows names (through the bindings the use sees, merging branches), parameters
 (their default and the arguments of the file's calls), returns of helpers in the same file,
 ``+``, ``*`` and ``/`` on numbers, f-strings, ``%``, ``.format``, ``os.path.join``,
-``pathlib.Path`` and its ``/``, ``str()``/``os.fspath()``/``with_suffix``.
+``pathlib.Path`` and its ``/``, ``str()``/``os.fspath()``/``with_suffix``, and absl's
+``FLAGS.name`` (the default of the file's ``flags.DEFINE_*("name", default, ...)``).
 """
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,12 +32,15 @@ Scalar = str | int | float | bool
 @dataclass(frozen=True)
 class Value:
     """What an expression evaluates to: ``known`` (``value`` set), ``string`` (a string whose
-    ``prefix`` and ``suffix`` are known, the middle is not) or ``unknown``."""
+    ``prefix`` and ``suffix`` are known, the middle is not; ``number_end``: with no known suffix,
+    it still certainly ends with the text of an integer, ``"m_{:d}".format(i)``), ``int`` (an integer of
+    unknown value: ``for i in range(n)``, a Keras callback's ``epoch``) or ``unknown``."""
 
-    kind: Literal["known", "string", "unknown"]
+    kind: Literal["known", "string", "int", "unknown"]
     value: Scalar | None = None
     prefix: str = ""
     suffix: str = ""
+    number_end: bool = False
 
     @property
     def is_known(self) -> bool:
@@ -50,6 +55,17 @@ class Value:
     def text(self) -> str | None:
         """The whole string, when it is known."""
         return self.value if isinstance(self.value, str) else None
+
+    @property
+    def is_int(self) -> bool:
+        """An integer, known or not."""
+        return self.kind == "int" or (isinstance(self.value, int) and not isinstance(self.value, bool))
+
+    @property
+    def ends_in_number(self) -> bool:
+        """A string that certainly ends with the text of an integer (``"ckpt." + str(epoch)``,
+        ``"m_{:d}".format(i)``): nothing known follows the number."""
+        return self.kind == "string" and not self.suffix and self.number_end
 
     @property
     def int(self) -> int | None:
@@ -87,14 +103,18 @@ class Value:
 
 
 UNKNOWN = Value("unknown")
+#: An integer whose value is not known.
+SOME_INT = Value("int")
+#: The text of an integer whose value is not known (``str(i)``).
+DIGITS = Value("string", number_end=True)
 
 
 def known(value: Scalar) -> Value:
     return Value("known", value)
 
 
-def partial(prefix: str, suffix: str) -> Value:
-    return Value("string", None, prefix, suffix) if prefix or suffix else Value("string")
+def partial(prefix: str, suffix: str, number_end: bool = False) -> Value:
+    return Value("string", None, prefix, suffix, number_end=number_end and not suffix)
 
 
 def concat(parts: Iterable[Value]) -> Value:
@@ -116,7 +136,8 @@ def concat(parts: Iterable[Value]) -> Value:
             continue
         suffix = part.suffix + suffix
         break
-    return partial(prefix, suffix)
+    last = next((p for p in reversed(items) if p.value != ""), None)
+    return partial(prefix, suffix, last is not None and last.ends_in_number)
 
 
 def merge(values: Iterable[Value]) -> Value:
@@ -128,13 +149,15 @@ def merge(values: Iterable[Value]) -> Value:
     first = items[0]
     if all(v.is_known and v.value == first.value and type(v.value) is type(first.value) for v in items):
         return first
+    if all(v.is_int for v in items):
+        return SOME_INT
     if not all(v.is_string for v in items):
         return UNKNOWN
     heads = [v.head for v in items]
     tails = [v.tail for v in items]
     prefix = _common_prefix(heads)
     suffix = _common_prefix([t[::-1] for t in tails])[::-1]
-    return partial(prefix, suffix)
+    return partial(prefix, suffix, all(v.ends_in_number for v in items))
 
 
 def _common_prefix(texts: list[str]) -> str:
@@ -151,6 +174,12 @@ _JOIN = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
 _PATH = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.PurePosixPath"})
 _AS_TEXT = frozenset({"str", "os.fspath", "os.path.abspath", "os.path.normpath", "os.path.expanduser", "os.path.realpath"})
 _MAX_DEPTH = 24
+#: Keras callback hooks whose first argument is the epoch or batch index.
+_CALLBACK_HOOK = re.compile(r"on_(epoch|batch|train_batch|test_batch|predict_batch)_(begin|end)")
+
+
+def _names(func: cst.BaseExpression, name: str) -> bool:
+    return isinstance(func, cst.Name) and func.value == name
 
 
 class Evaluator:
@@ -235,6 +264,10 @@ class Evaluator:
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
             bindings = self.semantic.scopes.lookup_attribute(expr.attr.value, site)
             return merge(self._binding_value(b, depth) for b in bindings) if bindings else UNKNOWN
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            flag = self.semantic.flag_default(expr.value, expr.attr.value, site)
+            if flag is not None:  # ``FLAGS.weights``: the flag's default
+                return self.value_of(flag[0], flag[1], depth)
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and self.semantic.project_modules is not None:
             module = self._module_binding(expr.value, site)  # ``config.WEIGHTS`` of ``import config``
             return self._imported(module, None, expr.attr.value) if module is not None else UNKNOWN
@@ -265,6 +298,10 @@ class Evaluator:
             return _arithmetic(operator, left, right)
         if binding.kind in ("assign", "annotation", "walrus", "attribute") and binding.value is not None:
             return self.value_of(binding.value, binding.site, depth)
+        if binding.kind == "loop" and isinstance(binding.node, cst.For) and isinstance(binding.node.target, cst.Name):
+            loop_iter = binding.node.iter
+            if isinstance(loop_iter, cst.Call) and self.semantic.qualified(loop_iter.func) in (None, "range") and _names(loop_iter.func, "range"):
+                return SOME_INT
         if binding.kind == "import":
             return self._imported(binding, None)
         return UNKNOWN
@@ -315,8 +352,20 @@ class Evaluator:
         for expr, site in arguments:
             candidates.append(self.value_of(expr, site, depth))
         if not candidates:
-            return UNKNOWN
+            return SOME_INT if self._callback_index(binding) else UNKNOWN
         return merge(candidates)
+
+    def _callback_index(self, binding: Binding) -> bool:
+        """``epoch``/``batch`` of a Keras callback hook (``on_epoch_end(self, epoch, logs)`` of
+        a ``keras.callbacks.Callback`` subclass): Keras passes the integer index."""
+        function = binding.scope.node
+        parent = binding.scope.parent
+        if not isinstance(function, cst.FunctionDef) or parent is None or not isinstance(parent.node, cst.ClassDef):
+            return False
+        params = function.params.params
+        if len(params) < 2 or params[1] is not binding.node or not _CALLBACK_HOOK.fullmatch(function.name.value):
+            return False
+        return self.semantic.classes.is_callback_class(parent.node.name.value)
 
     def _fstring(self, expr: cst.FormattedString, site: Site, depth: int) -> Value:
         parts: list[Value] = []
@@ -335,6 +384,8 @@ class Evaluator:
                     parts.append(partial("", ""))
             elif inner.is_string and part.format_spec is None and part.conversion in (None, "s"):
                 parts.append(inner)
+            elif inner.is_int and part.conversion is None and (part.format_spec is None or (_literal_spec(part.format_spec) or "").endswith("d")):
+                parts.append(DIGITS)
             else:
                 parts.append(partial("", ""))
         return concat(parts)
@@ -363,7 +414,9 @@ class Evaluator:
         prefix = head if cut < 0 else head[:cut]
         last = tail.rfind("%")
         suffix = tail if last < 0 else _after_conversion(tail[last:])
-        return partial(prefix, suffix)
+        # ``"ckpt_%03d" % epoch``: a whole-template ``%d``/``%i`` conversion ends the string.
+        number_end = text is not None and last >= 0 and not suffix and tail.rstrip("di") != tail and "%%" not in tail[last - 1 :]
+        return partial(prefix, suffix, number_end)
 
     def _call(self, call: cst.Call, site: Site, depth: int) -> Value:
         semantic = self.semantic
@@ -377,9 +430,13 @@ class Evaluator:
             return _join([self.value_of(a.value, site, depth) for a in args])
         if qualified in _AS_TEXT and len(args) == 1 and len(call.args) == 1:
             inner = self.value_of(args[0].value, site, depth)
+            if qualified == "str" and inner.is_int:
+                return known(str(inner.value)) if inner.is_known else DIGITS
             return inner if inner.is_string else UNKNOWN
         if qualified in ("int", "float") and len(args) == 1:
             inner = self.value_of(args[0].value, site, depth)
+            if qualified == "int" and not inner.is_known:
+                return SOME_INT if inner.is_int or inner.is_string else UNKNOWN
             try:
                 return known(int(inner.value) if qualified == "int" else float(inner.value)) if inner.is_known else UNKNOWN  # type: ignore[arg-type]
             except (TypeError, ValueError):
@@ -444,7 +501,34 @@ class Evaluator:
                     return UNKNOWN
         if not template.is_string:
             return UNKNOWN
-        return partial(_literal_head(template.head), _literal_tail(template.tail) if text is not None or template.suffix else "")
+        number_end = text is not None and self._format_ends_in_numbers(text, call, site, depth)
+        return partial(_literal_head(template.head), _literal_tail(template.tail) if text is not None or template.suffix else "", number_end)
+
+    def _format_ends_in_numbers(self, template: str, call: cst.Call, site: Site, depth: int) -> bool:
+        """``template.format(...)`` ends with an integer field: an ``d`` format spec, or a plain
+        field given an integer."""
+        try:
+            parsed = list(string.Formatter().parse(template))
+        except ValueError:
+            return False
+        if not parsed or parsed[-1][1] is None or parsed[-1][3] is not None:
+            return False
+        field, spec = parsed[-1][1], parsed[-1][2] or ""
+        if spec.endswith("d"):
+            return True
+        if spec or ah.has_star_args(call):
+            return False
+        if field == "":
+            index = sum(1 for item in parsed if item[1] is not None) - 1
+            if any(item[1] not in (None, "") for item in parsed):
+                return False
+        elif field.isdigit():
+            index = int(field)
+        else:
+            given = ah.keyword_value(call, field)
+            return given is not None and self.value_of(given, site, depth).is_int
+        positional = ah.positional(call)
+        return index < len(positional) and self.value_of(positional[index].value, site, depth).is_int
 
     def _is_path(self, expr: cst.BaseExpression, site: Site) -> bool:
         """``expr`` is a ``pathlib.Path`` (constructed here or bound to one)."""
@@ -483,7 +567,8 @@ def _arithmetic(operator: str, left: Value, right: Value) -> Value:
             return UNKNOWN  # ``"a" + 1`` raises
         return concat([left if left.is_string else partial("", ""), right if right.is_string else partial("", "")])
     if not (left.is_known and right.is_known):
-        return UNKNOWN
+        integral = operator in ("Add", "Subtract", "Multiply", "FloorDivide", "Modulo")
+        return SOME_INT if integral and left.is_int and right.is_int else UNKNOWN
     a, b = left.value, right.value
     try:
         if operator == "Add":
