@@ -90,59 +90,59 @@ def _events(client: LanguageClient, *changes: tuple[Path, types.FileChangeType])
     return lambda: client.workspace_did_change_watched_files(params)
 
 
-@pytest.mark.asyncio
-async def test_with_a_watching_client_created_changed_and_deleted_files_reach_the_diagnostics(tmp_path: Path) -> None:
-    train, seed = tmp_path / "train.py", tmp_path / "seed.py"
+async def _open_train(client: LanguageClient, project: Path) -> str:
+    """Write ``train.py`` (``TRAIN``; ``seed.py`` does not exist yet) and open it: KC301."""
+    train = project / "train.py"
     train.write_text(TRAIN, encoding="utf-8")
     uri = train.as_uri()
+    unseeded = await _published_after(client, uri, lambda: _open(client, uri, TRAIN))
+    assert _agreed(unseeded, project) == ["KC301"]
+    return uri
+
+
+def _agreed(diagnostics: list[types.Diagnostic], project: Path) -> list[str]:
+    """The codes of ``train.py``'s diagnostics, once they are seen to equal ``kerascheck check .``."""
+    assert _shown(diagnostics) == _check_json(project, "train.py")
+    return [str(d.code) for d in diagnostics]
+
+
+@pytest.mark.asyncio
+async def test_with_a_watching_client_created_changed_and_deleted_files_reach_the_diagnostics(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.py"
     async with _session(tmp_path, watch=True) as (client, registrations):
-        unseeded = await _published_after(client, uri, lambda: _open(client, uri, TRAIN))
-        assert [d.code for d in unseeded] == ["KC301"]
+        uri = await _open_train(client, tmp_path)
         watchers = [r.register_options["watchers"] for r in registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
         watched = [w["globPattern"] for group in watchers for w in group]  # raw JSON
         assert "**/*.py" in watched and "**/*" in watched, watched  # asked at start-up
-        assert _shown(unseeded) == _check_json(tmp_path, "train.py")
 
         # seed.py appears on disk after start-up (a git checkout, another tool): the client's
         # event makes it join the project and train.py is checked again, with no edit of it.
         seed.write_text(SEEDED, encoding="utf-8")
-        seeded = await _published_after(client, uri, _events(client, (seed, types.FileChangeType.Created)))
-        assert _shown(seeded) == _check_json(tmp_path, "train.py") == []
+        assert _agreed(await _published_after(client, uri, _events(client, (seed, types.FileChangeType.Created))), tmp_path) == []
 
         seed.write_text("import keras\n", encoding="utf-8")  # the seed removed on disk
-        changed = await _published_after(client, uri, _events(client, (seed, types.FileChangeType.Changed)))
-        assert [d.code for d in changed] == ["KC301"]
-        assert _shown(changed) == _check_json(tmp_path, "train.py")
+        assert _agreed(await _published_after(client, uri, _events(client, (seed, types.FileChangeType.Changed))), tmp_path) == ["KC301"]
 
         seed.write_text(SEEDED, encoding="utf-8")
         assert await _published_after(client, uri, _events(client, (seed, types.FileChangeType.Changed))) == []
         seed.unlink()
-        deleted = await _published_after(client, uri, _events(client, (seed, types.FileChangeType.Deleted)))
-        assert [d.code for d in deleted] == ["KC301"]
-        assert _shown(deleted) == _check_json(tmp_path, "train.py")
+        assert _agreed(await _published_after(client, uri, _events(client, (seed, types.FileChangeType.Deleted))), tmp_path) == ["KC301"]
 
 
 @pytest.mark.asyncio
 async def test_without_a_watching_client_a_new_file_joins_at_the_next_save(tmp_path: Path) -> None:
-    train, seed = tmp_path / "train.py", tmp_path / "seed.py"
-    train.write_text(TRAIN, encoding="utf-8")
-    uri = train.as_uri()
+    seed = tmp_path / "seed.py"
     async with _session(tmp_path, watch=False) as (client, registrations):
+        uri = await _open_train(client, tmp_path)
         assert registrations == []  # nothing to register with such a client
-        unseeded = await _published_after(client, uri, lambda: _open(client, uri, TRAIN))
-        assert [d.code for d in unseeded] == ["KC301"]
 
         seed.write_text(SEEDED, encoding="utf-8")
         params = types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
-        seeded = await _published_after(client, uri, lambda: client.text_document_did_save(params))
-        assert _shown(seeded) == _check_json(tmp_path, "train.py") == []
+        assert _agreed(await _published_after(client, uri, lambda: client.text_document_did_save(params)), tmp_path) == []
 
         # A known file changed on disk is seen at the next check (mtime and size, no event).
         seed.write_text("import keras\n# no seed any more\n", encoding="utf-8")
-        changed = await _published_after(client, uri, lambda: client.text_document_did_save(params))
-        assert [d.code for d in changed] == ["KC301"]
-        assert _shown(changed) == _check_json(tmp_path, "train.py")
-
+        assert _agreed(await _published_after(client, uri, lambda: client.text_document_did_save(params)), tmp_path) == ["KC301"]
 
 def test_while_the_client_watches_only_reported_files_are_read_again(tmp_path: Path) -> None:
     """No ``stat`` of every project file per check: a file is read again when an event says it
