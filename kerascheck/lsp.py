@@ -872,7 +872,7 @@ class _State:
             self.lint_all()
             return
         opened = self.open_texts()
-        listed: set[str] | None = None
+        listed = self.linter.listed()
         changed: list[str] = []
         relist = False
         for change in changes:
@@ -881,26 +881,38 @@ class _State:
                 continue
             path = os.path.abspath(path)
             name = os.path.basename(path)
-            source = name.endswith(SOURCE_SUFFIXES)
-            if change.type == lsp.FileChangeType.Changed:
-                if (source and path not in opened) or name == ".gitignore":
-                    changed.append(path)
-                    relist = relist or name == ".gitignore"
-                continue
-            if source or name == ".gitignore":
+            if name == ".gitignore":
                 relist = True
-                changed.append(path)
+            elif change.type == lsp.FileChangeType.Changed:
+                if path in listed and path not in opened:  # an open document's editor text counts
+                    changed.append(path)
             elif change.type == lsp.FileChangeType.Created:
-                relist = relist or os.path.isdir(path)
-            else:  # a deleted directory (or a file of another kind): did it hold project files?
-                listed = self.linter.listed() if listed is None else listed
+                if self._never_listed(path):
+                    continue  # e.g. __pycache__ or a file in .venv
+                if name.endswith(SOURCE_SUFFIXES):
+                    changed.append(path)  # an editor's "atomic save" deletes and creates a known file
+                    relist = relist or path not in listed
+                else:
+                    relist = relist or os.path.isdir(path)
+            else:  # deleted: a listed file, or a directory that held some
                 prefix = path + os.sep
-                relist = relist or any(target.startswith(prefix) for target in listed)
+                relist = relist or path in listed or any(target.startswith(prefix) for target in listed)
         if not (changed or relist):
             return
         self.linter.disk_changed(changed, relist)
         for uri in self._open_uris():
             self.schedule(uri, delay=DEBOUNCE_SECONDS)
+
+    def _never_listed(self, path: str) -> bool:
+        """``path`` is inside a directory the project's listing never enters (``__pycache__``,
+        ``.venv``, ...: :data:`kerascheck.static.files.DEFAULT_EXCLUDE`), below the workspace root."""
+        from kerascheck.static.files import DEFAULT_EXCLUDE
+
+        root = self._workspace_root()
+        if not root:
+            return False
+        relative = os.path.relpath(path, os.path.abspath(root))
+        return not relative.startswith(os.pardir) and any(part in DEFAULT_EXCLUDE for part in Path(relative).parts)
 
     def saved(self, uri: str) -> None:
         """A document was saved: checked again; a client that cannot watch files learns of new
