@@ -111,8 +111,8 @@ async def test_with_a_watching_client_created_changed_and_deleted_files_reach_th
     seed = tmp_path / "seed.py"
     async with _session(tmp_path, watch=True) as (client, registrations):
         uri = await _open_train(client, tmp_path)
-        watchers = [r.register_options["watchers"] for r in registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
-        watched = [w["globPattern"] for group in watchers for w in group]  # raw JSON
+        options = [r.register_options for r in registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+        watched = [w["globPattern"] for option in options if option for w in option["watchers"]]  # raw JSON
         assert "**/*.py" in watched and "**/*" in watched, watched  # asked at start-up
 
         # seed.py appears on disk after start-up (a git checkout, another tool): the client's
