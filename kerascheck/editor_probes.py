@@ -55,7 +55,8 @@ def probe_file(path: str, text: str, session: Any) -> FileProbe:
     # The same join as ``check --probe`` (kerascheck.agreement), on the text that was probed.
     ran = [p.code for p in plan.probes if p.runs_on_models()]
     run = factory_probe_run(raw, factories, ran, {f.path: text for f in factories})
-    return FileProbe(text, run.findings, run.probed)
+    # Only this document's diagnostics: a (plugin) probe finding located elsewhere is not shown here.
+    return FileProbe(text, tuple(f for f in run.findings if f.location.path == path), run.probed)
 
 
 def merged(static: Sequence[Finding], probe: FileProbe) -> list[Finding]:
