@@ -24,6 +24,7 @@ from kerascheck.findings import Finding, Fix, Severity
 
 if TYPE_CHECKING:
     from kerascheck.static.context import FileContext, ProjectContext
+    from kerascheck.static.recheck import LeftOutFile
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,14 @@ class Rule(Documented):
         defines...). Such a file is checked again with the rule before ``finish`` runs, until no
         file is added. ``None``: no left-out file of the program can matter."""
         return None
+
+    @classmethod
+    def recheck_confirm(cls, program_facts: Sequence[Any], file: LeftOutFile) -> bool:
+        """For a left-out file whose text holds :meth:`recheck_pattern`: whether it can record a
+        fact that matters to the program, told from CPython's AST and imports of the file
+        (``file.tree``, ``file.imports``; libcst is far slower). It must answer True for any file
+        the rule's walk could record such a fact in: a False skips the file. Default: True."""
+        return True
 
     # -- handler discovery -----------------------------------------------------------------
 

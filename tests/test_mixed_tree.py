@@ -13,7 +13,7 @@ import kerascheck
 from kerascheck.findings import Location
 from kerascheck.python_api import open_session
 from kerascheck.static import engine as engine_module
-from kerascheck.static import programs
+from kerascheck.static import files, programs, recheck
 from kerascheck.static import workers as worker_pool
 from kerascheck.static.engine import Engine, check_paths, iter_targets
 
@@ -100,22 +100,78 @@ def test_the_recheck_on_worker_processes_gives_what_one_process_and_parsing_ever
         r"(?i)SEED|x",  # an inline flag applies to every alternative: kept whole
         r"(s)e|\1",  # a back-reference: kept whole
         r"a\|b|c",
+        r"seed(?<!\wseed)\b|torch(?=vision)|(?i:ss)|c",  # look-arounds and scoped flags stand alone
+        r"(?P<x>s)e|(?P=x)1",  # a named back-reference: kept whole
     ],
 )
 def test_a_recheck_pattern_is_found_exactly_when_one_of_its_alternatives_is(pattern: str) -> None:
     texts = ["random.seed(1)", "x.save ('m')", "torchvision", "import torch", "a|b", "]", "ac", "bd", "seed", "ss", "s1", "c", "", "run_experiment()"]
     compiled = re.compile(pattern)
-    alternatives = engine_module._alternatives(compiled)
+    alternatives = recheck.alternatives(compiled)
     for text in texts:
         assert any(a.search(text) for a in alternatives) == bool(compiled.search(text)), (pattern, text)
-    if "(?i)" in pattern or "\\1" in pattern:
+    if "(?i)" in pattern or "\\1" in pattern or "(?P=" in pattern:
         assert alternatives == (compiled,)
+    else:
+        assert len(alternatives) > 1, pattern  # each searched on its own
 
 
-def test_the_keras_word_test_is_the_regex_it_replaces() -> None:
-    old = re.compile(r"keras|tensorflow|\btf\b")
+def test_the_tf_word_test_is_the_regex_it_replaces() -> None:
+    old = re.compile(r"\btf\b")
     texts = ["import tf", "utf-8", "tf.keras", "x = tf", "mytf", "tf_x", "(tf)", "tfa", "ftf", "tf", "TF", "Keras"]
     texts += ["import tensorflow as T", "pass", "a\ntf\n", "é tf", "étf"]
     for text in texts:
-        assert engine_module._mentions_keras(text, None) == bool(old.search(text)), text
-    assert engine_module._mentions_keras("import mykeras_fork", re.compile("mykeras_fork"))
+        assert bool(engine_module._TF_WORD.search(text)) == bool(old.search(text)), text
+
+
+def _mentions_keras(text: str, aliases: re.Pattern[str] | None = None) -> bool:
+    return engine_module._mentions_keras(files.read("m.py", text), aliases)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from deps import tf\ntf.keras.layers.Dense(1)\n",
+        "import deps as tf\n",
+        "from deps import backend as tf\n",
+        "import tf.compat\n",
+        "def build():\n    from .shared import tf\n    return tf.keras.Sequential()\n",
+        "try:\n    import jax\nexcept ImportError:\n    from .fallback import tf\n",
+        "tf.keras.Sequential(\n",  # does not compile: decided as before (it gets KC001 anyway)
+        "import keras\n",
+        "model = tensorflow_model()\n",  # the names themselves still count, anywhere
+    ],
+)
+def test_a_file_uses_keras_when_it_names_keras_or_an_import_binds_tf(text: str) -> None:
+    assert _mentions_keras(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "for tf in tests:\n    res = tf(h, f)\n",  # imghdr.py
+        "with TarFile.open(src) as tf:\n    tf.extractall()\n",  # tarfile.py
+        "tf = 1\nprint(tf)\n",
+        "def f(tf):\n    return tf.Variable(1)\n",  # a parameter: names resolve through imports only
+        "import tfx\nfrom tf_utils import x\n",
+        "encoding = 'utf-8'\n",
+    ],
+)
+def test_a_tf_no_import_binds_is_not_tensorflow(text: str) -> None:
+    assert not _mentions_keras(text)
+
+
+def test_a_configured_keras_module_counts_without_the_names() -> None:
+    assert _mentions_keras("import tfx\n", re.compile("tfx"))
+
+
+def test_a_file_whose_tf_no_import_binds_gets_the_same_findings_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Keras rules cannot tell anything from a ``tf`` that no import binds (qualified names come
+    # from imports): skipping them finds what running them found.
+    loop = "def run(tests, model, x):\n    for tf in tests:\n        tf(model.predict(x[:1]))\n"
+    loop += "    model.predict_classes(x)\n    model.fit(x, x, epochs=3)\n"
+    _write(tmp_path, {"loop.py": loop})
+    skipped = kerascheck.check([str(tmp_path)], config=None)
+    monkeypatch.setattr(engine_module, "_mentions_keras", lambda source, aliases: True)
+    run_anyway = kerascheck.check([str(tmp_path)], config=None)
+    assert [f.code for f in skipped] == [f.code for f in run_anyway]

@@ -17,7 +17,7 @@ import libcst as cst
 from kerascheck.rules.persistence import FitBeforeSplit
 from kerascheck.rules.prediction import ArgmaxOnSingleOutput
 from kerascheck.rules.training import LossActivationMismatch, SoftmaxSingleUnit
-from kerascheck.static import programs, star_imports
+from kerascheck.static import programs, python_ast, star_imports
 from kerascheck.static.context import FileContext, analyse
 from kerascheck.testing import check_source
 from tests.test_semantic import _calls
@@ -119,12 +119,12 @@ def test_one_module_resolver_prefers_a_package_like_python(tmp_path: Path) -> No
 
 def test_each_file_is_compiled_once_and_top_level_await_is_accepted() -> None:
     text = "import keras\nresult = await fetch()\nasync with lock:\n    pass\n"
-    tree = programs.compile_tree(text, "cell.ipynb")
+    tree = python_ast.compile_tree(text, "cell.ipynb")
     assert isinstance(tree, ast.Module)
-    assert programs.compile_tree(text, "cell.ipynb") is tree  # the engine's verdict reuses the imports' compile
+    assert python_ast.compile_tree(text, "cell.ipynb") is tree  # the engine's verdict reuses the imports' compile
     imports = programs.scan_imports(text, "cell.ipynb", lambda line, column: programs.Location("cell.ipynb", line, column))
     assert [s.module for s in imports.statements] == ["keras"]
-    assert isinstance(programs.compile_tree("def f(:\n", "bad.py"), SyntaxError)
+    assert isinstance(python_ast.compile_tree("def f(:\n", "bad.py"), SyntaxError)
 
 
 MODELS = textwrap.dedent(

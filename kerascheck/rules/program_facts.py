@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import libcst as cst
 
@@ -19,10 +19,16 @@ from kerascheck.findings import Edit, Location
 from kerascheck.rule import Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
+from kerascheck.static import python_ast
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.names import dotted
 from kerascheck.static.programs import Program
 from kerascheck.static.semantic import Site
+
+from kerascheck.static.recheck import word_pattern
+
+if TYPE_CHECKING:
+    from kerascheck.static.recheck import LeftOutFile
 
 # -- facts -----------------------------------------------------------------------------------
 
@@ -734,7 +740,51 @@ def runs_on_tensorflow(project: ProjectContext, program: Program) -> bool:
 #: What a file without Keras names must mention to record a seed (qualified names hold the
 #: word), a determinism setting, a model save, custom objects or a Keras backend (declared, or
 #: the import of torch or jax).
-_SECONDARY_TEXT = r"seed|determinis|DETERMINISTIC|custom_object|KERAS_BACKEND|\btorch\b|\bjax\b|\.[\s\\]*(?:save|save_weights|export)\b"
+_SECONDARY_TEXT = "|".join(
+    ("seed", "determinis", "DETERMINISTIC", "custom_object", "KERAS_BACKEND", word_pattern("torch"), word_pattern("jax"), r"\.[\s\\]*(?:save|save_weights|export)\b")
+)
+
+
+#: Facts a file's text alone records (``on_module_end``, ``_DECLARED_BACKEND``).
+_TEXT_ONLY_FACTS = ("TF_DETERMINISTIC_OPS", "custom_object", "KERAS_BACKEND")
+#: The libraries a seed or determinism call is imported from.
+_SEED_ROOTS = frozenset(name.split(".", 1)[0] for name in (*SEED_FUNCTIONS, *DETERMINISM_FUNCTIONS))
+
+
+@dataclass(frozen=True)
+class _RecheckNames:
+    """The names that make a left-out file matter to a program that starts a finding."""
+
+    #: Seeding helpers and the functions that run training: a file matters if it calls them
+    #: (or passes them on), recorded as :class:`Referenced`.
+    called: frozenset[str]
+    #: Fitted preprocessors: a file matters if it dumps them (:class:`NamesSaved`'s ``dumped``).
+    dumped: frozenset[str]
+
+    @staticmethod
+    def of(program_facts: Sequence[Any]) -> _RecheckNames | None:
+        """None when the program starts no finding (no training, fit or custom class)."""
+        called: set[str] = set()
+        dumped: set[str] = set()
+        starts = False
+        for fact in program_facts:
+            if isinstance(fact, Seeds) and fact.helper is not None:
+                called.add(fact.helper)
+            elif isinstance(fact, Trains):
+                called.update(fact.callers)
+                starts = True
+            elif isinstance(fact, PreprocessorFitted):
+                if fact.name is not None:
+                    dumped.add(fact.name)
+                starts = True
+            elif isinstance(fact, CustomClass):
+                starts = True
+        return _RecheckNames(frozenset(called), frozenset(dumped)) if starts else None
+
+
+def _call_names(file: LeftOutFile) -> python_ast.CallNames:
+    tree = file.tree
+    return python_ast.call_names(tree) if tree is not None else python_ast.CallNames(frozenset(), frozenset())
 
 
 class ProjectRule(Rule):
@@ -765,26 +815,40 @@ class ProjectRule(Rule):
         finding of these rules starts): any seed, determinism setting, save or custom-objects
         mention, a call of a seeding helper or training function, a dump of a fitted
         preprocessor."""
-        names: set[str] = set()
-        starts = False
-        for fact in program_facts:
-            if isinstance(fact, Seeds) and fact.helper is not None:
-                names.add(fact.helper)
-            elif isinstance(fact, Trains):
-                names.update(fact.callers)
-                starts = True
-            elif isinstance(fact, PreprocessorFitted):
-                if fact.name is not None:
-                    names.add(fact.name)
-                starts = True
-            elif isinstance(fact, CustomClass):
-                starts = True
-        if not starts:
+        wanted = _RecheckNames.of(program_facts)
+        if wanted is None:
             return None
-        alternatives = [_SECONDARY_TEXT]
-        if names:
-            alternatives.append(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b")
-        return re.compile("|".join(alternatives))
+        # One alternative per name: the engine searches each once per file, whatever program asks.
+        return re.compile("|".join([_SECONDARY_TEXT, *(word_pattern(n) for n in sorted(wanted.called | wanted.dumped))]))
+
+    @classmethod
+    def recheck_confirm(cls, program_facts: Sequence[Any], file: LeftOutFile) -> bool:
+        """A left-out file names no Keras (and no ``fit``): training, fitted preprocessors, model
+        saves and custom classes are only recognised through those, so of the facts the walk
+        records it can only hold seeds, determinism settings, a Keras backend, custom objects,
+        and the names it calls, passes on or dumps. Seeds and determinism calls are qualified
+        names, so they need the import of their library; names need a call using them."""
+        text = file.text
+        if cls.text_filter is not None and cls.text_filter is not ProjectRule.text_filter:
+            return True  # a subclass that leaves out other files: nothing is known of them
+        if any(word in text for word in _TEXT_ONLY_FACTS) or ProjectRule.text_filter.search(text) is not None:
+            return True
+        if ("seed" in text or "determinis" in text) and file.imports_any(_SEED_ROOTS):
+            return True
+        if file.imports_any(_BACKEND_MODULES):
+            return True
+        wanted = _RecheckNames.of(program_facts)
+        if wanted is None or not (wanted.called or wanted.dumped):
+            return False
+        if file.has_star_import:
+            return True  # names bound elsewhere (``from helpers import *``) are not in this AST
+        tree = file.tree
+        if tree is None:
+            return True
+        names = file.derived(_call_names)
+        called = {python_ast.identifier(n) for n in wanted.called}
+        dumped = {python_ast.identifier(n) for n in wanted.dumped}
+        return not names.referenced.isdisjoint(called) or not names.in_arguments.isdisjoint(dumped)
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._drives:

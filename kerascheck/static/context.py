@@ -15,7 +15,7 @@ from typing import Any
 import libcst as cst
 
 from kerascheck.findings import Edit, Location
-from kerascheck.static import programs
+from kerascheck.static import python_ast
 from kerascheck.static.names import ImportTable
 from kerascheck.static.positions import NodePositions, Span
 from kerascheck.static.programs import ProgramModel
@@ -120,7 +120,7 @@ class FileContext:
         if positions is None:
             tree = self._tree
             if tree is None:
-                compiled = programs.compile_tree(self.source, self.path)
+                compiled = python_ast.compile_tree(self.source, self.path)
                 tree = compiled if isinstance(compiled, ast.Module) else None
             positions = self._positions = NodePositions(self.module, self.source, tree)
         positions.current = self.current_statement

@@ -30,7 +30,7 @@ from kerascheck.checkdoc import version_matches
 from kerascheck.config import Config
 from kerascheck.findings import Finding, Location, Severity
 from kerascheck.rule import Rule
-from kerascheck.static import files, programs, star_imports, suppress
+from kerascheck.static import files, programs, python_ast, recheck, star_imports, suppress
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.cst_children import children
 from kerascheck.static.files import SourceFile, UnreadableSource
@@ -41,19 +41,29 @@ SYNTAX_ERROR = "KC001"
 NOT_ANALYSED = "KC002"
 UNUSED_SUPPRESSION = "KC003"
 
-#: A file that mentions none of these (nor ``tf`` as a word, nor a configured Keras module)
-#: cannot use Keras; Keras rules skip it (the pre-filter).
+#: A file that mentions none of these (nor a configured Keras module, nor a ``tf`` its imports
+#: bind) cannot use Keras; Keras rules skip it (the pre-filter).
 _KERAS_NAMES = ("keras", "tensorflow")
-#: ``\btf\b``, spelt to start with its literal: the regex engine then scans for "tf" as fast as
-#: ``str.find`` instead of trying the pattern at every position (16x faster on the stdlib).
-_TF_WORD = re.compile(r"tf(?<!\wtf)\b")
+_TF_WORD = re.compile(recheck.word_pattern("tf"))
 
 
-def _mentions_keras(text: str, aliases: re.Pattern[str] | None) -> bool:
-    """Whether ``text`` mentions Keras or TensorFlow (``aliases``: the configured Keras modules)."""
-    if any(name in text for name in _KERAS_NAMES) or _TF_WORD.search(text) is not None:
+def _mentions_keras(source: SourceFile, aliases: re.Pattern[str] | None) -> bool:
+    """Whether ``source`` mentions Keras or TensorFlow (``aliases``: the configured Keras modules).
+
+    Names resolve through imports only (:mod:`kerascheck.static.names`), so a ``tf`` no import
+    binds (``for tf in tests``, ``with TarFile.open(p) as tf``) cannot be TensorFlow: the word
+    counts only when an import binds it (``from .deps import tf``; a module spelt
+    ``tensorflow`` is already caught by its name). Asked of CPython's AST, compiled anyway.
+    """
+    text = source.text
+    if any(name in text for name in _KERAS_NAMES):
         return True
-    return aliases is not None and aliases.search(text) is not None
+    if aliases is not None and aliases.search(text) is not None:
+        return True
+    if _TF_WORD.search(text) is None:
+        return False
+    tree = python_ast.compile_tree(text, source.path)
+    return not isinstance(tree, ast.Module) or python_ast.import_binds(tree, "tf")
 
 
 #: The pre-filters on. Off (``bench/mixed_tree.py``, tests), every file is parsed and walked and
@@ -301,7 +311,7 @@ class Engine:
         path = source.path
         star = star_imports.bindings(path, source.text) if path != "-" else star_imports.StarBindings()
         result.dependencies = star.dependencies
-        uses_keras = star.uses_keras or _mentions_keras(source.text, self._keras_aliases)
+        uses_keras = star.uses_keras or _mentions_keras(source, self._keras_aliases)
         rule_classes = [r for r in self.file_rules if uses_keras or r.code in include or _wants_without_keras(r, source.text)]
         # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
         # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
@@ -340,7 +350,7 @@ class Engine:
             message = f"not analysed: the parser failed on this file ({type(exc).__name__}: {exc})"
             result.findings.append(self._engine_finding(NOT_ANALYSED, message, Location(path)))
             return
-        tree = programs.compile_tree(source.text, path)  # the verdict's AST, compiled once
+        tree = python_ast.compile_tree(source.text, path)  # the verdict's AST, compiled once
         context = FileContext(
             path,
             source.text,
@@ -435,51 +445,13 @@ class Engine:
 
     def recheck_left_out(self, results: Sequence[FileResult], model: programs.ProgramModel) -> list[FileResult]:
         """``results``, where a file a project rule's text filter left out is checked again
-        with that rule when the facts of its program make it relevant
-        (:meth:`Rule.recheck_pattern`), as if it had never been left out; repeated until no
-        file is added (a file checked again may record a helper a third file calls)."""
+        with that rule when the facts of its program make it relevant (:mod:`recheck`), as if
+        it had never been left out; repeated until no file is added (a file checked again may
+        record a helper a third file calls)."""
         current = {r.path: r for r in results}
-        texts: dict[str, str | None] = {}
-        matched: dict[tuple[str, re.Pattern[str]], bool] = {}  # (path, alternative) -> it is in the text
-        decided: dict[tuple[str, re.Pattern[str]], bool] = {}  # (path, whole pattern) -> the same
-        codes = [code for code, rule in self.enabled.items() if rule.is_project_rule() and rule.text_filter is not None]
+        decide = recheck.Recheck(list(self.enabled.values()))
         while True:
-            include: dict[str, set[str]] = {}
-            for code in codes:
-                rule = self.enabled[code]
-                left_out = {p for p, r in current.items() if code in r.left_out}
-                if not left_out:
-                    continue
-                facts_of = {p: r.facts[code] for p, r in current.items() if r.facts.get(code)}
-                # Programs holding the same files with facts get the same pattern (a module
-                # imported by hundreds of scripts is in hundreds of programs): asked once.
-                patterns: dict[tuple[str, ...], re.Pattern[str] | None] = {}
-                programs_seen: set[int] = set()
-                for path in facts_of:
-                    for program in model.programs_of(path):
-                        if id(program) in programs_seen:
-                            continue
-                        programs_seen.add(id(program))
-                        left = [p for p in program.files if p in left_out and code not in include.get(p, ())]
-                        if not left:
-                            continue
-                        with_facts = tuple(p for p in program.files if p in facts_of)
-                        if with_facts not in patterns:
-                            patterns[with_facts] = rule.recheck_pattern([f for p in with_facts for f in facts_of[p]])
-                        pattern = patterns[with_facts]
-                        if pattern is None:
-                            continue
-                        alternatives = _alternatives(pattern)
-                        for candidate in left:
-                            decision = decided.get((candidate, pattern))
-                            if decision is None:
-                                if candidate not in texts:
-                                    texts[candidate] = _text_of(candidate)
-                                text = texts[candidate]
-                                decision = text is not None and any(_found(matched, candidate, text, alternative) for alternative in alternatives)
-                                decided[(candidate, pattern)] = decision
-                            if decision:
-                                include.setdefault(candidate, set()).add(code)
+            include = decide.wanted(current, model)
             if not include:
                 return [current[r.path] for r in results]
             wanted = {path: frozenset(found) | self._project_codes_run(current[path]) for path, found in include.items()}
@@ -587,69 +559,6 @@ def _special_file(path: str) -> str | None:
     return f"not a regular file ({kind}): not read"
 
 
-def _text_of(path: str) -> str | None:
-    try:
-        return files.read(path).text
-    except UnreadableSource:
-        return None
-
-
-def _found(matched: dict[tuple[str, re.Pattern[str]], bool], path: str, text: str, alternative: re.Pattern[str]) -> bool:
-    """Whether ``alternative`` is in ``text`` (the file at ``path``), searched once per run."""
-    key = (path, alternative)
-    found = matched.get(key)
-    if found is None:
-        found = matched[key] = alternative.search(text) is not None
-    return found
-
-
-_alternatives_of: dict[re.Pattern[str], tuple[re.Pattern[str], ...]] = {}
-
-
-def _alternatives(pattern: re.Pattern[str]) -> tuple[re.Pattern[str], ...]:
-    """``pattern`` split at its top-level ``|``: ``A|B`` is in a text when ``A`` or ``B`` is.
-    The recheck patterns of a project's programs share most of their alternatives (only the
-    helper names differ), and a literal alternative alone is found by a fast literal scan:
-    each alternative is searched in a file once instead of every pattern in full. Patterns
-    whose alternatives cannot stand alone (inline or verbose flags, back-references) are kept
-    whole."""
-    found = _alternatives_of.get(pattern)
-    if found is not None:
-        return found
-    source = pattern.pattern
-    parts: list[str] = []
-    depth, start, index, in_class = 0, 0, 0, False
-    while index < len(source):
-        char = source[index]
-        if char == "\\":
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if source.startswith("]", index + 1) or source.startswith("^]", index + 1):
-                index += 2 if source[index + 1] == "]" else 3  # a leading "]" is a member
-                continue
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(source[start:index])
-            start = index + 1
-        index += 1
-    parts.append(source[start:])
-    whole = pattern.flags & re.VERBOSE or "(?" in source.replace("(?:", "") or re.search(r"\\[1-9]", source)
-    found = (pattern,) if whole or len(parts) < 2 or depth != 0 or in_class else tuple(re.compile(part, pattern.flags) for part in parts)
-    if len(_alternatives_of) > 1024:  # a long editor session: patterns come and go
-        _alternatives_of.clear()
-    _alternatives_of[pattern] = found
-    return found
-
-
-
-
 def _wants_without_keras(rule: type[Rule], text: str) -> bool:
     """Whether ``rule`` looks at a file that does not mention Keras (its ``text_filter``)."""
     if rule.requires_keras:
@@ -660,7 +569,7 @@ def _wants_without_keras(rule: type[Rule], text: str) -> bool:
 def _compile_verdict(source: SourceFile) -> BaseException | None:
     """Why CPython refuses ``source`` (a SyntaxError, or RecursionError/MemoryError/ValueError
     for what it cannot even build), or None when it compiles."""
-    outcome = programs.compile_tree(source.text, source.path)  # compiled once: scan_imports shares it
+    outcome = python_ast.compile_tree(source.text, source.path)  # compiled once: scan_imports shares it
     return outcome if isinstance(outcome, BaseException) else None
 
 

@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kerascheck.findings import Location
-
-_PyCF_ONLY_AST = 0x400
+from kerascheck.static.python_ast import compile_tree, import_nodes
 
 #: Suffixes of files a program can run (stubs and notebooks are never imported).
 _IMPORTABLE = ".py"
@@ -85,44 +84,6 @@ def _is_main_guard(statement: ast.stmt) -> bool:
     return names == {"__name__"} and strings == {"__main__"}
 
 
-#: The last :func:`compile_tree` answer: ``(text, path, tree or why not)``. The engine asks
-#: twice per file (imports here, its syntax verdict), the text being the same object.
-_last_compiled: tuple[str, str, ast.Module | BaseException] | None = None
-
-
-def compile_tree(text: str, path: str) -> ast.Module | BaseException:
-    """CPython's AST of ``text``, or why it refuses it (a SyntaxError, or ValueError /
-    RecursionError / MemoryError for what it cannot even build). Compiled once per file: the
-    answer for the same text object is reused. Only the AST is built, so ``await`` at the top
-    level (notebook cells) is accepted, as IPython does."""
-    global _last_compiled
-    last = _last_compiled
-    if last is not None and last[0] is text and last[1] == path:
-        return last[2]
-    import warnings
-
-    outcome: ast.Module | BaseException
-    try:
-        with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
-            warnings.simplefilter("ignore")
-            outcome = compile(text, path, "exec", flags=_PyCF_ONLY_AST, dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        outcome = exc
-    # A recursion failure may depend on the thread's stack (the engine parses deep files on a
-    # thread with a larger one): not reused.
-    _last_compiled = None if isinstance(outcome, RecursionError) else (text, path, outcome)
-    return outcome
-
-
-#: The fields of a node that hold statements (or the handlers and cases holding them): walking
-#: only these finds every import without visiting a single expression.
-_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
-#: Statements that hold no statements: not walked into (``True`` for any other node).
-_BLOCKS_OF = {
-    kind: False for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.stmt) and not set(_BLOCKS) & set(kind._fields)
-}
-
-
 def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -> ModuleImports:
     """Every import statement of ``text`` (also inside functions, ``try`` and ``if`` blocks:
     they run when reached), and whether it has a ``__main__`` guard. ``locate(line, column)``
@@ -135,20 +96,12 @@ def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -
         return ModuleImports()
     main_guard = any(_is_main_guard(statement) for statement in tree.body)
     found: list[ImportStatement] = []
-    pending: list[ast.AST] = [tree]
-    while pending:  # statements only: imports are never inside expressions
-        node = pending.pop()
-        for name in _BLOCKS:
-            for child in getattr(node, name, ()):
-                if isinstance(child, ast.Import):
-                    for alias in child.names:
-                        found.append(ImportStatement(alias.name, 0, (), locate(child.lineno, child.col_offset + 1)))
-                elif isinstance(child, ast.ImportFrom):
-                    names = tuple(alias.name for alias in child.names)
-                    where = locate(child.lineno, child.col_offset + 1)
-                    found.append(ImportStatement(child.module or "", child.level or 0, names, where, is_from=True))
-                elif _BLOCKS_OF.get(type(child), True):
-                    pending.append(child)
+    for node in import_nodes(tree):
+        where = locate(node.lineno, node.col_offset + 1)
+        if isinstance(node, ast.Import):
+            found.extend(ImportStatement(alias.name, 0, (), where) for alias in node.names)
+        else:
+            found.append(ImportStatement(node.module or "", node.level or 0, tuple(alias.name for alias in node.names), where, is_from=True))
     found.sort(key=lambda statement: (statement.location.cell or 0, statement.location.line, statement.location.column))
     return ModuleImports(tuple(found), main_guard)
 

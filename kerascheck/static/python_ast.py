@@ -1,0 +1,144 @@
+"""CPython's own AST of a file, compiled once, and the cheap questions asked of it.
+
+The engine compiles every file with CPython's parser before anything else (about 10x faster
+than libcst's): that compile is KC001's verdict, and the same tree answers the questions that
+decide whether libcst ever has to parse the file (its imports, the names they bind).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_PyCF_ONLY_AST = 0x400
+
+#: The last :func:`compile_tree` answer: ``(text, path, tree or why not)``. The engine asks
+#: several times per file (its syntax verdict, the import scan, the pre-filter), the text being
+#: the same object.
+_last_compiled: tuple[str, str, ast.Module | BaseException] | None = None
+
+
+def compile_tree(text: str, path: str) -> ast.Module | BaseException:
+    """CPython's AST of ``text``, or why it refuses it (a SyntaxError, or ValueError /
+    RecursionError / MemoryError for what it cannot even build). Compiled once per file: the
+    answer for the same text object is reused. Only the AST is built, so ``await`` at the top
+    level (notebook cells) is accepted, as IPython does."""
+    global _last_compiled
+    last = _last_compiled
+    if last is not None and last[0] is text and last[1] == path:
+        return last[2]
+    import warnings
+
+    outcome: ast.Module | BaseException
+    try:
+        with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
+            warnings.simplefilter("ignore")
+            outcome = compile(text, path, "exec", flags=_PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        outcome = exc
+    # A recursion failure may depend on the thread's stack (the engine parses deep files on a
+    # thread with a larger one): not reused.
+    _last_compiled = None if isinstance(outcome, RecursionError) else (text, path, outcome)
+    return outcome
+
+
+#: The fields of a node that hold statements (or the handlers and cases holding them): walking
+#: only these finds every import without visiting a single expression.
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+#: Statements that hold no statements: not walked into (``True`` for any other node).
+_BLOCKS_OF = {
+    kind: False for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.stmt) and not set(_BLOCKS) & set(kind._fields)
+}
+
+
+def import_nodes(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every ``import`` / ``from ... import`` statement of ``tree``, also inside functions,
+    classes, ``try`` and ``if`` blocks (they run when reached), in no particular order."""
+    pending: list[ast.AST] = [tree]
+    while pending:  # statements only: imports are never inside expressions
+        node = pending.pop()
+        for name in _BLOCKS:
+            for child in getattr(node, name, ()):
+                if isinstance(child, (ast.Import, ast.ImportFrom)):
+                    yield child
+                elif _BLOCKS_OF.get(type(child), True):
+                    pending.append(child)
+
+
+def import_binds(tree: ast.Module, name: str) -> bool:
+    """Whether an import of ``tree`` binds the local ``name`` (``import x as name``, ``from m
+    import name``, ``import name.sub``); star imports bind nothing here."""
+    for node in import_nodes(tree):
+        for alias in node.names:
+            if alias.asname is not None:
+                bound = alias.asname
+            elif isinstance(node, ast.Import):
+                bound = alias.name.split(".", 1)[0]
+            else:
+                bound = alias.name
+            if bound == name:
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class CallNames:
+    """The names a file's calls use, read from CPython's AST (a superset of what a libcst walk
+    records of them: aliases are not resolved, so both spellings are kept)."""
+
+    #: Called names (``f`` of ``f()``, ``g`` of ``m.g()``), names passed as whole arguments
+    #: (``run(main)``, ``target=main``, ``*jobs``), and the imported name behind each alias
+    #: (``train`` of ``from m import train as t``).
+    referenced: frozenset[str]
+    #: Every identifier inside a call's arguments: names, attribute names, keyword and lambda
+    #: parameter names (``scaler`` of ``dump({"s": self.scaler}, f)``; a libcst ``Name`` is all of them).
+    in_arguments: frozenset[str]
+
+
+def identifier(name: str) -> str:
+    """``name`` as CPython's AST spells it: NFKC-normalised (PEP 3131; ``ｔｈ`` is ``th``), while
+    libcst keeps the source's spelling."""
+    if name.isascii():
+        return name
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", name)
+
+
+def call_names(tree: ast.Module) -> CallNames:
+    """:class:`CallNames` of ``tree``."""
+    referenced: set[str] = set()
+    inside: set[str] = set()
+    for node in ast.walk(tree):
+        if type(node) is not ast.Call:
+            continue
+        func = node.func
+        if type(func) is ast.Name:
+            referenced.add(func.id)
+        elif type(func) is ast.Attribute:
+            referenced.add(func.attr)
+        values = [arg.value if type(arg) is ast.Starred else arg for arg in node.args]
+        values.extend(keyword.value for keyword in node.keywords)
+        for value in values:
+            if type(value) is ast.Name:
+                referenced.add(value.id)
+                inside.add(value.id)
+            else:
+                inside.update(_identifiers(value))
+    for statement in import_nodes(tree):
+        referenced.update(alias.name.rsplit(".", 1)[-1] for alias in statement.names)
+    return CallNames(frozenset(referenced), frozenset(inside))
+
+
+def _identifiers(expr: ast.expr) -> Iterator[str]:
+    for node in ast.walk(expr):
+        kind = type(node)
+        if kind is ast.Name:
+            yield node.id  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            yield node.attr  # type: ignore[attr-defined]
+        elif kind is ast.keyword or kind is ast.arg:
+            name = node.arg  # type: ignore[attr-defined]
+            if name is not None:
+                yield name
