@@ -255,7 +255,8 @@ async def main() -> int:
             cpu.append(_server_cpu(client) - cpu_before)
         print(
             f"didChange -> diagnostics over {len(timings)} edits: median {statistics.median(timings):.3f} s, "
-            f"min {min(timings):.3f} s, max {max(timings):.3f} s; server CPU per change: median {statistics.median(cpu):.3f} s"
+            f"min {min(timings):.3f} s, max {max(timings):.3f} s; server CPU per change: median {statistics.median(cpu):.3f} s, "
+            f"total {sum(cpu):.2f} s"
         )
         if args.burst:
             # The final version ends with a KC102 call on its last line: only diagnostics
