@@ -97,7 +97,7 @@ def main() -> int:
         if not facts:
             continue
         with_facts += 1
-        file = LeftOutFile(path, files.read(path).text, first[path].imports)
+        file = LeftOutFile(path, files.read(path).text, first[path].imports, star_imports_project=bool(first[path].dependencies))
         questions: list[tuple[str, list[Any]]] = []
         if any(isinstance(f, ALWAYS) for f in facts):
             questions.append(("a program that trains", [Trains(HERE)]))

@@ -13,7 +13,7 @@ from kerascheck.findings import Location
 from kerascheck.python_api import open_session
 from kerascheck.rules.program_facts import PreprocessorFitted, ProjectRule, Seeds, Trains
 from kerascheck.static import engine as engine_module
-from kerascheck.static import python_ast
+from kerascheck.static import python_ast, star_imports
 from kerascheck.static.engine import Engine, check_paths, iter_targets
 from kerascheck.static.programs import scan_imports
 from kerascheck.static.recheck import LeftOutFile
@@ -25,8 +25,13 @@ SEEDING_HELPER = [Trains(HERE), Seeds("python", "random.seed", HERE, helper="set
 FITS_LOOKUP = [PreprocessorFitted("lookup", "StringLookup", HERE)]
 
 
-def _file(text: str) -> LeftOutFile:
-    return LeftOutFile("m.py", text, scan_imports(text, "m.py", lambda line, column: Location("m.py", line, column)))
+def _file(text: str, directory: Path) -> LeftOutFile:
+    """``text`` as the left-out ``m.py`` beside a project module ``helpers.py``."""
+    (directory / "helpers.py").write_text("from train import run as go\nfrom random import seed\n", encoding="utf-8")
+    path = str(directory / "m.py")
+    star = star_imports.bindings(path, text)
+    imports = scan_imports(text, path, lambda line, column: Location(path, line, column))
+    return LeftOutFile(path, text, imports, star_imports_project=bool(star.dependencies))
 
 
 @pytest.mark.parametrize(
@@ -49,13 +54,14 @@ def _file(text: str) -> LeftOutFile:
         (FITS_LOOKUP, "import pickle\npickle.dump({'l': lookup}, f)\n"),
         (FITS_LOOKUP, "import json\njson.dump(self.lookup.get_vocabulary(), f)\n"),  # an attribute name
         (FITS_LOOKUP, "save(f'{lookup}')\n"),
+        (FITS_LOOKUP, "from joblib import dump as keep\nkeep(lookup, 'l.pkl')\n"),  # an aliased dump
         ([Trains(HERE, callers=frozenset({"ｔｒａｉｎ"}))], "ｔｒａｉｎ()\n"),  # libcst keeps the spelling CPython normalises
     ],
 )
-def test_a_file_that_can_record_a_fact_that_matters_is_confirmed(program: list[object], text: str) -> None:
+def test_a_file_that_can_record_a_fact_that_matters_is_confirmed(program: list[object], text: str, tmp_path: Path) -> None:
     pattern = ProjectRule.recheck_pattern(program)
     assert pattern is not None and pattern.search(text), "the text test lets it through"
-    assert ProjectRule.recheck_confirm(program, _file(text))
+    assert ProjectRule.recheck_confirm(program, _file(text, tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -68,20 +74,24 @@ def test_a_file_that_can_record_a_fact_that_matters_is_confirmed(program: list[o
         (TRAINS_THROUGH_RUN, "import os\n# run the tests\n"),
         (FITS_LOOKUP, "import codecs\ncodecs.lookup('utf-8')\nlookup = codecs.lookup\n"),  # used, never dumped
         (FITS_LOOKUP, "def lookup(name):\n    return name\n"),
+        (FITS_LOOKUP, "import codecs\ncodecs.register(lookup)\nprint(lookup.__name__)\n"),  # passed, but to no dump
+        (TRAINS, "from _codecs import *\nfrom os.path import *\n# a seed\n"),  # star imports of installed modules bind nothing
     ],
 )
-def test_a_file_that_cannot_is_not(program: list[object], text: str) -> None:
+def test_a_file_that_cannot_is_not(program: list[object], text: str, tmp_path: Path) -> None:
     pattern = ProjectRule.recheck_pattern(program)
     assert pattern is not None and pattern.search(text), "the text test alone would bring it back"
-    assert not ProjectRule.recheck_confirm(program, _file(text))
+    assert not ProjectRule.recheck_confirm(program, _file(text, tmp_path))
 
 
 def test_call_names_keep_every_spelling_a_libcst_walk_records() -> None:
-    tree = python_ast.compile_tree("from m import train as t\nt(model, *jobs, key=lookup)\nobj.run(lambda p: p)\nf(a.b, c[d], x=g(k=v))\n", "m.py")
+    text = "from m import train as t\nt(model, *jobs, key=lookup)\nobj.run(lambda p: p)\nf(a.b, c[d], x=g(k=v))\nh(e)\n"
+    tree = python_ast.compile_tree(text, "m.py")
     assert not isinstance(tree, BaseException)
-    names = python_ast.call_names(tree)
+    names = python_ast.call_names(tree, frozenset({"f", "train", "run"}))
     assert {"t", "train", "model", "jobs", "lookup", "run", "f", "g"} <= names.referenced
     assert {"a", "b", "c", "d", "g", "k", "v", "p", "model", "jobs", "lookup"} <= names.in_arguments
+    assert "e" not in names.in_arguments  # ``h`` was not asked about
 
 
 HELPER_MODULE = "import random\n\n\ndef setup():\n    random.seed(1)\n"

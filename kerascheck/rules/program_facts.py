@@ -23,9 +23,8 @@ from kerascheck.static import python_ast
 from kerascheck.static.context import FileContext, ProjectContext
 from kerascheck.static.names import dotted
 from kerascheck.static.programs import Program
-from kerascheck.static.semantic import Site
-
 from kerascheck.static.recheck import word_pattern
+from kerascheck.static.semantic import Site
 
 if TYPE_CHECKING:
     from kerascheck.static.recheck import LeftOutFile
@@ -306,12 +305,10 @@ class ProgramFacts:
 
     @staticmethod
     def of(rule: Rule) -> ProgramFacts:
-        context = rule.context
-        collector = context.__dict__.get("_program_facts")
-        if collector is None:
-            collector = ProgramFacts(context)
+        """The file's one collector; the first rule that asks drives it."""
+        collector = rule.context.shared(ProgramFacts)
+        if collector.owner is None:
             collector.owner = rule
-            context.__dict__["_program_facts"] = collector
         return collector
 
     # -- events ------------------------------------------------------------------------------
@@ -740,8 +737,9 @@ def runs_on_tensorflow(project: ProjectContext, program: Program) -> bool:
 #: What a file without Keras names must mention to record a seed (qualified names hold the
 #: word), a determinism setting, a model save, custom objects or a Keras backend (declared, or
 #: the import of torch or jax).
+_MODEL_SAVE = r"\.[\s\\]*(?:save|save_weights|export)\b"
 _SECONDARY_TEXT = "|".join(
-    ("seed", "determinis", "DETERMINISTIC", "custom_object", "KERAS_BACKEND", word_pattern("torch"), word_pattern("jax"), r"\.[\s\\]*(?:save|save_weights|export)\b")
+    ("seed", "determinis", "DETERMINISTIC", "custom_object", "KERAS_BACKEND", word_pattern("torch"), word_pattern("jax"), _MODEL_SAVE)
 )
 
 
@@ -784,7 +782,7 @@ class _RecheckNames:
 
 def _call_names(file: LeftOutFile) -> python_ast.CallNames:
     tree = file.tree
-    return python_ast.call_names(tree) if tree is not None else python_ast.CallNames(frozenset(), frozenset())
+    return python_ast.call_names(tree, DUMP_NAMES) if tree is not None else python_ast.CallNames(frozenset(), frozenset())
 
 
 class ProjectRule(Rule):
@@ -840,8 +838,8 @@ class ProjectRule(Rule):
         wanted = _RecheckNames.of(program_facts)
         if wanted is None or not (wanted.called or wanted.dumped):
             return False
-        if file.has_star_import:
-            return True  # names bound elsewhere (``from helpers import *``) are not in this AST
+        if file.star_imports_project:
+            return True  # names bound in another module (``from helpers import *``) are not in this AST
         tree = file.tree
         if tree is None:
             return True

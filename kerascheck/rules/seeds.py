@@ -41,7 +41,10 @@ def _training(project: ProjectContext, program: Program) -> tuple[str, Trains] |
     else the first training of an imported module that runs on import or that the program's
     other files call into. None for a program that does not train."""
     for path in program.files:
-        trains = sorted((f for f in project.facts.get(path, ()) if isinstance(f, Trains)), key=lambda f: f.loop)
+        facts = project.facts.get(path)
+        if not facts:  # most files of a large tree's programs recorded nothing
+            continue
+        trains = sorted((f for f in facts if isinstance(f, Trains)), key=lambda f: f.loop)
         if trains and path != program.entry and trains[0].callers:
             if not trains[0].callers & referenced_names(project, program, outside=path):
                 continue  # imported for its other functions: its training does not run here

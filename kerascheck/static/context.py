@@ -8,9 +8,9 @@ always sees the enclosing function/class/``with`` of the node it is looking at.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import libcst as cst
 
@@ -21,6 +21,8 @@ from kerascheck.static.positions import NodePositions, Span
 from kerascheck.static.programs import ProgramModel
 from kerascheck.static.semantic import SemanticModel
 from kerascheck.static.semantic.classes import ClassTable
+
+SharedT = TypeVar("SharedT")
 
 TAPE_NAMES = frozenset({"tensorflow.GradientTape", "tensorflow.autodiff.GradientTape"})
 TF_FUNCTION_NAMES = frozenset({"tensorflow.function", "tensorflow.compat.v1.function"})
@@ -91,9 +93,19 @@ class FileContext:
         #: Inside an import statement (its dotted names are module paths, not expressions).
         self.in_import = False
         self._tape_withs: list[bool] = []
+        self._shared: dict[Callable[[FileContext], Any], Any] = {}
         self._prescan()
         #: The semantic model of the file (public API for rules and plugins: docs/plugins.md).
         self.semantic = SemanticModel(module, self.imports, self._class_table, self.qualified, self.code, self.edit, path)
+
+    def shared(self, factory: Callable[[FileContext], SharedT]) -> SharedT:
+        """The one ``factory(self)`` of this file: rules that share a collector (the project
+        rules of one family record their facts once, in one walk) all get the first one made."""
+        found = self._shared.get(factory)
+        if found is None:
+            found = self._shared[factory] = factory(self)
+        made: SharedT = found
+        return made
 
     # -- versions --------------------------------------------------------------------------
 

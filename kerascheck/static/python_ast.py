@@ -8,6 +8,7 @@ decide whether libcst ever has to parse the file (its imports, the names they bi
 from __future__ import annotations
 
 import ast
+import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -31,12 +32,19 @@ def compile_tree(text: str, path: str) -> ast.Module | BaseException:
     import warnings
 
     outcome: ast.Module | BaseException
+    # An AST holds no reference cycles, so the cyclic collector has nothing to find while one is
+    # built: left on, it walks the young objects every few thousand nodes (10 % of the compile).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with warnings.catch_warnings():  # "invalid escape sequence" is not ours to report
             warnings.simplefilter("ignore")
             outcome = compile(text, path, "exec", flags=_PyCF_ONLY_AST, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         outcome = exc
+    finally:
+        if collecting:
+            gc.enable()
     # A recursion failure may depend on the thread's stack (the engine parses deep files on a
     # thread with a larger one): not reused.
     _last_compiled = None if isinstance(outcome, RecursionError) else (text, path, outcome)
@@ -91,8 +99,9 @@ class CallNames:
     #: (``run(main)``, ``target=main``, ``*jobs``), and the imported name behind each alias
     #: (``train`` of ``from m import train as t``).
     referenced: frozenset[str]
-    #: Every identifier inside a call's arguments: names, attribute names, keyword and lambda
-    #: parameter names (``scaler`` of ``dump({"s": self.scaler}, f)``; a libcst ``Name`` is all of them).
+    #: Every identifier inside the arguments of the calls :func:`call_names` was asked about:
+    #: names, attribute names, keyword and lambda parameter names (``scaler`` of
+    #: ``dump({"s": self.scaler}, f)``; a libcst ``Name`` is all of them).
     in_arguments: frozenset[str]
 
 
@@ -106,28 +115,30 @@ def identifier(name: str) -> str:
     return unicodedata.normalize("NFKC", name)
 
 
-def call_names(tree: ast.Module) -> CallNames:
-    """:class:`CallNames` of ``tree``."""
-    referenced: set[str] = set()
+def call_names(tree: ast.Module, argument_calls: frozenset[str]) -> CallNames:
+    """:class:`CallNames` of ``tree``; ``in_arguments`` of the calls named one of
+    ``argument_calls`` (``dump`` for ``pickle.dump(...)``, ``x.dump(...)``, and ``jd(...)`` after
+    ``from joblib import dump as jd``)."""
+    imported: dict[str, str] = {}  # local name -> the last part of the name it imports
+    for statement in import_nodes(tree):
+        for alias in statement.names:
+            last = alias.name.rsplit(".", 1)[-1]
+            imported[alias.asname or last] = last
+    referenced: set[str] = set(imported.values())
     inside: set[str] = set()
     for node in ast.walk(tree):
         if type(node) is not ast.Call:
             continue
         func = node.func
-        if type(func) is ast.Name:
-            referenced.add(func.id)
-        elif type(func) is ast.Attribute:
-            referenced.add(func.attr)
+        called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if called is not None:
+            referenced.add(called)
         values = [arg.value if type(arg) is ast.Starred else arg for arg in node.args]
         values.extend(keyword.value for keyword in node.keywords)
-        for value in values:
-            if type(value) is ast.Name:
-                referenced.add(value.id)
-                inside.add(value.id)
-            else:
+        referenced.update(value.id for value in values if isinstance(value, ast.Name))
+        if called is not None and (called in argument_calls or imported.get(called) in argument_calls):
+            for value in values:
                 inside.update(_identifiers(value))
-    for statement in import_nodes(tree):
-        referenced.update(alias.name.rsplit(".", 1)[-1] for alias in statement.names)
     return CallNames(frozenset(referenced), frozenset(inside))
 
 

@@ -33,10 +33,14 @@ class LeftOutFile:
     """A file a rule's text filter left out, as :meth:`Rule.recheck_confirm` sees it: its text,
     its imports (from the first pass) and, on first use, CPython's AST of it."""
 
-    def __init__(self, path: str, text: str, imports: ModuleImports) -> None:
+    def __init__(self, path: str, text: str, imports: ModuleImports, *, star_imports_project: bool = False) -> None:
         self.path = path
         self.text = text
         self.imports = imports
+        #: Its ``from M import *`` read a project module (:mod:`star_imports`): names it uses may be
+        #: bound there, to anything. (A star import of an installed library binds no name the
+        #: rules resolve.)
+        self.star_imports_project = star_imports_project
         self._derived: dict[Callable[[LeftOutFile], Any], Any] = {}
 
     @property
@@ -44,16 +48,11 @@ class LeftOutFile:
         """CPython's AST (None if it does not compile: such a file was never left out)."""
         return self.derived(_tree)
 
-    @property
-    def has_star_import(self) -> bool:
-        """``from m import *`` somewhere: it may bind any name (from a project module too)."""
-        return any(statement.is_from and "*" in statement.names for statement in self.imports.statements)
-
     def imports_any(self, roots: Iterable[str]) -> bool:
         """Whether the file imports a module under one of ``roots`` (``numpy`` for ``numpy.random``
-        or ``from numpy import random``), or has a star import (which may bind anything)."""
+        or ``from numpy import random``), or star-imports a project module (which may)."""
         wanted = frozenset(roots)
-        return self.has_star_import or any(s.level == 0 and s.module.split(".", 1)[0] in wanted for s in self.imports.statements)
+        return self.star_imports_project or any(s.level == 0 and s.module.split(".", 1)[0] in wanted for s in self.imports.statements)
 
     def derived(self, compute: Callable[[LeftOutFile], T]) -> T:
         """``compute(self)``, computed once per file and run (rules share what they derive)."""
@@ -61,6 +60,11 @@ class LeftOutFile:
             self._derived[compute] = compute(self)
         found: T = self._derived[compute]
         return found
+
+
+def _function(method: Any) -> Any:
+    """The function behind a classmethod (shared by the classes that inherit it)."""
+    return getattr(method, "__func__", method)
 
 
 def _tree(file: LeftOutFile) -> ast.Module | None:
@@ -82,35 +86,49 @@ class Recheck:
     def wanted(self, current: Mapping[str, FileResult], model: ProgramModel) -> dict[str, set[str]]:
         """Left-out file -> the codes it must now be checked with (empty: nothing more to do)."""
         include: dict[str, set[str]] = {}
+        answers: dict[tuple[Any, ...], set[str]] = {}
         for rule in self.rules:
             code = rule.code
-            left_out = {p for p, r in current.items() if code in r.left_out}
+            left_out = frozenset(p for p, r in current.items() if code in r.left_out)
             if not left_out:
                 continue
             facts_of = {p: r.facts[code] for p, r in current.items() if r.facts.get(code)}
-            # Programs holding the same files with facts get the same pattern: asked once.
-            patterns: dict[tuple[str, ...], tuple[re.Pattern[str] | None, list[Any]]] = {}
-            programs_seen: set[int] = set()
-            for path in facts_of:
-                for program in model.programs_of(path):
-                    if id(program) in programs_seen:
-                        continue
-                    programs_seen.add(id(program))
-                    left = [p for p in program.files if p in left_out and code not in include.get(p, ())]
-                    if not left:
-                        continue
-                    with_facts = tuple(p for p in program.files if p in facts_of)
-                    if with_facts not in patterns:
-                        facts = [f for p in with_facts for f in facts_of[p]]
-                        patterns[with_facts] = (rule.recheck_pattern(facts), facts)
-                    pattern, facts = patterns[with_facts]
-                    if pattern is None:
-                        continue
-                    for candidate in left:
-                        file = self._file(candidate, current[candidate])
-                        if file is not None and self._holds(file, pattern) and self._confirms(rule, file, facts, with_facts):
-                            include.setdefault(candidate, set()).add(code)
+            # Rules asking the same questions of the same facts (the project rules of one family
+            # share one collector's list) get one answer.
+            question = (_function(rule.recheck_pattern), _function(rule.recheck_confirm), left_out, tuple((p, id(f)) for p, f in facts_of.items()))
+            if question not in answers:
+                answers[question] = self._brought_back(rule, left_out, facts_of, current, model)
+            for candidate in answers[question]:
+                include.setdefault(candidate, set()).add(code)
         return include
+
+    def _brought_back(
+        self, rule: type[Rule], left_out: frozenset[str], facts_of: Mapping[str, list[Any]], current: Mapping[str, FileResult], model: ProgramModel
+    ) -> set[str]:
+        found: set[str] = set()
+        # Programs holding the same files with facts get the same pattern: asked once.
+        patterns: dict[tuple[str, ...], tuple[re.Pattern[str] | None, list[Any]]] = {}
+        programs_seen: set[int] = set()
+        for path in facts_of:
+            for program in model.programs_of(path):
+                if id(program) in programs_seen:
+                    continue
+                programs_seen.add(id(program))
+                left = [p for p in program.files if p in left_out and p not in found]
+                if not left:
+                    continue
+                with_facts = tuple(p for p in program.files if p in facts_of)
+                if with_facts not in patterns:
+                    facts = [f for p in with_facts for f in facts_of[p]]
+                    patterns[with_facts] = (rule.recheck_pattern(facts), facts)
+                pattern, facts = patterns[with_facts]
+                if pattern is None:
+                    continue
+                for candidate in left:
+                    file = self._file(candidate, current[candidate])
+                    if file is not None and self._holds(file, pattern) and self._confirms(rule, file, facts, with_facts):
+                        found.add(candidate)
+        return found
 
     def _file(self, path: str, result: FileResult) -> LeftOutFile | None:
         if path not in self._files:
@@ -119,7 +137,7 @@ class Recheck:
             except UnreadableSource:
                 self._files[path] = None
             else:
-                self._files[path] = LeftOutFile(path, text, result.imports)
+                self._files[path] = LeftOutFile(path, text, result.imports, star_imports_project=bool(result.dependencies))
         return self._files[path]
 
     def _holds(self, file: LeftOutFile, pattern: re.Pattern[str]) -> bool:
@@ -139,7 +157,7 @@ class Recheck:
     def _confirms(self, rule: type[Rule], file: LeftOutFile, facts: list[Any], with_facts: tuple[str, ...]) -> bool:
         # Rules that inherit one ``recheck_confirm`` (the project rules of one family, which
         # share their facts too) share its answers.
-        key = (file.path, getattr(rule.recheck_confirm, "__func__", rule.recheck_confirm), with_facts)
+        key = (file.path, _function(rule.recheck_confirm), with_facts)
         decision = self._confirmed.get(key)
         if decision is None:
             decision = self._confirmed[key] = bool(rule.recheck_confirm(facts, file))

@@ -28,6 +28,10 @@ from kerascheck.static.programs import find_dotted
 #: ``from M import *`` at the start of a line (a cheap test before anything is read).
 _STAR_IMPORT = re.compile(r"^[ \t]*from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+\*", re.MULTILINE)
 
+#: What every star import holds, spelt to start with its literal (searched at "import" only,
+#: where the line-anchored pattern above is tried at every line).
+_IMPORT_STAR = re.compile(r"import[ \t]+\*")
+
 #: Project modules larger than this are not read (a generated file, not a helper module).
 _MAX_MODULE_BYTES = 2_000_000
 
@@ -63,7 +67,7 @@ _modules: dict[tuple[str, int, int], _Module | None] = {}
 
 def bindings(path: str, text: str) -> StarBindings:
     """The names ``text`` (the file at ``path``) gets from star-importing project modules."""
-    if "*" not in text:
+    if "*" not in text or _IMPORT_STAR.search(text) is None:
         return StarBindings()
     wanted = [m for m in _STAR_IMPORT.findall(text) if not _is_keras(m)]
     if not wanted:
