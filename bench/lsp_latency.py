@@ -7,6 +7,7 @@ real LSP session with ``kerascheck lsp`` (stdio), on a ~1,000-line Keras file.
     python bench/lsp_latency.py --burst 1500 --burst-seconds 29   # also: typing, then convergence
     python bench/lsp_latency.py --ranged             # changes sent as ranges, as VS Code does
     python bench/lsp_latency.py --in-process [--full-parse]       # where one re-check's CPU goes
+    python bench/lsp_latency.py --project DIR [--project DIR2] --edits 5 --idle 60   # a big project
 
 Each edit adds a line (a new version: a comment at the end of the file, or with ``--where middle``
 an assignment inside a function body halfway down); the clock stops when diagnostics for the new
@@ -22,6 +23,11 @@ each re-check's CPU time is split: the engine's work before the parse (read, sup
 CPython's syntax verdict, imports), the parse, the walk with every rule, positions of findings,
 the project phase, and building and serializing the diagnostics. ``--full-parse`` parses every
 version in full (the incremental parse off), for comparison.
+With ``--project DIR`` (repeatable), a copy of each DIR's tree sits beside the edited file in the
+workspace, so project rules collect facts from all of it (e.g. the CPython standard library plus
+keras-io: ~1,900 files, under ``kerascheck.lsp.MAX_PROJECT_FILES``); ``--idle S`` then reports the
+server's CPU over S seconds without any request after the edits. The client accepts the server's
+file-watcher registration as VS Code does, unless ``--no-watch`` (a client that cannot watch).
 """
 
 from __future__ import annotations
@@ -44,12 +50,18 @@ _SHARED = next((p / "shared" for p in Path(__file__).resolve().parents if (p / "
 DEFAULT = _SHARED / "corpus" / "keras-io" / "examples" / "vision" / "cait.py"
 
 
-async def _session(workspace: Path) -> LanguageClient:
+async def _session(workspace: Path, watch: bool = True) -> LanguageClient:
     client = LanguageClient()
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(client: LanguageClient, params: types.RegistrationParams) -> None:
+        pass  # accepted, as VS Code does (this client sends no file events: nothing changes on disk)
+
     await client.start_io(sys.executable, "-m", "kerascheck", "lsp")
-    await client.initialize_session(
-        types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), root_uri=workspace.as_uri())
-    )
+    capabilities = client_capabilities("visual-studio-code")
+    if not watch and capabilities.workspace is not None:
+        capabilities.workspace.did_change_watched_files = None
+    await client.initialize_session(types.InitializeParams(capabilities=capabilities, root_uri=workspace.as_uri()))
     return client
 
 
@@ -199,9 +211,14 @@ async def main() -> int:
     parser.add_argument("--ranged", action="store_true", help="send each change as the range that changed (as VS Code does), not the whole text")
     parser.add_argument("--in-process", action="store_true", help="no server: split one re-check's CPU time in this process")
     parser.add_argument("--full-parse", action="store_true", help="with --in-process: parse every version in full")
+    parser.add_argument("--project", action="append", default=[], metavar="DIR", help="copy DIR's tree into the workspace (repeatable)")
+    parser.add_argument("--idle", type=float, default=0.0, metavar="S", help="report the server's CPU over S idle seconds after the edits")
+    parser.add_argument("--no-watch", action="store_true", help="a client without file watching (no dynamic registration)")
     args = parser.parse_args()
 
     workspace = Path(tempfile.mkdtemp(prefix="kerascheck-lsp-bench-"))
+    for tree in args.project:
+        shutil.copytree(tree, workspace / Path(tree).resolve().name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
     target = workspace / Path(args.file).name
     shutil.copy(args.file, target)
     text = target.read_text(encoding="utf-8")
@@ -212,7 +229,7 @@ async def main() -> int:
             shutil.rmtree(workspace, ignore_errors=True)
         return 0
     uri = target.as_uri()
-    client = await _session(workspace)
+    client = await _session(workspace, watch=not args.no_watch)
     try:
         published = client.protocol.wait_for_notification_async(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         began = time.perf_counter()
@@ -222,6 +239,9 @@ async def main() -> int:
         await asyncio.wait_for(published, 120)
         sync = "ranged changes" if args.ranged else "whole-text changes"
         print(f"file: {args.file} ({len(text.splitlines())} lines), edits at the {args.where}, {sync}")
+        if args.project:
+            sources = sum(1 for p in workspace.rglob("*") if p.suffix in (".py", ".pyi", ".ipynb"))
+            print(f"project: {sources} source files in {', '.join(args.project)}; client {'cannot watch' if args.no_watch else 'watches'} files")
         print(f"didOpen -> diagnostics: {time.perf_counter() - began:.3f} s (includes loading config and plugins)")
         timings, cpu = [], []
         for version in range(2, args.edits + 2):
@@ -235,7 +255,8 @@ async def main() -> int:
             cpu.append(_server_cpu(client) - cpu_before)
         print(
             f"didChange -> diagnostics over {len(timings)} edits: median {statistics.median(timings):.3f} s, "
-            f"min {min(timings):.3f} s, max {max(timings):.3f} s; server CPU per change: median {statistics.median(cpu):.3f} s"
+            f"min {min(timings):.3f} s, max {max(timings):.3f} s; server CPU per change: median {statistics.median(cpu):.3f} s, "
+            f"total {sum(cpu):.2f} s"
         )
         if args.burst:
             # The final version ends with a KC102 call on its last line: only diagnostics
@@ -267,6 +288,10 @@ async def main() -> int:
                 f"was sent; {during} checks published during the burst; server CPU {cpu_sent - cpu_began:.2f} s during the burst, "
                 f"{_server_cpu(client) - cpu_sent:.3f} s after it"
             )
+        if args.idle:
+            idle_began = _server_cpu(client)
+            await asyncio.sleep(args.idle)
+            print(f"idle {args.idle:.0f} s: server CPU {_server_cpu(client) - idle_began:.3f} s")
     finally:
         await client.shutdown_session()
         shutil.rmtree(workspace, ignore_errors=True)

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kerascheck.agreement import ProbedFactory, probed_factory, reconcile
+from kerascheck.agreement import ProbedFactory, factory_probe_run, reconcile
 from kerascheck.findings import Finding
-from kerascheck.static.layer_sites import map_probe_findings
 
 logger = logging.getLogger(__name__)
 #: The initialization option that turns probing on.
@@ -53,13 +52,11 @@ def probe_file(path: str, text: str, session: Any) -> FileProbe:
     plan = ProbePlan.of(session)
     settings = plan.settings(timeout=None, seed=None, jobs=None, verbose=False, allow_factory=True)
     raw = run_probes([ProbeTarget(factory=f.target) for f in factories], plan.probes, settings)
-    enabled = {p.code for p in plan.probes}
-    findings: list[Finding] = []
-    probed: list[ProbedFactory] = []
-    for factory in factories:
-        findings.extend(map_probe_findings([f for f in raw if f.location.path == factory.target], path, factory.qualname, text))
-        probed.append(probed_factory(factory.target, path, factory.qualname, enabled, raw))
-    return FileProbe(text, tuple(findings), tuple(probed))
+    # The same join as ``check --probe`` (kerascheck.agreement), on the text that was probed.
+    ran = [p.code for p in plan.probes if p.runs_on_models()]
+    run = factory_probe_run(raw, factories, ran, {f.path: text for f in factories})
+    # Only this document's diagnostics: a (plugin) probe finding located elsewhere is not shown here.
+    return FileProbe(text, tuple(f for f in run.findings if f.location.path == path), run.probed)
 
 
 def merged(static: Sequence[Finding], probe: FileProbe) -> list[Finding]:

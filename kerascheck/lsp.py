@@ -15,8 +15,15 @@ mtime or size changes (checked before every lint) and when the client reports a 
 configuration is shown with ``window/showMessage`` (naming the file and the key), never a crash.
 
 Project rules (``Rule.finish``) need facts from every file of the program; the server collects
-them from the other files of the project (cached by mtime; open documents use their unsaved
-text) so a single open file is not judged without the rest of its program.
+them from the other files of the project (open documents use their unsaved text) so a single
+open file is not judged without the rest of its program. What is on disk is learnt from the
+client when it can watch files (pyright and ruff's server do the same): at start-up the server
+registers file watchers (``workspace/didChangeWatchedFiles``); the project's files are listed
+once, re-listed only after a source file, a directory or a ``.gitignore`` is created or deleted,
+and another file's facts are recomputed only when the client reports it changed, so a keystroke
+costs no walk of the tree and no ``stat`` of every file. A client that cannot watch gets the
+other files checked by mtime and size before every check, and the listing renewed after a save
+or every ``UNWATCHED_RELIST_SECONDS``.
 
 Checks are debounced per document (``DEBOUNCE_SECONDS``): a change that arrives while a check of
 the document is running or waiting is part of a burst, and a burst costs one check of its final
@@ -45,7 +52,7 @@ import re
 import sys
 import threading
 import tokenize
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,7 +63,7 @@ from kerascheck.checkdoc import with_docs_urls
 from kerascheck.editor_probes import EditorProbes
 from kerascheck.findings import Edit, Finding, Severity
 from kerascheck.static.engine import Engine
-from kerascheck.static.files import SourceFile
+from kerascheck.static.files import SOURCE_SUFFIXES, SourceFile
 from kerascheck.static.incremental_parse import IncrementalParser
 
 if TYPE_CHECKING:
@@ -78,8 +85,14 @@ CONFIG_NAMES = ("pyproject.toml", "kerascheck.toml")
 #: Above this many files, project rules are not evaluated in the editor (their facts would
 #: take too long to collect), and their findings are dropped rather than guessed.
 MAX_PROJECT_FILES = 2000
-#: Seconds a listing of the project's files is reused (new files are seen after this delay).
-TARGETS_TTL = 5.0
+#: Seconds a listing of the project's files is reused when the client cannot watch files (a
+#: file created outside the editor joins the project after this delay, or at the next save). A
+#: client that watches files tells of creations and deletions: its listing is renewed only then.
+UNWATCHED_RELIST_SECONDS = 30.0
+#: The files whose every event the server asks the client to report (``workspace/didChangeWatchedFiles``);
+#: of anything else, creations and deletions (a directory created by ``git checkout``, or deleted
+#: with its files, changes the project too).
+SOURCE_GLOBS = (*(f"**/*{suffix}" for suffix in SOURCE_SUFFIXES), "**/.gitignore")
 #: Seconds without a further change before a document changed during a burst (changes arriving
 #: while its check runs or waits) is checked again: a burst costs one check, not one per change
 #: (which once left the server 85 s behind). Longer than the gap between changes of a paste, a
@@ -134,6 +147,9 @@ class Loaded:
     facts: dict[str, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
     #: project root -> (when listed, its files or None if too many).
     targets: dict[str, tuple[float, list[str] | None]] = field(default_factory=dict)
+    #: The next check compares every other file with the disk (mtime and size), even while the
+    #: client watches files: the first check, and the first after the watching began.
+    verify_disk: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,6 +181,36 @@ class Linter:
         #: path -> the incremental parser of that open document (its last parse, reused by the
         #: next check: only the top-level statements an edit touched are parsed again).
         self._parsers: dict[str, IncrementalParser] = {}
+        #: True once the client reports every change on disk (:meth:`watch`): the other files are
+        #: then neither re-listed nor stat'ed by each check, only when an event says so.
+        self.watching = False
+        self._disk = DiskEvents()
+
+    def watch(self) -> None:
+        """The client now reports file events: the files read before are compared with the disk
+        once more (an event may have been missed before the watching began)."""
+        self.watching = True
+        self._disk.report(everything=True)
+
+    def disk_changed(self, changed: Iterable[str] = (), relist: bool = False) -> None:
+        """Files changed on disk (``changed``: their facts are read again) and, with ``relist``,
+        files or directories created or deleted (the project is listed again); applied by the
+        next check. Thread-safe and never waits for a running check."""
+        self._disk.report(changed, relist)
+
+    def listed(self) -> set[str]:
+        """Every project file of the current listings (a snapshot; for telling whether a deleted
+        path held project files)."""
+        return {target for loaded in list(self._loaded.values()) for _, found in list(loaded.targets.values()) for target in found or ()}
+
+    def _apply_disk_events(self) -> None:
+        changed, relist, everything = self._disk.drain()
+        for loaded in self._loaded.values():
+            loaded.verify_disk = loaded.verify_disk or everything
+            for path in changed:
+                loaded.facts.pop(path, None)
+            if relist or everything:
+                loaded.targets.clear()
 
     def forget(self, path: str) -> None:
         """``path`` was closed: its last parse is dropped."""
@@ -243,6 +289,7 @@ class Linter:
                 new = loaded.signature not in self._shown_errors
                 self._shown_errors.add(loaded.signature)
                 return CheckOutcome([], loaded, loaded.error if new else None)
+            self._apply_disk_events()
             engine = loaded.engine
             result = engine.check_file(path, stdin_text=text)
             root = Path(loaded.session.config.root)
@@ -273,20 +320,23 @@ class Linter:
             return [], False
         own = os.path.abspath(path)
         targets = [t for t in targets if os.path.abspath(t) != own]
+        trusted = self.watching and not loaded.verify_disk  # no stat: the client reports changes
         results = []
         for target in targets:
             absolute = os.path.abspath(target)
             text = open_documents.get(absolute)
+            cached = loaded.facts.get(absolute)
             signature: tuple[Any, ...]
             if text is not None:  # unsaved editor text wins over the file on disk
                 signature = ("open", _text_digest(text))
+            elif trusted and cached is not None and cached[0][0] != "open":
+                results.append(cached[1])  # unchanged: no event reported a change (disk_changed)
+                continue
             else:
-                try:
-                    stat = os.stat(absolute)
-                except OSError:
+                on_disk = _disk_signature(absolute)
+                if on_disk is None:
                     continue
-                signature = (stat.st_mtime_ns, stat.st_size)
-            cached = loaded.facts.get(absolute)
+                signature = on_disk
             if cached is not None and cached[0] == signature:
                 results.append(cached[1])
                 continue
@@ -294,12 +344,14 @@ class Linter:
             result.findings = []  # only the facts matter here
             loaded.facts[absolute] = (signature, result)
             results.append(result)
+        loaded.verify_disk = not self.watching
         return results, True
 
 
     def _targets(self, loaded: Loaded, root: Path) -> list[str] | None:
-        """The project's files (None when there are too many), re-listed at most every few
-        seconds: walking the tree on every keystroke would cost more than the check."""
+        """The project's files (None when there are too many): listed once while the client
+        watches files (events clear the listing), else re-listed at most every
+        ``UNWATCHED_RELIST_SECONDS``: walking the tree on every keystroke costs more than a check."""
         import itertools
         import time
 
@@ -308,7 +360,7 @@ class Linter:
         key = str(root)
         cached = loaded.targets.get(key)
         now = time.monotonic()
-        if cached is not None and now - cached[0] < TARGETS_TTL:
+        if cached is not None and (self.watching or now - cached[0] < UNWATCHED_RELIST_SECONDS):
             return cached[1]
         config = loaded.session.config
         try:
@@ -330,6 +382,30 @@ class Linter:
         return targets
 
 
+class DiskEvents:
+    """What changed on disk since the last check, as the client (or a save) reported it;
+    reported from the event loop, drained by the check in its worker thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._changed: set[str] = set()
+        self._relist = False
+        self._everything = False
+
+    def report(self, changed: Iterable[str] = (), relist: bool = False, everything: bool = False) -> None:
+        with self._lock:
+            self._changed.update(os.path.abspath(path) for path in changed)
+            self._relist = self._relist or relist
+            self._everything = self._everything or everything
+
+    def drain(self) -> tuple[set[str], bool, bool]:
+        """(changed paths, re-list, forget everything read from disk), and forget them."""
+        with self._lock:
+            drained = (self._changed, self._relist, self._everything)
+            self._changed, self._relist, self._everything = set(), False, False
+        return drained
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for one check. A check allocates a few hundred
@@ -348,15 +424,58 @@ def _collector_paused() -> Iterator[None]:
 class EditorEngine(Engine):
     """The engine of open documents: it parses a document incrementally when ``parsers`` maps
     its path to an :class:`~kerascheck.static.incremental_parse.IncrementalParser` (which holds
-    its last parse), and as the plain engine does otherwise."""
+    its last parse), and as the plain engine does otherwise.
+
+    Each check of a document runs the project phase again, over the same other files; what it
+    derives from them alone is kept while they are unchanged: the program model (a function of
+    every file's imports) and the results of files the phase checks again with a project rule
+    their text filter left out (a function of the file and of the modules it read, compared by
+    mtime and size, as the other files' facts are)."""
 
     def __init__(self, *args: Any, parsers: Mapping[str, IncrementalParser], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.parsers = parsers
+        self._model: tuple[Any, list[tuple[str, Any]], Any] | None = None  # (root, imports, model)
+        #: (path, rule codes) -> (disk signatures of the file and what it read, its result).
+        self._rechecked: dict[tuple[str, frozenset[str]], tuple[tuple[Any, ...], Any]] = {}
 
     def parse_module(self, source: SourceFile) -> Module:
         parser = self.parsers.get(source.path)
         return super().parse_module(source) if parser is None else parser.parse(source.text)
+
+    def program_model(self, results: Sequence[Any], *, root: Path | None = None) -> Any:
+        imports = [(r.path, r.imports) for r in results]
+        if self._model is not None and self._model[0] == root and self._model[1] == imports:
+            return self._model[2]
+        model = super().program_model(results, root=root)
+        self._model = (root, imports, model)
+        return model
+
+    def check_file(self, path: str, stdin_text: str | None = None, *, keep_source: bool = False, include: frozenset[str] = frozenset()) -> Any:
+        if not include or stdin_text is not None or keep_source or path in self.parsers:
+            return super().check_file(path, stdin_text, keep_source=keep_source, include=include)
+        key = (path, include)
+        known = self._rechecked.get(key)
+        if known is not None and known[0] == _disk_signatures([path, *(d for d, _ in known[1].dependencies)]):
+            return known[1]
+        before = _disk_signature(path)
+        result = super().check_file(path, include=include)
+        signatures = _disk_signatures([path, *(d for d, _ in result.dependencies)])
+        if before is not None and signatures[0] == before and None not in signatures:
+            self._rechecked[key] = (signatures, result)  # the file did not change while it was checked
+        return result
+
+
+def _disk_signature(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _disk_signatures(paths: Sequence[str]) -> tuple[tuple[int, int] | None, ...]:
+    return tuple(_disk_signature(path) for path in paths)
 
 
 def _text_digest(text: str) -> bytes:
@@ -635,9 +754,12 @@ class _State:
         )
 
     def lint_all(self) -> None:
-        workspace = self.server.workspace
-        for uri in [*workspace.text_documents, *(notebook.uri for notebook in workspace.notebook_documents.values())]:
+        for uri in self._open_uris():
             self.schedule(uri, delay=0)
+
+    def _open_uris(self) -> list[str]:
+        workspace = self.server.workspace
+        return [*workspace.text_documents, *(notebook.uri for notebook in workspace.notebook_documents.values())]
 
     def code_actions(self, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         uri = params.text_document.uri
@@ -712,20 +834,95 @@ class _State:
         return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=rule_markdown(check, loaded.session.config.docs_base_url)))
 
     async def register_watchers(self) -> None:
+        """Ask the client to report changes of configuration files and of the project's files;
+        once it accepts, the linter relies on its events (:meth:`Linter.watch`)."""
         capabilities = self.server.client_capabilities
         watched = capabilities.workspace.did_change_watched_files if capabilities.workspace else None
         if not (watched and watched.dynamic_registration):
-            return  # the per-lint mtime check still notices changed config files
-        options = lsp.DidChangeWatchedFilesRegistrationOptions(
+            return  # the per-lint mtime checks still notice changed files, the periodic listing new ones
+        config = lsp.DidChangeWatchedFilesRegistrationOptions(
             watchers=[lsp.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_NAMES]
         )
-        registration = lsp.Registration(
-            id="kerascheck-config-watcher", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options
+        created_or_deleted = lsp.WatchKind.Create | lsp.WatchKind.Delete
+        project = lsp.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[
+                *(lsp.FileSystemWatcher(glob_pattern=glob) for glob in SOURCE_GLOBS),
+                lsp.FileSystemWatcher(glob_pattern="**/*", kind=created_or_deleted),
+            ]
         )
+        registrations = [
+            lsp.Registration(id="kerascheck-config-watcher", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=config),
+            lsp.Registration(id="kerascheck-project-watcher", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=project),
+        ]
         try:
-            await self.server.client_register_capability_async(lsp.RegistrationParams(registrations=[registration]))
+            await self.server.client_register_capability_async(lsp.RegistrationParams(registrations=registrations))
         except Exception as exc:  # a client refusing the registration is not an error
             logger.debug("client refused file watching: %s", exc)
+            return
+        self.linter.watch()
+
+    def files_changed(self, changes: Sequence[lsp.FileEvent]) -> None:
+        """Events of the client's file watchers: configuration files are read again, and when a
+        project file changed (not an open document: its editor text is what counts), the linter
+        learns it and every open document is checked again."""
+        from pygls.uris import to_fs_path
+
+        if any(change.uri.rsplit("/", 1)[-1] in CONFIG_NAMES for change in changes):
+            self.linter.invalidate()
+            self.lint_all()
+            return
+        opened = self.open_texts()
+        listed = self.linter.listed()
+        changed: list[str] = []
+        relist = False
+        for change in changes:
+            path = to_fs_path(change.uri)
+            if path is None:
+                continue
+            path = os.path.abspath(path)
+            name = os.path.basename(path)
+            if name == ".gitignore":
+                relist = True
+            elif change.type == lsp.FileChangeType.Changed:
+                if path in listed and path not in opened:  # an open document's editor text counts
+                    changed.append(path)
+            elif change.type == lsp.FileChangeType.Created:
+                if self._never_listed(path):
+                    continue  # e.g. __pycache__ or a file in .venv
+                if name.endswith(SOURCE_SUFFIXES):
+                    changed.append(path)  # an editor's "atomic save" deletes and creates a known file
+                    relist = relist or path not in listed
+                else:
+                    relist = relist or os.path.isdir(path)
+            else:  # deleted: a listed file, or a directory that held some
+                prefix = path + os.sep
+                relist = relist or path in listed or any(target.startswith(prefix) for target in listed)
+        if not (changed or relist):
+            return
+        self.linter.disk_changed(changed, relist)
+        for uri in self._open_uris():
+            self.schedule(uri, delay=DEBOUNCE_SECONDS)
+
+    def _never_listed(self, path: str) -> bool:
+        """``path`` is inside a directory the project's listing never enters (``__pycache__``,
+        ``.venv``, ...: :data:`kerascheck.static.files.DEFAULT_EXCLUDE`), below the workspace root."""
+        from kerascheck.static.files import DEFAULT_EXCLUDE
+
+        root = self._workspace_root()
+        if not root:
+            return False
+        relative = os.path.relpath(path, os.path.abspath(root))
+        return not relative.startswith(os.pardir) and any(part in DEFAULT_EXCLUDE for part in Path(relative).parts)
+
+    def saved(self, uri: str) -> None:
+        """A document was saved: checked again; a client that cannot watch files learns of new
+        files at saves too (a "save as" creates one)."""
+        from pygls.uris import to_fs_path
+
+        path = to_fs_path(uri)
+        if path is not None:
+            self.linter.disk_changed([path], relist=not self.linter.watching)
+        self.schedule(uri, delay=0)
 
 
 def create_server(settings: LintSettings | None = None) -> LanguageServer:
@@ -762,7 +959,7 @@ def create_server(settings: LintSettings | None = None) -> LanguageServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: LanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        state.schedule(params.text_document.uri, delay=0)
+        state.saved(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
@@ -771,9 +968,7 @@ def create_server(settings: LintSettings | None = None) -> LanguageServer:
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def did_change_watched_files(ls: LanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-        if any(change.uri.rsplit("/", 1)[-1] in CONFIG_NAMES for change in params.changes):
-            state.linter.invalidate()
-            state.lint_all()
+        state.files_changed(params.changes)
 
     @server.feature(
         lsp.TEXT_DOCUMENT_CODE_ACTION,
