@@ -37,6 +37,7 @@ from kerascheck.rules.program_facts import (
     is_training_call,
     preprocessor_class,
     programs_with,
+    referenced_names,
     targets_only,
 )
 from kerascheck.static import ast_helpers as ah
@@ -262,19 +263,20 @@ class UnsavedPreprocessor(ProjectRule):
     def finish(cls, project: ProjectContext) -> Iterable[Finding]:
         reported: set[tuple[str, str | None]] = set()
         for path, fit in facts_in(project, sorted(project.facts), PreprocessorFitted):
-            if fit.targets_only:
+            if fit.targets_only or fit.kept:
                 continue
             key = (path, fit.name)
             if key in reported and fit.name is not None:
                 continue
-            own = {n for _, f in facts_in(project, [path], NamesSaved) for n in f.names}
-            if fit.name is not None and fit.name in own:
-                continue
 
-            def loses_it(program: Program, name: str | None = fit.name) -> bool:
+            def loses_it(program: Program, fit: PreprocessorFitted = fit, path: str = path) -> bool:
                 if not any(True for _ in facts_in(project, program.files, SavesModel)):
                     return False
-                return name is None or name not in {n for _, f in facts_in(project, program.files, NamesSaved) for n in f.dumped}
+                dumped = {n for _, f in facts_in(project, program.files, NamesSaved) for n in f.dumped}
+                if fit.name is not None and fit.name in dumped:
+                    return False  # a module of the program dumps a preprocessor of that name
+                taken = referenced_names(project, program, outside=path)  # what other modules call or pass on
+                return not (fit.returned_by & taken or fit.module_names & (taken | dumped))
 
             if not any(loses_it(program) for program in programs_with(project, path)):
                 continue

@@ -25,6 +25,7 @@ from kerascheck.static.names import dotted
 from kerascheck.static.programs import Program
 from kerascheck.static.recheck import word_pattern
 from kerascheck.static.semantic import Site
+from kerascheck.static.semantic.escapes import ObjectPolicy
 
 if TYPE_CHECKING:
     from kerascheck.static.recheck import LeftOutFile
@@ -97,14 +98,22 @@ class PreprocessorFitted:
     #: A one-hot encoding whose output only becomes the training targets (``fit``'s ``y``):
     #: the model's argmax is the class index, so inference needs no state from it.
     targets_only: bool = False
+    #: The file keeps the fitted object (dumps it, stores it on another object, hands it to code
+    #: it does not show, uses it inside the model...): see :mod:`kerascheck.static.semantic.escapes`.
+    kept: bool = False
+    #: Top-level functions of the file that return it: kept when another file of the program
+    #: calls one of them.
+    returned_by: frozenset[str] = frozenset()
+    #: Module-level names bound to it: kept when another file of the program dumps or passes on
+    #: one of them.
+    module_names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class NamesSaved:
-    """Names dumped (joblib/pickle/json/``to_json``...) or handed on (returned, stored, passed)."""
+    """Names passed to a dump/save call (joblib/pickle/json...): a preprocessor of that name
+    fitted in another module of the program counts as saved."""
 
-    names: frozenset[str]
-    #: Only those passed to a dump/save call (the ones that count from another module).
     dumped: frozenset[str]
 
 
@@ -211,9 +220,26 @@ DUMP_NAMES = frozenset(
 SELF_PERSISTING = frozenset({"to_json", "save", "get_config", "get_vocabulary", "get_weights", "save_pretrained"})
 #: Calls that look at a value without keeping it.
 INERT_CALLS = frozenset({"print", "len", "str", "repr", "type", "isinstance", "id", "hasattr", "getattr", "vars", "dir"})
+#: A fitted preprocessor's methods whose result is new data computed from their arguments.
+_DATA_METHODS = frozenset(
+    {"transform", "inverse_transform", "fit_transform", "texts_to_sequences", "texts_to_matrix", "sequences_to_texts",
+     "sequences_to_matrix", "texts_to_sequences_generator", "sequences_to_texts_generator", "fit_on_texts",
+     "fit_on_sequences", "adapt", "predict", "score"}
+)
+#: Where a fitted preprocessor goes: everything not named here keeps it (``getattr``/``vars``
+#: read its state, so they are not inert for it).
+PREPROCESSOR_USES = ObjectPolicy(
+    inert_calls=INERT_CALLS - {"getattr", "vars"},
+    data_methods=_DATA_METHODS,
+    self_methods=_FIT_RETURNS_SELF | {"set_params"},
+    keeping_methods=SELF_PERSISTING,
+)
 LOADERS = frozenset({"joblib.load", "pickle.load", "pickle.loads", "dill.load", "cloudpickle.load",
                      "keras.preprocessing.text.tokenizer_from_json"})
 FULL_MODEL_SAVERS = frozenset({"keras.models.save_model", "keras.saving.save_model"})
+#: Object-based checkpoints: saving one saves the weights of the models it tracks.
+TF_CHECKPOINTS = frozenset({"tensorflow.train.Checkpoint", "tensorflow.compat.v2.train.Checkpoint"})
+TF_CHECKPOINT_MANAGERS = frozenset({"tensorflow.train.CheckpointManager", "tensorflow.compat.v2.train.CheckpointManager"})
 CHECKPOINT = "keras.callbacks.ModelCheckpoint"
 
 
@@ -276,15 +302,15 @@ class ProgramFacts:
         self.owner: object | None = None
         self._trains: set[bool] = set()
         self._preprocessors: dict[str, str] = {}
-        self._saved: set[str] = set()
         self._dumped: set[str] = set()
         self._saves: set[bool] = set()
-        self._lambda_depth = 0
         self._foreign: set[str] = set()
         self._saved_classes: set[str] = set()
         self._constructed: dict[str, str] = {}  # name -> the class it was built from (``Block()``)
         self._bound_fits: dict[int, str] = {}  # id(``Scaler().fit(x)``) -> the name it is bound to
         self._one_hot_fits: list[tuple[int, cst.Call]] = []  # (index in ``facts``, the fit call)
+        #: Preprocessor fits whose object is followed at the end: (index in ``facts``, receiver, where).
+        self._fits: list[tuple[int, cst.BaseExpression, Site]] = []
         #: Seed calls in order, each with the ids of its enclosing functions (decided at the end).
         self._seeds: list[tuple[Seeds, tuple[int, ...]]] = []
         #: Seed calls whose fix must move them below a later import: id -> (call, new text, name).
@@ -333,17 +359,9 @@ class ProgramFacts:
                 self._saves.add(not ah.is_true(ah.keyword_value(node, "save_weights_only")))
             if qualified.rsplit(".", 1)[-1] in DUMP_NAMES:
                 self._record_dump(node)
-            elif qualified not in INERT_CALLS:
-                self._escape(node)  # ``Sequential([norm, ...])``, ``Pipeline([("s", scaler)])``
             return
         method = ah.method_call(node)
         if method is None:
-            if isinstance(node.func, cst.Name):
-                name = node.func.value
-                if name in self._preprocessors and self._lambda_depth == 0:
-                    self._saved.add(name)  # a preprocessing layer called on a tensor: in the model
-                elif name not in INERT_CALLS:
-                    self._escape(node)
             return
         receiver, name = method
         loop = name == "apply_gradients"
@@ -355,24 +373,21 @@ class ProgramFacts:
                 self._first_trains.append((self.locator.location(node), loop))
         if name in FIT_METHODS:
             self._fitted(node, receiver)
-        if isinstance(receiver, cst.Name) and receiver.value in self._preprocessors and name in SELF_PERSISTING:
-            self._saved.add(receiver.value)
         if name in ("save", "save_weights") and m.receiver_is_model(context, receiver, name):
             self._saves.add(name == "save")
             if name == "save":
                 self._saved_instance(receiver)
         elif name in ("export",) and m.receiver_is_model(context, receiver, name):
             self._saves.add(False)
+        elif name in ("save", "write") and self._checkpoints_model(receiver):
+            self._saves.add(False)  # ``tf.train.Checkpoint(model=model).save(prefix)``: the weights
         if name in DUMP_NAMES:
             self._record_dump(node)
-        elif name not in FIT_METHODS:
-            self._escape(node)
 
     def on_assign(self, node: cst.Assign | cst.AnnAssign) -> None:
         value = node.value
         if value is None:
             return
-        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         name = ah.assigned_name(node)
         if isinstance(value, cst.Call) and name is not None:
             qualified = self.context.qualified(value.func) or ""
@@ -388,18 +403,6 @@ class ProgramFacts:
                 self._foreign.add(name)
             else:
                 self._foreign.discard(name)
-        if isinstance(value, cst.Name) and any(not isinstance(t, cst.Name) for t in targets):
-            self._saved.add(value.value)  # ``self.scaler = scaler``, ``artifacts["s"] = scaler``
-
-    def on_return(self, node: cst.Return) -> None:
-        value = node.value
-        if isinstance(value, cst.Name):
-            self._saved.add(value.value)
-        elif isinstance(value, (cst.Tuple, cst.List, cst.Dict)):
-            self._saved.update(_element_names(value))
-
-    def on_lambda(self, entering: bool) -> None:
-        self._lambda_depth += 1 if entering else -1
 
     def on_module_end(self, node: cst.Module) -> None:
         context = self.context
@@ -411,10 +414,12 @@ class ProgramFacts:
         self.facts.extend(_backends(context))
         if self._one_hot_fits:
             self._mark_target_encoders()
+        for index, receiver, site in self._fits:
+            self.facts[index] = self._with_fate(self.facts[index], receiver, site)
         for saves_full in sorted(self._saves):
             self.facts.append(SavesModel(saves_full))
-        if self._saved or self._dumped:
-            self.facts.append(NamesSaved(frozenset(self._saved | self._dumped), frozenset(self._dumped)))
+        if self._dumped:
+            self.facts.append(NamesSaved(frozenset(self._dumped)))
         for info in context.semantic.classes.classes.values():
             if context.semantic.is_layer_class(info.name):
                 self.facts.append(_custom_class(context, info.node, self.locator))
@@ -551,6 +556,24 @@ class ProgramFacts:
                     grew = True
         return frozenset(callers)
 
+    def _checkpoints_model(self, receiver: cst.BaseExpression, depth: int = 0) -> bool:
+        """``receiver`` holds a ``tf.train.Checkpoint`` tracking a Keras model
+        (``Checkpoint(optimizer=opt, encoder=encoder)``), or a ``CheckpointManager`` of one."""
+        if not isinstance(receiver, cst.Name) or depth > 1:
+            return False
+        semantic = self.context.semantic
+        for binding in semantic.lookup(receiver.value):
+            value = binding.value
+            if not isinstance(value, cst.Call):
+                continue
+            qualified = self.context.qualified(value.func)
+            if qualified in TF_CHECKPOINTS and any(semantic.is_model(a.value, binding.site) for a in value.args):
+                return True
+            managed = ah.argument(value, 0, "checkpoint")
+            if qualified in TF_CHECKPOINT_MANAGERS and managed is not None and self._checkpoints_model(managed, depth + 1):
+                return True
+        return False
+
     def _saved_instance(self, expr: cst.BaseExpression) -> None:
         if isinstance(expr, cst.Name) and expr.value in self._constructed:
             self._saved_classes.add(self._constructed[expr.value])  # may be imported from a module
@@ -569,7 +592,21 @@ class ProgramFacts:
             return
         if cls in ONE_HOT:
             self._one_hot_fits.append((len(self.facts), node))
+        self._fits.append((len(self.facts), receiver, self.context.semantic.here()))
         self.facts.append(PreprocessorFitted(name, cls, self.locator.location(node)))
+
+    def _with_fate(self, fit: PreprocessorFitted, receiver: cst.BaseExpression, site: Site) -> PreprocessorFitted:
+        """``fit`` with where its fitted object goes: followed from every call that may have
+        made it (``scaler = StandardScaler()``, a helper's return, an argument of a caller)."""
+        semantic = self.context.semantic
+        made = semantic.object_origins(receiver, self._makes_preprocessor, PREPROCESSOR_USES.self_methods, site)
+        if not made:
+            return replace(fit, kept=True)  # made somewhere the file does not show
+        fate = semantic.object_fate(made, PREPROCESSOR_USES)
+        return replace(fit, kept=fate.kept, returned_by=fate.returned_by, module_names=fate.module_names)
+
+    def _makes_preprocessor(self, call: cst.Call) -> bool:
+        return (self.context.qualified(call.func) or "") in PREPROCESSORS
 
     def _mark_target_encoders(self) -> None:
         found = targets_only(self.context, [node for _, node in self._one_hot_fits])
@@ -582,16 +619,6 @@ class ProgramFacts:
         for arg in node.args:
             names.update(m.names_in(arg.value))
         self._dumped.update(names)
-
-    def _escape(self, node: cst.Call) -> None:
-        if not self._preprocessors:
-            return
-        for arg in node.args:
-            value = arg.value
-            if isinstance(value, cst.Name):
-                self._saved.add(value.value)
-            elif isinstance(value, (cst.Tuple, cst.List, cst.Dict)):
-                self._saved.update(_element_names(value))
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
@@ -626,23 +653,6 @@ def _edit(context: FileContext, line: int, column: int, end_line: int, end_colum
     cell, cell_line = context.cell_map.locate(line)
     _, cell_end = context.cell_map.locate(end_line)
     return Edit(cell_line, column, cell_end, end_column, text, cell=cell)
-
-
-def _element_names(value: cst.BaseExpression) -> set[str]:
-    """Bare names held by a tuple/list/dict display (one level, and pairs inside it)."""
-    names: set[str] = set()
-    if isinstance(value, cst.Dict):
-        elements = [e.value for e in value.elements if isinstance(e, cst.DictElement)]
-    elif isinstance(value, (cst.Tuple, cst.List)):
-        elements = [e.value for e in value.elements]
-    else:
-        return names
-    for element in elements:
-        if isinstance(element, cst.Name):
-            names.add(element.value)
-        elif isinstance(element, (cst.Tuple, cst.List)):
-            names.update(_element_names(element))
-    return names
 
 
 def _custom_class(context: FileContext, node: cst.ClassDef, locator: m.FastLocator) -> CustomClass:
@@ -879,18 +889,6 @@ class ProjectRule(Rule):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if self._drives:
             self._collector.on_assign(node)
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if self._drives:
-            self._collector.on_return(node)
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        if self._drives:
-            self._collector.on_lambda(True)
-
-    def leave_Lambda(self, node: cst.Lambda) -> None:
-        if self._drives:
-            self._collector.on_lambda(False)
 
     def visit_FormattedString(self, node: cst.FormattedString) -> None:
         if self._drives:

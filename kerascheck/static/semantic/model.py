@@ -28,6 +28,7 @@ from kerascheck.static import ast_helpers as ah
 from kerascheck.static.semantic.callgraph import CallGraph, CallSite
 from kerascheck.static.semantic.classes import ClassTable
 from kerascheck.static.semantic.containers import ADDING_METHODS, elements_of, loop_items, unpacked_values
+from kerascheck.static.semantic.escapes import ObjectFate, ObjectPolicy, UseIndex, follow_object, origins_of
 from kerascheck.static.semantic.flows import flows_from
 from kerascheck.static.semantic.keras_models import (
     CallbackList,
@@ -99,6 +100,7 @@ class SemanticModel:
         #: overrides a default), collected when first asked.
         self._attribute_assignments: set[tuple[str, str]] | None = None
         self._module = module
+        self._use_index: UseIndex | None = None
         self._keras_called = False
         self._import_depth = 0
 
@@ -395,6 +397,28 @@ class SemanticModel:
             if mutated == name and where.scope is scope and start < where.order < before.order:
                 found.extend((a.value, where) for a in call.args)
         return found
+
+    def object_origins(
+        self, expr: cst.BaseExpression, makes: Callable[[cst.Call], bool], self_methods: frozenset[str] = frozenset(), site: Site | None = None
+    ) -> list[cst.CSTNode] | None:
+        """The calls recognised by ``makes`` (``StandardScaler()``) that made the object ``expr``
+        holds: through names, parameters (what the file's calls pass), the returns of the file's
+        functions and ``self_methods`` (``scaler.fit(x)`` is ``scaler``). None when it may come
+        from elsewhere. Complete in ``leave_Module``."""
+        return origins_of(self, expr, site or self.here(), makes, self_methods)
+
+    def object_fate(self, made: list[cst.CSTNode], policy: ObjectPolicy) -> ObjectFate:
+        """Where the object made by ``made`` goes in this file (:mod:`.escapes`): kept (dumped,
+        stored on another object, handed to code the file does not show...) or dropped, and
+        the module-level names and top-level functions through which another module could
+        take it. Ask in ``leave_Module``."""
+        return follow_object(self, made, policy)
+
+    def use_index(self) -> UseIndex:
+        """Parents of the file's nodes and the reads of each name (built on first demand)."""
+        if self._use_index is None:
+            self._use_index = UseIndex(self._module)
+        return self._use_index
 
     def is_training_code(self, site: Site | None = None) -> bool:
         """Inside a ``GradientTape`` block, a loop that applies gradients, a training-step
