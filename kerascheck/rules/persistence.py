@@ -53,8 +53,11 @@ class UnsavedPreprocessor(ProjectRule):
     Finds preprocessors (``StandardScaler``, ``MinMaxScaler``, ``LabelEncoder``,
     ``OneHotEncoder``, ``Tokenizer``, an adapted ``TextVectorization``/``Normalization`` used
     outside the model, ...) fitted in a program that saves its model but never saves the
-    preprocessor: no ``joblib``/``pickle`` dump, no ``to_json``, not returned or handed on, in
-    that file or in any module of the same program.
+    preprocessor: the fitted object (followed through names, the items of dicts and tuples,
+    helpers' returns and the file's own functions) never reaches a ``joblib``/``pickle`` dump,
+    a ``to_json``, an attribute of another object or code the file does not show, in that
+    file or in any module of the same program. A scaler kept only in an in-memory dict, or
+    returned by a helper whose caller drops it, is lost when the program ends.
 
     ## Why is this bad?
     The saved model only works on inputs transformed exactly as in training. Without the
@@ -167,6 +170,51 @@ class UnsavedPreprocessor(ProjectRule):
             "model.save('m.keras')\n"
             "joblib.dump(scaler, 'scaler.joblib')\n"
         ),
+        # the helper's dict (holding the scaler) is pickled by its caller
+        (
+            "import pickle\n"
+            "import keras\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "\n"
+            "def load_data(raw):\n"
+            "    scaler = StandardScaler()\n"
+            "    data = {'x': scaler.fit_transform(raw)}\n"
+            "    data['scaler'] = scaler\n"
+            "    return data\n"
+            "\n"
+            "data = load_data(raw)\n"
+            "model = keras.Sequential()\n"
+            "model.fit(data['x'], y)\n"
+            "model.save('m.keras')\n"
+            "with open('data.pkl', 'wb') as f:\n"
+            "    pickle.dump(data, f)\n"
+        ),
+        # the vocabulary (a view of the tokenizer's state) is written
+        (
+            "import json\n"
+            "import keras\n"
+            "from keras.preprocessing.text import Tokenizer\n"
+            "tok = Tokenizer()\n"
+            "tok.fit_on_texts(texts)\n"
+            "vocab = tok.word_index\n"
+            "model = keras.Sequential()\n"
+            "model.save_weights('w.weights.h5')\n"
+            "json.dump(vocab, open('vocab.json', 'w'))\n"
+        ),
+        # stored on an object that outlives the function
+        (
+            "import keras\n"
+            "from sklearn.preprocessing import MinMaxScaler\n"
+            "\n"
+            "class Trainer:\n"
+            "    def prepare(self, x):\n"
+            "        scaler = MinMaxScaler()\n"
+            "        self.x = scaler.fit_transform(x)\n"
+            "        self.scaler = scaler\n"
+            "\n"
+            "model = keras.Sequential()\n"
+            "model.save('m.keras')\n"
+        ),
         Valid(
             (
                 "import keras\n"
@@ -250,6 +298,77 @@ class UnsavedPreprocessor(ProjectRule):
                 "model.save('m.keras')\n"
             ),
             line=3, message="`scaler`",
+        ),
+        # kept in an in-memory dict the callers only read other items of
+        Invalid(
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import StandardScaler\n"
+                "\n"
+                "def load_data(raw):\n"
+                "    scaler = StandardScaler()\n"
+                "    data = {'x': scaler.fit_transform(raw)}\n"
+                "    data['scaler'] = scaler\n"
+                "    return data\n"
+                "\n"
+                "def main():\n"
+                "    data = load_data(raw)\n"
+                "    model = keras.Sequential()\n"
+                "    model.fit(data['x'], y)\n"
+                "    model.save('m.keras')\n"
+            ),
+            line=6, message="`scaler`",
+        ),
+        # returned by a helper, then dropped by its caller
+        Invalid(
+            (
+                "import keras\n"
+                "from sklearn.preprocessing import MinMaxScaler\n"
+                "\n"
+                "def scale(df, scaler=None):\n"
+                "    if scaler is None:\n"
+                "        scaler = MinMaxScaler()\n"
+                "    return scaler, scaler.fit_transform(df)\n"
+                "\n"
+                "def prep(train, test):\n"
+                "    scaler, train = scale(train)\n"
+                "    _, test = scale(test, scaler)\n"
+                "    return train, test\n"
+                "\n"
+                "x, x_test = prep(a, b)\n"
+                "model = keras.Sequential()\n"
+                "model.save('m.keras')\n"
+            ),
+            line=7,
+        ),
+        # only applied in an input pipeline (a function handed to ``map``), not in the saved model
+        Invalid(
+            (
+                "import keras\n"
+                "vec = keras.layers.TextVectorization()\n"
+                "vec.adapt(texts)\n"
+                "\n"
+                "def vectorize(text, label):\n"
+                "    return vec(text), label\n"
+                "\n"
+                "ds = ds.map(vectorize)\n"
+                "model = keras.Sequential()\n"
+                "model.save('m.keras')\n"
+            ),
+            line=3,
+        ),
+        # the weights are saved through a tf.train.Checkpoint tracking the model
+        Invalid(
+            (
+                "import tensorflow as tf\n"
+                "tok = tf.keras.preprocessing.text.Tokenizer()\n"
+                "tok.fit_on_texts(texts)\n"
+                "word2idx = tok.word_index\n"
+                "model = tf.keras.Sequential()\n"
+                "checkpoint = tf.train.Checkpoint(optimizer=optimizer, model=model)\n"
+                "checkpoint.save(file_prefix='ckpt')\n"
+            ),
+            line=3,
         ),
         # the model is saved by another module of the program
         Invalid(

@@ -19,7 +19,8 @@ The object is *kept* when it reaches a place the follow cannot see the end of, o
 outlives the code: a call of code not in this file (``joblib.dump``, ``Pipeline([...])``,
 ``logger.info``), an attribute of another object (``self.scaler = scaler``), a class attribute,
 a ``yield``, a function of the file whose callers are not all visible, a call of the object
-itself outside a lambda (a Keras layer applied to a tensor becomes part of the model)... What
+itself (a Keras layer applied to a tensor becomes part of the model) except in a lambda or in a
+function only handed to ``.map(...)`` (an input pipeline's step)... What
 is not recognised counts as kept: "dropped" means every use was followed to its end.
 ``returned_by`` and ``module_names`` say where code of another module could still take it
 (the file's top-level functions returning it, the module-level names bound to it).
@@ -345,7 +346,10 @@ class _Follower:
         return False
 
     def _container_method(self, call: cst.Call, method: str, path: Path) -> bool:
-        """``data.get("scaler")``/``data.pop(...)`` on a container holding the object."""
+        """``data.get("scaler")``/``data.pop(...)`` on a container holding the object (adding
+        to it changes nothing; other methods may hand its items anywhere)."""
+        if method in ADDING_METHODS:
+            return False
         if method not in ("get", "pop") or not call.args:
             return True
         key = _literal_key(call.args[0].value)
@@ -359,7 +363,15 @@ class _Follower:
         if path:
             return True
         scope = self.index.enclosing(call, (cst.Lambda, cst.FunctionDef, cst.Module))
+        if isinstance(scope, cst.FunctionDef):
+            return not self._only_mapped(scope)
         return not isinstance(scope, cst.Lambda)
+
+    def _only_mapped(self, function: cst.FunctionDef) -> bool:
+        """Every use of ``function`` hands it to a ``.map(...)`` (``ds.map(vectorize_text)``):
+        it transforms data in an input pipeline, never inside a model."""
+        uses = self.index.uses(function.name.value, self.index.module)
+        return bool(uses) and all(_mapped(self.index, use) for use in uses)
 
     def _argument(self, argument: cst.Arg, path: Path) -> bool:
         call = self.index.parent(argument)
@@ -523,6 +535,13 @@ class _Follower:
         for record in records:
             self.push(record.call, path)
         return False
+
+
+def _mapped(index: UseIndex, name: cst.Name) -> bool:
+    """``name`` is an argument of a ``.map(...)`` method call."""
+    argument = index.parent(name)
+    call = index.parent(argument) if isinstance(argument, cst.Arg) else None
+    return isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "map"
 
 
 def _calls(index: UseIndex, name: cst.Name) -> bool:
