@@ -11,7 +11,10 @@ and for every file the filter leaves out, asks both tests the question each fact
   finding (a training call) must bring the file back;
 * a name the file calls or passes on (:class:`Referenced`): a program whose training or seeding
   helper has that name must;
-* a name the file dumps (``NamesSaved.dumped``): a program that fits a preprocessor of that name must.
+* a name the file dumps (``NamesSaved.dumped``): a program that fits a preprocessor of that name,
+  or binds one to a module-level name of that name, must;
+* a name the file calls or passes on: a program whose fitted preprocessor a function of that name
+  returns, or a module-level name of that name holds, must.
 
     python bench/recheck_superset.py                      # the stdlib and both corpora
     python bench/recheck_superset.py DIR [DIR ...]
@@ -77,6 +80,14 @@ def _names(names: frozenset[str]) -> list[str]:
     return sorted(n for n in names if not keyword.iskeyword(n))
 
 
+def _fitted(returned_by: str | None = None, module_name: str | None = None) -> PreprocessorFitted:
+    """An unsaved fit whose object a function named ``returned_by`` returns, or a module-level
+    name ``module_name`` holds."""
+    returned = frozenset({returned_by}) if returned_by else frozenset()
+    names = frozenset({module_name}) if module_name else frozenset()
+    return PreprocessorFitted(None, "StandardScaler", HERE, returned_by=returned, module_names=names)
+
+
 def _brought_back(program_facts: list[Any], file: LeftOutFile) -> bool:
     pattern = ProjectRule.recheck_pattern(program_facts)
     if pattern is None or not any(a.search(file.text) for a in alternatives(pattern)):
@@ -104,8 +115,10 @@ def main() -> int:
         for fact in facts:
             if isinstance(fact, Referenced):
                 questions.extend((f"a program whose training runs through `{n}`", [Trains(HERE, callers=frozenset({n}))]) for n in _names(fact.names))
+                questions.extend((f"a program whose preprocessor `{n}` holds", [_fitted(returned_by=n, module_name=n)]) for n in _names(fact.names))
             elif isinstance(fact, NamesSaved):
                 questions.extend((f"a program fitting `{n}`", [PreprocessorFitted(n, "StandardScaler", HERE)]) for n in _names(fact.dumped))
+                questions.extend((f"a program whose module-level `{n}` is fitted", [_fitted(module_name=n)]) for n in _names(fact.dumped))
             elif not isinstance(fact, ALWAYS):
                 misses.append(f"{path}: records {type(fact).__name__} although the filter left it out")
         for question, program in questions:

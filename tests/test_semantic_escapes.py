@@ -196,7 +196,8 @@ def test_origins_through_parameters_need_every_caller() -> None:
         """
     )
     context = analyse(source)
-    made = context.semantic.object_origins(cst.Name("s"), lambda call: context.qualified(call.func) in MAKERS, frozenset({"fit"}), _last_call_in(context, "fit_it"))
+    site = _last_call_in(context, "fit_it")
+    made = context.semantic.object_origins(cst.Name("s"), lambda call: context.qualified(call.func) in MAKERS, frozenset({"fit"}), site)
     assert made is not None and [context.code(m) for m in made] == ["StandardScaler()"]
     # also called with ``g``'s parameter, whose callers are not in the file
     passed_on = analyse(source + "def g(s2):\n    fit_it(s2)\n")

@@ -763,10 +763,12 @@ _SEED_ROOTS = frozenset(name.split(".", 1)[0] for name in (*SEED_FUNCTIONS, *DET
 class _RecheckNames:
     """The names that make a left-out file matter to a program that starts a finding."""
 
-    #: Seeding helpers and the functions that run training: a file matters if it calls them
+    #: Seeding helpers, the functions that run training, the functions returning a fitted
+    #: preprocessor and the module-level names bound to one: a file matters if it calls them
     #: (or passes them on), recorded as :class:`Referenced`.
     called: frozenset[str]
-    #: Fitted preprocessors: a file matters if it dumps them (:class:`NamesSaved`'s ``dumped``).
+    #: Fitted preprocessors (and module-level names bound to them): a file matters if it dumps
+    #: them (:class:`NamesSaved`'s ``dumped``).
     dumped: frozenset[str]
 
     @staticmethod
@@ -781,9 +783,12 @@ class _RecheckNames:
             elif isinstance(fact, Trains):
                 called.update(fact.callers)
                 starts = True
-            elif isinstance(fact, PreprocessorFitted):
+            elif isinstance(fact, PreprocessorFitted) and not (fact.kept or fact.targets_only):
                 if fact.name is not None:
                     dumped.add(fact.name)
+                # another module may call a helper returning it, or import a module-level name bound to it
+                dumped.update(fact.module_names)
+                called.update(fact.returned_by | fact.module_names)
                 starts = True
             elif isinstance(fact, CustomClass):
                 starts = True

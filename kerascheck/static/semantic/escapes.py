@@ -313,7 +313,7 @@ class _Follower:
         if isinstance(parent, cst.CompFor):
             return parent.iter is node and self._comprehended(parent, path)
         if isinstance(parent, _COMPREHENSIONS):
-            if parent.elt is node or (isinstance(parent, cst.DictComp) and parent.value is node):
+            if parent.value is node if isinstance(parent, cst.DictComp) else parent.elt is node:
                 self.push(parent, (None, *path))
             return False
         if isinstance(parent, (cst.BooleanOperation, cst.IfExp)):
