@@ -203,3 +203,20 @@ def test_origins_through_parameters_need_every_caller() -> None:
     passed_on = analyse(source + "def g(s2):\n    fit_it(s2)\n")
     site = _last_call_in(passed_on, "fit_it")
     assert passed_on.semantic.object_origins(cst.Name("s"), lambda call: context.qualified(call.func) in MAKERS, frozenset(), site) is None
+
+
+def test_items_stored_into_a_module_level_container_are_followed_there() -> None:
+    source = textwrap.dedent(
+        """
+        from sklearn.preprocessing import StandardScaler
+        ARTIFACTS = {}
+        def prepare(x):
+            scaler = StandardScaler()
+            ARTIFACTS["scaler"] = scaler
+            return scaler.fit_transform(x)
+        x = prepare(raw)
+        """
+    )
+    fate = _fate(source, function="prepare")
+    assert not fate.kept and "ARTIFACTS" in fate.module_names
+    assert _fate(source + "joblib.dump(ARTIFACTS, 'a.pkl')\n", function="prepare").kept

@@ -384,7 +384,7 @@ class _Follower:
         if isinstance(func, cst.Attribute) and func.attr.value in ADDING_METHODS and isinstance(func.value, cst.Name):
             if func.attr.value == "insert" and argument is call.args[0]:
                 return False  # the index
-            return self._bind_name(func.value.value, (None, *path), call)  # ``items.append(scaler)``
+            return self._bind_name(func.value.value, (None, *path), call, stored=True)  # ``items.append(scaler)``
         record = self._call_site(call)
         if record is None:
             return True
@@ -479,7 +479,7 @@ class _Follower:
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and len(target.slice) == 1:
             index = target.slice[0].slice
             key = _literal_key(index.value) if isinstance(index, cst.Index) else None
-            return self._bind_name(target.value.value, (key, *path), statement)
+            return self._bind_name(target.value.value, (key, *path), statement, stored=True)
         if isinstance(target, cst.Attribute):
             root: cst.BaseExpression = target
             while isinstance(root, (cst.Attribute, cst.Subscript)):
@@ -487,14 +487,21 @@ class _Follower:
             return not (isinstance(root, cst.Name) and root.value in self.holders and root.value != "self")
         return True
 
-    def _bind_name(self, name: str, path: Path, statement: cst.CSTNode) -> bool:
+    def _bind_name(self, name: str, path: Path, statement: cst.CSTNode, *, stored: bool = False) -> bool:
+        """``name`` holds the object after ``statement``: it binds ``name`` in its own scope, or
+        (``stored``: ``d[k] = obj``, ``items.append(obj)``) stores into the object ``name`` already
+        holds, in the nearest enclosing scope binding it (a module-level dict filled in a function)."""
         scope = self.index.enclosing(statement)
+        while isinstance(scope, (cst.FunctionDef, cst.Lambda)):
+            declared = self.semantic.scopes.scopes.get(id(scope))
+            if declared is None or name in declared.globals or name in declared.nonlocals:
+                scope = self.index.module
+            elif stored and name not in declared.bindings:
+                scope = self.index.enclosing(scope, (cst.FunctionDef, cst.Lambda, cst.Module))
+            else:
+                break
         if scope is None:
             return True
-        if isinstance(scope, (cst.FunctionDef, cst.Lambda)):
-            declared = self.semantic.scopes.scopes.get(id(scope))
-            if declared is not None and (name in declared.globals or name in declared.nonlocals):
-                scope = self.index.module
         return self._holder(name, scope, path)
 
     def _holder(self, name: str, scope: cst.CSTNode, path: Path) -> bool:
@@ -505,7 +512,8 @@ class _Follower:
         if key in self.seen:
             return False
         self.seen.add(key)
-        self.holders.add(name)
+        if not path:
+            self.holders.add(name)  # holds the object itself: ``name.attr = ...`` stores into it
         if isinstance(scope, cst.Module):
             self.module_names.add(name)
         for use in self.index.uses(name, scope):
