@@ -192,3 +192,35 @@ def test_unpacking_a_helpers_tuple() -> None:
     ratios = semantic.unpacked_values(module.bindings["ratio"][0])
     assert ratios is not None and [context.code(value) for value, _ in ratios] == ["0.5", "1.0"]
     assert semantic.unpacked_values(module.bindings["a"][0]) is None  # not a function of this file
+
+
+def test_items_of_displays_and_parts_of_split_strings() -> None:
+    source = """
+    MODELS = {"base": "models/vit_base.zip", "large": "models/vit_large.zip"}
+    SIZES = [224, 384]
+    CHANGED = {"a": "x.keras"}
+    CHANGED["a"] = "y.h5"
+    UPDATED = {"a": "x.keras"}
+    UPDATED.update(other)
+    def load(path):
+        name = path.split(".")[0]
+        return name
+    load(MODELS["base"])
+    load(MODELS["large"])
+    """
+    assert _value(source, 'MODELS["large"]').text == "models/vit_large.zip"
+    assert _value(source, "SIZES[1]").int == 384
+    assert _value(source, "SIZES[-1]").int == 384
+    assert not _value(source, 'CHANGED["a"]').is_known  # stored into after its display
+    assert not _value(source, 'UPDATED["a"]').is_known
+    assert _value(source, 'UPDATED.get("a")').kind == "unknown"
+    assert _value(source, 'MODELS["large"].split("/")[1]').text == "vit_large.zip"
+    context = analyse(textwrap.dedent(source))
+    semantic = context.semantic
+    function = next(s.node for s in semantic.scopes.iter_scopes() if isinstance(s.node, cst.FunctionDef))
+    binding = semantic.scopes.scopes[id(function)].bindings["name"][0]
+    # two zip names merged: the known start, then no dot up to the end (the first part of the split)
+    name = semantic.value_of(binding.value, binding.site)
+    assert (name.prefix, name.suffix, name.lacks) == ("models/vit_", "", ".")
+    whole = semantic.value_of(cst.Name("name"), semantic.end)
+    assert not whole.is_known

@@ -15,7 +15,7 @@ from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
 from kerascheck.static.names import canonical, dotted
-from kerascheck.static.semantic import Site
+from kerascheck.static.semantic import Site, Value
 from kerascheck.static.semantic.layers import dense_units, layer_activation
 
 
@@ -714,8 +714,27 @@ class RejectedFilePath(Rule):
             "flags.DEFINE_string('weights', './checkpoints/yolov3.tf', 'path')\n"
             "FLAGS.weights = 'yolo.weights.h5'\nmodel = keras.Sequential()\nmodel.load_weights(FLAGS.weights)\n"
         ),
+        # the part before the first dot of a known file name, but the name keeps its extension
+        (
+            "import keras\n"
+            "def load(path):\n"
+            "    return keras.models.load_model(path.split('/')[0])\n"
+            "m = load('model.keras/extra')\n"
+        ),
     )
     INVALID = (
+        # the file name without anything after its first dot: a SavedModel directory unzipped
+        Invalid(
+            (
+                "import keras\n"
+                "MODELS = {'base': 'models/vit_base.zip', 'large': 'models/vit_large.zip'}\n"
+                "def load(zip_path):\n"
+                "    return keras.models.load_model(zip_path.split('.')[0])\n"
+                "base = load(MODELS['base'])\n"
+                "large = load(MODELS['large'])\n"
+            ),
+            line=4, message="TFSMLayer",
+        ),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.save('saved_model/my_model')\n", line=3, message="extension"),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.save_weights('ckpt/weights')\n", line=3, message=".weights.h5"),
         Invalid("import keras\nmodel = keras.Sequential()\nmodel.load_weights('training_1/cp.ckpt')\n", line=3),
@@ -765,6 +784,11 @@ class RejectedFilePath(Rule):
         ),
     )
 
+    def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
+        super().__init__(context, options)
+        #: ``load_model`` paths decided at the end of the file: (call, path, where).
+        self._later: list[tuple[cst.Call, cst.BaseExpression, Site]] = []
+
     def visit_Call(self, node: cst.Call) -> None:
         context = self.context
         qualified = context.semantic.qualified(node.func)
@@ -772,13 +796,12 @@ class RejectedFilePath(Rule):
             self._checkpoint(node)
             return
         if qualified in ("keras.models.load_model", "keras.saving.load_model"):
-            text = m.path_literal(ah.argument(node, 0, "filepath"), context)
-            if text is not None and m.is_complete_path(ah.argument(node, 0, "filepath"), context) and _no_extension(text):
-                self.report(
-                    node,
-                    "Keras 3 `load_model` cannot load a SavedModel directory; "
-                    "wrap it with `keras.layers.TFSMLayer(path, call_endpoint='serving_default')` or re-save as `.keras`",
-                )
+            path = ah.argument(node, 0, "filepath")
+            text = m.path_literal(path, context)
+            if text is not None and m.is_complete_path(path, context) and _no_extension(text):
+                self._saved_model_load(node)
+            elif path is not None:  # a parameter's value is known once the file's calls are seen
+                self._later.append((node, path, context.semantic.here()))
             return
         method = ah.method_call(node)
         if method is None or qualified is not None:
@@ -805,6 +828,18 @@ class RejectedFilePath(Rule):
         elif text.endswith((".ckpt", ".index")) or (complete and _no_extension(text)) or digit or _unreadable_extension(text):
             self.report(node, f"Keras 3 `load_weights` cannot read TF-checkpoint paths (`{text}`); save and load `.weights.h5` files")
 
+    def leave_Module(self, node: cst.Module) -> None:
+        for call, path, site in self._later:
+            if _dotless_name(self.context.semantic.value_of(path, site)):
+                self._saved_model_load(call)
+
+    def _saved_model_load(self, node: cst.Call) -> None:
+        self.report(
+            node,
+            "Keras 3 `load_model` cannot load a SavedModel directory; "
+            "wrap it with `keras.layers.TFSMLayer(path, call_endpoint='serving_default')` or re-save as `.keras`",
+        )
+
     def _checkpoint(self, node: cst.Call) -> None:
         path = ah.argument(node, 0, "filepath")
         digit = m.path_ends_in_number(path, self.context)
@@ -828,6 +863,12 @@ class RejectedFilePath(Rule):
 def _shown(context: FileContext, path: cst.BaseExpression | None) -> str:
     """How a path whose text is not known is shown in a message: its source (``ckpt + str(e)``)."""
     return context.code(path).strip() if path is not None else ""
+
+
+def _dotless_name(value: Value) -> bool:
+    """A partly known path whose file name certainly holds no dot, so no extension: the known
+    start's last component has none and the unknown rest has none (``zip_name.split(".")[0]``)."""
+    return value.kind == "string" and not value.suffix and value.lacks == "." and "." not in value.prefix.rsplit("/", 1)[-1]
 
 
 def _no_extension(path: str) -> bool:

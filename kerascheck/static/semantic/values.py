@@ -41,6 +41,9 @@ class Value:
     prefix: str = ""
     suffix: str = ""
     number_end: bool = False
+    #: A character the unknown middle of a ``string`` certainly does not hold (``"."`` for
+    #: ``name.split(".")[0]``), else "".
+    lacks: str = ""
 
     @property
     def is_known(self) -> bool:
@@ -113,8 +116,8 @@ def known(value: Scalar) -> Value:
     return Value("known", value)
 
 
-def partial(prefix: str, suffix: str, number_end: bool = False) -> Value:
-    return Value("string", None, prefix, suffix, number_end=number_end and not suffix)
+def partial(prefix: str, suffix: str, number_end: bool = False, lacks: str = "") -> Value:
+    return Value("string", None, prefix, suffix, number_end=number_end and not suffix, lacks=lacks)
 
 
 def concat(parts: Iterable[Value]) -> Value:
@@ -147,6 +150,8 @@ def merge(values: Iterable[Value]) -> Value:
     if not items:
         return UNKNOWN
     first = items[0]
+    if len(items) == 1 or all(v == first for v in items):
+        return first
     if all(v.is_known and v.value == first.value and type(v.value) is type(first.value) for v in items):
         return first
     if all(v.is_int for v in items):
@@ -176,6 +181,10 @@ _AS_TEXT = frozenset({"str", "os.fspath", "os.path.abspath", "os.path.normpath",
 _MAX_DEPTH = 24
 #: Keras callback hooks whose first argument is the epoch or batch index.
 _CALLBACK_HOOK = re.compile(r"on_(epoch|batch|train_batch|test_batch|predict_batch)_(begin|end)")
+
+
+#: Methods that read a dict or list without changing it.
+_READS = frozenset({"get", "keys", "values", "items", "index", "count", "copy"})
 
 
 def _names(func: cst.BaseExpression, name: str) -> bool:
@@ -277,6 +286,40 @@ class Evaluator:
             return self._call(expr, site, depth)
         if isinstance(expr, cst.IfExp):
             return merge([self.value_of(expr.body, site, depth), self.value_of(expr.orelse, site, depth)])
+        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+            key = self.value_of(expr.slice[0].slice.value, site, depth)
+            literal = key.value if key.is_known and isinstance(key.value, (str, int)) and not isinstance(key.value, bool) else None
+            return self._item(expr.value, literal, site, depth)
+        return UNKNOWN
+
+    def _item(self, container: cst.BaseExpression, key: str | int | None, site: Site, depth: int) -> Value:
+        """``container[key]`` with a literal key: a part of ``text.split(sep)``, or an item of
+        the dict/list/tuple display a name is bound to (and never stored into)."""
+        if key is None:
+            return UNKNOWN
+        if isinstance(container, cst.Call):
+            method = ah.method_call(container)
+            args = container.args
+            if method is None or method[1] != "split" or not args or args[0].keyword is not None or args[0].star:
+                return UNKNOWN
+            return _split_part(self.value_of(method[0], site, depth), self.value_of(args[0].value, site, depth), key, len(args) == 1)
+        if not isinstance(container, cst.Name):
+            return UNKNOWN
+        bindings = self.semantic.scopes.lookup(container.value, site)
+        if len(bindings) != 1 or self._changed(container.value):
+            return UNKNOWN
+        display = bindings[0].value if bindings[0].kind == "assign" else None
+        if isinstance(display, cst.Dict):
+            for element in display.elements:
+                if not isinstance(element, cst.DictElement):
+                    return UNKNOWN  # ``**other``
+                literal = ah.string_value(element.key)
+                if (literal if literal is not None else ah.int_value(element.key)) == key:
+                    return self.value_of(element.value, bindings[0].site, depth)
+        elif isinstance(display, (cst.List, cst.Tuple)) and isinstance(key, int) and not isinstance(key, bool):
+            elements = display.elements
+            if not any(isinstance(e, cst.StarredElement) for e in elements) and -len(elements) <= key < len(elements):
+                return self.value_of(elements[key].value, bindings[0].site, depth)
         return UNKNOWN
 
     def _name(self, name: str, site: Site, depth: int) -> Value:
@@ -484,6 +527,14 @@ class Evaluator:
                     return self._imported(module, call, func.attr.value)
         return UNKNOWN
 
+    def _changed(self, name: str) -> bool:
+        """The container ``name`` holds may change after its display: an item is stored into it
+        (``d[k] = v``) or a method other than a read is called on it (``d.update(...)``)."""
+        semantic = self.semantic
+        if any(stored == name for stored, _, _ in semantic.item_stores):
+            return True
+        return any(r.instance is not None and r.instance[0] == name and r.instance[1] not in _READS for r in semantic.calls.calls)
+
     def _module_binding(self, name: cst.Name, site: Site) -> Binding | None:
         """The one ``import`` binding ``name`` sees, if it is that."""
         bindings = self.semantic.scopes.lookup(name.value, site)
@@ -542,6 +593,22 @@ class Evaluator:
                 for b in self.semantic.scopes.lookup(expr.value, site)
             )
         return False
+
+
+def _split_part(text: Value, separator: Value, index: str | int, whole: bool) -> Value:
+    """Part ``index`` of ``text.split(separator)`` (``whole``: no ``maxsplit``); the first part
+    of a partly known string holds no separator after its known start."""
+    sep = separator.text
+    if not sep or not isinstance(index, int) or isinstance(index, bool):
+        return UNKNOWN
+    if text.text is not None:
+        parts = text.text.split(sep) if whole else None
+        return known(parts[index]) if parts is not None and -len(parts) <= index < len(parts) else UNKNOWN
+    if index != 0 or not text.is_string:
+        return UNKNOWN
+    if sep in text.prefix:
+        return known(text.prefix.split(sep, 1)[0])
+    return partial(text.prefix, "", lacks=sep if len(sep) == 1 else "")
 
 
 def _join(parts: list[Value]) -> Value:
