@@ -141,7 +141,7 @@ class UseIndex:
             return parent.value is name
         if isinstance(parent, cst.Arg):
             return parent.value is name
-        if isinstance(parent, (cst.Param, cst.FunctionDef, cst.ClassDef, cst.ImportAlias, cst.NameItem, cst.AsName)):
+        if isinstance(parent, (cst.Param, cst.FunctionDef, cst.ClassDef, cst.ImportAlias, cst.ImportFrom, cst.NameItem, cst.AsName)):
             return False
         return not in_target(self, name)
 
@@ -418,8 +418,8 @@ class _Follower:
         key: Key = None
         if not isinstance(display, cst.Set):
             elements = list(display.elements)
-            position = next(i for i, e in enumerate(elements) if e is element)
-            if not any(isinstance(e, cst.StarredElement) for e in elements[:position]):
+            position = next((i for i, e in enumerate(elements) if e is element), None)
+            if position is not None and not any(isinstance(e, cst.StarredElement) for e in elements[:position]):
                 key = position
         self.push(display, (key, *path))
         return False
