@@ -379,7 +379,7 @@ class ProgramFacts:
                 self._saved_instance(receiver)
         elif name in ("export",) and m.receiver_is_model(context, receiver, name):
             self._saves.add(False)
-        elif name in ("save", "write") and self._checkpoints_model(receiver):
+        elif name in ("save", "write") and context.imports.imports_any("tensorflow") and self._checkpoints_model(receiver):
             self._saves.add(False)  # ``tf.train.Checkpoint(model=model).save(prefix)``: the weights
         if name in DUMP_NAMES:
             self._record_dump(node)
