@@ -567,10 +567,10 @@ def _wants_without_keras(rule: type[Rule], text: str) -> bool:
 
 
 def _compile_verdict(source: SourceFile) -> BaseException | None:
-    """Why CPython refuses ``source`` (a SyntaxError, or RecursionError/MemoryError/ValueError
-    for what it cannot even build), or None when it compiles."""
-    outcome = python_ast.compile_tree(source.text, source.path)  # compiled once: scan_imports shares it
-    return outcome if isinstance(outcome, BaseException) else None
+    """Why CPython refuses ``source``, or None when it compiles. A notebook's cells were judged
+    one by one when it was read (``SourceFile.cell_errors``); its joined text only by the parser."""
+    # compiled once: scan_imports shares the AST
+    return python_ast.refusal(source.text, source.path, compiler=source.cell_map is None)
 
 
 def _megabytes(size: int) -> str:
