@@ -309,16 +309,18 @@ class Engine:
         """The pre-filter and CPython's ``verdict`` on ``source``, then (on a thread with a large
         stack, for all but tiny texts) the libcst parse and the walk, only if a rule wants it."""
         path = source.path
+        # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
+        # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
+        # native parser blow up (brackets nested past 200 levels: gigabytes of memory; ASTs
+        # nested past its recursion limit) before libcst ever sees them. A file too deep for
+        # this thread is decided on the deep one first: its AST then answers the pre-filter's
+        # questions too (python_ast keeps the last tree), instead of failing once more here.
+        if isinstance(verdict, RecursionError) and len(source.text) > _DEEP_TEXT:
+            verdict = _run_deep(_compile_verdict, source)  # decided with the deep thread's limits
         star = star_imports.bindings(path, source.text) if path != "-" else star_imports.StarBindings()
         result.dependencies = star.dependencies
         uses_keras = star.uses_keras or _mentions_keras(source, self._keras_aliases)
         rule_classes = [r for r in self.file_rules if uses_keras or r.code in include or _wants_without_keras(r, source.text)]
-        # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
-        # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
-        # native parser blow up (brackets nested past 200 levels: gigabytes of memory; ASTs
-        # nested past its recursion limit) before libcst ever sees them.
-        if isinstance(verdict, RecursionError) and len(source.text) > _DEEP_TEXT:
-            verdict = _run_deep(_compile_verdict, source)  # decided with the deep thread's limits
         if verdict is not None:
             result.findings.append(self._verdict_finding(source, verdict))
             return
