@@ -295,7 +295,11 @@ class Linter:
             )
             facts_engine = Engine(session.registry.rules, facts_config, session.registry.config_options)
             root = self._workspace_root()
-            source = FactsSource(session, facts_engine, [session.config.root, *([root] if root else [])])
+            # The cache lives in the project's root: that of its configuration file, or without
+            # one the working directory (as for ``kerascheck check``), only when it is the
+            # workspace's (an editor started elsewhere does not write a cache there).
+            cached = session.config.path is not None or (root is not None and _same_directory(session.config.root, root))
+            source = FactsSource(session, facts_engine, [session.config.root, *([root] if root else [])], cache=cached)
         loaded = Loaded(key, signature, session, engine, facts_engine, source)
         self._loaded[key] = loaded
         return loaded
@@ -343,9 +347,10 @@ class Linter:
         project was not listed yet), so that :meth:`collect` should get them."""
         if loaded.facts_engine is None or loaded.collect_failed:
             return False
-        listed = loaded.targets.get(str(self._project_root(loaded, path)))
-        if listed is None:
-            return True
+        root = self._project_root(loaded, path)
+        listed = loaded.targets.get(str(root))
+        if listed is None:  # not listed yet: a project of a few files is listed (and collected) now
+            return len(self._discover(loaded, root, BACKGROUND_FACTS + 2)) > BACKGROUND_FACTS + 1
         if listed[1] is None:
             return False  # too many files: the project rules are not evaluated at all
         own = os.path.abspath(path)
@@ -444,35 +449,36 @@ class Linter:
         return results, True
 
 
+    @staticmethod
+    def _discover(loaded: Loaded, root: Path, limit: int) -> list[str]:
+        """The first ``limit`` source files under ``root``, as ``kerascheck check`` finds them."""
+        import itertools
+
+        from kerascheck.static import files
+
+        config = loaded.session.config
+        try:
+            return list(
+                itertools.islice(
+                    files.discover([str(root)], root=Path(config.root).resolve(), exclude=config.all_excludes, respect_gitignore=config.respect_gitignore),
+                    limit,
+                )
+            )
+        except OSError:
+            return []
+
     def _targets(self, loaded: Loaded, root: Path) -> list[str] | None:
         """The project's files (None when there are too many): listed once while the client
         watches files (events clear the listing), else re-listed at most every
         ``UNWATCHED_RELIST_SECONDS``: walking the tree on every keystroke costs more than a check."""
-        import itertools
         import time
-
-        from kerascheck.static import files
 
         key = str(root)
         cached = loaded.targets.get(key)
         now = time.monotonic()
         if cached is not None and (self.watching or now - cached[0] < UNWATCHED_RELIST_SECONDS):
             return cached[1]
-        config = loaded.session.config
-        try:
-            found = list(
-                itertools.islice(
-                    files.discover(
-                        [key],
-                        root=Path(config.root).resolve(),
-                        exclude=config.all_excludes,
-                        respect_gitignore=config.respect_gitignore,
-                    ),
-                    MAX_PROJECT_FILES + 2,  # the open file itself may be among them
-                )
-            )
-        except OSError:
-            found = []
+        found = self._discover(loaded, root, MAX_PROJECT_FILES + 2)  # the open file itself may be among them
         targets = None if len(found) > MAX_PROJECT_FILES + 1 else [os.path.abspath(t) for t in found]
         loaded.targets[key] = (now, targets)
         return targets
@@ -602,6 +608,13 @@ def _text_digest(text: str) -> bytes:
 def _is_project_rule(engine: Any, code: str) -> bool:
     rule = engine.enabled.get(code)
     return rule is not None and rule.is_project_rule()
+
+
+def _same_directory(first: str, second: str) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
 
 
 def _is_under(path: str, root: str) -> bool:

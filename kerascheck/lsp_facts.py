@@ -32,11 +32,11 @@ class FactsSource:
     """One configuration's way to another file's facts (thread-safe enough for the server: a
     lookup or a check of one file shares nothing with another's but counters)."""
 
-    def __init__(self, session: Any, engine: Engine, run_from: Sequence[str] = ()) -> None:
+    def __init__(self, session: Any, engine: Engine, run_from: Sequence[str] = (), *, cache: bool = True) -> None:
         self.engine = engine
         #: Directories a command-line run stored results from (the project root, the workspace root).
         self.run_from = tuple(dict.fromkeys(os.path.abspath(base) for base in run_from))
-        self.own, self.command_line = _caches(session, engine)
+        self.own, self.command_line = _caches(session, engine) if cache else (None, None)
         self.from_cache = 0
         self.checked = 0
 
