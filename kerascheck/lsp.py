@@ -286,7 +286,8 @@ class Linter:
             return self._error_entry(key, signature, str(exc))
         engine = EditorEngine(session.registry.rules, session.config, session.registry.config_options, parsers=self._parsers)
         project_codes = tuple(code for code, rule in engine.enabled.items() if rule.is_project_rule())
-        facts_engine = source = None
+        facts_engine: Engine | None = None
+        facts_source: Any = None
         if project_codes:
             from kerascheck.lsp_facts import FactsSource
 
@@ -294,13 +295,14 @@ class Linter:
                 select=project_codes, extend_select=(), ignore=(), per_file_ignores=()
             )
             facts_engine = Engine(session.registry.rules, facts_config, session.registry.config_options)
-            root = self._workspace_root()
+            workspace = self._workspace_root()
             # The cache lives in the project's root: that of its configuration file, or without
             # one the working directory (as for ``kerascheck check``), only when it is the
             # workspace's (an editor started elsewhere does not write a cache there).
-            cached = session.config.path is not None or (root is not None and _same_directory(session.config.root, root))
-            source = FactsSource(session, facts_engine, [session.config.root, *([root] if root else [])], cache=cached)
-        loaded = Loaded(key, signature, session, engine, facts_engine, source)
+            use_cache = session.config.path is not None or (workspace is not None and _same_directory(session.config.root, workspace))
+            run_from = [session.config.root, *([workspace] if workspace else [])]
+            facts_source = FactsSource(session, facts_engine, run_from, cache=use_cache)
+        loaded = Loaded(key, signature, session, engine, facts_engine, facts_source)
         self._loaded[key] = loaded
         return loaded
 
@@ -460,7 +462,9 @@ class Linter:
         try:
             return list(
                 itertools.islice(
-                    files.discover([str(root)], root=Path(config.root).resolve(), exclude=config.all_excludes, respect_gitignore=config.respect_gitignore),
+                    files.discover(
+                        [str(root)], root=Path(config.root).resolve(), exclude=config.all_excludes, respect_gitignore=config.respect_gitignore
+                    ),
                     limit,
                 )
             )
@@ -894,7 +898,9 @@ class _State:
         except Exception as exc:  # a bug must not kill the editor session; checks collect themselves
             logger.exception("kerascheck failed collecting project facts for %s", path)
             self.server.window_log_message(
-                lsp.LogMessageParams(type=lsp.MessageType.Error, message=f"kerascheck: internal error collecting project facts: {type(exc).__name__}: {exc}")
+                lsp.LogMessageParams(
+                    type=lsp.MessageType.Error, message=f"kerascheck: internal error collecting project facts: {type(exc).__name__}: {exc}"
+                )
             )
             collected = None
         finally:

@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kerascheck.static.engine import Engine, FileResult
+
+if TYPE_CHECKING:
+    from kerascheck.static.cache import ResultCache
 
 
 class FactsSource:
@@ -36,6 +39,9 @@ class FactsSource:
         self.engine = engine
         #: Directories a command-line run stored results from (the project root, the workspace root).
         self.run_from = tuple(dict.fromkeys(os.path.abspath(base) for base in run_from))
+        #: The cache of ``engine``'s results, and that of the command line's (None: not used).
+        self.own: ResultCache | None
+        self.command_line: ResultCache | None
         self.own, self.command_line = _caches(session, engine) if cache else (None, None)
         self.from_cache = 0
         self.checked = 0
@@ -70,7 +76,7 @@ class FactsSource:
         return self.command_line.lookup(path)
 
 
-def _caches(session: Any, engine: Engine) -> tuple[Any, Any]:
+def _caches(session: Any, engine: Engine) -> tuple[ResultCache | None, ResultCache | None]:
     """(the cache of ``engine``'s results, the cache of the command line's), each None when
     caching is off or the directory cannot be used."""
     from kerascheck.config import ConfigError

@@ -25,10 +25,10 @@ from lsprotocol import types  # noqa: E402
 from pytest_lsp import LanguageClient, client_capabilities  # noqa: E402
 from pytest_lsp.client import make_test_lsp_client  # noqa: E402
 
+from kerascheck.findings import Location  # noqa: E402
 from kerascheck.lsp import BACKGROUND_FACTS, FACTS_READY  # noqa: E402
 from kerascheck.static.cache import ResultCache, relocated  # noqa: E402
 from kerascheck.static.engine import FileResult  # noqa: E402
-from kerascheck.findings import Location  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

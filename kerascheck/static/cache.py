@@ -33,12 +33,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from kerascheck.findings import Location
 from kerascheck.static import cache_format, tempfiles
 from kerascheck.static.cache_dir import CacheDirUnusable, claim, configured_directory
 from kerascheck.static.cache_inputs import code_fingerprint, read_regular
 from kerascheck.static.cache_key import DIGEST_SIZE as _DIGEST_SIZE
 from kerascheck.static.cache_key import KeyUnavailable, digest, load_or_create_key, sign, verify
-from kerascheck.findings import Location
 from kerascheck.static.engine import INTERNAL_ERROR, FileResult
 
 #: Bump when the layout or the stored shape of :class:`FileResult` changes.
