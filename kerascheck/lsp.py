@@ -875,8 +875,8 @@ class _State:
             self.server.window_show_message(
                 lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"kerascheck: configuration error: {outcome.new_error}")
             )
-        if outcome.facts_pending and self._collection is None:
-            self._collection = asyncio.get_running_loop().create_task(self._collect(path))
+        if outcome.facts_pending:
+            self.collect_facts(path)
         current = self.server.workspace.text_documents.get(uri)
         if current is None or current.version != version:
             return  # closed or edited meanwhile: a newer lint publishes
@@ -888,6 +888,12 @@ class _State:
         self.server.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=[to_diagnostic(doc, lines, f) for f in findings])
         )
+
+    def collect_facts(self, path: str) -> None:
+        """Start collecting the project facts ``path``'s check lacked, unless a collection runs
+        (every open document is checked again when it ends: one lacking others is then seen)."""
+        if self._collection is None:
+            self._collection = asyncio.get_running_loop().create_task(self._collect(path))
 
     async def _collect(self, path: str) -> None:
         """Collect the project facts ``path``'s check lacked, in a worker thread (checks of
