@@ -106,6 +106,8 @@ DEBOUNCE_SECONDS = 0.05
 BACKGROUND_FACTS = 16
 #: Logged (``window/logMessage``) when a background collection of facts is done.
 FACTS_READY = "project facts collected"
+#: Logged when the facts a collection checked are stored in the result cache (after the checks).
+FACTS_STORED = "project facts stored in the result cache"
 
 logger = logging.getLogger(__name__)
 
@@ -344,6 +346,11 @@ class Linter:
                 kept = [f for f in kept if not _is_project_rule(engine, f.code)]
             return CheckOutcome(kept, loaded, facts_pending=pending)
 
+    def store_facts(self) -> int:
+        """Store in the result cache the facts :meth:`collect` checked (for the next session);
+        how many files' results were stored."""
+        return sum(loaded.source.store() for loaded in list(self._loaded.values()) if loaded.source is not None)
+
     def _facts_pending(self, loaded: Loaded, path: str) -> bool:
         """Whether more than ``BACKGROUND_FACTS`` other files of the project lack facts (or the
         project was not listed yet), so that :meth:`collect` should get them."""
@@ -393,7 +400,7 @@ class Linter:
                     signature = ("open", _text_digest(text)) if text is not None else _disk_signature(target)
                     if signature is None:
                         continue
-                    result = loaded.source.result(target, text)
+                    result = loaded.source.result(target, text, store=False)  # stored after the publication (store_facts)
                     with self._lock:
                         loaded.facts.setdefault(target, (signature, result))
             except Exception:
@@ -920,6 +927,14 @@ class _State:
                 )
             )
         self.lint_all()
+        # The collected facts go to the result cache once the documents are checked with them.
+        await asyncio.gather(*list(self._waiting.values()), return_exceptions=True)
+        try:
+            stored = await asyncio.to_thread(self.linter.store_facts)
+        except Exception:  # the cache is an optimisation: never fail the session for it
+            logger.exception("kerascheck failed storing project facts")
+            return
+        self.server.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Log, message=f"kerascheck: {FACTS_STORED}: {stored} files"))
 
     def lint_all(self) -> None:
         for uri in self._open_uris():

@@ -45,35 +45,44 @@ class FactsSource:
         self.own, self.command_line = _caches(session, engine) if cache else (None, None)
         self.from_cache = 0
         self.checked = 0
+        #: Results checked but not stored yet (:meth:`store`).
+        self._unstored: list[Any] = []
 
-    def result(self, path: str, text: str | None = None) -> FileResult:
+    def result(self, path: str, text: str | None = None, *, store: bool = True) -> FileResult:
         """The result (facts, imports, left-out rules; no findings) of ``path`` (absolute), whose
-        text is ``text`` when it is an open document."""
-        found = None if text is not None else self._cached(path)
+        text is ``text`` when it is an open document. Without ``store``, a checked file's
+        result is stored in the cache by the next :meth:`store` only."""
+        content = None if text is not None or self.own is None else self.own.content_digest(path)
+        found = None if content is None else self._cached(path, content)
         if found is not None:
             self.from_cache += 1
         else:
             self.checked += 1
-            if text is None and self.own is not None:
-                found = self.own.check(path, self.engine.check_file)  # stored for the next session
+            if content is not None and self.own is not None:  # stored for the next session
+                found = self.own.check(path, self.engine.check_file, content_digest=content, later=None if store else self._unstored)
             else:
                 found = self.engine.check_file(path, stdin_text=text)
         found.findings = []  # only the facts matter here
         return found
 
-    def _cached(self, path: str) -> FileResult | None:
+    def store(self) -> int:
+        """Store the results :meth:`result` left unstored; how many there were."""
+        count = len(self._unstored)
         if self.own is not None:
-            found = self.own.lookup(path)
-            if found is not None:
-                return found
-        if self.command_line is None:
-            return None
+            self.own.store_later(self._unstored)
+        return count
+
+    def _cached(self, path: str, content: bytes) -> FileResult | None:
+        assert self.own is not None
+        found = self.own.lookup(path, content_digest=content)
+        if found is not None or self.command_line is None:
+            return found
         for base in self.run_from:
             if _is_inside(path, base):
-                found = self.command_line.lookup(path, run_from=base)
+                found = self.command_line.lookup(path, run_from=base, content_digest=content)
                 if found is not None:
                     return found
-        return self.command_line.lookup(path)
+        return self.command_line.lookup(path, content_digest=content)
 
 
 def _caches(session: Any, engine: Engine) -> tuple[ResultCache | None, ResultCache | None]:

@@ -26,7 +26,7 @@ from pytest_lsp import LanguageClient, client_capabilities  # noqa: E402
 from pytest_lsp.client import make_test_lsp_client  # noqa: E402
 
 from kerascheck.findings import Location  # noqa: E402
-from kerascheck.lsp import BACKGROUND_FACTS, FACTS_READY  # noqa: E402
+from kerascheck.lsp import BACKGROUND_FACTS, FACTS_READY, FACTS_STORED  # noqa: E402
 from kerascheck.static.cache import ResultCache, relocated  # noqa: E402
 from kerascheck.static.engine import FileResult  # noqa: E402
 
@@ -132,6 +132,13 @@ async def _facts_collected(client: LanguageClient) -> tuple[int, int, int]:
     raise AssertionError(f"no '{FACTS_READY}' message: {[m.message for m in client.log_messages]}")
 
 
+async def _logged(client: LanguageClient, text: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not any(text in message.message for message in client.log_messages):
+        assert time.monotonic() < deadline, f"no {text!r} message: {[m.message for m in client.log_messages]}"
+        await asyncio.sleep(0.05)
+
+
 async def _settled(client: LanguageClient, path: Path, expected: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
     """The diagnostics of ``path`` once they equal ``expected`` (what the command line reports),
     or the last ones published when they never do (the caller's assertion then shows both)."""
@@ -164,6 +171,7 @@ async def test_first_publication_waits_for_no_project_facts_and_the_complete_one
         expected = _check_json(tmp_path)
         assert {code for rows in expected.values() for code, *_ in rows} >= {"KC301", "KC302", "KC401", "KC404"}
         await _project_findings_agree(client, tmp_path, expected)
+        await _logged(client, f"{FACTS_STORED}: {SOURCES - 1} files")  # after the publications
 
     # A second session reads the facts the first one stored.
     async with _session(tmp_path) as client:

@@ -134,14 +134,20 @@ class ResultCache:
         data = read_regular(path, follow=True)
         return None if data is None else digest(data)
 
-    def lookup(self, path: str, *, run_from: str | None = None) -> FileResult | None:
+    def content_digest(self, path: str) -> bytes | None:
+        """The digest of ``path``'s bytes that entries are checked against (None: not a regular
+        file, or unreadable)."""
+        return self._read_digest(path)
+
+    def lookup(self, path: str, *, run_from: str | None = None, content_digest: bytes | None = None) -> FileResult | None:
         """The cached result of ``path`` if its text is unchanged, else ``None``.
 
         ``run_from``: look for the entry a run in that directory stored, with ``path`` (absolute)
         named relative to it as ``kerascheck check .`` or pre-commit name it there; the result's
         paths are then made absolute. (The language server reads the results of command-line
-        runs from the project root this way.)"""
-        current = self._read_digest(path)
+        runs from the project root this way.) ``content_digest``: :meth:`content_digest` of the
+        file, when the caller just read it (several lookups of one file read it once)."""
+        current = content_digest if content_digest is not None else self._read_digest(path)
         if current is None:
             return None  # FIFOs, devices, missing files: never block on them, never cache them
         spelled = path if run_from is None else os.path.relpath(path, run_from)
@@ -185,16 +191,28 @@ class ResultCache:
                 return False
         return True
 
-    def check(self, path: str, check_file: Callable[[str], FileResult]) -> FileResult:
+    def check(
+        self, path: str, check_file: Callable[[str], FileResult], *, content_digest: bytes | None = None, later: list[Any] | None = None
+    ) -> FileResult:
         """Check ``path`` with ``check_file`` and store the result if the file did not change
-        while it was being checked."""
-        before = self._read_digest(path)
+        while it was being checked (``content_digest``: as for :meth:`lookup`). With ``later``,
+        what to store is appended to it instead, for :meth:`store_later` (the language server
+        stores after publishing: the writes are no part of what the user waits for)."""
+        before = content_digest if content_digest is not None else self._read_digest(path)
         result = check_file(path)
         if before is not None and self._read_digest(path) == before:
             if self._cacheable(result):
-                self.store(path, before, result)
+                if later is None:
+                    self.store(path, before, result)
+                else:
+                    later.append((path, before, result))
             result.digest = before.hex()
         return result
+
+    def store_later(self, later: list[Any]) -> None:
+        """Store what :meth:`check` appended to ``later`` (and empty it)."""
+        while later:
+            self.store(*later.pop())
 
     @staticmethod
     def _cacheable(result: FileResult) -> bool:
