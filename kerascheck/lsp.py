@@ -25,6 +25,12 @@ costs no walk of the tree and no ``stat`` of every file. A client that cannot wa
 other files checked by mtime and size before every check, and the listing renewed after a save
 or every ``UNWATCHED_RELIST_SECONDS``.
 
+The other files' facts come from the result cache first (the command line's entries and the
+server's own, :mod:`kerascheck.lsp_facts`). When many are missing (a project's first check), a
+document's check does not wait: its diagnostics are published without the project rules', the
+facts are collected in a worker thread (:meth:`Linter.collect`), then every open document is
+checked again, and what was checked is stored in the cache for the next session.
+
 Checks are debounced per document (``DEBOUNCE_SECONDS``): a change that arrives while a check of
 the document is running or waiting is part of a burst, and a burst costs one check of its final
 text once no change has come for that long; any other change is checked at once (no added
@@ -349,7 +355,8 @@ class Linter:
     def store_facts(self) -> int:
         """Store in the result cache the facts :meth:`collect` checked (for the next session);
         how many files' results were stored."""
-        return sum(loaded.source.store() for loaded in list(self._loaded.values()) if loaded.source is not None)
+        with _collector_paused():
+            return sum(loaded.source.store() for loaded in list(self._loaded.values()) if loaded.source is not None)
 
     def _facts_pending(self, loaded: Loaded, path: str) -> bool:
         """Whether more than ``BACKGROUND_FACTS`` other files of the project lack facts (or the
@@ -391,18 +398,19 @@ class Linter:
                 todo = [t for t in targets or () if t not in loaded.facts and t != own]
                 cached_before = loaded.source.from_cache
             try:
-                for target in todo:
-                    if self._loaded.get(loaded.key) is not loaded:
-                        break  # the configuration changed: what was collected for it is gone
-                    text = open_documents.get(target)
-                    # The signature is taken before the file is read: one changed meanwhile is
-                    # read again by the next check, which compares them all with the disk.
-                    signature = ("open", _text_digest(text)) if text is not None else _disk_signature(target)
-                    if signature is None:
-                        continue
-                    result = loaded.source.result(target, text, store=False)  # stored after the publication (store_facts)
-                    with self._lock:
-                        loaded.facts.setdefault(target, (signature, result))
+                with _collector_paused():  # as during a check: a cold collection is the bulk of a first check
+                    for target in todo:
+                        if self._loaded.get(loaded.key) is not loaded:
+                            break  # the configuration changed: what was collected for it is gone
+                        text = open_documents.get(target)
+                        # The signature is taken before the file is read: one changed meanwhile is
+                        # read again by the next check, which compares them all with the disk.
+                        signature = ("open", _text_digest(text)) if text is not None else _disk_signature(target)
+                        if signature is None:
+                            continue
+                        result = loaded.source.result(target, text, store=False)  # stored after the publication (store_facts)
+                        with self._lock:
+                            loaded.facts.setdefault(target, (signature, result))
             except Exception:
                 loaded.collect_failed = True  # the checks collect (and report the error) themselves
                 raise

@@ -222,3 +222,39 @@ def _digest(path: Path) -> str:
     from kerascheck.static.cache_key import digest
 
     return digest(path.read_bytes()).hex()
+
+
+@pytest.mark.asyncio
+async def test_a_left_out_helper_changed_on_disk_is_read_again_by_the_project_phase(tmp_path: Path) -> None:
+    """The project phase keeps what it read of the files the pre-filter left out for the whole
+    session; a change the editor reports makes it read the file again. ``helper.py`` names no
+    Keras and no ``fit``: left out, brought back only once it seeds."""
+    (tmp_path / "kerascheck.toml").write_text("", encoding="utf-8")
+    train = tmp_path / "train.py"
+    train.write_text("import keras\nfrom helper import seed_all\nseed_all()\nmodel = keras.Sequential()\nmodel.fit(x, y)\n", encoding="utf-8")
+    helper = tmp_path / "helper.py"
+    helper.write_text("def seed_all():\n    pass\n", encoding="utf-8")
+    async with _session(tmp_path) as client:
+        first = _shown(await _first_publication(client, train))
+        assert first == _check_json(tmp_path)["train.py"] and [code for code, *_ in first] == ["KC301"]
+        for version in range(2, 5):  # checks of unchanged files reuse what was read
+            await _published_after_change(client, train, version)
+        helper.write_text("import random\n\ndef seed_all():\n    random.seed(0)\n", encoding="utf-8")
+        changed = types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=helper.as_uri(), type=types.FileChangeType.Changed)])
+        published = client.protocol.wait_for_notification_async(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        client.workspace_did_change_watched_files(changed)
+        params = await asyncio.wait_for(published, TIMEOUT)
+        assert params.uri == train.as_uri()
+        assert _shown(params.diagnostics) == _check_json(tmp_path).get("train.py", []) == []  # seeded now: no KC301
+
+
+async def _published_after_change(client: LanguageClient, path: Path, version: int) -> None:
+    """Send ``path``'s text again as ``version``; wait for its diagnostics."""
+    published = client.protocol.wait_for_notification_async(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=path.read_text(encoding="utf-8"))],
+        )
+    )
+    await asyncio.wait_for(published, TIMEOUT)
