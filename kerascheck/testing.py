@@ -215,18 +215,19 @@ def check_example(rule: type[Rule], example: str | Valid | Invalid, *, valid: bo
 
 
 def _syntax_problem(source: str) -> str | None:
-    """Why ``source`` is not Python (compile() and libcst, as the engine parses it), or None."""
-    import warnings
-
+    """Why ``source`` is not Python (CPython's parser and compiler, then libcst, as the engine
+    judges and parses it), or None."""
     import libcst as cst
 
+    from kerascheck.static import python_ast
+
+    refused = python_ast.refusal(source, EXAMPLE_FILENAME)
+    if isinstance(refused, SyntaxError):
+        return f"line {refused.lineno}: {refused.msg}"
+    if refused is not None:
+        return f"{type(refused).__name__}: {refused}"
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(source, EXAMPLE_FILENAME, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
         cst.parse_module(source)
-    except SyntaxError as exc:
-        return f"line {exc.lineno}: {exc.msg}"
     except cst.ParserSyntaxError as exc:
         return f"libcst, line {exc.raw_line}: {exc.message}"
     return None

@@ -128,6 +128,27 @@ def test_a_broken_cell_is_reported_and_the_others_still_checked(tmp_path):
     assert [(f["code"], f["cell"], f["location"]["row"]) for f in found] == [("KC001", 3, 2), ("KC101", 4, 1)]
 
 
+def test_each_cell_is_compiled_as_ipython_compiles_it(tmp_path):
+    # IPython compiles each top-level statement of a cell as a module of its own: a
+    # ``from __future__`` import may follow other statements (fastai's notebooks do) and
+    # ``await`` runs at the top level, but ``return`` outside a function fails that cell only
+    # (CPython's compiler, not its parser, refuses it).
+    write(
+        tmp_path / "nb.ipynb",
+        notebook(
+            code_cell([*IMPORTS, MODEL]),
+            code_cell(["x = 1\n", "from __future__ import division, print_function\n"]),
+            code_cell(["x = 2\n", "return x\n"]),
+            code_cell(["await asyncio.sleep(0)\n", "labels = model.predict_classes(x)\n"]),
+        ),
+    )
+    found = findings(tmp_path, "nb.ipynb", "--select", "KC001,KC101")
+    assert [(f["code"], f["cell"], f["location"]["row"], f["message"]) for f in found] == [
+        ("KC001", 3, 2, "syntax error: 'return' outside function"),
+        ("KC101", 4, 2, found[1]["message"]),
+    ]
+
+
 def test_cells_run_top_to_bottom_as_one_program(tmp_path):
     # ``model`` is rebound in cell 3: the call in cell 4 follows cell order (a loaded model).
     write(

@@ -103,27 +103,35 @@ def _call(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def _statement(draw: st.DrawFn, depth: int = 0) -> str:
-    simple = st.one_of(
+def _statement(draw: st.DrawFn, depth: int = 0, in_function: bool = False) -> str:
+    """A statement; ``return`` only inside a function (elsewhere CPython's compiler refuses it)."""
+    plain = [
         _call(),
         st.builds(lambda t, c: f"{t} = {c}", st.sampled_from(["model", "y", "pred", "m", "self.state", "cb", "x"]), _call()),
-        st.builds(lambda c: f"return {c}", _call()),
         st.sampled_from(["pass", "self.count += 1", "global seed", "import keras.backend as K", "from keras.models import Sequential"]),
-    )
+    ]
+    if in_function:
+        plain.append(st.builds(lambda c: f"return {c}", _call()))
+    simple = st.one_of(*plain)
     if depth >= 2:
         return draw(simple)
-    body = st.lists(_statement(depth + 1), min_size=1, max_size=3)
+
+    def body(in_function: bool) -> st.SearchStrategy[list[str]]:
+        return st.lists(_statement(depth + 1, in_function), min_size=1, max_size=3)
+
     compound = st.one_of(
-        st.builds(lambda b: "for i in range(3):\n" + _indent(b), body),
-        st.builds(lambda b: "with tf.GradientTape() as tape:\n" + _indent(b), body),
+        st.builds(lambda b: "for i in range(3):\n" + _indent(b), body(in_function)),
+        st.builds(lambda b: "with tf.GradientTape() as tape:\n" + _indent(b), body(in_function)),
         st.builds(
-            lambda n, b: f"def {n}(self, x, training=None):\n" + _indent(b), st.sampled_from(["call", "train_step", "train", "infer", "f"]), body
+            lambda n, b: f"def {n}(self, x, training=None):\n" + _indent(b),
+            st.sampled_from(["call", "train_step", "train", "infer", "f"]),
+            body(True),
         ),
-        st.builds(lambda b: "@tf.function\ndef step(x):\n" + _indent(b), body),
+        st.builds(lambda b: "@tf.function\ndef step(x):\n" + _indent(b), body(True)),
         st.builds(
             lambda base, b: f"class M({base}):\n" + _indent(b),
             st.sampled_from(["keras.Model", "layers.Layer", "object", "tf.keras.layers.Layer"]),
-            body,
+            body(False),
         ),
     )
     return draw(st.one_of(simple, compound))

@@ -36,7 +36,11 @@ class InternalError(Rule):
 class SyntaxErrorRule(Rule):
     """
     ## What it does
-    Reports a file that Python itself rejects (``compile()`` fails), with Python's message.
+    Reports a file that Python itself rejects (``compile()`` fails), with Python's message:
+    what its parser refuses, and what its compiler refuses after parsing (``return`` or
+    ``await`` outside a function, ``break`` outside a loop, duplicate arguments, a late
+    ``from __future__`` import). Notebook cells are judged one by one, as IPython runs them
+    (top-level ``await`` allowed); a failing cell is reported and the others are checked.
 
     ## Why is this bad?
     The file cannot run, and kerascheck cannot analyse it for any other problem.
@@ -57,8 +61,14 @@ class SyntaxErrorRule(Rule):
     summary = "Python rejects the file"
     severity = Severity.ERROR
     requires_keras = False
-    INVALID = (Invalid("model.fit(x, y epochs=3)\n", line=1, message="syntax error"),)
-    VALID = ("model.fit(x, y, epochs=3)\n",)
+    INVALID = (
+        Invalid("model.fit(x, y epochs=3)\n", line=1, message="syntax error"),
+        Invalid("import keras\nmodel = keras.Sequential()\nreturn model\n", line=3, message="'return' outside function"),
+        Invalid("for batch in data:\n    pass\nbreak\n", line=3, message="'break' outside loop"),
+        Invalid("def build(units, units):\n    pass\n", line=1, message="duplicate argument 'units'"),
+        Invalid("import os\nfrom __future__ import annotations\n", line=2, message="from __future__ imports must occur"),
+    )
+    VALID = ("model.fit(x, y, epochs=3)\n", "from __future__ import annotations\nimport keras\n", "def build():\n    return 1\n")
 
 
 class NotAnalysed(Rule):

@@ -309,16 +309,18 @@ class Engine:
         """The pre-filter and CPython's ``verdict`` on ``source``, then (on a thread with a large
         stack, for all but tiny texts) the libcst parse and the walk, only if a rule wants it."""
         path = source.path
+        # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
+        # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
+        # native parser blow up (brackets nested past 200 levels: gigabytes of memory; ASTs
+        # nested past its recursion limit) before libcst ever sees them. A file too deep for
+        # this thread is decided on the deep one first: its AST then answers the pre-filter's
+        # questions too (python_ast keeps the last tree), instead of failing once more here.
+        if isinstance(verdict, RecursionError) and len(source.text) > _DEEP_TEXT:
+            verdict = _run_deep(_compile_verdict, source)  # decided with the deep thread's limits
         star = star_imports.bindings(path, source.text) if path != "-" else star_imports.StarBindings()
         result.dependencies = star.dependencies
         uses_keras = star.uses_keras or _mentions_keras(source, self._keras_aliases)
         rule_classes = [r for r in self.file_rules if uses_keras or r.code in include or _wants_without_keras(r, source.text)]
-        # CPython's own parser first (about 10x faster than libcst's): it reports the syntax
-        # errors (KC001 is CPython's verdict), and it refuses the shapes that make libcst's
-        # native parser blow up (brackets nested past 200 levels: gigabytes of memory; ASTs
-        # nested past its recursion limit) before libcst ever sees them.
-        if isinstance(verdict, RecursionError) and len(source.text) > _DEEP_TEXT:
-            verdict = _run_deep(_compile_verdict, source)  # decided with the deep thread's limits
         if verdict is not None:
             result.findings.append(self._verdict_finding(source, verdict))
             return
@@ -572,10 +574,10 @@ def _wants_without_keras(rule: type[Rule], text: str) -> bool:
 
 
 def _compile_verdict(source: SourceFile) -> BaseException | None:
-    """Why CPython refuses ``source`` (a SyntaxError, or RecursionError/MemoryError/ValueError
-    for what it cannot even build), or None when it compiles."""
-    outcome = python_ast.compile_tree(source.text, source.path)  # compiled once: scan_imports shares it
-    return outcome if isinstance(outcome, BaseException) else None
+    """Why CPython refuses ``source``, or None when it compiles. A notebook's cells were judged
+    one by one when it was read (``SourceFile.cell_errors``); its joined text only by the parser."""
+    # compiled once: scan_imports shares the AST
+    return python_ast.refusal(source.text, source.path, compiler=source.cell_map is None)
 
 
 def _megabytes(size: int) -> str:

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from kerascheck.findings import Edit, Finding, Fix
 from kerascheck.report.base import is_for_people
-from kerascheck.static import files, notebooks, tempfiles
+from kerascheck.static import files, notebooks, python_ast, tempfiles
 from kerascheck.static.engine import (
     INTERNAL_ERROR,
     NOT_ANALYSED,
@@ -42,8 +42,6 @@ MAX_PASSES = 10
 #: Findings ``--add-noqa`` does not suppress: they are about the file or about suppressions.
 _NO_NOQA = frozenset({INTERNAL_ERROR, SYNTAX_ERROR, NOT_ANALYSED, UNUSED_SUPPRESSION})
 
-_PyCF_ONLY_AST = 0x400
-_PyCF_ALLOW_TOP_LEVEL_AWAIT = 0x2000
 _NOQA_CODES = re.compile(r"#\s*noqa(?P<colon>:\s*(?P<codes>[A-Za-z0-9_\-]+(?:[\s,]+[A-Za-z0-9_\-]+)*))?", re.I)
 
 
@@ -74,13 +72,12 @@ def syntax_problem(document: Document, before: Document | None = None) -> str | 
             was_broken = {}
         for cell in sorted(set(broken) - set(was_broken)):
             return f"cell {cell}, {broken[cell]}"
-    flags = _PyCF_ONLY_AST | (_PyCF_ALLOW_TOP_LEVEL_AWAIT if document.is_notebook else 0)
-    try:
-        compile(source.text, document.path, "exec", flags=flags, dont_inherit=True)
-    except SyntaxError as exc:
-        return f"line {exc.lineno}: {exc.msg}"
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return f"{type(exc).__name__}: {exc}"
+    # A notebook's cells were judged one by one above; its joined text only by the parser.
+    refused = python_ast.refusal(source.text, document.path, compiler=not document.is_notebook)
+    if isinstance(refused, SyntaxError):
+        return f"line {refused.lineno}: {refused.msg}"
+    if refused is not None:
+        return f"{type(refused).__name__}: {refused}"
     return None
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kerascheck.static import python_ast
 from kerascheck.static.context import CellMap
 from kerascheck.static.files import SourceFile, UnreadableSource, split_lines
 
@@ -35,8 +36,6 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 #: Cell magics whose body is Python run in the kernel (timed, captured, profiled, debugged).
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit", "mprun", "snakeviz", "tensorflow_version"})
 
-_PyCF_ONLY_AST = 0x400
-_PyCF_ALLOW_TOP_LEVEL_AWAIT = 0x2000  # IPython runs ``await`` at the top level of a cell
 
 
 @dataclass(frozen=True)
@@ -240,18 +239,14 @@ def _cell_python(lines: list[str]) -> tuple[list[str], set[int]]:
 
 
 def _compile_error(lines: Sequence[str]) -> tuple[int, int, str, bool] | None:
-    """Where one cell's Python fails to compile (1-based line in the cell), or None."""
-    import warnings
-
-    try:
-        with warnings.catch_warnings():  # SyntaxWarnings about user code are not ours to print
-            warnings.simplefilter("ignore")
-            compile("\n".join(lines) + "\n", "<cell>", "exec", flags=_PyCF_ONLY_AST | _PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-    except SyntaxError as exc:
-        return exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}", True
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return 1, 1, f"not analysed: {type(exc).__name__}: {exc}", False
-    return None
+    """Where one cell's Python fails to compile (1-based line in the cell), or None, judged as
+    IPython runs a cell (:func:`python_ast.compiler_error`)."""
+    refused = python_ast.refusal("\n".join(lines) + "\n", "<cell>", ipython_cell=True)
+    if refused is None:
+        return None
+    if isinstance(refused, SyntaxError):
+        return refused.lineno or 1, refused.offset or 1, f"syntax error: {refused.msg}", True
+    return 1, 1, f"not analysed: {type(refused).__name__}: {refused}", False
 
 
 # -- writing cells back -----------------------------------------------------------------------

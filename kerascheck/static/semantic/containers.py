@@ -143,6 +143,11 @@ def loop_items(semantic: SemanticModel, binding: Binding) -> Elements | None:
     elements = elements_of(semantic, loop.iter, binding.site)
     if not elements:
         return None
+    return _parts(semantic, elements, path)
+
+
+def _parts(semantic: SemanticModel, elements: Elements, path: tuple[int, ...]) -> Elements | None:
+    """The part at ``path`` of every one of ``elements``; None when any is unknown."""
     found: Elements = []
     for element, where in elements:
         part = _part(semantic, element, where, path, 0)
@@ -202,12 +207,6 @@ def unpacked_values(semantic: SemanticModel, binding: Binding) -> Elements | Non
         if isinstance(value, cst.Call):
             function = semantic.function_called(value, binding.site)
             sources = semantic.returns_of(function) if function is not None else []
-        found: Elements = []
-        for source, where in sources:
-            part = _part(semantic, source, where, path, 0)
-            if part is None:
-                return None
-            found.append(part)
-        return found or None
+        return _parts(semantic, sources, path) or None
     return None
 
