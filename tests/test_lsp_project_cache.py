@@ -258,3 +258,16 @@ async def _published_after_change(client: LanguageClient, path: Path, version: i
         )
     )
     await asyncio.wait_for(published, TIMEOUT)
+
+
+@pytest.mark.asyncio
+async def test_without_a_configuration_file_the_cache_of_another_directory_is_neither_read_nor_written(tmp_path: Path) -> None:
+    """No configuration file: the configuration's root is the server's working directory (this
+    test's), not the workspace, so the server uses no cache (it would write one elsewhere)."""
+    _write(tmp_path)
+    (tmp_path / "kerascheck.toml").unlink()
+    async with _session(tmp_path) as client:
+        await _first_publication(client, tmp_path / "unseeded.py")
+        assert await _facts_collected(client) == (SOURCES - 1, 0, SOURCES - 1)
+        await _logged(client, f"{FACTS_STORED}: 0 files")
+    assert not (tmp_path / ".kerascheck_cache").exists()
