@@ -28,6 +28,20 @@ workspace, so project rules collect facts from all of it (e.g. the CPython stand
 keras-io: ~1,900 files, under ``kerascheck.lsp.MAX_PROJECT_FILES``); ``--idle S`` then reports the
 server's CPU over S seconds without any request after the edits. The client accepts the server's
 file-watcher registration as VS Code does, unless ``--no-watch`` (a client that cannot watch).
+
+First open of a big project (the server publishes the document's own diagnostics at once, then
+the project rules' once the other files' facts are collected, from the result cache when it can):
+
+    python bench/lsp_latency.py --project DIR --config --edits 5                 # cold cache
+    python bench/lsp_latency.py --project DIR --config --cli-first --edits 5     # after `kerascheck check .`
+    python bench/lsp_latency.py --project DIR --config --sessions 2 --edits 5    # the 2nd session: warm from the 1st
+
+``--config`` puts a ``kerascheck.toml`` at the workspace root (the cache lives in a project's
+root: with no configuration file, only when the server runs from the workspace); ``--cli-first``
+runs ``kerascheck check .`` there before the session (not timed). Reported per session: the time
+and server CPU from ``didOpen`` to the first diagnostics and to the complete ones (those after
+the server's "project facts collected" log message; a server without that message publishes
+complete diagnostics at once).
 """
 
 from __future__ import annotations
@@ -52,10 +66,17 @@ DEFAULT = _SHARED / "corpus" / "keras-io" / "examples" / "vision" / "cait.py"
 
 async def _session(workspace: Path, watch: bool = True) -> LanguageClient:
     client = LanguageClient()
+    client.facts_ready = []  # type: ignore[attr-defined]  # futures of the publication after each "facts collected"
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(client: LanguageClient, params: types.RegistrationParams) -> None:
         pass  # accepted, as VS Code does (this client sends no file events: nothing changes on disk)
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def log_message(client: LanguageClient, params: types.LogMessageParams) -> None:
+        if _FACTS_READY and _FACTS_READY in params.message:
+            # Asked now, before any later message is read: the next publication is the complete one.
+            client.facts_ready.append((params.message, client.protocol.wait_for_notification_async(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)))  # type: ignore[attr-defined]
 
     await client.start_io(sys.executable, "-m", "kerascheck", "lsp")
     capabilities = client_capabilities("visual-studio-code")
@@ -63,6 +84,17 @@ async def _session(workspace: Path, watch: bool = True) -> LanguageClient:
         capabilities.workspace.did_change_watched_files = None
     await client.initialize_session(types.InitializeParams(capabilities=capabilities, root_uri=workspace.as_uri()))
     return client
+
+
+def _facts_ready_message() -> str | None:
+    """The server's log message for "project facts collected" (None: a server that publishes
+    complete diagnostics at once, from before background collection)."""
+    from kerascheck import lsp
+
+    return getattr(lsp, "FACTS_READY", None)
+
+
+_FACTS_READY = _facts_ready_message()
 
 
 def _server_cpu(client: LanguageClient) -> float:
@@ -214,6 +246,9 @@ async def main() -> int:
     parser.add_argument("--project", action="append", default=[], metavar="DIR", help="copy DIR's tree into the workspace (repeatable)")
     parser.add_argument("--idle", type=float, default=0.0, metavar="S", help="report the server's CPU over S idle seconds after the edits")
     parser.add_argument("--no-watch", action="store_true", help="a client without file watching (no dynamic registration)")
+    parser.add_argument("--config", action="store_true", help="a kerascheck.toml at the workspace root (where the result cache then lives)")
+    parser.add_argument("--cli-first", action="store_true", help="run `kerascheck check .` in the workspace before the session (not timed)")
+    parser.add_argument("--sessions", type=int, default=1, help="sessions one after the other on the same workspace (default 1)")
     args = parser.parse_args()
 
     workspace = Path(tempfile.mkdtemp(prefix="kerascheck-lsp-bench-"))
@@ -221,13 +256,31 @@ async def main() -> int:
         shutil.copytree(tree, workspace / Path(tree).resolve().name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
     target = workspace / Path(args.file).name
     shutil.copy(args.file, target)
+    if args.config:
+        (workspace / "kerascheck.toml").write_text("", encoding="utf-8")
     text = target.read_text(encoding="utf-8")
-    if args.in_process:
-        try:
+    try:
+        if args.in_process:
             _in_process(str(target), text, args.edits, args.where, args.full_parse)
-        finally:
-            shutil.rmtree(workspace, ignore_errors=True)
-        return 0
+            return 0
+        if args.cli_first:
+            import subprocess
+
+            run = subprocess.run([sys.executable, "-m", "kerascheck", "check", ".", "-q"], cwd=workspace, capture_output=True, text=True)
+            print(f"kerascheck check . before the session: exit {run.returncode}")
+        for session in range(1, args.sessions + 1):
+            if args.sessions > 1:
+                print(f"-- session {session}")
+            await _measure(args, workspace, target, text)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+    return 0
+
+
+async def _measure(args: argparse.Namespace, workspace: Path, target: Path, text: str) -> None:
+    """One session: open ``target``, then the edits (and burst, idle) the options ask for."""
+    import os
+
     uri = target.as_uri()
     client = await _session(workspace, watch=not args.no_watch)
     try:
@@ -237,12 +290,22 @@ async def main() -> int:
             types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
         )
         await asyncio.wait_for(published, 120)
+        first, first_cpu = time.perf_counter() - began, _server_cpu(client)
         sync = "ranged changes" if args.ranged else "whole-text changes"
         print(f"file: {args.file} ({len(text.splitlines())} lines), edits at the {args.where}, {sync}")
         if args.project:
-            sources = sum(1 for p in workspace.rglob("*") if p.suffix in (".py", ".pyi", ".ipynb"))
+            sources = sum(1 for p in workspace.rglob("*") if p.suffix in (".py", ".pyi", ".ipynb") and ".kerascheck_cache" not in p.parts)
             print(f"project: {sources} source files in {', '.join(args.project)}; client {'cannot watch' if args.no_watch else 'watches'} files")
-        print(f"didOpen -> diagnostics: {time.perf_counter() - began:.3f} s (includes loading config and plugins)")
+        print(f"didOpen -> diagnostics: {first:.3f} s, server CPU {first_cpu:.2f} s (includes start-up, loading config and plugins)")
+        if args.project and _FACTS_READY:
+            while not client.facts_ready:  # type: ignore[attr-defined]
+                await asyncio.sleep(0.01)
+            message, complete = client.facts_ready[0]  # type: ignore[attr-defined]
+            await asyncio.wait_for(complete, 120)
+            print(
+                f"didOpen -> complete diagnostics (project rules): {time.perf_counter() - began:.3f} s, server CPU {_server_cpu(client):.2f} s; "
+                f"load average {os.getloadavg()[0]:.2f}; server: {message.removeprefix('kerascheck: ')}"
+            )
         timings, cpu = [], []
         for version in range(2, args.edits + 2):
             old, text = text, _edited(text, version, args.where)
@@ -294,8 +357,6 @@ async def main() -> int:
             print(f"idle {args.idle:.0f} s: server CPU {_server_cpu(client) - idle_began:.3f} s")
     finally:
         await client.shutdown_session()
-        shutil.rmtree(workspace, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":

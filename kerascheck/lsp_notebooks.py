@@ -87,13 +87,15 @@ class NotebookLinter:
         path = self._path(notebook_uri)
         text = notebook_json(self.server, notebook)
         try:
-            outcome = await asyncio.to_thread(self.state.linter.check, path, text, self.state.open_texts())
+            outcome = await asyncio.to_thread(self.state.linter.check, path, text, self.state.open_texts(), wait_for_facts=False)
         except Exception as exc:  # a bug must not kill the editor session
             logger.exception("kerascheck failed on %s", path)
             self.server.window_log_message(
                 lsp.LogMessageParams(type=lsp.MessageType.Error, message=f"kerascheck: internal error on {path}: {type(exc).__name__}: {exc}")
             )
             return
+        if outcome.facts_pending:
+            self.state.collect_facts(path)  # the notebook is checked again once they are collected
         current = workspace.get_notebook_document(notebook_uri=notebook_uri)
         if current is None or current.version != version:
             return  # closed or edited meanwhile: a newer lint publishes

@@ -25,12 +25,15 @@ result.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from kerascheck.findings import Location
 from kerascheck.static import cache_format, tempfiles
 from kerascheck.static.cache_dir import CacheDirUnusable, claim, configured_directory
 from kerascheck.static.cache_inputs import code_fingerprint, read_regular
@@ -90,11 +93,14 @@ class ResultCache:
         return state
 
     @classmethod
-    def for_session(cls, session: Any) -> ResultCache | None:
+    def for_session(cls, session: Any, config: Any = None) -> ResultCache | None:
         """The cache of a session's configuration, or ``None`` when caching is off or the cache
         directory cannot be used (one warning says why). A ``cache-dir`` that names the project,
-        the home directory or one of their parents raises :class:`ConfigError`."""
-        config = session.config
+        the home directory or one of their parents raises :class:`ConfigError`. ``config``: the
+        configuration the results are computed with, when not the session's own (the language
+        server's engine that runs only the project rules: its results go under their own key, in
+        the same directory)."""
+        config = session.config if config is None else config
         if not config.cache:
             return None
         directory = configured_directory(config)
@@ -128,12 +134,24 @@ class ResultCache:
         data = read_regular(path, follow=True)
         return None if data is None else digest(data)
 
-    def lookup(self, path: str) -> FileResult | None:
-        """The cached result of ``path`` if its text is unchanged, else ``None``."""
-        current = self._read_digest(path)
+    def content_digest(self, path: str) -> bytes | None:
+        """The digest of ``path``'s bytes that entries are checked against (None: not a regular
+        file, or unreadable)."""
+        return self._read_digest(path)
+
+    def lookup(self, path: str, *, run_from: str | None = None, content_digest: bytes | None = None) -> FileResult | None:
+        """The cached result of ``path`` if its text is unchanged, else ``None``.
+
+        ``run_from``: look for the entry a run in that directory stored, with ``path`` (absolute)
+        named relative to it as ``kerascheck check .`` or pre-commit name it there; the result's
+        paths are then made absolute. (The language server reads the results of command-line
+        runs from the project root this way.) ``content_digest``: :meth:`content_digest` of the
+        file, when the caller just read it (several lookups of one file read it once)."""
+        current = content_digest if content_digest is not None else self._read_digest(path)
         if current is None:
             return None  # FIFOs, devices, missing files: never block on them, never cache them
-        result = self._load(path, current)
+        spelled = path if run_from is None else os.path.relpath(path, run_from)
+        result = self._load(spelled, current, run_from)
         if result is None:
             self.misses += 1
             return None
@@ -141,7 +159,7 @@ class ResultCache:
         result.digest = current.hex()
         return result
 
-    def _load(self, path: str, current: bytes) -> FileResult | None:
+    def _load(self, path: str, current: bytes, run_from: str | None = None) -> FileResult | None:
         data = read_regular(str(self._entry(path)), follow=False)
         if data is None or not data.startswith(_MAGIC):
             return None
@@ -157,6 +175,9 @@ class ResultCache:
             return None
         if stored != current.hex() or not isinstance(result, FileResult) or result.path != path:
             return None
+        if run_from is not None:
+            result = relocated(result, run_from)
+        _share_equal_facts(result)
         if not self._dependencies_unchanged(result):
             return None
         return result
@@ -170,16 +191,28 @@ class ResultCache:
                 return False
         return True
 
-    def check(self, path: str, check_file: Callable[[str], FileResult]) -> FileResult:
+    def check(
+        self, path: str, check_file: Callable[[str], FileResult], *, content_digest: bytes | None = None, later: list[Any] | None = None
+    ) -> FileResult:
         """Check ``path`` with ``check_file`` and store the result if the file did not change
-        while it was being checked."""
-        before = self._read_digest(path)
+        while it was being checked (``content_digest``: as for :meth:`lookup`). With ``later``,
+        what to store is appended to it instead, for :meth:`store_later` (the language server
+        stores after publishing: the writes are no part of what the user waits for)."""
+        before = content_digest if content_digest is not None else self._read_digest(path)
         result = check_file(path)
         if before is not None and self._read_digest(path) == before:
             if self._cacheable(result):
-                self.store(path, before, result)
+                if later is None:
+                    self.store(path, before, result)
+                else:
+                    later.append((path, before, result))
             result.digest = before.hex()
         return result
+
+    def store_later(self, later: list[Any]) -> None:
+        """Store what :meth:`check` appended to ``later`` (and empty it)."""
+        while later:
+            self.store(*later.pop())
 
     @staticmethod
     def _cacheable(result: FileResult) -> bool:
@@ -197,3 +230,53 @@ class ResultCache:
             tempfiles.write_atomically(self._entry(path), data, "entry")
         except OSError:
             self.write_errors += 1
+
+
+def _share_equal_facts(result: FileResult) -> None:
+    """Rules of one family record one shared list of facts (:class:`ProgramFacts`), which the
+    project phase asks its questions of once (by identity); decoding made a list per rule: equal
+    lists become one again."""
+    seen: list[list[Any]] = []
+    for code, facts in result.facts.items():
+        same = next((known for known in seen if known == facts), None)
+        if same is None:
+            seen.append(facts)
+        else:
+            result.facts[code] = same
+
+
+def relocated(result: FileResult, base: str) -> FileResult:
+    """``result`` of a run in directory ``base`` with its relative paths made absolute: the
+    file's, its dependencies' and every :class:`Location`'s (in findings, suppressions, imports
+    and facts: the only place a path is kept in a result)."""
+
+    def absolute(path: str) -> str:
+        return path if os.path.isabs(path) or path == "-" else os.path.normpath(os.path.join(base, path))
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, Location):
+            fixed = absolute(value.path)
+            return value if fixed == value.path else dataclasses.replace(value, path=fixed)
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if isinstance(value, tuple) and not hasattr(value, "_fields"):
+            return tuple(walk(item) for item in value)
+        if isinstance(value, (set, frozenset)):
+            return type(value)(walk(item) for item in value)
+        if isinstance(value, dict):
+            return {walk(key): walk(item) for key, item in value.items()}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes = {}
+            for field in dataclasses.fields(value):
+                if field.init:
+                    old = getattr(value, field.name)
+                    new = walk(old)
+                    if new is not old:
+                        changes[field.name] = new
+            return dataclasses.replace(value, **changes) if changes else value
+        return value
+
+    moved = walk(result)
+    moved.path = absolute(result.path)
+    moved.dependencies = tuple((absolute(path), recorded) for path, recorded in result.dependencies)
+    return moved

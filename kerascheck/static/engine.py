@@ -451,7 +451,7 @@ class Engine:
         it had never been left out; repeated until no file is added (a file checked again may
         record a helper a third file calls)."""
         current = {r.path: r for r in results}
-        decide = recheck.Recheck(list(self.enabled.values()))
+        decide = self.recheck_decider()
         while True:
             include = decide.wanted(current, model)
             if not include:
@@ -460,6 +460,11 @@ class Engine:
             for path, fresh in self._recheck(wanted).items():
                 fresh.digest = current[path].digest
                 current[path] = fresh
+
+    def recheck_decider(self) -> recheck.Recheck:
+        """The decider of one project phase (a new one per run; the language server keeps one
+        between the checks of its documents: what it read of unchanged files is still true)."""
+        return recheck.Recheck(list(self.enabled.values()))
 
     def _recheck(self, wanted: Mapping[str, frozenset[str]]) -> dict[str, FileResult]:
         """``check_file(path, include=codes)`` for each file of ``wanted``, on worker processes

@@ -72,6 +72,10 @@ def _tree(file: LeftOutFile) -> ast.Module | None:
     return tree if isinstance(tree, ast.Module) else None
 
 
+#: Text searches remembered by a decider kept between runs (:meth:`Recheck.new_run`).
+_MAX_REMEMBERED = 200_000
+
+
 class Recheck:
     """The decisions of one project phase (:meth:`wanted`, asked again after each recheck)."""
 
@@ -82,6 +86,25 @@ class Recheck:
         self._matched: dict[tuple[str, re.Pattern[str]], bool] = {}  # (path, alternative) -> it is in the text
         self._decided: dict[tuple[str, re.Pattern[str]], bool] = {}  # (path, whole pattern) -> the same
         self._confirmed: dict[tuple[str, Any, tuple[str, ...]], bool] = {}  # (path, confirm, files with facts)
+
+    def new_run(self) -> None:
+        """A new project phase with this decider: what was read of files is kept, the decisions
+        that depended on the previous run's facts are not."""
+        self._confirmed.clear()
+        if len(self._matched) + len(self._decided) > _MAX_REMEMBERED:  # a long editor session: patterns come and go
+            self._matched.clear()
+            self._decided.clear()
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """``paths`` changed: read again when next needed."""
+        gone = set(paths)
+        if not gone:
+            return
+        for path in gone:
+            self._files.pop(path, None)
+        for table in (self._matched, self._decided):
+            for key in [key for key in table if key[0] in gone]:
+                del table[key]
 
     def wanted(self, current: Mapping[str, FileResult], model: ProgramModel) -> dict[str, set[str]]:
         """Left-out file -> the codes it must now be checked with (empty: nothing more to do)."""
