@@ -172,79 +172,73 @@ def origins_of(
     through the bindings of names, the arguments the file passes for parameters (and their
     defaults), unpacked and plain returns of the file's functions, and methods returning the
     object itself. None when the object may come from somewhere else."""
-    found: list[cst.CSTNode] = []
-    seen: set[int] = set()
-    if not _origins(semantic, expr, site, makes, self_methods, found, seen, 0):
-        return None
-    return found
+    search = _OriginSearch(semantic, makes, self_methods)
+    return search.found if search.expression(expr, site, 0) else None
 
 
-def _origins(
-    semantic: SemanticModel,
-    expr: cst.BaseExpression,
-    site: Site,
-    makes: Callable[[cst.Call], bool],
-    self_methods: frozenset[str],
-    found: list[cst.CSTNode],
-    seen: set[int],
-    depth: int,
-) -> bool:
-    if depth > _MAX_ORIGIN_DEPTH:
-        return False
-    if isinstance(expr, cst.Call):
-        if makes(expr):
-            if expr not in found:
-                found.append(expr)
-            return True
-        method = ah.method_call(expr)
-        if method is not None and method[1] in self_methods:
-            return _origins(semantic, method[0], site, makes, self_methods, found, seen, depth + 1)
-        function = semantic.function_called(expr, site)
-        if function is None:
+class _OriginSearch:
+    """One :func:`origins_of` question: the making calls found so far and the bindings seen."""
+
+    def __init__(self, semantic: SemanticModel, makes: Callable[[cst.Call], bool], self_methods: frozenset[str]) -> None:
+        self.semantic = semantic
+        self.makes = makes
+        self.self_methods = self_methods
+        self.found: list[cst.CSTNode] = []
+        self.seen: set[int] = set()
+
+    def expression(self, expr: cst.BaseExpression, site: Site, depth: int) -> bool:
+        """Every origin of ``expr`` at ``site`` is a making call (added to :attr:`found`)."""
+        if depth > _MAX_ORIGIN_DEPTH:
             return False
-        returns = semantic.returns_of(function)
-        return bool(returns) and all(_origins(semantic, v, w, makes, self_methods, found, seen, depth + 1) for v, w in returns)
-    if not isinstance(expr, cst.Name):
-        return False
-    bindings = semantic.lookup(expr.value, site)
-    if not bindings:
-        return False
-    for binding in bindings:
-        if id(binding) in seen:
-            continue
-        seen.add(id(binding))
-        if not _binding_origins(semantic, binding, makes, self_methods, found, seen, depth + 1):
+        semantic = self.semantic
+        if isinstance(expr, cst.Call):
+            if self.makes(expr):
+                if expr not in self.found:
+                    self.found.append(expr)
+                return True
+            method = ah.method_call(expr)
+            if method is not None and method[1] in self.self_methods:
+                return self.expression(method[0], site, depth + 1)
+            function = semantic.function_called(expr, site)
+            if function is None:
+                return False
+            returns = semantic.returns_of(function)
+            return bool(returns) and all(self.expression(v, w, depth + 1) for v, w in returns)
+        if not isinstance(expr, cst.Name):
             return False
-    return True
-
-
-def _binding_origins(
-    semantic: SemanticModel,
-    binding: Binding,
-    makes: Callable[[cst.Call], bool],
-    self_methods: frozenset[str],
-    found: list[cst.CSTNode],
-    seen: set[int],
-    depth: int,
-) -> bool:
-    def origins(value: cst.BaseExpression, where: Site) -> bool:
-        return _origins(semantic, value, where, makes, self_methods, found, seen, depth)
-
-    if binding.kind == "param":
-        function = binding.scope.node
-        given = semantic.arguments_for(binding)
-        if given is None or not isinstance(function, cst.FunctionDef) or not semantic.calls.callers(function):
-            return False  # called from code the file does not show
-        default = binding.value
-        if isinstance(default, cst.Call) and not origins(default, semantic.definition_site(binding.site) or binding.site):
+        bindings = semantic.lookup(expr.value, site)
+        if not bindings:
             return False
-        return all(origins(value, where) for value, where in given)
-    if binding.kind == "unpack":
-        values = semantic.unpacked_values(binding)
-        return values is not None and all(origins(value, where) for value, where in values)
-    if binding.kind in ("assign", "annotation", "walrus") and binding.value is not None:
-        return origins(binding.value, binding.site)
-    return False
+        for binding in bindings:
+            if id(binding) in self.seen:
+                continue
+            self.seen.add(id(binding))
+            if not self.binding(binding, depth + 1):
+                return False
+        return True
+
+    def binding(self, binding: Binding, depth: int) -> bool:
+        """Every value ``binding`` can give its name comes from a making call."""
+        semantic = self.semantic
+
+        def origins(value: cst.BaseExpression, where: Site) -> bool:
+            return self.expression(value, where, depth)
+
+        if binding.kind == "param":
+            function = binding.scope.node
+            given = semantic.arguments_for(binding)
+            if given is None or not isinstance(function, cst.FunctionDef) or not semantic.calls.callers(function):
+                return False  # called from code the file does not show
+            default = binding.value
+            if isinstance(default, cst.Call) and not origins(default, semantic.definition_site(binding.site) or binding.site):
+                return False
+            return all(origins(value, where) for value, where in given)
+        if binding.kind == "unpack":
+            values = semantic.unpacked_values(binding)
+            return values is not None and all(origins(value, where) for value, where in values)
+        if binding.kind in ("assign", "annotation", "walrus") and binding.value is not None:
+            return origins(binding.value, binding.site)
+        return False
 
 
 class _Follower:
