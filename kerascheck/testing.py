@@ -222,10 +222,8 @@ def _syntax_problem(source: str) -> str | None:
     from kerascheck.static import python_ast
 
     refused = python_ast.refusal(source, EXAMPLE_FILENAME)
-    if isinstance(refused, SyntaxError):
-        return f"line {refused.lineno}: {refused.msg}"
     if refused is not None:
-        return f"{type(refused).__name__}: {refused}"
+        return python_ast.refusal_message(refused)
     try:
         cst.parse_module(source)
     except cst.ParserSyntaxError as exc:

@@ -74,11 +74,7 @@ def syntax_problem(document: Document, before: Document | None = None) -> str | 
             return f"cell {cell}, {broken[cell]}"
     # A notebook's cells were judged one by one above; its joined text only by the parser.
     refused = python_ast.refusal(source.text, document.path, compiler=not document.is_notebook)
-    if isinstance(refused, SyntaxError):
-        return f"line {refused.lineno}: {refused.msg}"
-    if refused is not None:
-        return f"{type(refused).__name__}: {refused}"
-    return None
+    return None if refused is None else python_ast.refusal_message(refused)
 
 
 def _failing_cells(source: files.SourceFile) -> dict[int, str]:
