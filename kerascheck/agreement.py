@@ -33,18 +33,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from kerascheck import causes
 from kerascheck.findings import Finding, Location, ProbeVerdict, findings_by_path
 from kerascheck.probes.failures import NOT_RUN, ModelLoadFailed, ProbeFailed
+from kerascheck.records import record
 from kerascheck.static import layer_sites
 from kerascheck.static.layer_sites import FactorySites
 from kerascheck.static.model_factories import ModelFactory
 
 
-@dataclass(frozen=True)
+@record
 class Pair:
     """One cause that static codes report and probe codes measure."""
 
@@ -90,7 +90,7 @@ PAIRS: tuple[Pair, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class ProbedFactory:
     """One factory the run probed: its source file, its qualname and the probe codes that ran
     to completion on its model (not failed, not deselected)."""
@@ -117,7 +117,7 @@ def probed_factory(target: str, path: str, factory: str, enabled: Iterable[str],
     return ProbedFactory(path, factory, frozenset(codes), target)
 
 
-@dataclass(frozen=True)
+@record
 class Agreement:
     """The merged findings of one run and how the halves agreed."""
 
@@ -130,7 +130,7 @@ class Agreement:
     merged_probe_findings: int
 
 
-@dataclass(frozen=True)
+@record
 class FactoryProbeRun:
     """What probing model factories found, moved to source lines, and what ran on each."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -20,6 +20,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 from kerascheck.findings import Severity
+from kerascheck.records import record
 
 if TYPE_CHECKING:  # only annotations: the cached fast path loads this module without the rules
     from kerascheck.checkdoc import Documented
@@ -34,7 +35,7 @@ class ConfigError(Exception):
         super().__init__(where + problem)
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     """Resolved settings for one run (immutable; CLI flags produce a modified copy)."""
 

@@ -17,19 +17,19 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kerascheck.agreement import ProbedFactory, factory_probe_run, reconcile
 from kerascheck.findings import Finding
+from kerascheck.records import record
 
 logger = logging.getLogger(__name__)
 #: The initialization option that turns probing on.
 OPTION = "probe"
 
 
-@dataclass(frozen=True)
+@record
 class FileProbe:
     """What probing one file's factories found, for the exact text that was probed."""
 

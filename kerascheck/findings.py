@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
+
+from kerascheck.records import record
 
 
 class Severity(str, enum.Enum):
@@ -31,7 +33,7 @@ class Applicability(str, enum.Enum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class Location:
     """Where a finding is.
 
@@ -62,7 +64,7 @@ class Location:
         return where if seen_from == self.path else f"{self.path}, {where}"
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class Edit:
     """Replace the text between two positions (1-based lines, 1-based columns, end exclusive)."""
 
@@ -74,7 +76,7 @@ class Edit:
     cell: int | None = None  # notebooks: positions are relative to this code cell
 
 
-@dataclass(frozen=True)
+@record
 class Fix:
     """A set of edits that together repair one finding."""
 
@@ -87,7 +89,7 @@ class Fix:
         return self.applicability is Applicability.SAFE
 
 
-@dataclass(frozen=True)
+@record
 class ProbeVerdict:
     """What running the model said about a static finding (``kerascheck.agreement``).
 
@@ -113,7 +115,7 @@ class ProbeVerdict:
         return f"contradicted by probing{where}: {self.probe} {self.detail}"
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """One problem found by a static rule or a dynamic probe."""
 

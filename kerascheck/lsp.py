@@ -59,7 +59,7 @@ import sys
 import threading
 import tokenize
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +68,7 @@ from libcst import Module
 from kerascheck.checkdoc import with_docs_urls
 from kerascheck.editor_probes import EditorProbes
 from kerascheck.findings import Edit, Finding, Severity
+from kerascheck.records import record
 from kerascheck.static.engine import Engine
 from kerascheck.static.files import SOURCE_SUFFIXES, SourceFile
 from kerascheck.static.incremental_parse import IncrementalParser
@@ -135,7 +136,7 @@ def run(args: argparse.Namespace | None = None) -> int:
     return 0
 
 
-@dataclass(frozen=True)
+@record
 class LintSettings:
     """``kerascheck lsp`` command-line choices that apply to every document."""
 
@@ -148,7 +149,7 @@ class LintSettings:
 # -- linting, independent of the protocol --------------------------------------------------------
 
 
-@dataclass
+@record(frozen=False)
 class Loaded:
     """A configuration file and what was built from it (or the error it caused)."""
 
@@ -173,7 +174,7 @@ class Loaded:
     collect_failed: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class CheckOutcome:
     findings: list[Finding]
     loaded: Loaded
@@ -183,7 +184,7 @@ class CheckOutcome:
     facts_pending: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Collected:
     """What :meth:`Linter.collect` did."""
 
@@ -651,7 +652,7 @@ _IGNORE = re.compile(r"#\s*kerascheck:\s*ignore(?:-file)?\[(?P<codes>[^\]]*)\]")
 _CODE_TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
 
 
-@dataclass(frozen=True)
+@record
 class TextEditSpec:
     """Replace ``[line:column, line:end_column)`` (0-based line, code-point columns)."""
 

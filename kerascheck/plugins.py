@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pluggy and the hook specifications load with the first plug
     import pluggy
 from kerascheck.checkdoc import Documented
 from kerascheck.class_table import ClassTable
+from kerascheck.records import record
 
 ENTRY_POINT_GROUP = "kerascheck"
 BUILTIN_DISTRIBUTION = "kerascheck"
@@ -50,7 +51,7 @@ class PluginError(Exception):
     """A plugin could not be loaded or conflicts with another; the message names them."""
 
 
-@dataclass(frozen=True)
+@record
 class PluginInfo:
     """One loaded plugin, as ``kerascheck plugins`` lists it."""
 
@@ -61,7 +62,7 @@ class PluginInfo:
     prefixes: tuple[str, ...] = ()
 
 
-@dataclass
+@record(frozen=False)
 class Registry:
     """Everything the loaded plugins contributed."""
 

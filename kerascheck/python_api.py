@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,10 @@ from kerascheck.config import (
 )
 from kerascheck.findings import Finding
 from kerascheck.plugins import Registry, load_plugins
+from kerascheck.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Session:
     """Configuration and plugins for one run, validated against each other."""
 

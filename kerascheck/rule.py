@@ -14,20 +14,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
 from kerascheck.checkdoc import Documented
 from kerascheck.findings import Finding, Fix, Severity
+from kerascheck.records import record
 
 if TYPE_CHECKING:
     from kerascheck.static.context import FileContext, ProjectContext
     from kerascheck.static.recheck import LeftOutFile
 
 
-@dataclass(frozen=True)
+@record
 class Valid:
     """Code the rule must accept."""
 
@@ -40,7 +41,7 @@ class Valid:
     also_select: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Invalid:
     """Code the rule must flag.
 

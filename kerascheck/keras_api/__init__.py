@@ -15,13 +15,15 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from kerascheck.records import record
 
 __all__ = ["KerasApi", "Removed", "RemovedKeyword", "TargetApi", "learning_phase_names", "load", "module_names", "target_for"]
 
 
-@dataclass(frozen=True)
+@record
 class Removed:
     """A module or name an older Keras had and the target does not."""
 
@@ -45,7 +47,7 @@ class Removed:
         return self.moves.get(name, "")
 
 
-@dataclass(frozen=True)
+@record
 class RemovedKeyword:
     """A keyword argument an older release accepted and the target rejects (or ignores)."""
 

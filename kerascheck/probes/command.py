@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from kerascheck.config import Config, check_probe_options
 from kerascheck.findings import Finding
 from kerascheck.probes.base import Probe
 from kerascheck.probes.runner import ProbeSettings, ProbeTarget, run_probes
+from kerascheck.records import record
 
 #: ``[tool.kerascheck.probe]`` keys and their types (validated when the config is loaded).
 PROBE_CONFIG_KEYS = configuration.PROBE_KEYS
@@ -97,7 +97,7 @@ def _probe_selection(config: Config, probes: Mapping[str, Any]) -> Config:
     return config.with_overrides(select=None)
 
 
-@dataclass(frozen=True)
+@record
 class ProbePlan:
     """Which probes run, with the configuration they run under (shared by ``probe`` and
     ``check --probe``): a ``select`` naming only static rules leaves every probe on."""

@@ -28,11 +28,12 @@ but keeping it cheap to import keeps the parent's tests of it cheap too.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from kerascheck.records import record
 
 DEFAULT_BATCH = 4
 DEFAULT_STEPS = 8
@@ -46,7 +47,7 @@ class InputError(Exception):
     """The inputs cannot be made: no signature, an unsupported dtype, or a bad sample file."""
 
 
-@dataclass(frozen=True)
+@record
 class InputSpec:
     """One model input: its name, shape (``None`` for unknown dims) and dtype name."""
 
@@ -65,7 +66,7 @@ class InputSpec:
     ragged: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class InputSignature:
     """The inputs of a model and how ``model(...)``/``predict`` wants them grouped."""
 

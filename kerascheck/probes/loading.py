@@ -13,9 +13,11 @@ import json
 import re
 import sys
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
+
+from kerascheck.records import record
 
 #: The first Keras whose ``safe_mode`` holds for every format kerascheck loads: 3.11.0 fixed
 #: the ``.keras`` config bypasses (CVE-2025-8747, CVE-2025-9906), 3.11.3 made ``.h5`` honour
@@ -41,7 +43,7 @@ class LoadFailure(Exception):
         self.layer = layer
 
 
-@dataclass
+@record(frozen=False)
 class LoadedModel:
     model: Any
     #: ``"keras"``, ``"h5"``, ``"savedmodel"`` or ``"factory"``.

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from kerascheck.probes.child import VERBOSE_PREFIX
 from kerascheck.probes.failures import ModelLoadFailed, grouped_probe_failures
 from kerascheck.probes.loading import is_qualname
 from kerascheck.process_exit import killed_by
+from kerascheck.records import record
 
 #: Peak memory of a probe run is about ``TF_BASELINE_BYTES + MODEL_COPIES * file size``.
 #: Calibrated with ``python bench/probe_memory.py`` (the child's peak RSS for Dense models of
@@ -44,7 +45,7 @@ MODEL_COPIES = 14
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
-@dataclass(frozen=True)
+@record
 class ProbeTarget:
     """What to probe: a saved model path, or a factory ``file.py:fn`` / ``pkg.module:fn``
     (``fn`` may be a static or class method: ``file.py:Models.build``)."""
@@ -74,7 +75,7 @@ class ProbeTarget:
         return self.path if self.path is not None else str(self.factory)
 
 
-@dataclass(frozen=True)
+@record
 class ProbeSettings:
     """How to probe. ``options`` maps a probe code (or slug) to ``{"option": value}``."""
 
@@ -474,9 +475,9 @@ def _running_stage(records: list[tuple[Any, ...]], probes: Sequence[type[Probe]]
     """What the child was doing last, in words."""
     names = {p.code: p.name for p in probes}
     stage = "starting Python and TensorFlow"
-    for record in records:
-        if record[0] == "start":
-            step = record[1]
+    for message in records:
+        if message[0] == "start":
+            step = message[1]
             if step == "load":
                 stage = "loading the model"
             elif step == "inputs":

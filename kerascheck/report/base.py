@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TextIO
 
 from kerascheck.checkdoc import Documented
 from kerascheck.findings import Finding, Severity
+from kerascheck.records import record
 
 
-@dataclass(frozen=True)
+@record
 class RunSummary:
     """Facts about the run reporters may show besides the findings."""
 
@@ -63,7 +64,7 @@ def traceback_of(finding: Finding) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@dataclass(frozen=True)
+@record
 class CodeStatistics:
     """One row of ``--statistics``."""
 

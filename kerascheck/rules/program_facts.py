@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import libcst as cst
 
 from kerascheck.findings import Edit, Location
+from kerascheck.records import record
 from kerascheck.rule import Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 # -- facts -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Trains:
     """The file's first ``fit``/``train_on_batch`` call (``loop=False``) and its first
     ``apply_gradients`` (``loop=True``, often inside a ``train_step`` that a later ``fit`` runs)."""
@@ -47,7 +48,7 @@ class Trains:
     callers: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@record
 class Seeds:
     """A global seed call: ``kind`` is all | python | numpy | tf | torch."""
 
@@ -62,7 +63,7 @@ class Seeds:
     helper: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Referenced:
     """Names the file calls or passes as arguments (``seed_all(0)``, ``app.run(main)``): a
     seeding helper counts only when one of its program's files references it."""
@@ -73,12 +74,12 @@ class Referenced:
     own: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@record
 class Deterministic:
     """``enable_op_determinism()`` / ``TF_DETERMINISTIC_OPS`` / ``use_deterministic_algorithms``."""
 
 
-@dataclass(frozen=True)
+@record
 class KerasBackend:
     """The Keras backend the file points to: ``declared`` when it sets ``KERAS_BACKEND``,
     else inferred from the framework it imports (``tensorflow``, ``torch``, ``jax``)."""
@@ -87,7 +88,7 @@ class KerasBackend:
     declared: bool
 
 
-@dataclass(frozen=True)
+@record
 class PreprocessorFitted:
     """A preprocessor fitted (``fit``/``fit_transform``/``fit_on_texts``/``adapt``); name None
     for an unnamed one (``StandardScaler().fit_transform(x)``)."""
@@ -109,7 +110,7 @@ class PreprocessorFitted:
     module_names: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@record
 class NamesSaved:
     """Names passed to a dump/save call (joblib/pickle/json...): a preprocessor of that name
     fitted in another module of the program counts as saved."""
@@ -117,14 +118,14 @@ class NamesSaved:
     dumped: frozenset[str]
 
 
-@dataclass(frozen=True)
+@record
 class SavesModel:
     """The file saves a model: ``full`` for a whole model (custom objects must be loadable)."""
 
     full: bool
 
 
-@dataclass(frozen=True)
+@record
 class CustomClass:
     """A custom Layer/Model class and what makes it loadable."""
 
@@ -138,14 +139,14 @@ class CustomClass:
     is_model: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class SavedClass:
     """An instance of this file's ``keras.Model`` subclass ``name`` is saved whole."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@record
 class CustomObjectsGiven:
     """``custom_objects=`` / ``custom_object_scope`` / ``get_custom_objects`` appear in the file."""
 
@@ -759,7 +760,7 @@ _TEXT_ONLY_FACTS = ("TF_DETERMINISTIC_OPS", "custom_object", "KERAS_BACKEND")
 _SEED_ROOTS = frozenset(name.split(".", 1)[0] for name in (*SEED_FUNCTIONS, *DETERMINISM_FUNCTIONS))
 
 
-@dataclass(frozen=True)
+@record
 class _RecheckNames:
     """The names that make a left-out file matter to a program that starts a finding."""
 

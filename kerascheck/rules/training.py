@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
@@ -13,6 +12,7 @@ import libcst as cst
 from kerascheck import causes
 from kerascheck.findings import Edit, Severity
 from kerascheck.hookspecs import hookimpl
+from kerascheck.records import record
 from kerascheck.rule import Invalid, Rule
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
@@ -156,7 +156,7 @@ class _TimelineRule(Rule):
         return loads
 
 
-@dataclass(frozen=True)
+@record
 class _Fit:
     event: ModelEvent
     models: list[ModelObject]

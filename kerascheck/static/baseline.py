@@ -19,10 +19,10 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from kerascheck.config import ConfigError
 from kerascheck.findings import Finding
+from kerascheck.records import record
 from kerascheck.static import files
 
 FORMAT_KEY = "kerascheck-baseline"
@@ -38,7 +38,7 @@ class BaselineError(ConfigError):
         super().__init__(f"baseline {path}", None, problem)
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class Fingerprint:
     """How a finding is recognised across unrelated edits."""
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeVar
 
 import libcst as cst
 
 from kerascheck.findings import Edit, Location
+from kerascheck.records import record
 from kerascheck.static import python_ast
 from kerascheck.static.names import ImportTable
 from kerascheck.static.positions import NodePositions, Span
@@ -28,7 +29,7 @@ TAPE_NAMES = frozenset({"tensorflow.GradientTape", "tensorflow.autodiff.Gradient
 TF_FUNCTION_NAMES = frozenset({"tensorflow.function", "tensorflow.compat.v1.function"})
 
 
-@dataclass(frozen=True)
+@record
 class CellMap:
     """Maps lines of the joined code of a notebook back to (cell, line in cell)."""
 
@@ -433,7 +434,7 @@ def _branches(stmt: cst.If | cst.Try | cst.With) -> list[Sequence[cst.CSTNode]]:
     return []
 
 
-@dataclass
+@record(frozen=False)
 class ProjectContext:
     """Input of :meth:`Rule.finish`: every file's facts for that rule, plus settings."""
 

@@ -19,7 +19,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from kerascheck import config as configuration
 from kerascheck.checkdoc import version_matches
 from kerascheck.config import Config
 from kerascheck.findings import Finding, Location, Severity
+from kerascheck.records import record
 from kerascheck.rule import Rule
 from kerascheck.static import files, programs, python_ast, recheck, star_imports, suppress
 from kerascheck.static.context import FileContext, ProjectContext
@@ -72,7 +73,7 @@ def _mentions_keras(source: SourceFile, aliases: re.Pattern[str] | None) -> bool
 PREFILTER = True
 
 
-@dataclass
+@record(frozen=False)
 class FileResult:
     """What checking one file produced (picklable: it crosses process boundaries)."""
 
@@ -96,7 +97,7 @@ class FileResult:
     left_out: tuple[str, ...] = ()
 
 
-@dataclass
+@record(frozen=False)
 class RunResult:
     findings: list[Finding]
     files: int

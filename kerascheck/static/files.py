@@ -7,9 +7,10 @@ import os
 import re
 import tokenize
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kerascheck.records import record
 
 if TYPE_CHECKING:  # context imports libcst: file discovery (the cached fast path) must not
     from kerascheck.config import Config
@@ -49,7 +50,7 @@ class UnreadableSource(Exception):
     """The file cannot be read or decoded; the message says why."""
 
 
-@dataclass(frozen=True)
+@record
 class SourceFile:
     """Python text to check. Notebooks are their code cells joined, with a cell map."""
 

@@ -17,11 +17,12 @@ import os
 import re
 import tokenize
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from kerascheck.findings import Edit, Finding, Fix
+from kerascheck.records import record
 from kerascheck.report.base import is_for_people
 from kerascheck.static import files, notebooks, python_ast, tempfiles
 from kerascheck.static.engine import (
@@ -154,7 +155,7 @@ def _with_newline(finding: Finding, newline: str) -> Finding:
 # -- the fix loop --------------------------------------------------------------------------------
 
 
-@dataclass
+@record(frozen=False)
 class FileFix:
     """What fixing one file did (or would do)."""
 
@@ -340,7 +341,7 @@ def describe_fixes(fixes: Sequence[FileFix]) -> str:
 # -- the command line's flow ---------------------------------------------------------------------
 
 
-@dataclass
+@record(frozen=False)
 class Outcome:
     """What ``kerascheck check`` reports after the fix/noqa/baseline options ran."""
 

@@ -38,10 +38,10 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import libcst as cst
 
+from kerascheck.records import record
 from kerascheck.static.cst_children import descendants
 
 #: From a line start: blank lines and ``#`` comment lines at column 0, then a character that
@@ -54,7 +54,7 @@ _CONTINUED = re.compile(r"\\(?:\r\n?|\n)\Z")
 _WIDENINGS = 2
 
 
-@dataclass(frozen=True)
+@record
 class _Parse:
     """One parsed version: its text, tree, and where each top-level statement starts."""
 
@@ -184,7 +184,7 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
     return low
 
 
-@dataclass(frozen=True)
+@record
 class _Chunk:
     """Statements ``first..final`` of ``last`` as they read in the new text ``new``
     (``text`` with a final line break), to be parsed alone and spliced in."""

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import libcst as cst
 
 from kerascheck.findings import Location
+from kerascheck.records import record
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
 from kerascheck.static.semantic import Scope, Site
@@ -75,7 +75,7 @@ def to_snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-@dataclass(frozen=True)
+@record
 class LayerSite:
     """One place that constructs layers of the factory's model (a loop's site builds several).
 
@@ -100,7 +100,7 @@ class LayerSite:
         return (self.location,) if self.class_location is None else (self.location, self.class_location)
 
 
-@dataclass(frozen=True)
+@record
 class Construction:
     """One construction (or a loop's many) in simulated order. ``site`` None: layers built
     where the file does not show (another module, ``build``), possibly of any name."""
@@ -158,7 +158,7 @@ def simulate(context: FileContext, sites: dict[int, Site], module: cst.Module, f
     return simulation.events
 
 
-@dataclass(frozen=True)
+@record
 class _Count:
     """How many times code runs: at least ``low``, at most ``high`` (None: no known bound)."""
 

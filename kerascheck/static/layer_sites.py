@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
 
 from kerascheck.findings import Finding, Location
+from kerascheck.records import record
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.context import FileContext
 from kerascheck.static.layer_order import Construction, LayerSite, simulate
@@ -31,7 +31,7 @@ from kerascheck.static.semantic import Site
 _WRAPPER_PREFIXES = ("forward_", "backward_")
 
 
-@dataclass(frozen=True)
+@record
 class FactorySites:
     """The layer sites of one factory function, and how to find the one a layer name means."""
 
@@ -135,7 +135,7 @@ def factories_using(path: str | Path, line: int, column: int, source: str | None
     return frozenset(found)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class _Analysis:
     module: cst.Module
     context: FileContext

@@ -20,11 +20,11 @@ Nothing here imports or runs the code; it reads it (the static path never import
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import libcst as cst
 
 from kerascheck.findings import Location
+from kerascheck.records import record
 from kerascheck.static.context import FileContext, analyse
 from kerascheck.static.semantic.keras_models import ModelObject
 from kerascheck.static.semantic.scopes import Site
@@ -41,7 +41,7 @@ _METHOD_DECORATORS = frozenset({"staticmethod", "classmethod"})
 _TRAINING = frozenset({"fit", "fit_generator", "train_on_batch", "search"})
 
 
-@dataclass(frozen=True)
+@record
 class ModelFactory:
     """A function that builds a Keras model when called with no argument.
 
@@ -59,7 +59,7 @@ class ModelFactory:
         return f"{self.path}:{self.qualname}"
 
 
-@dataclass(frozen=True)
+@record
 class SkippedFactory:
     """A function that returns a Keras model but is not called, and why (``reason``)."""
 
@@ -69,7 +69,7 @@ class SkippedFactory:
     reason: str
 
 
-@dataclass(frozen=True)
+@record
 class FactoryScan:
     """The factories of one file, the model-returning functions skipped, and (when the whole
     file is skipped because importing it runs code) the reason."""
@@ -215,9 +215,9 @@ def _import_hazard(context: FileContext, trains: dict[int, str]) -> str | None:
         if line is not None:
             return _runs_at_import(f"calls .{event.method}() at line {line}")
     calls = context.semantic.calls
-    for record in calls.calls:
-        target = calls.call_targets(record)
-        line = at_import(record.site, record.call) if target is not None and id(target) in trains else None
+    for made in calls.calls:
+        target = calls.call_targets(made)
+        line = at_import(made.site, made.call) if target is not None and id(target) in trains else None
         if line is not None and target is not None:
             return _runs_at_import(f"calls {target.name.value}(), which trains a model, at line {line}")
     return None

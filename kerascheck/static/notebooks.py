@@ -21,9 +21,9 @@ import json
 import re
 import tokenize
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from kerascheck.records import record
 from kerascheck.static import python_ast
 from kerascheck.static.context import CellMap
 from kerascheck.static.files import SourceFile, UnreadableSource, split_lines
@@ -37,8 +37,7 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit", "mprun", "snakeviz", "tensorflow_version"})
 
 
-
-@dataclass(frozen=True)
+@record
 class CellError:
     """A code cell left out of the joined text: where it fails (joined line, 1-based column)."""
 

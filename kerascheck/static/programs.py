@@ -32,10 +32,11 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from kerascheck.findings import Location
+from kerascheck.records import record
 from kerascheck.static.python_ast import compile_tree, import_nodes
 
 #: Suffixes of files a program can run (stubs and notebooks are never imported).
@@ -43,7 +44,7 @@ _IMPORTABLE = ".py"
 _NOTEBOOK = ".ipynb"
 
 
-@dataclass(frozen=True)
+@record
 class ImportStatement:
     """One ``import`` as written: ``import a.b`` is ``("a.b", 0, ())``; ``from ..a import b, c``
     is ``("a", 2, ("b", "c"))``; ``from . import x`` is ``("", 1, ("x",))``."""
@@ -62,7 +63,7 @@ class ImportStatement:
         return f"from {dots}{self.module} import {', '.join(self.names)}"
 
 
-@dataclass(frozen=True)
+@record
 class ModuleImports:
     """What the program model needs to know about one file."""
 
@@ -106,7 +107,7 @@ def scan_imports(text: str, path: str, locate: Callable[[int, int], Location]) -
     return ModuleImports(tuple(found), main_guard)
 
 
-@dataclass(frozen=True)
+@record
 class Program:
     """One entry point and the project files it runs.
 
@@ -144,7 +145,7 @@ class Program:
         return steps[0][1] if steps else None
 
 
-@dataclass(frozen=True)
+@record
 class ProgramModel:
     """The programs of the checked files (see the module docstring)."""
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import ast
 import gc
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from kerascheck.records import record
 
 _PyCF_ONLY_AST = 0x400
 #: IPython runs ``await`` at the top level of a notebook cell.
@@ -137,7 +138,7 @@ def import_binds(tree: ast.Module, name: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
+@record
 class CallNames:
     """The names a file's calls use, read from CPython's AST (a superset of what a libcst walk
     records of them: aliases are not resolved, so both spellings are kept)."""

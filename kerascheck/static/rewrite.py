@@ -36,9 +36,10 @@ import os
 import stat
 import tokenize
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from kerascheck.records import record
 from kerascheck.static import tempfiles
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -50,7 +51,7 @@ class FixError(Exception):
     the message says why and what to do."""
 
 
-@dataclass(frozen=True)
+@record
 class FileState:
     """What a file was when it was read, to tell whether it changed since."""
 
@@ -74,7 +75,7 @@ def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-@dataclass(frozen=True)
+@record
 class Document:
     """A file's text and how to write it back (``encoding`` None: stdin, never written)."""
 

@@ -19,8 +19,9 @@ import ast
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from kerascheck.records import record
 from kerascheck.static.cache_key import digest
 from kerascheck.static.names import canonical
 from kerascheck.static.programs import find_dotted
@@ -36,7 +37,7 @@ _IMPORT_STAR = re.compile(r"import[ \t]+\*")
 _MAX_MODULE_BYTES = 2_000_000
 
 
-@dataclass(frozen=True)
+@record
 class StarBindings:
     """Names the file's star imports of project modules bind, and the modules they read."""
 
@@ -51,7 +52,7 @@ class StarBindings:
         return any(_is_keras(target) for target in self.names.values())
 
 
-@dataclass(frozen=True)
+@record
 class _Module:
     """One project module as read: its top-level bindings, in order, and its star imports."""
 

@@ -11,9 +11,10 @@ import io
 import re
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from kerascheck.findings import Finding
+from kerascheck.records import record
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z0-9_\-]+(?:[\s,]+[A-Za-z0-9_\-]+)*))?", re.I)
 _IGNORE = re.compile(r"#\s*kerascheck:\s*ignore(?P<file>-file)?(?:\[(?P<codes>[^\]]*)\])?")
@@ -21,7 +22,7 @@ _SPLIT = re.compile(r"[\s,]+")
 _CODES_WITHOUT_COLON = re.compile(r"\s+[A-Z]+[0-9]+\b")
 
 
-@dataclass(frozen=True)
+@record
 class Suppression:
     """One suppression comment. ``codes`` empty means "everything"."""
 
@@ -35,7 +36,7 @@ class Suppression:
     without_colon: bool = False
 
 
-@dataclass
+@record(frozen=False)
 class SuppressionMap:
     """The suppressions of one file (picklable, so the project phase can apply them too)."""
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from kerascheck.findings import Edit, Finding, Fix
+from kerascheck.records import record
 
 
-@dataclass(frozen=True)
+@record
 class FixResult:
     source: str
     applied: tuple[Finding, ...]

@@ -14,11 +14,11 @@ import collections
 import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from kerascheck.process_exit import killed_by
+from kerascheck.records import record
 
 #: A worker checking one file for longer than this is stopped and the file reported instead.
 TASK_TIMEOUT = 300.0
@@ -26,7 +26,7 @@ TASK_TIMEOUT = 300.0
 _QUEUED_PER_WORKER = 2
 
 
-@dataclass(frozen=True)
+@record
 class Crash:
     """Why a file has no result: its worker died or was stopped while checking it."""
 

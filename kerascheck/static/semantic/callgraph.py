@@ -9,10 +9,9 @@ training loop). Every function called from training code, or handed to a call ma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libcst as cst
 
+from kerascheck.records import record
 from kerascheck.static.semantic.scopes import Scope, ScopeTracker, Site
 
 #: Functions whose body is a training step, by name (the framework calls them while fitting).
@@ -21,7 +20,7 @@ TRAINING_FUNCTION_NAMES = frozenset({"train_step", "training_step", "_train_step
 GRADIENT_METHODS = frozenset({"apply_gradients", "minimize"})
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class CallSite:
     """One call inside the file: what it calls (``("name", f)`` or ``("self", m)``), the local
     names it passes as arguments (functions may be handed over: ``tf.function(step)``), and for
@@ -173,24 +172,24 @@ class CallGraph:
         a class of this file)."""
         if self._callers is None:
             table: dict[int, list[CallSite]] = {}
-            for record in self.calls:
+            for call_site in self.calls:
                 targets: list[cst.FunctionDef] = []
-                if record.callee is not None:
-                    target = self.resolve(record.callee, record.site)
+                if call_site.callee is not None:
+                    target = self.resolve(call_site.callee, call_site.site)
                     targets = [target] if target is not None else []
-                    if target is not None and record.callee[0] == "self":
-                        targets.extend(self._overrides(target, record.callee[1]))
-                elif record.instance is not None:
-                    targets = self.resolve_method(record.instance, record.site)
+                    if target is not None and call_site.callee[0] == "self":
+                        targets.extend(self._overrides(target, call_site.callee[1]))
+                elif call_site.instance is not None:
+                    targets = self.resolve_method(call_site.instance, call_site.site)
                 for target in targets:
-                    table.setdefault(id(target), []).append(record)
+                    table.setdefault(id(target), []).append(call_site)
             self._callers = table
         return self._callers.get(id(function), [])
 
     def passed_as_value(self, function: cst.FunctionDef) -> bool:
         """``function`` is handed to another call (``map(f, xs)``): its arguments are unseen."""
         name = function.name.value
-        return any(name in record.references for record in self.calls)
+        return any(name in call_site.references for call_site in self.calls)
 
     def reaching(self, direct: set[int]) -> set[int]:
         """ids of the functions that are in ``direct`` or call (directly or not) one of them."""
@@ -198,18 +197,18 @@ class CallGraph:
         changed = True
         while changed:
             changed = False
-            for record in self.calls:
-                caller = record.site.function
-                if caller is None or id(caller) in found or record.callee is None:
+            for call_site in self.calls:
+                caller = call_site.site.function
+                if caller is None or id(caller) in found or call_site.callee is None:
                     continue
-                target = self.resolve(record.callee, record.site)
+                target = self.resolve(call_site.callee, call_site.site)
                 if target is not None and id(target) in found:
                     found.add(id(caller))
                     changed = True
         return found
 
-    def call_targets(self, record: CallSite) -> cst.FunctionDef | None:
-        return self.resolve(record.callee, record.site) if record.callee is not None else None
+    def call_targets(self, call_site: CallSite) -> cst.FunctionDef | None:
+        return self.resolve(call_site.callee, call_site.site) if call_site.callee is not None else None
 
     # -- training code ---------------------------------------------------------------------
 
@@ -227,16 +226,16 @@ class CallGraph:
         changed = True
         while changed:
             changed = False
-            for record in self.calls:
-                if not self._site_is_training(record.site, training):
+            for call_site in self.calls:
+                if not self._site_is_training(call_site.site, training):
                     continue
                 targets: list[cst.FunctionDef] = []
-                if record.callee is not None:
-                    target = self.resolve(record.callee, record.site)
+                if call_site.callee is not None:
+                    target = self.resolve(call_site.callee, call_site.site)
                     if target is not None:
                         targets.append(target)
-                for name in record.references:
-                    target = self.resolve(("name", name), record.site)
+                for name in call_site.references:
+                    target = self.resolve(("name", name), call_site.site)
                     if target is not None:
                         targets.append(target)
                 for target in targets:

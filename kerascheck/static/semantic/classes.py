@@ -8,15 +8,15 @@ class used above its definition resolves; nested ones are added as the walk reac
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import libcst as cst
 
+from kerascheck.records import record
 from kerascheck.static.names import ImportTable, dotted
 from kerascheck.static.semantic.layers import LAYER_BASE_PREFIXES, MODEL_BASES
 
 
-@dataclass(frozen=True)
+@record
 class ClassInfo:
     """One class of the file: its bases (canonical qualified names, or local class names) and
     the names of the methods its body defines."""

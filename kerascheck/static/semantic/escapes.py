@@ -33,11 +33,11 @@ that the follow starts from every place the object can be.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from kerascheck.records import record
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.cst_children import children
 from kerascheck.static.semantic.containers import ADDING_METHODS
@@ -61,7 +61,7 @@ _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 
-@dataclass(frozen=True)
+@record
 class ObjectPolicy:
     """What the calls around the followed object mean."""
 
@@ -75,7 +75,7 @@ class ObjectPolicy:
     keeping_methods: frozenset[str]
 
 
-@dataclass(frozen=True)
+@record
 class ObjectFate:
     """Where a followed object ends up."""
 
@@ -534,8 +534,8 @@ class _Follower:
             return True  # passed around, or called somewhere it does not resolve to this function
         if declared.parent.kind == "module":
             self.returned_by.add(name)
-        for record in records:
-            self.push(record.call, path)
+        for caller in records:
+            self.push(caller.call, path)
         return False
 
 

@@ -10,11 +10,11 @@ starts a new one). Expressions are mapped to objects through the scope bindings,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import libcst as cst
 
+from kerascheck.records import record
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.semantic.layers import (
     DATASET_FACTORIES,
@@ -49,7 +49,7 @@ USE_METHODS = frozenset({"predict", "evaluate", "save", "save_weights", "export"
 _KNOWN_BUILT = frozenset({"sequential", "functional", "subclass", "factory"})
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class ModelObject:
     """One model value. ``node`` is the expression that makes it (a call), or the binding /
     parameter it came from when its origin cannot be seen."""
@@ -66,7 +66,7 @@ class ModelObject:
         return self.origin not in ("parameter", "unknown")
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class ModelEvent:
     """``receiver.method(...)`` on a model (``method == "return"`` for ``return model``)."""
 
@@ -76,7 +76,7 @@ class ModelEvent:
     site: Site
 
 
-@dataclass(frozen=True)
+@record
 class CallbackList:
     """The callbacks one ``fit`` receives: constructor calls (with their sites), and whether
     every element could be followed (``complete``)."""

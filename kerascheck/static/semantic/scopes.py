@@ -12,10 +12,12 @@ these"): straight-line rebinding replaces, branches merge.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 import libcst as cst
+
+from kerascheck.records import record
 
 ScopeKind = Literal["module", "class", "function", "lambda", "comprehension"]
 BindingKind = Literal[
@@ -23,7 +25,7 @@ BindingKind = Literal[
 ]
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Scope:
     """One Python scope. ``bindings`` holds every binding of each name, in walk order."""
 
@@ -41,7 +43,7 @@ class Scope:
         return f"<Scope {self.kind} {name}>"
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Site:
     """Where something happens: scope, rank in walk order, conditional arms, enclosing
     functions (innermost last), whether inside a ``GradientTape`` block, enclosing loops of the
@@ -59,7 +61,7 @@ class Site:
         return self.functions[-1] if self.functions else None
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Binding:
     """One binding of a name. ``value`` is the bound expression when it is known (``x = value``,
     a parameter's default, a ``with ... as x`` item); ``node`` is the binding statement/node."""

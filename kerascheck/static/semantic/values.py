@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import libcst as cst
 
+from kerascheck.records import record
 from kerascheck.static import ast_helpers as ah
 from kerascheck.static.semantic import project_modules
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 Scalar = str | int | float | bool
 
 
-@dataclass(frozen=True)
+@record
 class Value:
     """What an expression evaluates to: ``known`` (``value`` set), ``string`` (a string whose
     ``prefix`` and ``suffix`` are known, the middle is not; ``number_end``: with no known suffix,
