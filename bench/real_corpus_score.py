@@ -1,7 +1,8 @@
 """Precision and recall of kerascheck's static rules on real third-party code, from hand labels.
 
-The corpora (``real``: 17 public projects; ``keras-io``: the keras.io examples) are not part of
-the repository. Their location is ``--corpus-dir``, else the ``KERASCHECK_CORPUS`` environment
+The corpora (``real``: 17 public projects; ``keras-io``: the keras.io examples; ``heldout``: 16
+Keras packages from PyPI that no rule was tuned on, fetched by ``bench/heldout_fetch.py DIR``)
+are not part of the repository. Their location is ``--corpus-dir``, else the ``KERASCHECK_CORPUS`` environment
 variable, else ``../shared/corpus`` relative to the repository (also tried one level further up,
 for a git worktree under ``wt/``). When the corpus is absent the scorer says so and exits 0.
 
@@ -13,7 +14,8 @@ How kerascheck is run (the labels were made from exactly this):
   (so the checked-out code is measured), target Keras 3 (the default), no configuration file;
 * the working directory, and so the project root, is one *unit* per run: each top-level
   folder of ``real`` (each is one upstream repository; ``xreport`` is run from ``xreport/app``,
-  its import root) and the whole of ``keras-io`` (its files never import each other).
+  its import root), each package folder of ``heldout``, and the whole of ``keras-io`` (its
+  files never import each other).
 
 Labels live in ``bench/real_labels/<corpus>.jsonl``, one JSON object per line::
 
@@ -37,7 +39,7 @@ A rule whose findings were too many to label all is sampled: ``bench/real_labels
 records the corpus, code, seed and sample size; its precision is then an estimate from the
 sample (``n`` shown) and its unlabelled findings are expected, not listed.
 
-Usage: ``python bench/real_corpus_score.py [--corpus real|keras-io|all] [--markdown]
+Usage: ``python bench/real_corpus_score.py [--corpus real|keras-io|heldout|all] [--markdown]
 [--details] [--corpus-dir DIR] [--write-unlabelled FILE] [--add-labels FILE]``. Needs no
 TensorFlow.
 """
@@ -57,7 +59,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS_DIR = ROOT / "bench" / "real_labels"
-CORPORA = ("real", "keras-io")
+CORPORA = ("real", "keras-io", "heldout")
 LABELS = ("tp", "fp", "fn")
 
 #: Units whose project root is a subfolder of the upstream repository (its import root).
@@ -506,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--corpus-dir",
         type=Path,
         default=None,
-        help="directory holding real/ and keras-io/ (default: $KERASCHECK_CORPUS, else ../shared/corpus)",
+        help="directory holding real/, keras-io/ and heldout/ (default: $KERASCHECK_CORPUS, else ../shared/corpus)",
     )
     parser.add_argument("--labels-dir", type=Path, default=LABELS_DIR, help="default: bench/real_labels")
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
@@ -531,8 +533,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = CORPORA if args.corpus == "all" else (args.corpus,)
     missing = [c for c in chosen if not (corpus_dir / c).is_dir()]
     if missing:
-        print(f"skipped: corpus {', '.join(missing)} not found under {corpus_dir} (set KERASCHECK_CORPUS or --corpus-dir)")
-        return 0
+        how = "bench/heldout_fetch.py DIR fetches heldout; " if "heldout" in missing else ""
+        print(f"skipped: corpus {', '.join(missing)} not found under {corpus_dir} ({how}set KERASCHECK_CORPUS or --corpus-dir)")
+        chosen = tuple(c for c in chosen if c not in missing)
+        if not chosen:
+            return 0
     try:
         sampling = read_sampling(args.labels_dir / "sampling.json")
         opt_in = opt_in_codes()
