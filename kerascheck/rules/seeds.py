@@ -64,7 +64,8 @@ def _seeds_of(project: ProjectContext, program: Program) -> list[Seeds]:
 
 
 def _training_programs(project: ProjectContext) -> Iterator[tuple[Program, str, Trains]]:
-    for program in project.programs.programs:
+    training_files = [path for path, facts in project.facts.items() if any(isinstance(fact, Trains) for fact in facts)]
+    for program in project.programs.programs_with_any(training_files):  # only these can train
         found = _training(project, program)
         if found is not None:
             yield program, *found

@@ -24,14 +24,15 @@ Imports are resolved to files exactly as Python's path finder does, over the che
   merely has the same name elsewhere in the tree is never used, and neither is a notebook.
 
 Everything here is computed once per run, in the project phase, from the import statements
-each file's check recorded (:func:`scan_imports`).
+each file's check recorded (:func:`scan_imports`): which programs each file belongs to when the
+model is built, a program's files in import order and its import chains when first asked for.
 """
 
 from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import field
 from pathlib import Path
 
@@ -145,32 +146,73 @@ class Program:
         return steps[0][1] if steps else None
 
 
-@record
 class ProgramModel:
-    """The programs of the checked files (see the module docstring)."""
+    """The programs of the checked files (see the module docstring).
 
-    programs: tuple[Program, ...] = ()
-    #: The project roots on every program's search path (absolute), after ``sys.path[0]``.
-    roots: tuple[str, ...] = ()
-    #: path -> the programs it belongs to, entry points first.
-    by_file: Mapping[str, tuple[Program, ...]] = field(default_factory=dict)
-    #: path -> its import statements that resolve to no checked file (external libraries).
-    external: Mapping[str, tuple[ImportStatement, ...]] = field(default_factory=dict)
+    Which programs each file belongs to is known once the model is built (one reachability pass
+    per entry-point directory, every program's membership a bit of an integer); a program's
+    files in import order and its import chains are walked the first time the program is asked
+    for. A tree where few files touch Keras has thousands of programs, and the project rules ask
+    for the few that hold a fact (issue 16: on the stdlib plus keras-io, 96 of 1,335).
+    """
+
+    def __init__(
+        self,
+        programs: Sequence[Program] = (),
+        roots: tuple[str, ...] = (),
+        external: Mapping[str, tuple[ImportStatement, ...]] | None = None,
+    ) -> None:
+        """A model of ``programs`` as given (:meth:`build` makes the model of a tree)."""
+        #: The project roots on every program's search path (absolute), after ``sys.path[0]``.
+        self.roots = roots
+        #: path -> its import statements that resolve to no checked file (external libraries).
+        self.external: Mapping[str, tuple[ImportStatement, ...]] = dict(external or {})
+        self._entries: list[str] = [program.entry for program in programs]
+        self._made: dict[int, Program] = dict(enumerate(programs))
+        self._walk: Callable[[str], Program] | None = None
+        #: path -> the programs it belongs to, as the bits of their indexes.
+        self._membership: dict[str, int] = {}
+        for index, program in enumerate(programs):
+            for path in program.files:
+                self._membership[path] = self._membership.get(path, 0) | 1 << index
+        self._of: dict[str, tuple[Program, ...]] = {}
+
+    @property
+    def programs(self) -> tuple[Program, ...]:
+        """Every program, entry points in the order found (this walks every one of them)."""
+        return tuple(self._program_at(index) for index in range(len(self._entries)))
+
+    @property
+    def by_file(self) -> Mapping[str, tuple[Program, ...]]:
+        """path -> the programs it belongs to, entry points first (walks every program)."""
+        return {path: self.programs_of(path) for path in self._membership}
 
     def programs_of(self, path: str) -> tuple[Program, ...]:
-        """The programs ``path`` belongs to (empty for a file that is not Python, e.g. a stub)."""
-        return self.by_file.get(path, ())
+        """The programs ``path`` belongs to, the one it is the entry point of first (empty for
+        a file that is not Python, e.g. a stub)."""
+        found = self._of.get(path)
+        if found is None:
+            programs = [self._program_at(index) for index in _bit_indexes(self._membership.get(path, 0))]
+            found = self._of[path] = tuple(sorted(programs, key=lambda p: p.entry != path))
+        return found
+
+    def programs_with_any(self, paths: Iterable[str]) -> tuple[Program, ...]:
+        """The programs holding at least one of ``paths``, in the order of :attr:`programs`."""
+        bits = 0
+        for path in paths:
+            bits |= self._membership.get(path, 0)
+        return tuple(self._program_at(index) for index in _bit_indexes(bits))
 
     def program(self, entry: str) -> Program | None:
         """The program whose entry point is ``entry``, if ``entry`` is one."""
-        for program in self.by_file.get(entry, ()):
+        for program in self.programs_of(entry):
             if program.entry == entry:
                 return program
         return None
 
     def module_name(self, path: str) -> str:
         """The dotted name ``path`` is imported as (its file stem when nothing imports it)."""
-        for program in self.by_file.get(path, ()):
+        for program in self.programs_of(path):
             name = program.modules.get(path, "__main__")
             if name != "__main__":
                 return name
@@ -181,6 +223,35 @@ class ProgramModel:
     def build(cls, imports: Mapping[str, ModuleImports], root: Path | str) -> ProgramModel:
         """The programs of the files ``imports`` names (path -> what :func:`scan_imports` found)."""
         return _Builder(imports, Path(root)).build()
+
+    @classmethod
+    def _walked_on_demand(
+        cls,
+        roots: tuple[str, ...],
+        external: Mapping[str, tuple[ImportStatement, ...]],
+        entries: list[str],
+        membership: dict[str, int],
+        made: dict[int, Program],
+        walk: Callable[[str], Program],
+    ) -> ProgramModel:
+        model = cls((), roots, external)
+        model._entries, model._membership, model._made, model._walk = entries, membership, made, walk
+        return model
+
+    def _program_at(self, index: int) -> Program:
+        program = self._made.get(index)
+        if program is None:
+            assert self._walk is not None  # only a built model has programs not made yet
+            program = self._made[index] = self._walk(self._entries[index])
+        return program
+
+
+def _bit_indexes(bits: int) -> Iterator[int]:
+    """The indexes of the set bits of ``bits``, lowest first."""
+    while bits:
+        lowest = bits & -bits
+        yield lowest.bit_length() - 1
+        bits ^= lowest
 
 
 # -- Python's path finder ----------------------------------------------------------------------
@@ -434,28 +505,88 @@ class _Builder:
                     order.append(target)
         return Program(entry, tuple(order), modules, reached_by)
 
+    def _reach(self, entries: list[tuple[int, str]], membership: dict[str, int]) -> None:
+        """Add to ``membership`` the files each of ``entries`` (index, path; one directory, so
+        one ``sys.path[0]``) runs: each program's bit, pushed along the import edges once per
+        strongly connected component, in topological order (an import cycle shares its bits)."""
+        sys_path0 = os.path.dirname(_absolute(entries[0][1]))
+        own: dict[str, int] = {}
+        for index, entry in entries:
+            own[entry] = own.get(entry, 0) | 1 << index
+        successors: dict[str, list[str]] = {}
+        components: list[list[str]] = []  # Tarjan's order: every component after those it reaches
+        component_of: dict[str, int] = {}
+        order: dict[str, int] = {}
+        low: dict[str, int] = {}
+        stack: list[str] = []
+        for start in own:
+            if start in order:
+                continue
+            order[start] = low[start] = len(order)
+            stack.append(start)
+            successors[start] = [target for target, _, _ in self._edges(start, sys_path0)]
+            walk = [(start, 0)]
+            while walk:
+                node, next_edge = walk[-1]
+                edges = successors[node]
+                if next_edge < len(edges):
+                    walk[-1] = (node, next_edge + 1)
+                    target = edges[next_edge]
+                    if target not in order:
+                        order[target] = low[target] = len(order)
+                        stack.append(target)
+                        successors[target] = [t for t, _, _ in self._edges(target, sys_path0)]
+                        walk.append((target, 0))
+                    elif target not in component_of:
+                        low[node] = min(low[node], order[target])
+                    continue
+                walk.pop()
+                if walk:
+                    parent = walk[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == order[node]:
+                    component: list[str] = []
+                    while True:
+                        member = stack.pop()
+                        component_of[member] = len(components)
+                        component.append(member)
+                        if member == node:
+                            break
+                    components.append(component)
+        bits = [0] * len(components)
+        for number in range(len(components) - 1, -1, -1):  # importers before what they import
+            flowing = bits[number]
+            for member in components[number]:
+                flowing |= own.get(member, 0)
+            for member in components[number]:
+                membership[member] = membership.get(member, 0) | flowing
+                for target in successors[member]:
+                    if component_of[target] != number:
+                        bits[component_of[target]] |= flowing
+
     def build(self) -> ProgramModel:
         imported: set[str] = set()
         for path in (*self.scripts, *self.notebooks):  # a helper only a notebook imports is no entry point
             imported.update(target for target, _, _ in self._edges(path, os.path.dirname(_absolute(path))) if target != path)
         runnable = [p for p in self.scripts if p not in imported or self.imports[p].main_guard]
         entries = runnable + self.notebooks
-        programs = [self._program(entry) for entry in entries]
-        reached = {path for program in programs for path in program.files}
+        by_directory: dict[str, list[tuple[int, str]]] = {}
+        for index, entry in enumerate(entries):
+            by_directory.setdefault(os.path.dirname(_absolute(entry)), []).append((index, entry))
+        membership: dict[str, int] = {}
+        for grouped in by_directory.values():
+            self._reach(grouped, membership)
         # Modules only ever imported from a search path no program has (or import cycles that
         # nothing outside imports) would belong to no program: each becomes its own.
+        made: dict[int, Program] = {}
         for path in self.scripts:
-            if path not in reached:
-                program = self._program(path)
-                programs.append(program)
-                reached.update(program.files)
-        by_file: dict[str, list[Program]] = {}
-        for program in programs:
-            for path in program.files:
-                by_file.setdefault(path, []).append(program)
-        ordered = {path: tuple(sorted(found, key=lambda p: p.entry != path)) for path, found in by_file.items()}
+            if path not in membership:
+                program = made[len(entries)] = self._program(path)
+                for member in program.files:
+                    membership[member] = membership.get(member, 0) | 1 << len(entries)
+                entries.append(path)
         external = {path: tuple(statements) for path, statements in self._external.items()}
-        return ProgramModel(tuple(programs), self.roots, ordered, external)
+        return ProgramModel._walked_on_demand(self.roots, external, entries, membership, made, self._program)
 
 
 # -- showing -----------------------------------------------------------------------------------
