@@ -22,6 +22,7 @@ import importlib
 import inspect
 import json
 import os
+import pkgutil
 import sys
 import textwrap
 import types
@@ -154,7 +155,26 @@ def walk_installed(root: types.ModuleType, public: str, disabled: dict[str, str]
                 own = getattr(obj, "__name__", attr)
                 if own != attr and not own.startswith("_") and getattr(module, own, None) is obj:
                     aliases[f"{path}.{attr}"] = own
+        for attr, submodule in _unlisted_submodules(module, names):
+            names[attr] = "m"
+            queue.append((submodule, f"{path}.{attr}"))
     return modules, signatures
+
+
+def _unlisted_submodules(module: types.ModuleType, listed: dict[str, str]) -> list[tuple[str, types.ModuleType]]:
+    """Public submodules of a package that ``dir`` does not show until they are imported
+    (``from tensorflow.keras import saving`` works under TensorFlow 2.16+, yet ``saving`` is
+    no attribute of ``tf.keras`` before that import), imported to be walked like the others."""
+    found = []
+    for info in pkgutil.iter_modules(getattr(module, "__path__", None) or []):
+        name = info.name
+        if name in listed or name.startswith("_") or name in _SKIP_SUBMODULES:
+            continue
+        try:
+            found.append((name, importlib.import_module(f"{module.__name__}.{name}")))
+        except Exception:
+            continue  # not importable on its own: not part of the API
+    return found
 
 
 def _public_methods(cls: type) -> list[str]:
@@ -399,8 +419,14 @@ class _Source:
                         names[target.id] = origin or (module, target.id, None)
             elif isinstance(node, ast.ImportFrom):
                 source = self._absolute(module, node)
-                if not source.startswith("keras"):
+                if source.split(".", 1)[0] in _SPLIT_OUT:
+                    # Objects of Keras's split-out packages: plain values of this module.
+                    for alias in node.names:
+                        if alias.name != "*":
+                            names[alias.asname or alias.name] = (source, alias.name, None)
                     continue
+                if not _is_keras(source):
+                    continue  # ``keras_applications`` is another package, not ``keras``
                 if node.names[0].name == "*":
                     for name, origin in self.namespace(source).items():
                         if not name.startswith("_") and origin[1] != "":
@@ -413,9 +439,20 @@ class _Source:
                         names[alias.asname or alias.name] = origin
             elif isinstance(node, ast.Import):
                 for alias in node.names:
-                    if alias.asname and alias.name.startswith("keras") and alias.name in self.trees:
+                    if alias.asname and _is_keras(alias.name) and alias.name in self.trees:
                         names[alias.asname] = (alias.name, "", None)
         return names
+
+
+#: Packages Keras 2.2-2.3 re-exported modules of: ``keras.applications.vgg16`` held
+#: ``keras_applications.vgg16`` as ``vgg16``, ``keras.preprocessing.image`` held
+#: ``keras_preprocessing.image`` as ``image``; code reached them through Keras
+#: (``keras.applications.vgg16.vgg16.WEIGHTS_PATH_NO_TOP``).
+_SPLIT_OUT = frozenset({"keras_applications", "keras_preprocessing"})
+
+
+def _is_keras(module: str) -> bool:
+    return module == "keras" or module.startswith("keras.")
 
 
 def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:

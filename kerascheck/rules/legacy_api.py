@@ -13,6 +13,7 @@ from kerascheck.keras_api import Removed, RemovedKeyword, TargetApi, facts, lear
 from kerascheck.rule import Invalid, Rule, Valid
 from kerascheck.rules import matchers as m
 from kerascheck.static import ast_helpers as ah
+from kerascheck.static.compat_guards import CompatGuards
 from kerascheck.static.context import FileContext
 from kerascheck.static.names import canonical, dotted
 from kerascheck.static.semantic import Site, Value
@@ -248,6 +249,13 @@ def _current_name(target: TargetApi, qualified: str) -> str:
     return qualified
 
 
+def _guarded(context: FileContext, node: cst.CSTNode, *, raises: Sequence[str] = (), uses: Sequence[str] = ()) -> bool:
+    """The code guards ``node`` itself (:mod:`kerascheck.static.compat_guards`): a ``try``
+    whose fallback catches ``raises``, a ``hasattr`` test on one of ``uses``, or a version
+    test the target never passes."""
+    return context.shared(CompatGuards).covers(node, raises=raises, uses=uses)
+
+
 def _release(label: str) -> str:
     return "Keras 1.2" if label == "1" else f"Keras {label}"
 
@@ -372,7 +380,7 @@ class RemovedModelMethods(Rule):
             if last is None or not self._is_model(receiver, name):
                 return
             owner = "Model"
-        if last is None:
+        if last is None or _guarded(self.context, node, raises=("AttributeError",), uses=[dotted(node.func) or ""]):
             return
         new = facts.METHOD_REPLACEMENTS.get(name)
         if new is not None:
@@ -1006,6 +1014,10 @@ class RemovedArgument(Rule):
             if arg.keyword is None or arg.keyword.value not in removed:
                 continue
             entry = removed[arg.keyword.value]
+            # A rejected keyword raises TypeError or ValueError (which one depends on the
+            # callable): a fallback must catch both. An ignored one only warns.
+            if _guarded(self.context, node, raises=() if entry.ignored else ("TypeError", "ValueError")):
+                continue
             new = entry.replacement or facts.KEYWORD_RENAMES.get(entry.keyword, "")
             message, fix = self._message(entry, new), None
             plain = not entry.value_converted and entry.keyword not in facts.COUNT_CHANGING_RENAMES
@@ -1189,6 +1201,8 @@ class RemovedModule(Rule):
         super().__init__(context, options)
         #: Inner nodes of an attribute chain already reported through its outermost node.
         self._inner: set[int] = set()
+        #: Attributes assigned to (``module.name = value``), which never raise.
+        self._stores: set[int] = set()
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
@@ -1202,13 +1216,19 @@ class RemovedModule(Rule):
         removed = target.removed(module)
         if removed is not None:
             names = [_imported_name(a) for a in aliases]
+            if _guarded(self.context, node, raises=("ModuleNotFoundError",), uses=[module]):
+                return
             fix = self._import_fix(node, raw_module, module, removed, aliases)
-            self.report(node, self._message(removed, names), fix=fix)
+            self.report(node, self._message(removed, names, target), fix=fix)
             return
+        reported: set[str] = set()  # ``from m import a, b, a``: one ImportError, one finding
         for alias in aliases:
             full = f"{module}.{_imported_name(alias)}"
             found = target.removed(full)
-            if found is None or full in learning_phase_names():
+            if found is None or full in learning_phase_names() or full in reported:
+                continue
+            reported.add(full)
+            if _guarded(self.context, node, raises=("ImportError",), uses=[full]):
                 continue
             fix = None
             if found.replacement and len(aliases) == 1 and not found.is_module:
@@ -1218,7 +1238,7 @@ class RemovedModule(Rule):
                     fix = m.fix(
                         m.replace_in_source(self.context, node, text), safe=_same_package(new_module, module), message=f"Import from `{new_module}`"
                     )
-            self.report(node, self._message(found, []), fix=fix)
+            self.report(node, self._message(found, [], target), fix=fix)
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
@@ -1226,8 +1246,8 @@ class RemovedModule(Rule):
             name = canonical(raw)
             target = _keras_target(self.context, raw) if name.split(".", 1)[0] == "keras" else None
             found = target.removed(name) if target is not None else None
-            if found is not None:
-                self.report(node, self._message(found, []))
+            if found is not None and target is not None and not _guarded(self.context, node, raises=("ModuleNotFoundError",), uses=[name]):
+                self.report(node, self._message(found, [], target))
                 return
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -1248,19 +1268,22 @@ class RemovedModule(Rule):
         if any(binding.kind != "import" for binding in bindings):
             return  # the file's own ``merge`` (a function, a parameter...)
         if qualified.rpartition(".")[2] == "merge" and qualified.startswith(("keras.layers.", "keras.engine.")):
-            self._merge(node)
+            if not _guarded(self.context, node, uses=[qualified]):
+                self._merge(node)
             return
         if bindings:
             return  # imported by this file: its import statement is reported
         rest = qualified[len(found.name) + 1 :] if found.is_module else ""
         if found.is_module and (not rest or found.moved(rest)):
             return  # the name itself lives on (the star import's module is what is gone)
+        if _guarded(self.context, node, raises=("NameError",), uses=[qualified]):
+            return  # a name the star import did not bind raises NameError
         fix = None
         spelled = _spelling(self.context, found.replacement) if found.replacement else None
         if spelled is not None:
             safe = _same_package(found.replacement.rpartition(".")[0], found.name.rpartition(".")[0])
             fix = m.fix(m.replace_in_source(self.context, func, spelled), safe=safe, message=f"Use `{spelled}`")
-        self.report(func, self._message(found, [rest] if rest else []), fix=fix)
+        self.report(func, self._message(found, [rest] if rest else [], target), fix=fix)
 
     def _merge(self, node: cst.Call) -> None:
         """Keras-1 ``merge(inputs, mode=...)``: the Keras 2+ function for its mode."""
@@ -1305,16 +1328,24 @@ class RemovedModule(Rule):
         # matters to weights loaded by name.
         return m.fix(m.replace_in_source(self.context, node, replacement), safe=False, message=f"Use `{spelled}`")
 
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._stores.add(id(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._stores.add(id(node.target))
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if id(node) in self._inner or self.context.in_import:
-            return
+        if id(node) in self._inner or self.context.in_import or id(node) in self._stores:
+            return  # ``saving.name = ...`` sets the name: only its holder must exist (judged by itself)
         raw = self.context.semantic.raw_qualified(node)
         if raw is None:
             return
         qualified = canonical(raw)
         target = _keras_target(self.context, raw) if qualified.startswith("keras.") else None
         found = target.removed(qualified) if target is not None else None
-        if found is None or qualified in learning_phase_names():
+        if target is None or found is None or qualified in learning_phase_names():
+            return
+        if _guarded(self.context, node, raises=("AttributeError",), uses=[qualified]):
             return
         rest = qualified[len(found.name) + 1 :]
         new = found.replacement if not found.is_module else (found.moved(rest) if rest and "." not in rest and not found.successor else "")
@@ -1327,15 +1358,19 @@ class RemovedModule(Rule):
             fix = m.fix(
                 m.replace_in_source(self.context, node, text), safe=_same_package(new.rpartition(".")[0], old_module), message=f"Use `{text}`"
             )
-        self.report(node, self._message(found, [rest] if found.is_module and rest else []), fix=fix)
+        self.report(node, self._message(found, [rest] if found.is_module and rest else [], target), fix=fix)
         inner = node.value
         while isinstance(inner, cst.Attribute):
             self._inner.add(id(inner))
             inner = inner.value
 
-    def _message(self, removed: Removed, names: Sequence[str]) -> str:
+    def _message(self, removed: Removed, names: Sequence[str], target: TargetApi) -> str:
         kind = "module" if removed.is_module else "name"
-        text = f"{kind} `{removed.name}` does not exist in {_target_name(self.context)} (last in {_release(removed.last)})"
+        where = _target_name(self.context)
+        keras_package = target_for(self.context.target_keras, tf_keras=False)
+        if target.label.endswith("-tf") and keras_package is not None and keras_package.removed(removed.name) is None:
+            where = f"`tf.keras` of {where} (the `keras` package has it)"
+        text = f"{kind} `{removed.name}` does not exist in {where} (last in {_release(removed.last)})"
         if removed.successor:
             text += f"; Keras 2 renamed it `{removed.successor}`"
         moves = [f"`{name}` is `{removed.moved(name)}`" for name in names if removed.moved(name)]
@@ -1429,26 +1464,32 @@ class PrivateKerasApi(Rule):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
             return
-        self._check_module(node, dotted(node.module) or "")
+        self._check_module(node, dotted(node.module) or "", "ImportError")
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
-            self._check_module(node, dotted(alias.name) or "")
+            self._check_module(node, dotted(alias.name) or "", "ModuleNotFoundError")
 
-    def _check_module(self, node: cst.CSTNode, module: str) -> None:
+    def _check_module(self, node: cst.CSTNode, module: str, raises: str) -> None:
         name = canonical(module)
         if name == "keras.src" or name.startswith("keras.src.") or module.startswith("tensorflow.python.keras"):
-            self.report(node, f"`{module}` is a private Keras module; import from the public `keras` API")
+            # The code may probe a private module and fall back when it is gone.
+            if not _guarded(self.context, node, raises=(raises,), uses=[name]):
+                self.report(node, f"`{module}` is a private Keras module; import from the public `keras` API")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value
         if self.context.in_import or not attr.startswith("_") or attr.startswith("__"):
             return
         qualified = self.context.semantic.qualified(node.value)
-        if qualified is not None and (qualified == "keras" or qualified.startswith("keras.")):
-            self.report(node, f"`{attr}` is a private attribute of `{qualified}`; it may change or vanish in any Keras release")
+        keras_module = qualified is not None and (qualified == "keras" or qualified.startswith("keras."))
+        if not keras_module and not (isinstance(node.value, cst.Name) and self.context.semantic.is_model(node.value)):
             return
-        if isinstance(node.value, cst.Name) and self.context.semantic.is_model(node.value):
+        if _guarded(self.context, node, raises=("AttributeError",), uses=[f"{qualified or dotted(node.value)}.{attr}"]):
+            return
+        if keras_module:
+            self.report(node, f"`{attr}` is a private attribute of `{qualified}`; it may change or vanish in any Keras release")
+        else:
             self.report(node, f"`{attr}` is a private attribute of Keras models; it may change or vanish in any Keras release")
 
 
