@@ -320,6 +320,8 @@ class RemovedModelMethods(Rule):
         ),
         Valid("import keras\nmodel = keras.Sequential()\nmodel.fit_generator(gen)\n", target_keras="1"),
         "import keras\nif hasattr(metric, 'reset_states'):\n    metric.reset_states()\n",
+        "import keras\nmodel = keras.Sequential()\ntry:\n    model.fit_generator(gen)\nexcept AttributeError:\n    model.fit(gen)\n",
+        "import keras\nmodel = keras.Sequential()\nif hasattr(model, 'fit_generator'):\n    model.fit_generator(gen)\nelse:\n    model.fit(gen)\n",
     )
     INVALID = (
         Invalid(
@@ -954,6 +956,10 @@ class RemovedArgument(Rule):
         "import keras\nd = keras.layers.Dense(10, input_shape=(4,), kernel_initializer='he_normal')\n",
         Valid("import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, workers=4, use_multiprocessing=True)\n", target_keras="2.15"),
         Valid("from tensorflow.keras.optimizers import Adam\nopt = Adam(lr=0.001)\n", target_keras="2.15"),
+        "import keras\nif keras.__version__.startswith('2.'):\n    opt = keras.optimizers.Adam(lr=1e-3)\n"
+        "else:\n    opt = keras.optimizers.Adam(learning_rate=1e-3)\n",
+        "import keras\ntry:\n    opt = keras.optimizers.Adam(lr=1e-3)\n"
+        "except (TypeError, ValueError):\n    opt = keras.optimizers.Adam(learning_rate=1e-3)\n",
     )
     INVALID = (
         Invalid(
@@ -962,6 +968,14 @@ class RemovedArgument(Rule):
             fixed="from tensorflow.keras.optimizers import Adam\nopt = Adam(learning_rate=0.001)\n",
         ),
         Invalid("import keras\nopt = keras.optimizers.SGD(learning_rate=0.1, decay=1e-6)\n", message="ignored"),
+        # Keras 3 optimizers reject ``lr`` with ValueError: a TypeError handler does not catch
+        # it; and an ignored keyword only warns, which no handler catches
+        Invalid(
+            "import keras\ntry:\n    opt = keras.optimizers.Adam(lr=1e-3)\nexcept TypeError:\n    opt = None\n",
+            line=3,
+            fixed="import keras\ntry:\n    opt = keras.optimizers.Adam(learning_rate=1e-3)\nexcept TypeError:\n    opt = None\n",
+        ),
+        Invalid("import keras\ntry:\n    opt = keras.optimizers.SGD(decay=1e-6)\nexcept Exception:\n    opt = None\n", message="ignored"),
         Invalid(
             "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, nb_epoch=5)\n",
             fixed="import keras\nmodel = keras.Sequential()\nmodel.fit(x, y, epochs=5)\n",
@@ -1132,6 +1146,23 @@ class RemovedModule(Rule):
         "from keras.layers import *\nfrom keras.models import *\nm = Sequential([Dense(3), Convolution2D(8, 3)])\ndef Merge(*a):\n    return a\n"
         "Merge(1)\n",
         "from keras.layers import *\ndef join(merge, a, b):\n    return merge([a, b])\n",
+        # compatibility guards: a ``try`` body with a fallback handler, ``hasattr``, a version test
+        "import tensorflow as tf\ntry:\n    tf.keras.backend.get_session()\nexcept AttributeError:\n    pass\n",
+        "try:\n    from keras.utils import multi_gpu_model\nexcept ImportError:\n    multi_gpu_model = None\n",
+        "from tensorflow.keras import optimizers\nif hasattr(optimizers, 'optimizer_from_config'):\n"
+        "    c = optimizers.optimizer_from_config(config)\n"
+        "else:\n    c = optimizers.deserialize(config)\n",
+        "import keras\nif not hasattr(keras.utils, 'multi_gpu_model'):\n"
+        "    multi_gpu_model = None\nelse:\n    from keras.utils import multi_gpu_model\n",
+        "import tensorflow as tf\ntf_major = int(tf.__version__.split('.')[0])\nif tf_major == 1:\n    from keras.layers import LocallyConnected2D\n",
+        "import tensorflow as tf\ndef tf_major():\n    return int(tf.__version__.split('.', maxsplit=1)[0])\ndef build():\n    if tf_major() == 1:\n"
+        "        from keras.layers import LocallyConnected2D\n",
+        "import keras\nif keras.__version__ < '2.4':\n    from keras.utils import multi_gpu_model\n",
+        "import tensorflow as tf\nif tf.__version__.startswith('1.'):\n    from keras.layers import CuDNNLSTM\n",
+        "import tensorflow as tf\nfrom packaging import version\nif version.parse(tf.__version__) < version.parse('2.0'):\n"
+        "    from keras.utils import multi_gpu_model\n",
+        # a shim that sets the name where it is missing: assigning never raises
+        "from keras import utils\nif not hasattr(utils, 'multi_gpu_model'):\n    utils.multi_gpu_model = None\n",
     )
     INVALID = (
         Invalid(
@@ -1195,6 +1226,29 @@ class RemovedModule(Rule):
         Invalid(
             "from keras import initializations\nw = initializations.uniform((3, 3), scale=0.1)\n", count=2, message="keras.initializers.RandomUniform"
         ),
+        # one finding per imported name, however often the statement lists it
+        Invalid("from tensorflow.keras.models import model_from_config, Sequential, model_from_config\n", count=1),
+        # only ``tf.keras`` lacks the name: the message says so
+        Invalid("import tensorflow as tf\nloss = tf.keras.losses.mean_squared_error\n", message="`tf.keras` of Keras 3"),
+        # the fallback's own uses are judged; a handler that raises again or catches something
+        # else, a ``try`` around a definition, a live version branch and ``hasattr`` on another
+        # name guard nothing
+        Invalid(
+            "import tensorflow as tf\ntry:\n    tf.keras.backend.get_session()\n"
+            "except AttributeError:\n    tf.compat.v1.keras.backend.get_session()\n",
+            findings=[(5, 5)],
+        ),
+        Invalid("try:\n    from keras.utils import multi_gpu_model\nexcept ImportError:\n    raise ImportError('needs Keras 2')\n", line=2),
+        Invalid("from keras import backend as K\ntry:\n    K.get_session()\nexcept ImportError:\n    pass\n", line=3),
+        Invalid("try:\n    def f():\n        from keras.utils import multi_gpu_model\nexcept ImportError:\n    pass\n", line=3),
+        Invalid(
+            "import tensorflow as tf\ntf_major = int(tf.__version__.split('.')[0])\n"
+            "if tf_major == 1:\n    from keras.layers import LocallyConnected2D\n"
+            "else:\n    from tensorflow.keras.layers import LocallyConnected2D\n",
+            line=6,
+            count=1,
+        ),
+        Invalid("from keras import backend as K\nif hasattr(K, 'epsilon'):\n    K.get_session()\n", line=3),
     )
 
     def __init__(self, context: FileContext, options: Mapping[str, Any]) -> None:
@@ -1453,6 +1507,9 @@ class PrivateKerasApi(Rule):
     VALID = (
         "import keras\nclass M(keras.Model):\n    def call(self, x):\n        return self._dense(x)\n",
         "import keras\nprint(keras.__version__)\n",
+        "try:\n    from tensorflow.python.keras import backend_config\nexcept ImportError:\n    backend_config = None\n",
+        "import tensorflow as tf\nif tf.__version__.startswith('1.'):\n    from tensorflow.python.keras.layers import Dense\n",
+        "import keras\nmodel = keras.Sequential()\nif hasattr(model, '_make_predict_function'):\n    model._make_predict_function()\n",
     )
     INVALID = (
         Invalid("from keras.src.engine import data_adapter\n", line=1),
