@@ -61,6 +61,10 @@ def test_removed_modules_with_their_moves(name, moved):
         ("keras.backend.function", ("3", "3-tf")),
         ("keras.backend.set_session", ("2.15", "3", "3-tf")),
         ("keras.preprocessing.image.ImageDataGenerator", ("3",)),
+        # Keras 2.3 re-exported ``keras_applications.vgg16`` there
+        ("keras.applications.vgg16.vgg16", ("2.15", "3", "3-tf")),
+        # only tf.keras lacks the Keras 2 loss functions
+        ("keras.losses.mean_squared_error", ("3-tf",)),
     ],
 )
 def test_removed_names(name, targets):
@@ -75,6 +79,8 @@ def test_names_that_still_exist_are_not_removed():
         assert keras3.removed(name) is None, name
     # tf.keras under Keras 3 keeps the legacy preprocessing classes and backend functions
     assert load().targets["3-tf"].removed("keras.preprocessing.image.ImageDataGenerator") is None
+    # a subpackage ``dir(tf.keras)`` does not show until it is imported
+    assert load().targets["3-tf"].removed("keras.saving.deserialize_keras_object") is None
 
 
 def test_keyword_renames_come_from_keras_own_conversions():
@@ -186,6 +192,8 @@ def test_data_agrees_with_installed_keras3():
     for module in ("keras.layers.recurrent", "keras.utils.np_utils", "keras.engine"):
         with pytest.raises(ImportError):
             importlib.import_module(module)
+    # ``keras._tf_keras.keras`` is what ``tf.keras`` is under TensorFlow >= 2.16: its ``saving`` imports
+    assert load().targets["3-tf"].removed("keras.saving") is None and _exists("keras._tf_keras.keras.saving.deserialize_keras_object")
     moves = keras3.removed("keras.layers.advanced_activations.LeakyReLU")
     assert _exists(moves.moved("LeakyReLU"))
     with pytest.raises(ValueError, match="batch_input_shape"):

@@ -3,6 +3,7 @@ written here, laid out like Keras 2.3 (the real releases are too slow to install
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 import warnings
@@ -266,3 +267,41 @@ def test_aliases_renamed_modules_and_optimizer_methods(tmp_path):
     exports = generator.exports(releases)
     assert {"uniform", "glorot_uniform", "get_fans"} <= set(exports["keras.initializations"])
     assert "Deconvolution2D" in exports["keras.layers"] and "Conv2DTranspose" in exports["keras.layers"]
+
+
+def test_source_records_modules_keras_re_exported_from_its_split_out_packages(tmp_path):
+    """Keras 2.3's ``keras.applications.vgg16`` held ``keras_applications.vgg16`` as ``vgg16``
+    (code reached ``keras.applications.vgg16.vgg16.WEIGHTS_PATH``); other packages whose name
+    merely starts with ``keras`` are not Keras."""
+    files = {
+        "keras/__init__.py": "from . import applications\n",
+        "keras/applications/__init__.py": "from .vgg16 import VGG16\n",
+        "keras/applications/vgg16.py": (
+            "from keras_applications import vgg16\nfrom keras_extra import helper\n"
+            "def VGG16(*args, **kwargs):\n    return vgg16.VGG16(*args, **kwargs)\n"
+        ),
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    modules = extract.extract_source(tmp_path / "keras", "2.3.1")["surfaces"]["keras"]["modules"]
+    assert modules["keras.applications.vgg16"] == {"VGG16": "f", "vgg16": "v"}
+
+
+def test_import_walk_lists_subpackages_dir_does_not_show(tmp_path, monkeypatch):
+    """``from tensorflow.keras import saving`` works under TensorFlow 2.16+ although ``saving``
+    is no attribute of ``tf.keras`` until imported: the walk imports such subpackages."""
+    package = tmp_path / "fakekeras"
+    (package / "saving").mkdir(parents=True)
+    (package / "_private").mkdir()
+    (package / "__init__.py").write_text("class Model:\n    pass\n")
+    (package / "saving" / "__init__.py").write_text("def load_model(path):\n    return path\n")
+    (package / "_private" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    root = importlib.import_module("fakekeras")
+    assert "saving" not in dir(root)
+    modules, signatures = extract.walk_installed(root, "keras", {}, {})
+    assert modules["keras"] == {"Model": "c", "saving": "m"}
+    assert modules["keras.saving"] == {"load_model": "f"}
+    assert signatures["keras.saving.load_model"] == ["path"]
