@@ -1103,6 +1103,12 @@ class RemovedModule(Rule):
     (``keras.optimizers.legacy.Adam``) count as removed. ``set_learning_phase`` and
     ``learning_phase`` are reported by KC204.
 
+    Uses the code guards itself are not reported: in the ``try:`` body of a ``try`` whose
+    handler catches what the use raises and falls back, under ``if hasattr(M, "name")`` for
+    ``M.name``, or in a branch a TensorFlow/Keras version test never runs on the target
+    (``if tf_major == 1:``); see :mod:`kerascheck.static.compat_guards`. Assigning a name to a
+    module (``saving.name = ...``, a shim) is not a use.
+
     ## Why is this bad?
     The import fails (``ModuleNotFoundError``/``ImportError``) or the attribute access raises
     ``AttributeError`` on the target Keras.
