@@ -105,3 +105,14 @@ def test_try_guards_only_what_its_handlers_catch() -> None:
     assert lines("try:\n    from keras.utils import multi_gpu_model\nexcept:\n    pass\n") == []
     # an ``else``/``finally`` block is not the probe
     assert lines("try:\n    pass\nexcept ImportError:\n    pass\nelse:\n    from keras.utils import multi_gpu_model\n") == [6]
+
+
+def test_hasattr_and_getattr_tests_guard_the_name_they_probe() -> None:
+    def lines(source: str) -> list[int]:
+        return [f.location.line for f in check_source(RemovedModule, source)]
+
+    assert lines("from keras import backend as K\nif getattr(K, 'get_session', None):\n    K.get_session()\n") == []
+    assert lines("from keras import backend as K\nx = K.get_session() if hasattr(K, 'get_session') else None\n") == []
+    # the branch that runs when the name is missing is not guarded
+    assert lines("from keras import backend as K\nif not hasattr(K, 'get_session'):\n    K.get_session()\n") == [3]
+    assert lines("from keras import backend as K\nif hasattr(K, 'get_session'):\n    pass\nelse:\n    K.get_session()\n") == [5]

@@ -78,6 +78,9 @@ class RemovedPredictClasses(Rule):
         "import numpy as np\nimport keras\nlabels = np.argmax(model.predict(x), axis=-1)\n",
         "import keras\nclass Wrapper:\n    def predict_classes(self, x):\n        return x\nw = Wrapper()\nw.predict_classes(1)\n",
         "labels = clf.predict_classes(x)\n",  # no Keras in the file
+        # a fallback for Keras versions without it
+        "import numpy as np\nimport keras\nmodel = keras.models.load_model('m.keras')\ntry:\n    labels = model.predict_classes(x)\n"
+        "except AttributeError:\n    labels = np.argmax(model.predict(x), axis=-1)\n",
     )
     INVALID = (
         Invalid(
@@ -107,7 +110,7 @@ class RemovedPredictClasses(Rule):
         if method is None or method[1] != "predict_classes":
             return
         receiver = method[0]
-        if not m.receiver_is_model(self.context, receiver, "predict_classes"):
+        if not m.receiver_is_model(self.context, receiver, "predict_classes") or _guarded_method_call(self.context, node):
             return
         replacement, kind = self._replacement(node, receiver)
         message = "`predict_classes` was removed from Keras models (AttributeError); use "
@@ -178,6 +181,8 @@ class RemovedPredictProba(Rule):
         "import keras\nfrom sklearn.linear_model import LogisticRegression\nclf = LogisticRegression()\np = clf.predict_proba(x)\n",
         "import keras\nfrom sklearn.linear_model import LogisticRegression\nmodel = LogisticRegression()\np = model.predict_proba(x)\n",
         "import keras\np = model.predict(x)\n",
+        "import keras\nmodel = keras.models.load_model('m.keras')\nif hasattr(model, 'predict_proba'):\n    p = model.predict_proba(x)\n"
+        "else:\n    p = model.predict(x)\n",
     )
     INVALID = (
         Invalid(
@@ -202,6 +207,8 @@ class RemovedPredictProba(Rule):
         # Else a receiver named like a model (``model = vgg.model``) in a Keras file, unless
         # the file shows it holding something else (``model = LogisticRegression()``).
         if not visible and (not m.receiver_is_model(self.context, receiver, "predict_proba") or _holds_foreign_object(self.context, receiver)):
+            return
+        if _guarded_method_call(self.context, node):
             return
         assert isinstance(node.func, cst.Attribute)
         fix = m.fix(m.replace_in_source(self.context, node.func.attr, "predict"), safe=visible, message="Use `predict`")
@@ -254,6 +261,12 @@ def _guarded(context: FileContext, node: cst.CSTNode, *, raises: Sequence[str] =
     whose fallback catches ``raises``, a ``hasattr`` test on one of ``uses``, or a version
     test the target never passes."""
     return context.shared(CompatGuards).covers(node, raises=raises, uses=uses)
+
+
+def _guarded_method_call(context: FileContext, node: cst.Call) -> bool:
+    """A call of a method the target removed (``model.predict_classes(x)``) that the code
+    guards: its AttributeError caught by a fallback, ``hasattr(model, "predict_classes")``."""
+    return _guarded(context, node, raises=("AttributeError",), uses=[dotted(node.func) or ""])
 
 
 def _release(label: str) -> str:
@@ -382,7 +395,7 @@ class RemovedModelMethods(Rule):
             if last is None or not self._is_model(receiver, name):
                 return
             owner = "Model"
-        if last is None or _guarded(self.context, node, raises=("AttributeError",), uses=[dotted(node.func) or ""]):
+        if last is None or _guarded_method_call(self.context, node):
             return
         new = facts.METHOD_REPLACEMENTS.get(name)
         if new is not None:
@@ -524,6 +537,7 @@ class RemovedObjectMethods(Rule):
         "import keras\nclass Clip(keras.optimizers.Adam):\n    def clipped(self, grads):\n        return grads\nopt = Clip()\nopt.clipped(g)\n"
         "opt.apply(g)\n",
         "import keras\ncb = keras.callbacks.EarlyStopping()\ncb.set_model(model)\ncb.on_batch_begin(0)\n",
+        "import keras\nopt = keras.optimizers.Adam(1e-3)\ntry:\n    w = opt.get_weights()\nexcept AttributeError:\n    w = opt.variables\n",
     )
     INVALID = (
         Invalid("import keras\nopt = keras.optimizers.Adam(1e-3)\nupdates = opt.get_updates(loss, params)\n", line=3, message="get_updates"),
@@ -559,7 +573,7 @@ class RemovedObjectMethods(Rule):
         if found is None or _defines(found[1], name):
             return  # not a Keras optimizer/callback, or the file's subclass defines it itself
         last = self._last(found[0], name)
-        if last is not None:
+        if last is not None and not _guarded_method_call(self.context, node):
             self.report(node, self._text(found[0], name, last) + ": calling it raises AttributeError")
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

@@ -383,11 +383,10 @@ def _attribute_test(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, str, 
     if not isinstance(expr, cst.Call) or not isinstance(expr.func, cst.Name) or ah.has_star_args(expr):
         return None
     args = ah.positional(expr)
-    if expr.func.value == "hasattr" and len(args) == 2:
-        pass
-    elif expr.func.value == "getattr" and len(args) == 3 and isinstance(args[2].value, cst.Name) and args[2].value.value == "None":
-        pass
-    else:
+    probe = (expr.func.value == "hasattr" and len(args) == 2) or (
+        expr.func.value == "getattr" and len(args) == 3 and isinstance(args[2].value, cst.Name) and args[2].value.value == "None"
+    )
+    if not probe:
         return None
     name = ah.string_value(args[1].value)
     return (args[0].value, name, True) if name else None
