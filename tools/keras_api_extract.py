@@ -42,9 +42,9 @@ _SKIP_SUBMODULES = frozenset({"src", "api", "_tf_keras", "python", "tests", "tes
 
 def _params(obj: object) -> list[str] | None:
     """Keyword-passable parameter names of a callable; ``**`` marks a ``**kwargs``."""
-    target = obj.__init__ if inspect.isclass(obj) else obj  # type: ignore[misc]
+    target = getattr(obj, "__init__", None) if inspect.isclass(obj) else obj
     try:
-        signature = inspect.signature(target)
+        signature = inspect.signature(target)  # type: ignore[arg-type]  # a TypeError is handled
     except (TypeError, ValueError):
         return None
     names: list[str] = []
@@ -64,7 +64,9 @@ def _allowed_kwargs(function: ast.FunctionDef | None) -> list[str]:
     if function is None:
         return []
     for node in ast.walk(function):
-        named = isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "allowed_kwargs" for t in node.targets)
+        if not isinstance(node, ast.Assign):
+            continue
+        named = any(isinstance(t, ast.Name) and t.id == "allowed_kwargs" for t in node.targets)
         if named and isinstance(node.value, (ast.Set, ast.List, ast.Tuple)):
             return sorted(e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
     return []
@@ -73,7 +75,7 @@ def _allowed_kwargs(function: ast.FunctionDef | None) -> list[str]:
 def _installed_layer_keywords(root: types.ModuleType, public: str) -> list[str]:
     layer = _resolve(f"{public}.layers.Layer", root, public)
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(layer.__init__)))  # type: ignore[union-attr]
+        tree = ast.parse(textwrap.dedent(inspect.getsource(getattr(layer, "__init__", None))))  # type: ignore[arg-type]
     except (TypeError, OSError, SyntaxError, AttributeError):
         return []
     function = tree.body[0] if tree.body and isinstance(tree.body[0], ast.FunctionDef) else None
@@ -256,10 +258,10 @@ def probe(root: types.ModuleType, public: str, candidates: dict[str, list[str]])
         cls = _resolve(path, root, public)
         if not inspect.isclass(cls):
             continue
-        base = None  # a constructible class with the same ``**kwargs`` handling
+        base: type | None = None  # a constructible class with the same ``**kwargs`` handling
         if inspect.isclass(layer) and issubclass(cls, layer):
             base = layer
-        elif inspect.isclass(optimizer) and issubclass(cls, optimizer):
+        elif inspect.isclass(sgd) and inspect.isclass(optimizer) and issubclass(cls, optimizer):
             base = sgd
         results[path] = {keyword: _probe_one(cls, base, keyword) for keyword in keywords}
     return results
@@ -544,27 +546,31 @@ def _legacy_conversions(source: _Source) -> tuple[dict[str, dict[str, list]], di
         keywords = {k.arg: k.value for k in node.value.keywords}
         conversions: dict[str, list] = {}
         valued = set()
-        if isinstance(keywords.get("value_conversions"), ast.Dict):
-            valued = {k.value for k in keywords["value_conversions"].keys if isinstance(k, ast.Constant)}
-        if isinstance(keywords.get("conversions"), ast.List):
-            for pair in keywords["conversions"].elts:
-                if isinstance(pair, ast.Tuple) and all(isinstance(e, ast.Constant) for e in pair.elts):
-                    old, new = (e.value for e in pair.elts)
-                    conversions[old] = [new, old in valued]
+        value_conversions = keywords.get("value_conversions")
+        if isinstance(value_conversions, ast.Dict):
+            valued = {k.value for k in value_conversions.keys if isinstance(k, ast.Constant)}
+        pairs = keywords.get("conversions")
+        if isinstance(pairs, ast.List):
+            for pair in pairs.elts:
+                constants = [e.value for e in pair.elts if isinstance(e, ast.Constant)] if isinstance(pair, ast.Tuple) else []
+                if isinstance(pair, ast.Tuple) and len(constants) == len(pair.elts):
+                    old, new = constants
+                    if isinstance(old, str):
+                        conversions[old] = [new, old in valued]
         interfaces[target.id] = conversions
     users: dict[tuple[str, str], str] = {}
     for module, module_tree in source.trees.items():
-        for node in ast.walk(module_tree):
-            if isinstance(node, ast.ClassDef):
-                for item in node.body:
+        for found in ast.walk(module_tree):
+            if isinstance(found, ast.ClassDef):
+                for item in found.body:
                     if isinstance(item, ast.FunctionDef) and item.name == "__init__":
                         for decorator in item.decorator_list:
                             if isinstance(decorator, ast.Attribute) and decorator.attr in interfaces:
-                                users[(module, node.name)] = decorator.attr
+                                users[(module, found.name)] = decorator.attr
                     elif isinstance(item, ast.FunctionDef):
                         for decorator in item.decorator_list:
                             if isinstance(decorator, ast.Attribute) and decorator.attr in interfaces:
-                                users[(module, f"{node.name}.{item.name}")] = decorator.attr
+                                users[(module, f"{found.name}.{item.name}")] = decorator.attr
     return interfaces, users
 
 
@@ -646,7 +652,9 @@ def extract_source(root: Path, version: str) -> dict:
 def _source_version(source: _Source) -> str | None:
     """``keras.__version__`` as the package's ``__init__.py`` assigns it."""
     for node in source.trees.get("keras", ast.Module(body=[], type_ignores=[])).body:
-        named = isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets)
+        if not isinstance(node, ast.Assign):
+            continue
+        named = any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets)
         if named and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return node.value.value
     return None
