@@ -26,7 +26,7 @@ exports, :mod:`kerascheck.static.star_imports`). Each tree gives its top-level s
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 import libcst as cst
@@ -98,8 +98,8 @@ def settled(events: Sequence[TopLevel]) -> tuple[TopLevel, ...]:
 def bind_aliases(module: cst.Module, imports: ImportTable) -> bool:
     """Bind in ``imports`` (already holding the module's imports and star bindings) every
     module alias ``module`` makes by assignment (see the module docstring); True if any."""
-    if not any(_may_assign(statement) for statement in module.body):
-        return False  # most modules: nothing to settle
+    if not _has_candidate(module.body, imports.aliases):
+        return False  # most modules: nothing to settle (no record is made for them)
     bound = False
     for event in settled(_events(module.body)):
         if event.kind != "alias":
@@ -116,10 +116,32 @@ def bind_aliases(module: cst.Module, imports: ImportTable) -> bool:
     return bound
 
 
-def _may_assign(statement: cst.CSTNode) -> bool:
-    if isinstance(statement, cst.SimpleStatementLine):
-        return any(isinstance(small, cst.Assign) for small in statement.body)
-    return isinstance(statement, (cst.If, cst.Try, cst.With))
+def _has_candidate(body: Sequence[cst.CSTNode], imported: Mapping[str, str]) -> bool:
+    """Some module-level ``name = a.b`` assigns a dotted name rooted at an imported name."""
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    root: cst.BaseExpression = small.value
+                    while isinstance(root, cst.Attribute):
+                        root = root.value
+                    if isinstance(root, cst.Name) and root.value in imported:
+                        return True
+        elif isinstance(statement, (cst.If, cst.Try, cst.With)) and any(_has_candidate(block, imported) for block in _blocks(statement)):
+            return True
+    return False
+
+
+def _blocks(statement: cst.If | cst.Try | cst.With) -> list[Sequence[cst.CSTNode]]:
+    """The statement lists directly inside a top-level ``if``/``try``/``with``."""
+    blocks = [_block(statement.body)]
+    if isinstance(statement, cst.Try):
+        blocks.extend(_block(handler.body) for handler in statement.handlers)
+        blocks.extend(_block(extra.body) for extra in (statement.orelse, statement.finalbody) if extra is not None)
+    elif isinstance(statement, cst.If) and statement.orelse is not None:
+        orelse = statement.orelse
+        blocks.append([orelse] if isinstance(orelse, cst.If) else _block(orelse.body))
+    return blocks
 
 
 def _events(body: Sequence[cst.CSTNode]) -> list[TopLevel]:
@@ -130,13 +152,9 @@ def _events(body: Sequence[cst.CSTNode]) -> list[TopLevel]:
                 events.extend(_small_events(small))
         elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             events.append(TopLevel("rebind", statement.name.value))
-        elif isinstance(statement, cst.If):
-            events.extend(_events(_block(statement.body)))
-            orelse = statement.orelse
-            if isinstance(orelse, cst.If):
-                events.extend(_events([orelse]))
-            elif orelse is not None:
-                events.extend(_events(_block(orelse.body)))
+        elif isinstance(statement, (cst.If, cst.With)):
+            for block in _blocks(statement):
+                events.extend(_events(block))
         elif isinstance(statement, cst.Try):
             tried = _events(_block(statement.body))
             events.extend(tried)
@@ -146,8 +164,6 @@ def _events(body: Sequence[cst.CSTNode]) -> list[TopLevel]:
             for extra in (statement.orelse, statement.finalbody):
                 if extra is not None:
                     events.extend(_events(_block(extra.body)))
-        elif isinstance(statement, cst.With):
-            events.extend(_events(_block(statement.body)))
     return events
 
 
