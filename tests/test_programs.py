@@ -366,3 +366,42 @@ def test_a_warm_cache_keeps_the_program_model(tmp_path):
     warm = run_cli(root, "check", "--output-format", "json", "--select", "KC301")
     assert cold[1] == warm[1] and [Path(f["filename"]).name for f in json.loads(warm[1])] == ["finetune.py"]
     assert run_cli(root, "check", "--show-programs")[1] == run_cli(root, "check", "--show-programs", "--no-cache")[1]
+
+
+def test_a_package_init_is_no_entry_point_unless_it_has_a_main_block(tmp_path: Path):
+    root = tree(
+        tmp_path,
+        {
+            "lib/__init__.py": "from lib import core\n",
+            "lib/core.py": "import numpy\n",
+            "tool/__init__.py": "if __name__ == '__main__':\n    print('run')\n",
+        },
+    )
+    model = model_of(root)
+    # python runs a package's __init__ only when something imports the package
+    assert grouping(model, root) == {"lib/core.py": [], "tool/__init__.py": []}
+    assert model.programs_of(str(root / "lib/__init__.py")) == ()
+
+
+def test_membership_matches_walking_every_program(tmp_path: Path):
+    """programs_of (from the reachability pass) agrees with the walked programs' files, cycles included."""
+    root = tree(
+        tmp_path,
+        {
+            "a.py": "import b\nimport c\n",
+            "b.py": "import c\n",
+            "c.py": "import d\n",
+            "d.py": "import c\n",  # a cycle
+            "e.py": "import d\nif __name__ == '__main__':\n    pass\n",
+            "sub/f.py": "import g\n",  # another sys.path[0]
+            "sub/g.py": "",
+        },
+    )
+    model = model_of(root)
+    walked: dict[str, list[str]] = {}
+    for program in model.programs:
+        for path in program.files:
+            walked.setdefault(path, []).append(program.entry)
+    for path, entries in walked.items():
+        assert sorted(p.entry for p in model.programs_of(path)) == sorted(entries)
+    assert [p.entry for p in model.programs_with_any([str(root / "d.py")])] == [str(root / "a.py"), str(root / "e.py")]

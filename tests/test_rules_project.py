@@ -158,3 +158,59 @@ def test_fast_locator_agrees_with_libcst_positions():
         assert locator.location(call) == context.location(call)
     class_node = next(s for s in module.body if isinstance(s, cst.ClassDef))
     assert locator.class_name_location(class_node) == context.location(class_node.name)
+
+
+# -- which training runs (the program's code that runs calls it) -------------------------------
+
+TRAINER_LIBRARY = """\
+import keras
+
+
+class Trainer:
+    def train(self, x, y):
+        self.model = keras.Sequential([keras.layers.Dense(1)])
+        self.model.fit(x, y)
+"""
+
+
+def _names_and_lines(findings: list[kerascheck.Finding]) -> list[tuple[str, str, int]]:
+    return sorted((Path(f.location.path).name, f.code, f.location.line) for f in findings)
+
+
+def test_a_library_nobody_calls_trains_no_program(tmp_path: Path):
+    (tmp_path / "trainer.py").write_text(TRAINER_LIBRARY)
+    (tmp_path / "report.py").write_text("import trainer\n\nprint(trainer.Trainer)\n")  # imports it, runs nothing of it
+    assert kerascheck.check([tmp_path], select=["KC301"]) == []
+
+
+def test_pytest_runs_the_tests_of_a_test_file(tmp_path: Path):
+    (tmp_path / "trainer.py").write_text(TRAINER_LIBRARY)
+    test = "from trainer import Trainer\n\n\ndef test_training_converges():\n    Trainer().train(x, y)\n"
+    (tmp_path / "test_trainer.py").write_text(test)
+    (tmp_path / "helpers.py").write_text(test)  # the same code outside a test file: nothing calls the function
+    findings = kerascheck.check([tmp_path], select=["KC301"])
+    assert _names_and_lines(findings) == [("test_trainer.py", "KC301", 1)]  # at the import of the training module
+    assert "trainer.py" in findings[0].message
+
+
+def test_an_attribute_call_is_not_the_files_own_function(tmp_path: Path):
+    # python -m app: __main__.py's main() calls cli.main(), which is not __main__.py's own main
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "__main__.py").write_text(
+        "from app import cli\n\n\ndef main():\n    cli.main()\n\n\nif __name__ == '__main__':\n    main()\n"
+    )
+    (tmp_path / "app" / "cli.py").write_text(
+        "import keras\n\n\ndef train():\n    model = keras.Sequential()\n    model.fit(x, y)\n\n\ndef main():\n    train()\n"
+    )
+    findings = kerascheck.check([tmp_path], select=["KC301"])
+    assert _names_and_lines(findings) == [("__main__.py", "KC301", 1)]
+
+
+def test_a_package_init_is_no_entry_point(tmp_path: Path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("from pkg import train_on_import\n")
+    (tmp_path / "pkg" / "train_on_import.py").write_text("import keras\nmodel = keras.Sequential()\nmodel.fit(x, y)\n")
+    findings = kerascheck.check([tmp_path], select=["KC301"])
+    # nothing imports the package, so the module that trains on import is its own program
+    assert _names_and_lines(findings) == [("train_on_import.py", "KC301", 3)]

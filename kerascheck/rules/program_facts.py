@@ -72,6 +72,14 @@ class Referenced:
     #: Those of ``names`` that are functions defined at the top of this same file (a call to
     #: the file's own ``main()`` is not a call to another module's ``main``).
     own: frozenset[str] = frozenset()
+    #: The names the file's module-level code calls (or passes on): they run when it is imported.
+    #: In these three fields a name called through an attribute or an import is written ".name".
+    on_import: frozenset[str] = frozenset()
+    #: The names that run only when the file is the program: calls under its ``__main__`` guard,
+    #: ``main`` for ``tf.app.run()``, and in a test file what pytest runs (tests, setup, fixtures).
+    as_entry: frozenset[str] = frozenset()
+    #: function (or method) name -> the names it calls or passes on.
+    calls: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
 @record
@@ -325,6 +333,9 @@ class ProgramFacts:
         self._first_trains: list[tuple[Location, bool]] = []  # the first fit, the first custom step
         self._training_names: set[str] = set()  # functions holding a training call ("" at module level)
         self._calls_in: dict[str, set[str]] = {}  # function name -> the names it calls
+        self._on_import: set[str] = set()  # names module-level code calls
+        self._as_entry: set[str] = set()  # names that run only when the file is the program
+        self._test_file = _is_test_file(context.path)
         self._defined: set[str] = set()  # functions defined at the top of the file
         self._main_guard = 0  # inside ``if __name__ == "__main__":`` at module level
         #: Positions without libcst's whole-file codegen (most files end up reporting nothing).
@@ -432,9 +443,18 @@ class ProgramFacts:
             if seed.helper is not None and any(f in self._training_functions for f in functions):
                 seed = replace(seed, helper=None)  # seeds the training that follows it in the function
             self.facts.append(seed)
-        if any(seed.helper is not None for seed, _ in self._seeds) or self._referenced:
-            own = self._defined & self._referenced
-            self.facts.append(Referenced(frozenset(self._referenced), frozenset(own - set(context.imports.aliases))))
+        if any(seed.helper is not None for seed, _ in self._seeds) or self._referenced or self._as_entry:
+            own = self._defined & (self._referenced | self._as_entry)  # a "."-marked name is never one
+            calls = tuple(sorted((name, frozenset(called)) for name, called in self._calls_in.items()))
+            self.facts.append(
+                Referenced(
+                    frozenset(self._referenced),
+                    frozenset(own - set(context.imports.aliases)),
+                    frozenset(self._on_import),
+                    frozenset(self._as_entry),
+                    calls,
+                )
+            )
         callers = self._training_callers()
         for location, loop in self._first_trains:
             self.facts.append(Trains(location, loop, callers))
@@ -518,21 +538,38 @@ class ProgramFacts:
         """Record the called name (as written and as imported) and names passed as arguments."""
         func = node.func
         names = []
+        # For what runs (:func:`running_functions`), a name reached through an attribute or an
+        # import (``cli.main()``, ``self.fit()``) is marked ".": it is never this file's own
+        # top-level function of that name.
+        scoped = []
         if qualified is not None:
             if qualified not in SEED_FUNCTIONS:  # ``random.seed`` does not call a helper ``seed``
                 names.append(qualified.rsplit(".", 1)[-1])
+                scoped.append(("." if "." in qualified else "") + names[-1])
         elif isinstance(func, cst.Name):
             names.append(func.value)
+            scoped.append(func.value)
         elif isinstance(func, cst.Attribute):
             names.append(func.attr.value)
-        names.extend(arg.value.value for arg in node.args if isinstance(arg.value, cst.Name))
+            scoped.append("." + func.attr.value)
+        passed = [arg.value.value for arg in node.args if isinstance(arg.value, cst.Name)]
+        names.extend(passed)
+        scoped.extend(passed)
         self._referenced.update(names)
         if self.context.functions:
-            self._calls_in.setdefault(self.context.functions[-1].name.value, set()).update(names)
+            self._calls_in.setdefault(self.context.functions[-1].name.value, set()).update(scoped)
+        elif self._main_guard:
+            self._as_entry.update(scoped)
+        else:  # module level, class bodies included: runs whenever the file is imported
+            self._on_import.update(scoped)
+        if qualified is not None and qualified.endswith(APP_RUN) and not node.args and not self.context.functions:
+            self._as_entry.add("main")  # ``tf.app.run()`` calls the ``__main__`` module's ``main``
 
     def on_function(self, node: cst.FunctionDef) -> None:
         if len(self.context.functions) == 1 and not self.context.classes:
             self._defined.add(node.name.value)
+        if self._test_file and _run_by_pytest(node):
+            self._as_entry.add(node.name.value)
 
     def on_if(self, node: cst.If, entering: bool) -> None:
         if not self.context.functions and not self.context.classes and _is_main_guard(node.test):
@@ -620,6 +657,26 @@ class ProgramFacts:
         for arg in node.args:
             names.update(m.names_in(arg.value))
         self._dumped.update(names)
+
+
+#: ``tf.app.run()`` / ``absl.app.run()``: with no argument, it runs the ``__main__`` module's ``main``.
+APP_RUN = "app.run"
+#: pytest runs these in a test file besides its ``test*`` functions and methods.
+_PYTEST_RUNS = frozenset({"setUp", "setUpClass", "setup_method", "setup_class", "setup_module", "setup_function"})
+
+
+def _is_test_file(path: str) -> bool:
+    """A file pytest collects by default (``test_*.py``, ``*_test.py``)."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+
+
+def _run_by_pytest(node: cst.FunctionDef) -> bool:
+    """A test, a setup hook or a fixture: pytest calls it, nothing in the file does."""
+    name = node.name.value
+    if name.startswith("test") or name in _PYTEST_RUNS:
+        return True
+    return any((dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").endswith("fixture") for d in node.decorators)
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
@@ -777,6 +834,7 @@ class _RecheckNames:
         """None when the program starts no finding (no training, fit or custom class)."""
         called: set[str] = set()
         dumped: set[str] = set()
+        calls: list[tuple[str, frozenset[str]]] = []
         starts = False
         for fact in program_facts:
             if isinstance(fact, Seeds) and fact.helper is not None:
@@ -784,6 +842,8 @@ class _RecheckNames:
             elif isinstance(fact, Trains):
                 called.update(fact.callers)
                 starts = True
+            elif isinstance(fact, Referenced):
+                calls.extend(fact.calls)
             elif isinstance(fact, PreprocessorFitted) and not (fact.kept or fact.targets_only):
                 if fact.name is not None:
                     dumped.add(fact.name)
@@ -793,7 +853,18 @@ class _RecheckNames:
                 starts = True
             elif isinstance(fact, CustomClass):
                 starts = True
-        return _RecheckNames(frozenset(called), frozenset(dumped)) if starts else None
+        if not starts:
+            return None
+        # and the functions that call those, known from the files checked so far: a left-out file
+        # calling one of them may be what runs the training (the engine repeats the recheck)
+        grew = True
+        while grew:
+            grew = False
+            for function, names in calls:
+                if function not in called and any(name.lstrip(".") in called for name in names):
+                    called.add(function)
+                    grew = True
+        return _RecheckNames(frozenset(called), frozenset(dumped))
 
 
 def _call_names(file: LeftOutFile) -> python_ast.CallNames:
@@ -939,6 +1010,39 @@ def referenced_names(project: ProjectContext, program: Program, *, outside: str 
         if path != outside
         for name in fact.names - fact.own
     }
+
+
+def running_functions(project: ProjectContext, program: Program) -> set[tuple[str, str]]:
+    """``(path, function name)`` of the functions that run when ``program`` runs: called (or
+    passed on) by module-level code of its files, by the entry point's ``__main__`` guard or, in
+    a test file, by pytest, then by those functions, transitively; ``(entry, "__main__")`` too.
+    Calls are matched by name, as :class:`Referenced` records them: a name a file defines at its
+    top is that file's function, any other name any file's function (or method) of that name."""
+    facts = dict(facts_in(project, program.files, Referenced))
+    defined: dict[str, list[str]] = {}
+    for path, fact in facts.items():
+        for name, _ in fact.calls:
+            defined.setdefault(name, []).append(path)
+    calls_of = {(path, name): called for path, fact in facts.items() for name, called in fact.calls}
+    running = {(program.entry, "__main__")}
+    pending: list[tuple[str, str]] = []
+
+    def reach(path: str, names: Iterable[str]) -> None:
+        own = facts[path].own if path in facts else frozenset()
+        for spelt in names:
+            name = spelt.lstrip(".")
+            for target in (path,) if spelt in own else defined.get(name, ()):
+                if (target, name) not in running:
+                    running.add((target, name))
+                    pending.append((target, name))
+
+    for path, fact in facts.items():
+        reach(path, fact.on_import)
+        if path == program.entry:
+            reach(path, fact.as_entry)
+    while pending:
+        reach(pending[-1][0], calls_of.get(pending.pop(), ()))
+    return running
 
 
 def programs_with(project: ProjectContext, path: str) -> tuple[Program, ...]:

@@ -27,6 +27,7 @@ from kerascheck.rules.program_facts import (
     facts_in,
     has_fact,
     referenced_names,
+    running_functions,
     runs_on_tensorflow,
     seed_kind,
 )
@@ -37,17 +38,20 @@ from kerascheck.static.programs import Program
 
 
 def _training(project: ProjectContext, program: Program) -> tuple[str, Trains] | None:
-    """Where ``program`` trains: the entry point's first ``fit`` (else its first custom step);
-    else the first training of an imported module that runs on import or that the program's
-    other files call into. None for a program that does not train."""
+    """Where ``program`` trains: the first training of its files (entry point first; a file's
+    ``fit`` before its custom step) that runs: at module level, or in a function that code which
+    runs calls (:func:`running_functions`: module-level code, the entry point's ``__main__``
+    block, pytest's tests). None for a program that does not train."""
+    running: set[tuple[str, str]] | None = None
     for path in program.files:
         facts = project.facts.get(path)
         if not facts:  # most files of a large tree's programs recorded nothing
             continue
         trains = sorted((f for f in facts if isinstance(f, Trains)), key=lambda f: f.loop)
-        if trains and path != program.entry and trains[0].callers:
-            if not trains[0].callers & referenced_names(project, program, outside=path):
-                continue  # imported for its other functions: its training does not run here
+        if trains and trains[0].callers:  # in functions: only if something that runs calls them
+            running = running_functions(project, program) if running is None else running
+            if not any((path, name) in running for name in trains[0].callers):
+                continue  # a library module's methods, a helper nothing calls...
         if trains:
             return path, trains[0]
     return None
@@ -216,6 +220,10 @@ class MissingGlobalSeed(ProjectRule):
             "model_1 = tfdf.keras.GradientBoostedTreesModel()\n"
             "model_1.fit(train_ds)\n"
         ),
+        # a library module: its training runs only if a caller calls it, and no code here does
+        "import keras\n\n\nclass Trainer:\n    def train(self, x, y):\n        self.model = keras.Sequential()\n        self.model.fit(x, y)\n",
+        # the call that would run it is commented out
+        "import keras\n\n\ndef example():\n    model = keras.Sequential()\n    model.fit(x, y)\n\n# example()\n",
     )
     INVALID = (
         Invalid(
@@ -298,6 +306,17 @@ class MissingGlobalSeed(ProjectRule):
             "import keras\nmodel = keras.Sequential()\nmodel.fit(x, y)\n",
             project={"other.py": "import keras\nkeras.utils.set_random_seed(0)\n"},
             line=3,
+        ),
+        # training in a function the __main__ block runs (through another function)
+        Invalid(
+            "import keras\n\n\ndef train():\n    model = keras.Sequential()\n    model.fit(x, y)\n\n\ndef main():\n    train()\n\n\n"
+            "if __name__ == '__main__':\n    main()\n",
+            line=6,
+        ),
+        # TF1's tf.app.run() runs the script's main()
+        Invalid(
+            "import tensorflow as tf\n\n\ndef main(_):\n    model = tf.keras.Sequential()\n    model.fit(x, y)\n\n\ntf.app.run()\n",
+            line=6,
         ),
     )
 

@@ -4,7 +4,8 @@ A *program* is what one ``python script.py`` (or one notebook kernel) runs: its 
 every project module it imports, transitively. Entry points are every script that no other
 checked file (module or notebook) imports, every script with an ``if __name__ == "__main__":``
 block (meant to be run, even if others import its functions), and every notebook (nothing can
-import a notebook). A module imported
+import a notebook); never a package's ``__init__.py`` without such a block (it runs only when
+its package is imported). A module imported
 by two scripts belongs to both programs.
 
 Imports are resolved to files exactly as Python's path finder does, over the checked files:
@@ -244,6 +245,10 @@ class ProgramModel:
             assert self._walk is not None  # only a built model has programs not made yet
             program = self._made[index] = self._walk(self._entries[index])
         return program
+
+
+def _is_package_init(path: str) -> bool:
+    return os.path.basename(path) == "__init__.py"
 
 
 def _bit_indexes(bits: int) -> Iterator[int]:
@@ -574,7 +579,9 @@ class _Builder:
         imported: set[str] = set()
         for path in (*self.scripts, *self.notebooks):  # a helper only a notebook imports is no entry point
             imported.update(target for target, _, _ in self._edges(path, os.path.dirname(_absolute(path))) if target != path)
-        runnable = [p for p in self.scripts if p not in imported or self.imports[p].main_guard]
+        # A package's __init__.py runs only when the package is imported: never a program of
+        # its own (``python -m pkg`` runs ``pkg/__main__.py``), unless it has a __main__ block.
+        runnable = [p for p in self.scripts if (p not in imported and not _is_package_init(p)) or self.imports[p].main_guard]
         entries = runnable + self.notebooks
         by_directory: dict[str, list[tuple[int, str]]] = {}
         for index, entry in enumerate(entries):
@@ -586,7 +593,7 @@ class _Builder:
         # nothing outside imports) would belong to no program: each becomes its own.
         made: dict[int, Program] = {}
         for path in self.scripts:
-            if path not in membership:
+            if path not in membership and not (_is_package_init(path) and not self.imports[path].main_guard):
                 program = made[len(entries)] = self._program(path)
                 for member in program.files:
                     membership[member] = membership.get(member, 0) | 1 << len(entries)
