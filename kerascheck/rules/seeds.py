@@ -114,7 +114,11 @@ class MissingGlobalSeed(ProjectRule):
     Finds programs that train a model (``fit``, Keras 2's ``fit_generator``, ``train_on_batch``,
     a custom loop with ``optimizer.apply_gradients``) without setting any global seed, neither in the training
     file nor in a module it imports (or that imports it). Reported once per program, at its
-    first training call. Inference-only scripts need no seed. A seed inside a helper function
+    first training call. Inference-only scripts need no seed. Training counts where it runs:
+    at module level, or in a function that running code calls (module-level code, the entry
+    point's ``__main__`` block, ``tf.app.run()``'s ``main``, pytest's tests and fixtures in a
+    test file, and what those call); a library module whose methods nothing calls, or a
+    package's ``__init__.py``, is no program that trains. A seed inside a helper function
     (``def seed_everything(s): ...``) counts only when a file of the program calls the helper
     (or passes it on, as in ``app.run(main)``); seeds at module level, in methods, in decorated
     functions and in the function that trains always count.
