@@ -307,6 +307,16 @@ def find_dotted(
     return file
 
 
+def relative_base(importer: str, level: int) -> str:
+    """The directory a relative import with ``level`` dots in the file ``importer`` starts
+    from, as Python finds it: ``from .x import y`` the file's own package directory, each
+    further dot the one above."""
+    directory = os.path.dirname(importer)
+    for _ in range(level - 1):
+        directory = os.path.dirname(directory)
+    return directory
+
+
 _INIT = os.sep + "__init__.py"
 
 
@@ -408,9 +418,7 @@ class _Builder:
     def _resolve(self, statement: ImportStatement, importer: str, search: Sequence[str]) -> list[tuple[str, str]]:
         """The checked files ``statement`` in ``importer`` runs, each with its module name."""
         if statement.level:
-            base = os.path.dirname(importer)
-            for _ in range(statement.level - 1):
-                base = os.path.dirname(base)
+            base = relative_base(importer, statement.level)
             package_name = self._package_name(importer, statement.level)
             prefix = package_name.split(".") if package_name else []
             init = os.path.join(base, "__init__.py")
@@ -441,9 +449,7 @@ class _Builder:
 
     def _package_name(self, importer: str, level: int) -> str:
         """The dotted package a relative import of ``level`` starts from (for display)."""
-        directory = os.path.dirname(importer)
-        for _ in range(level - 1):
-            directory = os.path.dirname(directory)
+        directory = relative_base(importer, level)
         parts = []
         while self._has_init(directory):
             parts.append(os.path.basename(directory))

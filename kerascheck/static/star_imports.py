@@ -2,15 +2,22 @@
 
 A notebook that does ``from utils import *``, where ``utils.py`` beside it does
 ``from keras.layers import *`` and ``import keras.backend as K``, uses Keras as much as one that
-imports it itself. Like Python running a script or notebook, M is looked up in the importing
-file's own directory, by the program model's path finder
-(:func:`kerascheck.static.programs.find_dotted`: a package before a module; never a notebook).
-M is read, never run:
-only its top-level import statements (and the names its own definitions rebind) count, its
-``__all__`` is respected, ``_private`` names are skipped, its own star imports of Keras modules
-bind the names :func:`kerascheck.keras_api.module_names` knows, and its star imports of other
-project modules are followed (cycles stop). A module that cannot be read or parsed binds
-nothing. Each module is read once per process (per path, size and modification time).
+imports it itself; so does every module of a package doing ``from .imports import *`` or
+``from ..imports import *`` (ktrain), where the package's ``imports.py`` imports TensorFlow. M is
+found as Python finds it, by the program model's path finder
+(:func:`kerascheck.static.programs.find_dotted`: a package before a module; never a notebook):
+a relative M from the importing file's package (:func:`kerascheck.static.programs.relative_base`),
+an absolute one in the importing file's own directory (``sys.path[0]`` of a script or notebook),
+then in the directory above its top-level package. M is read, never run: only its top-level
+statements count (also inside top-level ``if``/``try``/``with``): the names its imports bind,
+its module aliases made by assignment (``K = keras.backend``,
+:mod:`kerascheck.static.semantic.module_aliases`, whose rules also keep an ``except ImportError``
+fallback such as ``K = None`` from erasing what the ``try`` imported) and the names its own
+definitions rebind. Its ``__all__`` is respected, ``_private`` names are skipped, its own star
+imports of Keras modules bind the names :func:`kerascheck.keras_api.module_names` knows, and its
+star imports of other project modules are followed (relative ones from its own package; cycles
+stop). A module that cannot be read or parsed binds nothing. Each module is read once per
+process (per path, size and modification time).
 """
 
 from __future__ import annotations
@@ -18,16 +25,19 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 
 from kerascheck.records import record
 from kerascheck.static.cache_key import digest
 from kerascheck.static.names import canonical
-from kerascheck.static.programs import find_dotted
+from kerascheck.static.programs import find_dotted, relative_base
+from kerascheck.static.semantic.module_aliases import TopLevel, catches_import_error, is_keras_module, settled, without_fallbacks
+from kerascheck.static.semantic.project_modules import search_path
 
-#: ``from M import *`` at the start of a line (a cheap test before anything is read).
-_STAR_IMPORT = re.compile(r"^[ \t]*from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+\*", re.MULTILINE)
+#: ``from M import *`` at the start of a line, M absolute (``utils``) or relative (``.imports``,
+#: ``..``, ``. imports``): a cheap test before anything is read.
+_STAR_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.[.\w \t]*?|[A-Za-z_][\w.]*)[ \t]+import[ \t]+\*", re.MULTILINE)
 
 #: What every star import holds, spelt to start with its literal (searched at "import" only,
 #: where the line-anchored pattern above is tried at every line).
@@ -54,11 +64,9 @@ class StarBindings:
 
 @record
 class _Module:
-    """One project module as read: its top-level bindings, in order, and its star imports."""
+    """One project module as read: what its top-level statements do to names, in order."""
 
-    #: ``(local, dotted path)`` bound by an import; ``(local, "")`` rebound by a definition;
-    #: ``("*", module)`` a star import, all in statement order.
-    events: tuple[tuple[str, str], ...]
+    events: tuple[TopLevel, ...]
     exported: frozenset[str] | None  # ``__all__`` when it is a literal list/tuple of strings
     digest: str
 
@@ -70,20 +78,27 @@ def bindings(path: str, text: str) -> StarBindings:
     """The names ``text`` (the file at ``path``) gets from star-importing project modules."""
     if "*" not in text or _IMPORT_STAR.search(text) is None:
         return StarBindings()
-    wanted = [m for m in _STAR_IMPORT.findall(text) if not _is_keras(m)]
+    wanted = [m for m in (_spelt(found) for found in _STAR_IMPORT.findall(text)) if not _is_keras(m)]
     if not wanted:
         return StarBindings()
-    directory = os.path.dirname(os.path.abspath(path))
+    importer = os.path.abspath(path)
+    directory = os.path.dirname(importer)
     names: dict[str, str] = {}
     read: dict[str, str] = {}
     for module in wanted:
-        names.update(_exports(module, directory, read, frozenset()))
+        names.update(_exports(module, importer, directory, read, frozenset()))
     return StarBindings(names, tuple(sorted(read.items())))
 
 
-def _exports(module: str, directory: str, read: dict[str, str], seen: frozenset[str]) -> dict[str, str]:
-    """What ``from module import *`` binds if ``module`` is a project module, else nothing."""
-    path = find_dotted(module, [directory])
+def _spelt(module: str) -> str:
+    """A star import's module as Python reads it (``. imports`` is ``.imports``)."""
+    return "".join(module.split())
+
+
+def _exports(module: str, importer: str, directory: str, read: dict[str, str], seen: frozenset[str]) -> dict[str, str]:
+    """What ``from module import *`` in the file ``importer`` binds if ``module`` is a project
+    module, else nothing; ``directory`` is the checked file's own (``sys.path[0]``)."""
+    path = _module_file(module, importer, directory)
     if path is None or path in seen:
         return {}
     parsed = _read(path)
@@ -91,24 +106,41 @@ def _exports(module: str, directory: str, read: dict[str, str], seen: frozenset[
         return {}
     read[path] = parsed.digest
     bound: dict[str, str] = {}
-    for local, target in parsed.events:
-        if local != "*":
-            if target:
-                bound[local] = target
+    for event in parsed.events:
+        if event.kind == "import":
+            bound[event.name] = event.target
+        elif event.kind == "alias":
+            root, _, rest = event.target.partition(".")
+            target = bound.get(root)
+            resolved = f"{target}.{rest}" if target is not None and rest else target
+            if resolved is not None and is_keras_module(resolved):
+                bound[event.name] = resolved
             else:
-                bound.pop(local, None)
-            continue
-        keras_module = canonical(target)
-        if _is_keras(target):
+                bound.pop(event.name, None)
+        elif event.kind == "rebind":
+            bound.pop(event.name, None)
+        elif _is_keras(event.target):
             from kerascheck.keras_api import module_names  # the data loads on first use only
 
             # Keep the spelling used (``tensorflow.keras.layers.Dense``): rules may care.
-            bound.update({name: f"{target}.{name}" for name in module_names(keras_module)})
+            bound.update({name: f"{event.target}.{name}" for name in module_names(canonical(event.target))})
         else:
-            bound.update(_exports(target, directory, read, seen | {path}))
+            bound.update(_exports(event.target, path, directory, read, seen | {path}))
     if parsed.exported is not None:
         return {name: value for name, value in bound.items() if name in parsed.exported}
     return {name: value for name, value in bound.items() if not name.startswith("_")}
+
+
+def _module_file(module: str, importer: str, directory: str) -> str | None:
+    """The file ``from module import *`` in ``importer`` reads, if it is in the project."""
+    name = module.lstrip(".")
+    level = len(module) - len(name)
+    if not level:
+        return find_dotted(name, list(dict.fromkeys([directory, *search_path(importer, 0)])))
+    if name:
+        return find_dotted(name, search_path(importer, level))
+    init = os.path.join(relative_base(importer, level), "__init__.py")  # ``from . import *``
+    return init if os.path.isfile(init) else None
 
 
 def _read(path: str) -> _Module | None:
@@ -129,46 +161,93 @@ def _parse(path: str) -> _Module | None:
         tree = ast.parse(data, path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # unreadable or broken: it binds nothing, the run goes on
-    events: list[tuple[str, str]] = []
-    exported: frozenset[str] | None = None
-    for statement in _top_level(tree.body):
+    exported: list[frozenset[str] | None] = [None]
+    events = settled(_events(tree.body, exported))
+    return _Module(events, exported[0], digest(data).hex())
+
+
+def _events(body: Sequence[ast.stmt], exported: list[frozenset[str] | None]) -> list[TopLevel]:
+    """What the module-level statements ``body`` do to names, in order (``exported[0]`` is set
+    to a literal ``__all__``)."""
+    events: list[TopLevel] = []
+    for statement in body:
         if isinstance(statement, ast.Import):
             for alias in statement.names:
-                if alias.asname:
-                    events.append((alias.asname, alias.name))
-                else:
-                    root = alias.name.split(".", 1)[0]
-                    events.append((root, root))
+                root = alias.name.split(".", 1)[0]
+                events.append(TopLevel("import", alias.asname, alias.name) if alias.asname else TopLevel("import", root, root))
         elif isinstance(statement, ast.ImportFrom):
-            if statement.level or not statement.module:
-                continue  # relative imports: a package's internals, not a script's helpers
-            for alias in statement.names:
-                if alias.name == "*":
-                    events.append(("*", statement.module))
-                else:
-                    events.append((alias.asname or alias.name, f"{statement.module}.{alias.name}"))
+            events.extend(_from_events(statement))
         elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            events.append((statement.name, ""))
+            events.append(TopLevel("rebind", statement.name))
         elif isinstance(statement, ast.Assign):
-            for target in statement.targets:
-                if isinstance(target, ast.Name):
-                    if target.id == "__all__":
-                        exported = _literal_names(statement.value)
-                    events.append((target.id, ""))
-    return _Module(tuple(events), exported, digest(data).hex())
+            events.extend(_assign_events(statement, exported))
+        elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+            events.extend(TopLevel("rebind", name) for name in _target_names(statement.target))
+        elif isinstance(statement, ast.If):
+            events.extend(_events(statement.body + statement.orelse, exported))
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            events.extend(_events(statement.body, exported))
+        elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+            tried = _events(statement.body, exported)  # type: ignore[attr-defined]
+            events.extend(tried)
+            for handler in statement.handlers:  # type: ignore[attr-defined]
+                caught = _events(handler.body, exported)
+                events.extend(without_fallbacks(tried, caught) if catches_import_error(_exception_names(handler.type)) else caught)
+            events.extend(_events(statement.orelse + statement.finalbody, exported))  # type: ignore[attr-defined]
+    return events
 
 
-def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
-    """Module-level statements, including those inside top-level ``if``/``try`` blocks."""
-    found: list[ast.stmt] = []
-    for statement in body:
-        if isinstance(statement, ast.If):
-            found.extend(_top_level(statement.body + statement.orelse))
-        elif isinstance(statement, ast.Try):
-            found.extend(_top_level(statement.body + [s for h in statement.handlers for s in h.body] + statement.orelse + statement.finalbody))
-        else:
-            found.append(statement)
-    return found
+def _from_events(statement: ast.ImportFrom) -> list[TopLevel]:
+    dots = "." * (statement.level or 0)
+    module = statement.module or ""
+    if any(alias.name == "*" for alias in statement.names):
+        return [TopLevel("star", "", dots + module)] if dots or module else []
+    if dots:  # ``from .x import y``: a name of the package, not Keras
+        return [TopLevel("rebind", alias.asname or alias.name) for alias in statement.names]
+    return [TopLevel("import", alias.asname or alias.name, f"{module}.{alias.name}") for alias in statement.names]
+
+
+def _assign_events(statement: ast.Assign, exported: list[frozenset[str] | None]) -> list[TopLevel]:
+    targets = statement.targets
+    if len(targets) == 1 and isinstance(targets[0], ast.Name):
+        name = targets[0].id
+        if name == "__all__":
+            exported[0] = _literal_names(statement.value)
+        value = _dotted(statement.value)
+        if value is not None:
+            return [TopLevel("alias", name, value)]
+    return [TopLevel("rebind", name) for target in targets for name in _target_names(target)]
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+def _dotted(expr: ast.expr) -> str | None:
+    """The dotted text of a ``Name``/``Attribute`` chain, else None."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))
+
+
+def _exception_names(kind: ast.expr | None) -> list[str | None]:
+    """The exception names an ``except`` clause lists (``None`` for a bare ``except:``)."""
+    if kind is None:
+        return [None]
+    if isinstance(kind, ast.Tuple):
+        return [_dotted(element) for element in kind.elts]
+    return [_dotted(kind)]
 
 
 def _literal_names(value: ast.expr) -> frozenset[str] | None:

@@ -5,6 +5,8 @@
 * :mod:`.callgraph`: intra-module call graph and where training code runs;
 * :mod:`.keras_models`: each Keras model object, its layers, fits, callbacks and events;
 * :mod:`.escapes`: where an object goes once made (kept, or dropped when its code ends);
+* :mod:`.module_aliases`: module aliases made by assignment (``K = keras.backend``), bound in
+  the import table as imports are;
 * :mod:`.model`: :class:`SemanticModel`, the facade rules use.
 """
 

@@ -41,6 +41,11 @@ class ClassTable:
         self.classes[node.name.value] = ClassInfo(node.name.value, bases, methods, node)
         self._methods.update(methods)
 
+    def resolve_again(self) -> None:
+        """Resolve every class's bases again (the import table has gained names since)."""
+        for info in list(self.classes.values()):
+            self.add(info.node)
+
     def get(self, name: str) -> ClassInfo | None:
         return self.classes.get(name)
 

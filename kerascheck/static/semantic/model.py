@@ -36,6 +36,7 @@ from kerascheck.static.semantic.keras_models import (
     ModelIndex,
     ModelObject,
 )
+from kerascheck.static.semantic.module_aliases import bind_aliases
 from kerascheck.static.semantic.project_modules import ProjectModules
 from kerascheck.static.semantic.scopes import Binding, Scope, ScopeTracker, Site
 from kerascheck.static.semantic.values import Evaluator, Value
@@ -73,6 +74,8 @@ class SemanticModel:
         self.path = path
         #: The classes of the file and which are Keras layers/models.
         self.classes = classes
+        if bind_aliases(module, imports):  # ``K = keras.backend``: ``K`` names a module, as an import would
+            classes.resolve_again()
         self._qualified = qualified
         self._code = code
         self._edit = edit

@@ -21,7 +21,7 @@ import libcst as cst
 
 from kerascheck.static.cache_key import digest
 from kerascheck.static.names import dotted
-from kerascheck.static.programs import find_dotted
+from kerascheck.static.programs import find_dotted, relative_base
 
 if TYPE_CHECKING:
     from kerascheck.static.semantic.model import SemanticModel
@@ -79,7 +79,7 @@ class ProjectModules:
 
     def _analysed(self, module: str, level: int) -> SemanticModel | None:
         if (module, level) not in self._files:
-            self._files[(module, level)] = find_dotted(module, self._search_path(level))
+            self._files[(module, level)] = find_dotted(module, search_path(self.importer, level))
         path = self._files[(module, level)]
         if path is None:
             return None
@@ -89,21 +89,25 @@ class ProjectModules:
         self.read[path] = analysed[1]
         return analysed[0]
 
-    def _search_path(self, level: int) -> list[str]:
-        directory = os.path.dirname(self.importer)
-        if level:
-            for _ in range(level - 1):
-                directory = os.path.dirname(directory)
-            return [directory]
-        top = directory
-        while os.path.isfile(os.path.join(top, "__init__.py")):
-            top = os.path.dirname(top)
-        return [directory] if top == directory else [directory, top]
-
     def depends_on(self, semantic: SemanticModel) -> None:
         """What ``semantic`` (an analysed module) itself read counts for this file too."""
         if semantic.project_modules is not None:
             self.read.update(semantic.project_modules.read)
+
+
+def search_path(importer: str, level: int) -> list[str]:
+    """Where an import with ``level`` dots in the file ``importer`` (absolute) looks for its
+    module: a relative one in the package Python starts from
+    (:func:`kerascheck.static.programs.relative_base`); an absolute one in the file's own
+    directory (``sys.path[0]`` of a script), then in the directory above its top-level package
+    (where an installed or tested package is imported from)."""
+    if level:
+        return [relative_base(importer, level)]
+    directory = os.path.dirname(importer)
+    top = directory
+    while os.path.isfile(os.path.join(top, "__init__.py")):
+        top = os.path.dirname(top)
+    return [directory] if top == directory else [directory, top]
 
 
 def _local(alias: cst.ImportAlias) -> str | None:
