@@ -179,7 +179,8 @@ def test_main_prints_tables_markdown_and_stubs(synthetic, tmp_path, capsys):
 def test_main_skips_clearly_without_the_corpus(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KERASCHECK_CORPUS", str(tmp_path / "missing"))
     assert score.main([]) == 0
-    assert "skipped: corpus real, keras-io not found" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "skipped: corpus real, keras-io, heldout not found" in out and "heldout_fetch.py" in out
 
 
 def test_main_reports_a_bad_label_file_with_exit_2(synthetic, capsys):
