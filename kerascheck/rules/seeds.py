@@ -26,7 +26,6 @@ from kerascheck.rules.program_facts import (
     Trains,
     facts_in,
     has_fact,
-    referenced_names,
     running_functions,
     runs_on_tensorflow,
     seed_kind,
@@ -59,11 +58,12 @@ def _training(project: ProjectContext, program: Program) -> tuple[str, Trains] |
 
 def _seeds_of(project: ProjectContext, program: Program) -> list[Seeds]:
     """The program's seeds, the entry point's first; a seed inside a helper function counts
-    only when a file of the program calls (or passes) the helper."""
-    seeds = [fact for _, fact in facts_in(project, program.files, Seeds)]
+    only when the helper runs (:func:`running_functions`: code that runs calls or passes it)."""
+    found = list(facts_in(project, program.files, Seeds))
+    seeds = [fact for _, fact in found]
     if any(s.helper is not None for s in seeds):
-        referenced = referenced_names(project, program)
-        seeds = [s for s in seeds if s.helper is None or s.helper in referenced]
+        running = running_functions(project, program)
+        seeds = [s for path, s in found if s.helper is None or (path, s.helper) in running]
     return seeds
 
 
