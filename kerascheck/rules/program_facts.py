@@ -998,12 +998,9 @@ def has_fact(project: ProjectContext, program: Program, kind: type[FactT], test:
     return any(test is None or test(fact) for _, fact in facts_in(project, program.files, kind))
 
 
-def referenced_names(project: ProjectContext, program: Program, *, outside: str | None = None) -> set[str]:
-    """Names the program's files call or pass on (a helper counts only when referenced).
-    With ``outside``: only the calls other files make to names they do not define themselves
-    (what they can reach of module ``outside``)."""
-    if outside is None:
-        return {name for _, fact in facts_in(project, program.files, Referenced) for name in fact.names}
+def referenced_names(project: ProjectContext, program: Program, *, outside: str) -> set[str]:
+    """The names the program's files other than ``outside`` call or pass on, leaving out those
+    they define themselves: what they can reach of module ``outside``."""
     return {
         name
         for path, fact in facts_in(project, program.files, Referenced)

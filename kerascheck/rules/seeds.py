@@ -4,13 +4,14 @@ KC301, KC302 and KC304 are decided per *program* (an entry point and what it imp
 :mod:`kerascheck.static.programs`): every file records small facts ("trains at line 12",
 "seeds with `random.seed`") in the shared :class:`~kerascheck.rules.program_facts.ProgramFacts`
 collector during the one walk, and ``finish`` combines them over each program's files. A
-program trains when its entry point trains, or when a module it imports trains on import or in
-a function the program calls.
+program trains where its files' training runs: on import, or in a function that code which
+runs calls (:func:`~kerascheck.rules.program_facts.running_functions`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
@@ -36,43 +37,43 @@ from kerascheck.static.programs import Program
 # -- per program ------------------------------------------------------------------------------
 
 
-def _training(project: ProjectContext, program: Program) -> tuple[str, Trains] | None:
+def _training(project: ProjectContext, program: Program, running: Callable[[], set[tuple[str, str]]]) -> tuple[str, Trains] | None:
     """Where ``program`` trains: the first training of its files (entry point first; a file's
     ``fit`` before its custom step) that runs: at module level, or in a function that code which
     runs calls (:func:`running_functions`: module-level code, the entry point's ``__main__``
     block, pytest's tests). None for a program that does not train."""
-    running: set[tuple[str, str]] | None = None
     for path in program.files:
         facts = project.facts.get(path)
         if not facts:  # most files of a large tree's programs recorded nothing
             continue
         trains = sorted((f for f in facts if isinstance(f, Trains)), key=lambda f: f.loop)
         if trains and trains[0].callers:  # in functions: only if something that runs calls them
-            running = running_functions(project, program) if running is None else running
-            if not any((path, name) in running for name in trains[0].callers):
+            if not any((path, name) in running() for name in trains[0].callers):
                 continue  # a library module's methods, a helper nothing calls...
         if trains:
             return path, trains[0]
     return None
 
 
-def _seeds_of(project: ProjectContext, program: Program) -> list[Seeds]:
+def _seeds_of(project: ProjectContext, program: Program, running: Callable[[], set[tuple[str, str]]]) -> list[Seeds]:
     """The program's seeds, the entry point's first; a seed inside a helper function counts
     only when the helper runs (:func:`running_functions`: code that runs calls or passes it)."""
     found = list(facts_in(project, program.files, Seeds))
     seeds = [fact for _, fact in found]
     if any(s.helper is not None for s in seeds):
-        running = running_functions(project, program)
-        seeds = [s for path, s in found if s.helper is None or (path, s.helper) in running]
+        seeds = [s for path, s in found if s.helper is None or (path, s.helper) in running()]
     return seeds
 
 
-def _training_programs(project: ProjectContext) -> Iterator[tuple[Program, str, Trains]]:
+def _training_programs(project: ProjectContext) -> Iterator[tuple[Program, str, Trains, list[Seeds]]]:
+    """Each program that trains: where (its first training that runs) and its seeds."""
     training_files = [path for path, facts in project.facts.items() if any(isinstance(fact, Trains) for fact in facts)]
     for program in project.programs.programs_with_any(training_files):  # only these can train
-        found = _training(project, program)
+        # what runs is asked of the training and of helper seeds alike: walked once, if at all
+        running = functools.cache(functools.partial(running_functions, project, program))
+        found = _training(project, program, running)
         if found is not None:
-            yield program, *found
+            yield program, *found, _seeds_of(project, program, running)
 
 
 def is_fully_seeded(kinds: set[str], keras_major: int) -> bool:
@@ -119,8 +120,8 @@ class MissingGlobalSeed(ProjectRule):
     point's ``__main__`` block, ``tf.app.run()``'s ``main``, pytest's tests and fixtures in a
     test file, and what those call); a library module whose methods nothing calls, or a
     package's ``__init__.py``, is no program that trains. A seed inside a helper function
-    (``def seed_everything(s): ...``) counts only when a file of the program calls the helper
-    (or passes it on, as in ``app.run(main)``); seeds at module level, in methods, in decorated
+    (``def seed_everything(s): ...``) counts only when the helper runs the same way (called,
+    or passed on as in ``app.run(main)``); seeds at module level, in methods, in decorated
     functions and in the function that trains always count.
 
     ## Why is this bad?
@@ -326,8 +327,8 @@ class MissingGlobalSeed(ProjectRule):
 
     @classmethod
     def finish(cls, project: ProjectContext) -> Iterable[Finding]:
-        for program, path, trains in _training_programs(project):
-            if _seeds_of(project, program):
+        for program, path, trains, seeds in _training_programs(project):
+            if seeds:
                 continue
             advice = "weights, dropout and shuffling differ on every run; call `keras.utils.set_random_seed(seed)` first"
             statement = program.entry_import(path)
@@ -422,8 +423,7 @@ class PartialSeeding(ProjectRule):
     @classmethod
     def finish(cls, project: ProjectContext) -> Iterable[Finding]:
         reported: set[Location] = set()
-        for program, _, _ in _training_programs(project):
-            seeds = _seeds_of(project, program)
+        for _, _, _, seeds in _training_programs(project):
             kinds = {s.kind for s in seeds}
             if not seeds or is_fully_seeded(kinds, project.keras_major):
                 continue
@@ -514,8 +514,7 @@ class OpDeterminismOff(ProjectRule):
     @classmethod
     def finish(cls, project: ProjectContext) -> Iterable[Finding]:
         reported: set[Location] = set()
-        for program, _, _ in _training_programs(project):
-            seeds = _seeds_of(project, program)
+        for program, _, _, seeds in _training_programs(project):
             if not seeds or not is_fully_seeded({s.kind for s in seeds}, project.keras_major):
                 continue
             if has_fact(project, program, Deterministic) or not runs_on_tensorflow(project, program):
