@@ -247,8 +247,51 @@ class ProgramModel:
         return program
 
 
-def _is_package_init(path: str) -> bool:
-    return os.path.basename(path) == "__init__.py"
+def _components(starts: Iterable[str], successors_of: Callable[[str], list[str]]) -> tuple[list[list[str]], dict[str, list[str]]]:
+    """The strongly connected components of the graph reached from ``starts`` (Tarjan's
+    algorithm, iterative: import chains can be deeper than Python's recursion limit), each
+    component listed after every component it reaches; and each reached node's successors
+    (``successors_of`` is asked once per node)."""
+    components: list[list[str]] = []
+    done: set[str] = set()  # nodes whose component is known
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    successors: dict[str, list[str]] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        order[node] = low[node] = len(order)
+        stack.append(node)
+        successors[node] = successors_of(node)
+
+    for start in starts:
+        if start in order:
+            continue
+        visit(start)
+        walk = [(start, 0)]
+        while walk:
+            node, next_edge = walk[-1]
+            edges = successors[node]
+            if next_edge < len(edges):
+                walk[-1] = (node, next_edge + 1)
+                target = edges[next_edge]
+                if target not in order:
+                    visit(target)
+                    walk.append((target, 0))
+                elif target not in done:
+                    low[node] = min(low[node], order[target])
+                continue
+            walk.pop()
+            if walk:
+                parent = walk[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == order[node]:
+                component: list[str] = []
+                while not component or component[-1] != node:
+                    component.append(stack.pop())
+                done.update(component)
+                components.append(component)
+    return components, successors
 
 
 def _bit_indexes(bits: int) -> Iterator[int]:
@@ -524,46 +567,8 @@ class _Builder:
         own: dict[str, int] = {}
         for index, entry in entries:
             own[entry] = own.get(entry, 0) | 1 << index
-        successors: dict[str, list[str]] = {}
-        components: list[list[str]] = []  # Tarjan's order: every component after those it reaches
-        component_of: dict[str, int] = {}
-        order: dict[str, int] = {}
-        low: dict[str, int] = {}
-        stack: list[str] = []
-        for start in own:
-            if start in order:
-                continue
-            order[start] = low[start] = len(order)
-            stack.append(start)
-            successors[start] = [target for target, _, _ in self._edges(start, sys_path0)]
-            walk = [(start, 0)]
-            while walk:
-                node, next_edge = walk[-1]
-                edges = successors[node]
-                if next_edge < len(edges):
-                    walk[-1] = (node, next_edge + 1)
-                    target = edges[next_edge]
-                    if target not in order:
-                        order[target] = low[target] = len(order)
-                        stack.append(target)
-                        successors[target] = [t for t, _, _ in self._edges(target, sys_path0)]
-                        walk.append((target, 0))
-                    elif target not in component_of:
-                        low[node] = min(low[node], order[target])
-                    continue
-                walk.pop()
-                if walk:
-                    parent = walk[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                if low[node] == order[node]:
-                    component: list[str] = []
-                    while True:
-                        member = stack.pop()
-                        component_of[member] = len(components)
-                        component.append(member)
-                        if member == node:
-                            break
-                    components.append(component)
+        components, successors = _components(own, lambda path: [target for target, _, _ in self._edges(path, sys_path0)])
+        component_of = {member: number for number, component in enumerate(components) for member in component}
         bits = [0] * len(components)
         for number in range(len(components) - 1, -1, -1):  # importers before what they import
             flowing = bits[number]
@@ -575,13 +580,16 @@ class _Builder:
                     if component_of[target] != number:
                         bits[component_of[target]] |= flowing
 
+    def _can_be_entry(self, path: str) -> bool:
+        """A package's __init__.py runs only when the package is imported: never a program of
+        its own (``python -m pkg`` runs ``pkg/__main__.py``), unless it has a __main__ block."""
+        return os.path.basename(path) != "__init__.py" or self.imports[path].main_guard
+
     def build(self) -> ProgramModel:
         imported: set[str] = set()
         for path in (*self.scripts, *self.notebooks):  # a helper only a notebook imports is no entry point
             imported.update(target for target, _, _ in self._edges(path, os.path.dirname(_absolute(path))) if target != path)
-        # A package's __init__.py runs only when the package is imported: never a program of
-        # its own (``python -m pkg`` runs ``pkg/__main__.py``), unless it has a __main__ block.
-        runnable = [p for p in self.scripts if (p not in imported and not _is_package_init(p)) or self.imports[p].main_guard]
+        runnable = [p for p in self.scripts if self._can_be_entry(p) and (p not in imported or self.imports[p].main_guard)]
         entries = runnable + self.notebooks
         by_directory: dict[str, list[tuple[int, str]]] = {}
         for index, entry in enumerate(entries):
@@ -593,7 +601,7 @@ class _Builder:
         # nothing outside imports) would belong to no program: each becomes its own.
         made: dict[int, Program] = {}
         for path in self.scripts:
-            if path not in membership and not (_is_package_init(path) and not self.imports[path].main_guard):
+            if path not in membership and self._can_be_entry(path):
                 program = made[len(entries)] = self._program(path)
                 for member in program.files:
                     membership[member] = membership.get(member, 0) | 1 << len(entries)
